@@ -1,0 +1,1 @@
+"""Chat adapters and the command core they share."""

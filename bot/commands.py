@@ -1,0 +1,93 @@
+"""What an adapter hands the core, and the forgiving option syntax analysts type.
+
+`/incident new Phishing wave sev=high countries=BR,AR tlp=amber type=fraud/phishing`
+parses into words (`Phishing wave`) and options; values may be quoted (`title="a b"`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from services.errors import InvalidInput
+
+_OPTION = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.DOTALL)
+_PREFIX = re.compile(r"^/?incident(?:@[A-Za-z0-9_]+)?(?:\s+|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One /incident command as typed, with who typed it and where."""
+
+    text: str
+    platform: str
+    user_id: str
+    channel_id: str | None = None
+
+
+@dataclass(slots=True)
+class Arguments:
+    words: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+    raw: str = ""
+
+    @property
+    def rest(self) -> str:
+        return " ".join(self.words)
+
+    def word(self, index: int, what: str, usage: str) -> str:
+        if len(self.words) <= index:
+            raise InvalidInput(f"Missing {what}. Usage: {usage}")
+        return self.words[index]
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """`/incident show INC-1` -> ("show", "INC-1"); a bare `/incident` -> ("", "")."""
+    body = _PREFIX.sub("", text.strip(), count=1).strip()
+    name, _, rest = body.partition(" ")
+    return name.lower(), rest.strip()
+
+
+def _tokens(text: str) -> list[str]:
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=False)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    # Apostrophes are common in titles ("Ministry's portal"); only double quotes group words.
+    lexer.quotes = '"'
+    try:
+        return list(lexer)
+    except ValueError:
+        raise InvalidInput('Unbalanced double quote: close it, e.g. title="Ransomware at the port".') from None
+
+
+def parse_arguments(text: str, options: Mapping[str, str]) -> Arguments:
+    """Split into words and `key=value` options; `options` maps every accepted spelling to its name."""
+    arguments = Arguments(raw=text)
+    for token in _tokens(text):
+        match = _OPTION.match(token)
+        if match is None:
+            arguments.words.append(token)
+            continue
+        key = match.group(1).lower().replace("_", "-")
+        if key not in options:
+            known = sorted(set(options))
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean {close[0]}=?" if close else ""
+            accepted = f" Options here: {', '.join(known)}." if known else " This command takes no options."
+            raise InvalidInput(f"Unknown option {key!r}.{hint}{accepted}")
+        name = options[key]
+        if name in arguments.options:
+            raise InvalidInput(f"Option {name!r} given twice; give it once (lists take commas: countries=BR,AR).")
+        arguments.options[name] = match.group(2)
+    return arguments
+
+
+def format_option(name: str, value: str) -> str:
+    """The inverse of parsing one option: quote the value when it needs it."""
+    if value and not re.search(r'[\s"\\]', value):
+        return f"{name}={value}"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{name}="{escaped}"'

@@ -1,0 +1,44 @@
+"""The command core: one place where a typed command becomes a domain call and a Reply."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.commands import Arguments, Command, parse_arguments, split_command
+from bot.handlers import default_registry
+from bot.registry import Invocation, Registry
+from bot.replies import Reply
+from services import users
+from services.context import Runtime
+from services.errors import PuenteError
+
+log = logging.getLogger(__name__)
+
+
+class CommandCore:
+    """Shared by every adapter: identify the person, parse, run one handler in one transaction."""
+
+    def __init__(self, runtime: Runtime, registry: Registry | None = None) -> None:
+        self.runtime = runtime
+        self.registry = registry or default_registry()
+
+    def handle(self, command: Command) -> Reply:
+        name, rest = split_command(command.text)
+        subcommand = self.registry.find(name or "help")
+        if subcommand is None:
+            close = self.registry.suggest(name)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            return Reply.error(f"Unknown subcommand {name!r}.{hint} /incident help lists them all.")
+        try:
+            with self.runtime.unit_of_work() as ctx:
+                ctx.actor = users.identify(ctx, command.platform, command.user_id)
+                if subcommand.parses_options:
+                    args = parse_arguments(rest, subcommand.options)
+                else:
+                    args = Arguments(rest.split(), {}, rest)
+                return subcommand.handler(Invocation(ctx, command, args, self.registry))
+        except PuenteError as error:
+            return Reply.error(str(error))
+        except Exception:
+            log.exception("command failed: %s", command.text)
+            return Reply.error("Something went wrong on our side; nothing was changed. The error is in Puente's log.")

@@ -1,0 +1,10 @@
+"""One module per command family; `default_registry` gathers them in help order."""
+
+from __future__ import annotations
+
+from bot.handlers import help, observables, tickets
+from bot.registry import Registry
+
+
+def default_registry() -> Registry:
+    return Registry([*tickets.SUBCOMMANDS, *observables.SUBCOMMANDS, *help.SUBCOMMANDS])

@@ -1,0 +1,150 @@
+"""Ticket commands: new, show, list, update, assign, resolve, close, reopen, note, timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.cards import one_line, ticket_card, timeline_lines
+from bot.registry import Invocation, Subcommand
+from bot.replies import Reply
+from services import countries, lifecycle, taxonomy, tickets
+from services.errors import InvalidInput
+from services.observables import parse_observables
+from storage.models import TicketStatus
+
+TICKET_OPTIONS = {
+    "sev": "severity", "severity": "severity",
+    "countries": "countries", "country": "countries",
+    "tlp": "tlp", "pap": "pap",
+    "type": "type", "rsit": "type",
+    "sector": "sectors", "sectors": "sectors",
+    "desc": "description", "description": "description",
+    "title": "title",
+}  # fmt: skip
+NEW_OPTIONS = TICKET_OPTIONS | {"aware": "aware", "ioc": "observables", "iocs": "observables"}
+UPDATE_OPTIONS = TICKET_OPTIONS | {"status": "status"}
+
+
+def _aware_at(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"Bad aware={value!r}: use an ISO time such as 2026-03-01T08:30Z.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _changes(options: dict[str, str]) -> tickets.TicketChanges:
+    return tickets.TicketChanges(
+        title=options.get("title"),
+        description=options.get("description"),
+        severity=taxonomy.severity(options["severity"]) if "severity" in options else None,
+        status=lifecycle.parse_status(options["status"]) if "status" in options else None,
+        rsit=taxonomy.rsit_type(options["type"]) if "type" in options else None,
+        sectors=taxonomy.sectors(options["sectors"]) if "sectors" in options else None,
+        countries=countries.country_codes(options["countries"]) if "countries" in options else None,
+        tlp=taxonomy.tlp(options["tlp"]) if "tlp" in options else None,
+        pap=taxonomy.pap(options["pap"]) if "pap" in options else None,
+    )
+
+
+def _show(call: Invocation, reference: str, headline: str) -> Reply:
+    view = tickets.view(call.ctx, reference)
+    return ticket_card(headline, view, call.ctx.settings.csirt_country)
+
+
+def new(call: Invocation) -> Reply:
+    options = call.args.options
+    changes = _changes(options)
+    draft = tickets.TicketDraft(
+        title=options.get("title") or call.args.rest,
+        description=options.get("description", ""),
+        severity=changes.severity or taxonomy.Severity.MEDIUM,
+        rsit=changes.rsit,
+        sectors=changes.sectors or [],
+        countries=changes.countries or [],
+        tlp=changes.tlp or tickets.DEFAULT_TLP,
+        pap=changes.pap or tickets.DEFAULT_PAP,
+        aware_at=_aware_at(options["aware"]) if "aware" in options else None,
+        observables=parse_observables([options["observables"]]) if "observables" in options else [],
+    )
+    ticket = tickets.open_ticket(call.ctx, draft)
+    return _show(call, ticket.reference, f"Opened {ticket.reference}.")
+
+
+def show(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident show INC-2026-0001")
+    return _show(call, reference, f"{reference.upper()}")
+
+
+def list_(call: Invocation) -> Reply:
+    word = call.args.words[0].lower() if call.args.words else "open"
+    try:
+        scope = tickets.Scope(word)
+    except ValueError:
+        raise InvalidInput(f"Unknown list {word!r}: use open, mine, cross-border or all.") from None
+    found = tickets.list_tickets(call.ctx, scope)
+    our = call.ctx.settings.csirt_country
+    if not found:
+        return Reply(text=f"No {scope.value} tickets.")
+    return Reply(text=f"{len(found)} {scope.value} ticket(s):", lines=[one_line(t, our) for t in found])
+
+
+def update(call: Invocation) -> Reply:
+    usage = "/incident update INC-… sev=high status=in-progress countries=BR,AR tlp=amber type=… sector=…"
+    reference = call.args.word(0, "a ticket reference", usage)
+    if len(call.args.words) > 1:
+        raise InvalidInput(f"Unexpected words {' '.join(call.args.words[1:])!r}: give changes as key=value. Usage: {usage}")
+    ticket = tickets.update(call.ctx, reference, _changes(call.args.options))
+    return _show(call, ticket.reference, f"Updated {ticket.reference}.")
+
+
+def assign(call: Invocation) -> Reply:
+    usage = "/incident assign INC-… USER"
+    reference = call.args.word(0, "a ticket reference", usage)
+    ticket = tickets.assign(call.ctx, reference, call.args.word(1, "the user to assign", usage))
+    return _show(call, ticket.reference, f"Assigned {ticket.reference}.")
+
+
+def _mover(target: TicketStatus, verb: str) -> Subcommand:
+    def run(call: Invocation) -> Reply:
+        reference = call.args.word(0, "a ticket reference", f"/incident {verb} INC-… [reason]")
+        reason = " ".join(call.args.words[1:])
+        if target == TicketStatus.IN_PROGRESS:
+            ticket = tickets.reopen(call.ctx, reference, reason)
+        else:
+            ticket = tickets.move(call.ctx, reference, target, reason)
+        return _show(call, ticket.reference, f"{ticket.reference} is now {ticket.status}.")
+
+    return Subcommand(verb, f"{verb} INC-… [reason]", f"{verb.capitalize()} a ticket.", run, parses_options=False)
+
+
+def note(call: Invocation) -> Reply:
+    usage = "/incident note INC-… <text>"
+    reference = call.args.word(0, "a ticket reference", usage)
+    tickets.add_note(call.ctx, reference, " ".join(call.args.raw.split(None, 1)[1:]))
+    return Reply(text=f"Note added to {reference.upper()}.", ticket=reference.upper())
+
+
+def timeline(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident timeline INC-…")
+    ticket, events = tickets.history(call.ctx, reference)
+    return Reply(text=f"Timeline of {ticket.reference} ({len(events)} events):", lines=timeline_lines(events), ticket=ticket.reference)
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "new", "new <title> [sev=…] [countries=BR,AR] [tlp=…] [pap=…] [type=class/type] [sector=…] [ioc=…] [aware=ISO time]",
+        "Open a ticket.", new, NEW_OPTIONS,
+        details="Severity low|medium|high|critical (default medium); TLP clear|green|amber|amber+strict|red (default amber);"
+        " type is RSIT, e.g. malicious-code/c2-server; sector a STIX industry sector such as energy or healthcare.",
+    ),
+    Subcommand("show", "show INC-…", "Show a ticket.", show, {}),
+    Subcommand("list", "list [open|mine|cross-border|all]", "List tickets.", list_, {}),
+    Subcommand("update", "update INC-… key=value …", "Change a ticket's fields or status.", update, UPDATE_OPTIONS),
+    Subcommand("assign", "assign INC-… USER", "Make someone the ticket's owner.", assign, {}),
+    _mover(TicketStatus.RESOLVED, "resolve"),
+    _mover(TicketStatus.CLOSED, "close"),
+    _mover(TicketStatus.IN_PROGRESS, "reopen"),
+    Subcommand("note", "note INC-… <text>", "Add a note to a ticket.", note, parses_options=False),
+    Subcommand("timeline", "timeline INC-…", "The ticket's audit timeline.", timeline, {}),
+]  # fmt: skip

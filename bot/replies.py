@@ -1,0 +1,47 @@
+"""Platform-neutral replies: each adapter renders them (Block Kit, Telegram HTML, terminal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ButtonStyle(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button whose press runs `command` (an /incident command line) as the person who pressed it."""
+
+    label: str
+    command: str
+    style: ButtonStyle = ButtonStyle.DEFAULT
+    confirm: str | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    ok: bool = True
+    private: bool = False
+    ticket: str | None = None
+
+    @classmethod
+    def error(cls, message: str) -> Reply:
+        """A refusal only the requester sees; nothing was written."""
+        return cls(text=message, ok=False, private=True)
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text (console, logs, tests)."""
+        parts = [self.text]
+        parts += [f"  {name}: {value}" for name, value in self.fields]
+        parts += [f"  {line}" for line in self.lines]
+        if self.buttons:
+            parts.append("  " + "  ".join(f"[{b.label}: /incident {b.command}]" for b in self.buttons))
+        return "\n".join(parts)

@@ -1,0 +1,26 @@
+"""The one ASGI app `puente run` serves: health, and the routers of TAXII and the chat webhooks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from puente import __version__
+from services.context import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            with runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # the probe's job is to report, not to raise
+            return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok", "csirt": runtime.settings.csirt_name, "version": __version__})
+
+    return app

@@ -1,0 +1,164 @@
+"""The `puente` command line: run, console, say, db, users."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from bot.commands import Command
+from bot.console import Console, default_user, render
+from bot.core import CommandCore
+from puente.settings import SettingsError, load_settings
+from services import users
+from services.context import Context, Runtime
+from services.errors import PuenteError
+from storage import migrate
+
+
+def _runtime() -> Runtime:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(f"bad setting: {error}") from None
+    return Runtime.from_settings(settings)
+
+
+@contextmanager
+def operator(runtime: Runtime) -> Iterator[Context]:
+    """A unit of work done by the operator at the command line; domain errors become one clean line."""
+    try:
+        with runtime.unit_of_work(actor_name="operator") as ctx:
+            yield ctx
+    except PuenteError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _check_schema(runtime: Runtime) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    with runtime.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != migrate.current_head():
+        raise click.ClickException(
+            f"the database at {runtime.settings.effective_database_url} is not migrated"
+            f" (at {current or 'nothing'}, code expects {migrate.current_head()}): run `puente db upgrade`."
+        )
+
+
+@click.group()
+def main() -> None:
+    """Puente: incident coordination between national CSIRTs."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to PUENTE_DATABASE_URL (default: SQLite under ./var/)."""
+    runtime = _runtime()
+    migrate.upgrade(runtime.settings.effective_database_url)
+    click.echo(f"database at {migrate.current_head()}: {runtime.settings.effective_database_url}")
+
+
+@main.group("users")
+def users_group() -> None:
+    """People who may use Puente, and their chat identities."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", default="analyst", show_default=True, help="oncall, analyst, lead or admin")
+@click.option("--slack", "slack_id", help="Slack user id, e.g. U024BE7LH")
+@click.option("--telegram", "telegram_id", help="Telegram numeric user id")
+@click.option("--tz", "timezone", help="IANA time zone, e.g. America/Bogota")
+def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | None, timezone: str | None) -> None:
+    """Add a user."""
+    runtime = _runtime()
+    with operator(runtime) as ctx:
+        user = users.add(ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone)
+        click.echo(f"added {user.name} ({user.role})")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """List users."""
+    runtime = _runtime()
+    with operator(runtime) as ctx:
+        for user in users.listing(ctx):
+            ids = " ".join(f"{k}={v}" for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone)) if v)
+            click.echo(f"{user.name}\t{user.role}\t{ids}".rstrip())
+
+
+@users_group.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove a user (their tickets and timeline entries stay)."""
+    runtime = _runtime()
+    with operator(runtime) as ctx:
+        users.remove(ctx, name)
+        click.echo(f"removed {name}")
+
+
+def _console_user(runtime: Runtime, user: str | None) -> str:
+    name = user or default_user()
+    with operator(runtime) as ctx:
+        if users.bootstrap_admin(ctx, name) is not None:
+            click.echo(f"First run: {name} is now this Puente's admin (puente users add … for the team).")
+    return name
+
+
+@main.command()
+@click.option("--as", "user", help="Puente user to act as (default: $PUENTE_USER or $USER)")
+def console(user: str | None) -> None:
+    """An interactive /incident console."""
+    runtime = _runtime()
+    _check_schema(runtime)
+    name = _console_user(runtime, user)
+    Console(CommandCore(runtime), name, runtime.settings.var_dir / "console_history").loop()
+
+
+@main.command()
+@click.option("--as", "user", required=True, help="Puente user to act as")
+@click.argument("command_text")
+def say(user: str, command_text: str) -> None:
+    """Run one /incident command, print the reply; exit 1 when it is refused."""
+    runtime = _runtime()
+    _check_schema(runtime)
+    reply = CommandCore(runtime).handle(Command(text=command_text, platform="console", user_id=user))
+    click.echo(render(reply))
+    sys.exit(0 if reply.ok else 1)
+
+
+@main.command()
+def run() -> None:
+    """Serve the HTTP API (health, TAXII, chat webhooks) and, on a terminal without chat tokens, the console."""
+    import uvicorn
+
+    from puente.app import create_app
+
+    runtime = _runtime()
+    _check_schema(runtime)
+    settings = runtime.settings
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=settings.host, port=settings.port, log_level="warning"))
+    click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")
+    if not settings.chat_configured and sys.stdin.isatty():
+        name = _console_user(runtime, None)
+        console = Console(CommandCore(runtime), name, settings.var_dir / "console_history")
+
+        def console_then_stop() -> None:
+            console.loop()
+            server.should_exit = True
+
+        threading.Thread(target=console_then_stop, name="console", daemon=True).start()
+    server.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""What every domain service is handed: the deployment's runtime and one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from puente.settings import Settings
+from services.clock import Clock, SystemClock
+from storage.engine import make_engine, transaction
+from storage.models import User
+
+
+@dataclass
+class Runtime:
+    """One Puente deployment as the services see it: settings, database and clock."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        return cls(settings, make_engine(settings.effective_database_url), clock or SystemClock())
+
+    @contextmanager
+    def unit_of_work(self, actor: User | None = None, actor_name: str | None = None) -> Iterator[Context]:
+        """A transaction: everything done through the context commits together or not at all."""
+        with transaction(self.engine) as session:
+            yield Context(self, session, actor, actor_name)
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    session: Session
+    actor: User | None = None
+    actor_name: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def who(self) -> str:
+        """The name written to the audit timeline."""
+        if self.actor is not None:
+            return self.actor.name
+        return self.actor_name or "system"
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()

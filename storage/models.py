@@ -1,0 +1,131 @@
+"""The foundation's tables: users, tickets, their observables and notes, and the audit timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Role(StrEnum):
+    """What a person may do. Each role includes the ones before it."""
+
+    ONCALL = "oncall"
+    ANALYST = "analyst"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    TRIAGE = "triage"
+    IN_PROGRESS = "in-progress"
+    ESCALATED = "escalated"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    role: str = Field(default=Role.ANALYST.value, max_length=16)
+    slack_id: str | None = Field(default=None, unique=True, max_length=32)
+    telegram_id: str | None = Field(default=None, unique=True, max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _utc(nullable=False)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class TicketSequence(SQLModel, table=True):
+    """The last reference number handed out per year; bumped in the creating transaction."""
+
+    __tablename__ = "ticket_sequences"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_number: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, index=True, max_length=32)
+    year: int
+    number: int
+    title: str = Field(max_length=300)
+    description: str = ""
+    severity: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    rsit_classification: str | None = Field(default=None, max_length=64)
+    rsit_type: str | None = Field(default=None, max_length=64)
+    sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tlp: str = Field(max_length=16)
+    pap: str = Field(max_length=16)
+    aware_at: datetime = _utc(nullable=False)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    opened_by_id: int | None = Field(default=None, foreign_key="users.id")
+    incident_id: str = Field(unique=True, max_length=64)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class TicketObservable(SQLModel, table=True):
+    __tablename__ = "ticket_observables"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=16)
+    value: str = Field(max_length=2048)
+    added_at: datetime = _utc(nullable=False)
+    added_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class TicketNote(SQLModel, table=True):
+    __tablename__ = "ticket_notes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    note_id: str = Field(unique=True, max_length=64)
+    author: str = Field(max_length=128)
+    text: str
+    created_at: datetime = _utc(nullable=False)
+
+
+class TimelineEvent(SQLModel, table=True):
+    """Append-only audit record of every state change: who, when, what, before and after."""
+
+    __tablename__ = "timeline_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    at: datetime = _utc(nullable=False)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64)
+    summary: str = ""
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

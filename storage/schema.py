@@ -1,0 +1,7 @@
+"""Every table module, imported once so `SQLModel.metadata` is complete for Alembic and tests."""
+
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401
+
+metadata = SQLModel.metadata

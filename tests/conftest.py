@@ -1,0 +1,99 @@
+"""Shared fixtures: migrated databases (SQLite always, PostgreSQL when configured) and runtimes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from puente.settings import load_settings
+from services.clock import ManualClock
+from services.context import Runtime
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+PG_ENV = "PUENTE_TEST_DATABASE_URL"
+PG_SKIP = f"PostgreSQL variant: set {PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test to run it"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "puente.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "puente.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from _postgres_schema_url()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every storage test runs on both back ends; PostgreSQL skips with a reason when not configured."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def make_runtime(url: str, clock: ManualClock, tmp_path: Path, **settings: object) -> Runtime:
+    values: dict[str, object] = {
+        "PUENTE_DATABASE_URL": url,
+        "PUENTE_CSIRT_NAME": "CSIRT-CO",
+        "PUENTE_CSIRT_COUNTRY": "CO",
+        "PUENTE_VAR_DIR": str(tmp_path / "var"),
+        "PUENTE_BASE_URL": "http://127.0.0.1:8080",
+    }
+    values.update(settings)
+    return Runtime(load_settings(**values), make_engine(url), clock)
+
+
+@pytest.fixture
+def runtime(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Runtime]:
+    rt = make_runtime(database_url, clock, tmp_path)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_runtime(sqlite_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Runtime]:
+    rt = make_runtime(sqlite_url, clock, tmp_path)
+    yield rt
+    rt.engine.dispose()
