@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from puente import __version__
+from puente.workers import Worker, WorkerPool
 from services.context import Runtime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None)
+def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI:
+    """The HTTP app; `workers` run in the background for the app's lifetime (none by default, as in tests)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pool = WorkerPool(runtime, workers or [])
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.runtime = runtime
 
     @app.get("/healthz")

@@ -16,6 +16,7 @@ from puente.settings import SettingsError, load_settings
 from services import users
 from services.context import Context, Runtime
 from services.errors import PuenteError
+from services.notify import ConsoleNotifier
 from storage import migrate
 
 
@@ -142,11 +143,14 @@ def run() -> None:
     import uvicorn
 
     from puente.app import create_app
+    from puente.workers import default_workers
 
     runtime = _runtime()
     _check_schema(runtime)
     settings = runtime.settings
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=settings.host, port=settings.port, log_level="warning"))
+    runtime.notifiers.append(ConsoleNotifier())
+    app = create_app(runtime, default_workers())
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")
     if not settings.chat_configured and sys.stdin.isatty():
         name = _console_user(runtime, None)

@@ -12,17 +12,19 @@ from sqlmodel import Session
 
 from puente.settings import Settings
 from services.clock import Clock, SystemClock
+from services.notify import Notifier
 from storage.engine import make_engine, transaction
 from storage.models import User
 
 
 @dataclass
 class Runtime:
-    """One Puente deployment as the services see it: settings, database and clock."""
+    """One Puente deployment as the services see it: settings, database, clock, and the ways to reach people."""
 
     settings: Settings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    notifiers: list[Notifier] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

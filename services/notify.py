@@ -1,0 +1,87 @@
+"""Reaching people outside a conversation: pages, assistance requests, reminders.
+
+Services decide *who* is told *what*; each chat adapter implements `Notifier` to say it on its
+platform (Slack DM, Telegram message, console print). A Notice is platform-neutral, like a Reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from storage.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button on a notice; pressing it runs `command` (an /incident command line) as the presser."""
+
+    label: str
+    command: str
+    style: str = "default"  # default | primary | danger
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    text: str
+    fields: tuple[tuple[str, str], ...] = ()
+    actions: tuple[Action, ...] = ()
+    ticket: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    name: str
+    slack_id: str | None = None
+    telegram_id: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Recipient:
+        return cls(user.name, user.slack_id, user.telegram_id)
+
+
+class DeliveryError(Exception):
+    """The platform refused or could not be reached; the caller decides whether to retry."""
+
+
+class Notifier(Protocol):
+    platform: str
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        """Whether this platform knows an address for the recipient."""
+        ...
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        """Deliver; return a handle (e.g. channel and message id) to update the message later."""
+        ...
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        """Replace a delivered message in place (e.g. once a page is acknowledged)."""
+        ...
+
+
+@dataclass
+class ConsoleNotifier:
+    """Prints notices on the terminal: the console adapter's way of paging, and a test double's."""
+
+    platform: str = "console"
+    printed: list[str] = field(default_factory=list)
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return True
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        handle = f"console:{len(self.printed)}"
+        self._print(f"[to {recipient.name}] {notice.text}", notice)
+        return handle
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        self._print(f"[to {recipient.name}, update {handle}] {notice.text}", notice)
+
+    def _print(self, headline: str, notice: Notice) -> None:
+        lines = [headline, *(f"  {name}: {value}" for name, value in notice.fields)]
+        if notice.actions:
+            lines.append("  " + "  ".join(f"[{a.label}: /incident {a.command}]" for a in notice.actions))
+        text = "\n".join(lines)
+        self.printed.append(text)
+        print(text, flush=True)
