@@ -14,12 +14,18 @@ class ButtonStyle(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button whose press runs `command` (an /incident command line) as the person who pressed it."""
+    """A button whose press runs `command` (an /incident command line) as the person who pressed it.
+
+    With `confirm`, the platform asks first (e.g. the recipients of a share). With `choices`
+    (label, value) the button is a picker: choosing runs `command + " " + value`
+    (e.g. Decline -> out-of-mandate).
+    """
 
     label: str
     command: str
     style: ButtonStyle = ButtonStyle.DEFAULT
     confirm: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
