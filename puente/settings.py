@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.countries import country_code
+from services.errors import InvalidInput
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -43,7 +44,10 @@ class Settings(BaseSettings):
     @field_validator("csirt_country")
     @classmethod
     def _iso_country(cls, value: str) -> str:
-        return country_code(value)
+        try:
+            return country_code(value)
+        except InvalidInput as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("database_url")
     @classmethod

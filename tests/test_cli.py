@@ -1,0 +1,116 @@
+"""The `puente` command line end to end, as an operator or a script runs it, on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+PUENTE = [sys.executable, "-m", "puente.cli"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
+    variables.update(
+        PUENTE_DATABASE_URL=f"sqlite:///{tmp_path / 'puente.db'}",
+        PUENTE_CSIRT_NAME="CSIRT-CO",
+        PUENTE_CSIRT_COUNTRY="CO",
+        PUENTE_VAR_DIR=str(tmp_path / "var"),
+    )
+    return variables
+
+
+def puente(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PUENTE, *args], env=env, capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_operator_and_analyst_flow(env: dict[str, str], tmp_path: Path) -> None:
+    unmigrated = puente(env, "say", "--as", "ana", "/incident list")
+    assert unmigrated.returncode != 0
+    assert "run `puente db upgrade`" in unmigrated.stderr
+
+    assert puente(env, "db", "upgrade").returncode == 0
+    assert puente(env, "users", "add", "ana", "--role", "analyst", "--slack", "U0ANA").returncode == 0
+    assert puente(env, "users", "add", "lucia", "--role", "lead", "--tz", "America/Bogota").returncode == 0
+    duplicate = puente(env, "users", "add", "ana")
+    assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
+    listed = puente(env, "users", "list").stdout.splitlines()
+    assert listed == ["ana\tanalyst\tslack=U0ANA", "lucia\tlead\ttz=America/Bogota"]
+
+    opened = puente(env, "say", "--as", "ana", "/incident new Ransomware at the port sev=critical countries=PA,CO ioc=evil[.]example")
+    assert opened.returncode == 0, opened.stderr
+    assert "Opened INC-" in opened.stdout and "Severity: critical" in opened.stdout
+    reference = opened.stdout.split("Opened ", 1)[1].split(".", 1)[0]
+
+    refused = puente(env, "say", "--as", "ana", f"/incident close {reference}")
+    assert refused.returncode == 1
+    assert "needs the lead role" in refused.stdout
+
+    assert puente(env, "say", "--as", "ana", f"/incident resolve {reference}").returncode == 0
+    closed = puente(env, "say", "--as", "lucia", f"/incident close {reference}")
+    assert closed.returncode == 0 and "is now closed" in closed.stdout
+
+    timeline = puente(env, "say", "--as", "lucia", f"/incident timeline {reference}").stdout
+    assert "ana opened" in timeline and "lucia closed" in timeline
+
+    assert puente(env, "users", "remove", "ana").returncode == 0
+    gone = puente(env, "say", "--as", "ana", "/incident list")
+    assert gone.returncode == 1 and "puente users add ana --role analyst" in gone.stdout
+
+
+def test_console_reads_commands_from_stdin(env: dict[str, str]) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    session = subprocess.run(
+        [*PUENTE, "console", "--as", "first"],
+        input="/incident new Scan from abroad countries=CO sev=low\n/incident list\nquit\n",
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert session.returncode == 0, session.stderr
+    assert "First run: first is now this Puente's admin" in session.stdout
+    assert "Opened INC-" in session.stdout
+    assert "1 open ticket(s):" in session.stdout
+
+
+def test_a_bad_setting_stops_start_up_with_one_line(env: dict[str, str]) -> None:
+    env["PUENTE_CSIRT_COUNTRY"] = "Colombia"
+    result = puente(env, "db", "upgrade")
+    assert result.returncode == 1
+    error_lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(error_lines) == 1
+    assert "PUENTE_CSIRT_COUNTRY" in error_lines[0] and "ISO 3166" in error_lines[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_serves_healthz(env: dict[str, str]) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    port = _free_port()
+    env["PUENTE_PORT"] = str(port)
+    server = subprocess.Popen([*PUENTE, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "puente run did not answer /healthz within 20 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+        assert response.json()["csirt"] == "CSIRT-CO"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
