@@ -150,13 +150,14 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
         summary=f"opened {ticket.reference}: {ticket.title}", after=snapshot(ticket),
     )  # fmt: skip
     if draft.observables:
-        add_observables(ctx, ticket, draft.observables)
+        _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
     return ticket
 
 
-def view(ctx: Context, reference: str) -> TicketView:
+def view(ctx: Context, ticket: Ticket | str) -> TicketView:
     require_role(ctx, Role.ONCALL, "viewing a ticket")
-    ticket = get(ctx, reference)
+    if isinstance(ticket, str):
+        ticket = get(ctx, ticket)
     owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
     assert ticket.id is not None
     return TicketView(
@@ -277,8 +278,13 @@ def add_observables(ctx: Context, ticket: Ticket | str, found: list[Observable])
         raise InvalidInput("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …")
     assert ticket.id is not None
     existing = {(o.kind, o.value) for o in ticket_store.observables(ctx.session, ticket.id)}
-    now = ctx.now()
     added = [o for o in found if (o.kind.value, o.value) not in existing]
+    _record_observables(ctx, ticket, added)
+    return ticket, added
+
+
+def _record_observables(ctx: Context, ticket: Ticket, added: list[Observable]) -> None:
+    now = ctx.now()
     for observable in added:
         ctx.session.add(
             TicketObservable(
@@ -292,7 +298,6 @@ def add_observables(ctx: Context, ticket: Ticket | str, found: list[Observable])
         if len(added) > 20:
             summary += f" and {len(added) - 20} more"
         _touch(ctx, ticket, "observables-added", summary, before)
-    return ticket, added
 
 
 def add_note(ctx: Context, reference: str, text: str) -> TicketNote:

@@ -10,7 +10,7 @@ from bot.replies import Reply
 from services import countries, lifecycle, taxonomy, tickets
 from services.errors import InvalidInput
 from services.observables import parse_observables
-from storage.models import TicketStatus
+from storage.models import Ticket, TicketStatus
 
 TICKET_OPTIONS = {
     "sev": "severity", "severity": "severity",
@@ -47,8 +47,8 @@ def _changes(options: dict[str, str]) -> tickets.TicketChanges:
     )
 
 
-def _show(call: Invocation, reference: str, headline: str) -> Reply:
-    view = tickets.view(call.ctx, reference)
+def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
+    view = tickets.view(call.ctx, ticket)
     return ticket_card(headline, view, call.ctx.settings.csirt_country)
 
 
@@ -68,7 +68,7 @@ def new(call: Invocation) -> Reply:
         observables=parse_observables([options["observables"]]) if "observables" in options else [],
     )
     ticket = tickets.open_ticket(call.ctx, draft)
-    return _show(call, ticket.reference, f"Opened {ticket.reference}.")
+    return _show(call, ticket, f"Opened {ticket.reference}.")
 
 
 def show(call: Invocation) -> Reply:
@@ -95,14 +95,14 @@ def update(call: Invocation) -> Reply:
     if len(call.args.words) > 1:
         raise InvalidInput(f"Unexpected words {' '.join(call.args.words[1:])!r}: give changes as key=value. Usage: {usage}")
     ticket = tickets.update(call.ctx, reference, _changes(call.args.options))
-    return _show(call, ticket.reference, f"Updated {ticket.reference}.")
+    return _show(call, ticket, f"Updated {ticket.reference}.")
 
 
 def assign(call: Invocation) -> Reply:
     usage = "/incident assign INC-… USER"
     reference = call.args.word(0, "a ticket reference", usage)
     ticket = tickets.assign(call.ctx, reference, call.args.word(1, "the user to assign", usage))
-    return _show(call, ticket.reference, f"Assigned {ticket.reference}.")
+    return _show(call, ticket, f"Assigned {ticket.reference}.")
 
 
 def _mover(target: TicketStatus, verb: str) -> Subcommand:
@@ -113,7 +113,7 @@ def _mover(target: TicketStatus, verb: str) -> Subcommand:
             ticket = tickets.reopen(call.ctx, reference, reason)
         else:
             ticket = tickets.move(call.ctx, reference, target, reason)
-        return _show(call, ticket.reference, f"{ticket.reference} is now {ticket.status}.")
+        return _show(call, ticket, f"{ticket.reference} is now {ticket.status}.")
 
     return Subcommand(verb, f"{verb} INC-… [reason]", f"{verb.capitalize()} a ticket.", run, parses_options=False)
 
