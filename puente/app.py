@@ -12,6 +12,7 @@ from sqlalchemy import text
 from puente import __version__
 from puente.workers import Worker, WorkerPool
 from services.context import Runtime
+from taxii.server import create_taxii_app
 
 
 def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI:
@@ -37,5 +38,7 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         except Exception as error:  # the probe's job is to report, not to raise
             return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "csirt": runtime.settings.csirt_name, "version": __version__})
+
+    app.mount("/taxii2", create_taxii_app(runtime))
 
     return app

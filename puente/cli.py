@@ -12,6 +12,7 @@ import click
 from bot.commands import Command
 from bot.console import Console, default_user, render
 from bot.core import CommandCore
+from puente.partners_cli import partners_group
 from puente.settings import SettingsError, load_settings
 from services import users
 from services.context import Context, Runtime
@@ -163,6 +164,8 @@ def run() -> None:
         threading.Thread(target=console_then_stop, name="console", daemon=True).start()
     server.run()
 
+
+main.add_command(partners_group)
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535, alias="PUENTE_PORT")
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="PUENTE_VAR_DIR")
     escalation_policies: Path | None = Field(default=None, alias="PUENTE_ESCALATION_POLICIES")
+    taxii_max_content_length: int = Field(default=10 * 1024 * 1024, ge=1024, alias="PUENTE_TAXII_MAX_CONTENT_LENGTH")
+    taxii_page_size: int = Field(default=1000, ge=1, le=10000, alias="PUENTE_TAXII_PAGE_SIZE")
 
     slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")

@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+import storage.collections  # noqa: F401
 import storage.models  # noqa: F401
+import storage.partners  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,0 +1,163 @@
+"""The sharing policy, in one place: which collections a TLP level may go to, and what a partner may use.
+
+TLP 2.0 audiences (FIRST): CLEAR anyone; GREEN the community; AMBER the recipient organisation on
+need-to-know; AMBER+STRICT the recipient organisation only; RED named recipients only. Puente serves:
+- `public`    (kind public):    CLEAR only, readable by every partner;
+- `community` (kind community): CLEAR and GREEN, readable by every partner;
+- one audience collection per peer or partner (kind audience): AMBER, AMBER+STRICT and RED addressed to it;
+- one inbox per peer (kind inbox): the peer writes, we read.
+TLP:RED therefore only ever lands in the audience collection of a named recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.errors import Forbidden, InvalidInput
+
+
+class Tlp(StrEnum):
+    CLEAR = "clear"
+    GREEN = "green"
+    AMBER = "amber"
+    AMBER_STRICT = "amber+strict"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return list(Tlp).index(self)
+
+    @property
+    def label(self) -> str:
+        return f"TLP:{self.value.upper()}"
+
+
+class CollectionKind(StrEnum):
+    PUBLIC = "public"
+    COMMUNITY = "community"
+    AUDIENCE = "audience"
+    INBOX = "inbox"
+
+
+PUBLIC_ALIAS = "public"
+COMMUNITY_ALIAS = "community"
+RESERVED_AUDIENCES = frozenset({PUBLIC_ALIAS, COMMUNITY_ALIAS})
+INBOX_SUFFIX = "-inbox"
+
+# The official TLP 2.0 marking definitions (extension-definition--60a3c5c5-…): an object that
+# carries one is at least that restricted, whatever a caller claims.
+TLP_MARKINGS: Mapping[str, Tlp] = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": Tlp.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": Tlp.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": Tlp.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": Tlp.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": Tlp.RED,
+}
+
+ALLOWED_TLPS: Mapping[CollectionKind, frozenset[Tlp]] = {
+    CollectionKind.PUBLIC: frozenset({Tlp.CLEAR}),
+    CollectionKind.COMMUNITY: frozenset({Tlp.CLEAR, Tlp.GREEN}),
+    CollectionKind.AUDIENCE: frozenset(Tlp),
+    CollectionKind.INBOX: frozenset(Tlp),
+}
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A collection by role: `audience` names the peer or partner for audience collections and inboxes."""
+
+    kind: CollectionKind
+    audience: str | None = None
+
+    @property
+    def alias(self) -> str:
+        if self.kind is CollectionKind.PUBLIC:
+            return PUBLIC_ALIAS
+        if self.kind is CollectionKind.COMMUNITY:
+            return COMMUNITY_ALIAS
+        assert self.audience is not None
+        return self.audience + (INBOX_SUFFIX if self.kind is CollectionKind.INBOX else "")
+
+
+@dataclass(frozen=True)
+class Rights:
+    can_read: bool
+    can_write: bool
+
+
+def parse_tlp(value: str) -> Tlp:
+    text = value.strip().lower().removeprefix("tlp:").replace("_", "+").replace(" ", "")
+    if text == "white":  # TLP 1.0's name for CLEAR
+        text = "clear"
+    try:
+        return Tlp(text)
+    except ValueError:
+        raise InvalidInput(f"Unknown TLP {value!r}: use CLEAR, GREEN, AMBER, AMBER+STRICT or RED.") from None
+
+
+def marked_tlp(stix_object: Mapping[str, Any]) -> Tlp | None:
+    """The most restrictive TLP 2.0 marking an object carries, or None."""
+    refs = stix_object.get("object_marking_refs")
+    if not isinstance(refs, list):
+        return None
+    levels = [TLP_MARKINGS[ref] for ref in refs if isinstance(ref, str) and ref in TLP_MARKINGS]
+    return max(levels, key=lambda level: level.rank) if levels else None
+
+
+def destinations(tlp: Tlp, recipients: Sequence[str] = ()) -> list[Destination]:
+    """Where material at this TLP goes. AMBER and stricter need named recipients and go only to them."""
+    if tlp is Tlp.CLEAR:
+        return [Destination(CollectionKind.PUBLIC), Destination(CollectionKind.COMMUNITY)]
+    if tlp is Tlp.GREEN:
+        return [Destination(CollectionKind.COMMUNITY)]
+    names = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))
+    if not names:
+        raise InvalidInput(f"{tlp.label} material goes only to named recipients: name the peers or partners to share with.")
+    for name in names:
+        check_audience_name(name)
+    return [Destination(CollectionKind.AUDIENCE, name) for name in names]
+
+
+def check_fits(kind: CollectionKind, tlp: Tlp) -> None:
+    """The last guard before storing: refuse material too restricted for the collection."""
+    if tlp not in ALLOWED_TLPS[kind]:
+        raise Forbidden(f"{tlp.label} material may not go to a {kind.value} collection.")
+
+
+def check_audience_name(name: str) -> None:
+    if name in RESERVED_AUDIENCES or not name or not all(ch.isalnum() or ch in "-_." for ch in name) or name.endswith(INBOX_SUFFIX):
+        raise InvalidInput(
+            f"{name!r} cannot name a peer or partner: use letters, digits, '-', '_' or '.',"
+            f" not 'public' or 'community', and not ending in '{INBOX_SUFFIX}'."
+        )
+
+
+def partner_collections(audience: str, is_peer: bool) -> dict[Destination, Rights]:
+    """What a partner may use by default: the shared collections, its own audience collection, a peer's inbox."""
+    entitled = {
+        Destination(CollectionKind.PUBLIC): Rights(can_read=True, can_write=False),
+        Destination(CollectionKind.COMMUNITY): Rights(can_read=True, can_write=False),
+        Destination(CollectionKind.AUDIENCE, audience): Rights(can_read=True, can_write=False),
+    }
+    if is_peer:
+        entitled[Destination(CollectionKind.INBOX, audience)] = Rights(can_read=False, can_write=True)
+    return entitled
+
+
+def restrict(entitled: dict[Destination, Rights], aliases: Iterable[str]) -> dict[Destination, Rights]:
+    """Keep only the named collections; naming one the partner is not entitled to is refused."""
+    by_alias = {destination.alias: destination for destination in entitled}
+    chosen: dict[Destination, Rights] = {}
+    for alias in aliases:
+        alias = alias.strip()
+        if not alias:
+            continue
+        if alias not in by_alias:
+            raise InvalidInput(f"Collection {alias!r} is not for this partner: choose among {', '.join(by_alias)}.")
+        chosen[by_alias[alias]] = entitled[by_alias[alias]]
+    if not chosen:
+        raise InvalidInput(f"Name at least one collection: {', '.join(by_alias)}.")
+    return chosen

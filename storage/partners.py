@@ -1,0 +1,71 @@
+"""TAXII partners: credentials (stored hashed) and the collections each may read or write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, UniqueConstraint, delete, select
+from sqlmodel import Field, Session, SQLModel, col
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class Partner(SQLModel, table=True):
+    """A team that polls our collections; `audience` is the peer it speaks for, or its own name."""
+
+    __tablename__ = "taxii_partners"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    audience: str = Field(max_length=64, index=True)
+    peer: str | None = Field(default=None, max_length=64)
+    identity_ref: str | None = Field(default=None, max_length=128)
+    password_salt: str = Field(max_length=64)
+    password_hash: str = Field(max_length=128)
+    key_hash: str = Field(unique=True, max_length=128)
+    created_at: datetime = _utc(nullable=False)
+    revoked_at: datetime | None = _utc(nullable=True)
+
+
+class PartnerGrant(SQLModel, table=True):
+    __tablename__ = "taxii_partner_grants"
+    __table_args__ = (UniqueConstraint("partner_id", "collection_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="taxii_partners.id", index=True)
+    collection_id: str = Field(foreign_key="taxii_collections.id", max_length=36)
+    can_read: bool = False
+    can_write: bool = False
+
+
+def by_name(session: Session, name: str) -> Partner | None:
+    return session.execute(select(Partner).where(col(Partner.name) == name)).scalars().first()
+
+
+def by_key_hash(session: Session, key_hash: str) -> Partner | None:
+    return session.execute(select(Partner).where(col(Partner.key_hash) == key_hash)).scalars().first()
+
+
+def all_partners(session: Session) -> list[Partner]:
+    return list(session.execute(select(Partner).order_by(col(Partner.name))).scalars())
+
+
+def grants(session: Session, partner_id: int) -> list[PartnerGrant]:
+    statement = select(PartnerGrant).where(col(PartnerGrant.partner_id) == partner_id).order_by(col(PartnerGrant.id))
+    return list(session.execute(statement).scalars())
+
+
+def grant(session: Session, partner_id: int, collection_id: str) -> PartnerGrant | None:
+    statement = select(PartnerGrant).where(
+        col(PartnerGrant.partner_id) == partner_id, col(PartnerGrant.collection_id) == collection_id
+    )
+    return session.execute(statement).scalars().first()
+
+
+def remove_grants(session: Session, partner_id: int) -> None:
+    session.execute(delete(PartnerGrant).where(col(PartnerGrant.partner_id) == partner_id))

@@ -1,0 +1,1 @@
+"""TAXII 2.1: the server partners poll, and what it needs to read and write TAXII values."""
