@@ -20,7 +20,7 @@ from services.context import Context
 from services.errors import Forbidden, InvalidInput, NotFound
 from storage import collections, timeline
 from storage import partners as partner_store
-from storage.collections import EntryQuery, NewEntry, TaxiiCollection, TaxiiStatus
+from storage.collections import EntryQuery, ObjectPage, NewEntry, TaxiiCollection, TaxiiStatus
 from storage.partners import Partner
 from taxii import validation
 from taxii.timestamps import parse_timestamp
@@ -208,8 +208,8 @@ def object_exists(ctx: Context, collection: TaxiiCollection, stix_id: str) -> bo
     return collections.object_exists(ctx.session, collection.id, stix_id)
 
 
-def entries(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> Sequence[Any]:
-    """Rows of (date_added, raw bytes) for a page of objects; one more than the limit when there is more."""
+def entries(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
+    """A page of stored object bytes."""
     return collections.page_raw(ctx.session, collection.id, query, stix_id)
 
 

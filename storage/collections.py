@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Row, UniqueConstraint, and_, delete, func, or_, select, update
+from sqlalchemy import JSON, Column, Index, LargeBinary, Row, String, UniqueConstraint, and_, delete, func, or_, select, type_coerce, update
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.types import UTCDateTime
@@ -231,15 +231,34 @@ def _conditions(collection_id: str, query: EntryQuery, stix_id: str | None = Non
     return conditions
 
 
-def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> Sequence[Row[Any]]:
-    """Up to limit + 1 rows of (date_added, raw), oldest first; the extra row only says there is more."""
+@dataclass(frozen=True)
+class ObjectPage:
+    """A page of stored object bytes, oldest first, with the date_added of its ends."""
+
+    raws: list[bytes]
+    first_added: datetime | None
+    last_added: datetime | None
+    more: bool
+
+
+def _stored_utc(value: Any) -> datetime:
+    return UTCDateTime().process_result_value(value if isinstance(value, datetime) else datetime.fromisoformat(value), None)  # type: ignore[arg-type,return-value]
+
+
+def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
+    """Up to `query.limit` objects' bytes; date_added is converted for the two ends only, which keeps big pages cheap."""
     statement = (
-        select(CollectionEntry.date_added, CollectionEntry.raw)
+        select(type_coerce(CollectionEntry.date_added, String), CollectionEntry.raw)  # type: ignore[arg-type]
         .where(and_(*_conditions(collection_id, query, stix_id)))
         .order_by(col(CollectionEntry.date_added))
         .limit(query.limit + 1)
     )
-    return session.execute(statement).all()
+    rows = session.connection().execute(statement).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    if not rows:
+        return ObjectPage([], None, None, False)
+    return ObjectPage([row[1] for row in rows], _stored_utc(rows[0][0]), _stored_utc(rows[-1][0]), more)
 
 
 def page_manifest(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> Sequence[Row[Any]]:

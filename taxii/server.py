@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services import collections, partners
 from services.context import Context, Runtime
 from services.errors import InvalidInput, PuenteError
-from storage.collections import TaxiiCollection, TaxiiStatus
+from storage.collections import ObjectPage, TaxiiCollection, TaxiiStatus
 from storage.partners import Partner
 from taxii import filters
 from taxii.timestamps import format_timestamp
@@ -85,14 +85,13 @@ def _page(rows: Sequence[Any], limit: int) -> tuple[Sequence[Any], bool]:
     return rows[:limit], len(rows) > limit
 
 
-def _envelope(rows: Sequence[Any], limit: int) -> Response:
+def _envelope(page: ObjectPage) -> Response:
     """The stored bytes of each object, joined into an envelope without parsing them."""
-    rows, more = _page(rows, limit)
-    if not rows:
+    if page.first_added is None or page.last_added is None:
         return Response(b'{"more":false}', media_type=TAXII_MEDIA_TYPE)
-    head = b'{"more":true,"next":"' + filters.next_token(rows[-1][0]).encode() + b'",' if more else b'{"more":false,'
-    body = b"".join((head, b'"objects":[', b",".join(row[1] for row in rows), b"]}"))
-    return Response(body, media_type=TAXII_MEDIA_TYPE, headers=_date_headers(rows[0][0], rows[-1][0]))
+    head = b'{"more":true,"next":"' + filters.next_token(page.last_added).encode() + b'",' if page.more else b'{"more":false,'
+    body = b"".join((head, b'"objects":[', b",".join(page.raws), b"]}"))
+    return Response(body, media_type=TAXII_MEDIA_TYPE, headers=_date_headers(page.first_added, page.last_added))
 
 
 def _listing(rows: Sequence[Any], limit: int, key: str, item: Callable[[Any], Any]) -> Response:
@@ -204,7 +203,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
             query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECTS)
-            return _envelope(collections.entries(ctx, found, query), query.limit)
+            return _envelope(collections.entries(ctx, found, query))
 
     @app.post(API_ROOT_PATH + "collections/{collection_id}/objects/")
     async def add_objects(request: Request, collection_id: str) -> Response:
@@ -251,7 +250,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
             query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECT)
             if not collections.object_exists(ctx, found, object_id):
                 raise TaxiiError(404, "Not found", f"No object {object_id} in collection {collection_id}.")
-            return _envelope(collections.entries(ctx, found, query, object_id), query.limit)
+            return _envelope(collections.entries(ctx, found, query, object_id))
 
     @app.delete(API_ROOT_PATH + "collections/{collection_id}/objects/{object_id}/")
     def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
