@@ -17,22 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.errors import Forbidden, InvalidInput
-
-
-class Tlp(StrEnum):
-    CLEAR = "clear"
-    GREEN = "green"
-    AMBER = "amber"
-    AMBER_STRICT = "amber+strict"
-    RED = "red"
-
-    @property
-    def rank(self) -> int:
-        return list(Tlp).index(self)
-
-    @property
-    def label(self) -> str:
-        return f"TLP:{self.value.upper()}"
+from services.taxonomy import TLP
 
 
 class CollectionKind(StrEnum):
@@ -49,19 +34,19 @@ INBOX_SUFFIX = "-inbox"
 
 # The official TLP 2.0 marking definitions (extension-definition--60a3c5c5-…): an object that
 # carries one is at least that restricted, whatever a caller claims.
-TLP_MARKINGS: Mapping[str, Tlp] = {
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": Tlp.CLEAR,
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": Tlp.GREEN,
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": Tlp.AMBER,
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": Tlp.AMBER_STRICT,
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": Tlp.RED,
+TLP_MARKINGS: Mapping[str, TLP] = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": TLP.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": TLP.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
 }
 
-ALLOWED_TLPS: Mapping[CollectionKind, frozenset[Tlp]] = {
-    CollectionKind.PUBLIC: frozenset({Tlp.CLEAR}),
-    CollectionKind.COMMUNITY: frozenset({Tlp.CLEAR, Tlp.GREEN}),
-    CollectionKind.AUDIENCE: frozenset(Tlp),
-    CollectionKind.INBOX: frozenset(Tlp),
+ALLOWED_TLPS: Mapping[CollectionKind, frozenset[TLP]] = {
+    CollectionKind.PUBLIC: frozenset({TLP.CLEAR}),
+    CollectionKind.COMMUNITY: frozenset({TLP.CLEAR, TLP.GREEN}),
+    CollectionKind.AUDIENCE: frozenset(TLP),
+    CollectionKind.INBOX: frozenset(TLP),
 }
 
 
@@ -88,17 +73,7 @@ class Rights:
     can_write: bool
 
 
-def parse_tlp(value: str) -> Tlp:
-    text = value.strip().lower().removeprefix("tlp:").replace("_", "+").replace(" ", "")
-    if text == "white":  # TLP 1.0's name for CLEAR
-        text = "clear"
-    try:
-        return Tlp(text)
-    except ValueError:
-        raise InvalidInput(f"Unknown TLP {value!r}: use CLEAR, GREEN, AMBER, AMBER+STRICT or RED.") from None
-
-
-def marked_tlp(stix_object: Mapping[str, Any]) -> Tlp | None:
+def marked_tlp(stix_object: Mapping[str, Any]) -> TLP | None:
     """The most restrictive TLP 2.0 marking an object carries, or None."""
     refs = stix_object.get("object_marking_refs")
     if not isinstance(refs, list):
@@ -107,11 +82,11 @@ def marked_tlp(stix_object: Mapping[str, Any]) -> Tlp | None:
     return max(levels, key=lambda level: level.rank) if levels else None
 
 
-def destinations(tlp: Tlp, recipients: Sequence[str] = ()) -> list[Destination]:
+def destinations(tlp: TLP, recipients: Sequence[str] = ()) -> list[Destination]:
     """Where material at this TLP goes. AMBER and stricter need named recipients and go only to them."""
-    if tlp is Tlp.CLEAR:
+    if tlp is TLP.CLEAR:
         return [Destination(CollectionKind.PUBLIC), Destination(CollectionKind.COMMUNITY)]
-    if tlp is Tlp.GREEN:
+    if tlp is TLP.GREEN:
         return [Destination(CollectionKind.COMMUNITY)]
     names = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))
     if not names:
@@ -121,7 +96,7 @@ def destinations(tlp: Tlp, recipients: Sequence[str] = ()) -> list[Destination]:
     return [Destination(CollectionKind.AUDIENCE, name) for name in names]
 
 
-def check_fits(kind: CollectionKind, tlp: Tlp) -> None:
+def check_fits(kind: CollectionKind, tlp: TLP) -> None:
     """The last guard before storing: refuse material too restricted for the collection."""
     if tlp not in ALLOWED_TLPS[kind]:
         raise Forbidden(f"{tlp.label} material may not go to a {kind.value} collection.")

@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 
-from services import audiences
-from services.audiences import CollectionKind, Destination, Rights, Tlp
+from services import audiences, taxonomy
+from services.audiences import CollectionKind, Destination, Rights
 from services.context import Context
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.taxonomy import TLP
 from storage import collections, timeline
 from storage import partners as partner_store
 from storage.collections import EntryQuery, ObjectPage, NewEntry, TaxiiCollection, TaxiiStatus
@@ -41,7 +42,7 @@ _TITLES = {
 class Published:
     """Where one publish went: collection alias -> how many object versions were new there."""
 
-    tlp: Tlp
+    tlp: TLP
     added: dict[str, int]
 
 
@@ -81,13 +82,13 @@ def _entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | No
     )  # fmt: skip
 
 
-def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: Tlp | str, recipients: Sequence[str] = ()) -> Published:
+def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()) -> Published:
     """Make objects available over TAXII to the audience their TLP allows (services/audiences.py).
 
     AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
     its own collection. An object whose TLP 2.0 marking is stricter than `tlp` is refused whole.
     """
-    level = tlp if isinstance(tlp, Tlp) else audiences.parse_tlp(tlp)
+    level = tlp if isinstance(tlp, TLP) else taxonomy.tlp(tlp)
     for stix_object in objects:
         reason = validation.problem(stix_object)
         if reason is not None:

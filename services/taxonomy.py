@@ -29,6 +29,10 @@ class TLP(StrEnum):
     RED = "red"
 
     @property
+    def rank(self) -> int:
+        return list(TLP).index(self)
+
+    @property
     def label(self) -> str:
         return f"TLP:{self.value.upper()}"
 

@@ -284,6 +284,7 @@ def add_observables(ctx: Context, ticket: Ticket | str, found: list[Observable])
 
 
 def _record_observables(ctx: Context, ticket: Ticket, added: list[Observable]) -> None:
+    assert ticket.id is not None, "the ticket is flushed before its observables"
     now = ctx.now()
     for observable in added:
         ctx.session.add(
