@@ -37,6 +37,8 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         finally:
             if socket_mode is not None:
                 await socket_mode.close_async()
+            if slack is not None:
+                slack.close()
             pool.stop()
 
     app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
