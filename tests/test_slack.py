@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from bot.commands import Command
@@ -412,3 +413,13 @@ def test_socket_mode_starts_against_the_stand_in_and_serves_a_slash_command(
         [reply] = slack.wait_for("response:socket")
         assert "Opened INC-2026-0001." in reply.params["text"]
     runtime.engine.dispose()
+
+
+def test_the_manifest_installs_the_command_interactivity_and_scopes_puente_uses() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "bot" / "slack" / "manifest.yaml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/incident" and command["url"].endswith("/slack/events")
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert {"commands", "chat:write", "chat:write.public"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # pages arrive as DMs
