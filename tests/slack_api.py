@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 BOT_USER = "UPUENTEBOT"
+GONE = "U0GONE"  # a member who left the workspace: Slack refuses messages to them
 
 
 @dataclass
@@ -123,6 +124,8 @@ class SlackStandIn:
         if method == "auth.test":
             return {"ok": True, "team_id": "T0CSIRT", "user_id": BOT_USER, "bot_id": "B0PUENTE", "team": "CSIRT"}
         if method == "chat.postMessage":
+            if params["channel"] == GONE:
+                return {"ok": False, "error": "channel_not_found"}
             self._ts += 1
             channel = str(params["channel"])
             # Posting to a user id opens the app's DM with them, which has its own channel id.

@@ -26,10 +26,10 @@ from puente.app import create_app
 from services import users
 from services.clock import ManualClock
 from services.context import Runtime
-from services.notify import Action, Notice, Recipient
+from services.notify import Action, DeliveryError, Notice, Recipient
 from storage.models import Role
 from conftest import make_runtime
-from slack_api import SlackStandIn
+from slack_api import GONE, SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-puente-test"
@@ -313,6 +313,21 @@ def test_page_arrives_as_a_dm_and_is_updated_in_place(client: TestClient, slack:
     assert updated.params["channel"] == "D0ANA" and updated.params["ts"] == "1700000000.000001"
     assert updated.params["text"] == f"✅ Page for {reference} acknowledged by ana"
     assert buttons(updated.params) == {}
+
+
+def test_a_page_slack_refuses_raises_delivery_error_for_the_caller_to_retry_or_escalate(slack_runtime: Runtime, slack: SlackStandIn) -> None:
+    notifier = SlackNotifier.from_settings(slack_runtime.settings)
+    with pytest.raises(DeliveryError, match="channel_not_found"):
+        notifier.send(Recipient("gone", slack_id=GONE), Notice(text="Page: INC-2026-0001"))
+    with pytest.raises(DeliveryError, match="expected channel:ts"):
+        notifier.update(Recipient("ana", slack_id=ANA), "console:3", Notice(text="acknowledged"))
+
+
+def test_without_slack_settings_there_is_no_slack_endpoint(database_url: str, clock: ManualClock, tmp_path: Path) -> None:
+    app = create_app(make_runtime(database_url, clock, tmp_path))
+    assert app.state.slack is None
+    with TestClient(app) as plain:
+        assert plain.post("/slack/events", content="x").status_code in (404, 405)
 
 
 def test_bad_signature_is_refused_with_401(client: TestClient, slack: SlackStandIn) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
@@ -40,7 +41,7 @@ class SlackNotifier:
 
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
         channel, _, ts = handle.partition(":")
-        if not ts:
+        if not channel or not re.fullmatch(r"\d+\.\d+", ts):
             raise DeliveryError(f"Not a Slack message handle: {handle!r} (expected channel:ts).")
         message = render_notice(notice)
         try:
