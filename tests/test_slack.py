@@ -23,18 +23,25 @@ from bot.replies import Button, ButtonStyle, Reply
 from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render_notice, render_reply
 from bot.slack.notifier import SlackNotifier
 from puente.app import create_app
+from puente.settings import load_settings
 from services import users
 from services.clock import ManualClock
 from services.context import Runtime
 from services.notify import Action, DeliveryError, Notice, Recipient
+from storage.engine import make_engine
 from storage.models import Role
-from conftest import make_runtime
 from slack_api import GONE, SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-puente-test"
 ANA = "U0ANA"
 NOBODY = "U0NOBODY"
+
+
+def make_runtime(url: str, clock: ManualClock, tmp_path: Path, **settings: str) -> Runtime:
+    """A runtime on the test database with the given settings (Slack's among them)."""
+    values = {"PUENTE_DATABASE_URL": url, "PUENTE_CSIRT_COUNTRY": "CO", "PUENTE_VAR_DIR": str(tmp_path / "var"), **settings}
+    return Runtime(load_settings(**values), make_engine(url), clock)
 
 
 @pytest.fixture
