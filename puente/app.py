@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -18,17 +18,32 @@ from taxii.server import create_taxii_app
 def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI:
     """The HTTP app; `workers` run in the background for the app's lifetime (none by default, as in tests)."""
 
+    settings = runtime.settings
+    slack = None
+    if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
+        from bot.slack.app import SlackAdapter
+
+        slack = SlackAdapter(runtime)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pool = WorkerPool(runtime, workers or [])
         pool.start()
+        socket_mode = slack.socket_mode() if slack is not None and settings.slack_app_token else None
         try:
+            if socket_mode is not None:
+                await socket_mode.connect_async()
             yield
         finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
+            if slack is not None:
+                slack.close()
             pool.stop()
 
     app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.slack = slack
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -40,5 +55,12 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         return JSONResponse({"status": "ok", "csirt": runtime.settings.csirt_name, "version": __version__})
 
     app.mount("/taxii2", create_taxii_app(runtime))
+
+    if slack is not None and settings.slack_signing_secret:
+
+        @app.post("/slack/events")
+        async def slack_events(request: Request) -> Response:
+            """Slash commands, button presses and modal submissions; bolt verifies the signature."""
+            return await slack.http.handle(request)
 
     return app

@@ -150,6 +150,10 @@ def run() -> None:
     _check_schema(runtime)
     settings = runtime.settings
     runtime.notifiers.append(ConsoleNotifier())
+    if settings.slack_bot_token:
+        from bot.slack.notifier import SlackNotifier
+
+        runtime.notifiers.append(SlackNotifier.from_settings(settings))
     app = create_app(runtime, default_workers())
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")

@@ -1,0 +1,163 @@
+"""The Slack adapter: `/incident`, its buttons and the new-ticket modal, through slack-bolt.
+
+Slack wants an acknowledgement within three seconds. Each listener acknowledges first and hands
+the work (the command core, which is synchronous and talks to the database, then the reply to
+Slack) to a small pool of threads, so the event loop only ever verifies, acknowledges and queues.
+Bolt's lazy listeners would do the same on the event loop itself, where the work of twenty
+concurrent commands delays the acknowledgements of the others (measured in bench/slack_ack.py).
+Every Web API call, start-up included (auth.test, apps.connections.open), goes to SLACK_API_URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk import WebClient
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.commands import Command, split_command
+from bot.core import CommandCore
+from bot.replies import Reply
+from bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
+from bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
+from puente.settings import Settings
+from services import users
+from services.context import Runtime
+from services.errors import Unauthenticated
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# A response_url takes at most five messages; a reply longer than that is cut with a pointer.
+MAX_RESPONSES = 5
+# Enough to overlap database and Slack round trips; few enough to leave the event loop its share of the GIL.
+WORK_THREADS = 2
+
+
+def api_url(settings: Settings) -> str:
+    """slack_sdk joins method names onto the base URL, which therefore needs its trailing slash."""
+    return settings.slack_api_url.rstrip("/") + "/"
+
+
+def _limit(messages: list[Message], reply: Reply) -> list[Message]:
+    if len(messages) <= MAX_RESPONSES:
+        return messages
+    kept = messages[: MAX_RESPONSES - 1]
+    command = f"puente say --as NAME 'timeline {reply.ticket}'" if reply.ticket else "puente console"
+    note = f"… {len(messages) - len(kept)} more part(s) are too long for Slack; {command} prints everything."
+    return [*kept, *render_reply(Reply(text=note))]
+
+
+class SlackAdapter:
+    """Owns the bolt app; `core` runs the commands, `runtime` answers who a Slack user is."""
+
+    def __init__(self, runtime: Runtime, core: CommandCore | None = None) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.core = core or CommandCore(runtime)
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url(settings))
+        self.web = WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=10)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or None,
+            # Socket Mode alone needs no signing secret; HTTP is only mounted when there is one.
+            request_verification_enabled=bool(settings.slack_signing_secret),
+            # The listeners below only acknowledge and queue, so the response can wait for them.
+            process_before_response=True,
+        )
+        self.app.command("/incident")(self._slash_command)
+        self.app.action(re.compile(rf"^{re.escape(RUN_ACTION)}\."))(self._button)
+        self.app.action(re.compile(rf"^{re.escape(CHOOSE_ACTION)}\."))(self._button)
+        self.app.view(CALLBACK_ID)(self._submission)
+        self.http = AsyncSlackRequestHandler(self.app)
+        self._work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="slack-work")
+
+    def close(self) -> None:
+        """Finish the queued work (replies still owed to Slack) and stop the threads."""
+        self._work.shutdown(wait=True)
+
+    def _later(self, work: Callable[..., None], *args: Any) -> None:
+        def report(done: Future[None]) -> None:
+            if (error := done.exception()) is not None:
+                log.error("Slack work %s failed", work.__name__, exc_info=error)
+
+        self._work.submit(work, *args).add_done_callback(report)
+
+    # listeners: on the event loop, acknowledge and queue -------------------------------------
+    async def _slash_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._later(self._run_slash_command, body)
+
+    async def _button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        self._later(self._run_button, body, action)
+
+    async def _submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submission = new_ticket_command(view["state"]["values"])
+        if submission.command is None:
+            await ack(response_action="errors", errors=submission.errors)
+            return
+        await ack()
+        self._later(self._open_from_submission, body["user"]["id"], view.get("private_metadata") or None, submission.command)
+
+    # work: in the pool's threads ------------------------------------------------------------
+    def _run(self, text: str, user_id: str, channel_id: str | None) -> Reply:
+        return self.core.handle(Command(text=text, platform=PLATFORM, user_id=user_id, channel_id=channel_id))
+
+    def _respond(self, response_url: str, reply: Reply) -> None:
+        """In the channel for the team to see; errors and help only to the person who asked."""
+        response_type = "ephemeral" if reply.private or not reply.ok else "in_channel"
+        webhook = WebhookClient(response_url, timeout=10)
+        for message in _limit(render_reply(reply), reply):
+            sent = webhook.send(text=message["text"], blocks=message["blocks"], response_type=response_type, replace_original=False)
+            if sent.status_code != 200:
+                log.error("Slack refused a reply (%s): %s", sent.status_code, sent.body)
+
+    def _run_slash_command(self, body: dict[str, Any]) -> None:
+        text = str(body.get("text") or "").strip()
+        user_id, channel_id = str(body["user_id"]), body.get("channel_id")
+        name, rest = split_command(text)
+        if name == "new" and not rest:
+            refusal = self._refusal(user_id)
+            if refusal is not None:
+                self._respond(body["response_url"], refusal)
+            else:
+                self.web.views_open(trigger_id=body["trigger_id"], view=new_ticket_view(channel_id))
+            return
+        self._respond(body["response_url"], self._run(text, user_id, channel_id))
+
+    def _refusal(self, user_id: str) -> Reply | None:
+        """Unknown people get the core's refusal before filling in a form they could not submit."""
+        try:
+            with self.runtime.unit_of_work() as ctx:
+                users.identify(ctx, PLATFORM, user_id)
+        except Unauthenticated as error:
+            return Reply.error(str(error))
+        return None
+
+    def _run_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        command = action["selected_option"]["value"] if "selected_option" in action else action["value"]
+        channel_id = (body.get("channel") or {}).get("id")
+        self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id))
+
+    def _open_from_submission(self, user_id: str, channel_id: str | None, command: str) -> None:
+        reply = self._run(command, user_id, channel_id)
+        for message in render_reply(reply):
+            if reply.ok and not reply.private and channel_id:
+                self.web.chat_postMessage(channel=channel_id, text=message["text"], blocks=message["blocks"])
+            elif channel_id:
+                self.web.chat_postEphemeral(channel=channel_id, user=user_id, text=message["text"], blocks=message["blocks"])
+            else:
+                self.web.chat_postMessage(channel=user_id, text=message["text"], blocks=message["blocks"])
+
+    def socket_mode(self) -> AsyncSocketModeHandler:
+        """The Socket Mode connection (SLACK_APP_TOKEN); apps.connections.open goes through `client`."""
+        return AsyncSocketModeHandler(self.app, self.runtime.settings.slack_app_token, web_client=self.client)

@@ -1,0 +1,50 @@
+"""Pages and assistance requests as Slack DMs, updated in place once answered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.app import api_url
+from bot.slack.blocks import render_notice
+from puente.settings import Settings
+from services.notify import DeliveryError, Notice, Recipient
+
+
+@dataclass
+class SlackNotifier:
+    """`services.notify.Notifier` for Slack: send = chat.postMessage to the user's Slack id (the
+    app's DM with them), returning "channel:ts"; update = chat.update of that message."""
+
+    client: WebClient
+    platform: str = field(default="slack")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackNotifier:
+        return cls(WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=10))
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return bool(recipient.slack_id)
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        if not recipient.slack_id:
+            raise DeliveryError(f"{recipient.name} has no Slack id: puente users add … --slack U…")
+        message = render_notice(notice)
+        try:
+            response = self.client.chat_postMessage(channel=recipient.slack_id, text=message["text"], blocks=message["blocks"])
+        except (SlackApiError, SlackClientError, OSError) as error:
+            raise DeliveryError(f"Slack refused the message to {recipient.name}: {error}") from error
+        return f"{response['channel']}:{response['ts']}"
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        channel, _, ts = handle.partition(":")
+        if not channel or not re.fullmatch(r"\d+\.\d+", ts):
+            raise DeliveryError(f"Not a Slack message handle: {handle!r} (expected channel:ts).")
+        message = render_notice(notice)
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+        except (SlackApiError, SlackClientError, OSError) as error:
+            raise DeliveryError(f"Slack refused to update the message to {recipient.name}: {error}") from error

@@ -1,0 +1,168 @@
+"""A loopback stand-in for the Slack Web API, response URLs and the Socket Mode websocket.
+
+It records every call so a test can assert on what Slack (and so the analyst) would have received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+BOT_USER = "UPUENTEBOT"
+GONE = "U0GONE"  # a member who left the workspace: Slack refuses messages to them
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method such as chat.postMessage, or "response:<name>" for a response_url
+    params: dict[str, Any]
+    token: str | None
+
+
+class SlackStandIn:
+    """Runs on 127.0.0.1 in its own thread and event loop; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.socket_acks: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="slack-standin", daemon=True)
+        self._sockets: list[web.WebSocketResponse] = []
+        self._runner: web.AppRunner | None = None
+        self._ts = 0
+        self.port = 0
+
+    # lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> SlackStandIn:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    # addresses -------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    # recording -------------------------------------------------------------------------------
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def of(self, method: str) -> list[Call]:
+        with self._changed:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The calls of `method` once there are at least `count` of them (fails the test otherwise)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"expected {count} {method} call(s), saw {seen}")
+                self._changed.wait(left)
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        if request.content_type == "application/json":
+            return dict(json.loads(raw or b"{}"))
+        params: dict[str, Any] = dict(parse_qsl(raw.decode()))
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    # endpoints -------------------------------------------------------------------------------
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or params.get("token")
+        self._record(Call(method, params, token))
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": "T0CSIRT", "user_id": BOT_USER, "bot_id": "B0PUENTE", "team": "CSIRT"}
+        if method == "chat.postMessage":
+            if params["channel"] == GONE:
+                return {"ok": False, "error": "channel_not_found"}
+            self._ts += 1
+            channel = str(params["channel"])
+            # Posting to a user id opens the app's DM with them, which has its own channel id.
+            if channel.startswith("U"):
+                channel = "D" + channel[1:]
+            return {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}", "message": params}
+        if method == "chat.update":
+            return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": "1700000000.999999"}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": "V0NEWTICKET", **params.get("view", {})}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self._record(Call(f"response:{request.match_info['name']}", await self._params(request), None))
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        self._record(Call("socket:connect", {}, None))
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0PUENTE"}})
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                self._record(Call("socket:ack", json.loads(message.data), None))
+        self._sockets.remove(socket)
+        return socket
+
+    def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope (e.g. a slash command) to every connected client."""
+
+        async def send() -> None:
+            for socket in self._sockets:
+                await socket.send_json(envelope)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
