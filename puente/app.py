@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puente import __version__
 from puente.workers import Worker, WorkerPool
 from services.context import Runtime
-from taxii.server import create_taxii_app
+from taxii.server import create_taxii_app, error_response
 
 
 def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI:
@@ -55,6 +57,13 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         return JSONResponse({"status": "ok", "csirt": runtime.settings.csirt_name, "version": __version__})
 
     app.mount("/taxii2", create_taxii_app(runtime))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _outside_routes(request: Request, error: StarletteHTTPException) -> Response:
+        # A path the TAXII mount cannot match (e.g. a control character in it) still gets a TAXII error.
+        if request.url.path.startswith("/taxii2"):
+            return error_response(error.status_code, str(error.detail))
+        return await http_exception_handler(request, error)
 
     if slack is not None and settings.slack_signing_secret:
 

@@ -53,7 +53,7 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
-def _error(status: int, description: str, title: str | None = None) -> Response:
+def error_response(status: int, description: str, title: str | None = None) -> Response:
     body = {"title": title or _TITLES.get(status, "Error"), "description": description, "http_status": str(status)}
     headers = {"WWW-Authenticate": 'Basic realm="TAXII", Token'} if status == 401 else None
     return _json(body, status, headers)
@@ -136,19 +136,19 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(TaxiiError)
     def _taxii_error(_request: Request, error: TaxiiError) -> Response:
-        return _error(error.http_status, error.description, error.title)
+        return error_response(error.http_status, error.description, error.title)
 
     @app.exception_handler(PuenteError)
     def _domain_error(_request: Request, error: PuenteError) -> Response:
-        return _error(error.http_status, str(error))
+        return error_response(error.http_status, str(error))
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(_request: Request, error: StarletteHTTPException) -> Response:
-        return _error(error.status_code, str(error.detail))
+        return error_response(error.status_code, str(error.detail))
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(_request: Request, error: RequestValidationError) -> Response:
-        return _error(400, "; ".join(str(e.get("msg")) for e in error.errors()))
+        return error_response(400, "; ".join(str(e.get("msg")) for e in error.errors()))
 
     @app.get("/")
     def discovery(request: Request) -> Response:
