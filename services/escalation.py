@@ -498,10 +498,10 @@ def deliver_due(runtime: Runtime, limit: int = BATCH) -> int:
 
 def tick(runtime: Runtime) -> float:
     """The timer worker: fire due steps, send due deliveries, sleep until the next is due (at most POLL_SECONDS)."""
-    for _ in range(20):  # bounded so the pool can stop us between rounds
+    for _ in range(20):  # until nothing is due (a failed delivery may make a step due), bounded so stop() is heard
         fired = fire_due_steps(runtime)
         sent = deliver_due(runtime)
-        if fired < BATCH and sent < BATCH:
+        if not (fired or sent):
             break
     with runtime.unit_of_work(actor_name="escalation") as ctx:
         upcoming = page_store.next_due(ctx.session)
