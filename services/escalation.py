@@ -22,6 +22,7 @@ from services.notify import Action, DeliveryError, Notice, Notifier, Recipient
 from services.taxonomy import Severity
 from storage import oncall as oncall_store
 from storage import pages as page_store
+from storage import tickets as ticket_store
 from storage import timeline, users
 from storage.models import Role, Ticket, TicketStatus, User
 from storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageDelivery, PageStatus
@@ -293,20 +294,38 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
     return [Recipient.of(user) for user in unique.values()]
 
 
-def _fire(ctx: Context, page: Page, now: datetime) -> None:
+RecipientCache = dict[tuple[object, ...], list[Recipient]]
+
+
+@dataclass
+class _Firing:
+    """What firing a batch of steps writes, gathered so it goes to the database in a few statements."""
+
+    now: datetime
+    known: RecipientCache
+    deliveries: list[dict[str, object]]
+    events: list[dict[str, object]]
+
+
+def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
+    now = firing.now
     due = page.next_fire_at or now
     index = page.next_step
     step = page.steps[index % len(page.steps)]
     reached: list[str] = []
-    for recipient in _recipients(ctx, page, step):
+    # Within one batch, the on-call of a rotation (and a user, a role) is the same for every page.
+    target = (step["target"], step["name"], page.ticket_id if step["target"] == "owner" else None)
+    if target not in firing.known:
+        firing.known[target] = _recipients(ctx, page, step)
+    for recipient in firing.known[target]:
         for notifier in ctx.runtime.notifiers:
             if notifier.can_reach(recipient):
-                ctx.session.add(
-                    PageDelivery(
-                        page_id=page.id or 0, step=index, platform=notifier.platform, recipient=recipient.name,
-                        slack_id=recipient.slack_id, telegram_id=recipient.telegram_id, due_at=now, fire_due_at=due,
-                    )
-                )  # fmt: skip
+                firing.deliveries.append({
+                    "page_id": page.id, "step": index, "purpose": DeliveryPurpose.PAGE.value,
+                    "platform": notifier.platform, "recipient": recipient.name, "slack_id": recipient.slack_id,
+                    "telegram_id": recipient.telegram_id, "status": DeliveryStatus.PENDING.value,
+                    "due_at": now, "fire_due_at": due, "attempts": 0,
+                })  # fmt: skip
                 reached.append(f"{recipient.name} ({notifier.platform})")
     page.next_step = index + 1
     wait = timedelta(minutes=int(str(step["wait_minutes"])))
@@ -318,12 +337,11 @@ def _fire(ctx: Context, page: Page, now: datetime) -> None:
     else:
         # Keep to the schedule unless the worker was down so long that it would fire steps back to back.
         page.next_fire_at = due + wait if due + wait > now else now + wait
-    ctx.session.add(page)
     what = ", ".join(reached) or f"nobody reachable ({_target_text(step)})"
-    timeline.record(
-        ctx.session, at=now, actor="escalation", action="page-step", ticket_id=page.ticket_id,
-        summary=f"page {page.reference} {_step_text(page, index)}: {what}",
-    )  # fmt: skip
+    firing.events.append({
+        "at": now, "actor": "escalation", "action": "page-step", "ticket_id": page.ticket_id,
+        "summary": f"page {page.reference} {_step_text(page, index)}: {what}",
+    })  # fmt: skip
 
 
 def _target_text(step: dict[str, object]) -> str:
@@ -349,8 +367,14 @@ def fire_due_steps(runtime: Runtime, limit: int = BATCH) -> int:
     with runtime.unit_of_work(actor_name="escalation") as ctx:
         now = ctx.now()
         due = page_store.claim_due_pages(ctx.session, now, limit)
-        for page in due:
-            _fire(ctx, page, now)
+        if not due:
+            return 0
+        firing = _Firing(now, {}, [], [])
+        with ctx.session.no_autoflush:
+            for page in due:
+                _fire(ctx, page, firing)
+        page_store.add_deliveries(ctx.session, firing.deliveries)
+        timeline.record_many(ctx.session, firing.events)
         return len(due)
 
 
@@ -362,14 +386,6 @@ class _Outgoing:
     purpose: str
     handle: str | None
     notice: Notice
-
-
-def _ticket_of(ctx: Context, page: Page, cache: dict[int, Ticket | None]) -> Ticket | None:
-    if page.ticket_id is None:
-        return None
-    if page.ticket_id not in cache:
-        cache[page.ticket_id] = ctx.session.get(Ticket, page.ticket_id)
-    return cache[page.ticket_id]
 
 
 def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
@@ -404,15 +420,17 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
     with runtime.unit_of_work(actor_name="escalation") as ctx:
         now = ctx.now()
         claimed = page_store.claim_due_deliveries(ctx.session, now, limit)
+        if not claimed:
+            return []
+        found = page_store.pages_by_id(ctx.session, {d.page_id for d in claimed})
+        tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
         outgoing = []
-        tickets_seen: dict[int, Ticket | None] = {}
         for delivery in claimed:
             delivery.attempts += 1
             delivery.due_at = now + LEASE
             ctx.session.add(delivery)
-            page = ctx.session.get(Page, delivery.page_id)
-            assert page is not None
-            ticket = _ticket_of(ctx, page, tickets_seen)
+            page = found[delivery.page_id]
+            ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
             if delivery.purpose == DeliveryPurpose.UPDATE:
                 notice = _update_notice(ctx, page, ticket, delivery.recipient)
             else:
@@ -440,13 +458,13 @@ def _send(notifiers: dict[str, Notifier], item: _Outgoing) -> tuple[str | None, 
 
 
 def _record_outcomes(runtime: Runtime, results: list[tuple[_Outgoing, str | None, str | None]]) -> None:
-    with runtime.unit_of_work(actor_name="escalation") as ctx:
+    with runtime.unit_of_work(actor_name="escalation") as ctx, ctx.session.no_autoflush:
         now = ctx.now()
+        by_id = page_store.deliveries_by_id(ctx.session, {item.delivery_id for item, _, _ in results})
+        found = page_store.pages_by_id(ctx.session, {d.page_id for d in by_id.values()})
         for item, handle, error in results:
-            delivery = ctx.session.get(PageDelivery, item.delivery_id)
-            assert delivery is not None
-            page = ctx.session.get(Page, delivery.page_id)
-            assert page is not None
+            delivery = by_id[item.delivery_id]
+            page = found[delivery.page_id]
             if error is None:
                 delivery.status = DeliveryStatus.SENT.value
                 delivery.handle, delivery.sent_at, delivery.error = handle, now, None

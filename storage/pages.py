@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.models import _utc
@@ -170,3 +170,18 @@ def deliveries(session: Session, page_id: int, *, step: int | None = None, purpo
     if purpose is not None:
         statement = statement.where(PageDelivery.purpose == purpose)
     return list(session.exec(statement.order_by(col(PageDelivery.id))))
+
+
+def pages_by_id(session: Session, ids: set[int]) -> dict[int, Page]:
+    return {page.id or 0: page for page in session.exec(select(Page).where(col(Page.id).in_(ids)))}
+
+
+def deliveries_by_id(session: Session, ids: set[int]) -> dict[int, PageDelivery]:
+    statement = select(PageDelivery).where(col(PageDelivery.id).in_(ids))
+    return {delivery.id or 0: delivery for delivery in session.exec(statement)}
+
+
+def add_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many deliveries in one statement (a batch of fired steps)."""
+    if rows:
+        session.execute(insert(PageDelivery), rows)
