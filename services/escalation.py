@@ -106,12 +106,18 @@ def raise_page(
     )  # fmt: skip
     ctx.session.add(page)
     ctx.session.flush()
+    if _is_scheduled_reminder(page):
+        return page  # on the timeline once it fires: every ticket has these, the "opened" entry explains them
     when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
     timeline.record(
         ctx.session, at=now, actor=ctx.who, action="paged", ticket_id=ticket.id,
         summary=f"page {page.reference} ({kind}, {name} policy{when}): {page.summary}",
     )  # fmt: skip
     return page
+
+
+def _is_scheduled_reminder(page: Page) -> bool:
+    return page.kind == PageKind.DEADLINE and page.next_step == 0
 
 
 def page_for_severity(ctx: Context, ticket: Ticket, previous: Severity | None = None) -> Page | None:
@@ -210,6 +216,8 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
             ctx.session.add(delivery)
         elif delivery.status == DeliveryStatus.SENT:
             _queue_update(ctx, delivery, now)
+    if _is_scheduled_reminder(page):
+        return
     action = "page-acknowledged" if status == PageStatus.ACKNOWLEDGED else "page-cancelled"
     timeline.record(ctx.session, at=now, actor=ctx.who, action=action, ticket_id=page.ticket_id, summary=f"page {page.reference}: {outcome}")
 
@@ -252,8 +260,8 @@ def acknowledge(ctx: Context, reference: str | None = None) -> list[PageView]:
     stopped = []
     for page in found:
         _stop(ctx, page, PageStatus.ACKNOWLEDGED, outcome, by=actor.name)
-        ticket = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
-        stopped.append(PageView(page, ticket.reference if ticket else None))
+        of = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
+        stopped.append(PageView(page, of.reference if of else None))
     return stopped
 
 
