@@ -46,6 +46,7 @@ class StopwatchNotifier:
 
     def __init__(self) -> None:
         self.received: dict[int, datetime] = {}
+        self.duplicates = 0
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.expected = 0
@@ -58,6 +59,8 @@ class StopwatchNotifier:
         match = PAGE.match(notice.text)
         assert match, notice.text
         with self.lock:
+            if int(match.group(1)) in self.received:
+                self.duplicates += 1
             self.received.setdefault(int(match.group(1)), now)
             if len(self.received) >= self.expected:
                 self.done.set()
@@ -137,7 +140,7 @@ def main() -> None:
     print(
         f"{args.backend}: lateness over {len(lateness)} page steps: p50 {quantiles[49] * 1000:.0f} ms,"
         f" p99 {quantiles[98] * 1000:.0f} ms, max {lateness[-1] * 1000:.0f} ms,"
-        f" early {sum(1 for x in lateness if x < 0)}"
+        f" early {sum(1 for x in lateness if x < 0)}, sent twice {notifier.duplicates}"
     )
     for r in replicas:
         r.engine.dispose()

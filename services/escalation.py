@@ -126,6 +126,8 @@ def page_for_severity(ctx: Context, ticket: Ticket, previous: Severity | None = 
     severity = Severity(ticket.severity)
     if severity not in PAGING_SEVERITIES or (previous is not None and previous.rank >= severity.rank):
         return None
+    if ticket.status in CLOSED_STATUSES:
+        return None
     assert ticket.id is not None
     for page in page_store.open_pages(ctx.session, ticket_id=ticket.id):
         if page.kind != PageKind.SEVERITY:
