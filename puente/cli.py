@@ -12,8 +12,8 @@ import click
 from bot.commands import Command
 from bot.console import Console, default_user, render
 from bot.core import CommandCore
-from puente.partners_cli import partners_group
 from puente.oncall_cli import oncall_group
+from puente.partners_cli import partners_group
 from puente.settings import SettingsError, load_settings
 from services import escalation, users
 from services.context import Context, Runtime
