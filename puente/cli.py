@@ -12,11 +12,13 @@ import click
 from bot.commands import Command
 from bot.console import Console, default_user, render
 from bot.core import CommandCore
+from puente.oncall_cli import oncall_group
 from puente.partners_cli import partners_group
 from puente.settings import SettingsError, load_settings
-from services import users
+from services import escalation, users
 from services.context import Context, Runtime
 from services.errors import PuenteError
+from services.escalation_policy import PolicyError
 from services.notify import ConsoleNotifier
 from storage import migrate
 
@@ -49,6 +51,13 @@ def _check_schema(runtime: Runtime) -> None:
             f"the database at {runtime.settings.effective_database_url} is not migrated"
             f" (at {current or 'nothing'}, code expects {migrate.current_head()}): run `puente db upgrade`."
         )
+
+
+def _check_policies(runtime: Runtime) -> None:
+    try:
+        escalation.check_policies(runtime)
+    except PolicyError as error:
+        raise click.ClickException(f"bad escalation policy file (PUENTE_ESCALATION_POLICIES):\n{error}") from None
 
 
 @click.group()
@@ -147,6 +156,7 @@ def run() -> None:
     from puente.workers import default_workers
 
     runtime = _runtime()
+    _check_policies(runtime)
     _check_schema(runtime)
     settings = runtime.settings
     runtime.notifiers.append(ConsoleNotifier())
@@ -170,6 +180,7 @@ def run() -> None:
 
 
 main.add_command(partners_group)
+main.add_command(oncall_group)
 
 if __name__ == "__main__":
     main()

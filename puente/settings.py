@@ -65,6 +65,12 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value
 
+    @field_validator("escalation_policies", mode="before")
+    @classmethod
+    def _optional_path(cls, value: object) -> object:
+        # `PUENTE_ESCALATION_POLICIES=` in a .env means "no file", not the current directory.
+        return None if value == "" else value
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'puente.db'}"

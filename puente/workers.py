@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services import escalation
 from services.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,4 +52,4 @@ class WorkerPool:
 
 def default_workers() -> list[Worker]:
     """The workers every `puente run` starts."""
-    return []
+    return [Worker("escalation", escalation.tick)]

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from services import lifecycle
+from services import escalation, lifecycle
 from services.context import Context
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.observables import Observable
@@ -151,6 +151,8 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
     )  # fmt: skip
     if draft.observables:
         _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
+    escalation.page_for_severity(ctx, ticket)
+    escalation.schedule_deadline_reminders(ctx, ticket)
     return ticket
 
 
@@ -228,7 +230,20 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         raise InvalidInput(f"{ticket.reference} already has those values; nothing changed.")
     summary = ", ".join(f"{key} {before[key]} -> {value}" for key, value in changed.items())
     _touch(ctx, ticket, "updated", summary, before)
+    if "status" in changed:
+        _status_changed(ctx, ticket, TicketStatus(before["status"]))
+    if "severity" in changed:
+        escalation.page_for_severity(ctx, ticket, previous=Severity(before["severity"]))
     return ticket
+
+
+def _status_changed(ctx: Context, ticket: Ticket, previous: TicketStatus) -> None:
+    """Pages follow the lifecycle: resolving or closing stops them, reopening restarts the regulatory clocks."""
+    current = TicketStatus(ticket.status)
+    if current in lifecycle.REOPENABLE and previous not in lifecycle.REOPENABLE:
+        escalation.cancel_pages(ctx, ticket, f"{ticket.reference} {current.value} by {ctx.who}")
+    elif previous in lifecycle.REOPENABLE and current not in lifecycle.REOPENABLE:
+        escalation.schedule_deadline_reminders(ctx, ticket)
 
 
 def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -> Ticket:
@@ -243,6 +258,7 @@ def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -
     action = "reopened" if current in lifecycle.REOPENABLE and target not in lifecycle.REOPENABLE else target.value
     summary = f"{current.value} -> {target.value}" + (f": {reason}" if reason else "")
     _touch(ctx, ticket, action, summary, before)
+    _status_changed(ctx, ticket, current)
     return ticket
 
 

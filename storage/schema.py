@@ -4,6 +4,8 @@ from sqlmodel import SQLModel
 
 import storage.collections  # noqa: F401
 import storage.models  # noqa: F401
+import storage.oncall  # noqa: F401
+import storage.pages  # noqa: F401
 import storage.partners  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -38,6 +38,10 @@ def by_incident_id(session: Session, incident_id: str) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.incident_id == incident_id)).first()
 
 
+def by_ids(session: Session, ids: set[int]) -> dict[int, Ticket]:
+    return {ticket.id or 0: ticket for ticket in session.exec(select(Ticket).where(col(Ticket.id).in_(ids)))}
+
+
 def similar_references(session: Session, reference: str, limit: int = 3) -> list[str]:
     """References sharing the number, to suggest when one is mistyped."""
     digits = reference.rsplit("-", 1)[-1].lstrip("0") or "0"

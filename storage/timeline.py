@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from storage.models import TimelineEvent
@@ -26,6 +27,12 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Append many events in one statement; each dict has the keyword arguments of `record`."""
+    if events:
+        session.execute(insert(TimelineEvent), [{"before": None, "after": None, **event} for event in events])
 
 
 def for_ticket(session: Session, ticket_id: int) -> list[TimelineEvent]:

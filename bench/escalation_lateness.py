@@ -1,0 +1,154 @@
+"""How late does the timer worker fire page steps? 10,000 active pages, due times spread over a window.
+
+    python bench/escalation_lateness.py --backend sqlite
+    python bench/escalation_lateness.py --backend postgres [--database-url postgresql+psycopg://…]
+
+Lateness = when the notifier was handed the page minus when its step was due, measured with the real
+worker loop (`puente run`'s WorkerPool running `escalation.tick`) and the system clock. Goal: p99 < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text, update  # noqa: E402
+
+from puente.settings import load_settings  # noqa: E402
+from puente.workers import WorkerPool, default_workers  # noqa: E402
+from services import escalation, tickets, users  # noqa: E402
+from services.context import Runtime  # noqa: E402
+from services.escalation_policy import Policy, make_steps  # noqa: E402
+from services.notify import Notice, Recipient  # noqa: E402
+from storage.engine import make_engine  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Role  # noqa: E402
+from storage.pages import Page  # noqa: E402
+
+PAGE = re.compile(r"^Page P(\d+)")
+
+
+class StopwatchNotifier:
+    """Notes when each page reaches it; delivery itself is free, so what is measured is the worker."""
+
+    platform = "bench"
+
+    def __init__(self) -> None:
+        self.received: dict[int, datetime] = {}
+        self.duplicates = 0
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.expected = 0
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return True
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        now = datetime.now(UTC)
+        match = PAGE.match(notice.text)
+        assert match, notice.text
+        with self.lock:
+            if int(match.group(1)) in self.received:
+                self.duplicates += 1
+            self.received.setdefault(int(match.group(1)), now)
+            if len(self.received) >= self.expected:
+                self.done.set()
+        return match.group(1)
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        return None
+
+
+def _database(backend: str, url: str | None) -> tuple[str, object]:
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="puente-bench-")
+        return f"sqlite:///{folder}/puente.db", None
+    base = url or os.environ.get("PUENTE_TEST_DATABASE_URL")
+    if not base:
+        sys.exit("postgres: give --database-url or set PUENTE_TEST_DATABASE_URL")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}", (admin, schema)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: $PUENTE_TEST_DATABASE_URL)")
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the due times are spread")
+    parser.add_argument("--replicas", type=int, default=1, help="worker pools sharing the database")
+    args = parser.parse_args()
+
+    url, cleanup = _database(args.backend, args.database_url)
+    upgrade(url)
+    settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_VAR_DIR=tempfile.mkdtemp(prefix="puente-bench-var-"))
+    notifier = StopwatchNotifier()
+    notifier.expected = args.pages
+    runtime = Runtime(settings, make_engine(url))
+    runtime.notifiers.append(notifier)
+
+    one_step = Policy(repeat=1, steps=make_steps(("user", "oncall", 0)))
+    setup_started = time.perf_counter()
+    with runtime.unit_of_work(actor_name="bench") as ctx:
+        ctx.actor = users.add(ctx, "bench", Role.ADMIN)
+        users.add(ctx, "oncall", Role.ONCALL)
+        ticket = tickets.open_ticket(ctx, tickets.TicketDraft(title="Lateness benchmark"))
+        escalation.cancel_pages(ctx, ticket, "benchmark set-up")  # only the staggered pages below
+    parked = datetime.now(UTC) + timedelta(days=1)
+    with runtime.unit_of_work(actor_name="bench") as ctx:
+        ids = [
+            escalation.raise_page(ctx, ticket, "bench", f"page {index}", policy=one_step, fire_at=parked).id or 0
+            for index in range(args.pages)
+        ]
+    # Raising 10,000 pages takes a while; only then spread their due times evenly over the window.
+    first_due = datetime.now(UTC) + timedelta(seconds=3)
+    step = args.spread / args.pages
+    due = {page_id: first_due + timedelta(seconds=index * step) for index, page_id in enumerate(ids)}
+    with runtime.unit_of_work(actor_name="bench") as ctx:
+        ctx.session.execute(update(Page), [{"id": page_id, "next_fire_at": at} for page_id, at in due.items()])
+    print(f"{args.backend}: {args.pages} pages due from {first_due:%H:%M:%S} over {args.spread:.0f} s"
+          f" (set-up {time.perf_counter() - setup_started:.1f} s); {args.replicas} replica(s)", flush=True)
+
+    replicas = [runtime] + [Runtime(settings, make_engine(url), notifiers=[notifier]) for _ in range(args.replicas - 1)]
+    pools = [WorkerPool(r, default_workers()) for r in replicas]
+    for pool in pools:
+        pool.start()
+    deadline = (first_due - datetime.now(UTC)).total_seconds() + args.spread + 120
+    finished = notifier.done.wait(deadline)
+    for pool in pools:
+        pool.stop()
+
+    lateness = sorted((notifier.received[page_id] - due[page_id]).total_seconds() for page_id in notifier.received)
+    if not finished:
+        print(f"only {len(lateness)} of {args.pages} pages fired before the time-out")
+    quantiles = statistics.quantiles(lateness, n=100, method="inclusive")
+    print(
+        f"{args.backend}: lateness over {len(lateness)} page steps: p50 {quantiles[49] * 1000:.0f} ms,"
+        f" p99 {quantiles[98] * 1000:.0f} ms, max {lateness[-1] * 1000:.0f} ms,"
+        f" early {sum(1 for x in lateness if x < 0)}, sent twice {notifier.duplicates}"
+    )
+    for r in replicas:
+        r.engine.dispose()
+    if cleanup is not None:
+        admin, schema = cleanup
+        with admin.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Pages and their deliveries: the durable state of every escalation chain.
+
+A page is a row with the time its next step fires; firing a step writes one delivery row per
+recipient and platform in the same transaction that advances the page, so a step is fired once
+whatever happens to the process afterwards. Deliveries are an outbox: a worker leases due rows,
+sends them, and records the platform's handle (to edit the message on acknowledgement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, insert
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.models import _utc
+
+
+class PageStatus(StrEnum):
+    ACTIVE = "active"  # steps still to fire
+    EXHAUSTED = "exhausted"  # every step fired, nobody acknowledged yet
+    ACKNOWLEDGED = "acknowledged"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class DeliveryPurpose(StrEnum):
+    PAGE = "page"  # a step of the chain
+    UPDATE = "update"  # edit a delivered page in place (acknowledged, cancelled)
+
+
+OPEN_PAGE_STATUSES = (PageStatus.ACTIVE.value, PageStatus.EXHAUSTED.value)
+
+
+class Page(SQLModel, table=True):
+    __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_due", "status", "next_fire_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=32)  # severity | escalate | assistance | missed-ack | deadline
+    # Distinguishes pages a ticket may only have once (e.g. "deadline:72h").
+    key: str | None = Field(default=None, max_length=64)
+    policy: str = Field(max_length=32)
+    summary: str = ""
+    # The policy's steps as they were when the page was raised, so a restart never changes a running chain.
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    repeat: int = 1
+    next_step: int = 0  # index into steps repeated `repeat` times
+    next_fire_at: datetime | None = _utc(nullable=True)
+    status: str = Field(default=PageStatus.ACTIVE.value, max_length=16)
+    raised_by: str = Field(max_length=128)
+    created_at: datetime = _utc(nullable=False)
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+    # What the recipients are told when the chain stops ("taken by ana at 14:02 UTC").
+    outcome: str | None = None
+    finished_at: datetime | None = _utc(nullable=True)
+
+    @property
+    def total_steps(self) -> int:
+        return len(self.steps) * self.repeat
+
+    @property
+    def reference(self) -> str:
+        return f"P{self.id}"
+
+
+class PageDelivery(SQLModel, table=True):
+    __tablename__ = "page_deliveries"
+    __table_args__ = (Index("ix_page_deliveries_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="pages.id", index=True)
+    step: int
+    purpose: str = Field(default=DeliveryPurpose.PAGE.value, max_length=16)
+    platform: str = Field(max_length=16)
+    recipient: str = Field(max_length=128)
+    slack_id: str | None = Field(default=None, max_length=32)
+    telegram_id: str | None = Field(default=None, max_length=32)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
+    # When to (re)try; while a worker holds the row it is pushed ahead by the lease.
+    due_at: datetime = _utc(nullable=False)
+    # When the step this delivery belongs to was due: what lateness is measured against.
+    fire_due_at: datetime = _utc(nullable=False)
+    attempts: int = 0
+    handle: str | None = Field(default=None, max_length=256)
+    error: str | None = None
+    sent_at: datetime | None = _utc(nullable=True)
+
+
+def claim_due_pages(session: Session, now: datetime, limit: int) -> list[Page]:
+    """Lock due pages for this transaction; other workers skip them (SQLite serialises writers instead)."""
+    statement = (
+        select(Page)
+        .where(Page.status == PageStatus.ACTIVE.value, col(Page.next_fire_at) <= now)
+        .order_by(col(Page.next_fire_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(statement))
+
+
+def claim_due_deliveries(session: Session, now: datetime, limit: int) -> list[PageDelivery]:
+    statement = (
+        select(PageDelivery)
+        .where(PageDelivery.status == DeliveryStatus.PENDING.value, col(PageDelivery.due_at) <= now)
+        .order_by(col(PageDelivery.due_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(statement))
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest moment anything is due: a page step or a delivery attempt."""
+    page = session.exec(
+        select(Page.next_fire_at)
+        .where(Page.status == PageStatus.ACTIVE.value, col(Page.next_fire_at).is_not(None))
+        .order_by(col(Page.next_fire_at))
+        .limit(1)
+    ).first()
+    delivery = session.exec(
+        select(PageDelivery.due_at)
+        .where(PageDelivery.status == DeliveryStatus.PENDING.value)
+        .order_by(col(PageDelivery.due_at))
+        .limit(1)
+    ).first()
+    moments = [m for m in (page, delivery) if m is not None]
+    return min(moments) if moments else None
+
+
+def open_pages(session: Session, *, ticket_id: int | None = None, page_id: int | None = None) -> list[Page]:
+    statement = select(Page).where(col(Page.status).in_(OPEN_PAGE_STATUSES))
+    if ticket_id is not None:
+        statement = statement.where(Page.ticket_id == ticket_id)
+    if page_id is not None:
+        statement = statement.where(Page.id == page_id)
+    return list(session.exec(statement.order_by(col(Page.id)).with_for_update()))
+
+
+def open_pages_reaching(session: Session, recipient: str) -> list[Page]:
+    """Open pages that have paged `recipient` (or are about to)."""
+    reached = select(PageDelivery.page_id).where(
+        PageDelivery.recipient == recipient, PageDelivery.purpose == DeliveryPurpose.PAGE.value
+    )
+    statement = select(Page).where(col(Page.status).in_(OPEN_PAGE_STATUSES), col(Page.id).in_(reached))
+    return list(session.exec(statement.order_by(col(Page.id)).with_for_update()))
+
+
+def pages_of_ticket(session: Session, ticket_id: int, kinds: Sequence[str] | None = None) -> list[Page]:
+    statement = select(Page).where(Page.ticket_id == ticket_id)
+    if kinds is not None:
+        statement = statement.where(col(Page.kind).in_(kinds))
+    return list(session.exec(statement.order_by(col(Page.id))))
+
+
+def deliveries(session: Session, page_id: int, *, step: int | None = None, purpose: str | None = None) -> list[PageDelivery]:
+    statement = select(PageDelivery).where(PageDelivery.page_id == page_id)
+    if step is not None:
+        statement = statement.where(PageDelivery.step == step)
+    if purpose is not None:
+        statement = statement.where(PageDelivery.purpose == purpose)
+    return list(session.exec(statement.order_by(col(PageDelivery.id))))
+
+
+def pages_by_id(session: Session, ids: set[int]) -> dict[int, Page]:
+    return {page.id or 0: page for page in session.exec(select(Page).where(col(Page.id).in_(ids)))}
+
+
+def deliveries_by_id(session: Session, ids: set[int]) -> dict[int, PageDelivery]:
+    statement = select(PageDelivery).where(col(PageDelivery.id).in_(ids))
+    return {delivery.id or 0: delivery for delivery in session.exec(statement)}
+
+
+def add_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many deliveries in one statement (a batch of fired steps)."""
+    if rows:
+        session.execute(insert(PageDelivery), rows)
