@@ -159,7 +159,9 @@ def run() -> None:
     _check_policies(runtime)
     _check_schema(runtime)
     settings = runtime.settings
-    runtime.notifiers.append(ConsoleNotifier())
+    if not settings.chat_configured:
+        # Without a chat platform the terminal is where pages reach people.
+        runtime.notifiers.append(ConsoleNotifier())
     if settings.slack_bot_token:
         from bot.slack.notifier import SlackNotifier
 
