@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Protocol
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.telegram.webhook import TelegramService
 from puente import __version__
 from puente.workers import Worker, WorkerPool
 from services.context import Runtime
 from taxii.server import create_taxii_app, error_response
+
+
+class ChatService(Protocol):
+    """A chat platform's bot inside the app: its HTTP routes, and what runs while the app serves."""
+
+    def router(self) -> APIRouter: ...
+
+    def running(self) -> AbstractAsyncContextManager[None]: ...
 
 
 def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI:
@@ -26,6 +36,10 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         from bot.slack.app import SlackAdapter
 
         slack = SlackAdapter(runtime)
+    # Chat platforms whose bots live as long as the app (webhook endpoints, polling loops).
+    chats: list[ChatService] = []
+    if settings.telegram_bot_token:
+        chats.append(TelegramService(runtime))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -35,7 +49,10 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         try:
             if socket_mode is not None:
                 await socket_mode.connect_async()
-            yield
+            async with AsyncExitStack() as stack:
+                for chat in chats:
+                    await stack.enter_async_context(chat.running())
+                yield
         finally:
             if socket_mode is not None:
                 await socket_mode.close_async()
@@ -46,6 +63,8 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
     app = FastAPI(title="Puente", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.slack = slack
+    for chat in chats:
+        app.include_router(chat.router())
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

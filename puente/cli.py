@@ -166,7 +166,14 @@ def run() -> None:
         from bot.slack.notifier import SlackNotifier
 
         runtime.notifiers.append(SlackNotifier.from_settings(settings))
-    app = create_app(runtime, default_workers())
+    try:
+        app = create_app(runtime, default_workers())
+    except SettingsError as error:
+        raise click.ClickException(f"bad setting: {error}") from None
+    if settings.telegram_bot_token:
+        from bot.telegram.notifier import TelegramNotifier
+
+        runtime.notifiers.append(TelegramNotifier(runtime))
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")
     if not settings.chat_configured and sys.stdin.isatty():
@@ -178,7 +185,13 @@ def run() -> None:
             server.should_exit = True
 
         threading.Thread(target=console_then_stop, name="console", daemon=True).start()
-    server.run()
+    try:
+        server.run()
+    finally:
+        for notifier in runtime.notifiers:
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()
 
 
 main.add_command(partners_group)

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import storage.buttons  # noqa: F401
 import storage.collections  # noqa: F401
 import storage.models  # noqa: F401
 import storage.oncall  # noqa: F401

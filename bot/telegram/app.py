@@ -1,0 +1,211 @@
+"""The python-telegram-bot Application: /incident, /start, /help and button presses.
+
+Every handler hands the synchronous command core to a worker thread (`asyncio.to_thread`), so a
+slow database never stalls the event loop that also serves the webhook and TAXII.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    filters,
+)
+
+from bot.commands import Command
+from bot.core import CommandCore
+from bot.replies import Button, Reply
+from bot.telegram.flood import obeying_flood_control
+from bot.telegram.render import (
+    CANCEL,
+    ON_PROMPT,
+    ON_REPLY,
+    TelegramMessage,
+    keyboard,
+    render,
+    render_single,
+    stored_buttons,
+)
+from services import buttons, users
+from services.buttons import PressedButton
+from services.context import Runtime
+from services.errors import PuenteError
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+ALERT_LIMIT = 200  # characters Telegram shows in a callback query's answer
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def file_base_url(api_url: str) -> str:
+    """The Bot API's file base next to its method base: …/bot -> …/file/bot."""
+    root = api_url.rstrip("/").removesuffix("/bot")
+    return f"{root}/file/bot"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + "…"
+
+
+class TelegramAdapter:
+    """Turns updates into Commands for the core, and Replies into HTML messages with inline keyboards."""
+
+    def __init__(self, runtime: Runtime, core: CommandCore) -> None:
+        self.runtime = runtime
+        self.core = core
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        # Only new messages: an edited "/incident close …" must not run a second time.
+        new_messages = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("incident", self.incident, filters=new_messages),
+            CommandHandler(["start", "help"], self.help, filters=new_messages),
+            CallbackQueryHandler(self.button),
+        ]
+
+    async def incident(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None  # CommandHandler only passes text commands
+        await self._run(message, message.text)
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        # /start carries a deep-link payload, not a subcommand; /help SUBCOMMAND asks about one.
+        topic = " ".join(context.args or []) if message.text and message.text.startswith("/help") else ""
+        await self._run(message, f"/incident help {topic}".strip())
+
+    async def _run(self, message: Message, text: str) -> None:
+        sender = message.from_user
+        if sender is None:  # channel posts have no person behind them
+            return
+        command = Command(text=text, platform=PLATFORM, user_id=str(sender.id), channel_id=str(message.chat.id))
+        reply = await asyncio.to_thread(self.core.handle, command)
+        await self.send(message.get_bot(), message.chat.id, reply, reply_to=message.message_id)
+
+    async def send(self, bot: object, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:
+        """Post a reply, split as Telegram requires; a private reply in a group quotes the request
+        (Telegram has no messages only one member of a group can see)."""
+        parts = await asyncio.to_thread(self._render, reply)
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        sent = []
+        for part in parts:
+            sent.append(
+                await obeying_flood_control(
+                    lambda part=part: bot.send_message(  # type: ignore[attr-defined]
+                        chat_id, part.html, reply_markup=part.keyboard, reply_parameters=quote
+                    )
+                )
+            )
+        return sent
+
+    def _render(self, reply: Reply) -> list[TelegramMessage]:
+        with self.runtime.unit_of_work() as ctx:
+            return render(reply, stored_buttons(ctx))
+
+    def _render_single(self, reply: Reply) -> TelegramMessage:
+        with self.runtime.unit_of_work() as ctx:
+            return render_single(reply, stored_buttons(ctx))
+
+    def _press(self, token: str, telegram_id: str) -> PressedButton:
+        with self.runtime.unit_of_work() as ctx:
+            # Refuse strangers before showing them any confirm or picker.
+            users.identify(ctx, PLATFORM, telegram_id)
+            return buttons.press(ctx, token)
+
+    def _prompt(self, pressed: PressedButton) -> tuple[str, InlineKeyboardMarkup]:
+        """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button."""
+        if pressed.choices:
+            keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
+            question = pressed.confirm or f"/incident {pressed.command} …: choose one."
+        else:
+            keys = [Button("Confirm", pressed.command)]
+            question = pressed.confirm or f"Run /incident {pressed.command}?"
+        with self.runtime.unit_of_work() as ctx:
+            markup = keyboard(keys, stored_buttons(ctx, ON_PROMPT))
+        assert markup is not None
+        cancel = [InlineKeyboardButton("Cancel", callback_data=CANCEL)]
+        return question, InlineKeyboardMarkup([*markup.inline_keyboard, cancel])
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        data = query.data or ""
+        if data == CANCEL:
+            await obeying_flood_control(lambda: query.answer("Cancelled."))
+            await self._replace(query, Reply(text="Cancelled."))
+            return
+        kind, _, token = data.partition(":")
+        presser = str(query.from_user.id)
+        try:
+            pressed = await asyncio.to_thread(self._press, token, presser)
+        except PuenteError as error:
+            await obeying_flood_control(lambda: query.answer(_short(str(error)), show_alert=True))
+            return
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        if kind == ON_REPLY and (pressed.confirm or pressed.choices):
+            question, markup = await asyncio.to_thread(self._prompt, pressed)
+            await obeying_flood_control(lambda: query.answer())
+            await obeying_flood_control(lambda: query.get_bot().send_message(chat_id, question, reply_markup=markup))
+            return
+        command = Command(text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id))
+        reply = await asyncio.to_thread(self.core.handle, command)
+        if not reply.ok:
+            # A refusal stays with the person who pressed; the chat sees nothing.
+            await obeying_flood_control(lambda: query.answer(_short(reply.text), show_alert=True))
+            return
+        await obeying_flood_control(lambda: query.answer(_short(reply.text.split("\n", 1)[0])))
+        if kind == ON_PROMPT:
+            await self._replace(query, reply)
+        else:
+            reply_to = query.message.message_id if query.message is not None else None
+            await self.send(query.get_bot(), chat_id, reply, reply_to=reply_to)
+
+    async def _replace(self, query: CallbackQuery, reply: Reply) -> None:
+        """Edit the prompt that held the pressed key into the outcome."""
+        part = await asyncio.to_thread(self._render_single, reply)
+        await obeying_flood_control(lambda: query.edit_message_text(part.html, reply_markup=part.keyboard))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Telegram update failed: %s", update, exc_info=context.error)
+
+
+def build_application(runtime: Runtime, core: CommandCore | None = None, *, polling: bool = False) -> Application:  # type: ignore[type-arg]
+    """The PTB Application; every Bot API call, getMe included, goes to TELEGRAM_API_URL.
+
+    Webhook mode has no Updater: updates arrive through `process_update` from Puente's own
+    HTTP endpoint. Polling mode keeps PTB's Updater, which long-polls getUpdates.
+    """
+    settings = runtime.settings
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_base_url(settings.telegram_api_url))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    adapter = TelegramAdapter(runtime, core or CommandCore(runtime))
+    application.add_handlers(adapter.handlers())
+    application.add_error_handler(adapter.on_error)
+    return application

@@ -1,0 +1,113 @@
+"""Pages and assistance requests as Telegram messages, edited in place once answered.
+
+The Notifier interface is synchronous: the escalation worker calls it from its own thread. The
+notifier therefore owns a private event loop on a dedicated thread, with its own Bot (and so its
+own HTTP connection pool), and waits on each coroutine with `run_coroutine_threadsafe`. Borrowing
+the Application's loop instead would tie paging to the web server (no pages from `puente say` or
+a worker started before the loop), and a call made from that loop's own thread would deadlock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.telegram.app import file_base_url
+from bot.telegram.flood import obeying_flood_control, retry_after_seconds
+from bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
+from services.context import Runtime
+from services.notify import DeliveryError, Notice, Recipient
+
+T = TypeVar("T")
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # a URL observable must not be fetched by Telegram
+
+
+class TelegramNotifier:
+    """services.notify.Notifier over the Bot API: a message to the recipient's private chat with the bot."""
+
+    platform = "telegram"
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self._bot = Bot(
+            settings.telegram_bot_token,
+            base_url=settings.telegram_api_url,
+            base_file_url=file_base_url(settings.telegram_api_url),
+        )
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="telegram-notifier", daemon=True)
+        self._thread.start()
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return bool(recipient.telegram_id)
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        """Send to the recipient's chat; the handle is "chat_id:message_id" of the part with the buttons."""
+        chat_id = self._chat(recipient)
+        with self.runtime.unit_of_work() as ctx:
+            parts = render(reply_of(notice), stored_buttons(ctx))
+        last: Message | None = None
+        for part in parts:
+            last = self._deliver(lambda part=part: self._bot.send_message(
+                chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.keyboard,
+                link_preview_options=NO_PREVIEW,
+            ))  # fmt: skip
+        assert last is not None
+        return f"{chat_id}:{last.message_id}"
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        """Edit the delivered message in place: new text, and the keyboard the notice now has (often none)."""
+        chat_id, _, message_id = handle.partition(":")
+        if not chat_id or not message_id.isdigit():
+            raise DeliveryError(f"not a Telegram message handle: {handle!r} (expected chat_id:message_id)")
+        with self.runtime.unit_of_work() as ctx:
+            part: TelegramMessage = render_single(reply_of(notice), stored_buttons(ctx))
+        try:
+            self._deliver(lambda: self._bot.edit_message_text(
+                part.html, chat_id=chat_id, message_id=int(message_id), parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
+            ))  # fmt: skip
+        except DeliveryError as error:
+            # Updating twice to the same words is success, not failure.
+            if "message is not modified" not in str(error).lower():
+                raise
+
+    def close(self) -> None:
+        try:
+            self._call(self._bot.shutdown())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()
+
+    def _chat(self, recipient: Recipient) -> str:
+        if not recipient.telegram_id:
+            raise DeliveryError(f"{recipient.name} has no Telegram id: puente users add … --telegram ID")
+        return recipient.telegram_id
+
+    def _deliver(self, call: Any) -> Any:
+        """One Bot API call with flood control; anything Telegram refuses becomes a DeliveryError,
+        so the caller keeps the page and tries again later rather than losing it."""
+        async def attempt() -> Any:
+            await self._bot.initialize()  # once: getMe proves the token; later calls return at once
+            return await obeying_flood_control(call)
+
+        try:
+            return self._call(attempt())
+        except RetryAfter as error:
+            raise DeliveryError(f"Telegram flood control: retry in {retry_after_seconds(error):.0f} s") from error
+        except BadRequest as error:
+            raise DeliveryError(f"Telegram refused the message: {error.message}") from error
+        except TelegramError as error:
+            raise DeliveryError(f"Telegram could not be reached: {error}") from error

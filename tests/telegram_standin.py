@@ -1,0 +1,236 @@
+"""A loopback stand-in for the Telegram Bot API, and Puente served for real on a free port.
+
+The stand-in answers like Telegram (getMe, sendMessage, editMessageText, answerCallbackQuery,
+setWebhook, getUpdates), records every call, and can be told to answer 429 with retry_after.
+Tests post Updates to Puente's webhook the way Telegram does and read what the bot said here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+TOKEN = "123456:TEST-token"
+BOT_ID = 777000
+BOT_USERNAME = "PuenteBot"
+SECRET = "s3cret-webhook-token"
+JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "allowed_updates", "entities"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    message_id: int | None = None  # of the message a sendMessage created or an editMessageText changed
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def keyboard(self) -> list[list[dict[str, Any]]]:
+        markup = self.params.get("reply_markup") or {}
+        return list(markup.get("inline_keyboard", []))
+
+    def button(self, label: str) -> dict[str, Any]:
+        for row in self.keyboard:
+            for key in row:
+                if key["text"] == label:
+                    return key
+        raise AssertionError(f"no button {label!r} in {self.keyboard}")
+
+
+@dataclass
+class BotApiStandIn:
+    calls: list[Call] = field(default_factory=list)
+    floods: dict[str, deque[int]] = field(default_factory=dict)
+    updates: deque[dict[str, Any]] = field(default_factory=deque)
+    message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5001))
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def flood(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 Too Many Requests."""
+        self.floods.setdefault(method, deque()).extend([retry_after] * times)
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def since(self, mark: int, method: str | None = None) -> list[Call]:
+        return [c for c in self.calls[mark:] if method is None or c.method == method]
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        waits = self.floods.get(method)
+        if waits:
+            retry_after = waits.popleft()
+            self.calls.append(Call(method + " (429)", params))
+            return 429, {
+                "ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            }  # fmt: skip
+        if method == "getUpdates":
+            if not self.updates:
+                time.sleep(0.05)
+            batch = [self.updates.popleft() for _ in range(len(self.updates))]
+            return 200, {"ok": True, "result": batch}
+        call = Call(method, params)
+        self.calls.append(call)
+        if method == "getMe":
+            return 200, {"ok": True, "result": bot_user()}
+        if method in ("sendMessage", "editMessageText"):
+            chat_id = int(params["chat_id"])
+            message_id = int(params["message_id"]) if method == "editMessageText" else next(self.message_ids)
+            call.message_id = message_id
+            message = {
+                "message_id": message_id, "date": int(time.time()), "from": bot_user(),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}, "text": params["text"],
+            }  # fmt: skip
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return 200, {"ok": True, "result": message}
+        return 200, {"ok": True, "result": True}
+
+
+def bot_user() -> dict[str, Any]:
+    return {"id": BOT_ID, "is_bot": True, "first_name": "Puente", "username": BOT_USERNAME}
+
+
+def _handler(standin: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            _, _, rest = self.path.partition("/bot")
+            token, _, method = rest.partition("/")
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if token != TOKEN:
+                status, payload = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            else:
+                status, payload = standin.answer(method, _params(self.headers.get("Content-Type", ""), body))
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def _params(content_type: str, body: str) -> dict[str, Any]:
+    if content_type.startswith("application/json"):
+        return dict(json.loads(body or "{}"))
+    params: dict[str, Any] = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    for key in JSON_FIELDS & params.keys():
+        params[key] = json.loads(params[key])
+    return params
+
+
+@contextmanager
+def bot_api() -> Iterator[BotApiStandIn]:
+    standin = BotApiStandIn()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
+    standin.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Serve the ASGI app on a free loopback port for the block; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("Puente did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+class TelegramUser:
+    """A person in a Telegram chat, producing the Updates Telegram would post for what they do."""
+
+    _update_ids = itertools.count(1)
+
+    def __init__(self, webhook: str, user_id: int, first_name: str, chat_id: int | None = None, chat_type: str = "private") -> None:
+        self.webhook = webhook
+        self.user_id = user_id
+        self.first_name = first_name
+        self.chat_id = chat_id if chat_id is not None else user_id
+        self.chat_type = chat_type
+        self._message_ids = itertools.count(1)
+
+    def _chat(self) -> dict[str, Any]:
+        if self.chat_type == "private":
+            return {"id": self.chat_id, "type": "private", "first_name": self.first_name}
+        return {"id": self.chat_id, "type": self.chat_type, "title": "CSIRT coordination"}
+
+    def _sender(self) -> dict[str, Any]:
+        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+
+    def message_update(self, text: str, edited: bool = False) -> dict[str, Any]:
+        command = text.split(None, 1)[0] if text.startswith("/") else ""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat(),
+            "from": self._sender(), "text": text,
+        }  # fmt: skip
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if edited:
+            message["edit_date"] = int(time.time())
+        return {"update_id": next(self._update_ids), "edited_message" if edited else "message": message}
+
+    def says(self, text: str) -> httpx.Response:
+        return self.post(self.message_update(text))
+
+    def presses(self, on: Call, label: str) -> httpx.Response:
+        """Press a button on a message the bot sent (as recorded by the stand-in)."""
+        message = {
+            "message_id": on.message_id, "date": int(time.time()),
+            "chat": self._chat(), "from": bot_user(), "text": on.text,
+        }  # fmt: skip
+        query = {
+            "id": str(next(self._update_ids)), "from": self._sender(), "chat_instance": "ci-1",
+            "data": on.button(label)["callback_data"], "message": message,
+        }  # fmt: skip
+        return self.post({"update_id": next(self._update_ids), "callback_query": query})
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return httpx.post(self.webhook, json=update, headers=headers, timeout=30)

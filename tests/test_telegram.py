@@ -1,0 +1,321 @@
+"""Telegram through python-telegram-bot's real pipeline: Updates posted to Puente's webhook, the
+Bot API played by a loopback stand-in that records what the bot said."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.core import CommandCore
+from bot.handlers import default_registry
+from bot.registry import Invocation, Subcommand
+from bot.replies import Button, Reply
+from bot.telegram.app import build_application
+from bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
+from bot.telegram.webhook import TelegramService
+from puente.app import create_app
+from puente.settings import SettingsError
+from services import tickets, users
+from services.clock import ManualClock
+from services.context import Runtime
+from storage.models import Role, TicketStatus
+from tests.conftest import make_runtime
+from tests.support import acting_as
+from tests.telegram_standin import (
+    BOT_USERNAME,
+    SECRET,
+    TOKEN,
+    BotApiStandIn,
+    Call,
+    TelegramUser,
+    bot_api,
+    serving,
+)
+
+ANA = 1001  # Telegram user ids
+BETO = 1002
+STRANGER = 4242
+GROUP = -100555
+
+
+@dataclass
+class Telegram:
+    """Puente serving its webhook, the stand-in Bot API, and people who talk to the bot."""
+
+    runtime: Runtime
+    api: BotApiStandIn
+    webhook: str
+
+    def person(self, user_id: int, name: str = "Ana", chat_id: int | None = None, chat_type: str = "private") -> TelegramUser:
+        return TelegramUser(self.webhook, user_id, name, chat_id, chat_type)
+
+    def replies(self, mark: int = 0) -> list[Call]:
+        return self.api.since(mark, "sendMessage")
+
+
+def telegram_settings(api: BotApiStandIn, **extra: object) -> dict[str, object]:
+    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": api.url, **extra}
+
+
+def add_people(runtime: Runtime) -> None:
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "ana", Role.ANALYST, telegram_id=str(ANA))
+        users.add(ctx, "beto", Role.LEAD, telegram_id=str(BETO))
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiStandIn]:
+    with bot_api() as standin:
+        yield standin
+
+
+@pytest.fixture
+def telegram(database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn) -> Iterator[Telegram]:
+    runtime = make_runtime(database_url, clock, tmp_path, **telegram_settings(api))
+    add_people(runtime)
+    with serving(create_app(runtime)) as base:
+        yield Telegram(runtime, api, f"{base}/telegram/webhook")
+    runtime.engine.dispose()
+
+
+def ticket_status(runtime: Runtime, reference: str) -> str:
+    with acting_as(runtime, "ana") as ctx:
+        return tickets.view(ctx, reference).ticket.status
+
+
+def all_callback_data(api: BotApiStandIn) -> list[str]:
+    return [key["callback_data"] for call in api.calls for row in call.keyboard for key in row]
+
+
+def test_start_up_asks_the_stand_in_who_the_bot_is_and_nothing_else(telegram: Telegram) -> None:
+    assert [c.method for c in telegram.api.calls] == ["getMe"]
+
+
+def test_webhook_refuses_posts_without_the_secret_token(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    update = ana.message_update("/incident new Phishing wave")
+    assert ana.post(update, secret=None).status_code == 403
+    assert ana.post(update, secret="guess").status_code == 403
+    assert telegram.replies() == []
+    with acting_as(telegram.runtime, "ana") as ctx:
+        assert tickets.list_tickets(ctx, tickets.Scope.ALL) == []
+    assert ana.post(update).status_code == 200
+    assert "Opened INC-2026-0001" in telegram.replies()[0].text
+
+
+def test_incident_new_replies_in_html_with_a_keyboard_of_short_tokens(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/incident new Phishing <wave> & more sev=high countries=BR,AR tlp=amber")
+    (reply,) = telegram.replies()
+    assert reply.params["chat_id"] == str(ANA)
+    assert reply.params["parse_mode"] == "HTML"
+    assert reply.text.startswith("<b>Opened INC-2026-0001.</b>\nINC-2026-0001: Phishing &lt;wave&gt; &amp; more")
+    assert "<b>Severity: </b>high" in reply.text
+    assert [[key["text"] for key in row] for row in reply.keyboard] == [["Timeline", "Resolve"]]
+    for data in all_callback_data(telegram.api):
+        assert len(data.encode()) <= CALLBACK_DATA_LIMIT
+        assert "INC-" not in data  # the command stays on the server; Telegram carries a token
+
+
+def test_group_command_addressed_to_our_bot_runs_and_others_are_ignored(telegram: Telegram) -> None:
+    ana = telegram.person(ANA, chat_id=GROUP, chat_type="supergroup")
+    ana.says(f"/incident@{BOT_USERNAME} new Defacement of ministry portal countries=CO")
+    ana.says("/incident@SomeOtherBot list all")
+    (reply,) = telegram.replies()
+    assert reply.params["chat_id"] == str(GROUP)
+    assert "Opened INC-2026-0001" in reply.text
+    assert reply.params["reply_parameters"]["message_id"] == 1  # answers the command it quotes
+
+
+def test_unknown_person_is_refused_with_how_to_get_access(telegram: Telegram) -> None:
+    stranger = telegram.person(STRANGER, "Eve", chat_id=GROUP, chat_type="supergroup")
+    stranger.says(f"/incident@{BOT_USERNAME} new Anything")
+    (reply,) = telegram.replies()
+    assert reply.text.startswith("⚠️ You are not a Puente user yet (telegram id 4242).")
+    assert "puente users add YOUR_NAME --role analyst --telegram 4242" in reply.text
+    assert reply.keyboard == []
+    with acting_as(telegram.runtime, "ana") as ctx:
+        assert tickets.list_tickets(ctx, tickets.Scope.ALL) == []
+
+
+def test_unknown_person_pressing_a_button_is_told_privately(telegram: Telegram) -> None:
+    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says("/incident new Botnet C2 countries=CO")
+    card = telegram.replies()[0]
+    mark = len(telegram.api.calls)
+    telegram.person(STRANGER, "Eve", chat_id=GROUP, chat_type="supergroup").presses(card, "Timeline")
+    (answer,) = telegram.api.since(mark)
+    assert answer.method == "answerCallbackQuery"
+    assert answer.params["show_alert"] == "true"
+    assert "puente users add YOUR_NAME --role analyst --telegram 4242" in answer.params["text"]
+
+
+def test_start_and_help_show_the_commands(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/start")
+    ana.says("/help new")
+    start, help_new = telegram.replies()
+    assert "Puente commands" in start.text and "/incident new" in start.text
+    assert help_new.text.startswith("<b>/incident new &lt;title&gt;")
+
+
+def test_edited_command_does_not_run_twice(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/incident new Phishing wave")
+    ana.post(ana.message_update("/incident new Phishing wave", edited=True))
+    assert len(telegram.replies()) == 1
+
+
+def test_button_runs_its_command_as_the_person_who_pressed_it(telegram: Telegram) -> None:
+    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says("/incident new Botnet C2 countries=CO")
+    card = telegram.replies()[0]
+    mark = len(telegram.api.calls)
+    telegram.person(BETO, "Beto", chat_id=GROUP, chat_type="supergroup").presses(card, "Timeline")
+    answer, timeline = telegram.api.since(mark)
+    assert answer.method == "answerCallbackQuery" and "show_alert" not in answer.params
+    assert answer.params["text"] == "Timeline of INC-2026-0001 (1 events):"
+    assert timeline.method == "sendMessage" and "ana opened: opened INC-2026-0001: Botnet C2" in timeline.text
+    assert timeline.params["reply_parameters"]["message_id"] == card.message_id
+
+
+def test_confirm_button_asks_first_and_the_answer_replaces_the_question(telegram: Telegram) -> None:
+    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says("/incident new Ransomware at the port countries=CO")
+    card = telegram.replies()[0]
+    beto = telegram.person(BETO, "Beto", chat_id=GROUP, chat_type="supergroup")
+    beto.presses(card, "Resolve")
+    question = telegram.replies()[-1]
+    assert question.text == "Resolve INC-2026-0001?"
+    assert [[k["text"] for k in row] for row in question.keyboard] == [["Confirm"], ["Cancel"]]
+    assert ticket_status(telegram.runtime, "INC-2026-0001") == TicketStatus.NEW  # nothing happened yet
+
+    mark = len(telegram.api.calls)
+    beto.presses(question, "Confirm")
+    answer, outcome = telegram.api.since(mark)
+    assert answer.method == "answerCallbackQuery"
+    assert outcome.method == "editMessageText" and outcome.message_id == question.message_id
+    assert "INC-2026-0001 is now resolved." in outcome.text
+    assert ticket_status(telegram.runtime, "INC-2026-0001") == TicketStatus.RESOLVED
+    with acting_as(telegram.runtime, "ana") as ctx:
+        _, events = tickets.history(ctx, "INC-2026-0001")
+    assert (events[-1].actor, events[-1].action) == ("beto", "resolved")
+
+
+def test_cancel_leaves_the_ticket_alone(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/incident new Ransomware at the port countries=CO")
+    ana.presses(telegram.replies()[0], "Resolve")
+    question = telegram.replies()[-1]
+    mark = len(telegram.api.calls)
+    ana.presses(question, "Cancel")
+    answer, edit = telegram.api.since(mark)
+    assert answer.params["text"] == "Cancelled."
+    assert edit.method == "editMessageText" and edit.text == "<b>Cancelled.</b>"
+    assert ticket_status(telegram.runtime, "INC-2026-0001") == TicketStatus.NEW
+
+
+def test_expired_button_says_so_and_what_to_type_instead(telegram: Telegram, clock: ManualClock) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/incident new Botnet C2 countries=CO")
+    card = telegram.replies()[0]
+    clock.advance(timedelta(days=8))
+    mark = len(telegram.api.calls)
+    ana.presses(card, "Timeline")
+    (answer,) = telegram.api.since(mark)
+    assert answer.method == "answerCallbackQuery" and answer.params["show_alert"] == "true"
+    assert answer.params["text"] == "This button has expired. Type the command instead: /incident timeline INC-2026-0001"
+
+
+def test_long_ticket_card_is_split_at_line_breaks_with_the_keyboard_last(telegram: Telegram) -> None:
+    ana = telegram.person(ANA)
+    ana.says("/incident new Data leak countries=CO")
+    for word in ("alpha", "bravo"):
+        ana.says(f"/incident note INC-2026-0001 {(word + ' ') * 500}")
+    mark = len(telegram.api.calls)
+    ana.says("/incident show INC-2026-0001")
+    parts = telegram.replies(mark)
+    assert len(parts) == 2
+    assert all(telegram_length(p.text) <= MESSAGE_LIMIT for p in parts)
+    assert parts[0].text.startswith("<b>INC-2026-0001</b>") and "alpha alpha" in parts[0].text
+    assert "bravo bravo" in parts[1].text
+    assert parts[0].keyboard == [] and [k["text"] for k in parts[1].keyboard[0]] == ["Timeline", "Resolve"]
+
+
+def test_flood_control_on_a_reply_is_waited_out(telegram: Telegram) -> None:
+    telegram.api.flood("sendMessage", retry_after=1)
+    telegram.person(ANA).says("/incident new Phishing wave")
+    assert [c.method for c in telegram.api.calls[1:]] == ["sendMessage (429)", "sendMessage"]
+    assert "Opened INC-2026-0001" in telegram.replies()[0].text
+
+
+def _severity_picker(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "pick-severity INC-…")
+    choices = (("High", "sev=high"), ("Critical", "sev=critical"))
+    return Reply(text=f"Severity of {reference}?", buttons=[Button("Set severity", f"update {reference}", choices=choices)], ticket=reference)
+
+
+def test_picker_button_offers_its_choices_and_runs_the_one_chosen(
+    database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
+) -> None:
+    from fastapi import FastAPI
+
+    runtime = make_runtime(database_url, clock, tmp_path, **telegram_settings(api))
+    add_people(runtime)
+    registry = default_registry()
+    registry.add(Subcommand("pick-severity", "pick-severity INC-…", "Offer severities.", _severity_picker, {}))
+    service = TelegramService(runtime, build_application(runtime, CommandCore(runtime, registry)))
+    app = FastAPI(lifespan=lambda _app: service.running())
+    app.include_router(service.router())
+    with serving(app) as base:
+        ana = TelegramUser(f"{base}/telegram/webhook", ANA, "Ana")
+        ana.says("/incident new Phishing wave")
+        ana.says("/incident pick-severity INC-2026-0001")
+        ana.presses(api.of("sendMessage")[-1], "Set severity")
+        picker = api.of("sendMessage")[-1]
+        assert [[k["text"] for k in row] for row in picker.keyboard] == [["High", "Critical"], ["Cancel"]]
+        ana.presses(picker, "Critical")
+        outcome = api.of("editMessageText")[-1]
+        assert outcome.message_id == picker.message_id
+        assert "<b>Severity: </b>critical" in outcome.text
+    with acting_as(runtime, "ana") as ctx:
+        assert tickets.view(ctx, "INC-2026-0001").ticket.severity == "critical"
+    runtime.engine.dispose()
+
+
+def test_webhook_mode_without_a_secret_stops_start_up(sqlite_url: str, clock: ManualClock, tmp_path: Path) -> None:
+    runtime = make_runtime(sqlite_url, clock, tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9/bot")
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_MODE=webhook"):
+        create_app(runtime)
+
+
+def test_webhook_is_registered_with_the_secret_when_the_public_url_is_known(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
+) -> None:
+    runtime = make_runtime(sqlite_url, clock, tmp_path, **telegram_settings(api, PUENTE_BASE_URL="https://puente.csirt.example"))
+    with serving(create_app(runtime)):
+        pass
+    (registration,) = api.of("setWebhook")
+    assert registration.params["url"] == "https://puente.csirt.example/telegram/webhook"
+    assert registration.params["secret_token"] == SECRET
+
+
+def test_polling_mode_fetches_updates_and_has_no_webhook(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
+) -> None:
+    runtime = make_runtime(sqlite_url, clock, tmp_path, **telegram_settings(api, TELEGRAM_MODE="polling", TELEGRAM_WEBHOOK_SECRET=""))
+    add_people(runtime)
+    ana = TelegramUser("unused", ANA, "Ana")
+    api.updates.append(ana.message_update("/incident new Phishing wave"))
+    with serving(create_app(runtime)) as base:
+        assert httpx.post(f"{base}/telegram/webhook", json={}).status_code == 404
+        for _ in range(200):
+            if api.of("sendMessage"):
+                break
+            import time
+
+            time.sleep(0.05)
+    assert "Opened INC-2026-0001" in api.of("sendMessage")[0].text
+    assert api.of("deleteWebhook")  # PTB drops any webhook before polling
