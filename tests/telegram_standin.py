@@ -64,6 +64,7 @@ class Call:
 class BotApiStandIn:
     calls: list[Call] = field(default_factory=list)
     floods: dict[str, deque[int]] = field(default_factory=dict)
+    refusals: dict[str, deque[str]] = field(default_factory=dict)
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5001))
     port: int = 0
@@ -75,6 +76,10 @@ class BotApiStandIn:
     def flood(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 Too Many Requests."""
         self.floods.setdefault(method, deque()).extend([retry_after] * times)
+
+    def refuse(self, method: str, description: str) -> None:
+        """Answer the next call of `method` with 400 Bad Request and this description."""
+        self.refusals.setdefault(method, deque()).append(description)
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -91,6 +96,10 @@ class BotApiStandIn:
                 "ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
                 "parameters": {"retry_after": retry_after},
             }  # fmt: skip
+        refusals = self.refusals.get(method)
+        if refusals:
+            self.calls.append(Call(method + " (400)", params))
+            return 400, {"ok": False, "error_code": 400, "description": refusals.popleft()}
         if method == "getUpdates":
             if not self.updates:
                 time.sleep(0.05)

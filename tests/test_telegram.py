@@ -319,3 +319,24 @@ def test_polling_mode_fetches_updates_and_has_no_webhook(
             time.sleep(0.05)
     assert "Opened INC-2026-0001" in api.of("sendMessage")[0].text
     assert api.of("deleteWebhook")  # PTB drops any webhook before polling
+
+
+def test_button_on_a_page_works_like_a_button_on_a_reply(telegram: Telegram) -> None:
+    from bot.telegram.notifier import TelegramNotifier
+    from services.notify import Action, Notice, Recipient
+
+    ana = telegram.person(ANA)
+    ana.says("/incident new Ransomware at the port sev=critical countries=CO")
+    notifier = TelegramNotifier(telegram.runtime)
+    try:
+        notice = Notice("🚨 Page: INC-2026-0001 is critical", actions=(Action("Timeline", "timeline INC-2026-0001"),))
+        notifier.send(Recipient("beto", telegram_id=str(BETO)), notice)
+    finally:
+        notifier.close()
+    page = telegram.replies()[-1]
+    assert page.params["chat_id"] == str(BETO)
+    mark = len(telegram.api.calls)
+    telegram.person(BETO, "Beto").presses(page, "Timeline")
+    answer, timeline = telegram.api.since(mark)
+    assert answer.method == "answerCallbackQuery"
+    assert timeline.params["chat_id"] == str(BETO) and "Timeline of INC-2026-0001" in timeline.text

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.telegram.app import file_base_url
-from bot.telegram.flood import obeying_flood_control, retry_after_seconds
+from bot.telegram.flood import ATTEMPTS, obeying_flood_control, retry_after_seconds
 from bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
 from services.context import Runtime
 from services.notify import DeliveryError, Notice, Recipient
@@ -34,9 +34,11 @@ class TelegramNotifier:
 
     platform = "telegram"
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, attempts: int = ATTEMPTS) -> None:
+        """`attempts`: how many times one message is tried under flood control before the caller hears of it."""
         settings = runtime.settings
         self.runtime = runtime
+        self.attempts = attempts
         self._bot = Bot(
             settings.telegram_bot_token,
             base_url=settings.telegram_api_url,
@@ -69,7 +71,7 @@ class TelegramNotifier:
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
         """Edit the delivered message in place: new text, and the keyboard the notice now has (often none)."""
         chat_id, _, message_id = handle.partition(":")
-        if not chat_id or not message_id.isdigit():
+        if not chat_id.lstrip("-").isdigit() or not message_id.isdigit():
             raise DeliveryError(f"not a Telegram message handle: {handle!r} (expected chat_id:message_id)")
         with self.runtime.unit_of_work() as ctx:
             part: TelegramMessage = render_single(reply_of(notice), stored_buttons(ctx))
@@ -101,7 +103,7 @@ class TelegramNotifier:
         so the caller keeps the page and tries again later rather than losing it."""
         async def attempt() -> Any:
             await self._bot.initialize()  # once: getMe proves the token; later calls return at once
-            return await obeying_flood_control(call)
+            return await obeying_flood_control(call, self.attempts)
 
         try:
             return self._call(attempt())
