@@ -1,0 +1,147 @@
+"""Parity: the same commands typed on any chat platform leave the same trace in Puente.
+
+One table of commands runs through the console (the command core directly) and through each
+chat adapter's real pipeline; every table Puente writes (tickets, observables, notes, timeline,
+outbox rows once they exist) must end up identical, and the same commands must be refused.
+Adding an adapter is one entry in ADAPTERS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from sqlalchemy import select
+
+from bot.commands import Command
+from bot.core import CommandCore
+from puente.app import create_app
+from services import users
+from services.clock import ManualClock
+from services.context import Runtime
+from storage.models import Role
+from storage.schema import metadata
+from tests.conftest import make_runtime
+from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving
+
+PEOPLE = {"ana": (Role.ANALYST, "1001"), "beto": (Role.LEAD, "1002")}  # name: (role, Telegram id)
+
+TABLE: list[tuple[str, str]] = [
+    ("ana", "/incident new Phishing wave against banks sev=high countries=BR,AR tlp=amber type=fraud/phishing sector=financial"),
+    ("ana", "/incident ioc INC-2026-0001 198.51.100.7 evil[.]example hxxp://bad[.]example/login"),
+    ("beto", "/incident note INC-2026-0001 CERT.br confirms the same kit on their side"),
+    ("ana", '/incident update INC-2026-0001 status=in-progress sev=critical title="Phishing wave against regional banks"'),
+    ("ana", "/incident assign INC-2026-0001 beto"),
+    ("ana", "/incident update INC-2026-0001 countries=XX"),  # refused: not a country
+    ("beto", "/incident new Defacement of ministry portal countries=CO type=intrusions/application-compromise"),
+    ("beto", "/incident resolve INC-2026-0001 kit taken down by the hosting provider"),
+    ("beto", "/incident close INC-2026-0001"),
+    ("ana", "/incident reopen INC-2026-0002"),  # refused: not resolved yet
+]
+
+# Bookkeeping an adapter keeps for itself (button tokens), not a domain effect.
+ADAPTER_TABLES = {"pending_buttons"}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class Adapter(Protocol):
+    def run(self, who: str, text: str) -> bool:
+        """Run one command as `who`; True when Puente accepted it, False when it refused."""
+        ...
+
+
+@contextmanager
+def console(runtime: Runtime) -> Iterator[Adapter]:
+    class Console:
+        core = CommandCore(runtime)
+
+        def run(self, who: str, text: str) -> bool:
+            return self.core.handle(Command(text=text, platform="console", user_id=who)).ok
+
+    yield Console()
+
+
+@contextmanager
+def telegram(runtime: Runtime) -> Iterator[Adapter]:
+    """Updates posted to /telegram/webhook; the verdict is what the person sees in the chat."""
+    with bot_api() as api:
+        settings = runtime.settings.model_copy(update={
+            "telegram_bot_token": TOKEN, "telegram_webhook_secret": SECRET, "telegram_api_url": api.url,
+        })  # fmt: skip
+        runtime.settings = settings
+        with serving(create_app(runtime)) as base:
+            chats = {name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid) in PEOPLE.items()}
+
+            class Telegram:
+                def run(self, who: str, text: str) -> bool:
+                    mark = len(api.calls)
+                    assert chats[who].says(text).status_code == 200
+                    (reply, *_) = api.since(mark, "sendMessage")
+                    return not reply.text.startswith("⚠️")
+
+            yield Telegram()
+
+
+ADAPTERS: dict[str, Callable[[Runtime], AbstractContextManager[Adapter]]] = {"telegram": telegram}
+
+
+def fresh_runtime(template: Path, folder: Path, clock: ManualClock) -> Runtime:
+    folder.mkdir()
+    shutil.copy(template, folder / "puente.db")
+    runtime = make_runtime(f"sqlite:///{folder / 'puente.db'}", clock, folder)
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        for name, (role, telegram_id) in PEOPLE.items():
+            users.add(ctx, name, role, telegram_id=telegram_id)
+    return runtime
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def effects(runtime: Runtime) -> dict[str, list[str]]:
+    """Every row of every domain table, with random UUIDs (STIX ids) masked."""
+    found: dict[str, list[str]] = {}
+    with runtime.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            if table.name in ADAPTER_TABLES:
+                continue
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+            found[table.name] = [
+                UUID.sub("<uuid>", json.dumps({k: _plain(v) for k, v in row.items()}, sort_keys=True, default=str))
+                for row in rows
+            ]
+    return found
+
+
+def run_table(adapter: Callable[[Runtime], AbstractContextManager[Adapter]], runtime: Runtime) -> list[bool]:
+    with adapter(runtime) as chat:
+        return [chat.run(who, text) for who, text in TABLE]
+
+
+@pytest.mark.parametrize("platform", sorted(ADAPTERS))
+def test_every_adapter_leaves_the_same_trace_as_the_console(
+    platform: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    reference = fresh_runtime(sqlite_template, tmp_path / "console", ManualClock())
+    adapted = fresh_runtime(sqlite_template, tmp_path / platform, ManualClock())
+    try:
+        expected_verdicts = run_table(console, reference)
+        assert expected_verdicts == [True] * 5 + [False] + [True] * 3 + [False]  # the table means what it says
+        assert run_table(ADAPTERS[platform], adapted) == expected_verdicts
+        expected, actual = effects(reference), effects(adapted)
+        assert len(expected["timeline_events"]) >= 9 and len(expected["ticket_observables"]) == 3
+        for table in expected:
+            assert actual[table] == expected[table], f"{platform} differs from the console in {table}"
+    finally:
+        reference.engine.dispose()
+        adapted.engine.dispose()
