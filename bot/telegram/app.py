@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
+from html import escape
 
 from telegram import (
+    Bot,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -101,20 +104,16 @@ class TelegramAdapter:
         reply = await asyncio.to_thread(self.core.handle, command)
         await self.send(message.get_bot(), message.chat.id, reply, reply_to=message.message_id)
 
-    async def send(self, bot: object, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:
-        """Post a reply, split as Telegram requires; a private reply in a group quotes the request
-        (Telegram has no messages only one member of a group can see)."""
+    async def send(self, bot: Bot, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:
+        """Post a reply, split as Telegram requires, quoting the message it answers. Telegram has no
+        messages only one member of a group can see, so a private reply (a refusal, help) is posted
+        like any other; refusals of button presses are the exception: they go to the presser alone."""
         parts = await asyncio.to_thread(self._render, reply)
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         sent = []
         for part in parts:
-            sent.append(
-                await obeying_flood_control(
-                    lambda part=part: bot.send_message(  # type: ignore[attr-defined]
-                        chat_id, part.html, reply_markup=part.keyboard, reply_parameters=quote
-                    )
-                )
-            )
+            post = partial(bot.send_message, chat_id, part.html, reply_markup=part.keyboard, reply_parameters=quote)
+            sent.append(await obeying_flood_control(post))
         return sent
 
     def _render(self, reply: Reply) -> list[TelegramMessage]:
@@ -164,7 +163,8 @@ class TelegramAdapter:
         if kind == ON_REPLY and (pressed.confirm or pressed.choices):
             question, markup = await asyncio.to_thread(self._prompt, pressed)
             await obeying_flood_control(lambda: query.answer())
-            await obeying_flood_control(lambda: query.get_bot().send_message(chat_id, question, reply_markup=markup))
+            ask = partial(query.get_bot().send_message, chat_id, escape(question, quote=False), reply_markup=markup)
+            await obeying_flood_control(ask)
             return
         command = Command(text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id))
         reply = await asyncio.to_thread(self.core.handle, command)

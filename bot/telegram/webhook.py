@@ -54,7 +54,7 @@ class TelegramService:
                 update = Update.de_json(await request.json(), self.application.bot)
             except (ValueError, TypeError, KeyError):
                 return Response("not a Telegram update", status_code=400)
-            # Handled before answering: Telegram sends a chat's next update only after this one is done.
+            # Handled before answering, so Telegram's own max_connections bounds the work in flight.
             await self.application.process_update(update)
             return Response(status_code=200)
 
