@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     def _optional_path(cls, value: object) -> object:
         # `PUENTE_ESCALATION_POLICIES=` in a .env means "no file", not the current directory.
         return None if value == "" else value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("Telegram accepts 1-256 letters, digits, _ and - (e.g. `openssl rand -hex 32`)")
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -3,6 +3,8 @@ Bot API played by a loopback stand-in that records what the bot said."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +19,7 @@ from bot.registry import Invocation, Subcommand
 from bot.replies import Button, Reply
 from bot.telegram.app import build_application
 from bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
-from bot.telegram.webhook import TelegramService
+from bot.telegram.webhook import TelegramService, TelegramStartError
 from puente.app import create_app
 from puente.settings import SettingsError
 from services import tickets, users
@@ -314,8 +316,6 @@ def test_polling_mode_fetches_updates_and_has_no_webhook(
         for _ in range(200):
             if api.of("sendMessage"):
                 break
-            import time
-
             time.sleep(0.05)
     assert "Opened INC-2026-0001" in api.of("sendMessage")[0].text
     assert api.of("deleteWebhook")  # PTB drops any webhook before polling
@@ -340,3 +340,25 @@ def test_button_on_a_page_works_like_a_button_on_a_reply(telegram: Telegram) -> 
     answer, timeline = telegram.api.since(mark)
     assert answer.method == "answerCallbackQuery"
     assert timeline.params["chat_id"] == str(BETO) and "Timeline of INC-2026-0001" in timeline.text
+
+
+def test_a_rejected_token_stops_start_up_without_printing_it(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
+) -> None:
+    settings = telegram_settings(api, TELEGRAM_BOT_TOKEN="999:wrong-token")
+    service = TelegramService(make_runtime(sqlite_url, clock, tmp_path, **settings))
+
+    async def start() -> None:
+        async with service.running():
+            pass
+
+    with pytest.raises(TelegramStartError, match="Telegram rejected TELEGRAM_BOT_TOKEN") as raised:
+        asyncio.run(start())
+    assert "wrong-token" not in str(raised.value)
+
+
+def test_a_webhook_secret_telegram_would_refuse_is_a_bad_setting() -> None:
+    from puente.settings import load_settings
+
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET: Telegram accepts 1-256 letters"):
+        load_settings(TELEGRAM_WEBHOOK_SECRET="has spaces!")

@@ -147,6 +147,14 @@ class TelegramAdapter:
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        try:
+            await self._button(query)
+        except Exception:
+            # Never leave the presser watching a spinner; the error handler logs the rest.
+            await query.answer("Something went wrong on our side; nothing was changed.", show_alert=True)
+            raise
+
+    async def _button(self, query: CallbackQuery) -> None:
         data = query.data or ""
         if data == CANCEL:
             await obeying_flood_control(lambda: query.answer("Cancelled."))

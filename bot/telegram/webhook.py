@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Request, Response
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.telegram.app import ALLOWED_UPDATES, build_application
@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramStartError(RuntimeError):
+    """The bot could not start: a wrong token or an unreachable Bot API; the message says which."""
 
 
 class TelegramService:
@@ -52,7 +56,7 @@ class TelegramService:
                 return Response("wrong or missing secret token", status_code=403)
             try:
                 update = Update.de_json(await request.json(), self.application.bot)
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, AttributeError):
                 return Response("not a Telegram update", status_code=400)
             # Handled before answering, so Telegram's own max_connections bounds the work in flight.
             await self.application.process_update(update)
@@ -63,7 +67,13 @@ class TelegramService:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         application = self.application
-        await application.initialize()  # getMe: learns the bot's @name for /incident@BotName
+        try:
+            await application.initialize()  # getMe: learns the bot's @name for /incident@BotName
+        except InvalidToken:
+            # PTB's own message quotes the token; the log must not.
+            raise TelegramStartError("Telegram rejected TELEGRAM_BOT_TOKEN: copy it again from @BotFather.") from None
+        except TelegramError as error:
+            raise TelegramStartError(f"Telegram's Bot API at TELEGRAM_API_URL could not be reached: {error}") from None
         try:
             if self.polling:
                 assert application.updater is not None
