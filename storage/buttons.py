@@ -32,7 +32,17 @@ def by_token(session: Session, token: str) -> PendingButton | None:
     return session.exec(select(PendingButton).where(PendingButton.token == token)).first()
 
 
-def delete_expired(session: Session, now: datetime) -> int:
-    """Forget buttons nobody can press any more; returns how many."""
-    result = session.execute(delete(PendingButton).where(col(PendingButton.expires_at) < now))
+def delete_expired(session: Session, before: datetime, limit: int = 500) -> int:
+    """Forget up to `limit` buttons that expired before `before`; returns how many.
+
+    Rows another transaction is already deleting are skipped, so concurrent callers on
+    PostgreSQL never wait on (or deadlock with) each other over housekeeping.
+    """
+    doomed = (
+        select(PendingButton.token)
+        .where(col(PendingButton.expires_at) < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(delete(PendingButton).where(col(PendingButton.token).in_(doomed.scalar_subquery())))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
