@@ -190,7 +190,7 @@ def test_confirm_button_asks_first_and_the_answer_replaces_the_question(telegram
     beto = telegram.person(BETO, "Beto", chat_id=GROUP, chat_type="supergroup")
     beto.presses(card, "Resolve")
     question = telegram.replies()[-1]
-    assert question.text == "Resolve INC-2026-0001?"
+    assert question.text == "<b>Resolve INC-2026-0001?</b>"
     assert [[k["text"] for k in row] for row in question.keyboard] == [["Confirm"], ["Cancel"]]
     assert ticket_status(telegram.runtime, "INC-2026-0001") == TicketStatus.NEW  # nothing happened yet
 

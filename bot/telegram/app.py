@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import partial
-from html import escape
 
 from telegram import (
     Bot,
@@ -130,7 +129,7 @@ class TelegramAdapter:
             users.identify(ctx, PLATFORM, telegram_id)
             return buttons.press(ctx, token)
 
-    def _prompt(self, pressed: PressedButton) -> tuple[str, InlineKeyboardMarkup]:
+    def _prompt(self, pressed: PressedButton) -> list[TelegramMessage]:
         """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button."""
         if pressed.choices:
             keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
@@ -142,7 +141,9 @@ class TelegramAdapter:
             markup = keyboard(keys, stored_buttons(ctx, ON_PROMPT))
         assert markup is not None
         cancel = [InlineKeyboardButton("Cancel", callback_data=CANCEL)]
-        return question, InlineKeyboardMarkup([*markup.inline_keyboard, cancel])
+        # A question may be long (a share preview lists every recipient): split it like any reply.
+        *parts, last = render(Reply(text=question), lambda _: "")
+        return [*parts, TelegramMessage(last.html, InlineKeyboardMarkup([*markup.inline_keyboard, cancel]))]
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -169,10 +170,11 @@ class TelegramAdapter:
             return
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         if kind == ON_REPLY and (pressed.confirm or pressed.choices):
-            question, markup = await asyncio.to_thread(self._prompt, pressed)
+            prompt = await asyncio.to_thread(self._prompt, pressed)
             await obeying_flood_control(lambda: query.answer())
-            ask = partial(query.get_bot().send_message, chat_id, escape(question, quote=False), reply_markup=markup)
-            await obeying_flood_control(ask)
+            for part in prompt:
+                ask = partial(query.get_bot().send_message, chat_id, part.html, reply_markup=part.keyboard)
+                await obeying_flood_control(ask)
             return
         command = Command(text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id))
         reply = await asyncio.to_thread(self.core.handle, command)
