@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from functools import partial
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message
@@ -59,14 +60,14 @@ class TelegramNotifier:
         chat_id = self._chat(recipient)
         with self.runtime.unit_of_work() as ctx:
             parts = render(reply_of(notice), stored_buttons(ctx))
-        last: Message | None = None
+        sent: list[Message] = []
         for part in parts:
-            last = self._deliver(lambda part=part: self._bot.send_message(
-                chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.keyboard,
-                link_preview_options=NO_PREVIEW,
-            ))  # fmt: skip
-        assert last is not None
-        return f"{chat_id}:{last.message_id}"
+            post = partial(
+                self._bot.send_message, chat_id, part.html, parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
+            )  # fmt: skip
+            sent.append(self._deliver(post))
+        return f"{chat_id}:{sent[-1].message_id}"
 
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
         """Edit the delivered message in place: new text, and the keyboard the notice now has (often none)."""
@@ -76,10 +77,11 @@ class TelegramNotifier:
         with self.runtime.unit_of_work() as ctx:
             part: TelegramMessage = render_single(reply_of(notice), stored_buttons(ctx))
         try:
-            self._deliver(lambda: self._bot.edit_message_text(
-                part.html, chat_id=chat_id, message_id=int(message_id), parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
-            ))  # fmt: skip
+            edit = partial(
+                self._bot.edit_message_text, part.html, chat_id=chat_id, message_id=int(message_id),
+                parse_mode=ParseMode.HTML, reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
+            )  # fmt: skip
+            self._deliver(edit)
         except DeliveryError as error:
             # Updating twice to the same words is success, not failure.
             if "message is not modified" not in str(error).lower():
@@ -98,10 +100,10 @@ class TelegramNotifier:
             raise DeliveryError(f"{recipient.name} has no Telegram id: puente users add … --telegram ID")
         return recipient.telegram_id
 
-    def _deliver(self, call: Any) -> Any:
+    def _deliver(self, call: Callable[[], Awaitable[T]]) -> T:
         """One Bot API call with flood control; anything Telegram refuses becomes a DeliveryError,
         so the caller keeps the page and tries again later rather than losing it."""
-        async def attempt() -> Any:
+        async def attempt() -> T:
             await self._bot.initialize()  # once: getMe proves the token; later calls return at once
             return await obeying_flood_control(call, self.attempts)
 
