@@ -8,14 +8,21 @@ Adding an adapter is one entry in ADAPTERS.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import httpx
 
 import pytest
 from sqlalchemy import select
@@ -29,9 +36,11 @@ from services.context import Runtime
 from storage.models import Role
 from storage.schema import metadata
 from tests.conftest import make_runtime
+from tests.slack_api import SlackStandIn
 from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving
 
-PEOPLE = {"ana": (Role.ANALYST, "1001"), "beto": (Role.LEAD, "1002")}  # name: (role, Telegram id)
+# name: (role, Telegram id, Slack id)
+PEOPLE = {"ana": (Role.ANALYST, "1001", "U0ANA"), "beto": (Role.LEAD, "1002", "U0BETO")}
 
 TABLE: list[tuple[str, str]] = [
     ("ana", "/incident new Phishing wave against banks sev=high countries=BR,AR tlp=amber type=fraud/phishing sector=financial"),
@@ -77,7 +86,7 @@ def telegram(runtime: Runtime) -> Iterator[Adapter]:
         })  # fmt: skip
         runtime.settings = settings
         with serving(create_app(runtime)) as base:
-            chats = {name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid) in PEOPLE.items()}
+            chats = {name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid, _) in PEOPLE.items()}
 
             class Telegram:
                 def run(self, who: str, text: str) -> bool:
@@ -89,7 +98,40 @@ def telegram(runtime: Runtime) -> Iterator[Adapter]:
             yield Telegram()
 
 
-ADAPTERS: dict[str, Callable[[Runtime], AbstractContextManager[Adapter]]] = {"telegram": telegram}
+@contextmanager
+def slack(runtime: Runtime) -> Iterator[Adapter]:
+    """Signed slash commands posted to /slack/events; the verdict is whether the reply went to the
+    whole channel (refusals are ephemeral, seen only by the person who typed the command)."""
+    secret = "parity-signing-secret"
+    with SlackStandIn() as api:
+        runtime.settings = runtime.settings.model_copy(update={
+            "slack_bot_token": "xoxb-parity", "slack_signing_secret": secret, "slack_api_url": api.api_url,
+        })  # fmt: skip
+        with serving(create_app(runtime)) as base:
+            sent = itertools.count(1)
+
+            class Slack:
+                def run(self, who: str, text: str) -> bool:
+                    name = f"reply-{next(sent)}"
+                    body = urlencode({
+                        "team_id": "T0CSIRT", "channel_id": "C0SOC", "user_id": PEOPLE[who][2], "command": "/incident",
+                        "text": text.removeprefix("/incident").strip(), "response_url": api.response_url(name),
+                        "trigger_id": "1.2.trigger",
+                    })  # fmt: skip
+                    stamp = str(int(time.time()))
+                    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+                    headers = {
+                        "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    }  # fmt: skip
+                    assert httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=30).status_code == 200
+                    reply, *_ = api.wait_for(f"response:{name}")
+                    return bool(reply.params["response_type"] == "in_channel")
+
+            yield Slack()
+
+
+ADAPTERS: dict[str, Callable[[Runtime], AbstractContextManager[Adapter]]] = {"telegram": telegram, "slack": slack}
 
 
 def fresh_runtime(template: Path, folder: Path, clock: ManualClock) -> Runtime:
@@ -97,8 +139,8 @@ def fresh_runtime(template: Path, folder: Path, clock: ManualClock) -> Runtime:
     shutil.copy(template, folder / "puente.db")
     runtime = make_runtime(f"sqlite:///{folder / 'puente.db'}", clock, folder)
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        for name, (role, telegram_id) in PEOPLE.items():
-            users.add(ctx, name, role, telegram_id=telegram_id)
+        for name, (role, telegram_id, slack_id) in PEOPLE.items():
+            users.add(ctx, name, role, telegram_id=telegram_id, slack_id=slack_id)
     return runtime
 
 
