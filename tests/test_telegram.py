@@ -362,3 +362,49 @@ def test_a_webhook_secret_telegram_would_refuse_is_a_bad_setting() -> None:
 
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET: Telegram accepts 1-256 letters"):
         load_settings(TELEGRAM_WEBHOOK_SECRET="has spaces!")
+
+
+ON_CALL_POLICY = """
+[policies.critical]
+repeat = 1
+
+[[policies.critical.steps]]
+user = "bob"
+wait_minutes = 5
+"""
+
+
+def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledged(
+    database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
+) -> None:
+    from bot.telegram.notifier import TelegramNotifier
+    from services import escalation
+    from tests.paging import write_policy
+
+    policy = write_policy(tmp_path, ON_CALL_POLICY)
+    runtime = make_runtime(database_url, clock, tmp_path, **telegram_settings(api, PUENTE_ESCALATION_POLICIES=str(policy)))
+    add_people(runtime)
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "bob", Role.ONCALL, telegram_id="2001")
+    notifier = TelegramNotifier(runtime)
+    runtime.notifiers.append(notifier)
+    try:
+        with serving(create_app(runtime)) as base:
+            webhook = f"{base}/telegram/webhook"
+            TelegramUser(webhook, ANA, "Ana").says("/incident new Ransomware at the port sev=critical countries=CO")
+            escalation.tick(runtime)  # the timer worker's round
+            page = api.of("sendMessage")[-1]
+            assert page.params["chat_id"] == "2001"
+            assert page.text.startswith("<b>Page P1 for INC-2026-0001: critical ticket: Ransomware at the port</b>")
+            assert [k["text"] for k in page.keyboard[0]] == ["Acknowledge"]
+
+            TelegramUser(webhook, 2001, "Bob").presses(page, "Acknowledge")
+            assert "Acknowledged INC-2026-0001" in api.of("sendMessage")[-1].text
+            escalation.tick(runtime)
+            edit = api.of("editMessageText")[-1]
+            assert (edit.params["chat_id"], edit.message_id) == ("2001", page.message_id)
+            assert edit.text.startswith("<b>Page P1 for INC-2026-0001: taken by bob at 12:00 UTC.</b>")
+            assert "reply_markup" not in edit.params
+    finally:
+        notifier.close()
+        runtime.engine.dispose()
