@@ -77,7 +77,7 @@ class TicketView:
 def require_role(ctx: Context, role: Role, doing: str) -> User:
     actor = ctx.actor
     if actor is None:
-        raise Forbidden(f"Only a known Puente user can {doing}.")
+        raise Forbidden(f"{doing.capitalize()} needs a known Puente user.")
     if not actor.role_enum.allows(role):
         raise Forbidden(
             f"{actor.name} is {actor.role}; {doing} needs the {role.value} role or above."
