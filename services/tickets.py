@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from sqlalchemy import insert
 
 from services import escalation, lifecycle
 from services.context import Context
@@ -40,6 +43,10 @@ class TicketDraft:
     pap: PAP = DEFAULT_PAP
     aware_at: datetime | None = None
     observables: list[Observable] = field(default_factory=list)
+    # Set when the ticket comes from another producer's STIX incident (services.stix_exchange).
+    incident_id: str | None = None
+    producer: str | None = None
+    status: TicketStatus = TicketStatus.NEW
 
 
 @dataclass
@@ -129,7 +136,7 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
         title=title[:300],
         description=draft.description,
         severity=draft.severity.value,
-        status=TicketStatus.NEW.value,
+        status=draft.status.value,
         rsit_classification=draft.rsit[0] if draft.rsit else None,
         rsit_type=draft.rsit[1] if draft.rsit else None,
         sectors=list(draft.sectors),
@@ -139,7 +146,8 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
         aware_at=draft.aware_at or now,
         owner_id=actor.id,
         opened_by_id=actor.id,
-        incident_id=f"incident--{uuid.uuid4()}",
+        incident_id=draft.incident_id or f"incident--{uuid.uuid4()}",
+        producer=draft.producer,
         created_at=now,
         updated_at=now,
     )
@@ -285,8 +293,13 @@ def assign(ctx: Context, reference: str, user_name: str) -> Ticket:
     return ticket
 
 
-def add_observables(ctx: Context, ticket: Ticket | str, found: list[Observable]) -> tuple[Ticket, list[Observable]]:
-    """Add observables; ones already on the ticket are skipped. Returns the ones actually added."""
+def add_observables(
+    ctx: Context, ticket: Ticket | str, found: list[Observable], seen_at: Mapping[Observable, datetime] | None = None
+) -> tuple[Ticket, list[Observable]]:
+    """Add observables; ones already on the ticket are skipped. Returns the ones actually added.
+
+    `seen_at` dates observables known from elsewhere (an imported indicator's valid_from); others are dated now.
+    """
     require_role(ctx, Role.ANALYST, "adding observables")
     if isinstance(ticket, str):
         ticket = get(ctx, ticket)
@@ -294,21 +307,26 @@ def add_observables(ctx: Context, ticket: Ticket | str, found: list[Observable])
         raise InvalidInput("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …")
     assert ticket.id is not None
     existing = {(o.kind, o.value) for o in ticket_store.observables(ctx.session, ticket.id)}
-    added = [o for o in found if (o.kind.value, o.value) not in existing]
-    _record_observables(ctx, ticket, added)
+    added = [o for o in dict.fromkeys(found) if (o.kind.value, o.value) not in existing]
+    _record_observables(ctx, ticket, added, seen_at)
     return ticket, added
 
 
-def _record_observables(ctx: Context, ticket: Ticket, added: list[Observable]) -> None:
+def _record_observables(
+    ctx: Context, ticket: Ticket, added: list[Observable], seen_at: Mapping[Observable, datetime] | None = None
+) -> None:
     assert ticket.id is not None, "the ticket is flushed before its observables"
     now = ctx.now()
-    for observable in added:
-        ctx.session.add(
-            TicketObservable(
-                ticket_id=ticket.id, kind=observable.kind.value, value=observable.value,
-                added_at=now, added_by_id=ctx.actor.id if ctx.actor else None,
-            )
-        )  # fmt: skip
+    rows = [
+        {
+            "ticket_id": ticket.id, "kind": observable.kind.value, "value": observable.value,
+            "added_at": (seen_at or {}).get(observable, now), "added_by_id": ctx.actor.id if ctx.actor else None,
+        }
+        for observable in added
+    ]  # fmt: skip
+    if rows:
+        # One multi-row insert: an imported ticket may bring tens of thousands of observables.
+        ctx.session.connection().execute(insert(TicketObservable.__table__), rows)  # type: ignore[attr-defined]
     if added:
         before = snapshot(ticket)
         summary = "added " + ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])

@@ -89,6 +89,8 @@ class Ticket(SQLModel, table=True):
     owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     opened_by_id: int | None = Field(default=None, foreign_key="users.id")
     incident_id: str = Field(unique=True, max_length=64)
+    # The identity that created the incident, when the ticket was imported; None for our own.
+    producer: str | None = Field(default=None, max_length=128)
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 

@@ -8,5 +8,6 @@ import storage.models  # noqa: F401
 import storage.oncall  # noqa: F401
 import storage.pages  # noqa: F401
 import storage.partners  # noqa: F401
+import storage.stix_objects  # noqa: F401
 
 metadata = SQLModel.metadata

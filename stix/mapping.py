@@ -1,0 +1,329 @@
+"""Ticket <-> STIX 2.1 objects, both ways, without a database.
+
+A ticket becomes: an `incident` (Incident Core + Puente ticket extensions, RSIT and sector
+labels, the ticket reference in `external_references`), a `location` per affected country
+(incident `located-at` location), per observable an SCO and an `indicator` (indicator
+`indicates` incident, indicator `based-on` SCO), and a `note` per ticket note. Every object
+carries the ticket's TLP 2.0 marking and every object that can (all but SCOs) our identity as
+`created_by_ref`.
+
+Ids: the incident's and notes' come with the ticket; SCOs' are deterministic; the others are
+minted once (UUIDv4) and looked up afterwards by a ticket-local key, e.g. `location:BR`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pycountry
+
+from stix import patterns
+from stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
+from stix.markings import MARKING_IDS, tlp_of
+from stix.patterns import Observable
+
+# Severity <-> Incident Core criticality (0-100): the value written, and the floor read back.
+CRITICALITY = {"low": 25, "medium": 50, "high": 75, "critical": 95}
+_SEVERITY_FLOORS = (("critical", 90), ("high", 65), ("medium", 40), ("low", 0))
+
+# Lifecycle status -> (investigation_status, determination) for tools that only read Incident Core.
+_INCIDENT_CORE_STATUS = {
+    "new": ("new", "suspected"),
+    "triage": ("open", "suspected"),
+    "in-progress": ("open", "confirmed"),
+    "escalated": ("open", "confirmed"),
+    "mitigated": ("open", "blocked"),
+    "resolved": ("closed", "confirmed"),
+    "closed": ("closed", "confirmed"),
+}
+# Without our extension, an investigation status is all there is to go by.
+_STATUS_OF_INVESTIGATION = {"new": "new", "open": "in-progress", "closed": "resolved"}
+
+_RSIT_LABEL = re.compile(r'rsit:(?P<classification>[a-z0-9-]+)="(?P<type>[a-z0-9-]+)"')
+_SECTOR_PREFIX = "sector:"
+_PAP_LABEL = re.compile(r"pap:(?P<level>clear|white|green|amber|red)", re.IGNORECASE)
+
+
+def timestamp(moment: datetime) -> str:
+    """A STIX timestamp, in UTC with microseconds so that no stored time is rounded away."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ObservableFacts:
+    kind: str
+    value: str
+    added_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    note_id: str
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass
+class TicketFacts:
+    """What of a ticket travels as STIX. Vocabulary values are the services.taxonomy strings."""
+
+    incident_id: str
+    title: str
+    created_at: datetime
+    aware_at: datetime | None = None
+    reference: str = ""
+    description: str = ""
+    severity: str = "medium"
+    status: str = "new"
+    rsit_classification: str | None = None
+    rsit_type: str | None = None
+    sectors: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    tlp: str = "amber"
+    pap: str = "amber"
+    observables: list[ObservableFacts] = field(default_factory=list)
+    notes: list[NoteFacts] = field(default_factory=list)
+
+
+@dataclass
+class TicketObjects:
+    """A ticket's objects, and the ticket-local key of each object whose id was minted here."""
+
+    objects: list[dict[str, Any]]
+    keys: dict[str, str]
+
+
+@dataclass
+class ImportedTicket:
+    """A ticket read from a producer's objects; `incident` is None when the bundle has none."""
+
+    facts: TicketFacts
+    incident: dict[str, Any] | None
+    producer: str | None
+
+
+def identity(identity_id: str, name: str, country: str, created: datetime) -> dict[str, Any]:
+    """The `identity` of a CSIRT: the `created_by_ref` of everything it creates."""
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id,
+        "created": timestamp(created),
+        "modified": timestamp(created),
+        "name": name,
+        "identity_class": "organization",
+        "sectors": ["government-national"],
+        "contact_information": f"National CSIRT ({country})",
+    }
+
+
+def _labels(facts: TicketFacts) -> list[str]:
+    labels = []
+    if facts.rsit_classification and facts.rsit_type:
+        labels.append(f'rsit:{facts.rsit_classification}="{facts.rsit_type}"')
+    labels += [f"{_SECTOR_PREFIX}{sector}" for sector in facts.sectors]
+    return labels
+
+
+def ticket_objects(
+    facts: TicketFacts, *, identity_id: str, csirt_name: str, ids: Mapping[str, str], now: datetime
+) -> TicketObjects:
+    """Every STIX object of a ticket. `ids` maps keys to ids minted earlier; `now` dates new objects."""
+    marking = [MARKING_IDS[facts.tlp]]
+    common = {"spec_version": "2.1", "created_by_ref": identity_id}
+    keys: dict[str, str] = {}
+
+    def minted(key: str, stix_type: str) -> str:
+        stix_id = ids.get(key) or f"{stix_type}--{uuid.uuid4()}"
+        keys[stix_id] = key
+        return stix_id
+
+    def relationship(key: str, kind: str, source: str, target: str, created: datetime) -> dict[str, Any]:
+        return {
+            "type": "relationship", **common, "id": minted(key, "relationship"),
+            "created": timestamp(created), "modified": timestamp(created),
+            "relationship_type": kind, "source_ref": source, "target_ref": target,
+            "object_marking_refs": marking,
+        }  # fmt: skip
+
+    about = f"{csirt_name} ticket {facts.reference}" if facts.reference else "the incident"
+    investigation_status, determination = _INCIDENT_CORE_STATUS[facts.status]
+    core: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "determination": determination,
+        "investigation_status": investigation_status,
+        "criticality": CRITICALITY[facts.severity],
+    }
+    if facts.rsit_classification:
+        core["incident_types"] = [facts.rsit_classification]
+    incident: dict[str, Any] = {
+        "type": "incident", **common, "id": facts.incident_id,
+        "created": timestamp(facts.created_at), "modified": timestamp(facts.created_at),
+        "name": facts.title,
+    }  # fmt: skip
+    if facts.description:
+        incident["description"] = facts.description
+    if labels := _labels(facts):
+        incident["labels"] = labels
+    if facts.reference:
+        incident["external_references"] = [{"source_name": csirt_name, "external_id": facts.reference}]
+    incident["object_marking_refs"] = marking
+    incident["extensions"] = {
+        INCIDENT_CORE_ID: core,
+        PUENTE_TICKET_ID: {
+            "extension_type": "property-extension",
+            "status": facts.status,
+            "pap": facts.pap,
+            "aware_at": timestamp(facts.aware_at or facts.created_at),
+        },
+    }
+    objects = [incident]
+    for country in facts.countries:
+        found = pycountry.countries.get(alpha_2=country)
+        location = {
+            "type": "location", **common, "id": minted(f"location:{country}", "location"),
+            "created": timestamp(now), "modified": timestamp(now),
+            "name": found.name if found is not None else country, "country": country,
+            "object_marking_refs": marking,
+        }  # fmt: skip
+        objects.append(location)
+        objects.append(relationship(f"located-at:{country}", "located-at", facts.incident_id, location["id"], now))
+    for item in facts.observables:
+        observable = Observable(item.kind, item.value)
+        sco = patterns.sco(observable, marking)
+        added = item.added_at or now
+        indicator = {
+            "type": "indicator", **common, "id": minted(f"indicator:{item.kind}:{item.value}", "indicator"),
+            "created": timestamp(added), "modified": timestamp(added),
+            "name": f"{item.kind} {item.value}", "description": f"Observable of {about}.",
+            "pattern": patterns.pattern(observable), "pattern_type": "stix", "pattern_version": "2.1",
+            "valid_from": timestamp(added), "object_marking_refs": marking,
+        }  # fmt: skip
+        objects += [
+            sco,
+            indicator,
+            relationship(f"indicates:{item.kind}:{item.value}", "indicates", indicator["id"], facts.incident_id, added),
+            relationship(f"based-on:{item.kind}:{item.value}", "based-on", indicator["id"], sco["id"], added),
+        ]
+    for note in facts.notes:
+        objects.append({
+            "type": "note", **common, "id": note.note_id,
+            "created": timestamp(note.created_at), "modified": timestamp(note.created_at),
+            "content": note.text, "authors": [note.author], "object_refs": [facts.incident_id],
+            "object_marking_refs": marking,
+        })  # fmt: skip
+    return TicketObjects(objects, keys)
+
+
+def _severity(criticality: object) -> str:
+    if not isinstance(criticality, int):
+        return "medium"
+    return next(severity for severity, floor in _SEVERITY_FLOORS if criticality >= floor)
+
+
+def _producer(objects: Iterable[dict[str, Any]], incident: dict[str, Any] | None) -> str | None:
+    if incident is not None and incident.get("created_by_ref"):
+        return str(incident["created_by_ref"])
+    creators = Counter(o["created_by_ref"] for o in objects if isinstance(o.get("created_by_ref"), str))
+    return creators.most_common(1)[0][0] if creators else None
+
+
+def _title(objects: list[dict[str, Any]], incident: dict[str, Any] | None, names: Mapping[str, str]) -> str:
+    if incident is not None:
+        return str(incident.get("name") or "Untitled incident")
+    for kind in ("report", "grouping", "campaign", "intrusion-set"):
+        for obj in objects:
+            if obj.get("type") == kind and obj.get("name"):
+                return f"{kind}: {obj['name']}"
+    producer = _producer(objects, None)
+    return f"STIX content from {names.get(producer or '', 'an unnamed producer')}"
+
+
+def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
+    """Read a ticket out of a producer's (already validated) objects.
+
+    The incident gives the ticket's fields; observables come from SCOs and from indicators whose
+    pattern is one comparison on an observable Puente tracks; notes and countries are those tied
+    to the incident (all of them when there is no incident). Values are returned as found:
+    the caller checks them against Puente's vocabularies.
+    """
+    incidents = [o for o in objects if o["type"] == "incident"]
+    incident = incidents[0] if incidents else None
+    producer = _producer(objects, incident)
+    names = {o["id"]: str(o.get("name", "")) for o in objects if o["type"] == "identity"}
+    incident_id = incident["id"] if incident else None
+    related: set[str] = set()
+    for o in objects:
+        if o["type"] == "relationship" and incident_id in (o.get("source_ref"), o.get("target_ref")):
+            related.update((o["source_ref"], o["target_ref"]))
+    ext = (incident or {}).get("extensions", {})
+    core = ext.get(INCIDENT_CORE_ID, {})
+    ours = ext.get(PUENTE_TICKET_ID, {})
+    labels = [str(label) for label in (incident or {}).get("labels", [])]
+
+    status = ours.get("status") if ours.get("status") in TICKET_STATUSES else None
+    pap = ours.get("pap") if ours.get("pap") in PAP_LEVELS else None
+    if pap is None:
+        pap_labels = [m["level"].lower().replace("white", "clear") for label in labels if (m := _PAP_LABEL.fullmatch(label))]
+        pap = pap_labels[0] if pap_labels else "amber"
+    rsit = next((m for label in labels if (m := _RSIT_LABEL.fullmatch(label))), None)
+    marked = [incident] if incident is not None else objects
+    tlp = tlp_of([ref for o in marked for ref in o.get("object_marking_refs", [])]) or "amber"
+    created = parse_timestamp(incident["created"]) if incident else None
+    aware = parse_timestamp(ours["aware_at"]) if isinstance(ours.get("aware_at"), str) else created
+
+    valid_from: dict[Observable, datetime] = {}
+    found: list[Observable] = []
+    for o in objects:
+        if o["type"] == "indicator" and o.get("pattern_type") == "stix":
+            observable = patterns.observable_of_pattern(o["pattern"])
+            if observable is not None:
+                valid_from.setdefault(observable, parse_timestamp(o["valid_from"]))
+                found.append(observable)
+        elif o["type"] in patterns.SCO_TYPES:
+            found += patterns.observables_of_sco(o)
+    countries = [
+        str(o["country"]).upper() for o in objects
+        if o["type"] == "location" and isinstance(o.get("country"), str) and (incident is None or o["id"] in related)
+    ]  # fmt: skip
+    notes = [
+        NoteFacts(
+            note_id=o["id"],
+            author=str((o.get("authors") or [names.get(o.get("created_by_ref", ""), "")])[0] or "unknown"),
+            text="\n\n".join(str(part) for part in (o.get("abstract"), o.get("content")) if part),
+            created_at=parse_timestamp(o["created"]),
+        )
+        for o in objects
+        if o["type"] == "note" and (incident_id is None or incident_id in o.get("object_refs", []))
+    ]
+    references = [r for r in (incident or {}).get("external_references", []) if r.get("external_id")]
+    facts = TicketFacts(
+        incident_id=incident_id or "",
+        reference=str(references[0]["external_id"]) if references else "",
+        title=_title(objects, incident, names),
+        created_at=created or datetime.now(UTC),
+        aware_at=aware,
+        description=str((incident or {}).get("description", "")),
+        severity=_severity(core.get("criticality")),
+        status=status or _STATUS_OF_INVESTIGATION.get(str(core.get("investigation_status")), "new"),
+        rsit_classification=rsit["classification"] if rsit else None,
+        rsit_type=rsit["type"] if rsit else None,
+        sectors=[label.removeprefix(_SECTOR_PREFIX) for label in labels if label.startswith(_SECTOR_PREFIX)],
+        countries=list(dict.fromkeys(countries)),
+        tlp=tlp,
+        pap=pap,
+        observables=[ObservableFacts(o.kind, o.value, valid_from.get(o)) for o in dict.fromkeys(found)],
+        notes=notes,
+    )
+    return ImportedTicket(facts, incident, producer)

@@ -1,0 +1,117 @@
+"""Observables as STIX: the SCO (with the deterministic id STIX 2.1 prescribes) and the pattern.
+
+Only the single-comparison patterns Puente writes are read back here; any other pattern is
+kept with its indicator but yields no observable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any, NamedTuple
+
+
+class Observable(NamedTuple):
+    """An observable as STIX sees it: Puente's kind (`ipv4-addr` … `md5`, `sha1`, `sha256`) and value."""
+
+    kind: str
+    value: str
+
+
+# STIX 2.1 section 2.9: the namespace of every SCO's UUIDv5.
+SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+
+# Puente's observable kinds (services.observables.ObservableKind values) and their STIX names.
+HASH_NAMES: dict[str, str] = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
+HASH_KINDS: dict[str, str] = {name: kind for kind, name in HASH_NAMES.items()}
+VALUE_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"})
+SCO_TYPES = VALUE_TYPES | {"file"}
+IP_TYPES = frozenset({"ipv4-addr", "ipv6-addr"})
+
+_HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
+
+# The whole grammar of the patterns Puente writes: one comparison, a string literal with only
+# \' and \\ escaped. A pattern matching this is valid STIX patterning by construction.
+SIMPLE_PATTERN = re.compile(
+    r"\[(?P<type>ipv4-addr|ipv6-addr|domain-name|url|email-addr|file)"
+    r":(?P<path>value|hashes\.(?:MD5|'SHA-1'|'SHA-256'))"
+    r" (?P<op>=|ISSUBSET) '(?P<literal>(?:[^'\\]|\\['\\])*)'\]"
+)
+_UNESCAPE = re.compile(r"\\(['\\])")
+
+
+def _canonical(data: dict[str, Any]) -> str:
+    # RFC 8785 (JCS) for the flat string-valued objects used here: sorted keys, no whitespace, raw UTF-8.
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sco_id(sco_type: str, contributing: dict[str, Any]) -> str:
+    """The deterministic id of an SCO from its id-contributing properties."""
+    return f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, _canonical(contributing))}"
+
+
+def sco_type(observable: Observable) -> str:
+    return "file" if observable.kind in HASH_NAMES else observable.kind
+
+
+def sco(observable: Observable, marking_refs: list[str]) -> dict[str, Any]:
+    """The SCO of an observable: a `file` with one hash, or an address/name/URL with its value."""
+    if observable.kind in HASH_NAMES:
+        contributing: dict[str, Any] = {"hashes": {HASH_NAMES[observable.kind]: observable.value}}
+    else:
+        contributing = {"value": observable.value}
+    kind = sco_type(observable)
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": sco_id(kind, contributing),
+        **contributing,
+        "object_marking_refs": marking_refs,
+    }
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pattern(observable: Observable) -> str:
+    """The STIX pattern detecting an observable; a CIDR matches any address inside it (ISSUBSET)."""
+    if observable.kind in HASH_NAMES:
+        name = HASH_NAMES[observable.kind]
+        path = f"hashes.{name}" if name == "MD5" else f"hashes.'{name}'"
+        return f"[file:{path} = {_literal(observable.value)}]"
+    operator = "ISSUBSET" if observable.kind in IP_TYPES and "/" in observable.value else "="
+    return f"[{observable.kind}:value {operator} {_literal(observable.value)}]"
+
+
+def observable_of_pattern(text: str) -> Observable | None:
+    """The observable of a single-comparison pattern as Puente writes them, else None."""
+    found = SIMPLE_PATTERN.fullmatch(text)
+    if found is None:
+        return None
+    value = _UNESCAPE.sub(r"\1", found["literal"])
+    if found["type"] == "file":
+        name = found["path"].removeprefix("hashes.").strip("'")
+        return _hash_observable(name, value)
+    if found["op"] == "ISSUBSET" and found["type"] not in IP_TYPES:
+        return None
+    return Observable(found["type"], value)
+
+
+def _hash_observable(name: str, value: str) -> Observable | None:
+    kind = HASH_KINDS.get(name)
+    if kind is None or len(value) != _HEX_LENGTHS[kind] or not re.fullmatch(r"[0-9a-fA-F]+", value):
+        return None
+    return Observable(kind, value.lower())
+
+
+def observables_of_sco(obj: dict[str, Any]) -> list[Observable]:
+    """What Puente tracks of an SCO: its value, or each MD5/SHA-1/SHA-256 of a file."""
+    kind = obj.get("type")
+    if kind in VALUE_TYPES and isinstance(obj.get("value"), str):
+        return [Observable(kind, obj["value"])]
+    if kind == "file" and isinstance(obj.get("hashes"), dict):
+        found = (_hash_observable(name, value) for name, value in obj["hashes"].items() if isinstance(value, str))
+        return [o for o in found if o is not None]
+    return []

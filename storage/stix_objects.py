@@ -1,0 +1,83 @@
+"""Stored STIX object versions: every version Puente emitted or received, never overwritten.
+
+A row is one version of one object as it belongs to one ticket (an SCO shared by two tickets
+has rows under each). `content` is the serialized object, so serving it never re-serializes;
+`digest` fingerprints it without `created`/`modified`, so an unchanged object is recognised
+without parsing it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.types import UTCDateTime
+
+
+class StixObjectVersion(SQLModel, table=True):
+    __tablename__ = "stix_objects"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "stix_id", "version"),
+        Index("ix_stix_objects_ticket_stix", "ticket_id", "stix_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    stix_id: str = Field(max_length=128, index=True)
+    stix_type: str = Field(max_length=64)
+    version: int = 1
+    modified: str | None = Field(default=None, max_length=40)
+    created_by_ref: str | None = Field(default=None, max_length=128)
+    producer: str | None = Field(default=None, max_length=128)
+    ticket_key: str | None = Field(default=None, max_length=2200)
+    digest: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    stored_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StoredVersion(NamedTuple):
+    """One stored version, as plain values: a ticket's 40,000 of them load without ORM overhead."""
+
+    stix_id: str
+    version: int
+    modified: str | None
+    created_by_ref: str | None
+    producer: str | None
+    ticket_key: str | None
+    digest: str
+    content: str
+
+
+_STORED_COLUMNS = [getattr(StixObjectVersion, name) for name in StoredVersion._fields]
+
+
+def latest_for_ticket(session: Session, ticket_id: int | None) -> dict[str, StoredVersion]:
+    """The latest stored version of each object of a ticket (None: the CSIRT-wide objects)."""
+    column = StixObjectVersion.ticket_id
+    statement = select(*_STORED_COLUMNS).where(column == ticket_id if ticket_id is not None else col(column).is_(None))
+    latest: dict[str, StoredVersion] = {}
+    for row in session.execute(statement.order_by(col(StixObjectVersion.version))):
+        latest[row[0]] = StoredVersion(*row)
+    return latest
+
+
+def add_versions(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many versions at once (column values as dicts): one executemany, no ORM objects."""
+    if rows:
+        session.connection().execute(StixObjectVersion.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def versions_of(session: Session, stix_id: str, ticket_id: int | None = None) -> list[StixObjectVersion]:
+    """Every stored version of an object, oldest first (of one ticket's copy when `ticket_id` is given)."""
+    statement = select(StixObjectVersion).where(StixObjectVersion.stix_id == stix_id)
+    if ticket_id is not None:
+        statement = statement.where(StixObjectVersion.ticket_id == ticket_id)
+    return list(session.exec(statement.order_by(col(StixObjectVersion.ticket_id), col(StixObjectVersion.version))))
+
+
+def tickets_holding(session: Session, stix_id: str) -> list[int]:
+    statement = select(StixObjectVersion.ticket_id).where(StixObjectVersion.stix_id == stix_id).distinct()
+    return [ticket_id for ticket_id in session.exec(statement) if ticket_id is not None]
