@@ -15,6 +15,7 @@ from bot.core import CommandCore
 from puente.oncall_cli import oncall_group
 from puente.partners_cli import partners_group
 from puente.settings import SettingsError, load_settings
+from puente.stix_cli import export_command, import_command
 from services import escalation, users
 from services.context import Context, Runtime
 from services.errors import PuenteError
@@ -196,6 +197,8 @@ def run() -> None:
 
 main.add_command(partners_group)
 main.add_command(oncall_group)
+main.add_command(export_command)
+main.add_command(import_command)
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.errors import InvalidInput
+from stix.patterns import uri
 
 
 class ObservableKind(StrEnum):
@@ -93,7 +94,8 @@ def parse_observable(text: str) -> Observable:
     if "://" in value:
         if not _URL.match(value):
             raise InvalidInput(f"Malformed URL {text!r}: expected scheme://host/path.")
-        return Observable(ObservableKind.URL, value)
+        # Kept as an RFC 3986 URI (non-ASCII and the like percent-encoded), as STIX's url object requires.
+        return Observable(ObservableKind.URL, uri(value))
     if "@" in value:
         local, _, domain = value.rpartition("@")
         if not _LOCAL_PART.match(local) or not is_domain(domain):

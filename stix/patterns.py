@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 
 class Observable(NamedTuple):
@@ -34,11 +35,22 @@ _HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 # The whole grammar of the patterns Puente writes: one comparison, a string literal with only
 # \' and \\ escaped. A pattern matching this is valid STIX patterning by construction.
 SIMPLE_PATTERN = re.compile(
-    r"\[(?P<type>ipv4-addr|ipv6-addr|domain-name|url|email-addr|file)"
-    r":(?P<path>value|hashes\.(?:MD5|'SHA-1'|'SHA-256'))"
-    r" (?P<op>=|ISSUBSET) '(?P<literal>(?:[^'\\]|\\['\\])*)'\]"
+    r"\[(?:(?P<type>ipv4-addr|ipv6-addr|domain-name|url|email-addr):value (?P<op>=|ISSUBSET)"
+    r" '(?P<literal>(?:[^'\\]|\\['\\])*)'"
+    r"|file:hashes\.(?:(?P<md5>MD5) = '[0-9a-fA-F]{32}'|'(?P<sha1>SHA-1)' = '[0-9a-fA-F]{40}'"
+    r"|'(?P<sha256>SHA-256)' = '[0-9a-fA-F]{64}'))\]"
 )
 _UNESCAPE = re.compile(r"\\(['\\])")
+
+
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3986 reserved characters and '%' (of escapes already made); letters, digits and -._~ are always kept.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%"
+
+
+def uri(value: str) -> str:
+    """A URL as an RFC 3986 URI, as the `url` SCO requires: other characters percent-encoded (idempotent)."""
+    return quote(_STRAY_PERCENT.sub("%25", value), safe=_URI_SAFE)
 
 
 def _canonical(data: dict[str, Any]) -> str:
@@ -60,7 +72,7 @@ def sco(observable: Observable, marking_refs: list[str]) -> dict[str, Any]:
     if observable.kind in HASH_NAMES:
         contributing: dict[str, Any] = {"hashes": {HASH_NAMES[observable.kind]: observable.value}}
     else:
-        contributing = {"value": observable.value}
+        contributing = {"value": uri(observable.value) if observable.kind == "url" else observable.value}
     kind = sco_type(observable)
     return {
         "type": kind,
@@ -82,7 +94,8 @@ def pattern(observable: Observable) -> str:
         path = f"hashes.{name}" if name == "MD5" else f"hashes.'{name}'"
         return f"[file:{path} = {_literal(observable.value)}]"
     operator = "ISSUBSET" if observable.kind in IP_TYPES and "/" in observable.value else "="
-    return f"[{observable.kind}:value {operator} {_literal(observable.value)}]"
+    value = uri(observable.value) if observable.kind == "url" else observable.value
+    return f"[{observable.kind}:value {operator} {_literal(value)}]"
 
 
 def observable_of_pattern(text: str) -> Observable | None:
@@ -90,13 +103,12 @@ def observable_of_pattern(text: str) -> Observable | None:
     found = SIMPLE_PATTERN.fullmatch(text)
     if found is None:
         return None
-    value = _UNESCAPE.sub(r"\1", found["literal"])
-    if found["type"] == "file":
-        name = found["path"].removeprefix("hashes.").strip("'")
-        return _hash_observable(name, value)
+    if found["type"] is None:
+        name = found["md5"] or found["sha1"] or found["sha256"]
+        return _hash_observable(name, text.rsplit("'", 2)[-2])
     if found["op"] == "ISSUBSET" and found["type"] not in IP_TYPES:
         return None
-    return Observable(found["type"], value)
+    return Observable(found["type"], _UNESCAPE.sub(r"\1", found["literal"]))
 
 
 def _hash_observable(name: str, value: str) -> Observable | None:

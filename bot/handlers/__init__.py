@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.handlers import help, observables, oncall, tickets
+from bot.handlers import exchange, help, observables, oncall, tickets
 from bot.registry import Registry
 
 
 def default_registry() -> Registry:
-    return Registry([*tickets.SUBCOMMANDS, *observables.SUBCOMMANDS, *oncall.SUBCOMMANDS, *help.SUBCOMMANDS])
+    return Registry(
+        [*tickets.SUBCOMMANDS, *observables.SUBCOMMANDS, *exchange.SUBCOMMANDS, *oncall.SUBCOMMANDS, *help.SUBCOMMANDS]
+    )
