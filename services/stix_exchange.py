@@ -77,7 +77,8 @@ def _digest(obj: Mapping[str, Any]) -> str:
 
 
 def _row(
-    obj: dict[str, Any], *, ticket_id: int | None, version: int, producer: str | None, key: str | None, now: datetime
+    obj: dict[str, Any], *, ticket_id: int | None, version: int, producer: str | None, key: str | None, now: datetime,
+    ours: bool = True,
 ) -> dict[str, Any]:
     return {
         "ticket_id": ticket_id,
@@ -88,7 +89,7 @@ def _row(
         "created_by_ref": obj.get("created_by_ref"),
         "producer": producer,
         "ticket_key": key,
-        "digest": _digest(obj),
+        "digest": _digest(obj) if ours else None,
         "content": orjson.dumps(obj).decode(),
         "stored_at": now,
     }
@@ -167,7 +168,8 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             rows.append(_row(obj, ticket_id=ticket.id, version=1, producer=ours, key=built.keys.get(obj["id"]), now=now))
             emitted.append(obj)
             continue
-        if previous.producer != ours or previous.digest == _digest(obj):
+        stored_digest = previous.digest or _digest(orjson.loads(previous.content))  # ours, received back: None
+        if previous.producer != ours or stored_digest == _digest(obj):
             emitted.append(orjson.loads(previous.content))
             continue
         before = orjson.loads(previous.content)
@@ -393,7 +395,7 @@ def _store_received(
                 )
         number = previous.version + 1 if previous is not None else 1
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
-        row = _row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now)
+        row = _row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
         rows.append(row)
         latest[obj["id"]] = StoredVersion(*(row[name] for name in StoredVersion._fields))
     stix_objects.add_versions(ctx.session, rows)
