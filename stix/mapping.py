@@ -191,7 +191,7 @@ def ticket_objects(
     objects = [incident]
     for country in facts.countries:
         found = pycountry.countries.get(alpha_2=country)
-        location = {
+        location: dict[str, Any] = {
             "type": "location", **common, "id": minted(f"location:{country}", "location"),
             "created": timestamp(now), "modified": timestamp(now),
             "name": found.name if found is not None else country, "country": country,
@@ -203,7 +203,7 @@ def ticket_objects(
         observable = Observable(item.kind, item.value)
         sco = patterns.sco(observable, marking)
         added = item.added_at or now
-        indicator = {
+        indicator: dict[str, Any] = {
             "type": "indicator", **common, "id": minted(f"indicator:{item.kind}:{item.value}", "indicator"),
             "created": timestamp(added), "modified": timestamp(added),
             "name": f"{item.kind} {item.value}", "description": f"Observable of {about}.",
