@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,16 +19,16 @@ from bot.core import CommandCore
 from puente.cli import main
 from services import stix_exchange, tickets, users
 from services.clock import ManualClock
-from services.context import Context, Runtime
+from services.context import Runtime
 from services.errors import Forbidden, InvalidInput
 from services.observables import parse_observables
 from services.taxonomy import PAP, TLP, Severity
 from storage import stix_objects
 from storage import tickets as ticket_store
 from storage.models import Role, TicketStatus
-from storage.users import by_name
 from stix.extensions import INCIDENT_CORE_ID
 from tests.conftest import SHARED, make_runtime
+from tests.support import acting_as
 
 OASIS_EXAMPLES = SHARED / "stix" / "oasis-examples"
 ACCEPTED_WARNINGS = ("{202}",)  # see tests/test_stix_mapping.py
@@ -40,15 +39,8 @@ def analyst(runtime: Runtime, name: str = "ana") -> None:
         users.add(ctx, name, Role.LEAD)
 
 
-@contextmanager
-def as_user(runtime: Runtime, name: str = "ana") -> Iterator[Context]:
-    with runtime.unit_of_work() as ctx:
-        ctx.actor = by_name(ctx.session, name)
-        yield ctx
-
-
 def open_rich_ticket(runtime: Runtime) -> str:
-    with as_user(runtime) as ctx:
+    with acting_as(runtime, "ana") as ctx:
         draft = tickets.TicketDraft(
             title="C2 beaconing at the grid operator", description="Seen by two utilities.",
             severity=Severity.HIGH, rsit=("malicious-code", "c2-server"), sectors=["energy"],
@@ -111,7 +103,7 @@ def test_an_unchanged_ticket_exports_the_same_versions_and_a_change_makes_a_new_
     assert sorted(map(json.dumps, first.bundle["objects"])) == sorted(map(json.dumps, again.bundle["objects"]))
 
     clock.advance(timedelta(minutes=5))
-    with as_user(ours) as ctx:
+    with acting_as(ours, "ana") as ctx:
         tickets.update(ctx, reference, tickets.TicketChanges(severity=Severity.CRITICAL))
     changed = export(ours, reference)
     assert changed.new_versions == 1  # only the incident changed
@@ -129,7 +121,7 @@ def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime
     reference = open_rich_ticket(ours)
     first = export(ours, reference)
     clock.advance(timedelta(hours=1))
-    with as_user(ours) as ctx:
+    with acting_as(ours, "ana") as ctx:
         tickets.update(ctx, reference, tickets.TicketChanges(tlp=TLP.RED))
     red = export(ours, reference)
     red_id = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -144,7 +136,7 @@ def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime
 def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(ours: Runtime, theirs: Runtime) -> None:
     reference = open_rich_ticket(ours)
     payload = stix_exchange.serialize(export(ours, reference).bundle)
-    with as_user(theirs, "joao") as ctx:
+    with acting_as(theirs, "joao") as ctx:
         result = stix_exchange.import_content(ctx, payload)
         assert result.created and result.skipped == []
         copy = result.ticket.reference
@@ -171,13 +163,13 @@ def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(our
 
 def test_a_newer_version_from_the_producer_refreshes_the_ticket(ours: Runtime, theirs: Runtime, clock: ManualClock) -> None:
     reference = open_rich_ticket(ours)
-    with as_user(theirs, "joao") as ctx:
+    with acting_as(theirs, "joao") as ctx:
         copy = stix_exchange.import_content(ctx, export(ours, reference).bundle).ticket.reference
     clock.advance(timedelta(hours=2))
-    with as_user(ours) as ctx:
+    with acting_as(ours, "ana") as ctx:
         tickets.move(ctx, reference, TicketStatus.IN_PROGRESS)
         tickets.add_observables(ctx, reference, parse_observables(["203.0.113.9"]))
-    with as_user(theirs, "joao") as ctx:
+    with acting_as(theirs, "joao") as ctx:
         result = stix_exchange.import_content(ctx, export(ours, reference).bundle)
         assert not result.created and result.ticket.reference == copy
         assert result.ticket.status == "in-progress" and result.observables_added == 1
@@ -188,7 +180,7 @@ def test_a_newer_version_from_the_producer_refreshes_the_ticket(ours: Runtime, t
 def test_a_peer_cannot_issue_a_version_of_our_incident(ours: Runtime, theirs: Runtime, clock: ManualClock) -> None:
     reference = open_rich_ticket(ours)
     data = export(ours, reference).bundle
-    with as_user(theirs, "joao") as ctx:
+    with acting_as(theirs, "joao") as ctx:
         stix_exchange.import_content(ctx, data)
         mallory = "identity--9f2b6c47-0a43-4e1e-8d2e-3f5a7b9c1d22"
         forged = json.loads(json.dumps(data))
@@ -212,14 +204,14 @@ def test_malformed_content_is_refused_whole_naming_object_and_property(ours: Run
     data = export(ours, open_rich_ticket(ours)).bundle
     for obj in data["objects"]:
         breakage(obj)
-    with as_user(theirs, "joao") as ctx, pytest.raises(InvalidInput, match=expected):
+    with acting_as(theirs, "joao") as ctx, pytest.raises(InvalidInput, match=expected):
         stix_exchange.import_content(ctx, data)
     with theirs.unit_of_work(actor_name="operator") as ctx:
         assert ticket_store.listing(ctx.session, limit=5) == []
 
 
 def test_not_json_is_refused_plainly(theirs: Runtime) -> None:
-    with as_user(theirs, "joao") as ctx, pytest.raises(InvalidInput, match="Not JSON"):
+    with acting_as(theirs, "joao") as ctx, pytest.raises(InvalidInput, match="Not JSON"):
         stix_exchange.import_content(ctx, b"{nope")
 
 
@@ -229,7 +221,7 @@ def test_oasis_example_bundles_import_and_every_object_is_kept(sqlite_runtime: R
     analyst(sqlite_runtime)
     data = json.loads((OASIS_EXAMPLES / name).read_text())
     objects = data["objects"] if data.get("type") == "bundle" else [data]
-    with as_user(sqlite_runtime) as ctx:
+    with acting_as(sqlite_runtime, "ana") as ctx:
         result = stix_exchange.import_content(ctx, data)
         reference = result.ticket.reference
         assert result.objects == len(objects)
@@ -248,7 +240,7 @@ def test_oasis_example_bundles_import_and_every_object_is_kept(sqlite_runtime: R
 def test_indicators_of_a_third_party_bundle_become_observables(sqlite_runtime: Runtime) -> None:
     analyst(sqlite_runtime)
     data = json.loads((OASIS_EXAMPLES / "indicator-for-c2-ip-address.json").read_text())
-    with as_user(sqlite_runtime) as ctx:
+    with acting_as(sqlite_runtime, "ana") as ctx:
         result = stix_exchange.import_content(ctx, data)
         observables = ticket_store.observables(ctx.session, result.ticket.id)
     assert [(o.kind, o.value) for o in observables] == [("ipv4-addr", "10.0.0.0")]
