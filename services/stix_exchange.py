@@ -397,6 +397,7 @@ def _store_received(
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
         row = _row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
         rows.append(row)
-        latest[obj["id"]] = StoredVersion(*(row[name] for name in StoredVersion._fields))
+        # Later versions of the same object in this bundle are numbered after this one.
+        latest[obj["id"]] = StoredVersion(obj["id"], number, row["modified"], row["created_by_ref"], creator, key, None, "")
     stix_objects.add_versions(ctx.session, rows)
     return len(rows)

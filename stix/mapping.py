@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pycountry
@@ -50,6 +51,7 @@ _SECTOR_PREFIX = "sector:"
 _PAP_LABEL = re.compile(r"pap:(?P<level>clear|white|green|amber|red)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def timestamp(moment: datetime) -> str:
     """A STIX timestamp, in UTC with microseconds so that no stored time is rounded away."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
