@@ -32,6 +32,7 @@ SCO_TYPES = VALUE_TYPES | {"file"}
 IP_TYPES = frozenset({"ipv4-addr", "ipv6-addr"})
 
 _HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 # The whole grammar of the patterns Puente writes: one comparison, a string literal with only
 # \' and \\ escaped. A pattern matching this is valid STIX patterning by construction.
@@ -114,7 +115,7 @@ def observable_of_pattern(text: str) -> Observable | None:
 
 def _hash_observable(name: str, value: str) -> Observable | None:
     kind = HASH_KINDS.get(name)
-    if kind is None or len(value) != _HEX_LENGTHS[kind] or not re.fullmatch(r"[0-9a-fA-F]+", value):
+    if kind is None or len(value) != _HEX_LENGTHS[kind] or not _HEX.fullmatch(value):
         return None
     return Observable(kind, value.lower())
 

@@ -9,9 +9,10 @@ recognised without parsing it.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.types import UTCDateTime
@@ -19,10 +20,8 @@ from storage.types import UTCDateTime
 
 class StixObjectVersion(SQLModel, table=True):
     __tablename__ = "stix_objects"
-    __table_args__ = (
-        UniqueConstraint("ticket_id", "stix_id", "version"),
-        Index("ix_stix_objects_ticket_stix", "ticket_id", "stix_id"),
-    )
+    # The unique index also serves lookups by ticket and by (ticket, object).
+    __table_args__ = (UniqueConstraint("ticket_id", "stix_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
@@ -78,11 +77,13 @@ def add_versions(session: Session, rows: list[dict[str, Any]]) -> None:
     compiled = table.insert().compile(dialect=connection.dialect, column_keys=list(rows[0]))
     to_driver = table.c.stored_at.type.bind_processor(connection.dialect)
     stamp = to_driver(rows[0]["stored_at"]) if to_driver is not None else rows[0]["stored_at"]
+    for row in rows:  # the caller's dicts become the driver's parameters
+        row["stored_at"] = stamp
     if compiled.positional:
-        order = compiled.positiontup
-        params: list[Any] = [tuple(stamp if key == "stored_at" else row[key] for key in order) for row in rows]
+        pick = itemgetter(*compiled.positiontup)
+        params: list[Any] = [pick(row) for row in rows]
     else:
-        params = [{**row, "stored_at": stamp} for row in rows]
+        params = rows
     connection.exec_driver_sql(compiled.string, params)
 
 
