@@ -268,15 +268,19 @@ def _vocabulary(facts: TicketFacts, skipped: list[str]) -> dict[str, Any]:
     return {"rsit": rsit, "sectors": list(dict.fromkeys(sectors)), "countries": list(dict.fromkeys(codes))}
 
 
-def _keys(objects: list[dict[str, Any]], accepted: Mapping[Observable, Any], countries_kept: list[str]) -> dict[str, str]:
+def _keys(
+    imported: mapping.ImportedTicket,
+    objects: list[dict[str, Any]],
+    accepted: Mapping[Observable, Any],
+    countries_kept: list[str],
+) -> dict[str, str]:
     """Ticket-local keys of received objects standing for what Puente would otherwise build itself."""
     keys: dict[str, str] = {}
+    for indicator_id, found in imported.indicated.items():
+        if Observable(ObservableKind(found.kind), found.value) in accepted:
+            keys.setdefault(f"indicator:{found.kind}:{found.value}", indicator_id)
     for obj in objects:
-        if obj["type"] == "indicator" and obj.get("pattern_type") == "stix":
-            found = patterns.observable_of_pattern(obj["pattern"])
-            if found is not None and Observable(ObservableKind(found.kind), found.value) in accepted:
-                keys.setdefault(f"indicator:{found.kind}:{found.value}", obj["id"])
-        elif obj["type"] == "location" and str(obj.get("country", "")).upper() in countries_kept:
+        if obj["type"] == "location" and str(obj.get("country", "")).upper() in countries_kept:
             keys.setdefault(f"location:{str(obj['country']).upper()}", obj["id"])
     return {stix_id: key for key, stix_id in keys.items()}
 
@@ -326,7 +330,7 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
         seen_at = {o: when for o, when in accepted.items() if when is not None}
         _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at)
     notes_added = _add_notes(ctx, ticket, facts.notes)
-    recorded = _store_received(ctx, ticket, objects, imported.producer, _keys(objects, accepted, fields["countries"]), now)
+    recorded = _store_received(ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now)
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
     timeline.record(

@@ -113,6 +113,8 @@ class ImportedTicket:
     facts: TicketFacts
     incident: dict[str, Any] | None
     producer: str | None
+    # The observable each one-comparison indicator stands for, by indicator id.
+    indicated: dict[str, Observable] = field(default_factory=dict)
 
 
 def identity(identity_id: str, name: str, country: str, created: datetime) -> dict[str, Any]:
@@ -287,12 +289,14 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
 
     valid_from: dict[Observable, datetime] = {}
     found: list[Observable] = []
+    indicated: dict[str, Observable] = {}
     for o in objects:
         if o["type"] == "indicator" and o.get("pattern_type") == "stix":
             observable = patterns.observable_of_pattern(o["pattern"])
             if observable is not None:
                 valid_from.setdefault(observable, parse_timestamp(o["valid_from"]))
                 found.append(observable)
+                indicated[o["id"]] = observable
         elif o["type"] in patterns.SCO_TYPES:
             found += patterns.observables_of_sco(o)
     countries = [
@@ -328,4 +332,4 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         observables=[ObservableFacts(o.kind, o.value, valid_from.get(o)) for o in dict.fromkeys(found)],
         notes=notes,
     )
-    return ImportedTicket(facts, incident, producer)
+    return ImportedTicket(facts, incident, producer, indicated)
