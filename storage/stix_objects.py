@@ -79,6 +79,8 @@ def add_versions(session: Session, rows: list[dict[str, Any]]) -> None:
     stamp = to_driver(rows[0]["stored_at"]) if to_driver is not None else rows[0]["stored_at"]
     for row in rows:  # the caller's dicts become the driver's parameters
         row["stored_at"] = stamp
+    # In index order, each insert appends to the indexes instead of landing on a random page.
+    rows = sorted(rows, key=itemgetter("stix_id"))
     if compiled.positional:
         pick = itemgetter(*compiled.positiontup)
         params: list[Any] = [pick(row) for row in rows]
