@@ -1,7 +1,7 @@
 """stix objects
 
 Revision ID: 0002
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-23 16:43:03.813109
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision = '0002'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
