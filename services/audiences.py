@@ -18,6 +18,7 @@ from typing import Any
 
 from services.errors import Forbidden, InvalidInput
 from services.taxonomy import TLP
+from stix.markings import TLP_BY_MARKING_ID
 
 
 class CollectionKind(StrEnum):
@@ -31,16 +32,6 @@ PUBLIC_ALIAS = "public"
 COMMUNITY_ALIAS = "community"
 RESERVED_AUDIENCES = frozenset({PUBLIC_ALIAS, COMMUNITY_ALIAS})
 INBOX_SUFFIX = "-inbox"
-
-# The official TLP 2.0 marking definitions (extension-definition--60a3c5c5-…): an object that
-# carries one is at least that restricted, whatever a caller claims.
-TLP_MARKINGS: Mapping[str, TLP] = {
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": TLP.CLEAR,
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": TLP.GREEN,
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
-}
 
 ALLOWED_TLPS: Mapping[CollectionKind, frozenset[TLP]] = {
     CollectionKind.PUBLIC: frozenset({TLP.CLEAR}),
@@ -78,7 +69,8 @@ def marked_tlp(stix_object: Mapping[str, Any]) -> TLP | None:
     refs = stix_object.get("object_marking_refs")
     if not isinstance(refs, list):
         return None
-    levels = [TLP_MARKINGS[ref] for ref in refs if isinstance(ref, str) and ref in TLP_MARKINGS]
+    # A TLP marking (2.0, or 1.0 from older tools) makes an object at least that restricted, whatever a caller claims.
+    levels = [TLP(TLP_BY_MARKING_ID[ref]) for ref in refs if isinstance(ref, str) and ref in TLP_BY_MARKING_ID]
     return max(levels, key=lambda level: level.rank) if levels else None
 
 

@@ -23,7 +23,7 @@ from storage import collections, timeline
 from storage import partners as partner_store
 from storage.collections import EntryQuery, ObjectPage, NewEntry, TaxiiCollection, TaxiiStatus
 from storage.partners import Partner
-from taxii import validation
+from stix.validation import InvalidStix, check_object
 from taxii.timestamps import parse_timestamp
 
 STATUS_KEPT = timedelta(days=7)
@@ -82,6 +82,15 @@ def _entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | No
     )  # fmt: skip
 
 
+def _problem(stix_object: Any) -> str | None:
+    """Why an object cannot be stored (strict STIX 2.1 validation), or None when it can."""
+    try:
+        check_object(stix_object)
+    except InvalidStix as error:
+        return str(error)
+    return None
+
+
 def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()) -> Published:
     """Make objects available over TAXII to the audience their TLP allows (services/audiences.py).
 
@@ -90,7 +99,7 @@ def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, 
     """
     level = tlp if isinstance(tlp, TLP) else taxonomy.tlp(tlp)
     for stix_object in objects:
-        reason = validation.problem(stix_object)
+        reason = _problem(stix_object)
         if reason is not None:
             raise InvalidInput(f"Cannot publish {stix_object.get('id', 'an object')!r}: {reason}.")
         marked = audiences.marked_tlp(stix_object)
@@ -152,7 +161,7 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
     for stix_object in objects:
         object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
         reference = object_id if isinstance(object_id, str) else "(no id)"
-        reason = validation.problem(stix_object)
+        reason = _problem(stix_object)
         if reason is None and partner.identity_ref is None:
             reason = f"{partner.name} has no STIX identity on record, so it may not create objects; ask the operator to run `puente partners add {partner.name} --identity identity--…`"
         elif reason is None and stix_object.get("created_by_ref") != partner.identity_ref:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -17,8 +18,8 @@ from services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from storage import collections as collection_store
 from storage import partners, timeline
 from storage.partners import Partner, PartnerGrant
-from taxii.validation import IDENTITY_ID
 
+IDENTITY_ID = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 AUTH_HINT = "Send HTTP Basic credentials or `Authorization: Token <key>` as issued by `puente partners add`."
 
 

@@ -66,7 +66,7 @@ def test_peer_posts_to_its_inbox_and_reads_the_status(taxii_server: RunningServe
     assert status.successes[0]["id"] == own["id"]
     reasons = {f["id"]: f["message"] for f in status.failures}
     assert "created_by_ref must be your identity" in reasons[ours["id"]]
-    assert "id must be 'indicator--'" in reasons["indicator--nope"]
+    assert "'id' 'indicator--nope' is not a valid STIX 2.1 identifier" in reasons["indicator--nope"]
     again = inbox._conn.get(f"{taxii_server.api_root}status/{status.id}/", headers={"Accept": "application/taxii+json;version=2.1"})
     assert again["success_count"] == 1
 
