@@ -147,7 +147,7 @@ def append(session: Session, collection: TaxiiCollection, now: datetime, entries
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         rows = session.execute(
-            select(CollectionEntry.stix_id, CollectionEntry.version_at).where(
+            select(col(CollectionEntry.stix_id), col(CollectionEntry.version_at)).where(
                 col(CollectionEntry.collection_id) == collection.id, col(CollectionEntry.stix_id).in_(chunk)
             )
         )
@@ -248,7 +248,7 @@ def _stored_utc(value: Any) -> datetime:
 def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
     """Up to `query.limit` objects' bytes; date_added is converted for the two ends only, which keeps big pages cheap."""
     statement = (
-        select(type_coerce(CollectionEntry.date_added, String), CollectionEntry.raw)  # type: ignore[arg-type]
+        select(type_coerce(col(CollectionEntry.date_added), String), col(CollectionEntry.raw))
         .where(and_(*_conditions(collection_id, query, stix_id)))
         .order_by(col(CollectionEntry.date_added))
         .limit(query.limit + 1)
@@ -264,7 +264,7 @@ def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: s
 def page_manifest(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> Sequence[Row[Any]]:
     """Like `page_raw`, with (date_added, stix_id, version, spec_version) instead of bytes."""
     statement = (
-        select(CollectionEntry.date_added, CollectionEntry.stix_id, CollectionEntry.version, CollectionEntry.spec_version)
+        select(col(CollectionEntry.date_added), col(CollectionEntry.stix_id), col(CollectionEntry.version), col(CollectionEntry.spec_version))
         .where(and_(*_conditions(collection_id, query, stix_id)))
         .order_by(col(CollectionEntry.date_added))
         .limit(query.limit + 1)
@@ -273,7 +273,7 @@ def page_manifest(session: Session, collection_id: str, query: EntryQuery, stix_
 
 
 def object_exists(session: Session, collection_id: str, stix_id: str) -> bool:
-    statement = select(CollectionEntry.id).where(
+    statement = select(col(CollectionEntry.id)).where(
         col(CollectionEntry.collection_id) == collection_id, col(CollectionEntry.stix_id) == stix_id
     ).limit(1)
     return session.execute(statement).first() is not None

@@ -234,7 +234,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
         posted = envelope["objects"]
         versions = [o.get("spec_version") for o in posted if isinstance(o, dict)]
         if posted and len(versions) == len(posted) and all(isinstance(v, str) and v != "2.1" for v in versions):
-            raise TaxiiError(422, "Unsupported STIX version", f"This collection takes STIX 2.1 only; got spec_version {sorted(set(versions))}.")
+            raise TaxiiError(422, "Unsupported STIX version", f"This collection takes STIX 2.1 only; got spec_version {sorted({str(v) for v in versions})}.")
 
         def store() -> dict[str, Any]:
             with partner_request(request) as (ctx, partner):
