@@ -105,9 +105,9 @@ def raise_page(
         raised_by=ctx.who, created_at=now,
     )  # fmt: skip
     ctx.session.add(page)
-    ctx.session.flush()
     if _is_scheduled_reminder(page):
         return page  # on the timeline once it fires: every ticket has these, the "opened" entry explains them
+    ctx.session.flush()  # the timeline names the page by its id
     when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
     timeline.record(
         ctx.session, at=now, actor=ctx.who, action="paged", ticket_id=ticket.id,
@@ -176,11 +176,23 @@ def deadline_of(ticket: Ticket, deadline: RegulatoryDeadline) -> datetime:
     return {"24h": aware + timedelta(hours=24), "72h": aware + timedelta(hours=72), "1m": _add_month(aware)}[deadline.key]
 
 
+def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
+    """A brand-new ticket has no pages yet: raise what it needs without looking for earlier ones."""
+    severity = Severity(ticket.severity)
+    if severity in PAGING_SEVERITIES and ticket.status not in CLOSED_STATUSES:
+        raise_page(ctx, ticket, PageKind.SEVERITY, f"{severity.value} ticket: {ticket.title}")
+    _remind_deadlines(ctx, ticket, taken=set())
+
+
 def schedule_deadline_reminders(ctx: Context, ticket: Ticket) -> list[Page]:
     """One reminder page per regulatory deadline still ahead, to the ticket's owner; never twice for one deadline."""
     assert ticket.id is not None
-    now = ctx.now()
     taken = {p.key for p in page_store.pages_of_ticket(ctx.session, ticket.id, [PageKind.DEADLINE]) if p.status != PageStatus.CANCELLED}
+    return _remind_deadlines(ctx, ticket, taken)
+
+
+def _remind_deadlines(ctx: Context, ticket: Ticket, taken: set[str | None]) -> list[Page]:
+    now = ctx.now()
     reminder = Policy(repeat=1, steps=escalation_policy.make_steps(("owner", True, 0)))
     raised = []
     for deadline in REGULATORY_DEADLINES:

@@ -159,8 +159,7 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
     )  # fmt: skip
     if draft.observables:
         _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
-    escalation.page_for_severity(ctx, ticket)
-    escalation.schedule_deadline_reminders(ctx, ticket)
+    escalation.on_ticket_opened(ctx, ticket)
     return ticket
 
 

@@ -51,8 +51,17 @@ _URI_SAFE = ":/?#[]@!$&'()*+,;=%"
 
 
 def uri(value: str) -> str:
-    """A URL as an RFC 3986 URI, as the `url` SCO requires: other characters percent-encoded (idempotent)."""
-    return quote(_STRAY_PERCENT.sub("%25", value), safe=_URI_SAFE)
+    """A URL as an RFC 3986 URI, as the `url` SCO requires: other characters percent-encoded (idempotent).
+
+    Brackets are legal only around an IPv6 host, so they are kept in the authority and encoded after it.
+    """
+    value = _STRAY_PERCENT.sub("%25", value)
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        return quote(value, safe=_URI_SAFE.replace("[]", ""))
+    end = next((i for i, char in enumerate(rest) if char in "/?#"), len(rest))
+    authority, tail = rest[:end], rest[end:]
+    return f"{scheme}://{quote(authority, safe=_URI_SAFE)}{quote(tail, safe=_URI_SAFE.replace('[]', ''))}"
 
 
 def _canonical(data: dict[str, Any]) -> bytes:

@@ -89,3 +89,8 @@ def test_several_in_one_go_without_repeats() -> None:
 
 def test_refang_leaves_clean_values_alone() -> None:
     assert refang("https://example.org/a.b") == "https://example.org/a.b"
+
+
+def test_brackets_are_kept_around_an_ipv6_host_and_encoded_elsewhere() -> None:
+    assert parse_observable("https://a.example/[x]").value == "https://a.example/%5Bx%5D"
+    assert parse_observable("http://[2001:db8::1]:8080/a").value == "http://[2001:db8::1]:8080/a"
