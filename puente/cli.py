@@ -200,5 +200,9 @@ main.add_command(oncall_group)
 main.add_command(export_command)
 main.add_command(import_command)
 
+from puente.peers_cli import peers_group  # noqa: E402  (it builds on the helpers above)
+
+main.add_command(peers_group)
+
 if __name__ == "__main__":
     main()

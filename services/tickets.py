@@ -123,6 +123,16 @@ def is_cross_border(ticket: Ticket, our_country: str) -> bool:
 
 def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
     actor = require_role(ctx, Role.ANALYST, "opening a ticket")
+    return _create(ctx, draft, actor.id)
+
+
+def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str) -> Ticket:
+    """A ticket opened because a peer CSIRT told us of an incident or asked for help; nobody owns it yet."""
+    ctx.actor_name = ctx.actor_name or f"peer:{peer_name}"
+    return _create(ctx, draft, None)
+
+
+def _create(ctx: Context, draft: TicketDraft, owner_id: int | None) -> Ticket:
     title = draft.title.strip()
     if not title:
         raise InvalidInput("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]")
@@ -144,8 +154,8 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
         tlp=draft.tlp.value,
         pap=draft.pap.value,
         aware_at=draft.aware_at or now,
-        owner_id=actor.id,
-        opened_by_id=actor.id,
+        owner_id=owner_id,
+        opened_by_id=owner_id,
         incident_id=draft.incident_id or f"incident--{uuid.uuid4()}",
         producer=draft.producer,
         created_at=now,

@@ -5,4 +5,5 @@
 - `patterns`: observable -> SCO (with its deterministic id) and STIX pattern, and back.
 - `mapping`: ticket -> STIX objects, and STIX objects -> ticket fields.
 - `validation`: strict and fast checking of incoming objects.
+- `assistance`: mutual-assistance messages between peer CSIRTs as notes with a Puente extension.
 """

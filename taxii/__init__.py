@@ -1,1 +1,1 @@
-"""TAXII 2.1: the server partners poll, and what it needs to read and write TAXII values."""
+"""TAXII 2.1: the server partners poll, what it needs to read and write TAXII values, and our client towards peers."""

@@ -1,0 +1,221 @@
+"""Mutual-assistance messages as STIX 2.1 notes with the Puente assistance property extension.
+
+A message is a `note` whose `object_refs` name the requester's incident; the extension carries
+what the protocol needs (type, request id, both ticket references, actions, deadline, state,
+reason). The extension-definition is published with the first message to each peer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+PUENTE_PROJECT_IDENTITY = "identity--1e2041ef-e5af-472b-86d3-acea7bd7a3b9"
+ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
+# A fixed namespace so a CSIRT's identity id follows from its name and country on every restart.
+IDENTITY_NAMESPACE = uuid.UUID("8a0d52f4-5f3e-4b4f-a0a3-3c1f4a2b6e10")
+
+MESSAGE_TYPES = (
+    "NOTIFY", "RFA", "ACK", "ACCEPT", "PARTIAL", "DECLINE", "INFO-REQUEST", "INFO",
+    "SITREP", "RESULT", "FORWARD", "CLOSE", "CANCEL",
+)  # fmt: skip
+REQUEST_STATES = (
+    "SENT", "ACKED", "ACCEPTED", "PARTIAL", "DECLINED", "FORWARDED", "IN_PROGRESS",
+    "INFO_REQUESTED", "COMPLETED", "FAILED", "EXPIRED", "CLOSED",
+)  # fmt: skip
+DECLINE_REASONS = (
+    "out-of-mandate", "legal-constraint", "prejudice-to-investigation", "no-capacity",
+    "insufficient-info", "not-our-constituency",
+)  # fmt: skip
+# IODEF (RFC 7970) expectation actions, plus the ones CSIRTs ask of each other most.
+ACTIONS = (
+    "investigate", "contact-source-site", "contact-target-site", "block-host", "block-network",
+    "block-port", "rate-limit-host", "redirect-traffic", "honeypot", "upgrade-software",
+    "rebuild-asset", "harden-asset", "remediate-other", "watch-and-report", "status-triage",
+    "status-new-info", "takedown", "traceback", "share-indicators", "other",
+)  # fmt: skip
+
+EXTENSION_DEFINITION: dict[str, Any] = {
+    "type": "extension-definition",
+    "spec_version": "2.1",
+    "id": ASSISTANCE_EXTENSION_ID,
+    "created_by_ref": PUENTE_PROJECT_IDENTITY,
+    "created": "2026-11-01T00:00:00.000Z",
+    "modified": "2026-11-01T00:00:00.000Z",
+    "name": "Puente mutual assistance",
+    "description": "A message of the mutual-assistance protocol between peer CSIRTs, carried by a note.",
+    "schema": (
+        "Property extension of note. message_type (required): one of " + ", ".join(MESSAGE_TYPES)
+        + ". request_id (required): the request's id, shared by both sides. requester_reference (required)"
+        " and responder_reference: the two CSIRTs' ticket references. actions: requested actions (IODEF)."
+        " deadline: STIX timestamp after which the actions must not be carried out. state: the request's"
+        " state after this message, one of " + ", ".join(REQUEST_STATES) + ". reason: a decline reason, one of "
+        + ", ".join(DECLINE_REASONS) + ". severity: low, medium, high or critical."
+    ),
+    "version": "1.0.0",
+    "extension_types": ["property-extension"],
+}
+
+
+def identity_id(csirt_name: str, country: str) -> str:
+    return f"identity--{uuid.uuid5(IDENTITY_NAMESPACE, f'{country.upper()}:{csirt_name}')}"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Message:
+    """The protocol content of one note."""
+
+    type: str
+    request_id: str
+    requester_reference: str
+    incident_id: str
+    text: str = ""
+    responder_reference: str | None = None
+    actions: tuple[str, ...] = ()
+    deadline: datetime | None = None
+    state: str | None = None
+    reason: str | None = None
+    severity: str | None = None
+
+
+def note(message: Message, *, created_by: str, marking_ref: str | None, at: datetime, note_id: str | None = None) -> dict[str, Any]:
+    """The note carrying `message`; give `note_id` to make a new version of an earlier note (a re-send)."""
+    ext: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "message_type": message.type,
+        "request_id": message.request_id,
+        "requester_reference": message.requester_reference,
+    }
+    if message.responder_reference:
+        ext["responder_reference"] = message.responder_reference
+    if message.actions:
+        ext["actions"] = list(message.actions)
+    if message.deadline is not None:
+        ext["deadline"] = timestamp(message.deadline)
+    for key in ("state", "reason", "severity"):
+        if getattr(message, key):
+            ext[key] = getattr(message, key)
+    stamp = timestamp(at)
+    obj: dict[str, Any] = {
+        "type": "note",
+        "spec_version": "2.1",
+        "id": note_id or f"note--{uuid.uuid4()}",
+        "created": stamp,
+        "modified": stamp,
+        "created_by_ref": created_by,
+        "abstract": f"{message.type} {message.requester_reference}",
+        "content": message.text or message.type,
+        "object_refs": [message.incident_id],
+        "extensions": {ASSISTANCE_EXTENSION_ID: ext},
+    }
+    if marking_ref:
+        obj["object_marking_refs"] = [marking_ref]
+    return obj
+
+
+class NotAMessage(ValueError):
+    """The note does not carry a valid assistance message; the text says what is wrong."""
+
+
+def read(obj: dict[str, Any]) -> Message | None:
+    """The message a note carries, None for a note without the extension; raises NotAMessage when malformed."""
+    if obj.get("type") != "note":
+        return None
+    ext = (obj.get("extensions") or {}).get(ASSISTANCE_EXTENSION_ID)
+    if ext is None:
+        return None
+    kind = ext.get("message_type")
+    if kind not in MESSAGE_TYPES:
+        raise NotAMessage(f"unknown message_type {kind!r}")
+    for key in ("request_id", "requester_reference"):
+        if not isinstance(ext.get(key), str) or not ext[key]:
+            raise NotAMessage(f"missing {key}")
+    refs = obj.get("object_refs") or []
+    incident = next((ref for ref in refs if isinstance(ref, str) and ref.startswith("incident--")), None)
+    if incident is None:
+        raise NotAMessage("object_refs names no incident")
+    actions = ext.get("actions") or []
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        raise NotAMessage("actions must be a list of strings")
+    reason = ext.get("reason")
+    if reason is not None and reason not in DECLINE_REASONS:
+        raise NotAMessage(f"unknown reason {reason!r}")
+    state = ext.get("state")
+    if state is not None and state not in REQUEST_STATES:
+        raise NotAMessage(f"unknown state {state!r}")
+    try:
+        deadline = parse_timestamp(ext["deadline"]) if ext.get("deadline") else None
+    except (TypeError, ValueError):
+        raise NotAMessage(f"bad deadline {ext.get('deadline')!r}") from None
+    return Message(
+        type=kind, request_id=ext["request_id"], requester_reference=ext["requester_reference"],
+        incident_id=incident, text=str(obj.get("content") or ""), responder_reference=ext.get("responder_reference"),
+        actions=tuple(actions), deadline=deadline, state=state, reason=reason, severity=ext.get("severity"),
+    )  # fmt: skip
+
+
+# TLP 2.0 marking definitions (official ids); the recipient knows them, so they are referenced, not sent.
+TLP_MARKINGS = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+KNOWN_DEFINITIONS = frozenset({ASSISTANCE_EXTENSION_ID, *TLP_MARKINGS.values()})
+
+
+def csirt_identity(csirt_name: str, country: str) -> dict[str, Any]:
+    """Our CSIRT as a STIX identity; one fixed version, so re-sending it never makes a new one."""
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id(csirt_name, country),
+        "created_by_ref": identity_id(csirt_name, country),
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": csirt_name,
+        "identity_class": "organization",
+        "sectors": ["government-national"],
+        "contact_information": f"National CSIRT of {country.upper()}",
+    }
+
+
+def incident(
+    *, incident_id: str, reference: str, title: str, description: str, created: datetime, modified: datetime,
+    created_by: str, marking_ref: str | None,
+) -> dict[str, Any]:
+    """The incident a message refers to, carrying our ticket reference for the peer's linked ticket."""
+    obj: dict[str, Any] = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": incident_id,
+        "created_by_ref": created_by,
+        "created": timestamp(created),
+        "modified": timestamp(modified),
+        "name": title,
+        "external_references": [{"source_name": "puente", "external_id": reference}],
+    }
+    if description:
+        obj["description"] = description
+    if marking_ref:
+        obj["object_marking_refs"] = [marking_ref]
+    return obj
+
+
+def reference_of(incident_obj: dict[str, Any]) -> str | None:
+    """The sender's ticket reference recorded on an incident."""
+    for ref in incident_obj.get("external_references") or []:
+        if isinstance(ref, dict) and ref.get("source_name") == "puente" and isinstance(ref.get("external_id"), str):
+            return str(ref["external_id"])
+    return None

@@ -1,0 +1,88 @@
+"""Assistance requests between peer CSIRTs and the messages of each, as both sides record them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class AssistanceRequest(SQLModel, table=True):
+    """One request for assistance; `direction` says whether we asked (outbound) or were asked (inbound)."""
+
+    __tablename__ = "assistance_requests"
+    __table_args__ = (UniqueConstraint("peer_id", "request_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(max_length=64, index=True)
+    direction: str = Field(max_length=8)
+    peer_id: int = Field(foreign_key="peers.id", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    requester_reference: str = Field(max_length=32)
+    responder_reference: str | None = Field(default=None, max_length=32)
+    incident_id: str = Field(max_length=64)
+    note_id: str = Field(max_length=64)
+    actions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    text: str = ""
+    severity: str = Field(max_length=16)
+    tlp: str = Field(max_length=16)
+    state: str = Field(max_length=16, index=True)
+    reason: str | None = Field(default=None, max_length=64)
+    deadline: datetime | None = _utc(nullable=True)
+    ack_due_at: datetime | None = _utc(nullable=True, index=True)
+    ack_resent: bool = False
+    escalated: bool = False
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class AssistanceMessage(SQLModel, table=True):
+    """One protocol message sent or received about a request (the note that carried it)."""
+
+    __tablename__ = "assistance_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_row_id: int = Field(foreign_key="assistance_requests.id", index=True)
+    direction: str = Field(max_length=8)
+    type: str = Field(max_length=16)
+    note_id: str = Field(max_length=64)
+    author: str = Field(max_length=128)
+    text: str = ""
+    reason: str | None = Field(default=None, max_length=64)
+    at: datetime = _utc(nullable=False)
+
+
+def by_request_id(session: Session, peer_id: int, request_id: str) -> AssistanceRequest | None:
+    statement = select(AssistanceRequest).where(AssistanceRequest.peer_id == peer_id, AssistanceRequest.request_id == request_id)
+    return session.exec(statement).first()
+
+
+def of_ticket(session: Session, ticket_id: int) -> list[AssistanceRequest]:
+    statement = select(AssistanceRequest).where(AssistanceRequest.ticket_id == ticket_id).order_by(col(AssistanceRequest.id))
+    return list(session.exec(statement))
+
+
+def in_states(session: Session, states: list[str], direction: str | None = None) -> list[AssistanceRequest]:
+    statement = select(AssistanceRequest).where(col(AssistanceRequest.state).in_(states))
+    if direction is not None:
+        statement = statement.where(AssistanceRequest.direction == direction)
+    return list(session.exec(statement.order_by(col(AssistanceRequest.id))))
+
+
+def messages(session: Session, request_row_id: int) -> list[AssistanceMessage]:
+    statement = (
+        select(AssistanceMessage).where(AssistanceMessage.request_row_id == request_row_id).order_by(col(AssistanceMessage.id))
+    )
+    return list(session.exec(statement))
+
+
+def of_peer(session: Session, peer_id: int) -> list[AssistanceRequest]:
+    return list(session.exec(select(AssistanceRequest).where(AssistanceRequest.peer_id == peer_id)))

@@ -1,0 +1,70 @@
+"""The durable outbox: STIX envelopes waiting to be pushed into a peer's TAXII collection.
+
+A row is taken by moving its `next_try_at` past a lease; a process that dies after taking a row
+therefore leaves it to be taken again once the lease runs out. Pushing the same objects again is
+harmless: a TAXII server treats the same id and `modified` as the same version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "peer_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer_id: int = Field(foreign_key="peers.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    summary: str = Field(default="", max_length=200)
+    objects: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=16, index=True)
+    attempts: int = 0
+    next_try_at: datetime | None = _utc(nullable=True, index=True)
+    last_error: str = ""
+    created_at: datetime = _utc(nullable=False)
+    delivered_at: datetime | None = _utc(nullable=True)
+
+
+def take_due(session: Session, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxMessage]:
+    """Claim the due rows for `lease`; other workers skip rows locked by a concurrent taker."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == DeliveryState.PENDING.value, col(OutboxMessage.next_try_at) <= now)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.exec(statement))
+    for row in rows:
+        row.next_try_at = now + lease
+        row.attempts += 1
+        session.add(row)
+    return rows
+
+
+def next_due(session: Session) -> datetime | None:
+    statement = select(OutboxMessage.next_try_at).where(OutboxMessage.state == DeliveryState.PENDING.value)
+    return session.exec(statement.order_by(col(OutboxMessage.next_try_at)).limit(1)).first()
+
+
+def of_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(col(OutboxMessage.id))
+    return list(session.exec(statement))
