@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from bot.replies import Button, ButtonStyle, Reply
+from services.assistance import INBOUND, RequestView, State
 from services.countries import country_name
+from services.delivery import DeliveryLine
 from services.tickets import TicketView, is_cross_border
+from stix.assistance import DECLINE_REASONS
 from storage.models import Ticket, TicketStatus, TimelineEvent
 
 STATUS_MARK = {
@@ -72,3 +75,23 @@ def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
 
 def timeline_lines(events: list[TimelineEvent]) -> list[str]:
     return [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor} {e.action}: {e.summary}" for e in events]
+
+
+def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine]) -> list[str]:
+    """What `show` says about the ticket's exchanges with peers: assistance requests and deliveries."""
+    lines = [f"🤝 {view.line}" for view in requests]
+    lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]
+    return lines
+
+
+def request_buttons(requests: list[RequestView]) -> list[Button]:
+    """One-tap answers to an incoming request still waiting for them."""
+    waiting = [v for v in requests if v.request.direction == INBOUND and v.request.state in (State.SENT, State.ACKED)]
+    if not waiting:
+        return []
+    reference = waiting[-1].ticket
+    buttons = [Button("Accept", f"accept {reference}", ButtonStyle.PRIMARY)]
+    if waiting[-1].request.state == State.SENT:
+        buttons.insert(0, Button("Acknowledge", f"ack {reference}", ButtonStyle.PRIMARY))
+    buttons.append(Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)))
+    return buttons

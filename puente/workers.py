@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services import escalation
+from services import assistance, delivery, escalation, ingestion
 from services.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,38 @@ class WorkerPool:
             self._stop.wait(max(0.0, pause))
 
 
+OUTBOX_IDLE_SECONDS = 1.0
+POLL_EVERY_SECONDS = 30.0
+TIMERS_EVERY_SECONDS = 30.0
+
+
+def deliver_to_peers(runtime: Runtime) -> float:
+    """Push due outbox rows; sleep until the next is due or something new is queued in this process."""
+    delivery.deliver_due(runtime)
+    with runtime.unit_of_work() as ctx:
+        pause = delivery.seconds_until_due(ctx.session, ctx.now(), OUTBOX_IDLE_SECONDS)
+    if pause > 0:
+        delivery.wait_for_work(pause)
+    return 0.0
+
+
+def poll_peers(runtime: Runtime) -> float:
+    ingestion.poll_all(runtime)
+    return POLL_EVERY_SECONDS
+
+
+def assistance_timers(runtime: Runtime) -> float:
+    """ACK deadlines (re-send, then escalate) and requested deadlines (expire)."""
+    with runtime.unit_of_work(actor_name="assistance-timer") as ctx:
+        assistance.run_timers(ctx)
+    return TIMERS_EVERY_SECONDS
+
+
 def default_workers() -> list[Worker]:
     """The workers every `puente run` starts."""
-    return [Worker("escalation", escalation.tick)]
+    return [
+        Worker("escalation", escalation.tick),
+        Worker("outbox", deliver_to_peers),
+        Worker("peer-poller", poll_peers),
+        Worker("assistance-timers", assistance_timers),
+    ]

@@ -153,10 +153,12 @@ def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _envelope(ctx: Context, *objects: dict[str, Any]) -> list[dict[str, Any]]:
-    # The extension-definition and our identity ride along: the first message to a peer must carry
-    # them, and re-sending the same versions is a no-op at the peer.
-    return [protocol.EXTENSION_DEFINITION, protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country), *objects]
+def envelope(ctx: Context, peer: Peer, *objects: dict[str, Any]) -> list[dict[str, Any]]:
+    """Our identity and the extension-definition ride along with every message: the first message
+    to a peer must carry them, and re-sending the same versions is a no-op at the peer."""
+    ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
+    definitions = [protocol.EXTENSION_DEFINITION] if peer.accepts_definitions else []
+    return [*definitions, ours, *objects]
 
 
 def _require(ctx: Context, role: Role, doing: str) -> None:
@@ -193,7 +195,7 @@ def request(
 
 def _rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, Any]:
     message = protocol.Message(
-        "RFA", row.request_id, row.requester_reference, row.incident_id, row.text or f"Request for assistance: {', '.join(row.actions)}",
+        "RFA", row.request_id, row.requester_reference, row.incident_id, row.text or f"Actions requested: {', '.join(row.actions)}.",
         actions=tuple(row.actions), deadline=row.deadline, state=State.SENT.value, severity=row.severity,
     )  # fmt: skip
     return protocol.note(message, created_by=our_identity(ctx), marking_ref=_marking(row.tlp), at=at, note_id=row.note_id)
@@ -316,7 +318,7 @@ def _move(ctx: Context, row: AssistanceRequest, state: State, reason: str | None
 
 def _queue(ctx: Context, row: AssistanceRequest, peer: Peer, kind: str, note: dict[str, Any], extra: tuple[dict[str, Any], ...] = ()) -> None:
     ticket_ref = row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
-    delivery.enqueue(ctx, peer, _envelope(ctx, *extra, note), ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
+    delivery.enqueue(ctx, peer, envelope(ctx, peer, *extra, note), ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
 
 
 def _log(ctx: Context, row: AssistanceRequest, way: str, kind: str, note_id: str, text: str, reason: str | None = None) -> None:

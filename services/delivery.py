@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,7 +88,7 @@ def deliver_due(runtime: Runtime, limit: int = 20) -> int:
             target = job.target
             if target.api_root_url is None:
                 api_root = client.resolve_api_root(target)
-                target = client.Endpoint(target.url, target.collection_id, target.user, target.password, target.key, api_root)
+                target = replace(target, api_root_url=api_root)
             client.push(target, job.objects)
         except client.PeerUnreachable as failure:
             error = failure

@@ -9,7 +9,7 @@ the protocol.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stix2
@@ -127,6 +127,10 @@ def poll_peer(runtime: Runtime, peer_name: str) -> IngestReport:
     report = IngestReport()
     if collection_id is None:
         return report
+    if target.api_root_url is None:
+        target = replace(target, api_root_url=client.resolve_api_root(target))
+        with runtime.unit_of_work(actor_name="poller") as ctx:
+            peers.get(ctx, peer_name).api_root_url = target.api_root_url
     for page in client.poll(target, collection_id, cursor):
         with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
             peer = peers.get(ctx, peer_name)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from bot.handlers import exchange, help, observables, oncall, tickets
+from bot.handlers import assistance, exchange, help, observables, oncall, sharing, tickets
 from bot.registry import Registry
 
 
 def default_registry() -> Registry:
     return Registry(
-        [*tickets.SUBCOMMANDS, *observables.SUBCOMMANDS, *exchange.SUBCOMMANDS, *oncall.SUBCOMMANDS, *help.SUBCOMMANDS]
-    )
+        [
+            *tickets.SUBCOMMANDS, *observables.SUBCOMMANDS, *exchange.SUBCOMMANDS, *sharing.SUBCOMMANDS,
+            *assistance.SUBCOMMANDS, *oncall.SUBCOMMANDS, *help.SUBCOMMANDS,
+        ]
+    )  # fmt: skip

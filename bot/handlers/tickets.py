@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.cards import one_line, ticket_card, timeline_lines
+from bot.handlers import assistance as assistance_handlers
+from bot.cards import one_line, peer_lines, request_buttons, ticket_card, timeline_lines
 from bot.registry import Invocation, Subcommand
 from bot.replies import Reply
-from services import countries, lifecycle, taxonomy, tickets
+from services import assistance, countries, delivery, lifecycle, taxonomy, tickets
 from services.errors import InvalidInput
 from services.observables import parse_observables
 from storage.models import Ticket, TicketStatus
@@ -49,7 +50,11 @@ def _changes(options: dict[str, str]) -> tickets.TicketChanges:
 
 def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     view = tickets.view(call.ctx, ticket)
-    return ticket_card(headline, view, call.ctx.settings.csirt_country)
+    reply = ticket_card(headline, view, call.ctx.settings.csirt_country)
+    requests = assistance.of_ticket(call.ctx, view.ticket)
+    reply.lines += peer_lines(requests, delivery.of_ticket(call.ctx, view.ticket.id or 0))
+    reply.buttons = request_buttons(requests) + reply.buttons
+    return reply
 
 
 def new(call: Invocation) -> Reply:
@@ -108,6 +113,8 @@ def assign(call: Invocation) -> Reply:
 def _mover(target: TicketStatus, verb: str) -> Subcommand:
     def run(call: Invocation) -> Reply:
         reference = call.args.word(0, "a ticket reference", f"/incident {verb} INC-… [reason]")
+        if target == TicketStatus.CLOSED and len(call.args.words) > 1 and call.args.words[1].lower() == "rfa":
+            return assistance_handlers.close_request(call)
         reason = " ".join(call.args.words[1:])
         if target == TicketStatus.IN_PROGRESS:
             ticket = tickets.reopen(call.ctx, reference, reason)
@@ -143,7 +150,7 @@ SUBCOMMANDS = [
     Subcommand("update", "update INC-… key=value …", "Change a ticket's fields or status.", update, UPDATE_OPTIONS),
     Subcommand("assign", "assign INC-… USER", "Make someone the ticket's owner.", assign, {}),
     _mover(TicketStatus.RESOLVED, "resolve"),
-    _mover(TicketStatus.CLOSED, "close"),
+    _mover(TicketStatus.CLOSED, "close"),  # `close INC-… rfa` closes our assistance request instead
     _mover(TicketStatus.IN_PROGRESS, "reopen"),
     Subcommand("note", "note INC-… <text>", "Add a note to a ticket.", note, parses_options=False),
     Subcommand("timeline", "timeline INC-…", "The ticket's audit timeline.", timeline, {}),

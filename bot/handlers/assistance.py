@@ -1,0 +1,130 @@
+"""Mutual-assistance commands: assist (ask a peer), and the answers ack, accept, decline, info,
+sitrep, result, forward; the requester ends a request with `close INC-… rfa` or `cancel`."""
+
+from __future__ import annotations
+
+from bot.registry import Invocation, Subcommand
+from bot.replies import Button, ButtonStyle, Reply
+from services import assistance
+from services.assistance import RequestView
+from stix.assistance import ACTIONS, DECLINE_REASONS
+
+PEER_OPTION = {"peer": "peer"}
+
+
+def _reply(headline: str, view: RequestView) -> Reply:
+    r = view.request
+    fields = [("State", r.state), ("Peer", view.peer), ("Actions", ", ".join(r.actions))]
+    if r.deadline:
+        fields.append(("Deadline", f"{r.deadline:%Y-%m-%d %H:%M} UTC"))
+    other = r.responder_reference if r.direction == assistance.OUTBOUND else r.requester_reference
+    fields.append(("Their ticket", other or "not known yet"))
+    return Reply(text=f"{view.ticket}: {headline}", fields=fields, ticket=view.ticket)
+
+
+def _text(call: Invocation, skip: int) -> str:
+    return " ".join(call.args.words[skip:])
+
+
+def assist(call: Invocation) -> Reply:
+    usage = "/incident assist INC-… PEER ACTION[,ACTION] [by=4h] [text]"
+    reference = call.args.word(0, "a ticket reference", usage)
+    peer = call.args.word(1, "the peer to ask (puente peers list)", usage)
+    actions = assistance.parse_actions(call.args.word(2, "the actions you ask for", usage))
+    deadline = assistance.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
+    view = assistance.request(call.ctx, reference, peer, actions, deadline, _text(call, 3))
+    r = view.request
+    reply = _reply(f"request for assistance sent to {view.peer} ({r.severity}: ACK expected by {r.ack_due_at:%Y-%m-%d %H:%M} UTC).", view)
+    reply.buttons = [Button("Cancel request", f"cancel {view.ticket}", ButtonStyle.DANGER, confirm=f"Cancel the request to {view.peer}?")]
+    return reply
+
+
+def ack(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident ack INC-…")
+    view = assistance.acknowledge(call.ctx, reference)
+    reply = _reply(f"acknowledged {view.peer}'s request for assistance.", view)
+    reply.buttons = [
+        Button("Accept", f"accept {view.ticket}", ButtonStyle.PRIMARY),
+        Button("Decline", f"decline {view.ticket}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)),
+    ]
+    return reply
+
+
+def accept(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident accept INC-… [partial] [text]")
+    partial = len(call.args.words) > 1 and call.args.words[1].lower() == "partial"
+    view = assistance.accept(call.ctx, reference, _text(call, 2 if partial else 1), partial=partial)
+    return _reply(f"{'partly ' if partial else ''}accepted {view.peer}'s request; send progress with /incident sitrep {view.ticket} …", view)
+
+
+def decline(call: Invocation) -> Reply:
+    usage = f"/incident decline INC-… REASON [text] (REASON: {', '.join(DECLINE_REASONS)})"
+    reference = call.args.word(0, "a ticket reference", usage)
+    if len(call.args.words) < 2:
+        return Reply(
+            text=f"{reference.upper()}: why decline? Pick a reason.",
+            buttons=[Button("Decline", f"decline {reference.upper()}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS))],
+            ticket=reference.upper(),
+        )
+    view = assistance.decline(call.ctx, reference, call.args.words[1], _text(call, 2))
+    return _reply(f"declined {view.peer}'s request ({view.request.reason}).", view)
+
+
+def info(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident info INC-… <what you need or what you give>")
+    view = assistance.info(call.ctx, reference, _text(call, 1), peer_name=call.args.options.get("peer"))
+    sent = view.messages[-1].type if view.messages else "INFO"
+    return _reply(f"{sent} sent to {view.peer}.", view)
+
+
+def sitrep(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident sitrep INC-… <progress>")
+    view = assistance.sitrep(call.ctx, reference, _text(call, 1))
+    return _reply(f"situation report sent to {view.peer}.", view)
+
+
+def result(call: Invocation) -> Reply:
+    usage = "/incident result INC-… [done|failed] <what was done>"
+    reference = call.args.word(0, "a ticket reference", usage)
+    outcome = call.args.words[1].lower() if len(call.args.words) > 1 else ""
+    failed = outcome == "failed"
+    view = assistance.result(call.ctx, reference, _text(call, 2 if outcome in ("done", "failed") else 1), failed=failed)
+    return _reply(f"result sent to {view.peer}: {view.request.state}.", view)
+
+
+def forward(call: Invocation) -> Reply:
+    usage = "/incident forward INC-… WHO [text]"
+    reference = call.args.word(0, "a ticket reference", usage)
+    view = assistance.forward(call.ctx, reference, call.args.word(1, "who the request goes to instead", usage), _text(call, 2))
+    return _reply(f"told {view.peer} the request was forwarded.", view)
+
+
+def close_request(call: Invocation) -> Reply:
+    """`/incident close INC-… rfa [text]`: the requester closes its assistance request (the ticket stays open)."""
+    reference = call.args.word(0, "a ticket reference", "/incident close INC-… rfa [text]")
+    view = assistance.close(call.ctx, reference, _text(call, 2))
+    return _reply(f"assistance request to {view.peer} closed.", view)
+
+
+def cancel(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", "/incident cancel INC-… [text]")
+    view = assistance.cancel(call.ctx, reference, _text(call, 1), peer_name=call.args.options.get("peer"))
+    return _reply(f"request to {view.peer} cancelled.", view)
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "assist", "assist INC-… PEER ACTION[,ACTION] [by=4h] [text]", "Ask a peer CSIRT for assistance (RFA).", assist, {"by": "by"},
+        details="Actions: " + ", ".join(ACTIONS) + ". The peer must ACK within 1 h (critical), 4 h (high) or 24 h;"
+        " past by= the actions expire and must not be carried out.",
+    ),
+    Subcommand("ack", "ack INC-…", "Acknowledge a peer's request for assistance.", ack, {}),
+    Subcommand("accept", "accept INC-… [partial] [text]", "Accept a peer's request (or part of it).", accept, parses_options=False),
+    Subcommand("decline", "decline INC-… REASON [text]", "Decline a peer's request with a reason.", decline, parses_options=False,
+               details="Reasons: " + ", ".join(DECLINE_REASONS) + "."),
+    Subcommand("info", "info INC-… <text> [peer=NAME]", "Ask for information (responder) or give it (requester).", info, PEER_OPTION),
+    Subcommand("sitrep", "sitrep INC-… <text>", "Send the requester a situation report.", sitrep, parses_options=False),
+    Subcommand("result", "result INC-… [done|failed] <text>", "Report the outcome of the requested actions.", result, parses_options=False),
+    Subcommand("forward", "forward INC-… WHO [text]", "Tell the requester the request went to someone better placed.", forward, parses_options=False),
+    Subcommand("cancel", "cancel INC-… [text] [peer=NAME]", "Withdraw our request for assistance.", cancel, PEER_OPTION),
+]  # fmt: skip

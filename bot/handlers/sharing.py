@@ -1,0 +1,63 @@
+"""Sharing with peer CSIRTs: `share` (preview, then confirm) and `peers` (points of contact)."""
+
+from __future__ import annotations
+
+from bot.registry import Invocation, Subcommand
+from bot.replies import Button, ButtonStyle, Reply
+from services import peers, sharing
+from services.countries import country_name
+
+CONFIRM = "confirm"
+
+
+def share(call: Invocation) -> Reply:
+    usage = "/incident share INC-… [to PEER|COUNTRY …]"
+    reference = call.args.word(0, "a ticket reference", usage)
+    words = call.args.words[1:]
+    confirmed = bool(words) and words[-1].lower() == CONFIRM
+    if confirmed:
+        words = words[:-1]
+    if words and words[0].lower() == "to":
+        words = words[1:]
+    named = [name for word in words for name in word.split(",") if name]
+    if confirmed:
+        done = sharing.share(call.ctx, reference, named)
+        return Reply(
+            text=f"{done.ticket.reference} ({done.tlp.label}) queued for {', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery.",
+            ticket=done.ticket.reference,
+        )
+    preview = sharing.plan(call.ctx, reference, named)
+    ticket = preview.ticket
+    lines = [f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)}) at {r.peer.taxii_url}" for r in preview.recipients]
+    lines += [f"also suggested, not included: {s.peer.name} ({s.because}) — add it with: to {s.peer.name}" for s in preview.left_out]
+    command = f"share {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}"
+    who = ", ".join(preview.names)
+    return Reply(
+        text=f"Preview: share {ticket.reference} ({preview.tlp.label}) — {len(preview.objects)} STIX object(s) to {len(preview.recipients)} peer(s):",
+        fields=[("TLP", preview.tlp.label), ("Recipients", who)],
+        lines=lines,
+        buttons=[Button("Share", command, ButtonStyle.PRIMARY, confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?")],
+        ticket=ticket.reference,
+    )
+
+
+def peers_(call: Invocation) -> Reply:
+    country = call.args.words[0] if call.args.words else None
+    found = peers.listing(call.ctx, country)
+    where = f" for {country.upper()} ({country_name(country.upper())})" if country else ""
+    if not found:
+        return Reply(text=f"No peer CSIRTs{where}. An operator adds them with: puente peers add NAME --countries … --taxii-url … --collection …")
+    lines = []
+    for peer in found:
+        line = f"{peer.name} — {', '.join(peer.countries)}: {peer.contact or 'no contact on file'}"
+        if peer.backup_contact:
+            line += f" (backup: {peer.backup_contact})"
+        lines.append(line)
+    return Reply(text=f"{len(found)} peer CSIRT point(s) of contact{where}:", lines=lines)
+
+
+SUBCOMMANDS = [
+    Subcommand("share", "share INC-… [to PEER|COUNTRY …]", "Share a ticket with peer CSIRTs (preview first).", share, parses_options=False,
+               details="TLP:RED goes only to peers you name; other levels go to the peers you name or those the ticket's countries suggest."),
+    Subcommand("peers", "peers [COUNTRY]", "Points of contact of peer CSIRTs.", peers_, {}),
+]  # fmt: skip

@@ -1,0 +1,95 @@
+"""Sharing a ticket with peer CSIRTs: a preview of who gets what under the ticket's TLP, then delivery.
+
+The TLP decides the audience (DESIGN.md, "Sharing policy"): CLEAR, GREEN, AMBER and AMBER+STRICT
+go to the peers named in the command or, when none is named, to the peers the ticket's countries
+and domains suggest; RED goes only to peers named in the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services import assistance, delivery, peers, tickets
+from services.context import Context
+from services.errors import Forbidden, InvalidInput
+from services.taxonomy import TLP
+from storage import tickets as ticket_store
+from storage import timeline
+from storage.models import Role, Ticket
+from storage.peers import Peer
+
+
+@dataclass
+class Recipient:
+    peer: Peer
+    because: str
+
+
+@dataclass
+class SharePlan:
+    """Exactly what a confirmed share sends, and to whom."""
+
+    ticket: Ticket
+    tlp: TLP
+    recipients: list[Recipient]
+    objects: list[dict[str, Any]]
+    left_out: list[peers.Suggestion] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.peer.name for r in self.recipients]
+
+
+def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
+    """Domains on the ticket (domain names, URL hosts, e-mail domains), for routing."""
+    found: list[str] = []
+    for observable in ticket_store.observables(ctx.session, ticket.id or 0):
+        value = observable.value.lower()
+        if observable.kind == "domain-name":
+            found.append(value)
+        elif observable.kind == "url":
+            found.append(value.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0])
+        elif observable.kind == "email-addr" and "@" in value:
+            found.append(value.rsplit("@", 1)[1])
+    return list(dict.fromkeys(found))
+
+
+def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+    tickets.require_role(ctx, Role.ANALYST, "sharing a ticket")
+    ticket = tickets.get(ctx, reference)
+    tlp = TLP(ticket.tlp)
+    suggested = peers.suggest(ctx, ticket, domains=ticket_domains(ctx, ticket))
+    chosen = peers.resolve_recipients(ctx, named)
+    if tlp == TLP.RED and not chosen:
+        raise Forbidden(
+            f"{ticket.reference} is TLP:RED: it goes only to peers you name, e.g. /incident share {ticket.reference} to PEER."
+            + (f" Suggested by its countries: {', '.join(s.peer.name for s in suggested)}." if suggested else "")
+        )
+    if chosen:
+        recipients = [Recipient(p, "named") for p in chosen]
+        left_out = [s for s in suggested if s.peer.id not in {p.id for p in chosen}]
+    else:
+        recipients = [Recipient(s.peer, s.because) for s in suggested]
+        left_out = []
+    if not recipients:
+        raise InvalidInput(
+            f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
+            f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
+        )
+    objects = [assistance.incident_object(ctx, ticket)]
+    return SharePlan(ticket, tlp, recipients, objects, left_out)
+
+
+def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+    """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
+    shared = plan(ctx, reference, named)
+    ticket = shared.ticket
+    for recipient in shared.recipients:
+        envelope = assistance.envelope(ctx, recipient.peer, *shared.objects)
+        delivery.enqueue(ctx, recipient.peer, envelope, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="shared", ticket_id=ticket.id,
+        summary=f"{shared.tlp.label} to {', '.join(shared.names)}", after={"recipients": shared.names, "tlp": shared.tlp.value},
+    )  # fmt: skip
+    return shared

@@ -1,0 +1,201 @@
+"""The mutual-assistance protocol between two Puente CSIRTs, carried over a real TAXII server
+(medallion on loopback, one shared collection both push into and poll from)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
+
+from bot.commands import Command
+from bot.core import CommandCore
+from conftest import make_runtime
+from services import assistance, delivery, ingestion, peers, users
+from services.clock import ManualClock
+from services.context import Runtime
+from services.notify import ConsoleNotifier
+from stix.assistance import identity_id
+from storage import assistance as request_store
+from storage import peers as peer_store
+from storage import timeline
+from storage.models import Role, Ticket
+from storage.outbox import OutboxMessage
+
+
+@dataclass
+class Csirt:
+    """One Puente as its analysts see it: chat commands in, replies and notices out."""
+
+    runtime: Runtime
+    core: CommandCore
+    notices: ConsoleNotifier
+    peer_name: str
+
+    def say(self, user: str, text: str) -> str:
+        reply = self.core.handle(Command(text=text, platform="console", user_id=user))
+        assert reply.ok, reply.plain_text()
+        return reply.plain_text()
+
+    def refused(self, user: str, text: str) -> str:
+        reply = self.core.handle(Command(text=text, platform="console", user_id=user))
+        assert not reply.ok, reply.plain_text()
+        return reply.text
+
+    def exchange(self) -> None:
+        """Push what is queued and take in what the peer pushed."""
+        delivery.deliver_due(self.runtime)
+        ingestion.poll_peer(self.runtime, self.peer_name)
+
+
+def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer: str, peer_name: str, peer_country: str, taxii: Medallion) -> Csirt:
+    runtime = make_runtime(url, clock, tmp_path / name, PUENTE_CSIRT_NAME=name, PUENTE_CSIRT_COUNTRY=country)
+    notices = ConsoleNotifier()
+    runtime.notifiers.append(notices)
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "lead", Role.LEAD)
+        users.add(ctx, "ana", Role.ANALYST)
+        peers.add(
+            ctx,
+            peers.PeerDraft(
+                name=peer_name, countries=[peer_country], taxii_url=taxii.discovery, collection_id=COLLECTION,
+                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=identity_id(peer, peer_country),
+                contact=f"{peer} duty desk +00 555", accepts_definitions=False, backup_contact=f"{peer} head of CSIRT",
+            ),
+        )  # fmt: skip
+    return Csirt(runtime, CommandCore(runtime), notices, peer_name)
+
+
+@pytest.fixture
+def pair(database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[tuple[Csirt, Csirt]]:
+    """CSIRT-CO (on SQLite or PostgreSQL) and CERT-BR (on its own SQLite file), peers of each other."""
+    with medallion(tmp_path) as taxii:
+        shutil.copy(sqlite_template, tmp_path / "br.db")
+        co = _csirt(database_url, clock, tmp_path, "CSIRT-CO", "CO", "CERT-BR", "cert-br", "BR", taxii)
+        br = _csirt(f"sqlite:///{tmp_path / 'br.db'}", clock, tmp_path, "CERT-BR", "BR", "CSIRT-CO", "csirt-co", "CO", taxii)
+        yield co, br
+        co.runtime.engine.dispose()
+        br.runtime.engine.dispose()
+
+
+def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
+    sent = co.say("ana", "assist INC-2026-0001 cert-br block-host,takedown by=8h Please take down the C2 at 198.51.100.7")
+    assert "request for assistance sent to cert-br" in sent and "SENT" in sent
+    assert "ACK expected by 2026-01-05 16:00 UTC" in sent  # high: 4 h
+
+    co.exchange()
+    br.exchange()
+    page = "\n".join(br.notices.printed)
+    assert "cert-br" not in page and "csirt-co asks for help on INC-2026-0001" in page
+    assert "Actions: block-host, takedown" in page and "[Acknowledge: /incident ack INC-2026-0001]" in page
+    linked = br.say("lead", "show INC-2026-0001")
+    assert "[csirt-co INC-2026-0001] Botnet C2 hosted in Brazil" in linked
+    assert "asked by csirt-co (INC-2026-0001): block-host, takedown — SENT" in linked
+
+    br.say("lead", "ack INC-2026-0001")
+    br.exchange()
+    co.exchange()
+    assert "asked cert-br (INC-2026-0001): block-host, takedown — ACKED" in co.say("ana", "show INC-2026-0001")
+
+    br.say("lead", "accept INC-2026-0001 on it")
+    br.say("ana", "sitrep INC-2026-0001 hosting provider contacted")
+    br.say("ana", "result INC-2026-0001 done C2 taken down at 14:10 UTC")
+    br.exchange()
+    co.exchange()
+    shown = co.say("ana", "show INC-2026-0001")
+    assert "— COMPLETED" in shown
+    assert "📤 RFA INC-2026-0001 → cert-br: delivered" in shown
+    owner_told = "\n".join(co.notices.printed)
+    assert "cert-br sent SITREP: hosting provider contacted" in owner_told
+    assert "cert-br sent RESULT: C2 taken down at 14:10 UTC — now COMPLETED" in owner_told
+
+    closed = co.say("ana", "close INC-2026-0001 rfa thanks for the quick takedown")
+    assert "assistance request to cert-br closed" in closed and "CLOSED" in closed
+    assert "new" in co.say("ana", "show INC-2026-0001")  # the ticket itself stays open
+    co.exchange()
+    br.exchange()
+    assert "— CLOSED" in br.say("lead", "show INC-2026-0001")
+
+
+def test_answers_out_of_turn_are_refused_with_the_allowed_states(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Phishing kit sev=medium countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br investigate")
+    co.exchange()
+    br.exchange()
+    assert "RESULT is possible only when it is" in br.refused("ana", "result INC-2026-0001 done nothing")
+    assert "has no request from a peer" in co.refused("ana", "sitrep INC-2026-0001 x")
+    assert "Unknown reason 'busy'" in br.refused("lead", "decline INC-2026-0001 busy")
+    declined = br.say("lead", "decline INC-2026-0001 not-our-constituency the host is in Chile")
+    assert "DECLINED" in declined
+    br.exchange()
+    co.exchange()
+    assert "— DECLINED (not-our-constituency)" in co.say("ana", "show INC-2026-0001")
+
+
+def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
+    co, br = pair
+    co.say("ana", "new Ransomware at the port sev=critical countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br investigate")
+    co.exchange()
+    br.exchange()
+    with co.runtime.unit_of_work() as ctx:
+        assert ctx.session.exec(select(OutboxMessage)).all()[-1].summary == "RFA INC-2026-0001"
+
+    clock.advance(timedelta(minutes=61))  # critical: ACK within 1 h
+    with co.runtime.unit_of_work() as ctx:
+        assert assistance.run_timers(ctx) == 1
+    co.exchange()
+    br.exchange()
+    assert "Reminder: still not acknowledged" in "\n".join(br.notices.printed)
+    with br.runtime.unit_of_work() as ctx:
+        assert len(request_store.in_states(ctx.session, ["SENT"])) == 1  # the re-send opened no second request
+
+    clock.advance(timedelta(minutes=61))
+    with co.runtime.unit_of_work() as ctx:
+        assistance.run_timers(ctx)
+    escalation = "\n".join(co.notices.printed)
+    assert "[to lead] INC-2026-0001: cert-br has not acknowledged our request for assistance, even after a re-send." in escalation
+    assert "Call their backup point of contact: CERT-BR head of CSIRT." in escalation
+    history = co.say("ana", "timeline INC-2026-0001")
+    assert "assistance-resent" in history and "assistance-escalated" in history
+
+
+def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
+    co, br = pair
+    co.say("ana", "new Defacement sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br takedown by=1h")
+    co.exchange()
+    br.exchange()
+    br.say("lead", "ack INC-2026-0001")
+    clock.advance(timedelta(hours=2))
+    refusal = br.refused("lead", "accept INC-2026-0001")
+    assert "expired at 2026-01-05 13:00 UTC: its actions must not be carried out" in refusal
+    assert "— EXPIRED" in br.say("lead", "show INC-2026-0001")
+    assert "— EXPIRED" in co.say("ana", "show INC-2026-0001")
+    assert "CLOSED" in co.say("ana", "close INC-2026-0001 rfa too late")
+
+
+def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Scan wave sev=low countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br watch-and-report")
+    co.exchange()
+    br.exchange()
+    with br.runtime.unit_of_work() as ctx:
+        peer = peer_store.by_name(ctx.session, "csirt-co")
+        assert peer is not None and peer.poll_cursor
+        peer.poll_cursor = None  # forget the cursor: the poller reads everything again
+        ctx.session.add(peer)
+    again = ingestion.poll_peer(br.runtime, "csirt-co")
+    assert again.accepted == 0 and again.duplicates >= 2
+    with br.runtime.unit_of_work() as ctx:
+        assert len(list(ctx.session.exec(select(Ticket)))) == 1
+        assert len(timeline.for_ticket(ctx.session, 1)) == 2  # opened, request received — nothing more
