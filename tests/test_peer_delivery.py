@@ -1,0 +1,235 @@
+"""Delivery to a third-party TAXII peer (medallion on loopback): push, read back, validate, poll;
+and the faults: a peer that is down, a process that dies mid-delivery, a peer that spoofs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
+from sqlmodel import select
+from stix2validator import ValidationOptions, validate_instance
+from taxii2client.v21 import Collection
+
+from bot.commands import Command
+from bot.core import CommandCore
+from services import delivery, ingestion, peers, users
+from services.clock import ManualClock
+from services.context import Runtime
+from stix.assistance import ASSISTANCE_EXTENSION_ID, identity_id
+from storage import outbox as outbox_store
+from storage.models import Role, Ticket, TimelineEvent
+from storage.outbox import DeliveryState, OutboxMessage
+from storage.peers import IngestedObject
+from taxii import client
+
+PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
+
+
+def _collection(port: int) -> Collection:
+    return Collection(f"http://127.0.0.1:{port}/csirt/collections/{COLLECTION}/", user=USER, password=PASSWORD)
+
+
+def _add_peer(runtime: Runtime, port: int) -> None:
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "ana", Role.ANALYST)
+        peers.add(
+            ctx,
+            peers.PeerDraft(
+                name="cert-br", countries=["BR"], taxii_url=f"http://127.0.0.1:{port}/taxii2/", collection_id=COLLECTION,
+                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=PEER_IDENTITY,
+                accepts_definitions=False, contact="CERT.br duty desk",
+            ),
+        )  # fmt: skip
+
+
+def _say(runtime: Runtime, text: str) -> str:
+    reply = CommandCore(runtime).handle(Command(text=text, platform="console", user_id="ana"))
+    assert reply.ok, reply.plain_text()
+    return reply.plain_text()
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def shared_ticket(runtime: Runtime, port: int) -> Iterator[Runtime]:
+    _add_peer(runtime, port)
+    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green")
+    yield runtime
+
+
+def _note_versions(port: int) -> list[str]:
+    manifest = _collection(port).get_manifest(type="note", version="all")
+    return [m["version"] for m in manifest.get("objects", [])]
+
+
+def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(shared_ticket: Runtime, port: int, tmp_path: Path) -> None:
+    runtime = shared_ticket
+    preview = _say(runtime, "share INC-2026-0001")
+    assert "Preview: share INC-2026-0001 (TLP:GREEN)" in preview
+    assert "→ cert-br (country BR; BR)" in preview
+    assert "[Share: /incident share INC-2026-0001 confirm]" in preview
+    with runtime.unit_of_work() as ctx:
+        assert ctx.session.exec(select(OutboxMessage)).all() == []  # a preview sends nothing
+    assert "queued for cert-br" in _say(runtime, "share INC-2026-0001 confirm")
+    with medallion(tmp_path, port):
+        assert delivery.deliver_due(runtime) == 1
+        objects = _collection(port).get_objects()["objects"]
+    incident = next(o for o in objects if o["type"] == "incident")
+    assert incident["external_references"] == [{"source_name": "puente", "external_id": "INC-2026-0001"}]
+    assert incident["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+    result = validate_instance({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, ValidationOptions(version="2.1"))
+    assert result.is_valid, result.errors
+    assert "📤 share INC-2026-0001 (TLP:GREEN) → cert-br: delivered" in _say(runtime, "show INC-2026-0001")
+
+
+def test_red_goes_only_to_peers_named_in_the_command(shared_ticket: Runtime) -> None:
+    runtime = shared_ticket
+    _say(runtime, "update INC-2026-0001 tlp=red")
+    reply = CommandCore(runtime).handle(Command(text="share INC-2026-0001", platform="console", user_id="ana"))
+    assert not reply.ok
+    assert "TLP:RED: it goes only to peers you name" in reply.text and "Suggested by its countries: cert-br" in reply.text
+    assert "→ cert-br (named; BR)" in _say(runtime, "share INC-2026-0001 to cert-br")
+
+
+def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(shared_ticket: Runtime, clock: ManualClock, port: int, tmp_path: Path) -> None:
+    runtime = shared_ticket
+    _say(runtime, "assist INC-2026-0001 cert-br block-host")
+    for attempt in (1, 2, 3):
+        assert delivery.deliver_due(runtime) == 1
+        with runtime.unit_of_work() as ctx:
+            row = ctx.session.exec(select(OutboxMessage)).one()
+        assert row.state == DeliveryState.PENDING and row.attempts == attempt
+        assert "connection refused" in row.last_error
+        wait = row.next_try_at - clock.now()
+        low, high = delivery.FIRST_RETRY * 2 ** (attempt - 1) * 0.5, delivery.FIRST_RETRY * 2 ** (attempt - 1)
+        assert low <= wait <= high  # exponential, with jitter
+        assert delivery.deliver_due(runtime) == 0  # not before its time
+        shown = _say(runtime, "show INC-2026-0001")
+        assert f"📤 RFA INC-2026-0001 → cert-br: pending, try {attempt + 1} at" in shown
+        clock.advance(wait)
+    with medallion(tmp_path, port):
+        assert delivery.deliver_due(runtime) == 1
+        clock.advance(timedelta(hours=1))
+        assert delivery.deliver_due(runtime) == 0
+        assert len(_note_versions(port)) == 1
+    assert "📤 RFA INC-2026-0001 → cert-br: delivered" in _say(runtime, "show INC-2026-0001")
+
+
+def test_a_refusing_peer_fails_the_delivery_with_the_reason(shared_ticket: Runtime, port: int, tmp_path: Path) -> None:
+    runtime = shared_ticket
+    with runtime.unit_of_work() as ctx:
+        peers.get(ctx, "cert-br").password = "wrong"
+    _say(runtime, "assist INC-2026-0001 cert-br block-host")
+    with medallion(tmp_path, port):
+        delivery.deliver_due(runtime)
+    shown = _say(runtime, "show INC-2026-0001")
+    assert "📤 RFA INC-2026-0001 → cert-br: failed: HTTP 401: authentication refused" in shown
+
+
+def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_duplicate(
+    shared_ticket: Runtime, clock: ManualClock, port: int, tmp_path: Path
+) -> None:
+    runtime = shared_ticket
+    _say(runtime, "assist INC-2026-0001 cert-br block-host")
+    _say(runtime, "assist INC-2026-0001 cert-br takedown")
+    with medallion(tmp_path, port):
+        # Row 1: taken, then the process dies before pushing. Row 2: pushed, then it dies before recording it.
+        with runtime.unit_of_work() as ctx:
+            taken = outbox_store.take_due(ctx.session, clock.now(), delivery.LEASE)
+            assert [r.attempts for r in taken] == [1, 1]
+            pushed_objects = taken[1].objects
+        client.push(client.Endpoint(f"http://127.0.0.1:{port}/csirt/", COLLECTION, USER, PASSWORD), pushed_objects)
+        assert delivery.deliver_due(runtime) == 0  # the dead process's lease still holds
+        clock.advance(delivery.LEASE)
+        assert delivery.deliver_due(runtime) == 2  # "after restart"
+        versions = _note_versions(port)
+    assert len(versions) == 2  # two notes, one version each: the re-push created no duplicate
+    with runtime.unit_of_work() as ctx:
+        assert {r.state for r in ctx.session.exec(select(OutboxMessage))} == {DeliveryState.DELIVERED}
+
+
+def _peer_note(created_by: str, incident: str) -> dict[str, object]:
+    return {
+        "type": "note", "spec_version": "2.1", "id": f"note--{uuid.uuid4()}", "created_by_ref": created_by,
+        "created": "2026-01-05T11:00:00.000Z", "modified": "2026-01-05T11:00:00.000Z", "content": "we see it too",
+        "object_refs": [incident],
+        "extensions": {ASSISTANCE_EXTENSION_ID: {
+            "extension_type": "property-extension", "message_type": "NOTIFY", "request_id": str(uuid.uuid4()),
+            "requester_reference": "INC-2026-0042",
+        }},
+    }  # fmt: skip
+
+
+def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticket: Runtime, port: int, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    runtime = shared_ticket
+    incident = f"incident--{uuid.uuid4()}"
+    genuine = {
+        "type": "incident", "spec_version": "2.1", "id": incident, "created_by_ref": PEER_IDENTITY,
+        "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "name": "Phishing against BR banks",
+        "external_references": [{"source_name": "puente", "external_id": "INC-2026-0042"}],
+    }  # fmt: skip
+    spoofed = _peer_note("identity--7d3c1f0e-1111-4a4a-9999-000000000001", incident)
+    ours = _peer_note(identity_id("CSIRT-CO", "CO"), incident)
+    invalid = dict(_peer_note(PEER_IDENTITY, incident), created="yesterday")
+    with medallion(tmp_path, port):
+        _collection(port).add_objects({"objects": [genuine, spoofed, ours]})
+        _collection(port).add_objects({"objects": [invalid]})
+        first = ingestion.poll_peer(runtime, "cert-br")
+        again = ingestion.poll_peer(runtime, "cert-br")
+    assert first.accepted == 1
+    assert any(spoofed["id"] in r and "is not cert-br's identity" in r for r in first.rejected)
+    assert any(invalid["id"] in r and "invalid" in r for r in first.rejected)
+    assert again.accepted == 0 and again.rejected == []  # the cursor moved past them
+    assert f"rejected object {spoofed['id']} from peer cert-br" in caplog.text
+    with runtime.unit_of_work() as ctx:
+        stored = {o.stix_id for o in ctx.session.exec(select(IngestedObject))}
+        assert stored == {incident}
+        linked = ctx.session.exec(select(Ticket).where(Ticket.reference == "INC-2026-0002")).one()
+        assert linked.title == "[cert-br INC-2026-0042] Phishing against BR banks"
+        rejected = ctx.session.exec(select(TimelineEvent).where(TimelineEvent.action == "peer-object-rejected")).all()
+        assert len(rejected) == 2 and all(e.ticket_id is None for e in rejected)
+
+
+def test_peers_cli_add_test_list_remove(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    from puente.cli import main
+
+    monkeypatch.setenv("PUENTE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PUENTE_VAR_DIR", str(tmp_path / "var"))
+    runner = CliRunner()
+    added = runner.invoke(main, [
+        "peers", "add", "cert-br", "--countries", "BR,AR", "--domains", "gov.br", "--asns", "AS28573",
+        "--taxii-url", f"http://127.0.0.1:{port}/taxii2/", "--collection", COLLECTION,
+        "--user", USER, "--password", PASSWORD, "--identity", PEER_IDENTITY, "--contact", "CERT.br +55 11 5509 3548",
+    ])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    down = runner.invoke(main, ["peers", "test", "cert-br"])
+    assert down.exit_code == 1 and "server: unreachable — connection refused" in down.output
+    with medallion(tmp_path, port):
+        works = runner.invoke(main, ["peers", "test", "cert-br"])
+        runner.invoke(main, ["peers", "add", "bad-pw", "--countries", "MX", "--taxii-url", f"http://127.0.0.1:{port}/taxii2/",
+                             "--collection", COLLECTION, "--user", USER, "--password", "nope"])  # fmt: skip
+        refused = runner.invoke(main, ["peers", "test", "bad-pw"])
+    assert works.exit_code == 0, works.output
+    for line in ("auth: accepted", f"api root: CSIRT sharing (http://127.0.0.1:{port}/csirt/)", "read: works", "write: allowed", "all good"):
+        assert line in works.output
+    assert refused.exit_code == 1 and "auth: refused" in refused.output
+    bad = runner.invoke(main, ["peers", "add", "x", "--countries", "XX", "--taxii-url", "http://127.0.0.1:1/", "--collection", "c"])
+    assert bad.exit_code == 1 and "Unknown country 'XX': use ISO 3166 codes" in bad.output
+    listed = runner.invoke(main, ["peers", "list"])
+    assert "cert-br\tBR,AR" in listed.output and "our identity: identity--" in listed.output
+    assert runner.invoke(main, ["peers", "remove", "bad-pw"]).exit_code == 0
+    assert "bad-pw" not in runner.invoke(main, ["peers", "list"]).output
+
+
+def test_peers_in_chat_show_points_of_contact_by_country(shared_ticket: Runtime) -> None:
+    assert "cert-br — BR: CERT.br duty desk" in _say(shared_ticket, "peers BR")
+    assert "No peer CSIRTs for AR (Argentina)" in _say(shared_ticket, "peers AR")
+    assert "🌎 cross-border" in _say(shared_ticket, "list cross-border")
