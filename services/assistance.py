@@ -390,9 +390,9 @@ def receive(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str,
     _log(ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason)
     summary = f"{peer.name} sent {message.type}" + (f" ({message.reason})" if message.reason else "") + f": {message.text[:150]} — now {new_state.value}"
     _timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
-    ticket = ctx.session.get(Ticket, row.ticket_id)
-    if ticket is not None:
-        _tell_owner(ctx, ticket, Notice(f"{ticket.reference}: {summary}", ticket=ticket.reference))
+    ours = ctx.session.get(Ticket, row.ticket_id)
+    if ours is not None:
+        _tell_owner(ctx, ours, Notice(f"{ours.reference}: {summary}", ticket=ours.reference))
     return row
 
 

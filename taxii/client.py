@@ -129,7 +129,7 @@ def _not_already_there(collection: Collection, objects: list[dict[str, Any]], fa
     held = {(m.get("id"), _sortable(m.get("version") or "")) for m in manifest.get("objects", [])}
     return [
         f for f in failures
-        if not versions.get(f.get("id")) or (f.get("id"), _sortable(versions[f["id"]])) not in held
+        if not versions.get(f.get("id")) or (f.get("id"), _sortable(str(versions[f["id"]]))) not in held
     ]  # fmt: skip
 
 
