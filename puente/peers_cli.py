@@ -41,10 +41,9 @@ def peers_group() -> None:
 @click.option("--identity", "identity_id", help="the peer's STIX identity id; only objects it created are accepted")
 @click.option("--contact", default="", help="point of contact: name, phone, e-mail")
 @click.option("--backup-contact", default="", help="backup point of contact, called when an RFA is not acknowledged")
-@click.option("--no-extension-definitions", "plain", is_flag=True, help="do not push extension-definition objects (for servers such as medallion 3.0.0 that cannot store them)")
 def peers_add(
     name: str, countries: str, asns: str, domains: str, taxii_url: str, collection_id: str, pull_collection_id: str | None,
-    user: str | None, password: str | None, key: str | None, identity_id: str | None, contact: str, backup_contact: str, plain: bool,
+    user: str | None, password: str | None, key: str | None, identity_id: str | None, contact: str, backup_contact: str,
 ) -> None:  # fmt: skip
     """Add a peer CSIRT."""
     with _operator() as ctx:
@@ -52,7 +51,6 @@ def peers_add(
             name=name, countries=country_codes(countries), taxii_url=taxii_url, collection_id=collection_id,
             pull_collection_id=pull_collection_id, asns=peers.parse_asns(asns), domains=peers.parse_domains(domains),
             user=user, password=password, key=key, identity_id=identity_id, contact=contact, backup_contact=backup_contact,
-            accepts_definitions=not plain,
         )  # fmt: skip
         peer = peers.add(ctx, draft)
         click.echo(f"added peer {peer.name} ({','.join(peer.countries)}); check it with: puente peers test {peer.name}")

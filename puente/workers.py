@@ -50,7 +50,8 @@ class WorkerPool:
             self._stop.wait(max(0.0, pause))
 
 
-OUTBOX_IDLE_SECONDS = 1.0
+OUTBOX_IDLE_SECONDS = 0.2  # another process (`puente say`) may queue: look this often
+INBOX_EVERY_SECONDS = 0.1
 POLL_EVERY_SECONDS = 30.0
 TIMERS_EVERY_SECONDS = 30.0
 
@@ -63,6 +64,12 @@ def deliver_to_peers(runtime: Runtime) -> float:
     if pause > 0:
         delivery.wait_for_work(pause)
     return 0.0
+
+
+def read_inbox(runtime: Runtime) -> float:
+    """What peers push lands in our TAXII inboxes; a short pause keeps an RFA's way to a ticket fast."""
+    ingestion.take_inbox(runtime)
+    return INBOX_EVERY_SECONDS
 
 
 def poll_peers(runtime: Runtime) -> float:
@@ -82,6 +89,7 @@ def default_workers() -> list[Worker]:
     return [
         Worker("escalation", escalation.tick),
         Worker("outbox", deliver_to_peers),
+        Worker("peer-inbox", read_inbox),
         Worker("peer-poller", poll_peers),
         Worker("assistance-timers", assistance_timers),
     ]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services import delivery, peers, tickets
+from services import audiences, collections, delivery, peers, tickets
 from services.context import Context
 from services.errors import Conflict, InvalidInput, NotFound
 from services.notify import Action, Notice, Recipient
@@ -153,12 +153,18 @@ def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def envelope(ctx: Context, peer: Peer, *objects: dict[str, Any]) -> list[dict[str, Any]]:
-    """Our identity and the extension-definition ride along with every message: the first message
-    to a peer must carry them, and re-sending the same versions is a no-op at the peer."""
+def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str) -> None:
+    """Push `objects` to the peer (outbox) and publish them in its collection on our server.
+
+    Our identity rides along with every push (re-sending the same version is a no-op at the peer).
+    The extension-definition is published, not pushed: a peer's server accepts only objects our
+    identity created, and medallion 3.0.0 cannot even store one (it reads `version` as a time).
+    Messages go to the peer's own collection whatever the ticket's TLP, never to a shared one.
+    """
     ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
-    definitions = [protocol.EXTENSION_DEFINITION] if peer.accepts_definitions else []
-    return [*definitions, ours, *objects]
+    delivery.enqueue(ctx, peer, [ours, *objects], ticket_id=ticket_id, summary=summary)
+    level = max(audiences.parse_tlp(tlp), audiences.Tlp.AMBER, key=lambda t: t.rank)
+    collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *objects], level, [peer.name])
 
 
 def _require(ctx: Context, role: Role, doing: str) -> None:
@@ -318,7 +324,7 @@ def _move(ctx: Context, row: AssistanceRequest, state: State, reason: str | None
 
 def _queue(ctx: Context, row: AssistanceRequest, peer: Peer, kind: str, note: dict[str, Any], extra: tuple[dict[str, Any], ...] = ()) -> None:
     ticket_ref = row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
-    delivery.enqueue(ctx, peer, envelope(ctx, peer, *extra, note), ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
+    send_to_peer(ctx, peer, [*extra, note], row.tlp, ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
 
 
 def _log(ctx: Context, row: AssistanceRequest, way: str, kind: str, note_id: str, text: str, reason: str | None = None) -> None:

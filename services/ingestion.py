@@ -15,7 +15,7 @@ from typing import Any
 import stix2
 from stix2.exceptions import STIXError
 
-from services import assistance, peers
+from services import assistance, collections, peers
 from services.context import Context, Runtime
 from stix import assistance as protocol
 from storage import peers as peer_store
@@ -114,6 +114,27 @@ def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: s
     report.rejected.append(f"{stix_id}: {why}")
     log.warning("rejected object %s from peer %s: %s", stix_id, peer.name, why)
     timeline.record(ctx.session, at=ctx.now(), actor=f"peer:{peer.name}", action="peer-object-rejected", summary=f"{stix_id}: {why}"[:500])
+
+
+# ---- our inbox: what peers pushed into our TAXII server ----
+
+
+def take_inbox(runtime: Runtime) -> int:
+    """Ingest what each peer posted to its inbox since our cursor; returns how many entries were read."""
+    with runtime.unit_of_work() as ctx:
+        names = [p.name for p in peer_store.all_peers(ctx.session)]
+    read = 0
+    for name in names:
+        with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
+            peer = peers.get(ctx, name)
+            entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+            if not entries:
+                continue
+            ingest(ctx, peer, [entry.stix_object for entry in entries])
+            peer.inbox_cursor = entries[-1].date_added
+            ctx.session.add(peer)
+            read += len(entries)
+    return read
 
 
 # ---- the poller ----------------------------------------------------------------------------

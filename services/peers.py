@@ -36,7 +36,6 @@ class PeerDraft:
     identity_id: str | None = None
     contact: str = ""
     backup_contact: str = ""
-    accepts_definitions: bool = True
 
 
 def parse_asns(value: str) -> list[int]:
@@ -86,7 +85,7 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
         taxii_url=draft.taxii_url, collection_id=draft.collection_id.strip(),
         pull_collection_id=(draft.pull_collection_id or "").strip() or None,
         user=draft.user or None, password=draft.password or None, api_key=draft.key or None,
-        identity_id=draft.identity_id or None, accepts_definitions=draft.accepts_definitions, contact=draft.contact, backup_contact=draft.backup_contact,
+        identity_id=draft.identity_id or None, contact=draft.contact, backup_contact=draft.backup_contact,
         created_at=ctx.now(),
     )  # fmt: skip
     ctx.session.add(peer)

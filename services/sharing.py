@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services import assistance, delivery, peers, tickets
+from services import assistance, collections, delivery, peers, tickets
 from services.context import Context
 from services.errors import Forbidden, InvalidInput
 from services.taxonomy import TLP
+from stix import assistance as protocol
 from storage import tickets as ticket_store
 from storage import timeline
 from storage.models import Role, Ticket
@@ -85,9 +86,11 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
+    ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
     for recipient in shared.recipients:
-        envelope = assistance.envelope(ctx, recipient.peer, *shared.objects)
-        delivery.enqueue(ctx, recipient.peer, envelope, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+        delivery.enqueue(ctx, recipient.peer, [ours, *shared.objects], ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+    # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
+    collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *shared.objects], shared.tlp.value, shared.names)
     timeline.record(
         ctx.session, at=ctx.now(), actor=ctx.who, action="shared", ticket_id=ticket.id,
         summary=f"{shared.tlp.label} to {', '.join(shared.names)}", after={"recipients": shared.names, "tlp": shared.tlp.value},

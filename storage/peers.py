@@ -34,9 +34,7 @@ class Peer(SQLModel, table=True):
     password: str | None = Field(default=None, max_length=256)
     api_key: str | None = Field(default=None, max_length=256)
     identity_id: str | None = Field(default=None, max_length=64)
-    # medallion 3.0.0 breaks on extension-definition objects (it reads their `version` as a
-    # timestamp), so such peers get our notes without the definition.
-    accepts_definitions: bool = True
+    inbox_cursor: datetime | None = _utc(nullable=True)
     contact: str = ""
     backup_contact: str = ""
     poll_cursor: str | None = Field(default=None, max_length=64)

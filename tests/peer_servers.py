@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import SHARED
-
-MEDALLION_DIR = SHARED / "peers" / "medallion"
+MEDALLION_DIR = Path(__file__).resolve().parents[2] / "shared" / "peers" / "medallion"
 COLLECTION = "8f0a5c9e-2f5b-4c41-9c7e-5b1f2f9d0a01"
 USER, PASSWORD = "admin", "Password0"
 

@@ -15,13 +15,14 @@ from peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 
 from bot.commands import Command
 from bot.core import CommandCore
-from conftest import make_runtime
+from puente.settings import load_settings
 from services import assistance, delivery, ingestion, peers, users
 from services.clock import ManualClock
 from services.context import Runtime
 from services.notify import ConsoleNotifier
 from stix.assistance import identity_id
 from storage import assistance as request_store
+from storage.engine import make_engine
 from storage import peers as peer_store
 from storage import timeline
 from storage.models import Role, Ticket
@@ -54,7 +55,10 @@ class Csirt:
 
 
 def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer: str, peer_name: str, peer_country: str, taxii: Medallion) -> Csirt:
-    runtime = make_runtime(url, clock, tmp_path / name, PUENTE_CSIRT_NAME=name, PUENTE_CSIRT_COUNTRY=country)
+    settings = load_settings(
+        PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME=name, PUENTE_CSIRT_COUNTRY=country, PUENTE_VAR_DIR=str(tmp_path / name)
+    )
+    runtime = Runtime(settings, make_engine(url), clock)
     notices = ConsoleNotifier()
     runtime.notifiers.append(notices)
     with runtime.unit_of_work(actor_name="operator") as ctx:
@@ -65,7 +69,7 @@ def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str
             peers.PeerDraft(
                 name=peer_name, countries=[peer_country], taxii_url=taxii.discovery, collection_id=COLLECTION,
                 pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=identity_id(peer, peer_country),
-                contact=f"{peer} duty desk +00 555", accepts_definitions=False, backup_contact=f"{peer} head of CSIRT",
+                contact=f"{peer} duty desk +00 555", backup_contact=f"{peer} head of CSIRT",
             ),
         )  # fmt: skip
     return Csirt(runtime, CommandCore(runtime), notices, peer_name)

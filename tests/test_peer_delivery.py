@@ -42,7 +42,7 @@ def _add_peer(runtime: Runtime, port: int) -> None:
             peers.PeerDraft(
                 name="cert-br", countries=["BR"], taxii_url=f"http://127.0.0.1:{port}/taxii2/", collection_id=COLLECTION,
                 pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=PEER_IDENTITY,
-                accepts_definitions=False, contact="CERT.br duty desk",
+                contact="CERT.br duty desk",
             ),
         )  # fmt: skip
 

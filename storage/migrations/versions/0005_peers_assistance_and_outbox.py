@@ -1,8 +1,8 @@
 """peers, assistance and outbox
 
 Revision ID: 0005
-Revises: 0001
-Create Date: 2026-11-23 16:37:21.608176
+Revises: 0003
+Create Date: 2026-11-23 16:48:07.701324
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('password', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('api_key', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('identity_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('accepts_definitions', sa.Boolean(), nullable=False),
+    sa.Column('inbox_cursor', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('contact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('backup_contact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('poll_cursor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
