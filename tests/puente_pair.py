@@ -1,0 +1,129 @@
+"""Two Puente deployments on loopback, each with its own SQLite file and port, peers of each other,
+configured and driven only through the `puente` command line (as an operator and analysts would)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PUENTE = [sys.executable, "-m", "puente.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Instance:
+    """One Puente: `cli` runs a command against its database, `run` serves it."""
+
+    name: str
+    country: str
+    peer_name: str
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        variables = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
+        variables.update(
+            PUENTE_DATABASE_URL=f"sqlite:///{self.directory / 'puente.db'}", PUENTE_CSIRT_NAME=self.name,
+            PUENTE_CSIRT_COUNTRY=self.country, PUENTE_VAR_DIR=str(self.directory / "var"),
+            PUENTE_HOST="127.0.0.1", PUENTE_PORT=str(self.port), PUENTE_BASE_URL=f"http://127.0.0.1:{self.port}",
+        )  # fmt: skip
+        return variables
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "run.log"
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([*PUENTE, *args], env=self.env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise AssertionError(f"puente {' '.join(args)} failed ({self.name}):\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def say(self, user: str, text: str) -> str:
+        return self.cli("say", "--as", user, text)
+
+    def try_say(self, user: str, text: str) -> tuple[bool, str]:
+        done = subprocess.run([*PUENTE, "say", "--as", user, text], env=self.env, capture_output=True, text=True, timeout=60)
+        return done.returncode == 0, done.stdout
+
+    def identity(self) -> str:
+        match = re.search(r"our identity: (identity--[0-9a-f-]+)", self.cli("peers", "list"))
+        assert match, "puente peers list names our identity"
+        return match.group(1)
+
+    def start(self) -> None:
+        output = self.log.open("ab")
+        self.process = subprocess.Popen([*PUENTE, "run"], env=self.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"puente run ({self.name}) did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+def _issued(output: str) -> dict[str, str]:
+    values = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+    collections = {alias: cid for alias, cid, _ in re.findall(r"(\S+)=(\S+)\((\S+)\)", values["collections"])}
+    return {"user": values["user"], "password": values["password"], **collections}
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def puente_pair(directory: Path) -> Iterator[tuple[Instance, Instance]]:
+    """CSIRT-CO and CERT-BR, each registered as the other's partner (credentials, inbox) and peer."""
+    co = Instance("CSIRT-CO", "CO", "cert-br", directory / "co")
+    br = Instance("CERT-BR", "BR", "csirt-co", directory / "br")
+    for instance in (co, br):
+        instance.directory.mkdir(parents=True)
+        instance.cli("db", "upgrade")
+        instance.cli("users", "add", "ana", "--role", "analyst")
+        instance.cli("users", "add", "lead", "--role", "lead")
+    identities = {co.name: co.identity(), br.name: br.identity()}
+    for local, remote in ((co, br), (br, co)):
+        # The remote issues credentials to the local side and gives it an inbox; the local side records the remote as its peer.
+        issued = _issued(remote.cli("partners", "add", remote.peer_name, "--peer", remote.peer_name, "--identity", identities[local.name]))
+        local.cli(
+            "peers", "add", local.peer_name, "--countries", remote.country, "--taxii-url", f"http://127.0.0.1:{remote.port}/taxii2/",
+            "--collection", issued[f"{remote.peer_name}-inbox"], "--pull-collection", issued[remote.peer_name],
+            "--user", issued["user"], "--password", issued["password"], "--identity", identities[remote.name],
+            "--contact", f"{remote.name} duty desk", "--backup-contact", f"{remote.name} head",
+        )  # fmt: skip
+    with ExitStack() as stack:
+        for instance in (co, br):
+            instance.start()
+            stack.callback(instance.stop)
+        yield co, br

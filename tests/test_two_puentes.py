@@ -1,0 +1,40 @@
+"""Two Puente deployments (own databases, own ports) run a whole request for assistance over
+TAXII, driven by analysts through `puente say`: A asks, B's on-call is told and answers, A closes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from puente_pair import puente_pair, wait_until
+
+
+def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:
+    with puente_pair(tmp_path) as (co, br):
+        opened = co.say("ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
+        reference = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
+        asked = co.say("ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7")
+        assert "request for assistance sent to cert-br" in asked
+
+        wait_until(lambda: br.try_say("lead", f"/incident show {reference}")[0], "CERT-BR has the linked ticket")
+        linked = br.say("lead", f"/incident show {reference}")
+        assert f"[csirt-co {reference}] Botnet C2 hosted in Brazil" in linked
+        assert f"asked by csirt-co ({reference}): block-host, takedown — SENT" in linked
+        wait_until(lambda: "csirt-co asks for help on" in br.log.read_text(), "CERT-BR's lead is told")
+        assert f"Their ticket: {reference}" in br.log.read_text()
+
+        br.say("lead", f"/incident ack {reference}")
+        wait_until(lambda: "— ACKED" in co.say("ana", f"/incident show {reference}"), "CSIRT-CO sees the ACK")
+        br.say("lead", f"/incident accept {reference} on it")
+        br.say("ana", f"/incident sitrep {reference} hosting provider contacted")
+        br.say("ana", f"/incident result {reference} done C2 taken down")
+        wait_until(lambda: "— COMPLETED" in co.say("ana", f"/incident show {reference}"), "CSIRT-CO sees the result")
+        shown = co.say("ana", f"/incident show {reference}")
+        assert f"📤 RESULT" not in shown and f"📤 RFA {reference} → cert-br: delivered" in shown
+        assert "cert-br sent RESULT: C2 taken down — now COMPLETED" in co.log.read_text()
+
+        co.say("ana", f"/incident close {reference} rfa thanks")
+        wait_until(lambda: "— CLOSED" in br.say("lead", f"/incident show {reference}"), "CERT-BR sees the close")
+        timeline = co.say("ana", f"/incident timeline {reference}")
+        for step in ("assistance-requested", "assistance-ack-received", "assistance-result-received", "assistance-close"):
+            assert step in timeline
