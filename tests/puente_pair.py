@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
@@ -51,17 +53,30 @@ class Instance:
         return self.directory / "run.log"
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([*PUENTE, *args], env=self.env, capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            raise AssertionError(f"puente {' '.join(args)} failed ({self.name}):\n{done.stdout}{done.stderr}")
-        return done.stdout
+        """Run a `puente` command against this deployment's database and settings.
+
+        The click command runs in this process (a fresh interpreter per command costs seconds on
+        a busy machine); `puente run` itself is always a separate process.
+        """
+        from puente.cli import main
+
+        variables = {k: None for k in os.environ if k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
+        variables.update({k: v for k, v in self.env.items() if k.startswith("PUENTE_")})
+        done = CliRunner().invoke(main, list(args), env=variables, catch_exceptions=False)
+        if done.exit_code != 0:
+            raise AssertionError(f"puente {' '.join(args)} failed ({self.name}):\n{done.output}")
+        return done.output
 
     def say(self, user: str, text: str) -> str:
         return self.cli("say", "--as", user, text)
 
-    def try_say(self, user: str, text: str) -> tuple[bool, str]:
-        done = subprocess.run([*PUENTE, "say", "--as", user, text], env=self.env, capture_output=True, text=True, timeout=60)
-        return done.returncode == 0, done.stdout
+    def request_state(self, requester_reference: str) -> str | None:
+        """The state this side records for the request about the requester's ticket (a cheap read for waiting)."""
+        with sqlite3.connect(f"file:{self.directory / 'puente.db'}?mode=ro", uri=True, timeout=5) as connection:
+            row = connection.execute(
+                "SELECT state FROM assistance_requests WHERE requester_reference = ? ORDER BY id DESC", (requester_reference,)
+            ).fetchone()
+        return row[0] if row else None
 
     def identity(self) -> str:
         match = re.search(r"our identity: (identity--[0-9a-f-]+)", self.cli("peers", "list"))

@@ -16,7 +16,7 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         asked = co.say("ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7")
         assert "request for assistance sent to cert-br" in asked
 
-        wait_until(lambda: br.try_say("lead", f"/incident show {reference}")[0], "CERT-BR has the linked ticket")
+        wait_until(lambda: br.request_state(reference) == "SENT", "CERT-BR has the linked ticket")
         linked = br.say("lead", f"/incident show {reference}")
         assert f"[csirt-co {reference}] Botnet C2 hosted in Brazil" in linked
         assert f"asked by csirt-co ({reference}): block-host, takedown — SENT" in linked
@@ -24,17 +24,20 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         assert f"Their ticket: {reference}" in br.log.read_text()
 
         br.say("lead", f"/incident ack {reference}")
-        wait_until(lambda: "— ACKED" in co.say("ana", f"/incident show {reference}"), "CSIRT-CO sees the ACK")
+        wait_until(lambda: co.request_state(reference) == "ACKED", "CSIRT-CO has the ACK")
+        assert "— ACKED" in co.say("ana", f"/incident show {reference}")
         br.say("lead", f"/incident accept {reference} on it")
         br.say("ana", f"/incident sitrep {reference} hosting provider contacted")
         br.say("ana", f"/incident result {reference} done C2 taken down")
-        wait_until(lambda: "— COMPLETED" in co.say("ana", f"/incident show {reference}"), "CSIRT-CO sees the result")
+        wait_until(lambda: co.request_state(reference) == "COMPLETED", "CSIRT-CO has the result")
         shown = co.say("ana", f"/incident show {reference}")
-        assert f"📤 RESULT" not in shown and f"📤 RFA {reference} → cert-br: delivered" in shown
+        assert "— COMPLETED" in shown
+        assert f"📤 RFA {reference} → cert-br: delivered" in shown
         assert "cert-br sent RESULT: C2 taken down — now COMPLETED" in co.log.read_text()
 
         co.say("ana", f"/incident close {reference} rfa thanks")
-        wait_until(lambda: "— CLOSED" in br.say("lead", f"/incident show {reference}"), "CERT-BR sees the close")
+        wait_until(lambda: br.request_state(reference) == "CLOSED", "CERT-BR has the close")
+        assert "— CLOSED" in br.say("lead", f"/incident show {reference}")
         timeline = co.say("ana", f"/incident timeline {reference}")
         for step in ("assistance-requested", "assistance-ack-received", "assistance-result-received", "assistance-close"):
             assert step in timeline
