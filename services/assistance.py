@@ -16,14 +16,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services import audiences, collections, delivery, peers, tickets
+from services import collections, delivery, escalation, peers, tickets
 from services.context import Context
 from services.errors import Conflict, InvalidInput, NotFound
-from services.notify import Action, Notice, Recipient
+from services.notify import Notice, Recipient
 from services.taxonomy import TLP, Severity
 from stix import assistance as protocol
 from storage import assistance as request_store
 from storage import peers as peer_store
+from storage import tickets as ticket_store
 from storage import timeline
 from storage import users as user_store
 from storage.assistance import AssistanceMessage, AssistanceRequest
@@ -163,7 +164,7 @@ def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: s
     """
     ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
     delivery.enqueue(ctx, peer, [ours, *objects], ticket_id=ticket_id, summary=summary)
-    level = max(audiences.parse_tlp(tlp), audiences.Tlp.AMBER, key=lambda t: t.rank)
+    level = max(TLP(tlp), TLP.AMBER, key=lambda t: t.rank)
     collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *objects], level, [peer.name])
 
 
@@ -220,6 +221,14 @@ def cancel(ctx: Context, reference: str, text: str = "", peer_name: str | None =
 
 
 # ---- the responder's side -------------------------------------------------------------------
+
+
+def awaits_ack(ctx: Context, reference: str) -> bool:
+    """Whether the ticket has a peer's request we have not acknowledged yet."""
+    ticket = ticket_store.by_reference(ctx.session, reference.strip())
+    if ticket is None:
+        return False
+    return any(r.direction == INBOUND and r.state == State.SENT for r in request_store.of_ticket(ctx.session, ticket.id or 0))
 
 
 def acknowledge(ctx: Context, reference: str) -> RequestView:
@@ -410,9 +419,12 @@ def _receive_rfa(ctx: Context, peer: Peer, message: protocol.Message, note: dict
         if row.state == State.SENT:
             ticket = ctx.session.get(Ticket, row.ticket_id)
             if ticket is not None:
+                _timeline(ctx, row, "assistance-request-resent", f"{peer.name} re-sent its request: not acknowledged yet")
                 _page(ctx, ticket, row, peer, reminder=True)
         return row
-    ticket = linked_ticket(ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference, message.severity)
+    ticket = linked_ticket(
+        ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference, message.severity, for_request=True
+    )
     now = ctx.now()
     row = AssistanceRequest(
         request_id=message.request_id, direction=INBOUND, peer_id=peer.id or 0, ticket_id=ticket.id or 0,
@@ -433,7 +445,8 @@ def _receive_rfa(ctx: Context, peer: Peer, message: protocol.Message, note: dict
 
 
 def linked_ticket(
-    ctx: Context, peer: Peer, incident_id: str, incident: dict[str, Any] | None, peer_reference: str | None, severity: str | None = None
+    ctx: Context, peer: Peer, incident_id: str, incident: dict[str, Any] | None, peer_reference: str | None,
+    severity: str | None = None, *, for_request: bool = False,
 ) -> Ticket:
     """Our ticket for the peer's incident, opened on first sight and linked to it."""
     link = peer_store.link_for_incident(ctx.session, peer.id or 0, incident_id)
@@ -453,7 +466,7 @@ def linked_ticket(
         title=f"[{peer.name} {reference}] {title}" if reference else str(title),
         description=str((incident or {}).get("description", "")), severity=level, countries=countries, tlp=tlp,
     )  # fmt: skip
-    ticket = tickets.open_for_peer(ctx, draft, peer.name)
+    ticket = tickets.open_for_peer(ctx, draft, peer.name, page_severity=not for_request)
     ctx.session.add(TicketLink(ticket_id=ticket.id or 0, peer_id=peer.id or 0, peer_reference=reference, peer_incident_id=incident_id, created_at=ctx.now()))
     ctx.session.flush()
     return ticket
@@ -496,20 +509,16 @@ def _notify(ctx: Context, recipients: list[Recipient], notice: Notice) -> None:
 
 
 def _page(ctx: Context, ticket: Ticket, row: AssistanceRequest, peer: Peer, reminder: bool) -> None:
-    """Until the escalation service pages on-call, an incoming RFA is told to our leads in chat."""
-    reference = ticket.reference
-    headline = "Reminder: still not acknowledged —" if reminder else "Request for assistance:"
-    fields = [("From", f"{peer.name} ({peer.contact or 'no contact on file'})"), ("Their ticket", row.requester_reference),
-              ("Actions", ", ".join(row.actions)), ("Severity", row.severity)]  # fmt: skip
+    """An incoming RFA pages our on-call by the escalation policy of its severity; a re-send pages
+    again only if nobody is being paged for the ticket any more."""
+    if reminder and escalation.open_pages(ctx, ticket):
+        return
+    summary = f"{peer.name} ({peer.contact or 'no contact on file'}) asks us to {', '.join(row.actions)} on their {row.requester_reference}"
     if row.deadline:
-        fields.append(("Deadline", f"{row.deadline:%Y-%m-%d %H:%M} UTC"))
-    notice = Notice(
-        f"{headline} {peer.name} asks for help on {reference}: {row.text}",
-        fields=tuple(fields),
-        actions=(Action("Acknowledge", f"ack {reference}", "primary"), Action("Accept", f"accept {reference}"), Action("Show", f"show {reference}")),
-        ticket=reference,
-    )
-    _notify(ctx, _leads(ctx), notice)
+        summary += f" by {row.deadline:%Y-%m-%d %H:%M} UTC"
+    if reminder:
+        summary += " (re-sent: not acknowledged yet)"
+    escalation.page_for_assistance_request(ctx, ticket, f"{summary}. /incident ack {ticket.reference} takes it.")
 
 
 def _tell_owner(ctx: Context, ticket: Ticket, notice: Notice) -> None:
@@ -555,13 +564,11 @@ def run_timers(ctx: Context) -> int:
             ctx.session.add(row)
             backup = peer.backup_contact or peer.contact or "no contact on file"
             _timeline(ctx, row, "assistance-escalated", f"{peer.name} still has not acknowledged; escalated to our leads (peer backup contact: {backup})")
-            notice = Notice(
-                f"{row.requester_reference}: {peer.name} has not acknowledged our request for assistance, even after a re-send."
-                f" Call their backup point of contact: {backup}.",
-                fields=(("Peer", peer.name), ("Actions", ", ".join(row.actions)), ("Sent", f"{row.created_at:%Y-%m-%d %H:%M} UTC")),
-                actions=(Action("Show", f"show {row.requester_reference}"),),
-                ticket=row.requester_reference,
-            )
-            _notify(ctx, _leads(ctx), notice)
+            ticket = ctx.session.get(Ticket, row.ticket_id)
+            assert ticket is not None
+            escalation.page_for_missed_ack(
+                ctx, ticket, peer.name,
+                f"no ACK for our request ({', '.join(row.actions)}) even after a re-send; call their backup point of contact: {backup}",
+            )  # fmt: skip
         changed += 1
     return changed

@@ -126,13 +126,14 @@ def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
     return _create(ctx, draft, actor.id)
 
 
-def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str) -> Ticket:
-    """A ticket opened because a peer CSIRT told us of an incident or asked for help; nobody owns it yet."""
+def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str, *, page_severity: bool = True) -> Ticket:
+    """A ticket opened because a peer CSIRT told us of an incident or asked for help; nobody owns it yet.
+    A request for assistance raises its own page, so it passes page_severity=False."""
     ctx.actor_name = ctx.actor_name or f"peer:{peer_name}"
-    return _create(ctx, draft, None)
+    return _create(ctx, draft, None, page_severity=page_severity)
 
 
-def _create(ctx: Context, draft: TicketDraft, owner_id: int | None) -> Ticket:
+def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_severity: bool = True) -> Ticket:
     title = draft.title.strip()
     if not title:
         raise InvalidInput("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]")
@@ -169,7 +170,10 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None) -> Ticket:
     )  # fmt: skip
     if draft.observables:
         _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
-    escalation.on_ticket_opened(ctx, ticket)
+    if page_severity:
+        escalation.on_ticket_opened(ctx, ticket)
+    else:
+        escalation.schedule_deadline_reminders(ctx, ticket)
     return ticket
 
 

@@ -16,7 +16,7 @@ from peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 from bot.commands import Command
 from bot.core import CommandCore
 from puente.settings import load_settings
-from services import assistance, delivery, ingestion, peers, users
+from services import assistance, delivery, escalation, ingestion, peers, users
 from services.clock import ManualClock
 from services.context import Runtime
 from services.notify import ConsoleNotifier
@@ -52,6 +52,7 @@ class Csirt:
         """Push what is queued and take in what the peer pushed."""
         delivery.deliver_due(self.runtime)
         ingestion.poll_peer(self.runtime, self.peer_name)
+        escalation.tick(self.runtime)
 
 
 def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer: str, peer_name: str, peer_country: str, taxii: Medallion) -> Csirt:
@@ -97,13 +98,17 @@ def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csir
     co.exchange()
     br.exchange()
     page = "\n".join(br.notices.printed)
-    assert "cert-br" not in page and "csirt-co asks for help on INC-2026-0001" in page
-    assert "Actions: block-host, takedown" in page and "[Acknowledge: /incident ack INC-2026-0001]" in page
+    assert "high ticket: [csirt-co" not in page  # the request's own page, not a second one for its severity
+    assert " for INC-2026-0001: request for assistance: csirt-co (CSIRT-CO duty desk +00 555)" in page
+    assert "asks us to block-host, takedown on their INC-2026-0001 by 2026-01-05 20:00 UTC" in page
+    assert "Why: incoming request for assistance" in page and "[Acknowledge: /incident ack P" in page
     linked = br.say("lead", "show INC-2026-0001")
     assert "[csirt-co INC-2026-0001] Botnet C2 hosted in Brazil" in linked
     assert "asked by csirt-co (INC-2026-0001): block-host, takedown — SENT" in linked
 
-    br.say("lead", "ack INC-2026-0001")
+    acked = br.say("lead", "ack INC-2026-0001")
+    assert "ACK sent to csirt-co for their INC-2026-0001" in acked and "for INC-2026-0001: request for assistance" in acked
+    assert "[Accept: /incident accept INC-2026-0001]" in acked
     br.exchange()
     co.exchange()
     assert "asked cert-br (INC-2026-0001): block-host, takedown — ACKED" in co.say("ana", "show INC-2026-0001")
@@ -158,16 +163,17 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
         assert assistance.run_timers(ctx) == 1
     co.exchange()
     br.exchange()
-    assert "Reminder: still not acknowledged" in "\n".join(br.notices.printed)
+    assert "csirt-co re-sent its request: not acknowledged yet" in br.say("lead", "timeline INC-2026-0001")
     with br.runtime.unit_of_work() as ctx:
         assert len(request_store.in_states(ctx.session, ["SENT"])) == 1  # the re-send opened no second request
 
     clock.advance(timedelta(minutes=61))
     with co.runtime.unit_of_work() as ctx:
         assistance.run_timers(ctx)
-    escalation = "\n".join(co.notices.printed)
-    assert "[to lead] INC-2026-0001: cert-br has not acknowledged our request for assistance, even after a re-send." in escalation
-    assert "Call their backup point of contact: CERT-BR head of CSIRT." in escalation
+    escalation.tick(co.runtime)
+    paged = "\n".join(co.notices.printed)
+    assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged
+    assert "call their backup point of contact: CERT-BR head of CSIRT" in paged
     history = co.say("ana", "timeline INC-2026-0001")
     assert "assistance-resent" in history and "assistance-escalated" in history
 
@@ -194,6 +200,7 @@ def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]
     co.exchange()
     br.exchange()
     with br.runtime.unit_of_work() as ctx:
+        before = len(timeline.for_ticket(ctx.session, 1))
         peer = peer_store.by_name(ctx.session, "csirt-co")
         assert peer is not None and peer.poll_cursor
         peer.poll_cursor = None  # forget the cursor: the poller reads everything again
@@ -202,4 +209,4 @@ def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]
     assert again.accepted == 0 and again.duplicates >= 2
     with br.runtime.unit_of_work() as ctx:
         assert len(list(ctx.session.exec(select(Ticket)))) == 1
-        assert len(timeline.for_ticket(ctx.session, 1)) == 2  # opened, request received — nothing more
+        assert len(timeline.for_ticket(ctx.session, 1)) == before  # nothing happened to the ticket

@@ -20,10 +20,11 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         linked = br.say("lead", f"/incident show {reference}")
         assert f"[csirt-co {reference}] Botnet C2 hosted in Brazil" in linked
         assert f"asked by csirt-co ({reference}): block-host, takedown — SENT" in linked
-        wait_until(lambda: "csirt-co asks for help on" in br.log.read_text(), "CERT-BR's lead is told")
-        assert f"Their ticket: {reference}" in br.log.read_text()
+        wait_until(lambda: "request for assistance: csirt-co" in br.log.read_text(), "CERT-BR's on-call is paged")
+        assert f"asks us to block-host, takedown on their {reference}" in br.log.read_text()
 
-        br.say("lead", f"/incident ack {reference}")
+        acked = br.say("lead", f"/incident ack {reference}")
+        assert "ACK sent to csirt-co" in acked and "the chain is stopped" in acked
         wait_until(lambda: co.request_state(reference) == "ACKED", "CSIRT-CO has the ACK")
         assert "— ACKED" in co.say("ana", f"/incident show {reference}")
         br.say("lead", f"/incident accept {reference} on it")

@@ -1,5 +1,6 @@
-"""Mutual-assistance commands: assist (ask a peer), and the answers ack, accept, decline, info,
-sitrep, result, forward; the requester ends a request with `close INC-… rfa` or `cancel`."""
+"""Mutual-assistance commands: assist (ask a peer), and the answers accept, decline, info, sitrep,
+result, forward; the requester ends a request with `close INC-… rfa` or `cancel`. Acknowledging a
+request is `ack INC-…` (bot/handlers/oncall.py), which also stops the page it raised."""
 
 from __future__ import annotations
 
@@ -39,15 +40,12 @@ def assist(call: Invocation) -> Reply:
     return reply
 
 
-def ack(call: Invocation) -> Reply:
-    reference = call.args.word(0, "a ticket reference", "/incident ack INC-…")
-    view = assistance.acknowledge(call.ctx, reference)
-    reply = _reply(f"acknowledged {view.peer}'s request for assistance.", view)
-    reply.buttons = [
-        Button("Accept", f"accept {view.ticket}", ButtonStyle.PRIMARY),
-        Button("Decline", f"decline {view.ticket}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)),
+def answer_buttons(reference: str) -> list[Button]:
+    """What the responder does after acknowledging a request."""
+    return [
+        Button("Accept", f"accept {reference}", ButtonStyle.PRIMARY),
+        Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)),
     ]
-    return reply
 
 
 def accept(call: Invocation) -> Reply:
@@ -118,7 +116,6 @@ SUBCOMMANDS = [
         details="Actions: " + ", ".join(ACTIONS) + ". The peer must ACK within 1 h (critical), 4 h (high) or 24 h;"
         " past by= the actions expire and must not be carried out.",
     ),
-    Subcommand("ack", "ack INC-…", "Acknowledge a peer's request for assistance.", ack, {}),
     Subcommand("accept", "accept INC-… [partial] [text]", "Accept a peer's request (or part of it).", accept, parses_options=False),
     Subcommand("decline", "decline INC-… REASON [text]", "Decline a peer's request with a reason.", decline, parses_options=False,
                details="Reasons: " + ", ".join(DECLINE_REASONS) + "."),

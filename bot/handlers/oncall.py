@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.registry import Invocation, Subcommand
 from bot.replies import Button, ButtonStyle, Reply
-from services import escalation, oncall
+from bot.handlers.assistance import answer_buttons
+from services import assistance, escalation, oncall
 from services.errors import NotFound
 
 
@@ -46,19 +47,25 @@ def escalate(call: Invocation) -> Reply:
 
 
 def ack(call: Invocation) -> Reply:
+    """Stop the pages and, for a ticket with a peer's request not yet acknowledged, send the peer our ACK."""
     reference = call.args.words[0] if call.args.words else None
     stopped = escalation.acknowledge(call.ctx, reference)
-    if not stopped:
+    candidates = {v.ticket_reference for v in stopped if v.ticket_reference}
+    if reference and escalation.parse_page_reference(reference) is None:
+        candidates.add(reference.upper())
+    answered = [assistance.acknowledge(call.ctx, ref) for ref in sorted(candidates) if assistance.awaits_ack(call.ctx, ref)]
+    if not stopped and not answered:
         target = reference.upper() if reference else "you"
-        raise NotFound(f"No open page for {target}: nothing to acknowledge.")
+        raise NotFound(f"No open page or unacknowledged request for assistance for {target}: nothing to acknowledge.")
     lines = [f"{v.page.reference}" + (f" for {v.ticket_reference}" if v.ticket_reference else "") + f": {v.page.summary}" for v in stopped]
-    tickets = sorted({v.ticket_reference for v in stopped if v.ticket_reference})
+    lines += [f"ACK sent to {v.peer} for their {v.request.requester_reference}" for v in answered]
+    tickets = sorted({v.ticket_reference for v in stopped if v.ticket_reference} | {v.ticket for v in answered})
     names = ", ".join(tickets) or "the page"
-    return Reply(
-        text=f"Acknowledged {names}: the chain is stopped and the others paged are told you took it.",
-        lines=lines,
-        ticket=tickets[0] if tickets else None,
+    text = f"Acknowledged {names}: " + (
+        "the chain is stopped and the others paged are told you took it." if stopped else "the requesting peer is told you have it."
     )
+    buttons = answer_buttons(answered[-1].ticket) if answered else []
+    return Reply(text=text, lines=lines, buttons=buttons, ticket=tickets[0] if tickets else None)
 
 
 SUBCOMMANDS = [
@@ -68,7 +75,8 @@ SUBCOMMANDS = [
         details="Follows the escalation policy of the ticket's severity until someone acknowledges (puente oncall policies).",
     ),
     Subcommand(
-        "ack", "ack [INC-…|P12]", "Acknowledge a page: stop the chain and take it.", ack, {},
-        details="Without a reference, acknowledges the open pages that paged you.",
+        "ack", "ack [INC-…|P12]", "Acknowledge a page (stop the chain, take it) or a peer's request for assistance.", ack, {},
+        details="Without a reference, acknowledges the open pages that paged you. On a ticket with a peer's request"
+        " for assistance (or its page), also sends the peer our ACK.",
     ),
 ]  # fmt: skip
