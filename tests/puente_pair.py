@@ -18,6 +18,9 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
+from puente.settings import load_settings
+from services.context import Runtime
+
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
 
@@ -69,6 +72,10 @@ class Instance:
 
     def say(self, user: str, text: str) -> str:
         return self.cli("say", "--as", user, text)
+
+    def runtime(self) -> Runtime:
+        """This deployment's runtime, for reading it from the test process."""
+        return Runtime.from_settings(load_settings(**{k: v for k, v in self.env.items() if k.startswith("PUENTE_")}))
 
     def request_state(self, requester_reference: str) -> str | None:
         """The state this side records for the request about the requester's ticket (a cheap read for waiting)."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from puente_pair import puente_pair, wait_until
 
+from services import ingestion, peers
+
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:
     with puente_pair(tmp_path) as (co, br):
@@ -42,3 +44,11 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         timeline = co.say("ana", f"/incident timeline {reference}")
         for step in ("assistance-requested", "assistance-ack-received", "assistance-result-received", "assistance-close"):
             assert step in timeline
+
+        # The same messages wait in CERT-BR's collection on CSIRT-CO's server for a peer that pulls:
+        # polling them all again finds every one already taken in.
+        runtime = br.runtime()
+        with runtime.unit_of_work() as ctx:
+            peers.get(ctx, "csirt-co").poll_cursor = None
+        pulled = ingestion.poll_peer(runtime, "csirt-co")
+        assert pulled.duplicates >= 4 and pulled.accepted == 0 and pulled.rejected == []  # identity, incident, RFA, CLOSE
