@@ -374,7 +374,7 @@ def receive(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str,
     """Apply a message from `peer`: an RFA opens a linked ticket and pages; an answer moves our request."""
     if message.type == "NOTIFY":
         ticket = linked_ticket(ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference)
-        tickets_note(ctx, ticket, f"{peer.name} notified: {message.text}")
+        note_from_peer(ctx, ticket, f"{peer.name} notified: {message.text}")
         return None
     if message.type == "RFA":
         return _receive_rfa(ctx, peer, message, note, incidents)
@@ -480,7 +480,7 @@ def _tlp_of(incident: dict[str, Any] | None) -> TLP | None:
     return None
 
 
-def tickets_note(ctx: Context, ticket: Ticket, text: str) -> None:
+def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:
     timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="peer-notified", ticket_id=ticket.id, summary=text[:300])
 
 

@@ -107,7 +107,7 @@ def _apply(ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, d
         # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
         if link is None and obj["id"] not in requested:
             ticket = assistance.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
-            assistance.tickets_note(ctx, ticket, f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}")
+            assistance.note_from_peer(ctx, ticket, f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}")
 
 
 def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: str) -> None:

@@ -22,7 +22,7 @@ from storage.peers import Peer
 
 
 @dataclass
-class Recipient:
+class ShareRecipient:
     peer: Peer
     because: str
 
@@ -33,7 +33,7 @@ class SharePlan:
 
     ticket: Ticket
     tlp: TLP
-    recipients: list[Recipient]
+    recipients: list[ShareRecipient]
     objects: list[dict[str, Any]]
     left_out: list[peers.Suggestion] = field(default_factory=list)
 
@@ -68,10 +68,10 @@ def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
             + (f" Suggested by its countries: {', '.join(s.peer.name for s in suggested)}." if suggested else "")
         )
     if chosen:
-        recipients = [Recipient(p, "named") for p in chosen]
+        recipients = [ShareRecipient(p, "named") for p in chosen]
         left_out = [s for s in suggested if s.peer.id not in {p.id for p in chosen}]
     else:
-        recipients = [Recipient(s.peer, s.because) for s in suggested]
+        recipients = [ShareRecipient(s.peer, s.because) for s in suggested]
         left_out = []
     if not recipients:
         raise InvalidInput(

@@ -191,8 +191,9 @@ class Probe:
         self.ok = self.ok and ok
 
 
-def probe(endpoint: Endpoint) -> Probe:
-    """Discover the server, the API root and the collection; try a read; report the write right."""
+def probe(endpoint: Endpoint, for_pulling: bool = False) -> Probe:
+    """Discover the server, the API root and the collection; try a read; report the write right
+    (which a collection we only poll does not need, and reading one we only push to)."""
     found = Probe()
     conn = _connection(endpoint)
     try:
@@ -227,8 +228,9 @@ def probe(endpoint: Endpoint) -> Probe:
                 except (requests.RequestException, TAXIIServiceException) as error:
                     found.say(f"read: allowed but failed — {_explain(error)}", ok=False)
             else:
-                found.say("read: not allowed (fine for a push-only peer)")
-            found.say("write: allowed" if match.can_write else "write: NOT allowed — pushes to this peer will fail", ok=match.can_write)
+                found.say("read: NOT allowed — polling it will fail" if for_pulling else "read: not allowed (not needed to push)", ok=not for_pulling)
+            if not for_pulling:
+                found.say("write: allowed" if match.can_write else "write: NOT allowed — pushes to this peer will fail", ok=match.can_write)
             return found
         found.say(f"collection {endpoint.collection_id}: not found under {', '.join(roots)}", ok=False)
         return found

@@ -13,6 +13,9 @@ from services import ingestion, peers
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:
     with puente_pair(tmp_path) as (co, br):
+        tested = co.cli("peers", "test", "cert-br")
+        for line in ("auth: accepted", "write: allowed", "pull collection: For csirt-co", "pull read: works", "all good"):
+            assert line in tested
         opened = co.say("ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
         reference = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
         asked = co.say("ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7")
