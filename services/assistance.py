@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services import collections, delivery, escalation, peers, tickets
+from services import collections, delivery, escalation, peers, stix_exchange, tickets
 from services.context import Context
 from services.errors import Conflict, InvalidInput, NotFound
 from services.notify import Notice, Recipient
 from services.taxonomy import TLP, Severity
 from stix import assistance as protocol
+from stix.markings import MARKING_IDS
 from storage import assistance as request_store
 from storage import peers as peer_store
 from storage import tickets as ticket_store
@@ -140,30 +141,29 @@ class RequestView:
 
 
 def our_identity(ctx: Context) -> str:
-    return protocol.identity_id(ctx.settings.csirt_name, ctx.settings.csirt_country)
+    return str(stix_exchange.our_identity(ctx)["id"])
 
 
 def _marking(tlp: str) -> str | None:
-    return protocol.TLP_MARKINGS.get(tlp)
+    return MARKING_IDS.get(tlp)
 
 
 def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
-    return protocol.incident(
-        incident_id=ticket.incident_id, reference=ticket.reference, title=ticket.title, description=ticket.description,
-        created=ticket.created_at, modified=ticket.updated_at, created_by=our_identity(ctx), marking_ref=_marking(ticket.tlp),
-    )  # fmt: skip
+    """The ticket's incident as the STIX mapping builds it (a new version only if the ticket changed)."""
+    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    return next(o for o in objects if o["id"] == ticket.incident_id)
 
 
 def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str) -> None:
     """Push `objects` to the peer (outbox) and publish them in its collection on our server.
 
-    Our identity rides along with every push (re-sending the same version is a no-op at the peer).
-    The extension-definition is published, not pushed: a peer's server accepts only objects our
-    identity created, and medallion 3.0.0 cannot even store one (it reads `version` as a time).
+    Our identity object and the extension-definition are published, not pushed: a peer's server
+    accepts only objects our identity created, and medallion 3.0.0 cannot even store an
+    extension-definition (it reads its `version` as a time).
     Messages go to the peer's own collection whatever the ticket's TLP, never to a shared one.
     """
-    ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
-    delivery.enqueue(ctx, peer, [ours, *objects], ticket_id=ticket_id, summary=summary)
+    ours = stix_exchange.our_identity(ctx)
+    delivery.enqueue(ctx, peer, delivery.pushable(objects), ticket_id=ticket_id, summary=summary)
     level = max(TLP(tlp), TLP.AMBER, key=lambda t: t.rank)
     collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *objects], level, [peer.name])
 
@@ -473,7 +473,7 @@ def linked_ticket(
 
 
 def _tlp_of(incident: dict[str, Any] | None) -> TLP | None:
-    by_marking = {ref: TLP(level) for level, ref in protocol.TLP_MARKINGS.items()}
+    by_marking = {ref: TLP(level) for level, ref in MARKING_IDS.items()}
     for ref in (incident or {}).get("object_marking_refs") or []:
         if ref in by_marking:
             return by_marking[ref]

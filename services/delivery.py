@@ -51,6 +51,13 @@ def enqueue(ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_i
     return row
 
 
+def pushable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a peer's server will take from us: objects our identity created. Observables (SCOs)
+    and our identity object carry no creator; the peer knows our identity id from its operator,
+    and the indicators pushed with a ticket hold the observables' values as patterns."""
+    return [o for o in objects if o.get("created_by_ref")]
+
+
 def wait_for_work(timeout: float) -> None:
     """Sleep until something is queued in this process or `timeout` seconds pass."""
     _work_queued.wait(timeout)

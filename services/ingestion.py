@@ -12,12 +12,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import stix2
-from stix2.exceptions import STIXError
-
 from services import assistance, collections, peers
 from services.context import Context, Runtime
 from stix import assistance as protocol
+from stix import validation
+from stix.validation import InvalidStix
 from storage import peers as peer_store
 from storage import timeline
 from storage.peers import IngestedObject, Peer
@@ -48,9 +47,9 @@ def _version(obj: dict[str, Any]) -> str:
 def _invalid(obj: dict[str, Any]) -> str | None:
     """Why the object is not valid STIX 2.1, or None."""
     try:
-        stix2.parse(obj, allow_custom=False, version="2.1")
-    except (STIXError, ValueError, TypeError, KeyError) as error:
-        return str(error).splitlines()[0][:200]
+        validation.check_object(obj)
+    except InvalidStix as error:
+        return str(error)[:200]
     if obj.get("type") == "note":
         try:
             protocol.read(obj)

@@ -8,13 +8,11 @@ and domains suggest; RED goes only to peers named in the command.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from services import assistance, collections, delivery, peers, tickets
+from services import collections, delivery, peers, stix_exchange, tickets
 from services.context import Context
 from services.errors import Forbidden, InvalidInput
 from services.taxonomy import TLP
-from stix import assistance as protocol
 from storage import tickets as ticket_store
 from storage import timeline
 from storage.models import Role, Ticket
@@ -34,8 +32,8 @@ class SharePlan:
     ticket: Ticket
     tlp: TLP
     recipients: list[ShareRecipient]
-    objects: list[dict[str, Any]]
     left_out: list[peers.Suggestion] = field(default_factory=list)
+    sent: int = 0
 
     @property
     def names(self) -> list[str]:
@@ -78,19 +76,21 @@ def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
             f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
             f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
         )
-    objects = [assistance.incident_object(ctx, ticket)]
-    return SharePlan(ticket, tlp, recipients, objects, left_out)
+    return SharePlan(ticket, tlp, recipients, left_out)
 
 
 def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
-    ours = protocol.csirt_identity(ctx.settings.csirt_name, ctx.settings.csirt_country)
+    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    pushed = delivery.pushable(objects)
     for recipient in shared.recipients:
-        delivery.enqueue(ctx, recipient.peer, [ours, *shared.objects], ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+        delivery.enqueue(ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
-    collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *shared.objects], shared.tlp.value, shared.names)
+    definitions = [d for d in stix_exchange.bundle_for(objects)["objects"] if d["type"] in ("extension-definition", "marking-definition")]
+    collections.publish(ctx, [*definitions, *objects], shared.tlp.value, shared.names)
+    shared.sent = len(pushed)
     timeline.record(
         ctx.session, at=ctx.now(), actor=ctx.who, action="shared", ticket_id=ticket.id,
         summary=f"{shared.tlp.label} to {', '.join(shared.names)}", after={"recipients": shared.names, "tlp": shared.tlp.value},

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-PUENTE_PROJECT_IDENTITY = "identity--1e2041ef-e5af-472b-86d3-acea7bd7a3b9"
+from stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
+from stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
+
 ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
-# A fixed namespace so a CSIRT's identity id follows from its name and country on every restart.
-IDENTITY_NAMESPACE = uuid.UUID("8a0d52f4-5f3e-4b4f-a0a3-3c1f4a2b6e10")
 
 MESSAGE_TYPES = (
     "NOTIFY", "RFA", "ACK", "ACCEPT", "PARTIAL", "DECLINE", "INFO-REQUEST", "INFO",
@@ -57,10 +57,6 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "version": "1.0.0",
     "extension_types": ["property-extension"],
 }
-
-
-def identity_id(csirt_name: str, country: str) -> str:
-    return f"identity--{uuid.uuid5(IDENTITY_NAMESPACE, f'{country.upper()}:{csirt_name}')}"
 
 
 def timestamp(moment: datetime) -> str:
@@ -164,58 +160,13 @@ def read(obj: dict[str, Any]) -> Message | None:
     )  # fmt: skip
 
 
-# TLP 2.0 marking definitions (official ids); the recipient knows them, so they are referenced, not sent.
-TLP_MARKINGS = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
-KNOWN_DEFINITIONS = frozenset({ASSISTANCE_EXTENSION_ID, *TLP_MARKINGS.values()})
-
-
-def csirt_identity(csirt_name: str, country: str) -> dict[str, Any]:
-    """Our CSIRT as a STIX identity; one fixed version, so re-sending it never makes a new one."""
-    return {
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": identity_id(csirt_name, country),
-        "created_by_ref": identity_id(csirt_name, country),
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
-        "name": csirt_name,
-        "identity_class": "organization",
-        "sectors": ["government-national"],
-        "contact_information": f"National CSIRT of {country.upper()}",
-    }
-
-
-def incident(
-    *, incident_id: str, reference: str, title: str, description: str, created: datetime, modified: datetime,
-    created_by: str, marking_ref: str | None,
-) -> dict[str, Any]:
-    """The incident a message refers to, carrying our ticket reference for the peer's linked ticket."""
-    obj: dict[str, Any] = {
-        "type": "incident",
-        "spec_version": "2.1",
-        "id": incident_id,
-        "created_by_ref": created_by,
-        "created": timestamp(created),
-        "modified": timestamp(modified),
-        "name": title,
-        "external_references": [{"source_name": "puente", "external_id": reference}],
-    }
-    if description:
-        obj["description"] = description
-    if marking_ref:
-        obj["object_marking_refs"] = [marking_ref]
-    return obj
+# Definitions every Puente knows: a peer need not (and, not having created them, cannot) send them.
+KNOWN_DEFINITIONS = frozenset({ASSISTANCE_EXTENSION_ID, *MARKING_IDS.values(), *(d["id"] for d in (INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION, TLP_EXTENSION_DEFINITION))})
 
 
 def reference_of(incident_obj: dict[str, Any]) -> str | None:
-    """The sender's ticket reference recorded on an incident."""
+    """The sender's ticket reference recorded on an incident (stix.mapping puts it in external_references)."""
     for ref in incident_obj.get("external_references") or []:
-        if isinstance(ref, dict) and ref.get("source_name") == "puente" and isinstance(ref.get("external_id"), str):
+        if isinstance(ref, dict) and isinstance(ref.get("external_id"), str) and ref["external_id"].startswith("INC-"):
             return str(ref["external_id"])
     return None

@@ -125,7 +125,10 @@ def _not_already_there(collection: Collection, objects: list[dict[str, Any]], fa
         return []
     versions = {o["id"]: o.get("modified") or o.get("created") for o in objects}
     ids = sorted({str(f.get("id")) for f in failures})
-    manifest = collection.get_manifest(id=ids, version="all", limit=max(100, len(ids) * 4))
+    try:
+        manifest = collection.get_manifest(id=ids, version="all", limit=max(100, len(ids) * 4))
+    except (requests.HTTPError, TAXIIServiceException):
+        return failures  # a write-only inbox cannot be asked; its refusals stand
     held = {(m.get("id"), _sortable(m.get("version") or "")) for m in manifest.get("objects", [])}
     return [
         f for f in failures

@@ -20,7 +20,6 @@ from services import assistance, delivery, escalation, ingestion, peers, users
 from services.clock import ManualClock
 from services.context import Runtime
 from services.notify import ConsoleNotifier
-from stix.assistance import identity_id
 from storage import assistance as request_store
 from storage.engine import make_engine
 from storage import peers as peer_store
@@ -55,7 +54,7 @@ class Csirt:
         escalation.tick(self.runtime)
 
 
-def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer: str, peer_name: str, peer_country: str, taxii: Medallion) -> Csirt:
+def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer_name: str) -> Csirt:
     settings = load_settings(
         PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME=name, PUENTE_CSIRT_COUNTRY=country, PUENTE_VAR_DIR=str(tmp_path / name)
     )
@@ -65,15 +64,25 @@ def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "lead", Role.LEAD)
         users.add(ctx, "ana", Role.ANALYST)
+    return Csirt(runtime, CommandCore(runtime), notices, peer_name)
+
+
+def _identity(csirt: Csirt) -> str:
+    with csirt.runtime.unit_of_work() as ctx:
+        return assistance.our_identity(ctx)
+
+
+def _peer(csirt: Csirt, other: Csirt, country: str, taxii: Medallion) -> None:
+    name = other.runtime.settings.csirt_name
+    with csirt.runtime.unit_of_work(actor_name="operator") as ctx:
         peers.add(
             ctx,
             peers.PeerDraft(
-                name=peer_name, countries=[peer_country], taxii_url=taxii.discovery, collection_id=COLLECTION,
-                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=identity_id(peer, peer_country),
-                contact=f"{peer} duty desk +00 555", backup_contact=f"{peer} head of CSIRT",
+                name=csirt.peer_name, countries=[country], taxii_url=taxii.discovery, collection_id=COLLECTION,
+                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=_identity(other),
+                contact=f"{name} duty desk +00 555", backup_contact=f"{name} head of CSIRT",
             ),
         )  # fmt: skip
-    return Csirt(runtime, CommandCore(runtime), notices, peer_name)
 
 
 @pytest.fixture
@@ -81,8 +90,10 @@ def pair(database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path:
     """CSIRT-CO (on SQLite or PostgreSQL) and CERT-BR (on its own SQLite file), peers of each other."""
     with medallion(tmp_path) as taxii:
         shutil.copy(sqlite_template, tmp_path / "br.db")
-        co = _csirt(database_url, clock, tmp_path, "CSIRT-CO", "CO", "CERT-BR", "cert-br", "BR", taxii)
-        br = _csirt(f"sqlite:///{tmp_path / 'br.db'}", clock, tmp_path, "CERT-BR", "BR", "CSIRT-CO", "csirt-co", "CO", taxii)
+        co = _csirt(database_url, clock, tmp_path, "CSIRT-CO", "CO", "cert-br")
+        br = _csirt(f"sqlite:///{tmp_path / 'br.db'}", clock, tmp_path, "CERT-BR", "BR", "csirt-co")
+        _peer(co, br, "BR", taxii)
+        _peer(br, co, "CO", taxii)
         yield co, br
         co.runtime.engine.dispose()
         br.runtime.engine.dispose()

@@ -17,10 +17,10 @@ from taxii2client.v21 import Collection
 
 from bot.commands import Command
 from bot.core import CommandCore
-from services import delivery, ingestion, peers, users
+from services import assistance, delivery, ingestion, peers, users
 from services.clock import ManualClock
 from services.context import Runtime
-from stix.assistance import ASSISTANCE_EXTENSION_ID, identity_id
+from stix.assistance import ASSISTANCE_EXTENSION_ID
 from storage import outbox as outbox_store
 from storage.models import Role, Ticket, TimelineEvent
 from storage.outbox import DeliveryState, OutboxMessage
@@ -83,7 +83,7 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(shared_ticket:
         assert delivery.deliver_due(runtime) == 1
         objects = _collection(port).get_objects()["objects"]
     incident = next(o for o in objects if o["type"] == "incident")
-    assert incident["external_references"] == [{"source_name": "puente", "external_id": "INC-2026-0001"}]
+    assert incident["external_references"] == [{"source_name": "CSIRT-CO", "external_id": "INC-2026-0001"}]
     assert incident["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
     result = validate_instance({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, ValidationOptions(version="2.1"))
     assert result.is_valid, result.errors
@@ -177,7 +177,8 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticke
         "external_references": [{"source_name": "puente", "external_id": "INC-2026-0042"}],
     }  # fmt: skip
     spoofed = _peer_note("identity--7d3c1f0e-1111-4a4a-9999-000000000001", incident)
-    ours = _peer_note(identity_id("CSIRT-CO", "CO"), incident)
+    with runtime.unit_of_work() as ctx:
+        ours = _peer_note(assistance.our_identity(ctx), incident)
     invalid = dict(_peer_note(PEER_IDENTITY, incident), created="yesterday")
     with medallion(tmp_path, port):
         _collection(port).add_objects({"objects": [genuine, spoofed, ours]})

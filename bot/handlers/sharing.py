@@ -23,7 +23,7 @@ def share(call: Invocation) -> Reply:
     if confirmed:
         done = sharing.share(call.ctx, reference, named)
         return Reply(
-            text=f"{done.ticket.reference} ({done.tlp.label}) queued for {', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery.",
+            text=f"{done.ticket.reference} ({done.tlp.label}): {done.sent} STIX object(s) queued for {', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery.",
             ticket=done.ticket.reference,
         )
     preview = sharing.plan(call.ctx, reference, named)
@@ -33,7 +33,7 @@ def share(call: Invocation) -> Reply:
     command = f"share {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}"
     who = ", ".join(preview.names)
     return Reply(
-        text=f"Preview: share {ticket.reference} ({preview.tlp.label}) — {len(preview.objects)} STIX object(s) to {len(preview.recipients)} peer(s):",
+        text=f"Preview: share {ticket.reference} ({preview.tlp.label}) — the ticket as STIX 2.1 (incident, countries, indicators, notes) to {len(preview.recipients)} peer(s):",
         fields=[("TLP", preview.tlp.label), ("Recipients", who)],
         lines=lines,
         buttons=[Button("Share", command, ButtonStyle.PRIMARY, confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?")],
