@@ -208,10 +208,6 @@ def _rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, A
     return protocol.note(message, created_by=our_identity(ctx), marking_ref=_marking(row.tlp), at=at, note_id=row.note_id)
 
 
-def give_info(ctx: Context, reference: str, text: str, peer_name: str | None = None) -> RequestView:
-    return _send(ctx, reference, "INFO", text, peer_name=peer_name)
-
-
 def close(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
     return _send(ctx, reference, "CLOSE", text, peer_name=peer_name)
 
@@ -242,10 +238,6 @@ def accept(ctx: Context, reference: str, text: str = "", partial: bool = False) 
 
 def decline(ctx: Context, reference: str, reason: str, text: str = "") -> RequestView:
     return _send(ctx, reference, "DECLINE", text, reason=parse_reason(reason))
-
-
-def ask_info(ctx: Context, reference: str, text: str) -> RequestView:
-    return _send(ctx, reference, "INFO-REQUEST", text)
 
 
 def sitrep(ctx: Context, reference: str, text: str) -> RequestView:

@@ -90,10 +90,6 @@ def link_for_incident(session: Session, peer_id: int, peer_incident_id: str) -> 
     return session.exec(statement).first()
 
 
-def links_of_ticket(session: Session, ticket_id: int) -> list[TicketLink]:
-    return list(session.exec(select(TicketLink).where(TicketLink.ticket_id == ticket_id).order_by(col(TicketLink.id))))
-
-
 def seen(session: Session, peer_id: int, stix_id: str, version: str) -> bool:
     statement = select(IngestedObject.id).where(
         IngestedObject.peer_id == peer_id, IngestedObject.stix_id == stix_id, IngestedObject.version == version
