@@ -50,9 +50,10 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
 
         # The same messages wait in CERT-BR's collection on CSIRT-CO's server for a peer that pulls:
         # polling finds the incident, the RFA and the CLOSE already taken in; only CSIRT-CO's
-        # identity object, which is published but never pushed, is new.
+        # identity object, published but never pushed, may be new (unless CERT-BR's own poller,
+        # every 30 s, got there first).
         runtime = br.runtime()
         with runtime.unit_of_work() as ctx:
             peers.get(ctx, "csirt-co").poll_cursor = None
         pulled = ingestion.poll_peer(runtime, "csirt-co")
-        assert (pulled.duplicates, pulled.accepted, pulled.rejected) == (3, 1, [])
+        assert pulled.duplicates >= 3 and pulled.duplicates + pulled.accepted == 4 and pulled.rejected == []
