@@ -157,13 +157,11 @@ def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
 def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str) -> None:
     """Push `objects` to the peer (outbox) and publish them in its collection on our server.
 
-    Our identity object and the extension-definition are published, not pushed: a peer's server
-    accepts only objects our identity created, and medallion 3.0.0 cannot even store an
-    extension-definition (it reads its `version` as a time).
+    Definitions are published, not pushed (see `delivery.pushable`).
     Messages go to the peer's own collection whatever the ticket's TLP, never to a shared one.
     """
     ours = stix_exchange.our_identity(ctx)
-    delivery.enqueue(ctx, peer, delivery.pushable(objects), ticket_id=ticket_id, summary=summary)
+    delivery.enqueue(ctx, peer, delivery.pushable([ours, *objects], ours["id"]), ticket_id=ticket_id, summary=summary)
     level = max(TLP(tlp), TLP.AMBER, key=lambda t: t.rank)
     collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *objects], level, [peer.name])
 

@@ -19,6 +19,7 @@ from typing import Any
 from services.errors import Forbidden, InvalidInput
 from services.taxonomy import TLP
 from stix.markings import TLP_BY_MARKING_ID
+from stix.validation import OBSERVABLE_TYPES
 
 
 class CollectionKind(StrEnum):
@@ -62,6 +63,24 @@ class Destination:
 class Rights:
     can_read: bool
     can_write: bool
+
+
+def creator_refusal(writer_identity: str | None, stix_object: Mapping[str, Any]) -> str | None:
+    """Why a peer or partner (whose STIX identity is `writer_identity`) may not write this object, or None.
+
+    A writer creates and updates only its own objects: those it created, and its identity object.
+    Observables have no creator (their ids derive from their values), so anyone may send them;
+    the official TLP marking definitions are the standard's and the same for everyone.
+    """
+    object_id, object_type = stix_object.get("id"), stix_object.get("type")
+    if object_type in OBSERVABLE_TYPES or object_id in TLP_BY_MARKING_ID:
+        return None
+    if writer_identity is None:
+        return "no STIX identity is on record for this writer, so it may not create objects (operator: --identity identity--…)"
+    creator = stix_object.get("created_by_ref") or (object_id if object_type == "identity" else None)
+    if creator != writer_identity:
+        return f"created_by_ref must be your identity {writer_identity}: you may only create or update your own objects"
+    return None
 
 
 def marked_tlp(stix_object: Mapping[str, Any]) -> TLP | None:

@@ -161,11 +161,7 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
     for stix_object in objects:
         object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
         reference = object_id if isinstance(object_id, str) else "(no id)"
-        reason = _problem(stix_object)
-        if reason is None and partner.identity_ref is None:
-            reason = f"{partner.name} has no STIX identity on record, so it may not create objects; ask the operator to run `puente partners add {partner.name} --identity identity--…`"
-        elif reason is None and stix_object.get("created_by_ref") != partner.identity_ref:
-            reason = f"created_by_ref must be your identity {partner.identity_ref}: you may only create or update your own objects"
+        reason = _problem(stix_object) or audiences.creator_refusal(partner.identity_ref, stix_object)
         if reason is not None:
             version = stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
             failures.append({"id": reference, "version": version if isinstance(version, str) else UNVERSIONED, "message": reason})

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from services import audiences
 from services.context import Context, Runtime
 from services.peers import endpoint
 from storage import outbox as outbox_store
@@ -51,11 +52,14 @@ def enqueue(ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_i
     return row
 
 
-def pushable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What a peer's server will take from us: objects our identity created. Observables (SCOs)
-    and our identity object carry no creator; the peer knows our identity id from its operator,
-    and the indicators pushed with a ticket hold the observables' values as patterns."""
-    return [o for o in objects if o.get("created_by_ref")]
+def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str, Any]]:
+    """What a peer's server will take from us: what the writer rule lets our identity send (our own
+    objects, our identity, observables). Definitions are published on our server, not pushed:
+    medallion 3.0.0 cannot store an extension-definition (it reads its `version` as a time)."""
+    return [
+        o for o in objects
+        if o["type"] not in ("extension-definition", "marking-definition") and audiences.creator_refusal(our_identity, o) is None
+    ]  # fmt: skip
 
 
 def wait_for_work(timeout: float) -> None:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services import assistance, collections, peers
+from services import assistance, audiences, collections, peers
 from services.context import Context, Runtime
 from stix import assistance as protocol
 from stix import validation
@@ -69,10 +69,9 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
             continue
         if obj["id"] in protocol.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
             continue  # our own objects echoed back, or definitions every Puente knows
-        creator = obj.get("created_by_ref") or (obj["id"] if obj["type"] == "identity" else None)
-        if peer.identity_id is None or creator != peer.identity_id:
-            expected = peer.identity_id or "(none set: puente peers add … --identity)"
-            _reject(ctx, peer, report, obj["id"], f"created_by_ref {creator} is not {peer.name}'s identity {expected}")
+        refusal = audiences.creator_refusal(peer.identity_id, obj)
+        if refusal is not None:
+            _reject(ctx, peer, report, obj["id"], f"not {peer.name}'s to send: {refusal}")
             continue
         problem = _invalid(obj)
         if problem:

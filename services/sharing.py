@@ -84,7 +84,8 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
     objects, _ = stix_exchange.current_objects(ctx, ticket)
-    pushed = delivery.pushable(objects)
+    ours = stix_exchange.our_identity(ctx)
+    pushed = delivery.pushable([ours, *objects], ours["id"])
     for recipient in shared.recipients:
         delivery.enqueue(ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.

@@ -47,7 +47,8 @@ _IDENTIFIER = re.compile(
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 _CUSTOM_PROPERTY = re.compile(r"[a-z][a-z0-9_]{2,249}")
 _HASH_HEX = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
-_SCO_TYPES = frozenset({
+# STIX cyber-observables: facts with deterministic ids and no creator.
+OBSERVABLE_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
     "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
     "user-account", "windows-registry-key", "x509-certificate",
@@ -240,7 +241,7 @@ def _common(obj: dict[str, Any]) -> str:
     if raw_id is None:
         raise InvalidStix(label, "id", "is required.")
     _identifier(label, "id", raw_id, (f"{stix_type}--",))
-    is_sco = stix_type in _SCO_TYPES
+    is_sco = stix_type in OBSERVABLE_TYPES
     if "spec_version" in obj or not is_sco:
         if obj.get("spec_version") != "2.1":
             raise InvalidStix(

@@ -61,7 +61,7 @@ def port() -> int:
 @pytest.fixture
 def shared_ticket(runtime: Runtime, port: int) -> Iterator[Runtime]:
     _add_peer(runtime, port)
-    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green")
+    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example")
     yield runtime
 
 
@@ -83,6 +83,8 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(shared_ticket:
         assert delivery.deliver_due(runtime) == 1
         objects = _collection(port).get_objects()["objects"]
     incident = next(o for o in objects if o["type"] == "incident")
+    # Observables and our identity travel too: the writer rule lets anyone send facts and its own identity.
+    assert {"domain-name", "identity", "indicator"} <= {o["type"] for o in objects}
     assert incident["external_references"] == [{"source_name": "CSIRT-CO", "external_id": "INC-2026-0001"}]
     assert incident["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
     result = validate_instance({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, ValidationOptions(version="2.1"))
@@ -186,7 +188,7 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticke
         first = ingestion.poll_peer(runtime, "cert-br")
         again = ingestion.poll_peer(runtime, "cert-br")
     assert first.accepted == 1
-    assert any(spoofed["id"] in r and "is not cert-br's identity" in r for r in first.rejected)
+    assert any(spoofed["id"] in r and "not cert-br's to send: created_by_ref must be your identity" in r for r in first.rejected)
     assert any(invalid["id"] in r and "invalid" in r for r in first.rejected)
     assert again.accepted == 0 and again.rejected == []  # the cursor moved past them
     assert f"rejected object {spoofed['id']} from peer cert-br" in caplog.text

@@ -58,21 +58,23 @@ def test_peer_posts_to_its_inbox_and_reads_the_status(taxii_server: RunningServe
     own = indicator(1, creator=PEER_IDENTITY)
     ours = indicator(2)  # created_by_ref is our identity: the peer may not write it
     broken = {"type": "indicator", "id": "indicator--nope", "spec_version": "2.1"}
+    # An observable has no creator, so any writer may send it.
+    observable = {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--3c10e5fc-b4f8-5b0a-9f2a-4b6b8c7a1e11", "value": "c2.example"}
 
-    status = inbox.add_objects({"objects": [own, ours, broken]})
+    status = inbox.add_objects({"objects": [own, ours, broken, observable]})
 
     assert status.status == "complete"
-    assert (status.total_count, status.success_count, status.failure_count) == (3, 1, 2)
-    assert status.successes[0]["id"] == own["id"]
+    assert (status.total_count, status.success_count, status.failure_count) == (4, 2, 2)
+    assert {s["id"] for s in status.successes} == {own["id"], observable["id"]}
     reasons = {f["id"]: f["message"] for f in status.failures}
     assert "created_by_ref must be your identity" in reasons[ours["id"]]
     assert "'id' 'indicator--nope' is not a valid STIX 2.1 identifier" in reasons["indicator--nope"]
     again = inbox._conn.get(f"{taxii_server.api_root}status/{status.id}/", headers={"Accept": "application/taxii+json;version=2.1"})
-    assert again["success_count"] == 1
+    assert again["success_count"] == 2
 
     with taxii_server.runtime.unit_of_work() as ctx:
         received = collections.inbox_entries(ctx, "csirt-ar")
-    assert [(e.stix_object["id"], e.partner) for e in received] == [(own["id"], "csirt-ar")]
+    assert [(e.stix_object["id"], e.partner) for e in received] == [(own["id"], "csirt-ar"), (observable["id"], "csirt-ar")]
     with taxii_server.runtime.unit_of_work() as ctx:
         assert collections.inbox_entries(ctx, "csirt-ar", after=received[-1].date_added) == []
 
