@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
 from bot.commands import Command
@@ -14,44 +11,14 @@ from bot.console import Console, default_user, render
 from bot.core import CommandCore
 from puente.oncall_cli import oncall_group
 from puente.partners_cli import partners_group
-from puente.settings import SettingsError, load_settings
+from puente.operator import check_schema, load_runtime, operator
+from puente.settings import SettingsError
 from puente.stix_cli import export_command, import_command
 from services import escalation, users
-from services.context import Context, Runtime
-from services.errors import PuenteError
+from services.context import Runtime
 from services.escalation_policy import PolicyError
 from services.notify import ConsoleNotifier
 from storage import migrate
-
-
-def _runtime() -> Runtime:
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        raise click.ClickException(f"bad setting: {error}") from None
-    return Runtime.from_settings(settings)
-
-
-@contextmanager
-def operator(runtime: Runtime) -> Iterator[Context]:
-    """A unit of work done by the operator at the command line; domain errors become one clean line."""
-    try:
-        with runtime.unit_of_work(actor_name="operator") as ctx:
-            yield ctx
-    except PuenteError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _check_schema(runtime: Runtime) -> None:
-    from alembic.runtime.migration import MigrationContext
-
-    with runtime.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != migrate.current_head():
-        raise click.ClickException(
-            f"the database at {runtime.settings.effective_database_url} is not migrated"
-            f" (at {current or 'nothing'}, code expects {migrate.current_head()}): run `puente db upgrade`."
-        )
 
 
 def _check_policies(runtime: Runtime) -> None:
@@ -74,7 +41,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations to PUENTE_DATABASE_URL (default: SQLite under ./var/)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     migrate.upgrade(runtime.settings.effective_database_url)
     click.echo(f"database at {migrate.current_head()}: {runtime.settings.effective_database_url}")
 
@@ -92,7 +59,7 @@ def users_group() -> None:
 @click.option("--tz", "timezone", help="IANA time zone, e.g. America/Bogota")
 def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | None, timezone: str | None) -> None:
     """Add a user."""
-    runtime = _runtime()
+    runtime = load_runtime()
     with operator(runtime) as ctx:
         user = users.add(ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone)
         click.echo(f"added {user.name} ({user.role})")
@@ -101,7 +68,7 @@ def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | Non
 @users_group.command("list")
 def users_list() -> None:
     """List users."""
-    runtime = _runtime()
+    runtime = load_runtime()
     with operator(runtime) as ctx:
         for user in users.listing(ctx):
             ids = " ".join(f"{k}={v}" for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone)) if v)
@@ -112,7 +79,7 @@ def users_list() -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Remove a user (their tickets and timeline entries stay)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     with operator(runtime) as ctx:
         users.remove(ctx, name)
         click.echo(f"removed {name}")
@@ -130,8 +97,8 @@ def _console_user(runtime: Runtime, user: str | None) -> str:
 @click.option("--as", "user", help="Puente user to act as (default: $PUENTE_USER or $USER)")
 def console(user: str | None) -> None:
     """An interactive /incident console."""
-    runtime = _runtime()
-    _check_schema(runtime)
+    runtime = load_runtime()
+    check_schema(runtime)
     name = _console_user(runtime, user)
     Console(CommandCore(runtime), name, runtime.settings.var_dir / "console_history").loop()
 
@@ -141,8 +108,8 @@ def console(user: str | None) -> None:
 @click.argument("command_text")
 def say(user: str, command_text: str) -> None:
     """Run one /incident command, print the reply; exit 1 when it is refused."""
-    runtime = _runtime()
-    _check_schema(runtime)
+    runtime = load_runtime()
+    check_schema(runtime)
     reply = CommandCore(runtime).handle(Command(text=command_text, platform="console", user_id=user))
     click.echo(render(reply))
     sys.exit(0 if reply.ok else 1)
@@ -156,9 +123,9 @@ def run() -> None:
     from puente.app import create_app
     from puente.workers import default_workers
 
-    runtime = _runtime()
+    runtime = load_runtime()
     _check_policies(runtime)
-    _check_schema(runtime)
+    check_schema(runtime)
     settings = runtime.settings
     if not settings.chat_configured:
         # Without a chat platform the terminal is where pages reach people.

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
+from puente.operator import load_runtime, operator
 from services import oncall
-from services.context import Context, Runtime
 from services.escalation_policy import PolicyError, load_policies
 from services.taxonomy import Severity
-
-
-def _runtime() -> Runtime:
-    from puente.cli import _runtime as runtime  # puente.cli imports this module to register the group
-
-    return runtime()
-
-
-@contextmanager
-def _operator() -> Iterator[Context]:
-    from puente.cli import operator
-
-    with operator(_runtime()) as ctx:
-        yield ctx
 
 
 @click.group("oncall")
@@ -44,7 +27,7 @@ def rotation_group() -> None:
 @click.option("--tz", "timezone", default="UTC", show_default=True, help="IANA time zone of the handoff, e.g. America/Bogota")
 def rotation_add(name: str, members: str, handoff: str, timezone: str) -> None:
     """Add a rotation; the first user is on call from the latest handoff."""
-    with _operator() as ctx:
+    with operator() as ctx:
         rotation = oncall.add_rotation(ctx, name, members.split(","), handoff, timezone)
         now = oncall.now_and_next(ctx, rotation)
         click.echo(f"added rotation {rotation.name}: {', '.join(rotation.members)}, handoff {rotation.handoff} {rotation.timezone}")
@@ -54,7 +37,7 @@ def rotation_add(name: str, members: str, handoff: str, timezone: str) -> None:
 @rotation_group.command("list")
 def rotation_list() -> None:
     """Rotations with who is on call now and next."""
-    with _operator() as ctx:
+    with operator() as ctx:
         found = oncall.rotations(ctx)
         if not found:
             click.echo("no rotations yet: puente oncall rotation add NAME --users a,b --handoff \"mon 09:00\" --tz America/Bogota")
@@ -71,7 +54,7 @@ def rotation_list() -> None:
 @click.argument("name")
 def rotation_remove(name: str) -> None:
     """Remove a rotation and its overrides."""
-    with _operator() as ctx:
+    with operator() as ctx:
         oncall.remove_rotation(ctx, name)
         click.echo(f"removed rotation {name}")
 
@@ -83,7 +66,7 @@ def rotation_remove(name: str) -> None:
 @click.option("--to", "ends", required=True, help="ISO time when the cover ends")
 def override(name: str, user: str, starts: str, ends: str) -> None:
     """Let USER be on call for rotation NAME for a while (the newest override wins)."""
-    with _operator() as ctx:
+    with operator() as ctx:
         rotation = oncall.get_rotation(ctx, name)
         zone = oncall.parse_timezone(rotation.timezone)
         added = oncall.add_override(ctx, name, user, oncall.parse_moment(starts, zone), oncall.parse_moment(ends, zone))
@@ -93,7 +76,7 @@ def override(name: str, user: str, starts: str, ends: str) -> None:
 @oncall_group.command("policies")
 def policies() -> None:
     """The escalation policy of each severity (PUENTE_ESCALATION_POLICIES, or built-in)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     try:
         found = load_policies(runtime.settings.escalation_policies)
     except PolicyError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from puente.operator import load_runtime, operator
 from services import partners
 
 
@@ -19,9 +20,7 @@ def partners_group() -> None:
 @click.option("--collections", "collection_list", help="comma-separated aliases to limit access to, e.g. public,community")
 def partners_add(name: str, peer: str | None, identity: str | None, collection_list: str | None) -> None:
     """Add a partner and print its credentials (shown once: only hashes are kept)."""
-    from puente.cli import _runtime, operator
-
-    runtime = _runtime()
+    runtime = load_runtime()
     with operator(runtime) as ctx:
         issued = partners.add(
             ctx, name, peer=peer, identity=identity, collections=collection_list.split(",") if collection_list else None
@@ -36,10 +35,7 @@ def partners_add(name: str, peer: str | None, identity: str | None, collection_l
 @partners_group.command("list")
 def partners_list() -> None:
     """List partners and their collections."""
-    from puente.cli import _runtime, operator
-
-    runtime = _runtime()
-    with operator(runtime) as ctx:
+    with operator() as ctx:
         for partner, granted in partners.listing(ctx):
             state = "revoked" if partner.revoked_at else "active"
             peer = f"peer={partner.peer}" if partner.peer else "partner"
@@ -50,9 +46,6 @@ def partners_list() -> None:
 @click.argument("name")
 def partners_revoke(name: str) -> None:
     """Withdraw a partner's credentials and access at once."""
-    from puente.cli import _runtime, operator
-
-    runtime = _runtime()
-    with operator(runtime) as ctx:
+    with operator() as ctx:
         partners.revoke(ctx, name)
     click.echo(f"revoked {name}")

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 
+from puente.operator import operator
 from services import assistance, peers
-from services.context import Context
 from services.countries import country_codes
-
-
-@contextmanager
-def _operator() -> Iterator[Context]:
-    # Imported here: puente.cli imports this module to register the group (also when run as __main__).
-    from puente.cli import _runtime, operator
-
-    with operator(_runtime()) as ctx:
-        yield ctx
 
 
 @click.group("peers")
@@ -46,7 +35,7 @@ def peers_add(
     user: str | None, password: str | None, key: str | None, identity_id: str | None, contact: str, backup_contact: str,
 ) -> None:  # fmt: skip
     """Add a peer CSIRT."""
-    with _operator() as ctx:
+    with operator() as ctx:
         draft = peers.PeerDraft(
             name=name, countries=country_codes(countries), taxii_url=taxii_url, collection_id=collection_id,
             pull_collection_id=pull_collection_id, asns=peers.parse_asns(asns), domains=peers.parse_domains(domains),
@@ -59,7 +48,7 @@ def peers_add(
 @peers_group.command("list")
 def peers_list() -> None:
     """List peers, and our own identity (give it to peers for their --identity)."""
-    with _operator() as ctx:
+    with operator() as ctx:
         click.echo(f"our identity: {assistance.our_identity(ctx)}")
         for peer in peers.listing(ctx):
             auth = "key" if peer.api_key else ("basic" if peer.user else "none")
@@ -74,7 +63,7 @@ def peers_list() -> None:
 @click.argument("name")
 def peers_remove(name: str) -> None:
     """Remove a peer that has no requests or linked tickets on record."""
-    with _operator() as ctx:
+    with operator() as ctx:
         peers.remove(ctx, name)
         click.echo(f"removed peer {name}")
 
@@ -83,7 +72,7 @@ def peers_remove(name: str) -> None:
 @click.argument("name")
 def peers_test(name: str) -> None:
     """Discover the peer's server, API root and collection; say what works: auth, read, write."""
-    with _operator() as ctx:
+    with operator() as ctx:
         found = peers.test(ctx, name)
     for line in found.lines:
         click.echo(line)

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import click
 
+from puente.operator import check_schema, load_runtime, operator
+
 
 @click.command("export")
 @click.argument("reference")
 @click.option("--compact", is_flag=True, help="One line of JSON instead of indented.")
 def export_command(reference: str, compact: bool) -> None:
     """Print a ticket as a STIX 2.1 bundle (JSON), recording new versions of what changed."""
-    from puente import cli
     from services import stix_exchange
 
-    runtime = cli._runtime()
-    cli._check_schema(runtime)
-    with cli.operator(runtime) as ctx:
+    runtime = load_runtime()
+    check_schema(runtime)
+    with operator(runtime) as ctx:
         result = stix_exchange.export_ticket(ctx, reference)
         payload = stix_exchange.serialize(result.bundle, pretty=not compact)
     sys.stdout.buffer.write(payload + b"\n")
@@ -29,15 +30,14 @@ def export_command(reference: str, compact: bool) -> None:
 @click.option("--as", "user", required=True, help="Puente user (analyst or above) the ticket is opened as")
 def import_command(path: Path, user: str) -> None:
     """Open (or refresh) a ticket from a STIX 2.1 bundle file ('-' for standard input)."""
-    from puente import cli
     from services import stix_exchange
     from services.errors import Unauthenticated
     from storage.users import by_name
 
-    runtime = cli._runtime()
-    cli._check_schema(runtime)
+    runtime = load_runtime()
+    check_schema(runtime)
     data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    with cli.operator(runtime) as ctx:
+    with operator(runtime) as ctx:
         ctx.actor = by_name(ctx.session, user)
         if ctx.actor is None:
             raise Unauthenticated(f"No Puente user {user!r}: add one with puente users add {user} --role analyst")
