@@ -3,9 +3,16 @@ and the faults: a peer that is down, a process that dies mid-delivery, a peer th
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -236,3 +243,90 @@ def test_peers_in_chat_show_points_of_contact_by_country(shared_ticket: Runtime)
     assert "cert-br — BR: CERT.br duty desk" in _say(shared_ticket, "peers BR")
     assert "No peer CSIRTs for AR (Argentina)" in _say(shared_ticket, "peers AR")
     assert "🌎 cross-border" in _say(shared_ticket, "list cross-border")
+
+
+# The child is one `puente run` outbox worker on A's database, its clock pinned to argv[2].
+OUTBOX_WORKER = r"""
+import sys, time
+from datetime import datetime
+from puente.settings import load_settings
+from services import delivery
+from services.clock import ManualClock
+from services.context import Runtime
+from storage.engine import make_engine
+
+url, moment, base_url = sys.argv[1:4]
+settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME="CSIRT-CO", PUENTE_CSIRT_COUNTRY="CO", PUENTE_BASE_URL=base_url)
+runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
+while True:
+    delivery.deliver_due(runtime)
+    time.sleep(0.05)
+"""
+
+
+class _SilentPeer:
+    """A TAXII peer that accepts connections and never answers: a push to it hangs mid-delivery."""
+
+    def __init__(self, port: int) -> None:
+        self.accepted: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(), so the port is really free
+        self.listener.close()
+        self.thread.join(timeout=5)
+        for connection in self.accepted:
+            connection.close()
+
+
+def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart_without_a_duplicate(
+    sqlite_runtime: Runtime, clock: ManualClock, port: int, tmp_path: Path
+) -> None:
+    runtime = sqlite_runtime
+    _add_peer(runtime, port)
+    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example")
+    _say(runtime, "assist INC-2026-0001 cert-br block-host")
+    url, base_url = str(runtime.engine.url), runtime.settings.effective_base_url
+
+    def worker(moment: datetime) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", OUTBOX_WORKER, url, moment.isoformat(), base_url])
+
+    def states() -> set[str]:
+        with runtime.unit_of_work() as ctx:
+            return {r.state for r in ctx.session.exec(select(OutboxMessage))}
+
+    silent = _SilentPeer(port)
+    first = worker(clock.now())
+    try:
+        deadline = time.monotonic() + 60
+        while not silent.accepted:  # the worker has taken the row and is in the middle of the push
+            assert first.poll() is None and time.monotonic() < deadline, "the outbox worker never pushed"
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        silent.close()
+    assert states() == {DeliveryState.PENDING}
+
+    with medallion(tmp_path, port):
+        second = worker(clock.now() + delivery.LEASE + timedelta(seconds=1))
+        try:
+            deadline = time.monotonic() + 60
+            while states() != {DeliveryState.DELIVERED}:
+                assert second.poll() is None and time.monotonic() < deadline, f"not delivered after restart: {states()}"
+                time.sleep(0.1)
+        finally:
+            os.kill(second.pid, signal.SIGKILL)
+            second.wait(timeout=10)
+        versions = _note_versions(port)
+    assert len(versions) == 1  # the request for assistance, once: no duplicate version at the peer
