@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+from storage.types import utc_field
 
 
 class AssistanceRequest(SQLModel, table=True):
@@ -36,12 +31,12 @@ class AssistanceRequest(SQLModel, table=True):
     tlp: str = Field(max_length=16)
     state: str = Field(max_length=16, index=True)
     reason: str | None = Field(default=None, max_length=64)
-    deadline: datetime | None = _utc(nullable=True)
-    ack_due_at: datetime | None = _utc(nullable=True, index=True)
+    deadline: datetime | None = utc_field(nullable=True)
+    ack_due_at: datetime | None = utc_field(nullable=True, index=True)
     ack_resent: bool = False
     escalated: bool = False
-    created_at: datetime = _utc(nullable=False)
-    updated_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
 
 
 class AssistanceMessage(SQLModel, table=True):
@@ -57,7 +52,7 @@ class AssistanceMessage(SQLModel, table=True):
     author: str = Field(max_length=128)
     text: str = ""
     reason: str | None = Field(default=None, max_length=64)
-    at: datetime = _utc(nullable=False)
+    at: datetime = utc_field(nullable=False)
 
 
 def by_request_id(session: Session, peer_id: int, request_id: str) -> AssistanceRequest | None:

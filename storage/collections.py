@@ -13,16 +13,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Row, String, UniqueConstraint, and_, delete, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    LargeBinary,
+    Row,
+    String,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, utc_field
 
 ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
 class TaxiiCollection(SQLModel, table=True):
@@ -36,8 +47,8 @@ class TaxiiCollection(SQLModel, table=True):
     description: str = ""
     kind: str = Field(max_length=16)
     audience: str | None = Field(default=None, max_length=64, index=True)
-    last_added: datetime | None = _utc(nullable=True)
-    created_at: datetime = _utc(nullable=False)
+    last_added: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class CollectionEntry(SQLModel, table=True):
@@ -56,13 +67,13 @@ class CollectionEntry(SQLModel, table=True):
     type: str = Field(max_length=64)
     spec_version: str = Field(max_length=8)
     version: str = Field(max_length=40)
-    version_at: datetime = _utc(nullable=False)
+    version_at: datetime = utc_field(nullable=False)
     is_first: bool = True
     is_last: bool = True
     tlp: str | None = Field(default=None, max_length=16)
     created_by_ref: str | None = Field(default=None, max_length=128)
     partner_id: int | None = Field(default=None, foreign_key="taxii_partners.id", index=True)
-    date_added: datetime = _utc(nullable=False)
+    date_added: datetime = utc_field(nullable=False)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
@@ -74,7 +85,7 @@ class TaxiiStatus(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     collection_id: str = Field(foreign_key="taxii_collections.id", max_length=36)
     partner_id: int | None = Field(default=None, foreign_key="taxii_partners.id", index=True)
-    request_timestamp: datetime = _utc(nullable=False, index=True)
+    request_timestamp: datetime = utc_field(nullable=False, index=True)
     total_count: int = 0
     success_count: int = 0
     failure_count: int = 0

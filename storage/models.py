@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.types import utc_field
 
 
 class Role(StrEnum):
@@ -38,10 +38,6 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
-
-
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -51,7 +47,7 @@ class User(SQLModel, table=True):
     slack_id: str | None = Field(default=None, unique=True, max_length=32)
     telegram_id: str | None = Field(default=None, unique=True, max_length=32)
     timezone: str | None = Field(default=None, max_length=64)
-    created_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
     @property
     def role_enum(self) -> Role:
@@ -85,14 +81,14 @@ class Ticket(SQLModel, table=True):
     countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     tlp: str = Field(max_length=16)
     pap: str = Field(max_length=16)
-    aware_at: datetime = _utc(nullable=False)
+    aware_at: datetime = utc_field(nullable=False)
     owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     opened_by_id: int | None = Field(default=None, foreign_key="users.id")
     incident_id: str = Field(unique=True, max_length=64)
     # The identity that created the incident, when the ticket was imported; None for our own.
     producer: str | None = Field(default=None, max_length=128)
-    created_at: datetime = _utc(nullable=False)
-    updated_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
 
 
 class TicketObservable(SQLModel, table=True):
@@ -103,7 +99,7 @@ class TicketObservable(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     kind: str = Field(max_length=16)
     value: str = Field(max_length=2048)
-    added_at: datetime = _utc(nullable=False)
+    added_at: datetime = utc_field(nullable=False)
     added_by_id: int | None = Field(default=None, foreign_key="users.id")
 
 
@@ -115,7 +111,7 @@ class TicketNote(SQLModel, table=True):
     note_id: str = Field(unique=True, max_length=64)
     author: str = Field(max_length=128)
     text: str
-    created_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class TimelineEvent(SQLModel, table=True):
@@ -125,7 +121,7 @@ class TimelineEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
-    at: datetime = _utc(nullable=False)
+    at: datetime = utc_field(nullable=False)
     actor: str = Field(max_length=128)
     action: str = Field(max_length=64)
     summary: str = ""

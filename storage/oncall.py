@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import _utc
+from storage.types import utc_field
 
 
 class Rotation(SQLModel, table=True):
@@ -21,8 +21,8 @@ class Rotation(SQLModel, table=True):
     handoff: str = Field(max_length=16)  # "mon 09:00" or "daily 09:00"
     timezone: str = Field(max_length=64)
     # The handoff at which members[0] took the first turn; every later turn counts from it.
-    anchor_at: datetime = _utc(nullable=False)
-    created_at: datetime = _utc(nullable=False)
+    anchor_at: datetime = utc_field(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class RotationOverride(SQLModel, table=True):
@@ -33,9 +33,9 @@ class RotationOverride(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rotation_id: int = Field(foreign_key="oncall_rotations.id", index=True)
     user_name: str = Field(max_length=64)
-    starts_at: datetime = _utc(nullable=False)
-    ends_at: datetime = _utc(nullable=False)
-    created_at: datetime = _utc(nullable=False)
+    starts_at: datetime = utc_field(nullable=False)
+    ends_at: datetime = utc_field(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
     created_by: str = Field(max_length=128)
 
 

@@ -14,11 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+from storage.types import utc_field
 
 
 class DeliveryState(StrEnum):
@@ -37,10 +33,10 @@ class OutboxMessage(SQLModel, table=True):
     objects: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=DeliveryState.PENDING.value, max_length=16, index=True)
     attempts: int = 0
-    next_try_at: datetime | None = _utc(nullable=True, index=True)
+    next_try_at: datetime | None = utc_field(nullable=True, index=True)
     last_error: str = ""
-    created_at: datetime = _utc(nullable=False)
-    delivered_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = utc_field(nullable=False)
+    delivered_at: datetime | None = utc_field(nullable=True)
 
 
 def take_due(session: Session, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxMessage]:

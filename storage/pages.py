@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import _utc
+from storage.types import utc_field
 
 
 class PageStatus(StrEnum):
@@ -56,14 +56,14 @@ class Page(SQLModel, table=True):
     steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     repeat: int = 1
     next_step: int = 0  # index into steps repeated `repeat` times
-    next_fire_at: datetime | None = _utc(nullable=True)
+    next_fire_at: datetime | None = utc_field(nullable=True)
     status: str = Field(default=PageStatus.ACTIVE.value, max_length=16)
     raised_by: str = Field(max_length=128)
-    created_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
     acknowledged_by: str | None = Field(default=None, max_length=128)
     # What the recipients are told when the chain stops ("taken by ana at 14:02 UTC").
     outcome: str | None = None
-    finished_at: datetime | None = _utc(nullable=True)
+    finished_at: datetime | None = utc_field(nullable=True)
 
     @property
     def total_steps(self) -> int:
@@ -88,13 +88,13 @@ class PageDelivery(SQLModel, table=True):
     telegram_id: str | None = Field(default=None, max_length=32)
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     # When to (re)try; while a worker holds the row it is pushed ahead by the lease.
-    due_at: datetime = _utc(nullable=False)
+    due_at: datetime = utc_field(nullable=False)
     # When the step this delivery belongs to was due: what lateness is measured against.
-    fire_due_at: datetime = _utc(nullable=False)
+    fire_due_at: datetime = utc_field(nullable=False)
     attempts: int = 0
     handle: str | None = Field(default=None, max_length=256)
     error: str | None = None
-    sent_at: datetime | None = _utc(nullable=True)
+    sent_at: datetime | None = utc_field(nullable=True)
 
 
 def claim_due_pages(session: Session, now: datetime, limit: int) -> list[Page]:

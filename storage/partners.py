@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint, delete, select
+from sqlalchemy import UniqueConstraint, delete, select
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.types import UTCDateTime
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+from storage.types import utc_field
 
 
 class Partner(SQLModel, table=True):
@@ -28,8 +23,8 @@ class Partner(SQLModel, table=True):
     password_salt: str = Field(max_length=64)
     password_hash: str = Field(max_length=128)
     key_hash: str = Field(unique=True, max_length=128)
-    created_at: datetime = _utc(nullable=False)
-    revoked_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = utc_field(nullable=False)
+    revoked_at: datetime | None = utc_field(nullable=True)
 
 
 class PartnerGrant(SQLModel, table=True):

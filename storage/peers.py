@@ -4,16 +4,11 @@ and the object versions already taken in from them (so ingesting twice changes n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+from storage.types import utc_field
 
 
 class Peer(SQLModel, table=True):
@@ -34,12 +29,12 @@ class Peer(SQLModel, table=True):
     password: str | None = Field(default=None, max_length=256)
     api_key: str | None = Field(default=None, max_length=256)
     identity_id: str | None = Field(default=None, max_length=64)
-    inbox_cursor: datetime | None = _utc(nullable=True)
+    inbox_cursor: datetime | None = utc_field(nullable=True)
     contact: str = ""
     backup_contact: str = ""
     poll_cursor: str | None = Field(default=None, max_length=64)
-    polled_at: datetime | None = _utc(nullable=True)
-    created_at: datetime = _utc(nullable=False)
+    polled_at: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class TicketLink(SQLModel, table=True):
@@ -53,7 +48,7 @@ class TicketLink(SQLModel, table=True):
     peer_id: int = Field(foreign_key="peers.id", index=True)
     peer_reference: str | None = Field(default=None, max_length=32)
     peer_incident_id: str = Field(max_length=64)
-    created_at: datetime = _utc(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class IngestedObject(SQLModel, table=True):
@@ -66,7 +61,7 @@ class IngestedObject(SQLModel, table=True):
     peer_id: int = Field(foreign_key="peers.id", index=True)
     stix_id: str = Field(max_length=128)
     version: str = Field(max_length=40)
-    received_at: datetime = _utc(nullable=False)
+    received_at: datetime = utc_field(nullable=False)
 
 
 def by_name(session: Session, name: str) -> Peer | None:
