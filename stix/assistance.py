@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
+from stix.mapping import parse_timestamp, timestamp
 from stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
 
 ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
@@ -57,14 +58,6 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "version": "1.0.0",
     "extension_types": ["property-extension"],
 }
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True)
