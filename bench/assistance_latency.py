@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import uvicorn  # noqa: E402
 
-from bot.commands import Command  # noqa: E402
-from bot.core import CommandCore  # noqa: E402
-from puente.app import create_app  # noqa: E402
+from puente.bot.commands import Command  # noqa: E402
+from puente.bot.core import CommandCore  # noqa: E402
+from puente.server.app import create_app  # noqa: E402
 from puente.settings import load_settings  # noqa: E402
-from puente.workers import default_workers  # noqa: E402
+from puente.server.workers import default_workers  # noqa: E402
 from puente_pair import puente_pair  # noqa: E402
-from services.context import Runtime  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
 
 GOAL_P50_MS = 300.0
 

@@ -21,14 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from bot.console import Console  # noqa: E402
-from bot.core import CommandCore  # noqa: E402
+from puente.bot.console.repl import Console  # noqa: E402
+from puente.bot.core import CommandCore  # noqa: E402
 from puente.settings import load_settings  # noqa: E402
-from services import users  # noqa: E402
-from services.context import Runtime  # noqa: E402
-from storage.engine import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Role  # noqa: E402
+from puente.services.users import service as users  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
+from puente.storage.engine import make_engine  # noqa: E402
+from puente.storage.migrate import upgrade  # noqa: E402
+from puente.storage.models import Role  # noqa: E402
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -26,15 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text, update  # noqa: E402
 
 from puente.settings import load_settings  # noqa: E402
-from puente.workers import WorkerPool, default_workers  # noqa: E402
-from services import escalation, tickets, users  # noqa: E402
-from services.context import Runtime  # noqa: E402
-from services.escalation_policy import Policy, make_steps  # noqa: E402
-from services.notify import Notice, Recipient  # noqa: E402
-from storage.engine import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Role  # noqa: E402
-from storage.pages import Page  # noqa: E402
+from puente.server.workers import WorkerPool, default_workers  # noqa: E402
+from puente.services.escalation import service as escalation
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
+from puente.services.escalation.policies import Policy, make_steps  # noqa: E402
+from puente.services.notify import Notice, Recipient  # noqa: E402
+from puente.storage.engine import make_engine  # noqa: E402
+from puente.storage.migrate import upgrade  # noqa: E402
+from puente.storage.models import Role  # noqa: E402
+from puente.storage.pages import Page  # noqa: E402
 
 PAGE = re.compile(r"^Page P(\d+)")
 

@@ -32,13 +32,13 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from puente.app import create_app  # noqa: E402
+from puente.server.app import create_app  # noqa: E402
 from puente.settings import load_settings  # noqa: E402
-from services import users  # noqa: E402
-from services.context import Runtime  # noqa: E402
+from puente.services.users import service as users  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
 from slack_api import SlackStandIn  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Role  # noqa: E402
+from puente.storage.migrate import upgrade  # noqa: E402
+from puente.storage.models import Role  # noqa: E402
 
 SECRET = "bench-signing-secret"
 

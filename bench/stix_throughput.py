@@ -20,16 +20,17 @@ import stix2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from puente.settings import load_settings  # noqa: E402
-from services import tickets, users  # noqa: E402
-from services.clock import SystemClock  # noqa: E402
-from services.context import Runtime  # noqa: E402
-from services.observables import Observable, ObservableKind  # noqa: E402
-from services.stix_exchange import export_ticket, import_content, serialize  # noqa: E402
-from stix.validation import check_content  # noqa: E402
-from storage.engine import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Role  # noqa: E402
-from storage.users import by_name  # noqa: E402
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users  # noqa: E402
+from puente.services.clock import SystemClock  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
+from puente.services.tickets.observables import Observable, ObservableKind  # noqa: E402
+from puente.services.exchange.service import export_ticket, import_content, serialize  # noqa: E402
+from puente.stix.validation import check_content  # noqa: E402
+from puente.storage.engine import make_engine  # noqa: E402
+from puente.storage.migrate import upgrade  # noqa: E402
+from puente.storage.models import Role  # noqa: E402
+from puente.storage.users import by_name  # noqa: E402
 
 
 def observables(count: int) -> list[Observable]:

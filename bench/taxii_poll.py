@@ -163,9 +163,10 @@ def run_medallion(objects: list[dict[str, Any]], workdir: Path) -> dict[str, Any
 
 def prepare_puente(objects: list[dict[str, Any]], workdir: Path) -> tuple[dict[str, str], str]:
     from puente.settings import load_settings
-    from services import collections, partners
-    from services.context import Runtime
-    from storage.migrate import upgrade
+    from puente.services.feeds import collections
+    from puente.services.feeds import partners
+    from puente.services.context import Runtime
+    from puente.storage.migrate import upgrade
 
     url = f"sqlite:///{workdir / 'puente.db'}"
     upgrade(url)

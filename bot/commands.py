@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from services.errors import InvalidInput
+from puente.services.errors import InvalidInput
 
 _OPTION = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.DOTALL)
 _PREFIX = re.compile(r"^/?incident(?:@[A-Za-z0-9_]+)?(?:\s+|$)", re.IGNORECASE)

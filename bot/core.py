@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands import Arguments, Command, parse_arguments, split_command
-from bot.handlers import default_registry
-from bot.registry import Invocation, Registry
-from bot.replies import Reply
-from services import users
-from services.context import Runtime
-from services.errors import PuenteError
+from puente.bot.commands import Arguments, Command, parse_arguments, split_command
+from puente.bot.handlers import default_registry
+from puente.bot.registry import Invocation, Registry
+from puente.bot.replies import Reply
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.services.errors import PuenteError
 
 log = logging.getLogger(__name__)
 

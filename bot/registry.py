@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.commands import Arguments, Command
-from bot.replies import Reply
-from services.context import Context
+from puente.bot.commands import Arguments, Command
+from puente.bot.replies import Reply
+from puente.services.context import Context
 
 
 @dataclass(slots=True)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import pycountry
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.countries import country_code
-from services.errors import InvalidInput
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -49,10 +47,11 @@ class Settings(BaseSettings):
     @field_validator("csirt_country")
     @classmethod
     def _iso_country(cls, value: str) -> str:
-        try:
-            return country_code(value)
-        except InvalidInput as error:
-            raise ValueError(str(error)) from None
+        # Settings sit below the services, so this reads ISO 3166 itself rather than the vocabulary.
+        code = value.strip().upper()
+        if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+            raise ValueError(f"Unknown country {value.strip()!r}: use ISO 3166 codes such as BR, AR, MX.")
+        return code
 
     @field_validator("database_url")
     @classmethod
@@ -105,8 +104,3 @@ def load_settings(**overrides: object) -> Settings:
             message = str(error["msg"]).removeprefix("Value error, ")
             lines.append(f"{variable}: {message} (got {error.get('input')!r})")
         raise SettingsError("; ".join(lines)) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

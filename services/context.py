@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from puente.settings import Settings
-from services.clock import Clock, SystemClock
-from services.notify import Notifier
-from storage.engine import make_engine, transaction
-from storage.models import User
+from puente.services.clock import Clock, SystemClock
+from puente.services.notify import Notifier
+from puente.storage.engine import make_engine, transaction
+from puente.storage.models import User
 
 
 @dataclass

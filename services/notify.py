@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from storage.models import User
+from puente.storage.models import User
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
-from stix.mapping import parse_timestamp, timestamp
-from stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
+from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
+from puente.stix.mapping import parse_timestamp, timestamp
+from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
 
 ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
 

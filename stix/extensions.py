@@ -23,7 +23,7 @@ from stix2.properties import (
     StringProperty,
 )
 
-from stix.markings import TLP_EXTENSION_ID
+from puente.stix.markings import TLP_EXTENSION_ID
 
 INCIDENT_CORE_ID = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
 

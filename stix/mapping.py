@@ -24,10 +24,10 @@ from typing import Any
 
 import pycountry
 
-from stix import patterns
-from stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
-from stix.markings import MARKING_IDS, tlp_of
-from stix.patterns import Observable
+from puente.stix import patterns
+from puente.stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
+from puente.stix.markings import MARKING_IDS, tlp_of
+from puente.stix.patterns import Observable
 
 # Severity <-> Incident Core criticality (0-100): the value written, and the floor read back.
 CRITICALITY = {"low": 25, "medium": 50, "high": 75, "critical": 95}

@@ -24,8 +24,8 @@ import stix2
 import stix2.exceptions
 from stix2patterns.validator import run_validator
 
-import stix.extensions  # noqa: F401  (registers the extensions so stix2.parse checks them)
-from stix.patterns import SIMPLE_PATTERN
+import puente.stix.extensions  # noqa: F401  (registers the extensions so stix2.parse checks them)
+from puente.stix.patterns import SIMPLE_PATTERN
 
 
 class InvalidStix(ValueError):

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.types import UTCDateTime, utc_field
+from puente.storage.types import UTCDateTime, utc_field
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import utc_field
+from puente.storage.types import utc_field
 
 
 class Role(StrEnum):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import utc_field
+from puente.storage.types import utc_field
 
 
 class Rotation(SQLModel, table=True):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import utc_field
+from puente.storage.types import utc_field
 
 
 class PageStatus(StrEnum):

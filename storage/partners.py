@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint, delete, select
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.types import utc_field
+from puente.storage.types import utc_field
 
 
 class Partner(SQLModel, table=True):

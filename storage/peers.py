@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import utc_field
+from puente.storage.types import utc_field
 
 
 class Peer(SQLModel, table=True):
@@ -98,7 +98,7 @@ def links_of_peer(session: Session, peer_id: int) -> list[TicketLink]:
 
 def forget_deliveries(session: Session, peer_id: int) -> None:
     """Drop what was queued for and received from a peer that is being removed."""
-    from storage.outbox import OutboxMessage
+    from puente.storage.outbox import OutboxMessage
 
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.peer_id) == peer_id))
     session.execute(delete(IngestedObject).where(col(IngestedObject.peer_id) == peer_id))

@@ -2,15 +2,15 @@
 
 from sqlmodel import SQLModel
 
-import storage.assistance  # noqa: F401
-import storage.buttons  # noqa: F401
-import storage.collections  # noqa: F401
-import storage.models  # noqa: F401
-import storage.oncall  # noqa: F401
-import storage.outbox  # noqa: F401
-import storage.pages  # noqa: F401
-import storage.partners  # noqa: F401
-import storage.peers  # noqa: F401
-import storage.stix_objects  # noqa: F401
+import puente.storage.assistance  # noqa: F401
+import puente.bot.telegram.button_store  # noqa: F401
+import puente.storage.collections  # noqa: F401
+import puente.storage.models  # noqa: F401
+import puente.storage.oncall  # noqa: F401
+import puente.storage.outbox  # noqa: F401
+import puente.storage.pages  # noqa: F401
+import puente.storage.partners  # noqa: F401
+import puente.storage.peers  # noqa: F401
+import puente.storage.stix_objects  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
+from puente.storage.types import UTCDateTime
 
 
 class StixObjectVersion(SQLModel, table=True):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from storage.models import Ticket, TicketNote, TicketObservable, TicketStatus
+from puente.storage.models import Ticket, TicketNote, TicketObservable, TicketStatus
 
 OPEN_STATUSES = tuple(s.value for s in TicketStatus if s not in (TicketStatus.RESOLVED, TicketStatus.CLOSED))
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from storage.models import TimelineEvent
+from puente.storage.models import TimelineEvent
 
 
 def record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from storage.models import Ticket, TicketObservable, User
+from puente.storage.models import Ticket, TicketObservable, User
 
 
 def by_name(session: Session, name: str) -> User | None:

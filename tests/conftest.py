@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from puente.settings import load_settings
-from services.clock import ManualClock
-from services.context import Runtime
-from storage.engine import make_engine
-from storage.migrate import upgrade
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage.engine import make_engine
+from puente.storage.migrate import upgrade
 
 PG_ENV = "PUENTE_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL variant: set {PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test to run it"

@@ -6,13 +6,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.commands import Command
-from bot.core import CommandCore
-from bot.replies import Reply
-from services import users
-from services.context import Runtime
-from services.notify import DeliveryError, Notice, Recipient
-from storage.models import Role
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.bot.replies import Reply
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.storage.models import Role
 
 CHAIN_POLICY = """
 [channels.soc]

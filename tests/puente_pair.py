@@ -19,7 +19,7 @@ import httpx
 from click.testing import CliRunner
 
 from puente.settings import load_settings
-from services.context import Runtime
+from puente.services.context import Runtime
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
@@ -61,7 +61,7 @@ class Instance:
         The click command runs in this process (a fresh interpreter per command costs seconds on
         a busy machine); `puente run` itself is always a separate process.
         """
-        from puente.cli import main
+        from puente.cli.main import main
 
         variables = {k: None for k in os.environ if k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
         variables.update({k: v for k, v in self.env.items() if k.startswith("PUENTE_")})

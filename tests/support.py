@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.context import Context, Runtime
-from storage.users import by_name
+from puente.services.context import Context, Runtime
+from puente.storage.users import by_name
 
 
 @contextmanager

@@ -11,21 +11,26 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
+from tests.peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 
-from bot.commands import Command
-from bot.core import CommandCore
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
 from puente.settings import load_settings
-from services import assistance, delivery, escalation, ingestion, peers, users
-from services.clock import ManualClock
-from services.context import Runtime
-from services.notify import ConsoleNotifier
-from storage import assistance as request_store
-from storage.engine import make_engine
-from storage import peers as peer_store
-from storage import timeline
-from storage.models import Role, Ticket
-from storage.outbox import OutboxMessage
+from puente.services.assistance import service as assistance
+from puente.services.peers import outbox as delivery
+from puente.services.escalation import service as escalation
+from puente.services.inbox import service as ingestion
+from puente.services.peers import service as peers
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.notify import ConsoleNotifier
+from puente.storage import assistance as request_store
+from puente.storage.engine import make_engine
+from puente.storage import peers as peer_store
+from puente.storage import timeline
+from puente.storage.models import Role, Ticket
+from puente.storage.outbox import OutboxMessage
 
 
 @dataclass

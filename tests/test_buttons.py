@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from services import buttons
-from services.clock import ManualClock
-from services.context import Runtime
-from services.errors import NotFound
-from storage.buttons import PendingButton
+from puente.bot.telegram import buttons
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.errors import NotFound
+from puente.bot.telegram.button_store import PendingButton
 
 
 def test_a_token_stands_for_the_button_until_it_expires(runtime: Runtime, clock: ManualClock) -> None:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import format_option, parse_arguments, split_command
-from services.errors import InvalidInput
+from puente.bot.commands import format_option, parse_arguments, split_command
+from puente.services.errors import InvalidInput
 
 OPTIONS = {"sev": "severity", "severity": "severity", "countries": "countries", "title": "title", "tlp": "tlp"}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from bot.commands import Command
-from bot.core import CommandCore
-from services import users
-from services.context import Runtime
-from storage.models import Role, Ticket, TicketObservable, TimelineEvent
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.storage.models import Role, Ticket, TicketObservable, TimelineEvent
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services import escalation
-from services.clock import ManualClock
-from services.context import Runtime
-from storage import timeline
+from puente.services.escalation import service as escalation
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage import timeline
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
 
@@ -27,7 +27,7 @@ def paging(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[tu
 
 
 def _timeline(runtime: Runtime, reference: str) -> list[str]:
-    from services import tickets
+    from puente.services.tickets import service as tickets
 
     with runtime.unit_of_work(actor_name="test") as ctx:
         ticket = tickets.get(ctx, reference)
@@ -89,7 +89,7 @@ def test_ack_without_reference_takes_the_pages_that_paged_me(paging, clock: Manu
 
 def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
-    from services import oncall
+    from puente.services.escalation import rotations as oncall
 
     with runtime.unit_of_work(actor_name="operator") as ctx:
         oncall.add_rotation(ctx, "primary", ["bob", "carla"], "mon 09:00", "America/Bogota")

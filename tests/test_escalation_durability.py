@@ -7,11 +7,12 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from services import escalation, tickets
-from services.clock import ManualClock
-from services.context import Runtime
-from services.escalation_policy import Policy, make_steps
-from storage import users
+from puente.services.escalation import service as escalation
+from puente.services.tickets import service as tickets
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.escalation.policies import Policy, make_steps
+from puente.storage import users
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
 

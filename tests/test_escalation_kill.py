@@ -11,8 +11,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from services import escalation
-from services.clock import ManualClock
+from puente.services.escalation import service as escalation
+from puente.services.clock import ManualClock
 from tests.conftest import make_runtime
 from tests.paging import add_team, say, write_policy
 
@@ -24,10 +24,10 @@ import sys, time
 from datetime import datetime
 from pathlib import Path
 from puente.settings import load_settings
-from services import escalation
-from services.clock import ManualClock
-from services.context import Runtime
-from storage.engine import make_engine
+from puente.services.escalation import service as escalation
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage.engine import make_engine
 
 url, moment, policy, received, hang_on = sys.argv[1:6]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from puente.cli import main
-from services.escalation_policy import PolicyError, load_policies, parse_policies
+from puente.cli.main import main
+from puente.services.escalation.policies import PolicyError, load_policies, parse_policies
 from tests.paging import CHAIN_POLICY, write_policy
 
 BAD = """\

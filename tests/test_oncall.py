@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from puente.cli import main
-from services import oncall
-from services.clock import ManualClock
-from services.context import Runtime
-from services.errors import InvalidInput, NotFound
+from puente.cli.main import main
+from puente.services.escalation import rotations as oncall
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.errors import InvalidInput, NotFound
 from tests.paging import add_team, say
 
 BOGOTA_MONDAY_0700 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # the ManualClock's start

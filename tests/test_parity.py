@@ -27,14 +27,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.commands import Command
-from bot.core import CommandCore
-from puente.app import create_app
-from services import users
-from services.clock import ManualClock
-from services.context import Runtime
-from storage.models import Role
-from storage.schema import metadata
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.server.app import create_app
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage.models import Role
+from puente.storage.schema import metadata
 from tests.conftest import make_runtime
 from tests.slack_api import SlackStandIn
 from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving

@@ -17,22 +17,26 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
+from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
 from sqlmodel import select
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Collection
 
-from bot.commands import Command
-from bot.core import CommandCore
-from services import assistance, delivery, ingestion, peers, users
-from services.clock import ManualClock
-from services.context import Runtime
-from stix.assistance import ASSISTANCE_EXTENSION_ID
-from storage import outbox as outbox_store
-from storage.models import Role, Ticket, TimelineEvent
-from storage.outbox import DeliveryState, OutboxMessage
-from storage.peers import IngestedObject
-from taxii import client
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.services.assistance import service as assistance
+from puente.services.peers import outbox as delivery
+from puente.services.inbox import service as ingestion
+from puente.services.peers import service as peers
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.stix.assistance import ASSISTANCE_EXTENSION_ID
+from puente.storage import outbox as outbox_store
+from puente.storage.models import Role, Ticket, TimelineEvent
+from puente.storage.outbox import DeliveryState, OutboxMessage
+from puente.storage.peers import IngestedObject
+from puente.taxii import client
 
 PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
 
@@ -209,7 +213,7 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticke
 
 
 def test_peers_cli_add_test_list_remove(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int) -> None:
-    from puente.cli import main
+    from puente.cli.main import main
 
     monkeypatch.setenv("PUENTE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("PUENTE_VAR_DIR", str(tmp_path / "var"))
@@ -250,10 +254,10 @@ OUTBOX_WORKER = r"""
 import sys, time
 from datetime import datetime
 from puente.settings import load_settings
-from services import delivery
-from services.clock import ManualClock
-from services.context import Runtime
-from storage.engine import make_engine
+from puente.services.peers import outbox as delivery
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage.engine import make_engine
 
 url, moment, base_url = sys.argv[1:4]
 settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME="CSIRT-CO", PUENTE_CSIRT_COUNTRY="CO", PUENTE_BASE_URL=base_url)

@@ -17,20 +17,20 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from bot.commands import Command
-from bot.core import CommandCore
-from bot.replies import Button, ButtonStyle, Reply
-from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render_notice, render_reply
-from bot.slack.notifier import SlackNotifier
-from puente.app import create_app
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render_notice, render_reply
+from puente.bot.slack.notifier import SlackNotifier
+from puente.server.app import create_app
 from puente.settings import load_settings
-from services import users
-from services.clock import ManualClock
-from services.context import Runtime
-from services.notify import Action, DeliveryError, Notice, Recipient
-from storage.engine import make_engine
-from storage.models import Role
-from slack_api import GONE, SlackStandIn
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.notify import Action, DeliveryError, Notice, Recipient
+from puente.storage.engine import make_engine
+from puente.storage.models import Role
+from tests.slack_api import GONE, SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-puente-test"

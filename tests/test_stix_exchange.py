@@ -14,19 +14,21 @@ import stix2
 from click.testing import CliRunner
 from stix2validator import ValidationOptions, validate_instance
 
-from bot.commands import Command
-from bot.core import CommandCore
-from puente.cli import main
-from services import stix_exchange, tickets, users
-from services.clock import ManualClock
-from services.context import Runtime
-from services.errors import Forbidden, InvalidInput
-from services.observables import parse_observables
-from services.taxonomy import PAP, TLP, Severity
-from storage import stix_objects
-from storage import tickets as ticket_store
-from storage.models import Role, TicketStatus
-from stix.extensions import INCIDENT_CORE_ID
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.cli.main import main
+from puente.services.exchange import service as stix_exchange
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.errors import Forbidden, InvalidInput
+from puente.services.tickets.observables import parse_observables
+from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
+from puente.storage import stix_objects
+from puente.storage import tickets as ticket_store
+from puente.storage.models import Role, TicketStatus
+from puente.stix.extensions import INCIDENT_CORE_ID
 from tests.conftest import SHARED, make_runtime
 from tests.support import acting_as
 

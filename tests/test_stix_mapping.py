@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
-from services.taxonomy import RSIT, STIX_SECTORS
-from stix import patterns
-from stix.extensions import INCIDENT_CORE_DEFINITION, INCIDENT_CORE_ID, PUENTE_TICKET_DEFINITION
-from stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_of, ticket_objects
-from stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION, marking_definition
-from stix.patterns import Observable
-from stix.validation import InvalidStix, check_content, check_object
+from puente.services.vocabularies.taxonomy import RSIT, STIX_SECTORS
+from puente.stix import patterns
+from puente.stix.extensions import INCIDENT_CORE_DEFINITION, INCIDENT_CORE_ID, PUENTE_TICKET_DEFINITION
+from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_of, ticket_objects
+from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION, marking_definition
+from puente.stix.patterns import Observable
+from puente.stix.validation import InvalidStix, check_content, check_object
 from tests.conftest import SHARED
 
 IDENTITY = "identity--5a3c4d2e-1f00-4b6a-9c3d-2b7a6c9d1e11"

@@ -13,19 +13,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.core import CommandCore
-from bot.handlers import default_registry
-from bot.registry import Invocation, Subcommand
-from bot.replies import Button, Reply
-from bot.telegram.app import build_application
-from bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
-from bot.telegram.webhook import TelegramService, TelegramStartError
-from puente.app import create_app
+from puente.bot.core import CommandCore
+from puente.bot.handlers import default_registry
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Button, Reply
+from puente.bot.telegram.app import build_application
+from puente.bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
+from puente.bot.telegram.webhook import TelegramService, TelegramStartError
+from puente.server.app import create_app
 from puente.settings import SettingsError
-from services import tickets, users
-from services.clock import ManualClock
-from services.context import Runtime
-from storage.models import Role, TicketStatus
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.storage.models import Role, TicketStatus
 from tests.conftest import make_runtime
 from tests.support import acting_as
 from tests.telegram_standin import (
@@ -322,8 +323,8 @@ def test_polling_mode_fetches_updates_and_has_no_webhook(
 
 
 def test_button_on_a_page_works_like_a_button_on_a_reply(telegram: Telegram) -> None:
-    from bot.telegram.notifier import TelegramNotifier
-    from services.notify import Action, Notice, Recipient
+    from puente.bot.telegram.notifier import TelegramNotifier
+    from puente.services.notify import Action, Notice, Recipient
 
     ana = telegram.person(ANA)
     ana.says("/incident new Ransomware at the port sev=critical countries=CO")
@@ -377,8 +378,8 @@ wait_minutes = 5
 def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledged(
     database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
-    from bot.telegram.notifier import TelegramNotifier
-    from services import escalation
+    from puente.bot.telegram.notifier import TelegramNotifier
+    from puente.services.escalation import service as escalation
     from tests.paging import write_policy
 
     policy = write_policy(tmp_path, ON_CALL_POLICY)

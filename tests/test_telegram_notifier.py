@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.notifier import TelegramNotifier
-from services.clock import ManualClock
-from services.context import Runtime
-from services.notify import Action, DeliveryError, Notice, Recipient
+from puente.bot.telegram.notifier import TelegramNotifier
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.notify import Action, DeliveryError, Notice, Recipient
 from tests.conftest import make_runtime
 from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, bot_api, free_port
 

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.replies import Button, Reply
-from bot.telegram.render import MESSAGE_LIMIT, render, render_single, telegram_length
+from puente.bot.replies import Button, Reply
+from puente.bot.telegram.render import MESSAGE_LIMIT, render, render_single, telegram_length
 
 
 class _Text(HTMLParser):

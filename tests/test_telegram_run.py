@@ -10,12 +10,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from puente.cli import main
+from puente.cli.main import main
 from puente.settings import load_settings
-from services import users
-from services.context import Runtime
-from storage.migrate import upgrade
-from storage.models import Role
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.storage.migrate import upgrade
+from puente.storage.models import Role
 from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, TelegramUser, bot_api, free_port
 from tests.test_cli import PUENTE, env  # noqa: F401 - env is a fixture
 

@@ -8,14 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from services import tickets, users
-from services.clock import ManualClock
-from services.context import Runtime
-from services.errors import Conflict, Forbidden, InvalidInput
-from services.observables import parse_observables
-from services.taxonomy import Severity
-from storage.models import Role, Ticket, TicketStatus, TimelineEvent
-from support import acting_as
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users
+from puente.services.clock import ManualClock
+from puente.services.context import Runtime
+from puente.services.errors import Conflict, Forbidden, InvalidInput
+from puente.services.tickets.observables import parse_observables
+from puente.services.vocabularies.taxonomy import Severity
+from puente.storage.models import Role, Ticket, TicketStatus, TimelineEvent
+from tests.support import acting_as
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from puente_pair import puente_pair, wait_until
+from tests.puente_pair import puente_pair, wait_until
 
-from services import ingestion, peers
+from puente.services.inbox import service as ingestion
+from puente.services.peers import service as peers
 
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:

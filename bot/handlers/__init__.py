@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from bot.handlers import assistance, exchange, help, observables, oncall, sharing, tickets
-from bot.registry import Registry
+from puente.bot.handlers import assistance
+from puente.bot.handlers import exchange
+from puente.bot.handlers import help
+from puente.bot.handlers import observables
+from puente.bot.handlers import oncall
+from puente.bot.handlers import sharing
+from puente.bot.handlers import tickets
+from puente.bot.registry import Registry
 
 
 def default_registry() -> Registry:

@@ -4,11 +4,11 @@ request is `ack INC-…` (bot/handlers/oncall.py), which also stops the page it 
 
 from __future__ import annotations
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Button, ButtonStyle, Reply
-from services import assistance
-from services.assistance import RequestView
-from stix.assistance import ACTIONS, DECLINE_REASONS
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.assistance import service as assistance
+from puente.services.assistance.service import RequestView
+from puente.stix.assistance import ACTIONS, DECLINE_REASONS
 
 PEER_OPTION = {"peer": "peer"}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Reply
-from services import stix_exchange
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Reply
+from puente.services.exchange import service as stix_exchange
 
 
 def export(call: Invocation) -> Reply:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Reply
-from services.errors import InvalidInput
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Reply
+from puente.services.errors import InvalidInput
 
 
 def help_(call: Invocation) -> Reply:

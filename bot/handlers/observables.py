@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Reply
-from services import tickets
-from services.observables import parse_observables
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Reply
+from puente.services.tickets import service as tickets
+from puente.services.tickets.observables import parse_observables
 
 
 def ioc(call: Invocation) -> Reply:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Button, ButtonStyle, Reply
-from bot.handlers.assistance import answer_buttons
-from services import assistance, escalation, oncall
-from services.errors import NotFound
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.bot.handlers.assistance import answer_buttons
+from puente.services.assistance import service as assistance
+from puente.services.escalation import service as escalation
+from puente.services.escalation import rotations as oncall
+from puente.services.errors import NotFound
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.registry import Invocation, Subcommand
-from bot.replies import Button, ButtonStyle, Reply
-from services import peers, sharing
-from services.countries import country_name
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.peers import service as peers
+from puente.services.sharing import service as sharing
+from puente.services.vocabularies.countries import country_name
 
 CONFIRM = "confirm"
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.handlers import assistance as assistance_handlers
-from bot.cards import one_line, peer_lines, request_buttons, ticket_card, timeline_lines
-from bot.registry import Invocation, Subcommand
-from bot.replies import Reply
-from services import assistance, countries, delivery, lifecycle, taxonomy, tickets
-from services.errors import InvalidInput
-from services.observables import parse_observables
-from storage.models import Ticket, TicketStatus
+from puente.bot.handlers import assistance as assistance_handlers
+from puente.bot.handlers.cards import one_line, peer_lines, request_buttons, ticket_card, timeline_lines
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Reply
+from puente.services.assistance import service as assistance
+from puente.services.vocabularies import countries
+from puente.services.peers import outbox as delivery
+from puente.services.tickets import lifecycle
+from puente.services.vocabularies import taxonomy
+from puente.services.tickets import service as tickets
+from puente.services.errors import InvalidInput
+from puente.services.tickets.observables import parse_observables
+from puente.storage.models import Ticket, TicketStatus
 
 TICKET_OPTIONS = {
     "sev": "severity", "severity": "severity",

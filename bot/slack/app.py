@@ -23,15 +23,15 @@ from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.commands import Command, split_command
-from bot.core import CommandCore
-from bot.replies import Reply
-from bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
-from bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
+from puente.bot.commands import Command, split_command
+from puente.bot.core import CommandCore
+from puente.bot.replies import Reply
+from puente.bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
+from puente.bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
 from puente.settings import Settings
-from services import users
-from services.context import Runtime
-from services.errors import Unauthenticated
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.services.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.replies import Button, ButtonStyle, Reply
-from services.notify import Notice
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.notify import Notice
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import format_option
-from bot.slack.blocks import clip
-from services import countries, taxonomy
-from services.errors import PuenteError
-from services.observables import parse_observables
+from puente.bot.commands import format_option
+from puente.bot.slack.blocks import clip
+from puente.services.vocabularies import countries
+from puente.services.vocabularies import taxonomy
+from puente.services.errors import PuenteError
+from puente.services.tickets.observables import parse_observables
 
 CALLBACK_ID = "puente.new"
 ACTION = "value"

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.app import api_url
-from bot.slack.blocks import render_notice
+from puente.bot.slack.app import api_url
+from puente.bot.slack.blocks import render_notice
 from puente.settings import Settings
-from services.notify import DeliveryError, Notice, Recipient
+from puente.services.notify import DeliveryError, Notice, Recipient
 
 
 @dataclass

@@ -31,24 +31,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import Command
-from bot.core import CommandCore
-from bot.replies import Button, Reply
-from bot.telegram.flood import obeying_flood_control
-from bot.telegram.render import (
-    CANCEL,
-    ON_PROMPT,
-    ON_REPLY,
-    TelegramMessage,
-    keyboard,
-    render,
-    render_single,
-    stored_buttons,
-)
-from services import buttons, users
-from services.buttons import PressedButton
-from services.context import Runtime
-from services.errors import PuenteError
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.bot.replies import Button, Reply
+from puente.bot.telegram.flood import obeying_flood_control
+from puente.bot.telegram.render import CANCEL, ON_PROMPT, ON_REPLY, TelegramMessage, keyboard, render, render_single, stored_buttons
+from puente.bot.telegram import buttons
+from puente.services.users import service as users
+from puente.bot.telegram.buttons import PressedButton
+from puente.services.context import Runtime
+from puente.services.errors import PuenteError
 
 log = logging.getLogger(__name__)
 

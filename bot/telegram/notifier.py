@@ -19,11 +19,11 @@ from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.telegram.app import file_base_url
-from bot.telegram.flood import ATTEMPTS, obeying_flood_control, retry_after_seconds
-from bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
-from services.context import Runtime
-from services.notify import DeliveryError, Notice, Recipient
+from puente.bot.telegram.app import file_base_url
+from puente.bot.telegram.flood import ATTEMPTS, obeying_flood_control, retry_after_seconds
+from puente.bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
+from puente.services.context import Runtime
+from puente.services.notify import DeliveryError, Notice, Recipient
 
 T = TypeVar("T")
 

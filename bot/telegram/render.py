@@ -13,10 +13,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.replies import Button, ButtonStyle, Reply
-from services import buttons
-from services.context import Context
-from services.notify import Notice
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.bot.telegram import buttons
+from puente.services.context import Context
+from puente.services.notify import Notice
 
 MESSAGE_LIMIT = 4096
 """Telegram's limit on a message's text; counted here in UTF-16 units of the HTML, which is never

@@ -12,9 +12,9 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.telegram.app import ALLOWED_UPDATES, build_application
+from puente.bot.telegram.app import ALLOWED_UPDATES, build_application
 from puente.settings import SettingsError
-from services.context import Runtime
+from puente.services.context import Runtime
 
 log = logging.getLogger(__name__)
 

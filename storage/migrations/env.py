@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.engine import make_engine
-from storage.schema import metadata
+from puente.storage.engine import make_engine
+from puente.storage.schema import metadata
 
 config = context.config
 

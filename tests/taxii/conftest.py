@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from puente.app import create_app
-from services import partners
-from services.context import Runtime
-from services.partners import IssuedCredentials
+from puente.server.app import create_app
+from puente.services.feeds import partners
+from puente.services.context import Runtime
+from puente.services.feeds.partners import IssuedCredentials
 
 OUR_IDENTITY = "identity--0c4a3f1e-8d1b-4c52-9a55-7a8c3e1d2b10"
 PEER_IDENTITY = "identity--5b2e8c1a-3f4d-4e6a-8b9c-1d2e3f4a5b6c"

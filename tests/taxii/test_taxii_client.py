@@ -9,7 +9,7 @@ from requests.exceptions import HTTPError
 from taxii2client.v21 import Server, as_pages
 from taxii2client.common import TokenAuth
 
-from services import collections
+from puente.services.feeds import collections
 from tests.taxii.conftest import GREEN, PEER_IDENTITY, RED, RunningServer, add_partner, indicator
 
 

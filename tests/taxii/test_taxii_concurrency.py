@@ -6,7 +6,7 @@ import threading
 
 import httpx
 
-from services import collections
+from puente.services.feeds import collections
 from tests.taxii.conftest import RunningServer, add_partner, indicator
 
 TAXII = "application/taxii+json;version=2.1"

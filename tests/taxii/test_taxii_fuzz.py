@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from puente.app import create_app
-from services import collections
-from services.context import Runtime
+from puente.server.app import create_app
+from puente.services.feeds import collections
+from puente.services.context import Runtime
 from tests.taxii.conftest import PEER_IDENTITY, add_partner, indicator
 
 TAXII = "application/taxii+json;version=2.1"

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from services import collections
+from puente.services.feeds import collections
 from tests.taxii.conftest import PEER_IDENTITY, RunningServer, add_partner, indicator
 
 TAXII = "application/taxii+json;version=2.1"
@@ -77,7 +77,7 @@ def test_no_or_wrong_credentials_get_401_with_a_taxii_error(setup) -> None:
 
 def test_revoked_partner_is_refused(setup) -> None:
     server, client, _ = setup
-    from services import partners
+    from puente.services.feeds import partners
 
     with server.runtime.unit_of_work(actor_name="operator") as ctx:
         partners.revoke(ctx, "csirt-ar")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0001'
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('slack_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('telegram_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slack_id'),
     sa.UniqueConstraint('telegram_id')
@@ -56,12 +56,12 @@ def upgrade() -> None:
     sa.Column('countries', sa.JSON(), nullable=False),
     sa.Column('tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('pap', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('aware_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('aware_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('opened_by_id', sa.Integer(), nullable=True),
     sa.Column('incident_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['opened_by_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('note_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('note_id')
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
-    sa.Column('added_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('added_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
@@ -105,7 +105,7 @@ def upgrade() -> None:
     op.create_table('timeline_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
-    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

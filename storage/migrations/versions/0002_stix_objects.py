@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0002'
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('ticket_key', sqlmodel.sql.sqltypes.AutoString(length=2200), nullable=True),
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('content', sa.Text(), nullable=False),
-    sa.Column('stored_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ticket_id', 'stix_id', 'version')

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0003'
@@ -29,8 +29,8 @@ def upgrade() -> None:
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('last_added', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_added', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('alias')
     )
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('password_salt', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key_hash')
     )
@@ -62,13 +62,13 @@ def upgrade() -> None:
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('spec_version', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('version_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('is_first', sa.Boolean(), nullable=False),
     sa.Column('is_last', sa.Boolean(), nullable=False),
     sa.Column('tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('created_by_ref', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('partner_id', sa.Integer(), nullable=True),
-    sa.Column('date_added', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('date_added', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('raw', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['collection_id'], ['taxii_collections.id'], ),
     sa.ForeignKeyConstraint(['partner_id'], ['taxii_partners.id'], ),
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('collection_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=True),
-    sa.Column('request_timestamp', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('request_timestamp', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('total_count', sa.Integer(), nullable=False),
     sa.Column('success_count', sa.Integer(), nullable=False),
     sa.Column('failure_count', sa.Integer(), nullable=False),

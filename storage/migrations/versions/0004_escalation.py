@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0004'
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('members', sa.JSON(), nullable=False),
     sa.Column('handoff', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('anchor_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('anchor_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('oncall_rotations', schema=None) as batch_op:
@@ -39,9 +39,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('rotation_id', sa.Integer(), nullable=False),
     sa.Column('user_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('starts_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.ForeignKeyConstraint(['rotation_id'], ['oncall_rotations.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -59,13 +59,13 @@ def upgrade() -> None:
     sa.Column('steps', sa.JSON(), nullable=False),
     sa.Column('repeat', sa.Integer(), nullable=False),
     sa.Column('next_step', sa.Integer(), nullable=False),
-    sa.Column('next_fire_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_fire_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('raised_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('acknowledged_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('finished_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -83,12 +83,12 @@ def upgrade() -> None:
     sa.Column('slack_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('telegram_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('due_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('fire_due_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fire_due_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('handle', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['page_id'], ['pages.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0005'
@@ -36,12 +36,12 @@ def upgrade() -> None:
     sa.Column('password', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('api_key', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('identity_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('inbox_cursor', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('inbox_cursor', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('contact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('backup_contact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('poll_cursor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('polled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('polled_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('peers', schema=None) as batch_op:
@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('peer_id', sa.Integer(), nullable=False),
     sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('received_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('peer_id', 'stix_id', 'version')
@@ -76,12 +76,12 @@ def upgrade() -> None:
     sa.Column('tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('deadline', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ack_due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ack_due_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ack_resent', sa.Boolean(), nullable=False),
     sa.Column('escalated', sa.Boolean(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -102,10 +102,10 @@ def upgrade() -> None:
     sa.Column('objects', sa.JSON(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_try_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_try_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', puente.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.Column('peer_id', sa.Integer(), nullable=False),
     sa.Column('peer_reference', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('peer_incident_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['request_row_id'], ['assistance_requests.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

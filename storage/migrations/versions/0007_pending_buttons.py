@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import puente.storage.types
 
 
 revision = '0007'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('command', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('confirm', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('choices', sa.JSON(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', puente.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('token')
     )
     with op.batch_alter_table('pending_buttons', schema=None) as batch_op:

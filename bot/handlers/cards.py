@@ -1,0 +1,97 @@
+"""How tickets look in a Reply, the same for every handler and platform."""
+
+from __future__ import annotations
+
+from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.assistance.service import INBOUND, RequestView, State
+from puente.services.vocabularies.countries import country_name
+from puente.services.peers.outbox import DeliveryLine
+from puente.services.tickets.service import TicketView, is_cross_border
+from puente.stix.assistance import DECLINE_REASONS
+from puente.storage.models import Ticket, TicketStatus, TimelineEvent
+
+STATUS_MARK = {
+    TicketStatus.NEW: "🆕",
+    TicketStatus.TRIAGE: "🔎",
+    TicketStatus.IN_PROGRESS: "🛠",
+    TicketStatus.ESCALATED: "🚨",
+    TicketStatus.MITIGATED: "🩹",
+    TicketStatus.RESOLVED: "✅",
+    TicketStatus.CLOSED: "📁",
+}
+
+
+def one_line(ticket: Ticket, our_country: str) -> str:
+    border = " 🌎 cross-border" if is_cross_border(ticket, our_country) else ""
+    return (
+        f"{ticket.reference} [{ticket.severity}] {ticket.status} TLP:{ticket.tlp.upper()}"
+        f" {','.join(ticket.countries)}{border} — {ticket.title}"
+    )
+
+
+def ticket_fields(ticket: Ticket, owner: str | None, our_country: str) -> list[tuple[str, str]]:
+    countries = ", ".join(f"{code} ({country_name(code)})" for code in ticket.countries)
+    if is_cross_border(ticket, our_country):
+        countries += " — cross-border"
+    fields = [
+        ("Status", ticket.status),
+        ("Severity", ticket.severity),
+        ("TLP", f"TLP:{ticket.tlp.upper()}"),
+        ("PAP", f"PAP:{ticket.pap.upper()}"),
+        ("Countries", countries),
+    ]
+    if ticket.rsit_classification:
+        fields.append(("Type", f"{ticket.rsit_classification}/{ticket.rsit_type}"))
+    if ticket.sectors:
+        fields.append(("Sectors", ", ".join(ticket.sectors)))
+    fields.append(("Owner", owner or "unassigned"))
+    fields.append(("Aware since", ticket.aware_at.strftime("%Y-%m-%d %H:%M UTC")))
+    return fields
+
+
+def ticket_buttons(ticket: Ticket) -> list[Button]:
+    reference = ticket.reference
+    if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return [Button("Reopen", f"reopen {reference}")]
+    return [
+        Button("Timeline", f"timeline {reference}"),
+        Button("Resolve", f"resolve {reference}", ButtonStyle.PRIMARY, confirm=f"Resolve {reference}?"),
+    ]
+
+
+def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
+    ticket = view.ticket
+    lines = [f"{o.kind}: {o.value}" for o in view.observables[:25]]
+    if len(view.observables) > 25:
+        lines.append(f"… and {len(view.observables) - 25} more observables")
+    lines += [f"note by {n.author} at {n.created_at:%Y-%m-%d %H:%M}: {n.text}" for n in view.notes[-5:]]
+    fields = ticket_fields(ticket, view.owner, our_country)
+    fields.append(("Observables", str(len(view.observables))))
+    text = f"{headline}\n{ticket.reference}: {ticket.title}"
+    if ticket.description:
+        text += f"\n{ticket.description}"
+    return Reply(text=text, fields=fields, lines=lines, buttons=ticket_buttons(ticket), ticket=ticket.reference)
+
+
+def timeline_lines(events: list[TimelineEvent]) -> list[str]:
+    return [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor} {e.action}: {e.summary}" for e in events]
+
+
+def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine]) -> list[str]:
+    """What `show` says about the ticket's exchanges with peers: assistance requests and deliveries."""
+    lines = [f"🤝 {view.line}" for view in requests]
+    lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]
+    return lines
+
+
+def request_buttons(requests: list[RequestView]) -> list[Button]:
+    """One-tap answers to an incoming request still waiting for them."""
+    waiting = [v for v in requests if v.request.direction == INBOUND and v.request.state in (State.SENT, State.ACKED)]
+    if not waiting:
+        return []
+    reference = waiting[-1].ticket
+    buttons = [Button("Accept", f"accept {reference}", ButtonStyle.PRIMARY)]
+    if waiting[-1].request.state == State.SENT:
+        buttons.insert(0, Button("Acknowledge", f"ack {reference}", ButtonStyle.PRIMARY))
+    buttons.append(Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)))
+    return buttons

@@ -1,0 +1,62 @@
+"""Buttons remembered server-side, for chat platforms that carry only a short token per button.
+
+Telegram gives a button 64 bytes of `callback_data`; a command line with a ticket reference and a
+reason does not always fit, so the adapter stores what the button does here and sends a token.
+Tokens expire: a button pressed weeks later must not act on a situation that has moved on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from puente.services.context import Context
+from puente.services.errors import NotFound
+from puente.bot.telegram import button_store as buttons
+from puente.bot.telegram.button_store import PendingButton
+
+BUTTON_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class PressedButton:
+    """What a press asks for: run `command`, after asking `confirm`, or once one of `choices` is picked."""
+
+    command: str
+    confirm: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+def issue(
+    ctx: Context,
+    command: str,
+    *,
+    confirm: str | None = None,
+    choices: Sequence[tuple[str, str]] = (),
+    lifetime: timedelta = BUTTON_LIFETIME,
+) -> str:
+    """Remember a button and return its token (22 URL-safe characters at most)."""
+    now = ctx.now()
+    # Keep expired buttons for one more lifetime so a late press still hears what it was for.
+    buttons.delete_expired(ctx.session, now - lifetime)
+    token = secrets.token_urlsafe(12)
+    buttons.add(
+        ctx.session,
+        PendingButton(
+            token=token, command=command, confirm=confirm, choices=[list(c) for c in choices],
+            created_at=now, expires_at=now + lifetime,
+        ),
+    )  # fmt: skip
+    return token
+
+
+def press(ctx: Context, token: str) -> PressedButton:
+    """The button behind `token`; refuses expired and unknown tokens with what to do instead."""
+    button = buttons.by_token(ctx.session, token)
+    if button is None:
+        raise NotFound("This button is no longer known to Puente. Type the command instead, e.g. /incident show INC-…")
+    if button.expires_at <= ctx.now():
+        raise NotFound(f"This button has expired. Type the command instead: /incident {button.command}")
+    return PressedButton(button.command, button.confirm, tuple((label, value) for label, value in button.choices))

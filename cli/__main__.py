@@ -1,0 +1,5 @@
+"""`python -m puente.cli`: the same as the `puente` command."""
+
+from puente.cli.main import main
+
+main()

@@ -1,0 +1,176 @@
+"""The `puente` command line: run, console, say, db, users."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import click
+
+from puente.bot.commands import Command
+from puente.bot.console.repl import Console, default_user, render
+from puente.bot.core import CommandCore
+from puente.cli.oncall import oncall_group
+from puente.cli.partners import partners_group
+from puente.cli.operator import check_schema, load_runtime, operator
+from puente.settings import SettingsError
+from puente.cli.stix import export_command, import_command
+from puente.services.escalation import service as escalation
+from puente.services.users import service as users
+from puente.services.context import Runtime
+from puente.services.escalation.policies import PolicyError
+from puente.services.notify import ConsoleNotifier
+from puente.storage import migrate
+
+
+def _check_policies(runtime: Runtime) -> None:
+    try:
+        escalation.check_policies(runtime)
+    except PolicyError as error:
+        raise click.ClickException(f"bad escalation policy file (PUENTE_ESCALATION_POLICIES):\n{error}") from None
+
+
+@click.group()
+def main() -> None:
+    """Puente: incident coordination between national CSIRTs."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to PUENTE_DATABASE_URL (default: SQLite under ./var/)."""
+    runtime = load_runtime()
+    migrate.upgrade(runtime.settings.effective_database_url)
+    click.echo(f"database at {migrate.current_head()}: {runtime.settings.effective_database_url}")
+
+
+@main.group("users")
+def users_group() -> None:
+    """People who may use Puente, and their chat identities."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", default="analyst", show_default=True, help="oncall, analyst, lead or admin")
+@click.option("--slack", "slack_id", help="Slack user id, e.g. U024BE7LH")
+@click.option("--telegram", "telegram_id", help="Telegram numeric user id")
+@click.option("--tz", "timezone", help="IANA time zone, e.g. America/Bogota")
+def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | None, timezone: str | None) -> None:
+    """Add a user."""
+    runtime = load_runtime()
+    with operator(runtime) as ctx:
+        user = users.add(ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone)
+        click.echo(f"added {user.name} ({user.role})")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """List users."""
+    runtime = load_runtime()
+    with operator(runtime) as ctx:
+        for user in users.listing(ctx):
+            ids = " ".join(f"{k}={v}" for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone)) if v)
+            click.echo(f"{user.name}\t{user.role}\t{ids}".rstrip())
+
+
+@users_group.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove a user (their tickets and timeline entries stay)."""
+    runtime = load_runtime()
+    with operator(runtime) as ctx:
+        users.remove(ctx, name)
+        click.echo(f"removed {name}")
+
+
+def _console_user(runtime: Runtime, user: str | None) -> str:
+    name = user or default_user()
+    with operator(runtime) as ctx:
+        if users.bootstrap_admin(ctx, name) is not None:
+            click.echo(f"First run: {name} is now this Puente's admin (puente users add … for the team).")
+    return name
+
+
+@main.command()
+@click.option("--as", "user", help="Puente user to act as (default: $PUENTE_USER or $USER)")
+def console(user: str | None) -> None:
+    """An interactive /incident console."""
+    runtime = load_runtime()
+    check_schema(runtime)
+    name = _console_user(runtime, user)
+    Console(CommandCore(runtime), name, runtime.settings.var_dir / "console_history").loop()
+
+
+@main.command()
+@click.option("--as", "user", required=True, help="Puente user to act as")
+@click.argument("command_text")
+def say(user: str, command_text: str) -> None:
+    """Run one /incident command, print the reply; exit 1 when it is refused."""
+    runtime = load_runtime()
+    check_schema(runtime)
+    reply = CommandCore(runtime).handle(Command(text=command_text, platform="console", user_id=user))
+    click.echo(render(reply))
+    sys.exit(0 if reply.ok else 1)
+
+
+@main.command()
+def run() -> None:
+    """Serve the HTTP API (health, TAXII, chat webhooks) and, on a terminal without chat tokens, the console."""
+    import uvicorn
+
+    from puente.server.app import create_app
+    from puente.server.workers import default_workers
+
+    runtime = load_runtime()
+    _check_policies(runtime)
+    check_schema(runtime)
+    settings = runtime.settings
+    if not settings.chat_configured:
+        # Without a chat platform the terminal is where pages reach people.
+        runtime.notifiers.append(ConsoleNotifier())
+    if settings.slack_bot_token:
+        from puente.bot.slack.notifier import SlackNotifier
+
+        runtime.notifiers.append(SlackNotifier.from_settings(settings))
+    try:
+        app = create_app(runtime, default_workers())
+    except SettingsError as error:
+        raise click.ClickException(f"bad setting: {error}") from None
+    if settings.telegram_bot_token:
+        from puente.bot.telegram.notifier import TelegramNotifier
+
+        runtime.notifiers.append(TelegramNotifier(runtime))
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")
+    if not settings.chat_configured and sys.stdin.isatty():
+        name = _console_user(runtime, None)
+        console = Console(CommandCore(runtime), name, settings.var_dir / "console_history")
+
+        def console_then_stop() -> None:
+            console.loop()
+            server.should_exit = True
+
+        threading.Thread(target=console_then_stop, name="console", daemon=True).start()
+    try:
+        server.run()
+    finally:
+        for notifier in runtime.notifiers:
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()
+
+
+main.add_command(partners_group)
+main.add_command(oncall_group)
+main.add_command(export_command)
+main.add_command(import_command)
+
+from puente.cli.peers import peers_group  # noqa: E402  (it builds on the helpers above)
+
+main.add_command(peers_group)
+
+if __name__ == "__main__":
+    main()

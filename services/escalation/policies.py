@@ -1,0 +1,258 @@
+"""Escalation policies: per severity, ordered steps repeated until someone acknowledges.
+
+They live in a TOML file named by PUENTE_ESCALATION_POLICIES (a built-in default otherwise):
+
+    [channels.soc]                  # a chat room a step may page
+    slack = "C0123456789"
+    telegram = "-1001234567890"
+
+    [policies.critical]
+    repeat = 3                      # run the steps up to 3 times
+    [[policies.critical.steps]]
+    rotation = "primary"            # or user = "ana", role = "lead", channel = "soc", owner = true
+    wait_minutes = 5                # before the next step
+
+A bad file is refused with the line and the field at fault.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from puente.services.errors import InvalidInput
+from puente.services.vocabularies.taxonomy import Severity
+from puente.storage.models import Role
+
+ALL_ROTATIONS = "*"
+TARGETS = ("rotation", "user", "role", "channel", "owner")
+
+
+class PolicyError(InvalidInput):
+    """The policy file cannot be used; the message names the file, the line and the field."""
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slack: str | None = Field(default=None, min_length=1)
+    telegram: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Channel:
+        if not (self.slack or self.telegram):
+            raise ValueError("a channel needs slack = \"C…\" and/or telegram = \"-100…\"")
+        return self
+
+
+class Step(BaseModel):
+    """Notify one target, then wait before the next step."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rotation: str | None = Field(default=None, min_length=1)
+    user: str | None = Field(default=None, min_length=1)
+    role: Role | None = None
+    channel: str | None = Field(default=None, min_length=1)
+    owner: bool = False
+    wait_minutes: int = Field(ge=0, le=7 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Step:
+        given = [name for name in TARGETS if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError(
+                f"a step names exactly one of {', '.join(TARGETS)} (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """(kind, name): ("rotation", "primary"), ("owner", "ticket owner"), …"""
+        for name in TARGETS:
+            value = getattr(self, name)
+            if value:
+                return name, "ticket owner" if name == "owner" else str(value)
+        raise AssertionError("validated to have one target")
+
+    def describe(self) -> str:
+        kind, name = self.target
+        if kind == "rotation":
+            who = "on-call of every rotation" if name == ALL_ROTATIONS else f"on-call of rotation {name}"
+        elif kind == "owner":
+            who = "the ticket's owner"
+        elif kind == "role":
+            who = f"every {name}"
+        else:
+            who = f"{kind} {name}"
+        return f"{who}, then wait {self.wait_minutes} min"
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    repeat: int = Field(default=1, ge=1, le=50)
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+class PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    policies: dict[Severity, Policy] = Field(default_factory=dict)
+
+
+def make_steps(*steps: tuple[str, object, int]) -> tuple[Step, ...]:
+    """Steps from (target, name, wait_minutes) triples, e.g. ("rotation", "primary", 5)."""
+    return tuple(Step.model_validate({kind: name, "wait_minutes": wait}) for kind, name, wait in steps)
+
+
+# Without a file: the on-call of every rotation first, then the leads; faster and longer for worse incidents.
+BUILT_IN: dict[Severity, Policy] = {
+    Severity.CRITICAL: Policy(repeat=3, steps=make_steps(("rotation", ALL_ROTATIONS, 5), ("role", "lead", 10))),
+    Severity.HIGH: Policy(repeat=2, steps=make_steps(("rotation", ALL_ROTATIONS, 15), ("role", "lead", 30))),
+    Severity.MEDIUM: Policy(repeat=1, steps=make_steps(("rotation", ALL_ROTATIONS, 30), ("role", "lead", 60))),
+    Severity.LOW: Policy(repeat=1, steps=make_steps(("rotation", ALL_ROTATIONS, 60), ("role", "lead", 60))),
+}
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The policy for each severity and where it came from (the file, or built-in)."""
+
+    by_severity: dict[Severity, Policy]
+    channels: dict[str, Channel]
+    source: dict[Severity, str]
+
+    def for_severity(self, severity: Severity | str) -> Policy:
+        return self.by_severity[Severity(severity)]
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+
+
+def _key_path(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in text.split("."))
+
+
+def _lines_of(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each table, array entry and key of the file to its line, for pydantic's error locations.
+
+    tomllib reports positions only for syntax errors; this walk covers what the policy format uses
+    (tables, arrays of tables, plain and dotted keys).
+    """
+    where: dict[tuple[Any, ...], int] = {}
+    counters: dict[tuple[str, ...], int] = {}
+    section: tuple[Any, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            path = _key_path(header.group(2))
+            if header.group(1) == "[[":
+                counters[path] = counters.get(path, -1) + 1
+                section = (*path, counters[path])
+            else:
+                section = path
+            where.setdefault(section, number)
+            continue
+        key = _KEY.match(line)
+        if key and not line.lstrip().startswith("#"):
+            where.setdefault((*section, *_key_path(key.group(1))), number)
+    return where
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    """("policies", "critical", "steps", 1, "user") -> "policies.critical.steps[2].user" (counting from 1)."""
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"[{part + 1}]"
+        elif part != "[key]":
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _line(where: dict[tuple[Any, ...], int], location: tuple[Any, ...]) -> int | None:
+    location = tuple(part for part in location if part != "[key]")
+    for end in range(len(location), 0, -1):
+        if location[:end] in where:
+            return where[location[:end]]
+    return None
+
+
+def parse_policies(text: str, source: str) -> Policies:
+    """Validate a policy file's text; `source` names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"{source}: not valid TOML: {error}") from None
+    where = _lines_of(text)
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    try:
+        parsed = PolicyFile.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            message = str(item["msg"]).removeprefix("Value error, ")
+            if item["type"] not in ("missing", "extra_forbidden") and not isinstance(item.get("input"), dict):
+                message += f" (got {item.get('input')!r})"
+            if item["type"] == "extra_forbidden":
+                message = "unknown field; " + _known_fields(item["loc"])
+            problems.append((tuple(item["loc"]), message))
+    else:
+        for severity, policy in parsed.policies.items():
+            for index, step in enumerate(policy.steps):
+                if step.channel and step.channel not in parsed.channels:
+                    known = ", ".join(parsed.channels) or "none defined"
+                    problems.append(
+                        (("policies", severity.value, "steps", index, "channel"),
+                         f"unknown channel {step.channel!r}; define it as [channels.{step.channel}] (channels: {known})")
+                    )  # fmt: skip
+    if problems:
+        lines = []
+        for location, message in problems:
+            line = _line(where, location)
+            at = f"line {line}, " if line else ""
+            lines.append(f"{source}: {at}{_field_name(location)}: {message}")
+        raise PolicyError("\n".join(lines))
+    by_severity = dict(BUILT_IN)
+    sources = {severity: "built-in" for severity in Severity}
+    for severity, policy in parsed.policies.items():
+        by_severity[severity] = policy
+        sources[severity] = source
+    return Policies(by_severity, parsed.channels, sources)
+
+
+def _known_fields(location: tuple[Any, ...]) -> str:
+    names = [part for part in location if isinstance(part, str)]
+    if names[:1] == ["channels"]:
+        return "a channel has slack and telegram"
+    if "steps" in names:
+        return f"a step has one of {', '.join(TARGETS)}, and wait_minutes"
+    if names[:1] == ["policies"] and len(names) == 3:
+        return "a policy has repeat and steps"
+    if names[:1] == ["policies"] and len(names) == 2:
+        return f"policies are named by severity: {', '.join(s.value for s in Severity)}"
+    return "the file has [channels.NAME] and [policies.SEVERITY] tables"
+
+
+_cache: dict[tuple[str, int], Policies] = {}
+
+
+def load_policies(path: Path | None) -> Policies:
+    """The policies in force: the file's (re-read when it changes) or the built-in ones."""
+    if path is None:
+        return Policies(dict(BUILT_IN), {}, {severity: "built-in" for severity in Severity})
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+        if stamp not in _cache:
+            _cache.clear()
+            _cache[stamp] = parse_policies(path.read_text(encoding="utf-8"), str(path))
+    except OSError as error:
+        raise PolicyError(f"PUENTE_ESCALATION_POLICIES: cannot read {path}: {error.strerror or error}") from None
+    return _cache[stamp]

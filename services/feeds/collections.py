@@ -1,0 +1,227 @@
+"""TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages, read pages.
+
+`publish` is what sharing calls; `inbox_entries` is what assistance calls to ingest a peer's inbox;
+the rest serves the TAXII server (taxii/server.py) for authenticated partners.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from puente.services.handling import policy as audiences
+from puente.services.vocabularies import taxonomy
+from puente.services.handling.policy import CollectionKind, Destination, Rights
+from puente.services.context import Context
+from puente.services.errors import Forbidden, InvalidInput, NotFound
+from puente.services.vocabularies.taxonomy import TLP
+from puente.storage import collections
+from puente.storage import timeline
+from puente.storage import partners as partner_store
+from puente.storage.collections import EntryQuery, ObjectPage, NewEntry, TaxiiCollection, TaxiiStatus
+from puente.storage.partners import Partner
+from puente.stix.validation import InvalidStix, check_object
+from puente.stix.timestamps import parse_timestamp
+
+STATUS_KEPT = timedelta(days=7)
+# Observables have no created/modified; one fixed version keeps them stable across re-sends.
+UNVERSIONED = "1970-01-01T00:00:00.000Z"
+
+_TITLES = {
+    CollectionKind.PUBLIC: ("Public (TLP:CLEAR)", "Material anyone may see."),
+    CollectionKind.COMMUNITY: ("Community (TLP:CLEAR and TLP:GREEN)", "Material for partners and peers of the community."),
+    CollectionKind.AUDIENCE: ("For {audience} (TLP:AMBER, AMBER+STRICT, RED)", "Material addressed to {audience} only."),
+    CollectionKind.INBOX: ("Inbox of {audience}", "Where {audience} posts its messages to us."),
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where one publish went: collection alias -> how many object versions were new there."""
+
+    tlp: TLP
+    added: dict[str, int]
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One object a peer posted to its inbox; `date_added` is the cursor to pass back next time."""
+
+    date_added: datetime
+    stix_object: dict[str, Any]
+    partner: str | None
+
+
+def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection:
+    """The collection for this destination, created on first use."""
+    existing = collections.by_alias(ctx.session, destination.alias)
+    if existing is not None:
+        return existing
+    title, description = _TITLES[destination.kind]
+    collection = TaxiiCollection(
+        id=str(uuid.uuid4()), alias=destination.alias, kind=destination.kind.value, audience=destination.audience,
+        title=title.format(audience=destination.audience), description=description.format(audience=destination.audience),
+        created_at=ctx.now(),
+    )  # fmt: skip
+    ctx.session.add(collection)
+    ctx.session.flush()
+    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-collection-created", summary=destination.alias)
+    return collection
+
+
+def _entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | None = None) -> NewEntry:
+    version = stix_object.get("modified") or stix_object.get("created") or UNVERSIONED
+    creator = stix_object.get("created_by_ref")
+    return NewEntry(
+        stix_id=stix_object["id"], type=stix_object["type"], spec_version=stix_object.get("spec_version", "2.1"),
+        version=version, version_at=parse_timestamp(version), raw=orjson.dumps(stix_object), tlp=tlp,
+        created_by_ref=creator if isinstance(creator, str) else None, partner_id=partner_id,
+    )  # fmt: skip
+
+
+def _problem(stix_object: Any) -> str | None:
+    """Why an object cannot be stored (strict STIX 2.1 validation), or None when it can."""
+    try:
+        check_object(stix_object)
+    except InvalidStix as error:
+        return str(error)
+    return None
+
+
+def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()) -> Published:
+    """Make objects available over TAXII to the audience their TLP allows (services/audiences.py).
+
+    AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
+    its own collection. An object whose TLP 2.0 marking is stricter than `tlp` is refused whole.
+    """
+    level = tlp if isinstance(tlp, TLP) else taxonomy.tlp(tlp)
+    for stix_object in objects:
+        reason = _problem(stix_object)
+        if reason is not None:
+            raise InvalidInput(f"Cannot publish {stix_object.get('id', 'an object')!r}: {reason}.")
+        marked = audiences.marked_tlp(stix_object)
+        if marked is not None and marked.rank > level.rank:
+            raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
+    entries = [_entry(o, (audiences.marked_tlp(o) or level).value) for o in objects]
+    added: dict[str, int] = {}
+    for destination in audiences.destinations(level, recipients):
+        audiences.check_fits(destination.kind, level)
+        collection = collections.lock_for_append(ctx.session, ensure_collection(ctx, destination).id)
+        results = collections.append(ctx.session, collection, ctx.now(), entries)
+        added[destination.alias] = sum(1 for _, date_added in results if date_added is not None)
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-published",
+        summary=f"{len(entries)} objects as {level.label} to {', '.join(added)}", after={"added": added},
+    )  # fmt: skip
+    return Published(level, added)
+
+
+def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit: int = 500) -> list[InboxEntry]:
+    """What a peer posted to its inbox after the cursor, oldest first (empty if it has no inbox yet)."""
+    inbox = collections.by_alias(ctx.session, Destination(CollectionKind.INBOX, peer).alias)
+    if inbox is None:
+        return []
+    names = {p.id: p.name for p in partner_store.all_partners(ctx.session)}
+    return [
+        InboxEntry(entry.date_added, orjson.loads(entry.raw), names.get(entry.partner_id) if entry.partner_id else None)
+        for entry in collections.entries_after(ctx.session, inbox.id, after, limit)
+    ]
+
+
+# --- what the TAXII server asks on behalf of an authenticated partner ---
+
+
+def visible(ctx: Context, partner: Partner) -> list[tuple[TaxiiCollection, Rights]]:
+    """The partner's collections in a stable order."""
+    granted = {g.collection_id: Rights(g.can_read, g.can_write) for g in partner_store.grants(ctx.session, partner.id or 0)}
+    return [(c, granted[c.id]) for c in collections.all_collections(ctx.session) if c.id in granted]
+
+
+def collection_for(ctx: Context, partner: Partner, collection_id: str, *, read: bool = False, write: bool = False) -> TaxiiCollection:
+    """The collection if the partner may use it so; 404 when it may not even know it exists, 403 otherwise."""
+    grant = partner_store.grant(ctx.session, partner.id or 0, collection_id)
+    collection = collections.by_id(ctx.session, collection_id) if grant is not None else None
+    if grant is None or collection is None:
+        raise NotFound(f"No collection {collection_id} for {partner.name}: GET the collections endpoint to see yours.")
+    if read and not grant.can_read:
+        raise Forbidden(f"{partner.name} may write to collection {collection.alias} but not read it.")
+    if write and not grant.can_write:
+        raise Forbidden(f"{partner.name} may read collection {collection.alias} but not write to it.")
+    return collection
+
+
+def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects: Iterable[Any]) -> TaxiiStatus:
+    """Store a partner's POSTed objects: each is checked on its own, failures carry a reason."""
+    successes: list[dict[str, str]] = []
+    failures: list[dict[str, str]] = []
+    accepted: list[NewEntry] = []
+    for stix_object in objects:
+        object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
+        reference = object_id if isinstance(object_id, str) else "(no id)"
+        reason = _problem(stix_object) or audiences.creator_refusal(partner.identity_ref, stix_object)
+        if reason is not None:
+            version = stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
+            failures.append({"id": reference, "version": version if isinstance(version, str) else UNVERSIONED, "message": reason})
+            continue
+        marked = audiences.marked_tlp(stix_object)
+        accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
+    locked = collections.lock_for_append(ctx.session, collection.id)
+    for entry, date_added in collections.append(ctx.session, locked, ctx.now(), accepted):
+        message = "added" if date_added is not None else "this version was already present"
+        successes.append({"id": entry.stix_id, "version": entry.version, "message": message})
+    collections.purge_statuses(ctx.session, ctx.now() - STATUS_KEPT)
+    status = TaxiiStatus(
+        id=str(uuid.uuid4()), collection_id=collection.id, partner_id=partner.id, request_timestamp=ctx.now(),
+        total_count=len(successes) + len(failures), success_count=len(successes), failure_count=len(failures),
+        successes=successes, failures=failures,
+    )  # fmt: skip
+    collections.add_status(ctx.session, status)
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=f"partner:{partner.name}", action="taxii-received",
+        summary=f"{len(successes)} stored, {len(failures)} refused in {collection.alias}", after={"status": status.id},
+    )  # fmt: skip
+    return status
+
+
+def status_for(ctx: Context, partner: Partner, status_id: str) -> TaxiiStatus:
+    status = collections.status_by_id(ctx.session, status_id)
+    if status is None or status.partner_id != partner.id:
+        raise NotFound(f"No status {status_id} for {partner.name}: statuses are kept {STATUS_KEPT.days} days.")
+    return status
+
+
+def delete_object(ctx: Context, partner: Partner, collection: TaxiiCollection, stix_id: str, query: EntryQuery) -> int:
+    """Delete versions of one object; a partner may only delete what it created. Returns how many went."""
+    if not collections.object_exists(ctx.session, collection.id, stix_id):
+        raise NotFound(f"No object {stix_id} in collection {collection.id}.")
+    matching = collections.entries_of_object(ctx.session, collection.id, stix_id, query)
+    foreign = [e for e in matching if partner.identity_ref is None or e.created_by_ref != partner.identity_ref]
+    if foreign:
+        raise Forbidden(f"{stix_id} was not created by {partner.name}: you may only delete your own objects.")
+    if matching:
+        collections.delete_entries(ctx.session, collection.id, stix_id, [e.id for e in matching if e.id is not None])
+        timeline.record(
+            ctx.session, at=ctx.now(), actor=f"partner:{partner.name}", action="taxii-deleted",
+            summary=f"{len(matching)} versions of {stix_id} from {collection.alias}",
+        )  # fmt: skip
+    return len(matching)
+
+
+def object_exists(ctx: Context, collection: TaxiiCollection, stix_id: str) -> bool:
+    return collections.object_exists(ctx.session, collection.id, stix_id)
+
+
+def entries(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
+    """A page of stored object bytes."""
+    return collections.page_raw(ctx.session, collection.id, query, stix_id)
+
+
+def manifest(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> Sequence[Any]:
+    """Rows of (date_added, stix_id, version, spec_version) for a manifest or versions page."""
+    return collections.page_manifest(ctx.session, collection.id, query, stix_id)
+

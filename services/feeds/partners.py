@@ -1,0 +1,140 @@
+"""Partners: teams that poll our TAXII collections, with credentials issued once and stored hashed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from puente.services.handling import policy as audiences
+from puente.services.handling.policy import Rights
+from puente.services.feeds.collections import ensure_collection
+from puente.services.context import Context
+from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from puente.storage import collections as collection_store
+from puente.storage import partners
+from puente.storage import timeline
+from puente.storage.partners import Partner, PartnerGrant
+
+IDENTITY_ID = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+AUTH_HINT = "Send HTTP Basic credentials or `Authorization: Token <key>` as issued by `puente partners add`."
+
+
+@dataclass(frozen=True)
+class GrantedCollection:
+    alias: str
+    id: str
+    rights: Rights
+
+    @property
+    def describe(self) -> str:
+        modes = "+".join(m for m, on in (("read", self.rights.can_read), ("write", self.rights.can_write)) if on)
+        return f"{self.alias}={self.id}({modes})"
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """Shown once at creation: only hashes are kept."""
+
+    partner: Partner
+    user: str
+    password: str
+    key: str
+    collections: list[GrantedCollection]
+
+
+# Passwords and keys are 256-bit random values Puente generates, not human choices, so a salted
+# SHA-256 resists guessing as well as a slow hash would and keeps every request cheap.
+def _password_hash(salt: str, password: str) -> str:
+    return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add(
+    ctx: Context, name: str, *, peer: str | None = None, identity: str | None = None, collections: list[str] | None = None
+) -> IssuedCredentials:
+    """Register a partner (optionally speaking for a peer) and issue its credentials."""
+    name = name.strip()
+    audiences.check_audience_name(name)
+    if peer is not None:
+        peer = peer.strip()
+        audiences.check_audience_name(peer)
+    if identity is not None and not IDENTITY_ID.match(identity):
+        raise InvalidInput(f"Identity {identity!r} is not a STIX identity id: use identity--<uuid>.")
+    if partners.by_name(ctx.session, name) is not None:
+        raise Conflict(f"Partner {name!r} exists already: revoke it first or pick another name.")
+    audience = peer or name
+    entitled = audiences.partner_collections(audience, is_peer=peer is not None)
+    chosen = audiences.restrict(entitled, collections) if collections else entitled
+    password, key, salt = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_hex(16)
+    partner = Partner(
+        name=name, audience=audience, peer=peer, identity_ref=identity, password_salt=salt,
+        password_hash=_password_hash(salt, password), key_hash=_key_hash(key), created_at=ctx.now(),
+    )  # fmt: skip
+    ctx.session.add(partner)
+    ctx.session.flush()
+    granted = []
+    for destination, rights in chosen.items():
+        collection = ensure_collection(ctx, destination)
+        ctx.session.add(PartnerGrant(partner_id=partner.id or 0, collection_id=collection.id, can_read=rights.can_read, can_write=rights.can_write))
+        granted.append(GrantedCollection(collection.alias, collection.id, rights))
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="partner-added",
+        summary=f"{name} ({'peer ' + peer if peer else 'partner'})",
+        after={"name": name, "peer": peer, "identity": identity, "collections": [g.alias for g in granted]},
+    )  # fmt: skip
+    return IssuedCredentials(partner, name, password, key, granted)
+
+
+def listing(ctx: Context) -> list[tuple[Partner, list[GrantedCollection]]]:
+    result = []
+    for partner in partners.all_partners(ctx.session):
+        granted = []
+        for grant in partners.grants(ctx.session, partner.id or 0):
+            collection = collection_store.by_id(ctx.session, grant.collection_id)
+            if collection is not None:
+                granted.append(GrantedCollection(collection.alias, collection.id, Rights(grant.can_read, grant.can_write)))
+        result.append((partner, granted))
+    return result
+
+
+def revoke(ctx: Context, name: str) -> Partner:
+    """Withdraw a partner's credentials and access at once; its past posts stay."""
+    partner = partners.by_name(ctx.session, name)
+    if partner is None:
+        raise NotFound(f"No partner {name!r}: `puente partners list` shows them.")
+    if partner.revoked_at is None:
+        partner.revoked_at = ctx.now()
+        ctx.session.add(partner)
+        partners.remove_grants(ctx.session, partner.id or 0)
+        timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="partner-revoked", summary=name)
+    return partner
+
+
+def authenticate(ctx: Context, authorization: str | None) -> Partner:
+    """The partner behind an Authorization header (Basic, or Token/Bearer key); refused with how to fix it."""
+    if not authorization:
+        raise Unauthenticated(f"No credentials. {AUTH_HINT}")
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    partner: Partner | None = None
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated(f"Malformed Basic credentials. {AUTH_HINT}") from None
+        candidate = partners.by_name(ctx.session, user)
+        if candidate is not None and hmac.compare_digest(candidate.password_hash, _password_hash(candidate.password_salt, password)):
+            partner = candidate
+    elif scheme.lower() in ("token", "bearer"):
+        partner = partners.by_key_hash(ctx.session, _key_hash(value))
+    if partner is None or partner.revoked_at is not None:
+        raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
+    return partner

@@ -1,0 +1,177 @@
+"""Taking in what a peer sends (pushed into our inbox or pulled by the poller).
+
+Rules, in order: an object must be well-formed STIX 2.1; a peer may only send objects its own
+identity created (anything else is rejected and logged, nothing of it stored); an object version
+already taken in changes nothing; then incidents become linked tickets and assistance notes move
+the protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from puente.services.assistance import service as assistance
+from puente.services.handling import policy as audiences
+from puente.services.feeds import collections
+from puente.services.peers import service as peers
+from puente.services.context import Context, Runtime
+from puente.stix import assistance as protocol
+from puente.stix import validation
+from puente.stix.validation import InvalidStix
+from puente.storage import peers as peer_store
+from puente.storage import timeline
+from puente.storage.peers import IngestedObject, Peer
+from puente.taxii import client
+
+log = logging.getLogger(__name__)
+
+# Incidents first, so a note arriving in the same envelope finds its linked ticket.
+_ORDER = {"identity": 0, "incident": 1, "note": 3}
+
+
+@dataclass
+class IngestReport:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    def merge(self, other: IngestReport) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+
+
+def _version(obj: dict[str, Any]) -> str:
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+def _invalid(obj: dict[str, Any]) -> str | None:
+    """Why the object is not valid STIX 2.1, or None."""
+    try:
+        validation.check_object(obj)
+    except InvalidStix as error:
+        return str(error)[:200]
+    if obj.get("type") == "note":
+        try:
+            protocol.read(obj)
+        except protocol.NotAMessage as error:
+            return f"bad assistance message: {error}"
+    return None
+
+
+def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
+    """Take in a peer's objects; rejected ones are reported and logged, never stored."""
+    report = IngestReport()
+    ours = assistance.our_identity(ctx)
+    candidates: list[dict[str, Any]] = []
+    for obj in objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
+            _reject(ctx, peer, report, "?", "not a STIX object")
+            continue
+        if obj["id"] in protocol.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
+            continue  # our own objects echoed back, or definitions every Puente knows
+        refusal = audiences.creator_refusal(peer.identity_id, obj)
+        if refusal is not None:
+            _reject(ctx, peer, report, obj["id"], f"not {peer.name}'s to send: {refusal}")
+            continue
+        problem = _invalid(obj)
+        if problem:
+            _reject(ctx, peer, report, obj["id"], f"invalid: {problem}")
+            continue
+        candidates.append(obj)
+    candidates.sort(key=lambda o: _ORDER.get(o["type"], 2))
+    incidents = {o["id"]: o for o in candidates if o["type"] == "incident"}
+    messages = [protocol.read(o) for o in candidates if o["type"] == "note"]
+    requested = {m.incident_id for m in messages if m is not None and m.type == "RFA"}
+    for obj in candidates:
+        version = _version(obj)
+        if peer_store.seen(ctx.session, peer.id or 0, obj["id"], version):
+            report.duplicates += 1
+            continue
+        _apply(ctx, peer, obj, incidents, requested)
+        ctx.session.add(IngestedObject(peer_id=peer.id or 0, stix_id=obj["id"], version=version, received_at=ctx.now()))
+        ctx.session.flush()
+        report.accepted += 1
+    return report
+
+
+def _apply(ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, dict[str, Any]], requested: set[str]) -> None:
+    if obj["type"] == "note":
+        message = protocol.read(obj)
+        if message is not None:
+            assistance.receive(ctx, peer, message, obj, incidents)
+        return
+    if obj["type"] == "incident":
+        link = peer_store.link_for_incident(ctx.session, peer.id or 0, obj["id"])
+        # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
+        if link is None and obj["id"] not in requested:
+            ticket = assistance.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
+            assistance.note_from_peer(ctx, ticket, f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}")
+
+
+def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: str) -> None:
+    report.rejected.append(f"{stix_id}: {why}")
+    log.warning("rejected object %s from peer %s: %s", stix_id, peer.name, why)
+    timeline.record(ctx.session, at=ctx.now(), actor=f"peer:{peer.name}", action="peer-object-rejected", summary=f"{stix_id}: {why}"[:500])
+
+
+# ---- our inbox: what peers pushed into our TAXII server ----
+
+
+def take_inbox(runtime: Runtime) -> int:
+    """Ingest what each peer posted to its inbox since our cursor; returns how many entries were read."""
+    with runtime.unit_of_work() as ctx:
+        names = [p.name for p in peer_store.all_peers(ctx.session)]
+    read = 0
+    for name in names:
+        with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
+            peer = peers.get(ctx, name)
+            entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+            if not entries:
+                continue
+            ingest(ctx, peer, [entry.stix_object for entry in entries])
+            peer.inbox_cursor = entries[-1].date_added
+            ctx.session.add(peer)
+            read += len(entries)
+    return read
+
+
+# ---- the poller ----------------------------------------------------------------------------
+
+
+def poll_peer(runtime: Runtime, peer_name: str) -> IngestReport:
+    """Pull what the peer added since our cursor; each page is ingested and the cursor saved together."""
+    with runtime.unit_of_work(actor_name="poller") as ctx:
+        peer = peers.get(ctx, peer_name)
+        target, collection_id, cursor = peers.endpoint(peer), peer.pull_collection_id, peer.poll_cursor
+    report = IngestReport()
+    if collection_id is None:
+        return report
+    if target.api_root_url is None:
+        target = replace(target, api_root_url=client.resolve_api_root(target))
+        with runtime.unit_of_work(actor_name="poller") as ctx:
+            peers.get(ctx, peer_name).api_root_url = target.api_root_url
+    for page in client.poll(target, collection_id, cursor):
+        with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
+            peer = peers.get(ctx, peer_name)
+            report.merge(ingest(ctx, peer, page.objects))
+            peer.poll_cursor = page.cursor
+            peer.polled_at = ctx.now()
+            ctx.session.add(peer)
+    return report
+
+
+def poll_all(runtime: Runtime) -> dict[str, IngestReport | str]:
+    """Poll every peer with a pull collection; a peer that is down is reported, not raised."""
+    with runtime.unit_of_work() as ctx:
+        names = [p.name for p in peer_store.pulling(ctx.session)]
+    outcome: dict[str, IngestReport | str] = {}
+    for name in names:
+        try:
+            outcome[name] = poll_peer(runtime, name)
+        except client.PeerUnreachable as error:
+            log.info("polling %s failed: %s", name, error)
+            outcome[name] = str(error)
+    return outcome

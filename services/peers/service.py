@@ -1,0 +1,197 @@
+"""The peers directory: peer CSIRTs, their points of contact, their TAXII endpoints, and routing
+(which peers a ticket's countries, ASNs and domains suggest)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from puente.services.context import Context
+from puente.services.vocabularies.countries import country_code, country_codes
+from puente.services.errors import Conflict, InvalidInput, NotFound
+from puente.storage import assistance as request_store
+from puente.storage import peers as peer_store
+from puente.storage import timeline
+from puente.storage.models import Ticket
+from puente.storage.peers import Peer
+from puente.taxii import client
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+
+
+@dataclass
+class PeerDraft:
+    name: str
+    countries: list[str]
+    taxii_url: str
+    collection_id: str
+    pull_collection_id: str | None = None
+    asns: list[int] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    user: str | None = None
+    password: str | None = None
+    key: str | None = None
+    identity_id: str | None = None
+    contact: str = ""
+    backup_contact: str = ""
+
+
+def parse_asns(value: str) -> list[int]:
+    asns: list[int] = []
+    for item in value.split(","):
+        text = item.strip().upper().removeprefix("AS")
+        if not text:
+            continue
+        if not text.isdigit() or not 0 < int(text) < 2**32:
+            raise InvalidInput(f"Bad ASN {item.strip()!r}: use numbers such as 28573 or AS28573.")
+        asns.append(int(text))
+    return asns
+
+
+def parse_domains(value: str) -> list[str]:
+    domains: list[str] = []
+    for item in value.split(","):
+        text = item.strip().lower().lstrip(".")
+        if not text:
+            continue
+        if not _DOMAIN.match(text):
+            raise InvalidInput(f"Bad domain {item.strip()!r}: use a suffix such as gov.br or example.ar.")
+        domains.append(text)
+    return domains
+
+
+def add(ctx: Context, draft: PeerDraft) -> Peer:
+    if not _NAME.match(draft.name):
+        raise InvalidInput(f"Bad peer name {draft.name!r}: one word of letters, digits, '.', '_' or '-', e.g. cert-br.")
+    if peer_store.by_name(ctx.session, draft.name) is not None:
+        raise Conflict(f"Peer {draft.name!r} exists already; `puente peers remove {draft.name}` first to replace it.")
+    countries = country_codes(draft.countries)
+    if not countries:
+        raise InvalidInput("A peer serves at least one country: --countries BR,AR")
+    if not draft.taxii_url.startswith(("http://", "https://")):
+        raise InvalidInput(f"Bad TAXII URL {draft.taxii_url!r}: give the server's discovery or API root URL (http:// or https://).")
+    if draft.key and (draft.user or draft.password):
+        raise InvalidInput("Give either --user/--password or --key for a peer, not both.")
+    if bool(draft.user) != bool(draft.password):
+        raise InvalidInput("--user and --password go together.")
+    if draft.identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", draft.identity_id):
+        raise InvalidInput(f"Bad identity {draft.identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff.")
+    if draft.identity_id and peer_store.by_identity(ctx.session, draft.identity_id) is not None:
+        raise Conflict(f"Another peer already has identity {draft.identity_id}.")
+    peer = Peer(
+        name=draft.name, countries=countries, asns=list(draft.asns), domains=list(draft.domains),
+        taxii_url=draft.taxii_url, collection_id=draft.collection_id.strip(),
+        pull_collection_id=(draft.pull_collection_id or "").strip() or None,
+        user=draft.user or None, password=draft.password or None, api_key=draft.key or None,
+        identity_id=draft.identity_id or None, contact=draft.contact, backup_contact=draft.backup_contact,
+        created_at=ctx.now(),
+    )  # fmt: skip
+    ctx.session.add(peer)
+    ctx.session.flush()
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="peer-added",
+        summary=f"{peer.name} ({','.join(countries)}) at {peer.taxii_url}",
+        after={"name": peer.name, "countries": countries, "taxii_url": peer.taxii_url, "collection": peer.collection_id},
+    )  # fmt: skip
+    return peer
+
+
+def get(ctx: Context, name: str) -> Peer:
+    peer = peer_store.by_name(ctx.session, name.strip())
+    if peer is None:
+        known = ", ".join(p.name for p in peer_store.all_peers(ctx.session)) or "none yet (puente peers add …)"
+        raise NotFound(f"No peer {name.strip()!r}. Known peers: {known}.")
+    return peer
+
+
+def remove(ctx: Context, name: str) -> None:
+    peer = get(ctx, name)
+    history = len(request_store.of_peer(ctx.session, peer.id or 0)) + len(peer_store.links_of_peer(ctx.session, peer.id or 0))
+    if history:
+        raise Conflict(
+            f"{peer.name} has {history} assistance request(s) or linked ticket(s) on record; the audit trail keeps the peer."
+            f" Change its endpoint with remove/add only before it is used."
+        )
+    before = {"name": peer.name, "countries": peer.countries, "taxii_url": peer.taxii_url}
+    peer_store.forget_deliveries(ctx.session, peer.id or 0)
+    ctx.session.delete(peer)
+    ctx.session.flush()
+    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="peer-removed", summary=peer.name, before=before)
+
+
+def listing(ctx: Context, country: str | None = None) -> list[Peer]:
+    peers = peer_store.all_peers(ctx.session)
+    if country:
+        code = country_code(country)
+        peers = [p for p in peers if code in p.countries]
+    return peers
+
+
+def endpoint(peer: Peer, collection_id: str | None = None) -> client.Endpoint:
+    return client.Endpoint(
+        url=peer.taxii_url, collection_id=collection_id or peer.collection_id, user=peer.user,
+        password=peer.password, key=peer.api_key, api_root_url=peer.api_root_url,
+    )  # fmt: skip
+
+
+def test(ctx: Context, name: str) -> client.Probe:
+    """Probe the peer's server (push collection, then the pull collection) and remember the API root found."""
+    peer = get(ctx, name)
+    found = client.probe(endpoint(peer))
+    if found.api_root_url and found.api_root_url != peer.api_root_url:
+        peer.api_root_url = found.api_root_url
+        ctx.session.add(peer)
+    if peer.pull_collection_id and peer.pull_collection_id != peer.collection_id:
+        pulled = client.probe(endpoint(peer, peer.pull_collection_id), for_pulling=True)
+        for line in pulled.lines:
+            if line.startswith(("collection", "read")):
+                found.say(f"pull {line}")
+        found.ok = found.ok and pulled.ok
+    return found
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A peer a ticket points to, and why."""
+
+    peer: Peer
+    because: str
+
+
+def suggest(ctx: Context, ticket: Ticket, domains: Sequence[str] = (), asns: Sequence[int] = ()) -> list[Suggestion]:
+    """Peers whose countries, domains or ASNs the ticket touches, most specific reason first."""
+    ours = ctx.settings.csirt_country
+    found: dict[int, Suggestion] = {}
+    for peer in peer_store.all_peers(ctx.session):
+        assert peer.id is not None
+        asn = next((a for a in asns if a in peer.asns), None)
+        domain = next((d for d in domains for suffix in peer.domains if d == suffix or d.endswith("." + suffix)), None)
+        country = next((c for c in ticket.countries if c != ours and c in peer.countries), None)
+        if asn is not None:
+            found[peer.id] = Suggestion(peer, f"AS{asn}")
+        elif domain is not None:
+            found[peer.id] = Suggestion(peer, f"domain {domain}")
+        elif country is not None:
+            found[peer.id] = Suggestion(peer, f"country {country}")
+    return sorted(found.values(), key=lambda s: s.peer.name)
+
+
+def resolve_recipients(ctx: Context, names: list[str]) -> list[Peer]:
+    """Peers named by the analyst: a peer name, or a country code standing for its peers."""
+    chosen: dict[int, Peer] = {}
+    for name in names:
+        peer = peer_store.by_name(ctx.session, name)
+        if peer is None and len(name) == 2:
+            code = country_code(name)
+            by_country = [p for p in peer_store.all_peers(ctx.session) if code in p.countries]
+            if not by_country:
+                raise NotFound(f"No peer serves {code}; add one with puente peers add NAME --countries {code} …")
+            for found in by_country:
+                chosen[found.id or 0] = found
+            continue
+        if peer is None:
+            peer = get(ctx, name)
+        chosen[peer.id or 0] = peer
+    return list(chosen.values())

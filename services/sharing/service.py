@@ -1,0 +1,103 @@
+"""Sharing a ticket with peer CSIRTs: a preview of who gets what under the ticket's TLP, then delivery.
+
+The TLP decides the audience (DESIGN.md, "Sharing policy"): CLEAR, GREEN, AMBER and AMBER+STRICT
+go to the peers named in the command or, when none is named, to the peers the ticket's countries
+and domains suggest; RED goes only to peers named in the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from puente.services.feeds import collections
+from puente.services.peers import outbox as delivery
+from puente.services.peers import service as peers
+from puente.services.exchange import service as stix_exchange
+from puente.services.tickets import service as tickets
+from puente.services.context import Context
+from puente.services.errors import Forbidden, InvalidInput
+from puente.services.vocabularies.taxonomy import TLP
+from puente.storage import tickets as ticket_store
+from puente.storage import timeline
+from puente.storage.models import Role, Ticket
+from puente.storage.peers import Peer
+
+
+@dataclass
+class ShareRecipient:
+    peer: Peer
+    because: str
+
+
+@dataclass
+class SharePlan:
+    """Exactly what a confirmed share sends, and to whom."""
+
+    ticket: Ticket
+    tlp: TLP
+    recipients: list[ShareRecipient]
+    left_out: list[peers.Suggestion] = field(default_factory=list)
+    sent: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        return [r.peer.name for r in self.recipients]
+
+
+def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
+    """Domains on the ticket (domain names, URL hosts, e-mail domains), for routing."""
+    found: list[str] = []
+    for observable in ticket_store.observables(ctx.session, ticket.id or 0):
+        value = observable.value.lower()
+        if observable.kind == "domain-name":
+            found.append(value)
+        elif observable.kind == "url":
+            found.append(value.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0])
+        elif observable.kind == "email-addr" and "@" in value:
+            found.append(value.rsplit("@", 1)[1])
+    return list(dict.fromkeys(found))
+
+
+def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+    tickets.require_role(ctx, Role.ANALYST, "sharing a ticket")
+    ticket = tickets.get(ctx, reference)
+    tlp = TLP(ticket.tlp)
+    suggested = peers.suggest(ctx, ticket, domains=ticket_domains(ctx, ticket))
+    chosen = peers.resolve_recipients(ctx, named)
+    if tlp == TLP.RED and not chosen:
+        raise Forbidden(
+            f"{ticket.reference} is TLP:RED: it goes only to peers you name, e.g. /incident share {ticket.reference} to PEER."
+            + (f" Suggested by its countries: {', '.join(s.peer.name for s in suggested)}." if suggested else "")
+        )
+    if chosen:
+        recipients = [ShareRecipient(p, "named") for p in chosen]
+        left_out = [s for s in suggested if s.peer.id not in {p.id for p in chosen}]
+    else:
+        recipients = [ShareRecipient(s.peer, s.because) for s in suggested]
+        left_out = []
+    if not recipients:
+        raise InvalidInput(
+            f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
+            f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
+        )
+    return SharePlan(ticket, tlp, recipients, left_out)
+
+
+def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+    """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
+    shared = plan(ctx, reference, named)
+    ticket = shared.ticket
+    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    ours = stix_exchange.our_identity(ctx)
+    pushed = delivery.pushable([ours, *objects], ours["id"])
+    for recipient in shared.recipients:
+        delivery.enqueue(ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+    # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
+    definitions = [d for d in stix_exchange.bundle_for(objects)["objects"] if d["type"] in ("extension-definition", "marking-definition")]
+    collections.publish(ctx, [*definitions, *objects], shared.tlp.value, shared.names)
+    shared.sent = len(pushed)
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="shared", ticket_id=ticket.id,
+        summary=f"{shared.tlp.label} to {', '.join(shared.names)}", after={"recipients": shared.names, "tlp": shared.tlp.value},
+    )  # fmt: skip
+    return shared

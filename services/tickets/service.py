@@ -1,0 +1,369 @@
+"""Tickets: opening, enriching, moving through the lifecycle, and the audit trail of it all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert
+
+from puente.services.escalation import service as escalation
+from puente.services.tickets import lifecycle
+from puente.services.context import Context
+from puente.services.errors import Forbidden, InvalidInput, NotFound
+from puente.services.tickets.observables import Observable
+from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
+from puente.storage import tickets as ticket_store
+from puente.storage import timeline
+from puente.storage import users
+from puente.storage.models import Role, Ticket, TicketNote, TicketObservable, TicketStatus, TimelineEvent, User
+
+DEFAULT_TLP = TLP.AMBER
+DEFAULT_PAP = PAP.AMBER
+
+
+class Scope(StrEnum):
+    OPEN = "open"
+    MINE = "mine"
+    CROSS_BORDER = "cross-border"
+    ALL = "all"
+
+
+@dataclass
+class TicketDraft:
+    title: str
+    description: str = ""
+    severity: Severity = Severity.MEDIUM
+    rsit: tuple[str, str] | None = None
+    sectors: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    tlp: TLP = DEFAULT_TLP
+    pap: PAP = DEFAULT_PAP
+    aware_at: datetime | None = None
+    observables: list[Observable] = field(default_factory=list)
+    # Set when the ticket comes from another producer's STIX incident (services.stix_exchange).
+    incident_id: str | None = None
+    producer: str | None = None
+    status: TicketStatus = TicketStatus.NEW
+
+
+@dataclass
+class TicketChanges:
+    """Fields an `update` may change; None means leave as is."""
+
+    title: str | None = None
+    description: str | None = None
+    severity: Severity | None = None
+    status: TicketStatus | None = None
+    rsit: tuple[str, str] | None = None
+    sectors: list[str] | None = None
+    countries: list[str] | None = None
+    tlp: TLP | None = None
+    pap: PAP | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in vars(self).values())
+
+
+@dataclass
+class TicketView:
+    """A ticket with what `show` displays alongside it."""
+
+    ticket: Ticket
+    owner: str | None
+    observables: list[TicketObservable]
+    notes: list[TicketNote]
+
+    @property
+    def reference(self) -> str:
+        return self.ticket.reference
+
+
+def require_role(ctx: Context, role: Role, doing: str) -> User:
+    actor = ctx.actor
+    if actor is None:
+        raise Forbidden(f"{doing.capitalize()} needs a known Puente user.")
+    if not actor.role_enum.allows(role):
+        raise Forbidden(
+            f"{actor.name} is {actor.role}; {doing} needs the {role.value} role or above."
+            " Ask an admin: puente users add NAME --role " + role.value
+        )
+    return actor
+
+
+def get(ctx: Context, reference: str) -> Ticket:
+    ticket = ticket_store.by_reference(ctx.session, reference.strip())
+    if ticket is None:
+        similar = ticket_store.similar_references(ctx.session, reference)
+        hint = f" Did you mean {', '.join(similar)}?" if similar else " /incident list shows the open tickets."
+        raise NotFound(f"No ticket {reference.strip()!r}.{hint}")
+    return ticket
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The fields the timeline records before and after a change."""
+    return {
+        "title": ticket.title,
+        "severity": ticket.severity,
+        "status": ticket.status,
+        "rsit": f"{ticket.rsit_classification}/{ticket.rsit_type}" if ticket.rsit_classification else None,
+        "sectors": list(ticket.sectors),
+        "countries": list(ticket.countries),
+        "tlp": ticket.tlp,
+        "pap": ticket.pap,
+        "owner_id": ticket.owner_id,
+    }
+
+
+def is_cross_border(ticket: Ticket, our_country: str) -> bool:
+    return any(country != our_country for country in ticket.countries)
+
+
+def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
+    actor = require_role(ctx, Role.ANALYST, "opening a ticket")
+    return _create(ctx, draft, actor.id)
+
+
+def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str, *, page_severity: bool = True) -> Ticket:
+    """A ticket opened because a peer CSIRT told us of an incident or asked for help; nobody owns it yet.
+    A request for assistance raises its own page, so it passes page_severity=False."""
+    ctx.actor_name = ctx.actor_name or f"peer:{peer_name}"
+    return _create(ctx, draft, None, page_severity=page_severity)
+
+
+def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_severity: bool = True) -> Ticket:
+    title = draft.title.strip()
+    if not title:
+        raise InvalidInput("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]")
+    now = ctx.now()
+    year = now.year
+    number = ticket_store.next_number(ctx.session, year)
+    ticket = Ticket(
+        reference=ticket_store.format_reference(year, number),
+        year=year,
+        number=number,
+        title=title[:300],
+        description=draft.description,
+        severity=draft.severity.value,
+        status=draft.status.value,
+        rsit_classification=draft.rsit[0] if draft.rsit else None,
+        rsit_type=draft.rsit[1] if draft.rsit else None,
+        sectors=list(draft.sectors),
+        countries=list(draft.countries) or [ctx.settings.csirt_country],
+        tlp=draft.tlp.value,
+        pap=draft.pap.value,
+        aware_at=draft.aware_at or now,
+        owner_id=owner_id,
+        opened_by_id=owner_id,
+        incident_id=draft.incident_id or f"incident--{uuid.uuid4()}",
+        producer=draft.producer,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(ticket)
+    ctx.session.flush()
+    timeline.record(
+        ctx.session, at=now, actor=ctx.who, action="opened", ticket_id=ticket.id,
+        summary=f"opened {ticket.reference}: {ticket.title}", after=snapshot(ticket),
+    )  # fmt: skip
+    if draft.observables:
+        _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
+    if page_severity:
+        escalation.on_ticket_opened(ctx, ticket)
+    else:
+        escalation.schedule_deadline_reminders(ctx, ticket)
+    return ticket
+
+
+def view(ctx: Context, ticket: Ticket | str) -> TicketView:
+    require_role(ctx, Role.ONCALL, "viewing a ticket")
+    if isinstance(ticket, str):
+        ticket = get(ctx, ticket)
+    owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
+    assert ticket.id is not None
+    return TicketView(
+        ticket,
+        owner.name if owner else None,
+        ticket_store.observables(ctx.session, ticket.id),
+        ticket_store.notes(ctx.session, ticket.id),
+    )
+
+
+def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> list[Ticket]:
+    actor = require_role(ctx, Role.ONCALL, "listing tickets")
+    if scope == Scope.ALL:
+        return ticket_store.listing(ctx.session, limit=limit)
+    if scope == Scope.MINE:
+        return ticket_store.listing(ctx.session, statuses=ticket_store.OPEN_STATUSES, owner_id=actor.id, limit=limit)
+    found = ticket_store.listing(ctx.session, statuses=ticket_store.OPEN_STATUSES, limit=limit if scope == Scope.OPEN else 1000)
+    if scope == Scope.CROSS_BORDER:
+        found = [t for t in found if is_cross_border(t, ctx.settings.csirt_country)][:limit]
+    return found
+
+
+def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict[str, Any]) -> None:
+    now = ctx.now()
+    ticket.updated_at = now
+    ctx.session.add(ticket)
+    timeline.record(
+        ctx.session, at=now, actor=ctx.who, action=action, ticket_id=ticket.id,
+        summary=summary, before=before, after=snapshot(ticket),
+    )  # fmt: skip
+
+
+def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
+    require_role(ctx, Role.ANALYST, "updating a ticket")
+    if changes.is_empty():
+        raise InvalidInput(
+            "Nothing to update: give e.g. sev=high status=in-progress countries=BR,AR tlp=amber"
+            " type=malicious-code/c2-server sector=energy title=\"…\""
+        )
+    ticket = get(ctx, reference)
+    before = snapshot(ticket)
+    if changes.status is not None:
+        lifecycle.check_transition(ticket.reference, TicketStatus(ticket.status), changes.status)
+        ticket.status = changes.status.value
+    if changes.title is not None:
+        if not changes.title.strip():
+            raise InvalidInput("A ticket's title cannot be empty.")
+        ticket.title = changes.title.strip()[:300]
+    if changes.description is not None:
+        ticket.description = changes.description
+    if changes.severity is not None:
+        ticket.severity = changes.severity.value
+    if changes.rsit is not None:
+        ticket.rsit_classification, ticket.rsit_type = changes.rsit
+    if changes.sectors is not None:
+        ticket.sectors = list(changes.sectors)
+    if changes.countries is not None:
+        if not changes.countries:
+            raise InvalidInput("A ticket affects at least one country: countries=CO,BR")
+        ticket.countries = list(changes.countries)
+    if changes.tlp is not None:
+        ticket.tlp = changes.tlp.value
+    if changes.pap is not None:
+        ticket.pap = changes.pap.value
+    after = snapshot(ticket)
+    changed = {key: after[key] for key in after if after[key] != before[key]}
+    if not changed:
+        raise InvalidInput(f"{ticket.reference} already has those values; nothing changed.")
+    summary = ", ".join(f"{key} {before[key]} -> {value}" for key, value in changed.items())
+    _touch(ctx, ticket, "updated", summary, before)
+    if "status" in changed:
+        _status_changed(ctx, ticket, TicketStatus(before["status"]))
+    if "severity" in changed:
+        escalation.page_for_severity(ctx, ticket, previous=Severity(before["severity"]))
+    return ticket
+
+
+def _status_changed(ctx: Context, ticket: Ticket, previous: TicketStatus) -> None:
+    """Pages follow the lifecycle: resolving or closing stops them, reopening restarts the regulatory clocks."""
+    current = TicketStatus(ticket.status)
+    if current in lifecycle.REOPENABLE and previous not in lifecycle.REOPENABLE:
+        escalation.cancel_pages(ctx, ticket, f"{ticket.reference} {current.value} by {ctx.who}")
+    elif previous in lifecycle.REOPENABLE and current not in lifecycle.REOPENABLE:
+        escalation.schedule_deadline_reminders(ctx, ticket)
+
+
+def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -> Ticket:
+    """A lifecycle step (resolve, close, reopen, …), checked against the allowed transitions."""
+    needed = Role.LEAD if target == TicketStatus.CLOSED else Role.ANALYST
+    require_role(ctx, needed, f"moving a ticket to {target.value}")
+    ticket = get(ctx, reference)
+    current = TicketStatus(ticket.status)
+    lifecycle.check_transition(ticket.reference, current, target)
+    before = snapshot(ticket)
+    ticket.status = target.value
+    action = "reopened" if current in lifecycle.REOPENABLE and target not in lifecycle.REOPENABLE else target.value
+    summary = f"{current.value} -> {target.value}" + (f": {reason}" if reason else "")
+    _touch(ctx, ticket, action, summary, before)
+    _status_changed(ctx, ticket, current)
+    return ticket
+
+
+def reopen(ctx: Context, reference: str, reason: str = "") -> Ticket:
+    ticket = get(ctx, reference)
+    if TicketStatus(ticket.status) not in lifecycle.REOPENABLE:
+        raise InvalidInput(f"{ticket.reference} is {ticket.status}, not resolved or closed; there is nothing to reopen.")
+    return move(ctx, reference, TicketStatus.IN_PROGRESS, reason)
+
+
+def assign(ctx: Context, reference: str, user_name: str) -> Ticket:
+    require_role(ctx, Role.ANALYST, "assigning a ticket")
+    ticket = get(ctx, reference)
+    name = user_name.strip().lstrip("@")
+    owner = users.by_name(ctx.session, name)
+    if owner is None:
+        known = ", ".join(u.name for u in users.all_users(ctx.session)[:10])
+        raise NotFound(f"No Puente user {name!r}. Known users: {known or 'none yet'}.")
+    if ticket.owner_id == owner.id:
+        raise InvalidInput(f"{ticket.reference} is already assigned to {owner.name}.")
+    before = snapshot(ticket)
+    ticket.owner_id = owner.id
+    _touch(ctx, ticket, "assigned", f"assigned to {owner.name}", before)
+    return ticket
+
+
+def add_observables(
+    ctx: Context, ticket: Ticket | str, found: list[Observable], seen_at: Mapping[Observable, datetime] | None = None
+) -> tuple[Ticket, list[Observable]]:
+    """Add observables; ones already on the ticket are skipped. Returns the ones actually added.
+
+    `seen_at` dates observables known from elsewhere (an imported indicator's valid_from); others are dated now.
+    """
+    require_role(ctx, Role.ANALYST, "adding observables")
+    if isinstance(ticket, str):
+        ticket = get(ctx, ticket)
+    if not found:
+        raise InvalidInput("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …")
+    assert ticket.id is not None
+    existing = {(o.kind, o.value) for o in ticket_store.observables(ctx.session, ticket.id)}
+    added = [o for o in dict.fromkeys(found) if (o.kind.value, o.value) not in existing]
+    _record_observables(ctx, ticket, added, seen_at)
+    return ticket, added
+
+
+def _record_observables(
+    ctx: Context, ticket: Ticket, added: list[Observable], seen_at: Mapping[Observable, datetime] | None = None
+) -> None:
+    assert ticket.id is not None, "the ticket is flushed before its observables"
+    now = ctx.now()
+    rows = [
+        {
+            "ticket_id": ticket.id, "kind": observable.kind.value, "value": observable.value,
+            "added_at": (seen_at or {}).get(observable, now), "added_by_id": ctx.actor.id if ctx.actor else None,
+        }
+        for observable in added
+    ]  # fmt: skip
+    if rows:
+        # One multi-row insert: an imported ticket may bring tens of thousands of observables.
+        ctx.session.connection().execute(insert(TicketObservable.__table__), rows)  # type: ignore[attr-defined]
+    if added:
+        before = snapshot(ticket)
+        summary = "added " + ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])
+        if len(added) > 20:
+            summary += f" and {len(added) - 20} more"
+        _touch(ctx, ticket, "observables-added", summary, before)
+
+
+def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
+    require_role(ctx, Role.ONCALL, "adding a note")
+    if not text.strip():
+        raise InvalidInput("A note needs text: /incident note INC-… <what happened>")
+    ticket = get(ctx, reference)
+    now = ctx.now()
+    note = TicketNote(ticket_id=ticket.id or 0, note_id=f"note--{uuid.uuid4()}", author=ctx.who, text=text.strip(), created_at=now)
+    ctx.session.add(note)
+    _touch(ctx, ticket, "noted", text.strip()[:200], snapshot(ticket))
+    return note
+
+
+def history(ctx: Context, reference: str) -> tuple[Ticket, list[TimelineEvent]]:
+    require_role(ctx, Role.ONCALL, "reading a timeline")
+    ticket = get(ctx, reference)
+    assert ticket.id is not None
+    return ticket, timeline.for_ticket(ctx.session, ticket.id)

@@ -1,0 +1,32 @@
+"""ISO 3166-1 alpha-2 country codes, as every cross-border rule keys on them."""
+
+from __future__ import annotations
+
+import pycountry
+
+from puente.services.errors import InvalidInput
+
+
+def country_code(value: str) -> str:
+    """Return the upper-case alpha-2 code, or explain which codes are expected."""
+    code = value.strip().upper()
+    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    raise InvalidInput(f"Unknown country {value.strip()!r}: use ISO 3166 codes such as BR, AR, MX.")
+
+
+def country_codes(values: str | list[str]) -> list[str]:
+    """Parse `BR,AR` (or a list) into distinct codes, in the order given."""
+    items = values.split(",") if isinstance(values, str) else values
+    codes: list[str] = []
+    for item in items:
+        if item.strip():
+            code = country_code(item)
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country is not None else code
