@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev db bench clean
+.PHONY: run test lint install install-dev db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ db: install
 run: db
 	$(BIN)/puente run
 
-test: install-dev
+# The layering contract (.importlinter), the linter, the formatter and the type checker come first.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

@@ -23,15 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import uvicorn  # noqa: E402
+import uvicorn
+from puente_pair import puente_pair
 
-from puente.bot.commands import Command  # noqa: E402
-from puente.bot.core import CommandCore  # noqa: E402
-from puente.server.app import create_app  # noqa: E402
-from puente.settings import load_settings  # noqa: E402
-from puente.server.workers import default_workers  # noqa: E402
-from puente_pair import puente_pair  # noqa: E402
-from puente.services.context import Runtime  # noqa: E402
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.server.app import create_app
+from puente.server.workers import default_workers
+from puente.services.context import Runtime
+from puente.settings import load_settings
 
 GOAL_P50_MS = 300.0
 
@@ -54,7 +54,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch, puente_pair(Path(scratch)) as (co, br):
         co.stop()  # serve CSIRT-CO from this process instead, on the same port and database
         runtime = Runtime.from_settings(load_settings(**{k: v for k, v in co.env.items() if k.startswith("PUENTE_")}))
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime, default_workers()), host="127.0.0.1", port=co.port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(runtime, default_workers()), host="127.0.0.1", port=co.port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -68,7 +70,9 @@ def main() -> None:
 
         samples: list[float] = []
         for number in range(args.count):
-            reference = re.search(r"Opened (INC-\d{4}-\d{4})", say(f"new Bench incident {number} sev=high countries=CO,BR")).group(1)  # type: ignore[union-attr]
+            reference = re.search(
+                r"Opened (INC-\d{4}-\d{4})", say(f"new Bench incident {number} sev=high countries=CO,BR")
+            ).group(1)  # type: ignore[union-attr]
             started = time.perf_counter()
             say(f"assist {reference} cert-br investigate")
             while not linked(br.directory / "puente.db", reference):

@@ -19,16 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from puente.bot.console.repl import Console  # noqa: E402
-from puente.bot.core import CommandCore  # noqa: E402
-from puente.settings import load_settings  # noqa: E402
-from puente.services.users import service as users  # noqa: E402
-from puente.services.context import Runtime  # noqa: E402
-from puente.storage.engine import make_engine  # noqa: E402
-from puente.storage.migrate import upgrade  # noqa: E402
-from puente.storage.models import Role  # noqa: E402
+from puente.bot.console.repl import Console
+from puente.bot.core import CommandCore
+from puente.services.context import Runtime
+from puente.services.users import service as users
+from puente.settings import load_settings
+from puente.storage.engine import make_engine
+from puente.storage.migrate import upgrade
+from puente.storage.models import Role
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -23,20 +23,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text, update  # noqa: E402
+from sqlalchemy import text, update
 
-from puente.settings import load_settings  # noqa: E402
-from puente.server.workers import WorkerPool, default_workers  # noqa: E402
+from puente.server.workers import WorkerPool, default_workers
+from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
+from puente.services.escalation.policies import Policy, make_steps
+from puente.services.notify import Notice, Recipient
 from puente.services.tickets import service as tickets
-from puente.services.users import service as users  # noqa: E402
-from puente.services.context import Runtime  # noqa: E402
-from puente.services.escalation.policies import Policy, make_steps  # noqa: E402
-from puente.services.notify import Notice, Recipient  # noqa: E402
-from puente.storage.engine import make_engine  # noqa: E402
-from puente.storage.migrate import upgrade  # noqa: E402
-from puente.storage.models import Role  # noqa: E402
-from puente.storage.pages import Page  # noqa: E402
+from puente.services.users import service as users
+from puente.settings import load_settings
+from puente.storage.engine import make_engine
+from puente.storage.migrate import upgrade
+from puente.storage.models import Role
+from puente.storage.pages import Page
 
 PAGE = re.compile(r"^Page P(\d+)")
 
@@ -123,8 +123,11 @@ def main() -> None:
     due = {page_id: first_due + timedelta(seconds=index * step) for index, page_id in enumerate(ids)}
     with runtime.unit_of_work(actor_name="bench") as ctx:
         ctx.session.execute(update(Page), [{"id": page_id, "next_fire_at": at} for page_id, at in due.items()])
-    print(f"{args.backend}: {args.pages} pages due from {first_due:%H:%M:%S} over {args.spread:.0f} s"
-          f" (set-up {time.perf_counter() - setup_started:.1f} s); {args.replicas} replica(s)", flush=True)
+    print(
+        f"{args.backend}: {args.pages} pages due from {first_due:%H:%M:%S} over {args.spread:.0f} s"
+        f" (set-up {time.perf_counter() - setup_started:.1f} s); {args.replicas} replica(s)",
+        flush=True,
+    )
 
     replicas = [runtime] + [Runtime(settings, make_engine(url), notifiers=[notifier]) for _ in range(args.replicas - 1)]
     pools = [WorkerPool(r, default_workers()) for r in replicas]

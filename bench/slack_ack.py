@@ -32,11 +32,12 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from puente.server.app import create_app  # noqa: E402
-from puente.settings import load_settings  # noqa: E402
-from puente.services.users import service as users  # noqa: E402
-from puente.services.context import Runtime  # noqa: E402
 from slack_api import SlackStandIn  # noqa: E402
+
+from puente.server.app import create_app  # noqa: E402
+from puente.services.context import Runtime  # noqa: E402
+from puente.services.users import service as users  # noqa: E402
+from puente.settings import load_settings  # noqa: E402
 from puente.storage.migrate import upgrade  # noqa: E402
 from puente.storage.models import Role  # noqa: E402
 
@@ -57,14 +58,25 @@ def percentile(samples: list[float], fraction: float) -> float:
 def signed(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 async def one(client: aiohttp.ClientSession, url: str, slack: SlackStandIn, name: str, text: str) -> float:
-    body = urlencode({
-        "command": "/incident", "text": text, "user_id": "U0BENCH", "channel_id": "C0SOC", "team_id": "T0CSIRT",
-        "response_url": slack.response_url(name), "trigger_id": "1.2.3",
-    })  # fmt: skip
+    body = urlencode(
+        {
+            "command": "/incident",
+            "text": text,
+            "user_id": "U0BENCH",
+            "channel_id": "C0SOC",
+            "team_id": "T0CSIRT",
+            "response_url": slack.response_url(name),
+            "trigger_id": "1.2.3",
+        }
+    )
     started = time.perf_counter()
     async with client.post(url, data=body, headers=signed(body)) as response:
         await response.read()
@@ -83,8 +95,10 @@ async def drive(url: str, slack: SlackStandIn, rounds: int, concurrency: int) ->
         for round_number in range(-1, rounds):  # round -1 warms the server's caches and is not counted
             started = time.perf_counter()
             names = [f"r{round_number}c{i}" for i in range(concurrency)]
-            texts = [f"new Bench ticket {n} sev=low countries=BR,AR" if i % 2 else "list open" for i, n in enumerate(names)]
-            measured = await asyncio.gather(*(one(client, url, slack, n, t) for n, t in zip(names, texts)))
+            texts = [
+                f"new Bench ticket {n} sev=low countries=BR,AR" if i % 2 else "list open" for i, n in enumerate(names)
+            ]
+            measured = await asyncio.gather(*(one(client, url, slack, n, t) for n, t in zip(names, texts, strict=True)))
             for name in names:
                 await asyncio.to_thread(slack.wait_for, f"response:{name}", 1, 60)
             if round_number >= 0:
@@ -123,27 +137,40 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp, SlackStandIn() as slack:
         environment = {
-            "PUENTE_DATABASE_URL": f"sqlite:///{tmp}/puente.db", "PUENTE_VAR_DIR": tmp,
-            "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url,
-        }  # fmt: skip
+            "PUENTE_DATABASE_URL": f"sqlite:///{tmp}/puente.db",
+            "PUENTE_VAR_DIR": tmp,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+        }
         upgrade(environment["PUENTE_DATABASE_URL"])
         runtime = Runtime.from_settings(load_settings(**environment))
         with runtime.unit_of_work(actor_name="operator") as ctx:
             users.add(ctx, "bench", Role.ANALYST, slack_id="U0BENCH")
         runtime.engine.dispose()
         port = free_port()
-        child = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env={**os.environ, **environment}, cwd=tmp)
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port)], env={**os.environ, **environment}, cwd=tmp
+        )
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", child)
-            acks, rounds = asyncio.run(drive(f"http://127.0.0.1:{port}/slack/events", slack, options.rounds, options.concurrency))
+            acks, rounds = asyncio.run(
+                drive(f"http://127.0.0.1:{port}/slack/events", slack, options.rounds, options.concurrency)
+            )
         finally:
             child.terminate()
             child.wait(10)
     ms = [a * 1000 for a in acks]
     print(f"{len(ms)} slash commands, {options.concurrency} concurrent, {options.rounds} rounds (SQLite, loopback)")
-    print(f"acknowledgement  p50 {statistics.median(ms):6.1f} ms  p99 {percentile(ms, 0.99):6.1f} ms  max {max(ms):6.1f} ms  (goal: p99 < 100 ms)")
+    print(
+        f"acknowledgement  p50 {statistics.median(ms):6.1f} ms  p99 "
+        f"{percentile(ms, 0.99):6.1f} ms  max {max(ms):6.1f} ms  (goal: p99 < 100 ms)"
+    )
     whole = [r * 1000 for r in rounds]
-    print(f"round of {options.concurrency} until every reply reached response_url: p50 {statistics.median(whole):6.1f} ms  max {max(whole):6.1f} ms")
+    print(
+        f"round of {options.concurrency} until every reply reached response_url: "
+        f"p50 {statistics.median(whole):6.1f} ms  max {max(whole):6.1f} ms"
+    )
 
 
 if __name__ == "__main__":

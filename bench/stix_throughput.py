@@ -19,25 +19,27 @@ import stix2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from puente.settings import load_settings  # noqa: E402
+from puente.services.clock import SystemClock
+from puente.services.context import Runtime
+from puente.services.exchange.service import export_ticket, import_content, serialize
 from puente.services.tickets import service as tickets
-from puente.services.users import service as users  # noqa: E402
-from puente.services.clock import SystemClock  # noqa: E402
-from puente.services.context import Runtime  # noqa: E402
-from puente.services.tickets.observables import Observable, ObservableKind  # noqa: E402
-from puente.services.exchange.service import export_ticket, import_content, serialize  # noqa: E402
-from puente.stix.validation import check_content  # noqa: E402
-from puente.storage.engine import make_engine  # noqa: E402
-from puente.storage.migrate import upgrade  # noqa: E402
-from puente.storage.models import Role  # noqa: E402
-from puente.storage.users import by_name  # noqa: E402
+from puente.services.tickets.observables import Observable, ObservableKind
+from puente.services.users import service as users
+from puente.settings import load_settings
+from puente.stix.validation import check_content
+from puente.storage.engine import make_engine
+from puente.storage.migrate import upgrade
+from puente.storage.models import Role
+from puente.storage.users import by_name
 
 
 def observables(count: int) -> list[Observable]:
     """A mix of every kind Puente tracks, all distinct."""
     makers = [
         lambda i: Observable(ObservableKind.IPV4, f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"),
-        lambda i: Observable(ObservableKind.IPV4, f"172.{16 + (i >> 16 & 15)}.{i >> 8 & 255}.{i & 255}".rsplit(".", 1)[0] + ".0/24"),
+        lambda i: Observable(
+            ObservableKind.IPV4, f"172.{16 + (i >> 16 & 15)}.{i >> 8 & 255}.{i & 255}".rsplit(".", 1)[0] + ".0/24"
+        ),
         lambda i: Observable(ObservableKind.IPV6, f"2001:db8::{i:x}"),
         lambda i: Observable(ObservableKind.DOMAIN, f"host{i}.evil.example"),
         lambda i: Observable(ObservableKind.URL, f"http://host{i}.evil.example/path?id={i}"),
@@ -73,7 +75,9 @@ def main() -> None:
     ours = runtime(directory, "ours.db", "CSIRT-CO")
     with ours.unit_of_work() as ctx:
         ctx.actor = by_name(ctx.session, "ana")
-        draft = tickets.TicketDraft(title="Botnet C2 across the region", countries=["CO", "BR", "AR"], observables=observables(args.observables))
+        draft = tickets.TicketDraft(
+            title="Botnet C2 across the region", countries=["CO", "BR", "AR"], observables=observables(args.observables)
+        )
         reference = tickets.open_ticket(ctx, draft).reference
         tickets.add_note(ctx, reference, "Sinkholed the first C2 domains.")
 

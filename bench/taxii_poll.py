@@ -48,13 +48,22 @@ def indicators(count: int) -> list[dict[str, Any]]:
     objects = []
     for n in range(count):
         created = stamp(START + timedelta(seconds=n))
-        objects.append({
-            "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n + 1, version=4)}",
-            "created": created, "modified": created, "created_by_ref": IDENTITY, "name": f"C2 server {n}",
-            "pattern": f"[ipv4-addr:value = '198.51.{n // 250 % 250}.{n % 250}']", "pattern_type": "stix",
-            "valid_from": created, "indicator_types": ["malicious-activity"],
-            "object_marking_refs": ["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"],
-        })  # fmt: skip
+        objects.append(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{uuid.UUID(int=n + 1, version=4)}",
+                "created": created,
+                "modified": created,
+                "created_by_ref": IDENTITY,
+                "name": f"C2 server {n}",
+                "pattern": f"[ipv4-addr:value = '198.51.{n // 250 % 250}.{n % 250}']",
+                "pattern_type": "stix",
+                "valid_from": created,
+                "indicator_types": ["malicious-activity"],
+                "object_marking_refs": ["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"],
+            }
+        )
     return objects
 
 
@@ -115,10 +124,15 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def report(label: str, count: int, seconds: float, latencies: list[float], memory: float) -> dict[str, Any]:
     row = {
-        "server": label, "objects": count, "seconds": round(seconds, 3), "objects_per_s": round(count / seconds),
-        "pages": len(latencies), "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2), "peak_mib": round(memory, 1),
-    }  # fmt: skip
+        "server": label,
+        "objects": count,
+        "seconds": round(seconds, 3),
+        "objects_per_s": round(count / seconds),
+        "pages": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "peak_mib": round(memory, 1),
+    }
     print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return row
 
@@ -128,29 +142,48 @@ def run_medallion(objects: list[dict[str, Any]], workdir: Path) -> dict[str, Any
     base = f"http://127.0.0.1:{port}"
     collection_id = "8f0a5c9e-2f5b-4c41-9c7e-5b1f2f9d0a01"
     manifest = [
-        {"id": o["id"], "date_added": stamp(START + timedelta(milliseconds=i)), "version": o["modified"], "media_type": "application/stix+json;version=2.1"}
+        {
+            "id": o["id"],
+            "date_added": stamp(START + timedelta(milliseconds=i)),
+            "version": o["modified"],
+            "media_type": "application/stix+json;version=2.1",
+        }
         for i, o in enumerate(objects)
-    ]  # fmt: skip
+    ]
     data = {
         "/discovery": {"title": "bench", "default": f"{base}/bench/", "api_roots": [f"{base}/bench/"]},
         "bench": {
             "information": {"title": "bench", "versions": [TAXII], "max_content_length": 104857600},
             "status": [],
-            "collections": [{
-                "id": collection_id, "title": "bench", "can_read": True, "can_write": False,
-                "media_types": ["application/stix+json;version=2.1"], "objects": objects, "manifest": manifest,
-            }],
+            "collections": [
+                {
+                    "id": collection_id,
+                    "title": "bench",
+                    "can_read": True,
+                    "can_write": False,
+                    "media_types": ["application/stix+json;version=2.1"],
+                    "objects": objects,
+                    "manifest": manifest,
+                }
+            ],
         },
-    }  # fmt: skip
+    }
     (workdir / "data.json").write_text(json.dumps(data))
     config = {
-        "backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend", "filename": str(workdir / "data.json")},
+        "backend": {
+            "module": "medallion.backends.memory_backend",
+            "module_class": "MemoryBackend",
+            "filename": str(workdir / "data.json"),
+        },
         "users": {"admin": "Password0"},
         "taxii": {"max_page_size": MEDALLION_PAGE},
-    }  # fmt: skip
+    }
     (workdir / "medallion.json").write_text(json.dumps(config))
     medallion = shutil.which("medallion", path=str(Path(sys.executable).parent)) or "medallion"
-    process = subprocess.Popen([medallion, "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARN", str(workdir / "medallion.json")], stdin=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [medallion, "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARN", str(workdir / "medallion.json")],
+        stdin=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"{base}/taxii2/", process)
         collection = Server(f"{base}/taxii2/", user="admin", password="Password0").default.collections[0]
@@ -162,10 +195,9 @@ def run_medallion(objects: list[dict[str, Any]], workdir: Path) -> dict[str, Any
 
 
 def prepare_puente(objects: list[dict[str, Any]], workdir: Path) -> tuple[dict[str, str], str]:
-    from puente.settings import load_settings
-    from puente.services.feeds import collections
-    from puente.services.feeds import partners
     from puente.services.context import Runtime
+    from puente.services.feeds import collections, partners
+    from puente.settings import load_settings
     from puente.storage.migrate import upgrade
 
     url = f"sqlite:///{workdir / 'puente.db'}"
@@ -177,7 +209,9 @@ def prepare_puente(objects: list[dict[str, Any]], workdir: Path) -> tuple[dict[s
         with runtime.unit_of_work(actor_name="bench") as ctx:
             collections.publish(ctx, objects[start : start + 5000], "CLEAR")
     runtime.engine.dispose()
-    env = dict(os.environ, PUENTE_DATABASE_URL=url, PUENTE_VAR_DIR=str(workdir), PUENTE_HOST="127.0.0.1", PUENTE_PORT="0")
+    env = dict(
+        os.environ, PUENTE_DATABASE_URL=url, PUENTE_VAR_DIR=str(workdir), PUENTE_HOST="127.0.0.1", PUENTE_PORT="0"
+    )
     return env, f"{issued.user}:{issued.password}"
 
 
@@ -185,7 +219,13 @@ def run_puente(objects: list[dict[str, Any]], workdir: Path, raw_http: bool) -> 
     env, credentials = prepare_puente(objects, workdir)
     port = free_port()
     env.update(PUENTE_PORT=str(port), PUENTE_BASE_URL=f"http://127.0.0.1:{port}")
-    process = subprocess.Popen([sys.executable, "-m", "puente.cli", "run"], env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "puente.cli", "run"],
+        env=env,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     user, password = credentials.split(":", 1)
     rows = []
     try:
@@ -234,7 +274,10 @@ def raw_poll(url: str, auth: tuple[str, str], expected: int, pid: int) -> dict[s
         first, last = median_latency(tokens[0]), median_latency(tokens[-1])
     assert count == expected, f"raw poll saw {count} of {expected}"
     row = report("puente/raw-http", count, seconds, latencies, peak_memory_mib(pid))
-    print(f"  page 1 median {first * 1000:.2f} ms, last page median {last * 1000:.2f} ms, ratio {last / first:.2f}", flush=True)
+    print(
+        f"  page 1 median {first * 1000:.2f} ms, last page median {last * 1000:.2f} ms, ratio {last / first:.2f}",
+        flush=True,
+    )
     row.update(first_page_ms=round(first * 1000, 2), last_page_ms=round(last * 1000, 2))
     return row
 
@@ -247,14 +290,21 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="puente-bench-") as tmp:
         for size in (int(s) for s in args.sizes_medallion.split(",") if s):
-            print(f"== {size} objects, Puente (page {PAGE}) vs medallion (page {MEDALLION_PAGE}), taxii2-client as_pages", flush=True)
+            print(
+                f"== {size} objects, Puente (page {PAGE}) vs medallion (page {MEDALLION_PAGE}), taxii2-client as_pages",
+                flush=True,
+            )
             objects = indicators(size)
             (Path(tmp) / f"m{size}").mkdir()
             (Path(tmp) / f"p{size}").mkdir()
             medallion_row = run_medallion(objects, Path(tmp) / f"m{size}")
             puente_row = run_puente(objects, Path(tmp) / f"p{size}", raw_http=False)[0]
             rows += [medallion_row, puente_row]
-            print(f"  Puente / medallion objects per second: {puente_row['objects_per_s'] / medallion_row['objects_per_s']:.0f}x", flush=True)
+            print(
+                "  Puente / medallion objects per second: "
+                f"{puente_row['objects_per_s'] / medallion_row['objects_per_s']:.0f}x",
+                flush=True,
+            )
         for size in (int(s) for s in args.sizes_puente.split(",") if s):
             print(f"== {size} objects, Puente alone (page {PAGE})", flush=True)
             (Path(tmp) / f"p{size}").mkdir()

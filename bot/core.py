@@ -8,9 +8,9 @@ from puente.bot.commands import Arguments, Command, parse_arguments, split_comma
 from puente.bot.handlers import default_registry
 from puente.bot.registry import Invocation, Registry
 from puente.bot.replies import Reply
-from puente.services.users import service as users
 from puente.services.context import Runtime
 from puente.services.errors import PuenteError
+from puente.services.users import service as users
 
 log = logging.getLogger(__name__)
 

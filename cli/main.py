@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import sys
 import threading
+
 import click
 
 from puente.bot.commands import Command
 from puente.bot.console.repl import Console, default_user, render
 from puente.bot.core import CommandCore
 from puente.cli.oncall import oncall_group
-from puente.cli.partners import partners_group
 from puente.cli.operator import check_schema, load_runtime, operator
-from puente.settings import SettingsError
+from puente.cli.partners import partners_group
 from puente.cli.stix import export_command, import_command
-from puente.services.escalation import service as escalation
-from puente.services.users import service as users
 from puente.services.context import Runtime
+from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import PolicyError
 from puente.services.notify import ConsoleNotifier
+from puente.services.users import service as users
+from puente.settings import SettingsError
 from puente.storage import migrate
 
 
@@ -62,7 +63,9 @@ def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | Non
     """Add a user."""
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        user = users.add(ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone)
+        user = users.add(
+            ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone
+        )
         click.echo(f"added {user.name} ({user.role})")
 
 
@@ -72,7 +75,11 @@ def users_list() -> None:
     runtime = load_runtime()
     with operator(runtime) as ctx:
         for user in users.listing(ctx):
-            ids = " ".join(f"{k}={v}" for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone)) if v)
+            ids = " ".join(
+                f"{k}={v}"
+                for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone))
+                if v
+            )
             click.echo(f"{user.name}\t{user.role}\t{ids}".rstrip())
 
 
@@ -144,7 +151,9 @@ def run() -> None:
 
         runtime.notifiers.append(TelegramNotifier(runtime))
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
-    click.echo(f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz")
+    click.echo(
+        f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz"
+    )
     if not settings.chat_configured and sys.stdin.isatty():
         name = _console_user(runtime, None)
         console = Console(CommandCore(runtime), name, settings.var_dir / "console_history")

@@ -24,13 +24,18 @@ def rotation_group() -> None:
 @click.argument("name")
 @click.option("--users", "members", required=True, help="Puente users in turn order, comma-separated: ana,bob,carla")
 @click.option("--handoff", required=True, help='When the turn passes: "mon 09:00" (weekly) or "daily 08:00"')
-@click.option("--tz", "timezone", default="UTC", show_default=True, help="IANA time zone of the handoff, e.g. America/Bogota")
+@click.option(
+    "--tz", "timezone", default="UTC", show_default=True, help="IANA time zone of the handoff, e.g. America/Bogota"
+)
 def rotation_add(name: str, members: str, handoff: str, timezone: str) -> None:
     """Add a rotation; the first user is on call from the latest handoff."""
     with operator() as ctx:
         rotation = oncall.add_rotation(ctx, name, members.split(","), handoff, timezone)
         now = oncall.now_and_next(ctx, rotation)
-        click.echo(f"added rotation {rotation.name}: {', '.join(rotation.members)}, handoff {rotation.handoff} {rotation.timezone}")
+        click.echo(
+            f"added rotation {rotation.name}: {', '.join(rotation.members)}, "
+            f"handoff {rotation.handoff} {rotation.timezone}"
+        )
         click.echo(f"on call now: {now.current.user} until {now.current.ends.isoformat()}; next: {now.next.user}")
 
 
@@ -40,7 +45,10 @@ def rotation_list() -> None:
     with operator() as ctx:
         found = oncall.rotations(ctx)
         if not found:
-            click.echo("no rotations yet: puente oncall rotation add NAME --users a,b --handoff \"mon 09:00\" --tz America/Bogota")
+            click.echo(
+                "no rotations yet: "
+                'puente oncall rotation add NAME --users a,b --handoff "mon 09:00" --tz America/Bogota'
+            )
         for item in found:
             r = item.rotation
             override = " (override)" if item.current.override else ""
@@ -70,7 +78,10 @@ def override(name: str, user: str, starts: str, ends: str) -> None:
         rotation = oncall.get_rotation(ctx, name)
         zone = oncall.parse_timezone(rotation.timezone)
         added = oncall.add_override(ctx, name, user, oncall.parse_moment(starts, zone), oncall.parse_moment(ends, zone))
-        click.echo(f"{added.user_name} covers {rotation.name} from {added.starts_at.isoformat()} to {added.ends_at.isoformat()}")
+        click.echo(
+            f"{added.user_name} covers {rotation.name} from "
+            f"{added.starts_at.isoformat()} to {added.ends_at.isoformat()}"
+        )
 
 
 @oncall_group.command("policies")

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import click
 
-from puente.settings import SettingsError, load_settings
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
+from puente.settings import SettingsError, load_settings
 from puente.storage import migrate
 
 

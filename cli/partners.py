@@ -17,7 +17,9 @@ def partners_group() -> None:
 @click.argument("name")
 @click.option("--peer", help="the peer CSIRT this partner speaks for (gives it that peer's collection and inbox)")
 @click.option("--identity", help="the partner's STIX identity id; objects it posts must have it as created_by_ref")
-@click.option("--collections", "collection_list", help="comma-separated aliases to limit access to, e.g. public,community")
+@click.option(
+    "--collections", "collection_list", help="comma-separated aliases to limit access to, e.g. public,community"
+)
 def partners_add(name: str, peer: str | None, identity: str | None, collection_list: str | None) -> None:
     """Add a partner and print its credentials (shown once: only hashes are kept)."""
     runtime = load_runtime()

@@ -32,16 +32,37 @@ def peers_group() -> None:
 @click.option("--contact", default="", help="point of contact: name, phone, e-mail")
 @click.option("--backup-contact", default="", help="backup point of contact, called when an RFA is not acknowledged")
 def peers_add(
-    name: str, countries: str, asns: str, domains: str, taxii_url: str, collection_id: str, pull_collection_id: str | None,
-    user: str | None, password: str | None, key: str | None, identity_id: str | None, contact: str, backup_contact: str,
-) -> None:  # fmt: skip
+    name: str,
+    countries: str,
+    asns: str,
+    domains: str,
+    taxii_url: str,
+    collection_id: str,
+    pull_collection_id: str | None,
+    user: str | None,
+    password: str | None,
+    key: str | None,
+    identity_id: str | None,
+    contact: str,
+    backup_contact: str,
+) -> None:
     """Add a peer CSIRT."""
     with operator() as ctx:
         draft = peers.PeerDraft(
-            name=name, countries=country_codes(countries), taxii_url=taxii_url, collection_id=collection_id,
-            pull_collection_id=pull_collection_id, asns=peers.parse_asns(asns), domains=peers.parse_domains(domains),
-            user=user, password=password, key=key, identity_id=identity_id, contact=contact, backup_contact=backup_contact,
-        )  # fmt: skip
+            name=name,
+            countries=country_codes(countries),
+            taxii_url=taxii_url,
+            collection_id=collection_id,
+            pull_collection_id=pull_collection_id,
+            asns=peers.parse_asns(asns),
+            domains=peers.parse_domains(domains),
+            user=user,
+            password=password,
+            key=key,
+            identity_id=identity_id,
+            contact=contact,
+            backup_contact=backup_contact,
+        )
         peer = peers.add(ctx, draft)
         click.echo(f"added peer {peer.name} ({','.join(peer.countries)}); check it with: puente peers test {peer.name}")
 

@@ -30,8 +30,8 @@ def export_command(reference: str, compact: bool) -> None:
 @click.option("--as", "user", required=True, help="Puente user (analyst or above) the ticket is opened as")
 def import_command(path: Path, user: str) -> None:
     """Open (or refresh) a ticket from a STIX 2.1 bundle file ('-' for standard input)."""
-    from puente.services.exchange import service as stix_exchange
     from puente.services.errors import Unauthenticated
+    from puente.services.exchange import service as stix_exchange
     from puente.storage.users import by_name
 
     runtime = load_runtime()

@@ -10,7 +10,6 @@ import pycountry
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEFAULT_VAR_DIR = Path("var")
 
 
@@ -19,9 +18,7 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(default="", alias="PUENTE_DATABASE_URL")
     csirt_name: str = Field(default="CSIRT", alias="PUENTE_CSIRT_NAME")

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from puente.bot.telegram.webhook import TelegramService
 from puente import __version__
+from puente.bot.telegram.webhook import TelegramService
+from puente.server.taxii.app import create_taxii_app, error_response
 from puente.server.workers import Worker, WorkerPool
 from puente.services.context import Runtime
-from puente.server.taxii.app import create_taxii_app, error_response
 
 
 class ChatService(Protocol):

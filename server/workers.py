@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from puente.services.assistance import service as assistance
-from puente.services.peers import outbox as delivery
+from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
 from puente.services.inbox import service as ingestion
-from puente.services.context import Runtime
+from puente.services.peers import outbox as delivery
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from puente.settings import Settings
 from puente.services.clock import Clock, SystemClock
 from puente.services.notify import Notifier
+from puente.settings import Settings
 from puente.storage.engine import make_engine, transaction
 from puente.storage.models import User
 

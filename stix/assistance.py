@@ -19,24 +19,65 @@ from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
 ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
 
 MESSAGE_TYPES = (
-    "NOTIFY", "RFA", "ACK", "ACCEPT", "PARTIAL", "DECLINE", "INFO-REQUEST", "INFO",
-    "SITREP", "RESULT", "FORWARD", "CLOSE", "CANCEL",
-)  # fmt: skip
+    "NOTIFY",
+    "RFA",
+    "ACK",
+    "ACCEPT",
+    "PARTIAL",
+    "DECLINE",
+    "INFO-REQUEST",
+    "INFO",
+    "SITREP",
+    "RESULT",
+    "FORWARD",
+    "CLOSE",
+    "CANCEL",
+)
 REQUEST_STATES = (
-    "SENT", "ACKED", "ACCEPTED", "PARTIAL", "DECLINED", "FORWARDED", "IN_PROGRESS",
-    "INFO_REQUESTED", "COMPLETED", "FAILED", "EXPIRED", "CLOSED",
-)  # fmt: skip
+    "SENT",
+    "ACKED",
+    "ACCEPTED",
+    "PARTIAL",
+    "DECLINED",
+    "FORWARDED",
+    "IN_PROGRESS",
+    "INFO_REQUESTED",
+    "COMPLETED",
+    "FAILED",
+    "EXPIRED",
+    "CLOSED",
+)
 DECLINE_REASONS = (
-    "out-of-mandate", "legal-constraint", "prejudice-to-investigation", "no-capacity",
-    "insufficient-info", "not-our-constituency",
-)  # fmt: skip
+    "out-of-mandate",
+    "legal-constraint",
+    "prejudice-to-investigation",
+    "no-capacity",
+    "insufficient-info",
+    "not-our-constituency",
+)
 # IODEF (RFC 7970) expectation actions, plus the ones CSIRTs ask of each other most.
 ACTIONS = (
-    "investigate", "contact-source-site", "contact-target-site", "block-host", "block-network",
-    "block-port", "rate-limit-host", "redirect-traffic", "honeypot", "upgrade-software",
-    "rebuild-asset", "harden-asset", "remediate-other", "watch-and-report", "status-triage",
-    "status-new-info", "takedown", "traceback", "share-indicators", "other",
-)  # fmt: skip
+    "investigate",
+    "contact-source-site",
+    "contact-target-site",
+    "block-host",
+    "block-network",
+    "block-port",
+    "rate-limit-host",
+    "redirect-traffic",
+    "honeypot",
+    "upgrade-software",
+    "rebuild-asset",
+    "harden-asset",
+    "remediate-other",
+    "watch-and-report",
+    "status-triage",
+    "status-new-info",
+    "takedown",
+    "traceback",
+    "share-indicators",
+    "other",
+)
 
 EXTENSION_DEFINITION: dict[str, Any] = {
     "type": "extension-definition",
@@ -48,12 +89,16 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "name": "Puente mutual assistance",
     "description": "A message of the mutual-assistance protocol between peer CSIRTs, carried by a note.",
     "schema": (
-        "Property extension of note. message_type (required): one of " + ", ".join(MESSAGE_TYPES)
+        "Property extension of note. message_type (required): one of "
+        + ", ".join(MESSAGE_TYPES)
         + ". request_id (required): the request's id, shared by both sides. requester_reference (required)"
         " and responder_reference: the two CSIRTs' ticket references. actions: requested actions (IODEF)."
         " deadline: STIX timestamp after which the actions must not be carried out. state: the request's"
-        " state after this message, one of " + ", ".join(REQUEST_STATES) + ". reason: a decline reason, one of "
-        + ", ".join(DECLINE_REASONS) + ". severity: low, medium, high or critical."
+        " state after this message, one of "
+        + ", ".join(REQUEST_STATES)
+        + ". reason: a decline reason, one of "
+        + ", ".join(DECLINE_REASONS)
+        + ". severity: low, medium, high or critical."
     ),
     "version": "1.0.0",
     "extension_types": ["property-extension"],
@@ -77,7 +122,9 @@ class Message:
     severity: str | None = None
 
 
-def note(message: Message, *, created_by: str, marking_ref: str | None, at: datetime, note_id: str | None = None) -> dict[str, Any]:
+def note(
+    message: Message, *, created_by: str, marking_ref: str | None, at: datetime, note_id: str | None = None
+) -> dict[str, Any]:
     """The note carrying `message`; give `note_id` to make a new version of an earlier note (a re-send)."""
     ext: dict[str, Any] = {
         "extension_type": "property-extension",
@@ -147,14 +194,28 @@ def read(obj: dict[str, Any]) -> Message | None:
     except (TypeError, ValueError):
         raise NotAMessage(f"bad deadline {ext.get('deadline')!r}") from None
     return Message(
-        type=kind, request_id=ext["request_id"], requester_reference=ext["requester_reference"],
-        incident_id=incident, text=str(obj.get("content") or ""), responder_reference=ext.get("responder_reference"),
-        actions=tuple(actions), deadline=deadline, state=state, reason=reason, severity=ext.get("severity"),
-    )  # fmt: skip
+        type=kind,
+        request_id=ext["request_id"],
+        requester_reference=ext["requester_reference"],
+        incident_id=incident,
+        text=str(obj.get("content") or ""),
+        responder_reference=ext.get("responder_reference"),
+        actions=tuple(actions),
+        deadline=deadline,
+        state=state,
+        reason=reason,
+        severity=ext.get("severity"),
+    )
 
 
 # Definitions every Puente knows: a peer need not (and, not having created them, cannot) send them.
-KNOWN_DEFINITIONS = frozenset({ASSISTANCE_EXTENSION_ID, *MARKING_IDS.values(), *(d["id"] for d in (INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION, TLP_EXTENSION_DEFINITION))})
+KNOWN_DEFINITIONS = frozenset(
+    {
+        ASSISTANCE_EXTENSION_ID,
+        *MARKING_IDS.values(),
+        *(d["id"] for d in (INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION, TLP_EXTENSION_DEFINITION)),
+    }
+)
 
 
 def reference_of(incident_obj: dict[str, Any]) -> str | None:

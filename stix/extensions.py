@@ -16,11 +16,11 @@ from typing import Any
 import stix2
 from stix2.properties import (
     EnumProperty,
-    TimestampProperty,
     IntegerProperty,
     ListProperty,
     ReferenceProperty,
     StringProperty,
+    TimestampProperty,
 )
 
 from puente.stix.markings import TLP_EXTENSION_ID

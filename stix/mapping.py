@@ -155,11 +155,16 @@ def ticket_objects(
 
     def relationship(key: str, kind: str, source: str, target: str, created: datetime) -> dict[str, Any]:
         return {
-            "type": "relationship", **common, "id": minted(key, "relationship"),
-            "created": timestamp(created), "modified": timestamp(created),
-            "relationship_type": kind, "source_ref": source, "target_ref": target,
+            "type": "relationship",
+            **common,
+            "id": minted(key, "relationship"),
+            "created": timestamp(created),
+            "modified": timestamp(created),
+            "relationship_type": kind,
+            "source_ref": source,
+            "target_ref": target,
             "object_marking_refs": marking,
-        }  # fmt: skip
+        }
 
     about = f"{csirt_name} ticket {facts.reference}" if facts.reference else "the incident"
     investigation_status, determination = _INCIDENT_CORE_STATUS[facts.status]
@@ -172,10 +177,13 @@ def ticket_objects(
     if facts.rsit_classification:
         core["incident_types"] = [facts.rsit_classification]
     incident: dict[str, Any] = {
-        "type": "incident", **common, "id": facts.incident_id,
-        "created": timestamp(facts.created_at), "modified": timestamp(facts.created_at),
+        "type": "incident",
+        **common,
+        "id": facts.incident_id,
+        "created": timestamp(facts.created_at),
+        "modified": timestamp(facts.created_at),
         "name": facts.title,
-    }  # fmt: skip
+    }
     if facts.description:
         incident["description"] = facts.description
     if labels := _labels(facts):
@@ -196,11 +204,15 @@ def ticket_objects(
     for country in facts.countries:
         found = pycountry.countries.get(alpha_2=country)
         location: dict[str, Any] = {
-            "type": "location", **common, "id": minted(f"location:{country}", "location"),
-            "created": timestamp(now), "modified": timestamp(now),
-            "name": found.name if found is not None else country, "country": country,
+            "type": "location",
+            **common,
+            "id": minted(f"location:{country}", "location"),
+            "created": timestamp(now),
+            "modified": timestamp(now),
+            "name": found.name if found is not None else country,
+            "country": country,
             "object_marking_refs": marking,
-        }  # fmt: skip
+        }
         objects.append(location)
         objects.append(relationship(f"located-at:{country}", "located-at", facts.incident_id, location["id"], now))
     for item in facts.observables:
@@ -208,12 +220,19 @@ def ticket_objects(
         sco = patterns.sco(observable, marking)
         added = item.added_at or now
         indicator: dict[str, Any] = {
-            "type": "indicator", **common, "id": minted(f"indicator:{item.kind}:{item.value}", "indicator"),
-            "created": timestamp(added), "modified": timestamp(added),
-            "name": f"{item.kind} {item.value}", "description": f"Observable of {about}.",
-            "pattern": patterns.pattern(observable), "pattern_type": "stix", "pattern_version": "2.1",
-            "valid_from": timestamp(added), "object_marking_refs": marking,
-        }  # fmt: skip
+            "type": "indicator",
+            **common,
+            "id": minted(f"indicator:{item.kind}:{item.value}", "indicator"),
+            "created": timestamp(added),
+            "modified": timestamp(added),
+            "name": f"{item.kind} {item.value}",
+            "description": f"Observable of {about}.",
+            "pattern": patterns.pattern(observable),
+            "pattern_type": "stix",
+            "pattern_version": "2.1",
+            "valid_from": timestamp(added),
+            "object_marking_refs": marking,
+        }
         objects += [
             sco,
             indicator,
@@ -221,12 +240,19 @@ def ticket_objects(
             relationship(f"based-on:{item.kind}:{item.value}", "based-on", indicator["id"], sco["id"], added),
         ]
     for note in facts.notes:
-        objects.append({
-            "type": "note", **common, "id": note.note_id,
-            "created": timestamp(note.created_at), "modified": timestamp(note.created_at),
-            "content": note.text, "authors": [note.author], "object_refs": [facts.incident_id],
-            "object_marking_refs": marking,
-        })  # fmt: skip
+        objects.append(
+            {
+                "type": "note",
+                **common,
+                "id": note.note_id,
+                "created": timestamp(note.created_at),
+                "modified": timestamp(note.created_at),
+                "content": note.text,
+                "authors": [note.author],
+                "object_refs": [facts.incident_id],
+                "object_marking_refs": marking,
+            }
+        )
     return TicketObjects(objects, keys)
 
 
@@ -279,7 +305,9 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
     status = ours.get("status") if ours.get("status") in TICKET_STATUSES else None
     pap = ours.get("pap") if ours.get("pap") in PAP_LEVELS else None
     if pap is None:
-        pap_labels = [m["level"].lower().replace("white", "clear") for label in labels if (m := _PAP_LABEL.fullmatch(label))]
+        pap_labels = [
+            m["level"].lower().replace("white", "clear") for label in labels if (m := _PAP_LABEL.fullmatch(label))
+        ]
         pap = pap_labels[0] if pap_labels else "amber"
     rsit = next((m for label in labels if (m := _RSIT_LABEL.fullmatch(label))), None)
     marked = [incident] if incident is not None else objects
@@ -300,9 +328,10 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         elif o["type"] in patterns.SCO_TYPES:
             found += patterns.observables_of_sco(o)
     countries = [
-        str(o["country"]).upper() for o in objects
+        str(o["country"]).upper()
+        for o in objects
         if o["type"] == "location" and isinstance(o.get("country"), str) and (incident is None or o["id"] in related)
-    ]  # fmt: skip
+    ]
     notes = [
         NoteFacts(
             note_id=o["id"],

@@ -48,11 +48,28 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 _CUSTOM_PROPERTY = re.compile(r"[a-z][a-z0-9_]{2,249}")
 _HASH_HEX = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
 # STIX cyber-observables: facts with deterministic ids and no creator.
-OBSERVABLE_TYPES = frozenset({
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
-    "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
-    "user-account", "windows-registry-key", "x509-certificate",
-})  # fmt: skip
+OBSERVABLE_TYPES = frozenset(
+    {
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+    }
+)
 _NOT_RELATABLE = ("bundle--", "language-content--", "marking-definition--", "relationship--", "sighting--")
 
 Check = Callable[[str, str, Any], None]
@@ -208,17 +225,29 @@ _SCO_COMMON: dict[str, Check] = {
 
 _HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
     "indicator": (
-        _SDO_COMMON | {
-            "name": _string, "description": _string, "indicator_types": _strings, "pattern": _string,
-            "pattern_type": _string, "pattern_version": _string, "valid_from": _timestamp,
-            "valid_until": _timestamp, "kill_chain_phases": _kill_chain_phases,
+        _SDO_COMMON
+        | {
+            "name": _string,
+            "description": _string,
+            "indicator_types": _strings,
+            "pattern": _string,
+            "pattern_type": _string,
+            "pattern_version": _string,
+            "valid_from": _timestamp,
+            "valid_until": _timestamp,
+            "kill_chain_phases": _kill_chain_phases,
         },
         frozenset({"pattern", "pattern_type", "valid_from"}),
     ),
     "relationship": (
-        _SDO_COMMON | {
-            "relationship_type": _string, "description": _string, "source_ref": _relatable,
-            "target_ref": _relatable, "start_time": _timestamp, "stop_time": _timestamp,
+        _SDO_COMMON
+        | {
+            "relationship_type": _string,
+            "description": _string,
+            "source_ref": _relatable,
+            "target_ref": _relatable,
+            "start_time": _timestamp,
+            "stop_time": _timestamp,
         },
         frozenset({"relationship_type", "source_ref", "target_ref"}),
     ),
@@ -228,7 +257,7 @@ _HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
     "url": (_SCO_COMMON | {"value": _string}, frozenset({"value"})),
     "email-addr": (_SCO_COMMON | {"value": _string, "display_name": _string}, frozenset({"value"})),
     "file": (_SCO_COMMON | {"hashes": _hashes, "name": _string}, frozenset()),
-}  # fmt: skip
+}
 
 
 def _common(obj: dict[str, Any]) -> str:
@@ -242,11 +271,10 @@ def _common(obj: dict[str, Any]) -> str:
         raise InvalidStix(label, "id", "is required.")
     _identifier(label, "id", raw_id, (f"{stix_type}--",))
     is_sco = stix_type in OBSERVABLE_TYPES
-    if "spec_version" in obj or not is_sco:
-        if obj.get("spec_version") != "2.1":
-            raise InvalidStix(
-                raw_id, "spec_version", f"must be '2.1' (got {obj.get('spec_version')!r}): only STIX 2.1 is accepted."
-            )
+    if ("spec_version" in obj or not is_sco) and obj.get("spec_version") != "2.1":
+        raise InvalidStix(
+            raw_id, "spec_version", f"must be '2.1' (got {obj.get('spec_version')!r}): only STIX 2.1 is accepted."
+        )
     if not is_sco and stix_type != "marking-definition":
         created = timestamp(raw_id, "created", obj.get("created"))
         modified = timestamp(raw_id, "modified", obj.get("modified"))
@@ -308,7 +336,9 @@ def check_object(obj: Any) -> dict[str, Any]:
             pass
     for prop in obj:
         if prop not in stix2_known_properties(obj["type"]) and not _CUSTOM_PROPERTY.fullmatch(prop):
-            raise InvalidStix(object_id, prop, "is not a valid custom property name (lower case a-z, 0-9, _; 3 to 250).")
+            raise InvalidStix(
+                object_id, prop, "is not a valid custom property name (lower case a-z, 0-9, _; 3 to 250)."
+            )
     _by_stix2(obj, object_id)
     return obj
 
@@ -339,4 +369,3 @@ def check_content(data: Any) -> list[dict[str, Any]]:
     for obj in objects:
         check_object(obj)
     return objects
-

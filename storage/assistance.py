@@ -56,12 +56,16 @@ class AssistanceMessage(SQLModel, table=True):
 
 
 def by_request_id(session: Session, peer_id: int, request_id: str) -> AssistanceRequest | None:
-    statement = select(AssistanceRequest).where(AssistanceRequest.peer_id == peer_id, AssistanceRequest.request_id == request_id)
+    statement = select(AssistanceRequest).where(
+        AssistanceRequest.peer_id == peer_id, AssistanceRequest.request_id == request_id
+    )
     return session.exec(statement).first()
 
 
 def of_ticket(session: Session, ticket_id: int) -> list[AssistanceRequest]:
-    statement = select(AssistanceRequest).where(AssistanceRequest.ticket_id == ticket_id).order_by(col(AssistanceRequest.id))
+    statement = (
+        select(AssistanceRequest).where(AssistanceRequest.ticket_id == ticket_id).order_by(col(AssistanceRequest.id))
+    )
     return list(session.exec(statement))
 
 
@@ -74,7 +78,9 @@ def in_states(session: Session, states: list[str], direction: str | None = None)
 
 def messages(session: Session, request_row_id: int) -> list[AssistanceMessage]:
     statement = (
-        select(AssistanceMessage).where(AssistanceMessage.request_row_id == request_row_id).order_by(col(AssistanceMessage.id))
+        select(AssistanceMessage)
+        .where(AssistanceMessage.request_row_id == request_row_id)
+        .order_by(col(AssistanceMessage.id))
     )
     return list(session.exec(statement))
 

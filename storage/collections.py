@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col
 
-from puente.storage.types import UTCDateTime, utc_field
+from puente.storage.types import utc_field
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -132,7 +132,11 @@ def by_alias(session: Session, alias: str) -> TaxiiCollection | None:
 
 
 def all_collections(session: Session) -> list[TaxiiCollection]:
-    return list(session.execute(select(TaxiiCollection).order_by(col(TaxiiCollection.created_at), col(TaxiiCollection.alias))).scalars())
+    return list(
+        session.execute(
+            select(TaxiiCollection).order_by(col(TaxiiCollection.created_at), col(TaxiiCollection.alias))
+        ).scalars()
+    )
 
 
 def lock_for_append(session: Session, collection_id: str) -> TaxiiCollection:
@@ -147,8 +151,13 @@ def lock_for_append(session: Session, collection_id: str) -> TaxiiCollection:
     return collection  # type: ignore[no-any-return]
 
 
-def append(session: Session, collection: TaxiiCollection, now: datetime, entries: Iterable[NewEntry]) -> list[tuple[NewEntry, datetime | None]]:
-    """Store entries (collection locked by `lock_for_append`); return each with its date_added, None if already there."""
+def append(
+    session: Session, collection: TaxiiCollection, now: datetime, entries: Iterable[NewEntry]
+) -> list[tuple[NewEntry, datetime | None]]:
+    """Store entries (collection locked by `lock_for_append`).
+
+    Returns each entry's date_added, None where the object was already there.
+    """
     entries = list(entries)
     if not entries:
         return []
@@ -166,7 +175,9 @@ def append(session: Session, collection: TaxiiCollection, now: datetime, entries
             present.add((stix_id, version_at))
             low, high = known.get(stix_id, (version_at, version_at))
             known[stix_id] = (min(low, version_at), max(high, version_at))
-    cursor = now if collection.last_added is None or now > collection.last_added else collection.last_added + ONE_MICROSECOND
+    cursor = (
+        now if collection.last_added is None or now > collection.last_added else collection.last_added + ONE_MICROSECOND
+    )
     rows_out: list[dict[str, Any]] = []
     results: list[tuple[NewEntry, datetime | None]] = []
     demote_last: set[str] = set()
@@ -188,12 +199,21 @@ def append(session: Session, collection: TaxiiCollection, now: datetime, entries
         present.add((entry.stix_id, entry.version_at))
         rows_out.append(
             {
-                "collection_id": collection.id, "stix_id": entry.stix_id, "type": entry.type,
-                "spec_version": entry.spec_version, "version": entry.version, "version_at": entry.version_at,
-                "is_first": is_first, "is_last": is_last, "tlp": entry.tlp, "created_by_ref": entry.created_by_ref,
-                "partner_id": entry.partner_id, "date_added": cursor, "raw": entry.raw,
+                "collection_id": collection.id,
+                "stix_id": entry.stix_id,
+                "type": entry.type,
+                "spec_version": entry.spec_version,
+                "version": entry.version,
+                "version_at": entry.version_at,
+                "is_first": is_first,
+                "is_last": is_last,
+                "tlp": entry.tlp,
+                "created_by_ref": entry.created_by_ref,
+                "partner_id": entry.partner_id,
+                "date_added": cursor,
+                "raw": entry.raw,
             }
-        )  # fmt: skip
+        )
         results.append((entry, cursor))
         cursor += ONE_MICROSECOND
     if not rows_out:
@@ -208,7 +228,10 @@ def append(session: Session, collection: TaxiiCollection, now: datetime, entries
         for chunk_start in range(0, len(ordered), 500):
             session.execute(
                 update(CollectionEntry)
-                .where(col(CollectionEntry.collection_id) == collection.id, col(CollectionEntry.stix_id).in_(ordered[chunk_start : chunk_start + 500]))
+                .where(
+                    col(CollectionEntry.collection_id) == collection.id,
+                    col(CollectionEntry.stix_id).in_(ordered[chunk_start : chunk_start + 500]),
+                )
                 .values({flag: False})
             )
     session.execute(CollectionEntry.__table__.insert(), rows_out)  # type: ignore[attr-defined]
@@ -253,11 +276,16 @@ class ObjectPage:
 
 
 def _stored_utc(value: Any) -> datetime:
-    return UTCDateTime().process_result_value(value if isinstance(value, datetime) else datetime.fromisoformat(value), None)  # type: ignore[arg-type,return-value]
+    # Raw column values: SQLite hands back naive ISO text, PostgreSQL aware datetimes.
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
-    """Up to `query.limit` objects' bytes; date_added is converted for the two ends only, which keeps big pages cheap."""
+    """Up to `query.limit` objects' bytes.
+
+    date_added is converted for the two ends only, which keeps big pages cheap.
+    """
     statement = (
         select(type_coerce(col(CollectionEntry.date_added), String), col(CollectionEntry.raw))
         .where(and_(*_conditions(collection_id, query, stix_id)))
@@ -272,10 +300,17 @@ def page_raw(session: Session, collection_id: str, query: EntryQuery, stix_id: s
     return ObjectPage([row[1] for row in rows], _stored_utc(rows[0][0]), _stored_utc(rows[-1][0]), more)
 
 
-def page_manifest(session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None) -> Sequence[Row[Any]]:
+def page_manifest(
+    session: Session, collection_id: str, query: EntryQuery, stix_id: str | None = None
+) -> Sequence[Row[Any]]:
     """Like `page_raw`, with (date_added, stix_id, version, spec_version) instead of bytes."""
     statement = (
-        select(col(CollectionEntry.date_added), col(CollectionEntry.stix_id), col(CollectionEntry.version), col(CollectionEntry.spec_version))
+        select(
+            col(CollectionEntry.date_added),
+            col(CollectionEntry.stix_id),
+            col(CollectionEntry.version),
+            col(CollectionEntry.spec_version),
+        )
         .where(and_(*_conditions(collection_id, query, stix_id)))
         .order_by(col(CollectionEntry.date_added))
         .limit(query.limit + 1)
@@ -284,9 +319,11 @@ def page_manifest(session: Session, collection_id: str, query: EntryQuery, stix_
 
 
 def object_exists(session: Session, collection_id: str, stix_id: str) -> bool:
-    statement = select(col(CollectionEntry.id)).where(
-        col(CollectionEntry.collection_id) == collection_id, col(CollectionEntry.stix_id) == stix_id
-    ).limit(1)
+    statement = (
+        select(col(CollectionEntry.id))
+        .where(col(CollectionEntry.collection_id) == collection_id, col(CollectionEntry.stix_id) == stix_id)
+        .limit(1)
+    )
     return session.execute(statement).first() is not None
 
 
@@ -305,7 +342,11 @@ def delete_entries(session: Session, collection_id: str, stix_id: str, entry_ids
     if low is None:
         return
     same_object = [col(CollectionEntry.collection_id) == collection_id, col(CollectionEntry.stix_id) == stix_id]
-    session.execute(update(CollectionEntry).where(*same_object).values(is_first=col(CollectionEntry.version_at) == low, is_last=col(CollectionEntry.version_at) == high))
+    session.execute(
+        update(CollectionEntry)
+        .where(*same_object)
+        .values(is_first=col(CollectionEntry.version_at) == low, is_last=col(CollectionEntry.version_at) == high)
+    )
 
 
 def entries_after(session: Session, collection_id: str, after: datetime | None, limit: int) -> list[CollectionEntry]:

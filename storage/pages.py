@@ -163,7 +163,9 @@ def pages_of_ticket(session: Session, ticket_id: int, kinds: Sequence[str] | Non
     return list(session.exec(statement.order_by(col(Page.id))))
 
 
-def deliveries(session: Session, page_id: int, *, step: int | None = None, purpose: str | None = None) -> list[PageDelivery]:
+def deliveries(
+    session: Session, page_id: int, *, step: int | None = None, purpose: str | None = None
+) -> list[PageDelivery]:
     statement = select(PageDelivery).where(PageDelivery.page_id == page_id)
     if step is not None:
         statement = statement.where(PageDelivery.step == step)

@@ -2,15 +2,15 @@
 
 from sqlmodel import SQLModel
 
-import puente.storage.assistance  # noqa: F401
-import puente.bot.telegram.button_store  # noqa: F401
-import puente.storage.collections  # noqa: F401
-import puente.storage.models  # noqa: F401
-import puente.storage.oncall  # noqa: F401
-import puente.storage.outbox  # noqa: F401
-import puente.storage.pages  # noqa: F401
-import puente.storage.partners  # noqa: F401
-import puente.storage.peers  # noqa: F401
+import puente.storage.assistance
+import puente.storage.buttons
+import puente.storage.collections
+import puente.storage.models
+import puente.storage.oncall
+import puente.storage.outbox
+import puente.storage.pages
+import puente.storage.partners
+import puente.storage.peers
 import puente.storage.stix_objects  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -70,7 +70,9 @@ def listing(
 
 
 def observables(session: Session, ticket_id: int) -> list[TicketObservable]:
-    statement = select(TicketObservable).where(TicketObservable.ticket_id == ticket_id).order_by(col(TicketObservable.id))
+    statement = (
+        select(TicketObservable).where(TicketObservable.ticket_id == ticket_id).order_by(col(TicketObservable.id))
+    )
     return list(session.exec(statement))
 
 

@@ -36,5 +36,7 @@ def delete(session: Session, user: User) -> None:
     """Delete a user; tickets and observables they touched keep their history without the link."""
     session.execute(update(Ticket).where(col(Ticket.owner_id) == user.id).values(owner_id=None))
     session.execute(update(Ticket).where(col(Ticket.opened_by_id) == user.id).values(opened_by_id=None))
-    session.execute(update(TicketObservable).where(col(TicketObservable.added_by_id) == user.id).values(added_by_id=None))
+    session.execute(
+        update(TicketObservable).where(col(TicketObservable.added_by_id) == user.id).values(added_by_id=None)
+    )
     session.delete(user)

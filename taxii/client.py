@@ -65,8 +65,11 @@ def _connection(endpoint: Endpoint) -> _HTTPConnection:
 def _explain(error: Exception) -> PeerUnreachable:
     if isinstance(error, requests.HTTPError) and error.response is not None:
         code = error.response.status_code
-        what = {401: "authentication refused (check the peer's user/password or key)", 403: "not allowed to use this collection",
-                404: "no such collection or API root at this URL"}.get(code, error.response.reason or "error")  # fmt: skip
+        what = {
+            401: "authentication refused (check the peer's user/password or key)",
+            403: "not allowed to use this collection",
+            404: "no such collection or API root at this URL",
+        }.get(code, error.response.reason or "error")
         return PeerUnreachable(f"HTTP {code}: {what}", permanent=code in PERMANENT_STATUSES)
     if isinstance(error, requests.ConnectionError):
         return PeerUnreachable("connection refused or dropped (is the peer's server up?)")
@@ -118,7 +121,9 @@ def push(endpoint: Endpoint, objects: list[dict[str, Any]]) -> None:
         raise PeerUnreachable(f"the peer refused {len(refused)} object(s): {reasons}", permanent=True)
 
 
-def _not_already_there(collection: Collection, objects: list[dict[str, Any]], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _not_already_there(
+    collection: Collection, objects: list[dict[str, Any]], failures: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The failures that are real refusals: some servers (medallion) report a version they already
     hold as a failure, which for a re-push after a crash is exactly the outcome we want."""
     if not failures:
@@ -131,9 +136,10 @@ def _not_already_there(collection: Collection, objects: list[dict[str, Any]], fa
         return failures  # a write-only inbox cannot be asked; its refusals stand
     held = {(m.get("id"), _sortable(m.get("version") or "")) for m in manifest.get("objects", [])}
     return [
-        f for f in failures
+        f
+        for f in failures
         if not versions.get(f.get("id")) or (f.get("id"), _sortable(str(versions[f["id"]]))) not in held
-    ]  # fmt: skip
+    ]
 
 
 @dataclass
@@ -231,9 +237,17 @@ def probe(endpoint: Endpoint, for_pulling: bool = False) -> Probe:
                 except (requests.RequestException, TAXIIServiceException) as error:
                     found.say(f"read: allowed but failed — {_explain(error)}", ok=False)
             else:
-                found.say("read: NOT allowed — polling it will fail" if for_pulling else "read: not allowed (not needed to push)", ok=not for_pulling)
+                found.say(
+                    "read: NOT allowed — polling it will fail"
+                    if for_pulling
+                    else "read: not allowed (not needed to push)",
+                    ok=not for_pulling,
+                )
             if not for_pulling:
-                found.say("write: allowed" if match.can_write else "write: NOT allowed — pushes to this peer will fail", ok=match.can_write)
+                found.say(
+                    "write: allowed" if match.can_write else "write: NOT allowed — pushes to this peer will fail",
+                    ok=match.can_write,
+                )
             return found
         found.say(f"collection {endpoint.collection_id}: not found under {', '.join(roots)}", ok=False)
         return found

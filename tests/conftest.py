@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from puente.settings import load_settings
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.settings import load_settings
 from puente.storage.engine import make_engine
 from puente.storage.migrate import upgrade
 

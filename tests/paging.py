@@ -9,9 +9,9 @@ from pathlib import Path
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
-from puente.services.users import service as users
 from puente.services.context import Runtime
 from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.services.users import service as users
 from puente.storage.models import Role
 
 CHAIN_POLICY = """

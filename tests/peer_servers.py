@@ -50,7 +50,16 @@ def medallion(tmp_path: Path, port: int | None = None) -> Iterator[Medallion]:
     config = (MEDALLION_DIR / "medallion.json").read_text().replace("@DATA@", str(data_path))
     config_path = tmp_path / f"medallion-config-{port}.json"
     config_path.write_text(config)
-    command = [str(Path(sys.executable).parent / "medallion"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARN", str(config_path)]
+    command = [
+        str(Path(sys.executable).parent / "medallion"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "WARN",
+        str(config_path),
+    ]
     log = (tmp_path / f"medallion-{port}.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
-from puente.settings import load_settings
 from puente.services.context import Runtime
+from puente.settings import load_settings
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
@@ -45,10 +45,14 @@ class Instance:
     def env(self) -> dict[str, str]:
         variables = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
         variables.update(
-            PUENTE_DATABASE_URL=f"sqlite:///{self.directory / 'puente.db'}", PUENTE_CSIRT_NAME=self.name,
-            PUENTE_CSIRT_COUNTRY=self.country, PUENTE_VAR_DIR=str(self.directory / "var"),
-            PUENTE_HOST="127.0.0.1", PUENTE_PORT=str(self.port), PUENTE_BASE_URL=f"http://127.0.0.1:{self.port}",
-        )  # fmt: skip
+            PUENTE_DATABASE_URL=f"sqlite:///{self.directory / 'puente.db'}",
+            PUENTE_CSIRT_NAME=self.name,
+            PUENTE_CSIRT_COUNTRY=self.country,
+            PUENTE_VAR_DIR=str(self.directory / "var"),
+            PUENTE_HOST="127.0.0.1",
+            PUENTE_PORT=str(self.port),
+            PUENTE_BASE_URL=f"http://127.0.0.1:{self.port}",
+        )
         return variables
 
     @property
@@ -63,7 +67,9 @@ class Instance:
         """
         from puente.cli.main import main
 
-        variables = {k: None for k in os.environ if k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
+        variables: dict[str, str | None] = {
+            k: None for k in os.environ if k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))
+        }
         variables.update({k: v for k, v in self.env.items() if k.startswith("PUENTE_")})
         done = CliRunner().invoke(main, list(args), env=variables, catch_exceptions=False)
         if done.exit_code != 0:
@@ -81,7 +87,8 @@ class Instance:
         """The state this side records for the request about the requester's ticket (a cheap read for waiting)."""
         with sqlite3.connect(f"file:{self.directory / 'puente.db'}?mode=ro", uri=True, timeout=5) as connection:
             row = connection.execute(
-                "SELECT state FROM assistance_requests WHERE requester_reference = ? ORDER BY id DESC", (requester_reference,)
+                "SELECT state FROM assistance_requests WHERE requester_reference = ? ORDER BY id DESC",
+                (requester_reference,),
             ).fetchone()
         return row[0] if row else None
 
@@ -92,7 +99,9 @@ class Instance:
 
     def start(self) -> None:
         output = self.log.open("ab")
-        self.process = subprocess.Popen([*PUENTE, "run"], env=self.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [*PUENTE, "run"], env=self.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -136,14 +145,36 @@ def puente_pair(directory: Path) -> Iterator[tuple[Instance, Instance]]:
         instance.cli("users", "add", "lead", "--role", "lead")
     identities = {co.name: co.identity(), br.name: br.identity()}
     for local, remote in ((co, br), (br, co)):
-        # The remote issues credentials to the local side and gives it an inbox; the local side records the remote as its peer.
-        issued = _issued(remote.cli("partners", "add", remote.peer_name, "--peer", remote.peer_name, "--identity", identities[local.name]))
+        # The remote issues credentials to the local side and gives it an inbox;
+        # the local side records the remote as its peer.
+        issued = _issued(
+            remote.cli(
+                "partners", "add", remote.peer_name, "--peer", remote.peer_name, "--identity", identities[local.name]
+            )
+        )
         local.cli(
-            "peers", "add", local.peer_name, "--countries", remote.country, "--taxii-url", f"http://127.0.0.1:{remote.port}/taxii2/",
-            "--collection", issued[f"{remote.peer_name}-inbox"], "--pull-collection", issued[remote.peer_name],
-            "--user", issued["user"], "--password", issued["password"], "--identity", identities[remote.name],
-            "--contact", f"{remote.name} duty desk", "--backup-contact", f"{remote.name} head",
-        )  # fmt: skip
+            "peers",
+            "add",
+            local.peer_name,
+            "--countries",
+            remote.country,
+            "--taxii-url",
+            f"http://127.0.0.1:{remote.port}/taxii2/",
+            "--collection",
+            issued[f"{remote.peer_name}-inbox"],
+            "--pull-collection",
+            issued[remote.peer_name],
+            "--user",
+            issued["user"],
+            "--password",
+            issued["password"],
+            "--identity",
+            identities[remote.name],
+            "--contact",
+            f"{remote.name} duty desk",
+            "--backup-contact",
+            f"{remote.name} head",
+        )
     with ExitStack() as stack:
         for instance in (co, br):
             instance.start()

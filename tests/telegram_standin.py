@@ -93,9 +93,11 @@ class BotApiStandIn:
             retry_after = waits.popleft()
             self.calls.append(Call(method + " (429)", params))
             return 429, {
-                "ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
                 "parameters": {"retry_after": retry_after},
-            }  # fmt: skip
+            }
         refusals = self.refusals.get(method)
         if refusals:
             self.calls.append(Call(method + " (400)", params))
@@ -114,9 +116,12 @@ class BotApiStandIn:
             message_id = int(params["message_id"]) if method == "editMessageText" else next(self.message_ids)
             call.message_id = message_id
             message = {
-                "message_id": message_id, "date": int(time.time()), "from": bot_user(),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}, "text": params["text"],
-            }  # fmt: skip
+                "message_id": message_id,
+                "date": int(time.time()),
+                "from": bot_user(),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "text": params["text"],
+            }
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return 200, {"ok": True, "result": message}
@@ -129,7 +134,7 @@ def bot_user() -> dict[str, Any]:
 
 def _handler(standin: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             _, _, rest = self.path.partition("/bot")
             token, _, method = rest.partition("/")
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
@@ -197,7 +202,9 @@ class TelegramUser:
 
     _update_ids = itertools.count(1)
 
-    def __init__(self, webhook: str, user_id: int, first_name: str, chat_id: int | None = None, chat_type: str = "private") -> None:
+    def __init__(
+        self, webhook: str, user_id: int, first_name: str, chat_id: int | None = None, chat_type: str = "private"
+    ) -> None:
         self.webhook = webhook
         self.user_id = user_id
         self.first_name = first_name
@@ -216,9 +223,12 @@ class TelegramUser:
     def message_update(self, text: str, edited: bool = False) -> dict[str, Any]:
         command = text.split(None, 1)[0] if text.startswith("/") else ""
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat(),
-            "from": self._sender(), "text": text,
-        }  # fmt: skip
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(),
+            "from": self._sender(),
+            "text": text,
+        }
         if command:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         if edited:
@@ -231,13 +241,19 @@ class TelegramUser:
     def presses(self, on: Call, label: str) -> httpx.Response:
         """Press a button on a message the bot sent (as recorded by the stand-in)."""
         message = {
-            "message_id": on.message_id, "date": int(time.time()),
-            "chat": self._chat(), "from": bot_user(), "text": on.text,
-        }  # fmt: skip
+            "message_id": on.message_id,
+            "date": int(time.time()),
+            "chat": self._chat(),
+            "from": bot_user(),
+            "text": on.text,
+        }
         query = {
-            "id": str(next(self._update_ids)), "from": self._sender(), "chat_instance": "ci-1",
-            "data": on.button(label)["callback_data"], "message": message,
-        }  # fmt: skip
+            "id": str(next(self._update_ids)),
+            "from": self._sender(),
+            "chat_instance": "ci-1",
+            "data": on.button(label)["callback_data"],
+            "message": message,
+        }
         return self.post({"update_id": next(self._update_ids), "callback_query": query})
 
     def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:

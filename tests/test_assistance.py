@@ -11,26 +11,26 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from tests.peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
-from puente.settings import load_settings
 from puente.services.assistance import service as assistance
-from puente.services.peers import outbox as delivery
-from puente.services.escalation import service as escalation
-from puente.services.inbox import service as ingestion
-from puente.services.peers import service as peers
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.escalation import service as escalation
+from puente.services.inbox import service as ingestion
 from puente.services.notify import ConsoleNotifier
+from puente.services.peers import outbox as delivery
+from puente.services.peers import service as peers
+from puente.services.users import service as users
+from puente.settings import load_settings
 from puente.storage import assistance as request_store
-from puente.storage.engine import make_engine
 from puente.storage import peers as peer_store
 from puente.storage import timeline
+from puente.storage.engine import make_engine
 from puente.storage.models import Role, Ticket
 from puente.storage.outbox import OutboxMessage
+from tests.peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 
 
 @dataclass
@@ -61,7 +61,10 @@ class Csirt:
 
 def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer_name: str) -> Csirt:
     settings = load_settings(
-        PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME=name, PUENTE_CSIRT_COUNTRY=country, PUENTE_VAR_DIR=str(tmp_path / name)
+        PUENTE_DATABASE_URL=url,
+        PUENTE_CSIRT_NAME=name,
+        PUENTE_CSIRT_COUNTRY=country,
+        PUENTE_VAR_DIR=str(tmp_path / name),
     )
     runtime = Runtime(settings, make_engine(url), clock)
     notices = ConsoleNotifier()
@@ -83,11 +86,18 @@ def _peer(csirt: Csirt, other: Csirt, country: str, taxii: Medallion) -> None:
         peers.add(
             ctx,
             peers.PeerDraft(
-                name=csirt.peer_name, countries=[country], taxii_url=taxii.discovery, collection_id=COLLECTION,
-                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=_identity(other),
-                contact=f"{name} duty desk +00 555", backup_contact=f"{name} head of CSIRT",
+                name=csirt.peer_name,
+                countries=[country],
+                taxii_url=taxii.discovery,
+                collection_id=COLLECTION,
+                pull_collection_id=COLLECTION,
+                user=USER,
+                password=PASSWORD,
+                identity_id=_identity(other),
+                contact=f"{name} duty desk +00 555",
+                backup_contact=f"{name} head of CSIRT",
             ),
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture
@@ -107,7 +117,9 @@ def pair(database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path:
 def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csirt, Csirt]) -> None:
     co, br = pair
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
-    sent = co.say("ana", "assist INC-2026-0001 cert-br block-host,takedown by=8h Please take down the C2 at 198.51.100.7")
+    sent = co.say(
+        "ana", "assist INC-2026-0001 cert-br block-host,takedown by=8h Please take down the C2 at 198.51.100.7"
+    )
     assert "request for assistance sent to cert-br" in sent and "SENT" in sent
     assert "ACK expected by 2026-01-05 16:00 UTC" in sent  # high: 4 h
 
@@ -123,7 +135,9 @@ def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csir
     assert "asked by csirt-co (INC-2026-0001): block-host, takedown — SENT" in linked
 
     acked = br.say("lead", "ack INC-2026-0001")
-    assert "ACK sent to csirt-co for their INC-2026-0001" in acked and "for INC-2026-0001: request for assistance" in acked
+    assert (
+        "ACK sent to csirt-co for their INC-2026-0001" in acked and "for INC-2026-0001: request for assistance" in acked
+    )
     assert "[Accept: /incident accept INC-2026-0001]" in acked
     br.exchange()
     co.exchange()
@@ -194,7 +208,9 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
     assert "assistance-resent" in history and "assistance-escalated" in history
 
 
-def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
+def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(
+    pair: tuple[Csirt, Csirt], clock: ManualClock
+) -> None:
     co, br = pair
     co.say("ana", "new Defacement sev=high countries=CO,BR")
     co.say("ana", "assist INC-2026-0001 cert-br takedown by=1h")

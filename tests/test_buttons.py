@@ -11,24 +11,31 @@ from puente.bot.telegram import buttons
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import NotFound
-from puente.bot.telegram.button_store import PendingButton
+from puente.storage.buttons import PendingButton
 
 
 def test_a_token_stands_for_the_button_until_it_expires(runtime: Runtime, clock: ManualClock) -> None:
     command = 'assist decline RFA-2026-0042 reason="out-of-mandate" note="the host is outside our constituency"'
     with runtime.unit_of_work() as ctx:
-        token = buttons.issue(ctx, command, confirm="Decline RFA-2026-0042?", choices=[("Out of mandate", "out-of-mandate")])
+        token = buttons.issue(
+            ctx, command, confirm="Decline RFA-2026-0042?", choices=[("Out of mandate", "out-of-mandate")]
+        )
     assert len(token) <= 22 and "RFA" not in token
     with runtime.unit_of_work() as ctx:
         pressed = buttons.press(ctx, token)
     assert pressed == buttons.PressedButton(command, "Decline RFA-2026-0042?", (("Out of mandate", "out-of-mandate"),))
 
     clock.advance(buttons.BUTTON_LIFETIME)
-    with runtime.unit_of_work() as ctx, pytest.raises(NotFound, match=f"This button has expired. Type the command instead: /incident {command}"):
+    with (
+        runtime.unit_of_work() as ctx,
+        pytest.raises(NotFound, match=f"This button has expired. Type the command instead: /incident {command}"),
+    ):
         buttons.press(ctx, token)
 
 
-def test_unknown_tokens_are_refused_and_long_expired_buttons_are_forgotten(runtime: Runtime, clock: ManualClock) -> None:
+def test_unknown_tokens_are_refused_and_long_expired_buttons_are_forgotten(
+    runtime: Runtime, clock: ManualClock
+) -> None:
     with runtime.unit_of_work() as ctx, pytest.raises(NotFound, match="no longer known"):
         buttons.press(ctx, "forged-token")
     with runtime.unit_of_work() as ctx:

@@ -44,7 +44,13 @@ def test_operator_and_analyst_flow(env: dict[str, str], tmp_path: Path) -> None:
     listed = puente(env, "users", "list").stdout.splitlines()
     assert listed == ["ana\tanalyst\tslack=U0ANA", "lucia\tlead\ttz=America/Bogota"]
 
-    opened = puente(env, "say", "--as", "ana", "/incident new Ransomware at the port sev=critical countries=PA,CO ioc=evil[.]example")
+    opened = puente(
+        env,
+        "say",
+        "--as",
+        "ana",
+        "/incident new Ransomware at the port sev=critical countries=PA,CO ioc=evil[.]example",
+    )
     assert opened.returncode == 0, opened.stderr
     assert "Opened INC-" in opened.stdout and "Severity: critical" in opened.stdout
     reference = opened.stdout.split("Opened ", 1)[1].split(".", 1)[0]
@@ -70,8 +76,11 @@ def test_console_reads_commands_from_stdin(env: dict[str, str]) -> None:
     session = subprocess.run(
         [*PUENTE, "console", "--as", "first"],
         input="/incident new Scan from abroad countries=CO sev=low\n/incident list\nquit\n",
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert session.returncode == 0, session.stderr
     assert "First run: first is now this Puente's admin" in session.stdout
     assert "Opened INC-" in session.stdout
@@ -97,7 +106,9 @@ def test_run_serves_healthz(env: dict[str, str]) -> None:
     assert puente(env, "db", "upgrade").returncode == 0
     port = _free_port()
     env["PUENTE_PORT"] = str(port)
-    server = subprocess.Popen([*PUENTE, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*PUENTE, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -7,8 +7,8 @@ from sqlmodel import func, select
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
-from puente.services.users import service as users
 from puente.services.context import Runtime
+from puente.services.users import service as users
 from puente.storage.models import Role, Ticket, TicketObservable, TimelineEvent
 
 
@@ -71,7 +71,11 @@ def test_show_list_update_assign_note_and_timeline(core: CommandCore) -> None:
     [
         ("/incident shwo INC-2026-0001", "ana", "Unknown subcommand 'shwo'. Did you mean show"),
         ("/incident new x countries=XX", "ana", "Unknown country 'XX': use ISO 3166 codes such as BR, AR, MX."),
-        ("/incident new x type=malicious-code/c2", "ana", "Unknown RSIT type 'c2' for malicious-code. Types of malicious-code: infected-system, c2-server"),
+        (
+            "/incident new x type=malicious-code/c2",
+            "ana",
+            "Unknown RSIT type 'c2' for malicious-code. Types of malicious-code: infected-system, c2-server",
+        ),
         ("/incident new x ioc=abc123", "ana", "Malformed hash 'abc123'"),
         ("/incident new x ioc=10.0.0.300", "ana", "Malformed IP address '10.0.0.300'"),
         ("/incident show INC-2026-0099", "ana", "No ticket 'INC-2026-0099'."),

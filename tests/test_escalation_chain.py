@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from puente.services.escalation import service as escalation
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.escalation import service as escalation
 from puente.storage import timeline
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
@@ -156,7 +156,7 @@ def test_raising_severity_pages_once_and_escalate_pages_from_chat(paging, clock:
     assert say(runtime, "ana", "/incident update INC-2026-0001 sev=critical").ok
     escalation.tick(runtime)
     assert notifier.recipients() == ["bob"]
-    assert say(runtime, "ana", "/incident update INC-2026-0001 title=\"Odd DNS, confirmed\"").ok
+    assert say(runtime, "ana", '/incident update INC-2026-0001 title="Odd DNS, confirmed"').ok
     escalation.tick(runtime)
     assert notifier.recipients() == ["bob"]
 
@@ -181,11 +181,14 @@ def test_regulatory_deadlines_remind_the_owner_once_each(paging, clock: ManualCl
     clock.advance(timedelta(minutes=30))
     escalation.tick(runtime)
     assert notifier.texts_to("ana") == [
-        "Page P1 for INC-2026-0001: early warning due 2026-01-06 12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC)"
+        "Page P1 for INC-2026-0001: early warning due 2026-01-06 "
+        "12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC)"
     ]
     clock.advance(timedelta(hours=48))
     escalation.tick(runtime)
-    assert notifier.texts_to("ana")[1].startswith("Page P2 for INC-2026-0001: incident notification due 2026-01-08 12:00 UTC")
+    assert notifier.texts_to("ana")[1].startswith(
+        "Page P2 for INC-2026-0001: incident notification due 2026-01-08 12:00 UTC"
+    )
     # Taking the ticket's current page does not silence the final-report reminder still ahead.
     assert say(runtime, "ana", "/incident ack INC-2026-0001").ok
     clock.set(clock.now().replace(month=2, day=4, hour=12))

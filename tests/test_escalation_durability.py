@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from puente.services.escalation import service as escalation
-from puente.services.tickets import service as tickets
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import Policy, make_steps
+from puente.services.tickets import service as tickets
 from puente.storage import users
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
@@ -53,7 +53,7 @@ def test_crash_between_claiming_a_delivery_and_sending_it_retries_after_the_leas
     add_team(first)
     say(first, "ana", "/incident new Ransomware sev=critical")
     escalation.fire_due_steps(first)
-    claimed = escalation._claim_deliveries(first, escalation.BATCH)  # noqa: SLF001 — the crash point under test
+    claimed = escalation._claim_deliveries(first, escalation.BATCH)
     assert [item.recipient.name for item in claimed] == ["bob"]
     first.engine.dispose()  # died before sending
 

@@ -11,8 +11,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from puente.services.escalation import service as escalation
 from puente.services.clock import ManualClock
+from puente.services.escalation import service as escalation
 from tests.conftest import make_runtime
 from tests.paging import add_team, say, write_policy
 
@@ -56,7 +56,9 @@ while True:
 
 
 def _start(url: str, moment: datetime, policy: Path, received: Path, hang_on: str = "-") -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", WORKER, url, moment.isoformat(), str(policy), str(received), hang_on])
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, url, moment.isoformat(), str(policy), str(received), hang_on]
+    )
 
 
 def _wait_for(path: Path, predicate, what: str, worker: subprocess.Popen[bytes]) -> None:  # type: ignore[no-untyped-def]

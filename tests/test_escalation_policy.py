@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from puente.cli.main import main
 from puente.services.escalation.policies import PolicyError, load_policies, parse_policies
+from puente.services.vocabularies.taxonomy import Severity
 from tests.paging import CHAIN_POLICY, write_policy
 
 BAD = """\
@@ -71,8 +72,12 @@ def test_toml_syntax_errors_name_the_line() -> None:
 
 def test_a_file_overrides_its_severities_and_built_in_covers_the_rest(tmp_path: Path) -> None:
     found = load_policies(write_policy(tmp_path, CHAIN_POLICY))
-    assert [s.target for s in found.for_severity("critical").steps] == [("user", "bob"), ("user", "carla"), ("channel", "soc")]
-    assert found.source["medium"] == "built-in"
+    assert [s.target for s in found.for_severity("critical").steps] == [
+        ("user", "bob"),
+        ("user", "carla"),
+        ("channel", "soc"),
+    ]
+    assert found.source[Severity.MEDIUM] == "built-in"
     assert load_policies(None).for_severity("critical").repeat == 3
 
 

@@ -12,7 +12,11 @@ from puente.services.errors import InvalidInput
 from puente.services.tickets.observables import ObservableKind, parse_observable, parse_observables, refang
 
 labels = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
-domains = st.builds(lambda parts, tld: ".".join([*parts, tld]), st.lists(labels, min_size=1, max_size=3), st.sampled_from(["com", "example", "br", "gov.co", "org"]))
+domains = st.builds(
+    lambda parts, tld: ".".join([*parts, tld]),
+    st.lists(labels, min_size=1, max_size=3),
+    st.sampled_from(["com", "example", "br", "gov.co", "org"]),
+)
 
 
 def defang(value: str) -> str:

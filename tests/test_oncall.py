@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from puente.cli.main import main
-from puente.services.escalation import rotations as oncall
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import InvalidInput, NotFound
+from puente.services.escalation import rotations as oncall
 from tests.paging import add_team, say
 
 BOGOTA_MONDAY_0700 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # the ManualClock's start
@@ -61,7 +61,12 @@ def test_override_covers_a_window_then_the_rotation_resumes(runtime: Runtime, cl
         oncall.add_override(ctx, "primary", "ana", starts, ends)
         rotation = oncall.get_rotation(ctx, "primary")
         before = oncall.now_and_next(ctx, rotation, starts - timedelta(hours=1))
-    assert (before.current.user, before.current.ends, before.next.user, before.next.override) == ("carla", starts, "ana", True)
+    assert (before.current.user, before.current.ends, before.next.user, before.next.override) == (
+        "carla",
+        starts,
+        "ana",
+        True,
+    )
     assert _on_call_at(runtime, clock, starts) == "ana"
     assert _on_call_at(runtime, clock, ends - timedelta(seconds=1)) == "ana"
     assert _on_call_at(runtime, clock, ends) == "carla"
@@ -97,13 +102,34 @@ def test_cli_adds_rotations_and_overrides_and_lists_them(sqlite_url: str, tmp_pa
     cli = CliRunner()
     for name in ("bob", "carla"):
         assert cli.invoke(main, ["users", "add", name, "--role", "oncall"], env=env).exit_code == 0
-    added = cli.invoke(main, ["oncall", "rotation", "add", "primary", "--users", "bob,carla", "--handoff", "mon 09:00", "--tz", "America/Bogota"], env=env)
+    added = cli.invoke(
+        main,
+        [
+            "oncall",
+            "rotation",
+            "add",
+            "primary",
+            "--users",
+            "bob,carla",
+            "--handoff",
+            "mon 09:00",
+            "--tz",
+            "America/Bogota",
+        ],
+        env=env,
+    )
     assert added.exit_code == 0, added.output
     assert "added rotation primary: bob, carla, handoff mon 09:00 America/Bogota" in added.output
-    override = cli.invoke(main, ["oncall", "override", "primary", "--user", "carla", "--from", "2020-01-01T00:00", "--to", "2099-01-01T00:00"], env=env)
+    override = cli.invoke(
+        main,
+        ["oncall", "override", "primary", "--user", "carla", "--from", "2020-01-01T00:00", "--to", "2099-01-01T00:00"],
+        env=env,
+    )
     assert override.exit_code == 0, override.output
     assert "carla covers primary from 2020-01-01T05:00:00+00:00" in override.output
     listed = cli.invoke(main, ["oncall", "rotation", "list"], env=env)
     assert "\tnow carla (override) until 2099-01-01T05:00:00+00:00" in listed.output
-    bad = cli.invoke(main, ["oncall", "override", "primary", "--user", "carla", "--from", "tomorrow", "--to", "x"], env=env)
+    bad = cli.invoke(
+        main, ["oncall", "override", "primary", "--user", "carla", "--from", "tomorrow", "--to", "x"], env=env
+    )
     assert bad.exit_code == 1 and "Bad time 'tomorrow'" in bad.output

@@ -23,16 +23,15 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
-
 import pytest
 from sqlalchemy import select
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.server.app import create_app
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.users import service as users
 from puente.storage.models import Role
 from puente.storage.schema import metadata
 from tests.conftest import make_runtime
@@ -43,10 +42,17 @@ from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving
 PEOPLE = {"ana": (Role.ANALYST, "1001", "U0ANA"), "beto": (Role.LEAD, "1002", "U0BETO")}
 
 TABLE: list[tuple[str, str]] = [
-    ("ana", "/incident new Phishing wave against banks sev=high countries=BR,AR tlp=amber type=fraud/phishing sector=financial"),
+    (
+        "ana",
+        "/incident new Phishing wave against banks sev=high "
+        "countries=BR,AR tlp=amber type=fraud/phishing sector=financial",
+    ),
     ("ana", "/incident ioc INC-2026-0001 198.51.100.7 evil[.]example hxxp://bad[.]example/login"),
     ("beto", "/incident note INC-2026-0001 CERT.br confirms the same kit on their side"),
-    ("ana", '/incident update INC-2026-0001 status=in-progress sev=critical title="Phishing wave against regional banks"'),
+    (
+        "ana",
+        '/incident update INC-2026-0001 status=in-progress sev=critical title="Phishing wave against regional banks"',
+    ),
     ("ana", "/incident assign INC-2026-0001 beto"),
     ("ana", "/incident update INC-2026-0001 countries=XX"),  # refused: not a country
     ("beto", "/incident new Defacement of ministry portal countries=CO type=intrusions/application-compromise"),
@@ -81,12 +87,18 @@ def console(runtime: Runtime) -> Iterator[Adapter]:
 def telegram(runtime: Runtime) -> Iterator[Adapter]:
     """Updates posted to /telegram/webhook; the verdict is what the person sees in the chat."""
     with bot_api() as api:
-        settings = runtime.settings.model_copy(update={
-            "telegram_bot_token": TOKEN, "telegram_webhook_secret": SECRET, "telegram_api_url": api.url,
-        })  # fmt: skip
+        settings = runtime.settings.model_copy(
+            update={
+                "telegram_bot_token": TOKEN,
+                "telegram_webhook_secret": SECRET,
+                "telegram_api_url": api.url,
+            }
+        )
         runtime.settings = settings
         with serving(create_app(runtime)) as base:
-            chats = {name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid, _) in PEOPLE.items()}
+            chats = {
+                name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid, _) in PEOPLE.items()
+            }
 
             class Telegram:
                 def run(self, who: str, text: str) -> bool:
@@ -104,27 +116,40 @@ def slack(runtime: Runtime) -> Iterator[Adapter]:
     whole channel (refusals are ephemeral, seen only by the person who typed the command)."""
     secret = "parity-signing-secret"
     with SlackStandIn() as api:
-        runtime.settings = runtime.settings.model_copy(update={
-            "slack_bot_token": "xoxb-parity", "slack_signing_secret": secret, "slack_api_url": api.api_url,
-        })  # fmt: skip
+        runtime.settings = runtime.settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-parity",
+                "slack_signing_secret": secret,
+                "slack_api_url": api.api_url,
+            }
+        )
         with serving(create_app(runtime)) as base:
             sent = itertools.count(1)
 
             class Slack:
                 def run(self, who: str, text: str) -> bool:
                     name = f"reply-{next(sent)}"
-                    body = urlencode({
-                        "team_id": "T0CSIRT", "channel_id": "C0SOC", "user_id": PEOPLE[who][2], "command": "/incident",
-                        "text": text.removeprefix("/incident").strip(), "response_url": api.response_url(name),
-                        "trigger_id": "1.2.trigger",
-                    })  # fmt: skip
+                    body = urlencode(
+                        {
+                            "team_id": "T0CSIRT",
+                            "channel_id": "C0SOC",
+                            "user_id": PEOPLE[who][2],
+                            "command": "/incident",
+                            "text": text.removeprefix("/incident").strip(),
+                            "response_url": api.response_url(name),
+                            "trigger_id": "1.2.trigger",
+                        }
+                    )
                     stamp = str(int(time.time()))
                     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
                     headers = {
-                        "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}",
+                        "X-Slack-Request-Timestamp": stamp,
+                        "X-Slack-Signature": f"v0={digest}",
                         "Content-Type": "application/x-www-form-urlencoded",
-                    }  # fmt: skip
-                    assert httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=30).status_code == 200
+                    }
+                    assert (
+                        httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=30).status_code == 200
+                    )
                     reply, *_ = api.wait_for(f"response:{name}")
                     return bool(reply.params["response_type"] == "in_channel")
 

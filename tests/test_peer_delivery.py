@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
 from sqlmodel import select
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Collection
@@ -25,18 +24,19 @@ from taxii2client.v21 import Collection
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.services.assistance import service as assistance
-from puente.services.peers import outbox as delivery
-from puente.services.inbox import service as ingestion
-from puente.services.peers import service as peers
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.inbox import service as ingestion
+from puente.services.peers import outbox as delivery
+from puente.services.peers import service as peers
+from puente.services.users import service as users
 from puente.stix.assistance import ASSISTANCE_EXTENSION_ID
 from puente.storage import outbox as outbox_store
 from puente.storage.models import Role, Ticket, TimelineEvent
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import IngestedObject
 from puente.taxii import client
+from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
 
 PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
 
@@ -51,11 +51,17 @@ def _add_peer(runtime: Runtime, port: int) -> None:
         peers.add(
             ctx,
             peers.PeerDraft(
-                name="cert-br", countries=["BR"], taxii_url=f"http://127.0.0.1:{port}/taxii2/", collection_id=COLLECTION,
-                pull_collection_id=COLLECTION, user=USER, password=PASSWORD, identity_id=PEER_IDENTITY,
+                name="cert-br",
+                countries=["BR"],
+                taxii_url=f"http://127.0.0.1:{port}/taxii2/",
+                collection_id=COLLECTION,
+                pull_collection_id=COLLECTION,
+                user=USER,
+                password=PASSWORD,
+                identity_id=PEER_IDENTITY,
                 contact="CERT.br duty desk",
             ),
-        )  # fmt: skip
+        )
 
 
 def _say(runtime: Runtime, text: str) -> str:
@@ -81,7 +87,9 @@ def _note_versions(port: int) -> list[str]:
     return [m["version"] for m in manifest.get("objects", [])]
 
 
-def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(shared_ticket: Runtime, port: int, tmp_path: Path) -> None:
+def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(
+    shared_ticket: Runtime, port: int, tmp_path: Path
+) -> None:
     runtime = shared_ticket
     preview = _say(runtime, "share INC-2026-0001")
     assert "Preview: share INC-2026-0001 (TLP:GREEN)" in preview
@@ -98,7 +106,9 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(shared_ticket:
     assert {"domain-name", "identity", "indicator"} <= {o["type"] for o in objects}
     assert incident["external_references"] == [{"source_name": "CSIRT-CO", "external_id": "INC-2026-0001"}]
     assert incident["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
-    result = validate_instance({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, ValidationOptions(version="2.1"))
+    result = validate_instance(
+        {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, ValidationOptions(version="2.1")
+    )
     assert result.is_valid, result.errors
     assert "📤 share INC-2026-0001 (TLP:GREEN) → cert-br: delivered" in _say(runtime, "show INC-2026-0001")
 
@@ -108,11 +118,15 @@ def test_red_goes_only_to_peers_named_in_the_command(shared_ticket: Runtime) -> 
     _say(runtime, "update INC-2026-0001 tlp=red")
     reply = CommandCore(runtime).handle(Command(text="share INC-2026-0001", platform="console", user_id="ana"))
     assert not reply.ok
-    assert "TLP:RED: it goes only to peers you name" in reply.text and "Suggested by its countries: cert-br" in reply.text
+    assert (
+        "TLP:RED: it goes only to peers you name" in reply.text and "Suggested by its countries: cert-br" in reply.text
+    )
     assert "→ cert-br (named; BR)" in _say(runtime, "share INC-2026-0001 to cert-br")
 
 
-def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(shared_ticket: Runtime, clock: ManualClock, port: int, tmp_path: Path) -> None:
+def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(
+    shared_ticket: Runtime, clock: ManualClock, port: int, tmp_path: Path
+) -> None:
     runtime = shared_ticket
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     for attempt in (1, 2, 3):
@@ -120,7 +134,8 @@ def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(shared_tic
         with runtime.unit_of_work() as ctx:
             row = ctx.session.exec(select(OutboxMessage)).one()
         assert row.state == DeliveryState.PENDING and row.attempts == attempt
-        assert "connection refused" in row.last_error
+        assert row.last_error is not None and "connection refused" in row.last_error
+        assert row.next_try_at is not None
         wait = row.next_try_at - clock.now()
         low, high = delivery.FIRST_RETRY * 2 ** (attempt - 1) * 0.5, delivery.FIRST_RETRY * 2 ** (attempt - 1)
         assert low <= wait <= high  # exponential, with jitter
@@ -171,24 +186,40 @@ def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_dupli
 
 def _peer_note(created_by: str, incident: str) -> dict[str, object]:
     return {
-        "type": "note", "spec_version": "2.1", "id": f"note--{uuid.uuid4()}", "created_by_ref": created_by,
-        "created": "2026-01-05T11:00:00.000Z", "modified": "2026-01-05T11:00:00.000Z", "content": "we see it too",
+        "type": "note",
+        "spec_version": "2.1",
+        "id": f"note--{uuid.uuid4()}",
+        "created_by_ref": created_by,
+        "created": "2026-01-05T11:00:00.000Z",
+        "modified": "2026-01-05T11:00:00.000Z",
+        "content": "we see it too",
         "object_refs": [incident],
-        "extensions": {ASSISTANCE_EXTENSION_ID: {
-            "extension_type": "property-extension", "message_type": "NOTIFY", "request_id": str(uuid.uuid4()),
-            "requester_reference": "INC-2026-0042",
-        }},
-    }  # fmt: skip
+        "extensions": {
+            ASSISTANCE_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "message_type": "NOTIFY",
+                "request_id": str(uuid.uuid4()),
+                "requester_reference": "INC-2026-0042",
+            }
+        },
+    }
 
 
-def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticket: Runtime, port: int, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(
+    shared_ticket: Runtime, port: int, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     runtime = shared_ticket
     incident = f"incident--{uuid.uuid4()}"
     genuine = {
-        "type": "incident", "spec_version": "2.1", "id": incident, "created_by_ref": PEER_IDENTITY,
-        "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "name": "Phishing against BR banks",
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": incident,
+        "created_by_ref": PEER_IDENTITY,
+        "created": "2026-01-05T10:00:00.000Z",
+        "modified": "2026-01-05T10:00:00.000Z",
+        "name": "Phishing against BR banks",
         "external_references": [{"source_name": "puente", "external_id": "INC-2026-0042"}],
-    }  # fmt: skip
+    }
     spoofed = _peer_note("identity--7d3c1f0e-1111-4a4a-9999-000000000001", incident)
     with runtime.unit_of_work() as ctx:
         ours = _peer_note(assistance.our_identity(ctx), incident)
@@ -199,8 +230,11 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticke
         first = ingestion.poll_peer(runtime, "cert-br")
         again = ingestion.poll_peer(runtime, "cert-br")
     assert first.accepted == 1
-    assert any(spoofed["id"] in r and "not cert-br's to send: created_by_ref must be your identity" in r for r in first.rejected)
-    assert any(invalid["id"] in r and "invalid" in r for r in first.rejected)
+    assert any(
+        str(spoofed["id"]) in r and "not cert-br's to send: created_by_ref must be your identity" in r
+        for r in first.rejected
+    )
+    assert any(str(invalid["id"]) in r and "invalid" in r for r in first.rejected)
     assert again.accepted == 0 and again.rejected == []  # the cursor moved past them
     assert f"rejected object {spoofed['id']} from peer cert-br" in caplog.text
     with runtime.unit_of_work() as ctx:
@@ -212,30 +246,77 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(shared_ticke
         assert len(rejected) == 2 and all(e.ticket_id is None for e in rejected)
 
 
-def test_peers_cli_add_test_list_remove(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+def test_peers_cli_add_test_list_remove(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int
+) -> None:
     from puente.cli.main import main
 
     monkeypatch.setenv("PUENTE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("PUENTE_VAR_DIR", str(tmp_path / "var"))
     runner = CliRunner()
-    added = runner.invoke(main, [
-        "peers", "add", "cert-br", "--countries", "BR,AR", "--domains", "gov.br", "--asns", "AS28573",
-        "--taxii-url", f"http://127.0.0.1:{port}/taxii2/", "--collection", COLLECTION,
-        "--user", USER, "--password", PASSWORD, "--identity", PEER_IDENTITY, "--contact", "CERT.br +55 11 5509 3548",
-    ])  # fmt: skip
+    added = runner.invoke(
+        main,
+        [
+            "peers",
+            "add",
+            "cert-br",
+            "--countries",
+            "BR,AR",
+            "--domains",
+            "gov.br",
+            "--asns",
+            "AS28573",
+            "--taxii-url",
+            f"http://127.0.0.1:{port}/taxii2/",
+            "--collection",
+            COLLECTION,
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+            "--identity",
+            PEER_IDENTITY,
+            "--contact",
+            "CERT.br +55 11 5509 3548",
+        ],
+    )
     assert added.exit_code == 0, added.output
     down = runner.invoke(main, ["peers", "test", "cert-br"])
     assert down.exit_code == 1 and "server: unreachable — connection refused" in down.output
     with medallion(tmp_path, port):
         works = runner.invoke(main, ["peers", "test", "cert-br"])
-        runner.invoke(main, ["peers", "add", "bad-pw", "--countries", "MX", "--taxii-url", f"http://127.0.0.1:{port}/taxii2/",
-                             "--collection", COLLECTION, "--user", USER, "--password", "nope"])  # fmt: skip
+        runner.invoke(
+            main,
+            [
+                "peers",
+                "add",
+                "bad-pw",
+                "--countries",
+                "MX",
+                "--taxii-url",
+                f"http://127.0.0.1:{port}/taxii2/",
+                "--collection",
+                COLLECTION,
+                "--user",
+                USER,
+                "--password",
+                "nope",
+            ],
+        )
         refused = runner.invoke(main, ["peers", "test", "bad-pw"])
     assert works.exit_code == 0, works.output
-    for line in ("auth: accepted", f"api root: CSIRT sharing (http://127.0.0.1:{port}/csirt/)", "read: works", "write: allowed", "all good"):
+    for line in (
+        "auth: accepted",
+        f"api root: CSIRT sharing (http://127.0.0.1:{port}/csirt/)",
+        "read: works",
+        "write: allowed",
+        "all good",
+    ):
         assert line in works.output
     assert refused.exit_code == 1 and "auth: refused" in refused.output
-    bad = runner.invoke(main, ["peers", "add", "x", "--countries", "XX", "--taxii-url", "http://127.0.0.1:1/", "--collection", "c"])
+    bad = runner.invoke(
+        main, ["peers", "add", "x", "--countries", "XX", "--taxii-url", "http://127.0.0.1:1/", "--collection", "c"]
+    )
     assert bad.exit_code == 1 and "Unknown country 'XX': use ISO 3166 codes" in bad.output
     listed = runner.invoke(main, ["peers", "list"])
     assert "cert-br\tBR,AR" in listed.output and "our identity: identity--" in listed.output
@@ -260,7 +341,9 @@ from puente.services.context import Runtime
 from puente.storage.engine import make_engine
 
 url, moment, base_url = sys.argv[1:4]
-settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME="CSIRT-CO", PUENTE_CSIRT_COUNTRY="CO", PUENTE_BASE_URL=base_url)
+settings = load_settings(
+    PUENTE_DATABASE_URL=url, PUENTE_CSIRT_NAME="CSIRT-CO", PUENTE_CSIRT_COUNTRY="CO", PUENTE_BASE_URL=base_url
+)
 runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
 while True:
     delivery.deliver_due(runtime)

@@ -23,11 +23,11 @@ from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render_notice, render_reply
 from puente.bot.slack.notifier import SlackNotifier
 from puente.server.app import create_app
-from puente.settings import load_settings
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.notify import Action, DeliveryError, Notice, Recipient
+from puente.services.users import service as users
+from puente.settings import load_settings
 from puente.storage.engine import make_engine
 from puente.storage.models import Role
 from tests.slack_api import GONE, SlackStandIn
@@ -40,7 +40,12 @@ NOBODY = "U0NOBODY"
 
 def make_runtime(url: str, clock: ManualClock, tmp_path: Path, **settings: str) -> Runtime:
     """A runtime on the test database with the given settings (Slack's among them)."""
-    values = {"PUENTE_DATABASE_URL": url, "PUENTE_CSIRT_COUNTRY": "CO", "PUENTE_VAR_DIR": str(tmp_path / "var"), **settings}
+    values = {
+        "PUENTE_DATABASE_URL": url,
+        "PUENTE_CSIRT_COUNTRY": "CO",
+        "PUENTE_VAR_DIR": str(tmp_path / "var"),
+        **settings,
+    }
     return Runtime(load_settings(**values), make_engine(url), clock)
 
 
@@ -53,9 +58,13 @@ def slack() -> Iterator[SlackStandIn]:
 @pytest.fixture
 def slack_runtime(database_url: str, clock: ManualClock, tmp_path: Path, slack: SlackStandIn) -> Iterator[Runtime]:
     runtime = make_runtime(
-        database_url, clock, tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-    )  # fmt: skip
+        database_url,
+        clock,
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+    )
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "ana", Role.ANALYST, slack_id=ANA)
     yield runtime
@@ -79,11 +88,20 @@ def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET
 
 
 def slash(client: TestClient, slack: SlackStandIn, text: str, user: str = ANA, name: str = "cmd") -> Any:
-    body = urlencode({
-        "token": "legacy", "team_id": "T0CSIRT", "channel_id": "C0SOC", "channel_name": "soc",
-        "user_id": user, "user_name": "someone", "command": "/incident", "text": text,
-        "response_url": slack.response_url(name), "trigger_id": "1337.42.trigger",
-    })  # fmt: skip
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0CSIRT",
+            "channel_id": "C0SOC",
+            "channel_name": "soc",
+            "user_id": user,
+            "user_name": "someone",
+            "command": "/incident",
+            "text": text,
+            "response_url": slack.response_url(name),
+            "trigger_id": "1337.42.trigger",
+        }
+    )
     return client.post("/slack/events", content=body, headers=signed_headers(body))
 
 
@@ -92,19 +110,30 @@ def interact(client: TestClient, payload: dict[str, Any]) -> Any:
     return client.post("/slack/events", content=body, headers=signed_headers(body))
 
 
-def press(client: TestClient, slack: SlackStandIn, element: dict[str, Any], user: str = ANA, name: str = "press") -> Any:
+def press(
+    client: TestClient, slack: SlackStandIn, element: dict[str, Any], user: str = ANA, name: str = "press"
+) -> Any:
     """Press a rendered button (or choose the first option of a rendered picker) as Slack would report it."""
     action: dict[str, Any] = {"action_id": element["action_id"], "block_id": "b1", "type": element["type"]}
     if element["type"] == "button":
         action["value"] = element["value"]
     else:
         action["selected_option"] = element["options"][0]
-    return interact(client, {
-        "type": "block_actions", "team": {"id": "T0CSIRT"}, "user": {"id": user},
-        "api_app_id": "A0PUENTE", "token": "legacy", "trigger_id": "1337.43.trigger",
-        "channel": {"id": "C0SOC"}, "container": {"type": "message"},
-        "response_url": slack.response_url(name), "actions": [action],
-    })  # fmt: skip
+    return interact(
+        client,
+        {
+            "type": "block_actions",
+            "team": {"id": "T0CSIRT"},
+            "user": {"id": user},
+            "api_app_id": "A0PUENTE",
+            "token": "legacy",
+            "trigger_id": "1337.43.trigger",
+            "channel": {"id": "C0SOC"},
+            "container": {"type": "message"},
+            "response_url": slack.response_url(name),
+            "actions": [action],
+        },
+    )
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -133,7 +162,9 @@ def open_ticket(runtime: Runtime, text: str = "new Phishing wave sev=high countr
     return reply.ticket
 
 
-def test_slash_command_is_acknowledged_at_once_and_the_reply_lands_in_the_channel(client: TestClient, slack: SlackStandIn) -> None:
+def test_slash_command_is_acknowledged_at_once_and_the_reply_lands_in_the_channel(
+    client: TestClient, slack: SlackStandIn
+) -> None:
     response = slash(client, slack, "new Phishing wave against ministries sev=high countries=BR,AR tlp=amber")
     assert response.status_code == 200
     assert response.text == ""  # the acknowledgement carries nothing; the work comes after it
@@ -172,7 +203,9 @@ def test_acknowledgement_does_not_wait_for_the_work(client: TestClient, slack: S
     assert reply.params["text"] == "No open tickets."
 
 
-def test_unknown_slack_user_is_refused_privately_with_how_to_get_access(client: TestClient, slack: SlackStandIn) -> None:
+def test_unknown_slack_user_is_refused_privately_with_how_to_get_access(
+    client: TestClient, slack: SlackStandIn
+) -> None:
     assert slash(client, slack, "list", user=NOBODY).status_code == 200
     [reply] = slack.wait_for("response:cmd")
     assert reply.params["response_type"] == "ephemeral"
@@ -197,13 +230,29 @@ def test_new_without_text_opens_the_modal(client: TestClient, slack: SlackStandI
     view = opened.params["view"]
     assert view["callback_id"] == "puente.new" and view["private_metadata"] == "C0SOC"
     blocks = {b["block_id"]: b for b in view["blocks"]}
-    assert list(blocks) == ["title", "description", "severity", "type", "countries", "other_countries", "sectors", "tlp", "observables"]
+    assert list(blocks) == [
+        "title",
+        "description",
+        "severity",
+        "type",
+        "countries",
+        "other_countries",
+        "sectors",
+        "tlp",
+        "observables",
+    ]
     country_options = [o for g in blocks["countries"]["element"]["option_groups"] for o in g["options"]]
     assert {"text": {"type": "plain_text", "text": "Brazil (BR)"}, "value": "BR"} in country_options
     assert len(country_options) <= 100  # a static select holds 100 options at most
     types = [o["value"] for g in blocks["type"]["element"]["option_groups"] for o in g["options"]]
     assert "malicious-code/c2-server" in types and "fraud/phishing" in types
-    assert [o["value"] for o in blocks["tlp"]["element"]["options"]] == ["clear", "green", "amber", "amber+strict", "red"]
+    assert [o["value"] for o in blocks["tlp"]["element"]["options"]] == [
+        "clear",
+        "green",
+        "amber",
+        "amber+strict",
+        "red",
+    ]
     assert not slack.of("response:cmd")
 
 
@@ -224,22 +273,48 @@ def submission(values: dict[str, Any], user: str = ANA) -> dict[str, Any]:
             return {"type": "multi_static_select", "selected_options": [{"value": v} for v in value or []]}
         return {"type": "plain_text_input", "value": value}
 
-    blocks = ["title", "description", "severity", "type", "countries", "other_countries", "sectors", "tlp", "observables"]
+    blocks = [
+        "title",
+        "description",
+        "severity",
+        "type",
+        "countries",
+        "other_countries",
+        "sectors",
+        "tlp",
+        "observables",
+    ]
     return {
-        "type": "view_submission", "team": {"id": "T0CSIRT"}, "user": {"id": user}, "api_app_id": "A0PUENTE",
-        "token": "legacy", "trigger_id": "1337.44.trigger",
+        "type": "view_submission",
+        "team": {"id": "T0CSIRT"},
+        "user": {"id": user},
+        "api_app_id": "A0PUENTE",
+        "token": "legacy",
+        "trigger_id": "1337.44.trigger",
         "view": {
-            "id": "V0NEWTICKET", "type": "modal", "callback_id": "puente.new", "private_metadata": "C0SOC",
+            "id": "V0NEWTICKET",
+            "type": "modal",
+            "callback_id": "puente.new",
+            "private_metadata": "C0SOC",
             "state": {"values": {b: {"value": state(b)} for b in blocks}},
         },
-    }  # fmt: skip
+    }
 
 
 def test_modal_submission_with_bad_fields_shows_errors_next_to_them(client: TestClient, slack: SlackStandIn) -> None:
-    response = interact(client, submission({
-        "title": "Ransomware at the port", "severity": "high", "countries": ["BR"], "other_countries": "XX",
-        "tlp": "amber", "observables": "198.51.100.7\n1.2.3.4.5.6",
-    }))  # fmt: skip
+    response = interact(
+        client,
+        submission(
+            {
+                "title": "Ransomware at the port",
+                "severity": "high",
+                "countries": ["BR"],
+                "other_countries": "XX",
+                "tlp": "amber",
+                "observables": "198.51.100.7\n1.2.3.4.5.6",
+            }
+        ),
+    )
     assert response.status_code == 200
     answer = response.json()
     assert answer["response_action"] == "errors"
@@ -251,12 +326,22 @@ def test_modal_submission_with_bad_fields_shows_errors_next_to_them(client: Test
 
 
 def test_modal_submission_opens_the_ticket_and_posts_it_in_the_channel(client: TestClient, slack: SlackStandIn) -> None:
-    response = interact(client, submission({
-        "title": "Ransomware at the port", "description": 'Encrypted "crane" controllers\nsince 03:00',
-        "severity": "critical", "type": "malicious-code/c2-server", "countries": ["CO", "PA"],
-        "other_countries": "ke", "sectors": ["transportation", "government-national"], "tlp": "amber+strict",
-        "observables": "hxxp://evil[.]example/payload\n203.0.113.9",
-    }))  # fmt: skip
+    response = interact(
+        client,
+        submission(
+            {
+                "title": "Ransomware at the port",
+                "description": 'Encrypted "crane" controllers\nsince 03:00',
+                "severity": "critical",
+                "type": "malicious-code/c2-server",
+                "countries": ["CO", "PA"],
+                "other_countries": "ke",
+                "sectors": ["transportation", "government-national"],
+                "tlp": "amber+strict",
+                "observables": "hxxp://evil[.]example/payload\n203.0.113.9",
+            }
+        ),
+    )
     assert response.status_code == 200 and response.text == ""  # closes the modal
     [posted] = slack.wait_for("chat.postMessage")
     assert posted.params["channel"] == "C0SOC"
@@ -269,7 +354,9 @@ def test_modal_submission_opens_the_ticket_and_posts_it_in_the_channel(client: T
     assert "url: http://evil.example/payload" in text and "ipv4-addr: 203.0.113.9" in text
 
 
-def test_button_press_runs_its_command_as_the_presser(client: TestClient, slack: SlackStandIn, slack_runtime: Runtime) -> None:
+def test_button_press_runs_its_command_as_the_presser(
+    client: TestClient, slack: SlackStandIn, slack_runtime: Runtime
+) -> None:
     reference = open_ticket(slack_runtime)
     [message] = render_reply(CommandCore(slack_runtime).handle(Command(f"show {reference}", "slack", ANA)))
     assert press(client, slack, buttons(message)["Resolve"]).status_code == 200
@@ -282,20 +369,27 @@ def test_button_press_runs_its_command_as_the_presser(client: TestClient, slack:
     assert refused.params["response_type"] == "ephemeral" and "--slack U0NOBODY" in refused.params["text"]
 
 
-def test_picker_choice_runs_the_command_with_the_chosen_value(client: TestClient, slack: SlackStandIn, slack_runtime: Runtime) -> None:
+def test_picker_choice_runs_the_command_with_the_chosen_value(
+    client: TestClient, slack: SlackStandIn, slack_runtime: Runtime
+) -> None:
     reference = open_ticket(slack_runtime)
     picker = Button("Severity", f"update {reference}", choices=(("Critical", "sev=critical"), ("Low", "sev=low")))
     [message] = render_reply(Reply(text="Change severity", buttons=[picker], ticket=reference))
     element = buttons(message)["Severity"]
     assert element["type"] == "static_select"
-    assert [o["value"] for o in element["options"]] == [f"update {reference} sev=critical", f"update {reference} sev=low"]
+    assert [o["value"] for o in element["options"]] == [
+        f"update {reference} sev=critical",
+        f"update {reference} sev=low",
+    ]
     press(client, slack, element)
     [reply] = slack.wait_for("response:press")
     assert f"Updated {reference}." in reply.params["text"]
     assert "*Severity*\ncritical" in all_text(reply.params)
 
 
-def test_page_arrives_as_a_dm_and_is_updated_in_place(client: TestClient, slack: SlackStandIn, slack_runtime: Runtime) -> None:
+def test_page_arrives_as_a_dm_and_is_updated_in_place(
+    client: TestClient, slack: SlackStandIn, slack_runtime: Runtime
+) -> None:
     reference = open_ticket(slack_runtime)
     notifier = SlackNotifier.from_settings(slack_runtime.settings)
     ana = Recipient("ana", slack_id=ANA)
@@ -322,7 +416,9 @@ def test_page_arrives_as_a_dm_and_is_updated_in_place(client: TestClient, slack:
     assert buttons(updated.params) == {}
 
 
-def test_a_page_slack_refuses_raises_delivery_error_for_the_caller_to_retry_or_escalate(slack_runtime: Runtime, slack: SlackStandIn) -> None:
+def test_a_page_slack_refuses_raises_delivery_error_for_the_caller_to_retry_or_escalate(
+    slack_runtime: Runtime, slack: SlackStandIn
+) -> None:
     notifier = SlackNotifier.from_settings(slack_runtime.settings)
     with pytest.raises(DeliveryError, match="channel_not_found"):
         notifier.send(Recipient("gone", slack_id=GONE), Notice(text="Page: INC-2026-0001"))
@@ -330,7 +426,9 @@ def test_a_page_slack_refuses_raises_delivery_error_for_the_caller_to_retry_or_e
         notifier.update(Recipient("ana", slack_id=ANA), "console:3", Notice(text="acknowledged"))
 
 
-def test_without_slack_settings_there_is_no_slack_endpoint(database_url: str, clock: ManualClock, tmp_path: Path) -> None:
+def test_without_slack_settings_there_is_no_slack_endpoint(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
     app = create_app(make_runtime(database_url, clock, tmp_path))
     assert app.state.slack is None
     with TestClient(app) as plain:
@@ -350,7 +448,9 @@ def test_bad_signature_is_refused_with_401(client: TestClient, slack: SlackStand
 
 def test_stale_timestamp_is_refused_with_401(client: TestClient, slack: SlackStandIn) -> None:
     body = urlencode({"command": "/incident", "text": "list", "user_id": ANA, "response_url": slack.response_url("x")})
-    replayed = client.post("/slack/events", content=body, headers=signed_headers(body, timestamp=int(time.time()) - 6 * 60))
+    replayed = client.post(
+        "/slack/events", content=body, headers=signed_headers(body, timestamp=int(time.time()) - 6 * 60)
+    )
     assert replayed.status_code == 401
     time.sleep(0.2)
     assert slack.calls == []
@@ -366,7 +466,12 @@ def within_limits(message: dict[str, Any]) -> None:
 
 def test_a_long_timeline_is_split_into_messages_within_block_kit_limits() -> None:
     lines = [f"2026-01-05 12:{i // 60 % 60:02d}:{i % 60:02d} ana noted: event {i:04d} " + "x" * 90 for i in range(2000)]
-    reply = Reply(text="Timeline of INC-2026-0001 (2000 events):", lines=lines, buttons=[Button("Show", "show INC-2026-0001")], ticket="INC-2026-0001")
+    reply = Reply(
+        text="Timeline of INC-2026-0001 (2000 events):",
+        lines=lines,
+        buttons=[Button("Show", "show INC-2026-0001")],
+        ticket="INC-2026-0001",
+    )
     messages = render_reply(reply)
     assert len(messages) > 1
     for message in messages:
@@ -388,7 +493,9 @@ def test_one_overlong_line_and_hostile_markup_stay_within_limits_and_inert() -> 
 def test_share_confirmation_shows_the_recipient_preview_and_long_labels_fit() -> None:
     preview = "Share INC-2026-0001 at TLP:AMBER with: CSIRT-BR (peer), CSIRT-AR (peer), ISAC-Energia (partner)?"
     share = Button("Share", "share INC-2026-0001 confirm", ButtonStyle.PRIMARY, confirm=preview)
-    decline = Button("Decline", "decline REQ-1", ButtonStyle.DANGER, choices=tuple((f"reason {i} " * 10, f"r{i}") for i in range(3)))
+    decline = Button(
+        "Decline", "decline REQ-1", ButtonStyle.DANGER, choices=tuple((f"reason {i} " * 10, f"r{i}") for i in range(3))
+    )
     [message] = render_reply(Reply(text="Ready to share", buttons=[share, decline]))
     elements = buttons(message)
     assert elements["Share"]["confirm"]["text"]["text"] == preview
@@ -398,7 +505,9 @@ def test_share_confirmation_shows_the_recipient_preview_and_long_labels_fit() ->
     within_limits(notice)
 
 
-def test_timeline_through_slack_respects_the_limits(client: TestClient, slack: SlackStandIn, slack_runtime: Runtime) -> None:
+def test_timeline_through_slack_respects_the_limits(
+    client: TestClient, slack: SlackStandIn, slack_runtime: Runtime
+) -> None:
     reference = open_ticket(slack_runtime)
     core = CommandCore(slack_runtime)
     for i in range(30):
@@ -413,7 +522,14 @@ def test_timeline_through_slack_respects_the_limits(client: TestClient, slack: S
 def test_socket_mode_starts_against_the_stand_in_and_serves_a_slash_command(
     database_url: str, clock: ManualClock, tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    runtime = make_runtime(database_url, clock, tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN="xapp-puente-test", SLACK_API_URL=slack.api_url)
+    runtime = make_runtime(
+        database_url,
+        clock,
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN="xapp-puente-test",
+        SLACK_API_URL=slack.api_url,
+    )
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "ana", Role.ANALYST, slack_id=ANA)
     app = create_app(runtime)
@@ -423,13 +539,22 @@ def test_socket_mode_starts_against_the_stand_in_and_serves_a_slash_command(
         assert opened.token == "xapp-puente-test"
         slack.wait_for("socket:connect")
         time.sleep(0.2)  # let the client read the hello
-        slack.push({
-            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-            "payload": {
-                "command": "/incident", "text": "new Socket ticket countries=MX", "user_id": ANA, "channel_id": "C0SOC",
-                "team_id": "T0CSIRT", "response_url": slack.response_url("socket"), "trigger_id": "1.2.3",
-            },
-        })  # fmt: skip
+        slack.push(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "command": "/incident",
+                    "text": "new Socket ticket countries=MX",
+                    "user_id": ANA,
+                    "channel_id": "C0SOC",
+                    "team_id": "T0CSIRT",
+                    "response_url": slack.response_url("socket"),
+                    "trigger_id": "1.2.3",
+                },
+            }
+        )
         [ack] = slack.wait_for("socket:ack")
         assert ack.params["envelope_id"] == "env-1"
         [reply] = slack.wait_for("response:socket")

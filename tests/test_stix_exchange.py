@@ -17,18 +17,18 @@ from stix2validator import ValidationOptions, validate_instance
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.cli.main import main
-from puente.services.exchange import service as stix_exchange
-from puente.services.tickets import service as tickets
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import Forbidden, InvalidInput
+from puente.services.exchange import service as stix_exchange
+from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
+from puente.services.users import service as users
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
+from puente.stix.extensions import INCIDENT_CORE_ID
 from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, TicketStatus
-from puente.stix.extensions import INCIDENT_CORE_ID
 from tests.conftest import SHARED, make_runtime
 from tests.support import acting_as
 
@@ -44,14 +44,21 @@ def analyst(runtime: Runtime, name: str = "ana") -> None:
 def open_rich_ticket(runtime: Runtime) -> str:
     with acting_as(runtime, "ana") as ctx:
         draft = tickets.TicketDraft(
-            title="C2 beaconing at the grid operator", description="Seen by two utilities.",
-            severity=Severity.HIGH, rsit=("malicious-code", "c2-server"), sectors=["energy"],
-            countries=["CO", "BR"], tlp=TLP.AMBER, pap=PAP.GREEN,
-            observables=parse_observables([
-                "198.51.100.7 198.51.100.0/24 2001:db8::1 evil[.]example hxxp://evil[.]example/payload.exe",
-                "ceo@evil.example " + "a" * 32 + " " + "b" * 40 + " " + "c" * 64,
-            ]),
-        )  # fmt: skip
+            title="C2 beaconing at the grid operator",
+            description="Seen by two utilities.",
+            severity=Severity.HIGH,
+            rsit=("malicious-code", "c2-server"),
+            sectors=["energy"],
+            countries=["CO", "BR"],
+            tlp=TLP.AMBER,
+            pap=PAP.GREEN,
+            observables=parse_observables(
+                [
+                    "198.51.100.7 198.51.100.0/24 2001:db8::1 evil[.]example hxxp://evil[.]example/payload.exe",
+                    "ceo@evil.example " + "a" * 32 + " " + "b" * 40 + " " + "c" * 64,
+                ]
+            ),
+        )
         reference = tickets.open_ticket(ctx, draft).reference
         tickets.add_note(ctx, reference, "Sinkholed evil.example.")
     return reference
@@ -73,7 +80,9 @@ def theirs(sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterato
     """Another CSIRT's Puente, in its own database."""
     path = tmp_path / "theirs.db"
     shutil.copy(sqlite_template, path)
-    rt = make_runtime(f"sqlite:///{path}", clock, tmp_path / "theirs", PUENTE_CSIRT_NAME="CSIRT-BR", PUENTE_CSIRT_COUNTRY="BR")
+    rt = make_runtime(
+        f"sqlite:///{path}", clock, tmp_path / "theirs", PUENTE_CSIRT_NAME="CSIRT-BR", PUENTE_CSIRT_COUNTRY="BR"
+    )
     analyst(rt, "joao")
     yield rt
     rt.engine.dispose()
@@ -96,7 +105,9 @@ def test_export_is_a_valid_stix_bundle_with_every_part_of_the_ticket(ours: Runti
     assert incident["external_references"] == [{"source_name": "CSIRT-CO", "external_id": reference}]
 
 
-def test_an_unchanged_ticket_exports_the_same_versions_and_a_change_makes_a_new_one(ours: Runtime, clock: ManualClock) -> None:
+def test_an_unchanged_ticket_exports_the_same_versions_and_a_change_makes_a_new_one(
+    ours: Runtime, clock: ManualClock
+) -> None:
     reference = open_rich_ticket(ours)
     first = export(ours, reference)
     clock.advance(timedelta(minutes=5))
@@ -127,7 +138,11 @@ def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime
         tickets.update(ctx, reference, tickets.TicketChanges(tlp=TLP.RED))
     red = export(ours, reference)
     red_id = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
-    assert all(o["object_marking_refs"] == [red_id] for o in red.bundle["objects"] if "created_by_ref" in o and o["type"] != "extension-definition")
+    assert all(
+        o["object_marking_refs"] == [red_id]
+        for o in red.bundle["objects"]
+        if "created_by_ref" in o and o["type"] != "extension-definition"
+    )
     assert any(o["id"] == red_id and o["name"] == "TLP:RED" for o in red.bundle["objects"])
     with ours.unit_of_work(actor_name="operator") as ctx:
         for obj in first.bundle["objects"]:
@@ -144,16 +159,39 @@ def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(our
         copy = result.ticket.reference
     with ours.unit_of_work(actor_name="operator") as ctx:
         original = ticket_store.by_reference(ctx.session, reference)
-        original_observables = [(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, original.id)]
-        original_notes = [(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, original.id)]
+        assert original is not None and original.id is not None
+        original_observables = [
+            (o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, original.id)
+        ]
+        original_notes = [
+            (n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, original.id)
+        ]
         producer = stix_exchange.our_identity(ctx)["id"]
     with theirs.unit_of_work(actor_name="operator") as ctx:
         imported = ticket_store.by_reference(ctx.session, copy)
-        fields = ("title", "description", "severity", "status", "rsit_classification", "rsit_type", "sectors", "countries", "tlp", "pap", "aware_at", "incident_id")
+        assert imported is not None and imported.id is not None
+        fields = (
+            "title",
+            "description",
+            "severity",
+            "status",
+            "rsit_classification",
+            "rsit_type",
+            "sectors",
+            "countries",
+            "tlp",
+            "pap",
+            "aware_at",
+            "incident_id",
+        )
         assert {f: getattr(imported, f) for f in fields} == {f: getattr(original, f) for f in fields}
         assert imported.producer == producer
-        assert [(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, imported.id)] == original_observables
-        assert [(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, imported.id)] == original_notes
+        assert [
+            (o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, imported.id)
+        ] == original_observables
+        assert [
+            (n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, imported.id)
+        ] == original_notes
     # Their export re-issues our objects exactly as we made them: only their identity is added.
     their_bundle = export(theirs, copy).bundle
     ours_again = export(ours, reference).bundle
@@ -163,7 +201,9 @@ def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(our
             assert theirs_by_id[obj["id"]] == obj
 
 
-def test_a_newer_version_from_the_producer_refreshes_the_ticket(ours: Runtime, theirs: Runtime, clock: ManualClock) -> None:
+def test_a_newer_version_from_the_producer_refreshes_the_ticket(
+    ours: Runtime, theirs: Runtime, clock: ManualClock
+) -> None:
     reference = open_rich_ticket(ours)
     with acting_as(theirs, "joao") as ctx:
         copy = stix_exchange.import_content(ctx, export(ours, reference).bundle).ticket.reference
@@ -196,13 +236,30 @@ def test_a_peer_cannot_issue_a_version_of_our_incident(ours: Runtime, theirs: Ru
 @pytest.mark.parametrize(
     ("breakage", "expected"),
     [
-        (lambda o: o.update(pattern="[ipv4-addr:value = '198.51.100.7'") if o["type"] == "indicator" else None, r"indicator--\S+: 'pattern'"),
-        (lambda o: o["extensions"][INCIDENT_CORE_ID].update(determination="maybe") if o["type"] == "incident" else None, r"incident--\S+: 'determination'"),
+        (
+            lambda o: o.update(pattern="[ipv4-addr:value = '198.51.100.7'") if o["type"] == "indicator" else None,
+            r"indicator--\S+: 'pattern'",
+        ),
+        (
+            lambda o: (
+                o["extensions"][INCIDENT_CORE_ID].update(determination="maybe") if o["type"] == "incident" else None
+            ),
+            r"incident--\S+: 'determination'",
+        ),
         (lambda o: o.update(created="yesterday") if o["type"] == "note" else None, r"note--\S+: 'created'"),
-        (lambda o: o.update(target_ref="marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1") if o["type"] == "relationship" else None, r"relationship--\S+: 'target_ref'"),
+        (
+            lambda o: (
+                o.update(target_ref="marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1")
+                if o["type"] == "relationship"
+                else None
+            ),
+            r"relationship--\S+: 'target_ref'",
+        ),
     ],
 )
-def test_malformed_content_is_refused_whole_naming_object_and_property(ours: Runtime, theirs: Runtime, breakage, expected) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_content_is_refused_whole_naming_object_and_property(
+    ours: Runtime, theirs: Runtime, breakage, expected
+) -> None:  # type: ignore[no-untyped-def]
     data = export(ours, open_rich_ticket(ours)).bundle
     for obj in data["objects"]:
         breakage(obj)
@@ -217,8 +274,12 @@ def test_not_json_is_refused_plainly(theirs: Runtime) -> None:
         stix_exchange.import_content(ctx, b"{nope")
 
 
-@pytest.mark.skipif(not OASIS_EXAMPLES.is_dir(), reason="../shared/stix/oasis-examples is absent: third-party STIX is read from there")
-@pytest.mark.parametrize("name", sorted(p.name for p in OASIS_EXAMPLES.glob("*.json")) if OASIS_EXAMPLES.is_dir() else [])
+@pytest.mark.skipif(
+    not OASIS_EXAMPLES.is_dir(), reason="../shared/stix/oasis-examples is absent: third-party STIX is read from there"
+)
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in OASIS_EXAMPLES.glob("*.json")) if OASIS_EXAMPLES.is_dir() else []
+)
 def test_oasis_example_bundles_import_and_every_object_is_kept(sqlite_runtime: Runtime, name: str) -> None:
     analyst(sqlite_runtime)
     data = json.loads((OASIS_EXAMPLES / name).read_text())
@@ -232,6 +293,7 @@ def test_oasis_example_bundles_import_and_every_object_is_kept(sqlite_runtime: R
     assert {o["id"] for o in objects} <= exported_ids
     with sqlite_runtime.unit_of_work(actor_name="operator") as ctx:
         ticket = ticket_store.by_reference(ctx.session, reference)
+        assert ticket is not None and ticket.id is not None
         kept = stix_objects.latest_for_ticket(ctx.session, ticket.id)
         for obj in objects:
             assert orjson.loads(kept[obj["id"]].content) == obj
@@ -244,13 +306,19 @@ def test_indicators_of_a_third_party_bundle_become_observables(sqlite_runtime: R
     data = json.loads((OASIS_EXAMPLES / "indicator-for-c2-ip-address.json").read_text())
     with acting_as(sqlite_runtime, "ana") as ctx:
         result = stix_exchange.import_content(ctx, data)
+        assert result.ticket.id is not None
         observables = ticket_store.observables(ctx.session, result.ticket.id)
     assert [(o.kind, o.value) for o in observables] == [("ipv4-addr", "10.0.0.0")]
 
 
 def test_puente_export_prints_the_bundle(ours: Runtime, database_url: str, tmp_path: Path) -> None:
     reference = open_rich_ticket(ours)
-    env = {"PUENTE_DATABASE_URL": database_url, "PUENTE_CSIRT_NAME": "CSIRT-CO", "PUENTE_CSIRT_COUNTRY": "CO", "PUENTE_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        "PUENTE_DATABASE_URL": database_url,
+        "PUENTE_CSIRT_NAME": "CSIRT-CO",
+        "PUENTE_CSIRT_COUNTRY": "CO",
+        "PUENTE_VAR_DIR": str(tmp_path / "var"),
+    }
     printed = CliRunner().invoke(main, ["export", reference], env=env)
     assert printed.exit_code == 0, printed.output
     data = json.loads(printed.output)
@@ -266,7 +334,11 @@ def test_puente_import_opens_a_ticket_from_a_file(ours: Runtime, database_url: s
     bundle_path.write_bytes(stix_exchange.serialize(export(ours, reference).bundle))
     with ours.unit_of_work(actor_name="operator") as ctx:
         tickets_before = len(ticket_store.listing(ctx.session))
-    env = {"PUENTE_DATABASE_URL": database_url, "PUENTE_CSIRT_NAME": "CSIRT-CO", "PUENTE_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        "PUENTE_DATABASE_URL": database_url,
+        "PUENTE_CSIRT_NAME": "CSIRT-CO",
+        "PUENTE_VAR_DIR": str(tmp_path / "var"),
+    }
     again = CliRunner().invoke(main, ["import", str(bundle_path), "--as", "ana"], env=env)
     assert again.exit_code == 0, again.output
     assert f"{reference}: refreshed from" in again.output  # the incident is ours already: no second ticket

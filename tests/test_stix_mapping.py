@@ -18,7 +18,7 @@ from stix2validator import ValidationOptions, validate_instance
 from puente.services.vocabularies.taxonomy import RSIT, STIX_SECTORS
 from puente.stix import patterns
 from puente.stix.extensions import INCIDENT_CORE_DEFINITION, INCIDENT_CORE_ID, PUENTE_TICKET_DEFINITION
-from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_of, ticket_objects
+from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_objects, ticket_of
 from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION, marking_definition
 from puente.stix.patterns import Observable
 from puente.stix.validation import InvalidStix, check_content, check_object
@@ -30,11 +30,13 @@ IDENTITY = "identity--5a3c4d2e-1f00-4b6a-9c3d-2b7a6c9d1e11"
 #       `indicator based-on <SCO>` and `incident located-at location` are such, and say what we mean.
 ACCEPTED_WARNINGS = ("{202}",)
 
-moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 label = st.from_regex(r"[a-z][a-z0-9]{0,12}", fullmatch=True)
-domains = st.builds(lambda parts, tld: ".".join([*parts, tld]), st.lists(label, min_size=1, max_size=3), st.sampled_from(["example", "org", "co", "br"]))
+domains = st.builds(
+    lambda parts, tld: ".".join([*parts, tld]),
+    st.lists(label, min_size=1, max_size=3),
+    st.sampled_from(["example", "org", "co", "br"]),
+)
 hexes = lambda n: st.text("0123456789abcdef", min_size=n, max_size=n)  # noqa: E731
 observable_values = st.one_of(
     st.ip_addresses(v=4).map(lambda a: ObservableFacts("ipv4-addr", str(a))),
@@ -66,20 +68,34 @@ def tickets(draw: st.DrawFn) -> TicketFacts:
         rsit_classification=rsit[0] if rsit else None,
         rsit_type=rsit[1] if rsit else None,
         sectors=draw(st.lists(st.sampled_from(STIX_SECTORS), unique=True, max_size=3)),
-        countries=draw(st.lists(st.sampled_from([c.alpha_2 for c in pycountry.countries]), unique=True, min_size=1, max_size=3)),
+        countries=draw(
+            st.lists(st.sampled_from([c.alpha_2 for c in pycountry.countries]), unique=True, min_size=1, max_size=3)
+        ),
         tlp=draw(st.sampled_from(list(MARKING_IDS))),
         pap=draw(st.sampled_from(["clear", "green", "amber", "red"])),
         observables=[ObservableFacts(o.kind, o.value, draw(moments)) for o in observables],
         notes=[
-            NoteFacts(f"note--{uuid.uuid4()}", draw(st.text(min_size=1, max_size=20)), draw(st.text(min_size=1, max_size=80)), draw(moments))
+            NoteFacts(
+                f"note--{uuid.uuid4()}",
+                draw(st.text(min_size=1, max_size=20)),
+                draw(st.text(min_size=1, max_size=80)),
+                draw(moments),
+            )
             for _ in range(draw(st.integers(0, 3)))
         ],
     )
 
 
 def bundle(facts: TicketFacts) -> dict:
-    built = ticket_objects(facts, identity_id=IDENTITY, csirt_name="CSIRT-CO", ids={}, now=datetime(2026, 11, 1, tzinfo=UTC))
-    definitions = [TLP_EXTENSION_DEFINITION, INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION, marking_definition(facts.tlp)]
+    built = ticket_objects(
+        facts, identity_id=IDENTITY, csirt_name="CSIRT-CO", ids={}, now=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    definitions = [
+        TLP_EXTENSION_DEFINITION,
+        INCIDENT_CORE_DEFINITION,
+        PUENTE_TICKET_DEFINITION,
+        marking_definition(facts.tlp),
+    ]
     ours = identity(IDENTITY, "CSIRT-CO", "CO", datetime(2026, 1, 1, tzinfo=UTC))
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [*definitions, ours, *built.objects]}
 
@@ -87,18 +103,35 @@ def bundle(facts: TicketFacts) -> dict:
 def rich_ticket() -> TicketFacts:
     when = datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=UTC)
     kinds = [
-        ("ipv4-addr", "198.51.100.7"), ("ipv4-addr", "198.51.100.0/24"), ("ipv6-addr", "2001:db8::1"),
-        ("ipv6-addr", "2001:db8::/32"), ("domain-name", "evil.example"), ("url", "http://evil.example/a'b%5Cc"),
-        ("email-addr", "ceo@evil.example"), ("md5", "a" * 32), ("sha1", "b" * 40), ("sha256", "c" * 64),
-    ]  # fmt: skip
+        ("ipv4-addr", "198.51.100.7"),
+        ("ipv4-addr", "198.51.100.0/24"),
+        ("ipv6-addr", "2001:db8::1"),
+        ("ipv6-addr", "2001:db8::/32"),
+        ("domain-name", "evil.example"),
+        ("url", "http://evil.example/a'b%5Cc"),
+        ("email-addr", "ceo@evil.example"),
+        ("md5", "a" * 32),
+        ("sha1", "b" * 40),
+        ("sha256", "c" * 64),
+    ]
     return TicketFacts(
-        incident_id="incident--0b0e8d2f-3f4b-4b6b-9c3d-2b7a6c9d1e11", title="C2 beaconing at the grid operator",
-        created_at=when, aware_at=when, reference="INC-2026-0042", description="Seen by two utilities.",
-        severity="critical", status="escalated", rsit_classification="malicious-code", rsit_type="c2-server",
-        sectors=["energy", "utilities"], countries=["CO", "BR"], tlp="amber+strict", pap="green",
+        incident_id="incident--0b0e8d2f-3f4b-4b6b-9c3d-2b7a6c9d1e11",
+        title="C2 beaconing at the grid operator",
+        created_at=when,
+        aware_at=when,
+        reference="INC-2026-0042",
+        description="Seen by two utilities.",
+        severity="critical",
+        status="escalated",
+        rsit_classification="malicious-code",
+        rsit_type="c2-server",
+        sectors=["energy", "utilities"],
+        countries=["CO", "BR"],
+        tlp="amber+strict",
+        pap="green",
         observables=[ObservableFacts(k, v, when) for k, v in kinds],
         notes=[NoteFacts("note--7d1c7e0a-4b59-4d5a-9d7b-0c1f0f4b8e55", "ana", "Sinkholed evil.example.", when)],
-    )  # fmt: skip
+    )
 
 
 def test_a_rich_ticket_is_textbook_stix_for_the_library_and_the_oasis_validator() -> None:
@@ -122,17 +155,29 @@ def test_every_object_is_marked_tlp_2_and_ours_carry_our_identity() -> None:
     for o in ticket_part:
         counts[o["type"]] = counts.get(o["type"], 0) + 1
     assert counts == {
-        "incident": 1, "location": 2, "relationship": 2 + 2 * 10, "indicator": 10, "note": 1,
-        "ipv4-addr": 2, "ipv6-addr": 2, "domain-name": 1, "url": 1, "email-addr": 1, "file": 3,
-    }  # fmt: skip
+        "incident": 1,
+        "location": 2,
+        "relationship": 2 + 2 * 10,
+        "indicator": 10,
+        "note": 1,
+        "ipv4-addr": 2,
+        "ipv6-addr": 2,
+        "domain-name": 1,
+        "url": 1,
+        "email-addr": 1,
+        "file": 3,
+    }
 
 
 def test_incident_carries_incident_core_rsit_sector_labels_and_the_ticket_reference() -> None:
     incident = next(o for o in bundle(rich_ticket())["objects"] if o["type"] == "incident")
     assert incident["extensions"][INCIDENT_CORE_ID] == {
-        "extension_type": "property-extension", "determination": "confirmed", "investigation_status": "open",
-        "criticality": 95, "incident_types": ["malicious-code"],
-    }  # fmt: skip
+        "extension_type": "property-extension",
+        "determination": "confirmed",
+        "investigation_status": "open",
+        "criticality": 95,
+        "incident_types": ["malicious-code"],
+    }
     assert incident["labels"] == ['rsit:malicious-code="c2-server"', "sector:energy", "sector:utilities"]
     assert incident["external_references"] == [{"source_name": "CSIRT-CO", "external_id": "INC-2026-0042"}]
 
@@ -146,12 +191,17 @@ def test_bad_incident_core_values_are_refused_by_the_registered_extension() -> N
         check_object(incident)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/stix is absent: the official TLP 2.0 / Incident Core objects live there")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/stix is absent: the official TLP 2.0 / Incident Core objects live there"
+)
 def test_constants_equal_the_official_definitions_in_shared() -> None:
     official = json.loads((SHARED / "stix" / "tlp2-marking-definitions.json").read_text())
     assert [marking_definition(level) for level in MARKING_IDS] == official
-    assert TLP_EXTENSION_DEFINITION == json.loads((SHARED / "stix" / "tlp2-extension-definition.json").read_text())
-    assert INCIDENT_CORE_DEFINITION == json.loads((SHARED / "stix" / "incident-core-extension-definition.json").read_text())
+    assert json.loads((SHARED / "stix" / "tlp2-extension-definition.json").read_text()) == TLP_EXTENSION_DEFINITION
+    assert (
+        json.loads((SHARED / "stix" / "incident-core-extension-definition.json").read_text())
+        == INCIDENT_CORE_DEFINITION
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -211,7 +261,9 @@ def _mutations(obj: dict) -> list[tuple[str, dict]]:
     return broken
 
 
-@pytest.mark.parametrize("kind", ["indicator", "relationship", "ipv4-addr", "url", "email-addr", "file", "incident", "note", "location"])
+@pytest.mark.parametrize(
+    "kind", ["indicator", "relationship", "ipv4-addr", "url", "email-addr", "file", "incident", "note", "location"]
+)
 def test_the_fast_check_refuses_whatever_stix2_parse_refuses(kind: str) -> None:
     original = next(o for o in bundle(rich_ticket())["objects"] if o["type"] == kind)
     check_object(original)
@@ -244,11 +296,16 @@ def test_a_malformed_pattern_is_refused_naming_the_indicator_and_property(patter
 
 def test_a_bundle_without_an_incident_still_makes_a_ticket() -> None:
     indicator = {
-        "type": "indicator", "spec_version": "2.1", "id": "indicator--33fe3b22-0201-47cf-85d0-97c02164528d",
-        "created": "2014-05-08T09:00:00.000Z", "modified": "2014-05-08T09:00:00.000Z",
-        "name": "IP Address for known C2 channel", "pattern": "[ipv4-addr:value = '10.0.0.0']",
-        "pattern_type": "stix", "valid_from": "2014-05-08T09:00:00.000000Z",
-    }  # fmt: skip
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--33fe3b22-0201-47cf-85d0-97c02164528d",
+        "created": "2014-05-08T09:00:00.000Z",
+        "modified": "2014-05-08T09:00:00.000Z",
+        "name": "IP Address for known C2 channel",
+        "pattern": "[ipv4-addr:value = '10.0.0.0']",
+        "pattern_type": "stix",
+        "valid_from": "2014-05-08T09:00:00.000000Z",
+    }
     imported = ticket_of(check_content({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [indicator]}))
     assert imported.incident is None
     assert imported.facts.title == "STIX content from an unnamed producer"

@@ -21,11 +21,11 @@ from puente.bot.telegram.app import build_application
 from puente.bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
 from puente.bot.telegram.webhook import TelegramService, TelegramStartError
 from puente.server.app import create_app
-from puente.settings import SettingsError
-from puente.services.tickets import service as tickets
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.tickets import service as tickets
+from puente.services.users import service as users
+from puente.settings import SettingsError
 from puente.storage.models import Role, TicketStatus
 from tests.conftest import make_runtime
 from tests.support import acting_as
@@ -54,7 +54,9 @@ class Telegram:
     api: BotApiStandIn
     webhook: str
 
-    def person(self, user_id: int, name: str = "Ana", chat_id: int | None = None, chat_type: str = "private") -> TelegramUser:
+    def person(
+        self, user_id: int, name: str = "Ana", chat_id: int | None = None, chat_type: str = "private"
+    ) -> TelegramUser:
         return TelegramUser(self.webhook, user_id, name, chat_id, chat_type)
 
     def replies(self, mark: int = 0) -> list[Call]:
@@ -186,7 +188,9 @@ def test_button_runs_its_command_as_the_person_who_pressed_it(telegram: Telegram
 
 
 def test_confirm_button_asks_first_and_the_answer_replaces_the_question(telegram: Telegram) -> None:
-    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says("/incident new Ransomware at the port countries=CO")
+    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says(
+        "/incident new Ransomware at the port countries=CO"
+    )
     card = telegram.replies()[0]
     beto = telegram.person(BETO, "Beto", chat_id=GROUP, chat_type="supergroup")
     beto.presses(card, "Resolve")
@@ -229,7 +233,9 @@ def test_expired_button_says_so_and_what_to_type_instead(telegram: Telegram, clo
     ana.presses(card, "Timeline")
     (answer,) = telegram.api.since(mark)
     assert answer.method == "answerCallbackQuery" and answer.params["show_alert"] == "true"
-    assert answer.params["text"] == "This button has expired. Type the command instead: /incident timeline INC-2026-0001"
+    assert (
+        answer.params["text"] == "This button has expired. Type the command instead: /incident timeline INC-2026-0001"
+    )
 
 
 def test_long_ticket_card_is_split_at_line_breaks_with_the_keyboard_last(telegram: Telegram) -> None:
@@ -257,7 +263,11 @@ def test_flood_control_on_a_reply_is_waited_out(telegram: Telegram) -> None:
 def _severity_picker(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "pick-severity INC-…")
     choices = (("High", "sev=high"), ("Critical", "sev=critical"))
-    return Reply(text=f"Severity of {reference}?", buttons=[Button("Set severity", f"update {reference}", choices=choices)], ticket=reference)
+    return Reply(
+        text=f"Severity of {reference}?",
+        buttons=[Button("Set severity", f"update {reference}", choices=choices)],
+        ticket=reference,
+    )
 
 
 def test_picker_button_offers_its_choices_and_runs_the_one_chosen(
@@ -289,7 +299,9 @@ def test_picker_button_offers_its_choices_and_runs_the_one_chosen(
 
 
 def test_webhook_mode_without_a_secret_stops_start_up(sqlite_url: str, clock: ManualClock, tmp_path: Path) -> None:
-    runtime = make_runtime(sqlite_url, clock, tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9/bot")
+    runtime = make_runtime(
+        sqlite_url, clock, tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9/bot"
+    )
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_MODE=webhook"):
         create_app(runtime)
 
@@ -297,7 +309,9 @@ def test_webhook_mode_without_a_secret_stops_start_up(sqlite_url: str, clock: Ma
 def test_webhook_is_registered_with_the_secret_when_the_public_url_is_known(
     sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
-    runtime = make_runtime(sqlite_url, clock, tmp_path, **telegram_settings(api, PUENTE_BASE_URL="https://puente.csirt.example"))
+    runtime = make_runtime(
+        sqlite_url, clock, tmp_path, **telegram_settings(api, PUENTE_BASE_URL="https://puente.csirt.example")
+    )
     with serving(create_app(runtime)):
         pass
     (registration,) = api.of("setWebhook")
@@ -308,7 +322,9 @@ def test_webhook_is_registered_with_the_secret_when_the_public_url_is_known(
 def test_polling_mode_fetches_updates_and_has_no_webhook(
     sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
-    runtime = make_runtime(sqlite_url, clock, tmp_path, **telegram_settings(api, TELEGRAM_MODE="polling", TELEGRAM_WEBHOOK_SECRET=""))
+    runtime = make_runtime(
+        sqlite_url, clock, tmp_path, **telegram_settings(api, TELEGRAM_MODE="polling", TELEGRAM_WEBHOOK_SECRET="")
+    )
     add_people(runtime)
     ana = TelegramUser("unused", ANA, "Ana")
     api.updates.append(ana.message_update("/incident new Phishing wave"))
@@ -383,7 +399,9 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
     from tests.paging import write_policy
 
     policy = write_policy(tmp_path, ON_CALL_POLICY)
-    runtime = make_runtime(database_url, clock, tmp_path, **telegram_settings(api, PUENTE_ESCALATION_POLICIES=str(policy)))
+    runtime = make_runtime(
+        database_url, clock, tmp_path, **telegram_settings(api, PUENTE_ESCALATION_POLICIES=str(policy))
+    )
     add_people(runtime)
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "bob", Role.ONCALL, telegram_id="2001")

@@ -19,7 +19,10 @@ from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, bot_api, free_p
 PAGE = Notice(
     text="🚨 Page: INC-2026-0007 is critical and unacknowledged",
     fields=(("Ticket", "INC-2026-0007 Ransomware at the port"), ("Step", "1 of 3")),
-    actions=(Action("Acknowledge", "ack INC-2026-0007", "primary"), Action("Escalate", "escalate INC-2026-0007", "danger")),
+    actions=(
+        Action("Acknowledge", "ack INC-2026-0007", "primary"),
+        Action("Escalate", "escalate INC-2026-0007", "danger"),
+    ),
     ticket="INC-2026-0007",
 )
 ACKED = Notice(text="✅ Page for INC-2026-0007 acknowledged by ana", ticket="INC-2026-0007")
@@ -32,7 +35,9 @@ def api() -> Iterator[BotApiStandIn]:
         yield standin
 
 
-def notifier_for(url: str, database_url: str, clock: ManualClock, tmp_path: Path, attempts: int = 2) -> TelegramNotifier:
+def notifier_for(
+    url: str, database_url: str, clock: ManualClock, tmp_path: Path, attempts: int = 2
+) -> TelegramNotifier:
     settings = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": url}
     runtime: Runtime = make_runtime(database_url, clock, tmp_path, **settings)
     return TelegramNotifier(runtime, attempts)
@@ -112,7 +117,10 @@ def test_recipient_without_telegram_id_and_bad_handles_are_delivery_errors(notif
 
 def test_editing_to_the_same_words_is_not_a_failure(notifier: TelegramNotifier, api: BotApiStandIn) -> None:
     handle = notifier.send(ANA, ACKED)
-    api.refuse("editMessageText", "Bad Request: message is not modified: specified new message content and reply markup are exactly the same")
+    api.refuse(
+        "editMessageText",
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly the same",
+    )
     notifier.update(ANA, handle, ACKED)
 
 

@@ -44,7 +44,9 @@ text = st.text(alphabet=st.sampled_from("ab <>&\"'é😀\n"), max_size=6000)
 
 @given(headline=text, lines=st.lists(st.text(alphabet=st.sampled_from("xy<&😀 "), max_size=900), max_size=40))
 def test_every_part_fits_is_valid_html_and_nothing_is_lost(headline: str, lines: list[str]) -> None:
-    reply = Reply(text=headline, fields=[("Status", "new")], lines=lines, buttons=[Button("Timeline", "timeline INC-2026-0001")])
+    reply = Reply(
+        text=headline, fields=[("Status", "new")], lines=lines, buttons=[Button("Timeline", "timeline INC-2026-0001")]
+    )
     parts = render(reply, lambda b: "b:token")
     assert all(telegram_length(p.html) <= MESSAGE_LIMIT for p in parts)
     assert all(p.keyboard is None for p in parts[:-1]) and parts[-1].keyboard is not None

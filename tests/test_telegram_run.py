@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from puente.cli.main import main
-from puente.settings import load_settings
-from puente.services.users import service as users
 from puente.services.context import Runtime
+from puente.services.users import service as users
+from puente.settings import load_settings
 from puente.storage.migrate import upgrade
 from puente.storage.models import Role
 from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, TelegramUser, bot_api, free_port
@@ -28,7 +28,9 @@ def api() -> Iterator[BotApiStandIn]:
 
 @pytest.fixture
 def telegram_env(env: dict[str, str], api: BotApiStandIn) -> dict[str, str]:  # noqa: F811 - the imported fixture
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_URL=api.url, PUENTE_PORT=str(free_port()))
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_URL=api.url, PUENTE_PORT=str(free_port())
+    )
     upgrade(env["PUENTE_DATABASE_URL"])
     return env
 
@@ -39,7 +41,14 @@ def test_run_serves_the_telegram_webhook(telegram_env: dict[str, str], api: BotA
         users.add(ctx, "ana", Role.ANALYST, telegram_id="1001")
     runtime.engine.dispose()
     base = f"http://127.0.0.1:{telegram_env['PUENTE_PORT']}"
-    server = subprocess.Popen([*PUENTE, "run"], env=telegram_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*PUENTE, "run"],
+        env=telegram_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from puente.services.tickets import service as tickets
-from puente.services.users import service as users
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import Conflict, Forbidden, InvalidInput
+from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
+from puente.services.users import service as users
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage.models import Role, Ticket, TicketStatus, TimelineEvent
 from tests.support import acting_as
@@ -40,10 +40,9 @@ def test_references_are_per_year_and_consecutive(runtime: Runtime, analyst: str,
 
 
 def test_a_failed_creation_gives_its_number_back(runtime: Runtime, analyst: str) -> None:
-    with pytest.raises(InvalidInput):
-        with acting_as(runtime, analyst) as ctx:
-            tickets.open_ticket(ctx, tickets.TicketDraft(title="with a bad observable"))
-            tickets.add_observables(ctx, "INC-2026-0001", parse_observables(["1.2.3.999"]))
+    with pytest.raises(InvalidInput), acting_as(runtime, analyst) as ctx:
+        tickets.open_ticket(ctx, tickets.TicketDraft(title="with a bad observable"))
+        tickets.add_observables(ctx, "INC-2026-0001", parse_observables(["1.2.3.999"]))
     with acting_as(runtime, analyst) as ctx:
         assert tickets.open_ticket(ctx, tickets.TicketDraft(title="kept")).reference == "INC-2026-0001"
 
@@ -93,12 +92,10 @@ def test_lifecycle_walks_forward_and_reopens(runtime: Runtime, analyst: str) -> 
 def test_an_illegal_transition_is_refused_and_changes_nothing(runtime: Runtime, analyst: str) -> None:
     with acting_as(runtime, analyst) as ctx:
         reference = tickets.open_ticket(ctx, tickets.TicketDraft(title="phishing")).reference
-    with pytest.raises(Conflict, match="resolve it first"):
-        with acting_as(runtime, "lucia") as ctx:
-            tickets.move(ctx, reference, TicketStatus.CLOSED)
-    with pytest.raises(Conflict, match="cannot go from new to mitigated"):
-        with acting_as(runtime, analyst) as ctx:
-            tickets.update(ctx, reference, tickets.TicketChanges(status=TicketStatus.MITIGATED, severity=Severity.HIGH))
+    with pytest.raises(Conflict, match="resolve it first"), acting_as(runtime, "lucia") as ctx:
+        tickets.move(ctx, reference, TicketStatus.CLOSED)
+    with pytest.raises(Conflict, match="cannot go from new to mitigated"), acting_as(runtime, analyst) as ctx:
+        tickets.update(ctx, reference, tickets.TicketChanges(status=TicketStatus.MITIGATED, severity=Severity.HIGH))
     with runtime.unit_of_work() as ctx:
         ticket = ctx.session.exec(select(Ticket)).one()
         assert (ticket.status, ticket.severity) == ("new", "medium")
@@ -106,20 +103,20 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(runtime: Runtime, 
 
 
 def test_roles_are_enforced(runtime: Runtime, analyst: str) -> None:
-    with pytest.raises(Forbidden, match="needs the analyst role"):
-        with acting_as(runtime, "omar") as ctx:
-            tickets.open_ticket(ctx, tickets.TicketDraft(title="x"))
+    with pytest.raises(Forbidden, match="needs the analyst role"), acting_as(runtime, "omar") as ctx:
+        tickets.open_ticket(ctx, tickets.TicketDraft(title="x"))
     with acting_as(runtime, analyst) as ctx:
         reference = tickets.open_ticket(ctx, tickets.TicketDraft(title="x")).reference
         tickets.move(ctx, reference, TicketStatus.RESOLVED)
-    with pytest.raises(Forbidden, match="needs the lead role"):
-        with acting_as(runtime, analyst) as ctx:
-            tickets.move(ctx, reference, TicketStatus.CLOSED)
+    with pytest.raises(Forbidden, match="needs the lead role"), acting_as(runtime, analyst) as ctx:
+        tickets.move(ctx, reference, TicketStatus.CLOSED)
 
 
 def test_removing_a_user_keeps_their_tickets_and_history(runtime: Runtime, analyst: str) -> None:
     with acting_as(runtime, analyst) as ctx:
-        reference = tickets.open_ticket(ctx, tickets.TicketDraft(title="x", observables=parse_observables(["1.2.3.4"]))).reference
+        reference = tickets.open_ticket(
+            ctx, tickets.TicketDraft(title="x", observables=parse_observables(["1.2.3.4"]))
+        ).reference
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.remove(ctx, analyst)
     with acting_as(runtime, "lucia") as ctx:

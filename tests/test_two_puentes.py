@@ -6,20 +6,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.puente_pair import puente_pair, wait_until
-
 from puente.services.inbox import service as ingestion
 from puente.services.peers import service as peers
+from tests.puente_pair import puente_pair, wait_until
 
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:
     with puente_pair(tmp_path) as (co, br):
         tested = co.cli("peers", "test", "cert-br")
-        for line in ("auth: accepted", "write: allowed", "pull collection: For csirt-co", "pull read: works", "all good"):
+        for line in (
+            "auth: accepted",
+            "write: allowed",
+            "pull collection: For csirt-co",
+            "pull read: works",
+            "all good",
+        ):
             assert line in tested
         opened = co.say("ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
         reference = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
-        asked = co.say("ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7")
+        asked = co.say(
+            "ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7"
+        )
         assert "request for assistance sent to cert-br" in asked
 
         wait_until(lambda: br.request_state(reference) == "SENT", "CERT-BR has the linked ticket")
@@ -46,7 +53,12 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         wait_until(lambda: br.request_state(reference) == "CLOSED", "CERT-BR has the close")
         assert "— CLOSED" in br.say("lead", f"/incident show {reference}")
         timeline = co.say("ana", f"/incident timeline {reference}")
-        for step in ("assistance-requested", "assistance-ack-received", "assistance-result-received", "assistance-close"):
+        for step in (
+            "assistance-requested",
+            "assistance-ack-received",
+            "assistance-result-received",
+            "assistance-close",
+        ):
             assert step in timeline
 
         # The same messages wait in CERT-BR's collection on CSIRT-CO's server for a peer that pulls:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.services.assistance import service as assistance
-from puente.services.assistance.service import RequestView
-from puente.stix.assistance import ACTIONS, DECLINE_REASONS
+from puente.services.assistance.service import ACTIONS, DECLINE_REASONS, RequestView
 
 PEER_OPTION = {"peer": "peer"}
 
@@ -35,8 +34,16 @@ def assist(call: Invocation) -> Reply:
     deadline = assistance.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
     view = assistance.request(call.ctx, reference, peer, actions, deadline, _text(call, 3))
     r = view.request
-    reply = _reply(f"request for assistance sent to {view.peer} ({r.severity}: ACK expected by {r.ack_due_at:%Y-%m-%d %H:%M} UTC).", view)
-    reply.buttons = [Button("Cancel request", f"cancel {view.ticket}", ButtonStyle.DANGER, confirm=f"Cancel the request to {view.peer}?")]
+    reply = _reply(
+        f"request for assistance sent to {view.peer} ({r.severity}: "
+        f"ACK expected by {r.ack_due_at:%Y-%m-%d %H:%M} UTC).",
+        view,
+    )
+    reply.buttons = [
+        Button(
+            "Cancel request", f"cancel {view.ticket}", ButtonStyle.DANGER, confirm=f"Cancel the request to {view.peer}?"
+        )
+    ]
     return reply
 
 
@@ -52,7 +59,11 @@ def accept(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident accept INC-… [partial] [text]")
     partial = len(call.args.words) > 1 and call.args.words[1].lower() == "partial"
     view = assistance.accept(call.ctx, reference, _text(call, 2 if partial else 1), partial=partial)
-    return _reply(f"{'partly ' if partial else ''}accepted {view.peer}'s request; send progress with /incident sitrep {view.ticket} …", view)
+    return _reply(
+        f"{'partly ' if partial else ''}accepted {view.peer}'s "
+        f"request; send progress with /incident sitrep {view.ticket} …",
+        view,
+    )
 
 
 def decline(call: Invocation) -> Reply:
@@ -61,7 +72,14 @@ def decline(call: Invocation) -> Reply:
     if len(call.args.words) < 2:
         return Reply(
             text=f"{reference.upper()}: why decline? Pick a reason.",
-            buttons=[Button("Decline", f"decline {reference.upper()}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS))],
+            buttons=[
+                Button(
+                    "Decline",
+                    f"decline {reference.upper()}",
+                    ButtonStyle.DANGER,
+                    choices=tuple((r, r) for r in DECLINE_REASONS),
+                )
+            ],
             ticket=reference.upper(),
         )
     view = assistance.decline(call.ctx, reference, call.args.words[1], _text(call, 2))
@@ -93,7 +111,9 @@ def result(call: Invocation) -> Reply:
 def forward(call: Invocation) -> Reply:
     usage = "/incident forward INC-… WHO [text]"
     reference = call.args.word(0, "a ticket reference", usage)
-    view = assistance.forward(call.ctx, reference, call.args.word(1, "who the request goes to instead", usage), _text(call, 2))
+    view = assistance.forward(
+        call.ctx, reference, call.args.word(1, "who the request goes to instead", usage), _text(call, 2)
+    )
     return _reply(f"told {view.peer} the request was forwarded.", view)
 
 
@@ -112,16 +132,52 @@ def cancel(call: Invocation) -> Reply:
 
 SUBCOMMANDS = [
     Subcommand(
-        "assist", "assist INC-… PEER ACTION[,ACTION] [by=4h] [text]", "Ask a peer CSIRT for assistance (RFA).", assist, {"by": "by"},
+        "assist",
+        "assist INC-… PEER ACTION[,ACTION] [by=4h] [text]",
+        "Ask a peer CSIRT for assistance (RFA).",
+        assist,
+        {"by": "by"},
         details="Actions: " + ", ".join(ACTIONS) + ". The peer must ACK within 1 h (critical), 4 h (high) or 24 h;"
         " past by= the actions expire and must not be carried out.",
     ),
-    Subcommand("accept", "accept INC-… [partial] [text]", "Accept a peer's request (or part of it).", accept, parses_options=False),
-    Subcommand("decline", "decline INC-… REASON [text]", "Decline a peer's request with a reason.", decline, parses_options=False,
-               details="Reasons: " + ", ".join(DECLINE_REASONS) + "."),
-    Subcommand("info", "info INC-… <text> [peer=NAME]", "Ask for information (responder) or give it (requester).", info, PEER_OPTION),
+    Subcommand(
+        "accept",
+        "accept INC-… [partial] [text]",
+        "Accept a peer's request (or part of it).",
+        accept,
+        parses_options=False,
+    ),
+    Subcommand(
+        "decline",
+        "decline INC-… REASON [text]",
+        "Decline a peer's request with a reason.",
+        decline,
+        parses_options=False,
+        details="Reasons: " + ", ".join(DECLINE_REASONS) + ".",
+    ),
+    Subcommand(
+        "info",
+        "info INC-… <text> [peer=NAME]",
+        "Ask for information (responder) or give it (requester).",
+        info,
+        PEER_OPTION,
+    ),
     Subcommand("sitrep", "sitrep INC-… <text>", "Send the requester a situation report.", sitrep, parses_options=False),
-    Subcommand("result", "result INC-… [done|failed] <text>", "Report the outcome of the requested actions.", result, parses_options=False),
-    Subcommand("forward", "forward INC-… WHO [text]", "Tell the requester the request went to someone better placed.", forward, parses_options=False),
-    Subcommand("cancel", "cancel INC-… [text] [peer=NAME]", "Withdraw our request for assistance.", cancel, PEER_OPTION),
-]  # fmt: skip
+    Subcommand(
+        "result",
+        "result INC-… [done|failed] <text>",
+        "Report the outcome of the requested actions.",
+        result,
+        parses_options=False,
+    ),
+    Subcommand(
+        "forward",
+        "forward INC-… WHO [text]",
+        "Tell the requester the request went to someone better placed.",
+        forward,
+        parses_options=False,
+    ),
+    Subcommand(
+        "cancel", "cancel INC-… [text] [peer=NAME]", "Withdraw our request for assistance.", cancel, PEER_OPTION
+    ),
+]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.assistance.service import INBOUND, RequestView, State
-from puente.services.vocabularies.countries import country_name
+from puente.services.assistance.service import DECLINE_REASONS, INBOUND, RequestView, State
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets.service import TicketView, is_cross_border
-from puente.stix.assistance import DECLINE_REASONS
+from puente.services.vocabularies.countries import country_name
 from puente.storage.models import Ticket, TicketStatus, TimelineEvent
 
 STATUS_MARK = {
@@ -93,5 +92,7 @@ def request_buttons(requests: list[RequestView]) -> list[Button]:
     buttons = [Button("Accept", f"accept {reference}", ButtonStyle.PRIMARY)]
     if waiting[-1].request.state == State.SENT:
         buttons.insert(0, Button("Acknowledge", f"ack {reference}", ButtonStyle.PRIMARY))
-    buttons.append(Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS)))
+    buttons.append(
+        Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS))
+    )
     return buttons

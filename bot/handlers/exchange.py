@@ -12,9 +12,16 @@ def export(call: Invocation) -> Reply:
     result = stix_exchange.export_ticket(call.ctx, reference)
     counts = result.counts()
     total = sum(counts.values())
-    versions = f"{result.new_versions} new object version(s) recorded" if result.new_versions else "no changes since the last export"
+    versions = (
+        f"{result.new_versions} new object version(s) recorded"
+        if result.new_versions
+        else "no changes since the last export"
+    )
     return Reply(
-        text=f"{result.ticket.reference}: STIX 2.1 bundle of {total} objects, TLP:{result.ticket.tlp.upper()}; {versions}.",
+        text=(
+            f"{result.ticket.reference}: STIX 2.1 bundle of {total} "
+            f"objects, TLP:{result.ticket.tlp.upper()}; {versions}."
+        ),
         fields=[(kind, str(count)) for kind, count in sorted(counts.items())],
         lines=[f"incident {result.ticket.incident_id}", f"full bundle: puente export {result.ticket.reference}"],
         ticket=result.ticket.reference,
@@ -23,8 +30,12 @@ def export(call: Invocation) -> Reply:
 
 SUBCOMMANDS = [
     Subcommand(
-        "export", "export INC-…", "Summarise the ticket's STIX 2.1 bundle (objects by type, new versions).", export,
-        aliases=("stix",), parses_options=False,
+        "export",
+        "export INC-…",
+        "Summarise the ticket's STIX 2.1 bundle (objects by type, new versions).",
+        export,
+        aliases=("stix",),
+        parses_options=False,
         details="The bundle itself is printed by `puente export INC-…` and served to partners over TAXII.",
     ),
-]  # fmt: skip
+]

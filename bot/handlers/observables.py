@@ -22,8 +22,12 @@ def ioc(call: Invocation) -> Reply:
 
 SUBCOMMANDS = [
     Subcommand(
-        "ioc", "ioc INC-… VALUE [VALUE …]", "Add observables (IP, CIDR, domain, URL, e-mail, hashes).", ioc,
-        aliases=("iocs", "observable"), parses_options=False,
+        "ioc",
+        "ioc INC-… VALUE [VALUE …]",
+        "Add observables (IP, CIDR, domain, URL, e-mail, hashes).",
+        ioc,
+        aliases=("iocs", "observable"),
+        parses_options=False,
         details="Typed automatically; defanged forms such as hxxp://evil[.]example and 1.2.3[.]4 are accepted.",
     ),
-]  # fmt: skip
+]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from puente.bot.handlers.assistance import answer_buttons
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.bot.handlers.assistance import answer_buttons
 from puente.services.assistance import service as assistance
-from puente.services.escalation import service as escalation
-from puente.services.escalation import rotations as oncall
 from puente.services.errors import NotFound
+from puente.services.escalation import rotations as oncall
+from puente.services.escalation import service as escalation
+from puente.services.tickets import service as tickets
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
@@ -22,7 +23,10 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 def oncall_(call: Invocation) -> Reply:
     found = oncall.rotations(call.ctx)
     if not found:
-        return Reply(text="No on-call rotations yet. An operator adds one with: puente oncall rotation add NAME --users a,b --handoff \"mon 09:00\" --tz America/Bogota")
+        return Reply(
+            text="No on-call rotations yet. An operator adds one with: "
+            'puente oncall rotation add NAME --users a,b --handoff "mon 09:00" --tz America/Bogota'
+        )
     viewer = call.ctx.actor.timezone if call.ctx.actor else None
     lines = []
     for item in found:
@@ -38,11 +42,13 @@ def oncall_(call: Invocation) -> Reply:
 
 def escalate(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident escalate INC-… [reason]")
-    view = escalation.escalate(call.ctx, reference, " ".join(call.args.words[1:]))
+    view = escalation.escalate(call.ctx, tickets.get(call.ctx, reference), " ".join(call.args.words[1:]))
     page = view.page
     first = escalation.describe_step(page, 0)
     return Reply(
-        text=f"Escalated {view.ticket_reference}: page {page.reference} ({page.policy} policy) starts now with {first}.",
+        text=(
+            f"Escalated {view.ticket_reference}: page {page.reference} ({page.policy} policy) starts now with {first}."
+        ),
         buttons=[Button("Acknowledge", f"ack {page.reference}", ButtonStyle.PRIMARY)],
         ticket=view.ticket_reference,
     )
@@ -51,34 +57,54 @@ def escalate(call: Invocation) -> Reply:
 def ack(call: Invocation) -> Reply:
     """Stop the pages and, for a ticket with a peer's request not yet acknowledged, send the peer our ACK."""
     reference = call.args.words[0] if call.args.words else None
-    stopped = escalation.acknowledge(call.ctx, reference)
+    page_id = escalation.parse_page_reference(reference) if reference else None
+    ticket = tickets.get(call.ctx, reference) if reference and page_id is None else None
+    stopped = escalation.acknowledge(call.ctx, ticket or page_id)
     candidates = {v.ticket_reference for v in stopped if v.ticket_reference}
-    if reference and escalation.parse_page_reference(reference) is None:
-        candidates.add(reference.upper())
-    answered = [assistance.acknowledge(call.ctx, ref) for ref in sorted(candidates) if assistance.awaits_ack(call.ctx, ref)]
+    if ticket is not None:
+        candidates.add(ticket.reference)
+    answered = [
+        assistance.acknowledge(call.ctx, ref) for ref in sorted(candidates) if assistance.awaits_ack(call.ctx, ref)
+    ]
     if not stopped and not answered:
         target = reference.upper() if reference else "you"
         raise NotFound(f"No open page or unacknowledged request for assistance for {target}: nothing to acknowledge.")
-    lines = [f"{v.page.reference}" + (f" for {v.ticket_reference}" if v.ticket_reference else "") + f": {v.page.summary}" for v in stopped]
+    lines = [
+        f"{v.page.reference}" + (f" for {v.ticket_reference}" if v.ticket_reference else "") + f": {v.page.summary}"
+        for v in stopped
+    ]
     lines += [f"ACK sent to {v.peer} for their {v.request.requester_reference}" for v in answered]
-    tickets = sorted({v.ticket_reference for v in stopped if v.ticket_reference} | {v.ticket for v in answered})
-    names = ", ".join(tickets) or "the page"
+    references = sorted({v.ticket_reference for v in stopped if v.ticket_reference} | {v.ticket for v in answered})
+    names = ", ".join(references) or "the page"
     text = f"Acknowledged {names}: " + (
-        "the chain is stopped and the others paged are told you took it." if stopped else "the requesting peer is told you have it."
+        "the chain is stopped and the others paged are told you took it."
+        if stopped
+        else "the requesting peer is told you have it."
     )
     buttons = answer_buttons(answered[-1].ticket) if answered else []
-    return Reply(text=text, lines=lines, buttons=buttons, ticket=tickets[0] if tickets else None)
+    return Reply(text=text, lines=lines, buttons=buttons, ticket=references[0] if references else None)
 
 
 SUBCOMMANDS = [
     Subcommand("oncall", "oncall", "Who is on call now and next, per rotation.", oncall_, {}),
     Subcommand(
-        "escalate", "escalate INC-… [reason]", "Page the on-call for a ticket now.", escalate, parses_options=False,
-        details="Follows the escalation policy of the ticket's severity until someone acknowledges (puente oncall policies).",
+        "escalate",
+        "escalate INC-… [reason]",
+        "Page the on-call for a ticket now.",
+        escalate,
+        parses_options=False,
+        details=(
+            "Follows the escalation policy of the ticket's severity "
+            "until someone acknowledges (puente oncall policies)."
+        ),
     ),
     Subcommand(
-        "ack", "ack [INC-…|P12]", "Acknowledge a page (stop the chain, take it) or a peer's request for assistance.", ack, {},
+        "ack",
+        "ack [INC-…|P12]",
+        "Acknowledge a page (stop the chain, take it) or a peer's request for assistance.",
+        ack,
+        {},
         details="Without a reference, acknowledges the open pages that paged you. On a ticket with a peer's request"
         " for assistance (or its page), also sends the peer our ACK.",
     ),
-]  # fmt: skip
+]

@@ -24,20 +24,39 @@ def share(call: Invocation) -> Reply:
     if confirmed:
         done = sharing.share(call.ctx, reference, named)
         return Reply(
-            text=f"{done.ticket.reference} ({done.tlp.label}): {done.sent} STIX object(s) queued for {', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery.",
+            text=(
+                f"{done.ticket.reference} ({done.tlp.label}): {done.sent} STIX object(s) queued for "
+                f"{', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery."
+            ),
             ticket=done.ticket.reference,
         )
     preview = sharing.plan(call.ctx, reference, named)
     ticket = preview.ticket
-    lines = [f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)}) at {r.peer.taxii_url}" for r in preview.recipients]
-    lines += [f"also suggested, not included: {s.peer.name} ({s.because}) — add it with: to {s.peer.name}" for s in preview.left_out]
+    lines = [
+        f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)}) at {r.peer.taxii_url}"
+        for r in preview.recipients
+    ]
+    lines += [
+        f"also suggested, not included: {s.peer.name} ({s.because}) — add it with: to {s.peer.name}"
+        for s in preview.left_out
+    ]
     command = f"share {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}"
     who = ", ".join(preview.names)
     return Reply(
-        text=f"Preview: share {ticket.reference} ({preview.tlp.label}) — the ticket as STIX 2.1 (incident, countries, indicators, notes) to {len(preview.recipients)} peer(s):",
+        text=(
+            f"Preview: share {ticket.reference} ({preview.tlp.label}) — the ticket as STIX 2.1 "
+            f"(incident, countries, indicators, notes) to {len(preview.recipients)} peer(s):"
+        ),
         fields=[("TLP", preview.tlp.label), ("Recipients", who)],
         lines=lines,
-        buttons=[Button("Share", command, ButtonStyle.PRIMARY, confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?")],
+        buttons=[
+            Button(
+                "Share",
+                command,
+                ButtonStyle.PRIMARY,
+                confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?",
+            )
+        ],
         ticket=ticket.reference,
     )
 
@@ -47,7 +66,12 @@ def peers_(call: Invocation) -> Reply:
     found = peers.listing(call.ctx, country)
     where = f" for {country.upper()} ({country_name(country.upper())})" if country else ""
     if not found:
-        return Reply(text=f"No peer CSIRTs{where}. An operator adds them with: puente peers add NAME --countries … --taxii-url … --collection …")
+        return Reply(
+            text=(
+                f"No peer CSIRTs{where}. An operator adds them with: puente "
+                "peers add NAME --countries … --taxii-url … --collection …"
+            )
+        )
     lines = []
     for peer in found:
         line = f"{peer.name} — {', '.join(peer.countries)}: {peer.contact or 'no contact on file'}"
@@ -58,7 +82,16 @@ def peers_(call: Invocation) -> Reply:
 
 
 SUBCOMMANDS = [
-    Subcommand("share", "share INC-… [to PEER|COUNTRY …]", "Share a ticket with peer CSIRTs (preview first).", share, parses_options=False,
-               details="TLP:RED goes only to peers you name; other levels go to the peers you name or those the ticket's countries suggest."),
+    Subcommand(
+        "share",
+        "share INC-… [to PEER|COUNTRY …]",
+        "Share a ticket with peer CSIRTs (preview first).",
+        share,
+        parses_options=False,
+        details=(
+            "TLP:RED goes only to peers you name; other levels go to "
+            "the peers you name or those the ticket's countries suggest."
+        ),
+    ),
     Subcommand("peers", "peers [COUNTRY]", "Points of contact of peer CSIRTs.", peers_, {}),
-]  # fmt: skip
+]

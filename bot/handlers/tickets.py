@@ -9,24 +9,29 @@ from puente.bot.handlers.cards import one_line, peer_lines, request_buttons, tic
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
 from puente.services.assistance import service as assistance
-from puente.services.vocabularies import countries
+from puente.services.errors import InvalidInput
 from puente.services.peers import outbox as delivery
 from puente.services.tickets import lifecycle
-from puente.services.vocabularies import taxonomy
 from puente.services.tickets import service as tickets
-from puente.services.errors import InvalidInput
 from puente.services.tickets.observables import parse_observables
+from puente.services.vocabularies import countries, taxonomy
 from puente.storage.models import Ticket, TicketStatus
 
 TICKET_OPTIONS = {
-    "sev": "severity", "severity": "severity",
-    "countries": "countries", "country": "countries",
-    "tlp": "tlp", "pap": "pap",
-    "type": "type", "rsit": "type",
-    "sector": "sectors", "sectors": "sectors",
-    "desc": "description", "description": "description",
+    "sev": "severity",
+    "severity": "severity",
+    "countries": "countries",
+    "country": "countries",
+    "tlp": "tlp",
+    "pap": "pap",
+    "type": "type",
+    "rsit": "type",
+    "sector": "sectors",
+    "sectors": "sectors",
+    "desc": "description",
+    "description": "description",
     "title": "title",
-}  # fmt: skip
+}
 NEW_OPTIONS = TICKET_OPTIONS | {"aware": "aware", "ioc": "observables", "iocs": "observables"}
 UPDATE_OPTIONS = TICKET_OPTIONS | {"status": "status"}
 
@@ -103,7 +108,9 @@ def update(call: Invocation) -> Reply:
     usage = "/incident update INC-… sev=high status=in-progress countries=BR,AR tlp=amber type=… sector=…"
     reference = call.args.word(0, "a ticket reference", usage)
     if len(call.args.words) > 1:
-        raise InvalidInput(f"Unexpected words {' '.join(call.args.words[1:])!r}: give changes as key=value. Usage: {usage}")
+        raise InvalidInput(
+            f"Unexpected words {' '.join(call.args.words[1:])!r}: give changes as key=value. Usage: {usage}"
+        )
     ticket = tickets.update(call.ctx, reference, _changes(call.args.options))
     return _show(call, ticket, f"Updated {ticket.reference}.")
 
@@ -140,14 +147,22 @@ def note(call: Invocation) -> Reply:
 def timeline(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident timeline INC-…")
     ticket, events = tickets.history(call.ctx, reference)
-    return Reply(text=f"Timeline of {ticket.reference} ({len(events)} events):", lines=timeline_lines(events), ticket=ticket.reference)
+    return Reply(
+        text=f"Timeline of {ticket.reference} ({len(events)} events):",
+        lines=timeline_lines(events),
+        ticket=ticket.reference,
+    )
 
 
 SUBCOMMANDS = [
     Subcommand(
-        "new", "new <title> [sev=…] [countries=BR,AR] [tlp=…] [pap=…] [type=class/type] [sector=…] [ioc=…] [aware=ISO time]",
-        "Open a ticket.", new, NEW_OPTIONS,
-        details="Severity low|medium|high|critical (default medium); TLP clear|green|amber|amber+strict|red (default amber);"
+        "new",
+        "new <title> [sev=…] [countries=BR,AR] [tlp=…] [pap=…] [type=class/type] [sector=…] [ioc=…] [aware=ISO time]",
+        "Open a ticket.",
+        new,
+        NEW_OPTIONS,
+        details="Severity low|medium|high|critical (default medium); "
+        "TLP clear|green|amber|amber+strict|red (default amber);"
         " type is RSIT, e.g. malicious-code/c2-server; sector a STIX industry sector such as energy or healthcare.",
     ),
     Subcommand("show", "show INC-…", "Show a ticket.", show, {}),
@@ -159,4 +174,4 @@ SUBCOMMANDS = [
     _mover(TicketStatus.IN_PROGRESS, "reopen"),
     Subcommand("note", "note INC-… <text>", "Add a note to a ticket.", note, parses_options=False),
     Subcommand("timeline", "timeline INC-…", "The ticket's audit timeline.", timeline, {}),
-]  # fmt: skip
+]

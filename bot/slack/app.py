@@ -28,10 +28,10 @@ from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
 from puente.bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
 from puente.bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
-from puente.settings import Settings
-from puente.services.users import service as users
 from puente.services.context import Runtime
 from puente.services.errors import Unauthenticated
+from puente.services.users import service as users
+from puente.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ class SlackAdapter:
             await ack(response_action="errors", errors=submission.errors)
             return
         await ack()
-        self._later(self._open_from_submission, body["user"]["id"], view.get("private_metadata") or None, submission.command)
+        self._later(
+            self._open_from_submission, body["user"]["id"], view.get("private_metadata") or None, submission.command
+        )
 
     # work: in the pool's threads ------------------------------------------------------------
     def _run(self, text: str, user_id: str, channel_id: str | None) -> Reply:
@@ -117,7 +119,9 @@ class SlackAdapter:
         response_type = "ephemeral" if reply.private or not reply.ok else "in_channel"
         webhook = WebhookClient(response_url, timeout=10)
         for message in _limit(render_reply(reply), reply):
-            sent = webhook.send(text=message["text"], blocks=message["blocks"], response_type=response_type, replace_original=False)
+            sent = webhook.send(
+                text=message["text"], blocks=message["blocks"], response_type=response_type, replace_original=False
+            )
             if sent.status_code != 200:
                 log.error("Slack refused a reply (%s): %s", sent.status_code, sent.body)
 
@@ -154,7 +158,9 @@ class SlackAdapter:
             if reply.ok and not reply.private and channel_id:
                 self.web.chat_postMessage(channel=channel_id, text=message["text"], blocks=message["blocks"])
             elif channel_id:
-                self.web.chat_postEphemeral(channel=channel_id, user=user_id, text=message["text"], blocks=message["blocks"])
+                self.web.chat_postEphemeral(
+                    channel=channel_id, user=user_id, text=message["text"], blocks=message["blocks"]
+                )
             else:
                 self.web.chat_postMessage(channel=user_id, text=message["text"], blocks=message["blocks"])
 

@@ -140,7 +140,9 @@ def _elements(buttons: list[Button]) -> list[Block]:
 
 def _action_blocks(buttons: list[Button]) -> list[Block]:
     elements = _elements(buttons)
-    return [{"type": "actions", "elements": elements[i : i + MAX_ACTIONS]} for i in range(0, len(elements), MAX_ACTIONS)]
+    return [
+        {"type": "actions", "elements": elements[i : i + MAX_ACTIONS]} for i in range(0, len(elements), MAX_ACTIONS)
+    ]
 
 
 def _fallback(reply: Reply) -> str:
@@ -162,7 +164,11 @@ def render_reply(reply: Reply) -> list[Message]:
     headline = reply.text.split("\n", 1)[0]
     messages = []
     for number, blocks in enumerate(chunks, start=1):
-        text = _fallback(reply) if number == 1 else clip(f"{escape(headline)} (part {number} of {len(chunks)})", MAX_FALLBACK_TEXT)
+        text = (
+            _fallback(reply)
+            if number == 1
+            else clip(f"{escape(headline)} (part {number} of {len(chunks)})", MAX_FALLBACK_TEXT)
+        )
         messages.append(Message(text=text, blocks=blocks))
     return messages
 

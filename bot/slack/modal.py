@@ -9,10 +9,9 @@ from typing import Any
 
 from puente.bot.commands import format_option
 from puente.bot.slack.blocks import clip
-from puente.services.vocabularies import countries
-from puente.services.vocabularies import taxonomy
 from puente.services.errors import PuenteError
 from puente.services.tickets.observables import parse_observables
+from puente.services.vocabularies import countries, taxonomy
 
 CALLBACK_ID = "puente.new"
 ACTION = "value"
@@ -20,11 +19,85 @@ ACTION = "value"
 # A static select holds at most 100 options: the OAS member states (the community Puente serves),
 # the territories of the Americas, and the partners outside it that Latin American CSIRTs work with
 # most. Any other ISO code goes in the free-text field below the picker.
-AMERICAS = (
-    "AG AR BS BB BZ BO BR CA CL CO CR CU DM DO EC SV GD GT GY HT HN JM MX NI PA PY PE KN LC VC SR TT US UY VE"
-    " AI AW BM VG KY CW GF GP MQ MS PR BL MF SX TC VI"
-).split()
-BEYOND = "ES PT FR GB DE NL IT BE CH SE NO FI EE UA RU CN IN JP KR SG IL AU ZA NG".split()
+AMERICAS = [
+    "AG",
+    "AR",
+    "BS",
+    "BB",
+    "BZ",
+    "BO",
+    "BR",
+    "CA",
+    "CL",
+    "CO",
+    "CR",
+    "CU",
+    "DM",
+    "DO",
+    "EC",
+    "SV",
+    "GD",
+    "GT",
+    "GY",
+    "HT",
+    "HN",
+    "JM",
+    "MX",
+    "NI",
+    "PA",
+    "PY",
+    "PE",
+    "KN",
+    "LC",
+    "VC",
+    "SR",
+    "TT",
+    "US",
+    "UY",
+    "VE",
+    "AI",
+    "AW",
+    "BM",
+    "VG",
+    "KY",
+    "CW",
+    "GF",
+    "GP",
+    "MQ",
+    "MS",
+    "PR",
+    "BL",
+    "MF",
+    "SX",
+    "TC",
+    "VI",
+]
+BEYOND = [
+    "ES",
+    "PT",
+    "FR",
+    "GB",
+    "DE",
+    "NL",
+    "IT",
+    "BE",
+    "CH",
+    "SE",
+    "NO",
+    "FI",
+    "EE",
+    "UA",
+    "RU",
+    "CN",
+    "IN",
+    "JP",
+    "KR",
+    "SG",
+    "IL",
+    "AU",
+    "ZA",
+    "NG",
+]
 SEVERITY_HINT = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical (24/7)"}
 
 
@@ -48,7 +121,9 @@ def _country_option(code: str) -> dict[str, Any]:
     return _option(f"{countries.country_name(code)} ({code})", code)
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False, hint: str = "") -> dict[str, Any]:
+def _input(
+    block_id: str, label: str, element: dict[str, Any], optional: bool = False, hint: str = ""
+) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
@@ -66,7 +141,10 @@ def new_ticket_view(channel_id: str | None) -> dict[str, Any]:
     severity_options = [_option(SEVERITY_HINT[s.value], s.value) for s in taxonomy.Severity]
     tlp_options = [_option(t.label, t.value) for t in taxonomy.TLP]
     type_groups = [
-        {"label": _text(clip(classification, 75)), "options": [_option(kind, f"{classification}/{kind}") for kind in kinds]}
+        {
+            "label": _text(clip(classification, 75)),
+            "options": [_option(kind, f"{classification}/{kind}") for kind in kinds],
+        }
         for classification, kinds in taxonomy.RSIT.items()
     ]
     country_groups = [
@@ -85,24 +163,39 @@ def new_ticket_view(channel_id: str | None) -> dict[str, Any]:
         "blocks": [
             _input("title", "Title", {"type": "plain_text_input", "max_length": 200}),
             _input("description", "Description", {"type": "plain_text_input", "multiline": True}, optional=True),
-            _input("severity", "Severity", {"type": "static_select", "options": severity_options, "initial_option": medium}),
-            _input("type", "RSIT type", {"type": "static_select", "option_groups": type_groups}, optional=True),
-            _input("countries", "Affected countries", {"type": "multi_static_select", "option_groups": country_groups}, optional=True),
             _input(
-                "other_countries", "Other countries", {"type": "plain_text_input"}, optional=True,
+                "severity", "Severity", {"type": "static_select", "options": severity_options, "initial_option": medium}
+            ),
+            _input("type", "RSIT type", {"type": "static_select", "option_groups": type_groups}, optional=True),
+            _input(
+                "countries",
+                "Affected countries",
+                {"type": "multi_static_select", "option_groups": country_groups},
+                optional=True,
+            ),
+            _input(
+                "other_countries",
+                "Other countries",
+                {"type": "plain_text_input"},
+                optional=True,
                 hint="ISO 3166 codes not in the list above, e.g. KE, EG",
             ),
             _input(
-                "sectors", "Sectors",
-                {"type": "multi_static_select", "options": [_option(s, s) for s in taxonomy.STIX_SECTORS]}, optional=True,
+                "sectors",
+                "Sectors",
+                {"type": "multi_static_select", "options": [_option(s, s) for s in taxonomy.STIX_SECTORS]},
+                optional=True,
             ),
             _input("tlp", "TLP", {"type": "static_select", "options": tlp_options, "initial_option": amber}),
             _input(
-                "observables", "Observables", {"type": "plain_text_input", "multiline": True}, optional=True,
+                "observables",
+                "Observables",
+                {"type": "plain_text_input", "multiline": True},
+                optional=True,
                 hint="One per line: IPs, CIDRs, domains, URLs, e-mails, hashes; defanged forms are fine.",
             ),
         ],
-    }  # fmt: skip
+    }
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
@@ -137,15 +230,17 @@ def new_ticket_command(values: dict[str, Any]) -> Submission:
         words.append(format_option("desc", description))
     if (severity := check("severity", lambda: taxonomy.severity(_value(values, "severity") or "medium"))) is not None:
         words.append(format_option("sev", severity.value))
-    if kind := _value(values, "type"):
-        if (rsit := check("type", lambda: taxonomy.rsit_type(kind))) is not None:
-            words.append(format_option("type", "/".join(rsit)))
+    kind = _value(values, "type")
+    if kind and (rsit := check("type", lambda: taxonomy.rsit_type(kind))) is not None:
+        words.append(format_option("type", "/".join(rsit)))
     picked = check("countries", lambda: countries.country_codes(_selected(values, "countries")))
-    others = check("other_countries", lambda: countries.country_codes(re.split(r"[\s,;]+", _value(values, "other_countries"))))
+    others = check(
+        "other_countries", lambda: countries.country_codes(re.split(r"[\s,;]+", _value(values, "other_countries")))
+    )
     codes = list(dict.fromkeys((picked or []) + (others or [])))
     if codes:
         words.append(format_option("countries", ",".join(codes)))
-    if (sectors := check("sectors", lambda: taxonomy.sectors(_selected(values, "sectors")))):
+    if sectors := check("sectors", lambda: taxonomy.sectors(_selected(values, "sectors"))):
         words.append(format_option("sectors", ",".join(sectors)))
     if (tlp := check("tlp", lambda: taxonomy.tlp(_value(values, "tlp") or "amber"))) is not None:
         words.append(format_option("tlp", tlp.value))

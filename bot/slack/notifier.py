@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from puente.bot.slack.app import api_url
 from puente.bot.slack.blocks import render_notice
-from puente.settings import Settings
 from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.settings import Settings
 
 
 @dataclass
@@ -34,7 +34,9 @@ class SlackNotifier:
             raise DeliveryError(f"{recipient.name} has no Slack id: puente users add … --slack U…")
         message = render_notice(notice)
         try:
-            response = self.client.chat_postMessage(channel=recipient.slack_id, text=message["text"], blocks=message["blocks"])
+            response = self.client.chat_postMessage(
+                channel=recipient.slack_id, text=message["text"], blocks=message["blocks"]
+            )
         except (SlackApiError, SlackClientError, OSError) as error:
             raise DeliveryError(f"Slack refused the message to {recipient.name}: {error}") from error
         return f"{response['channel']}:{response['ts']}"

@@ -34,13 +34,22 @@ from telegram.ext import (
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Button, Reply
-from puente.bot.telegram.flood import obeying_flood_control
-from puente.bot.telegram.render import CANCEL, ON_PROMPT, ON_REPLY, TelegramMessage, keyboard, render, render_single, stored_buttons
 from puente.bot.telegram import buttons
-from puente.services.users import service as users
 from puente.bot.telegram.buttons import PressedButton
+from puente.bot.telegram.flood import obeying_flood_control
+from puente.bot.telegram.render import (
+    CANCEL,
+    ON_PROMPT,
+    ON_REPLY,
+    TelegramMessage,
+    keyboard,
+    render,
+    render_single,
+    stored_buttons,
+)
 from puente.services.context import Runtime
 from puente.services.errors import PuenteError
+from puente.services.users import service as users
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +167,8 @@ class TelegramAdapter:
         try:
             pressed = await asyncio.to_thread(self._press, token, presser)
         except PuenteError as error:
-            await obeying_flood_control(lambda: query.answer(_short(str(error)), show_alert=True))
+            refusal = _short(str(error))
+            await obeying_flood_control(lambda: query.answer(refusal, show_alert=True))
             return
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         if kind == ON_REPLY and (pressed.confirm or pressed.choices):

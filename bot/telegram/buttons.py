@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from puente.services.context import Context
 from puente.services.errors import NotFound
-from puente.bot.telegram import button_store as buttons
-from puente.bot.telegram.button_store import PendingButton
+from puente.storage import buttons as buttons
+from puente.storage.buttons import PendingButton
 
 BUTTON_LIFETIME = timedelta(days=7)
 
@@ -45,10 +45,14 @@ def issue(
     buttons.add(
         ctx.session,
         PendingButton(
-            token=token, command=command, confirm=confirm, choices=[list(c) for c in choices],
-            created_at=now, expires_at=now + lifetime,
+            token=token,
+            command=command,
+            confirm=confirm,
+            choices=[list(c) for c in choices],
+            created_at=now,
+            expires_at=now + lifetime,
         ),
-    )  # fmt: skip
+    )
     return token
 
 

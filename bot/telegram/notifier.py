@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from functools import partial
 from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message
@@ -63,9 +63,13 @@ class TelegramNotifier:
         sent: list[Message] = []
         for part in parts:
             post = partial(
-                self._bot.send_message, chat_id, part.html, parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
-            )  # fmt: skip
+                self._bot.send_message,
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+                link_preview_options=NO_PREVIEW,
+            )
             sent.append(self._deliver(post))
         return f"{chat_id}:{sent[-1].message_id}"
 
@@ -78,9 +82,14 @@ class TelegramNotifier:
             part: TelegramMessage = render_single(reply_of(notice), stored_buttons(ctx))
         try:
             edit = partial(
-                self._bot.edit_message_text, part.html, chat_id=chat_id, message_id=int(message_id),
-                parse_mode=ParseMode.HTML, reply_markup=part.keyboard, link_preview_options=NO_PREVIEW,
-            )  # fmt: skip
+                self._bot.edit_message_text,
+                part.html,
+                chat_id=chat_id,
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+                link_preview_options=NO_PREVIEW,
+            )
             self._deliver(edit)
         except DeliveryError as error:
             # Updating twice to the same words is success, not failure.
@@ -103,6 +112,7 @@ class TelegramNotifier:
     def _deliver(self, call: Callable[[], Awaitable[T]]) -> T:
         """One Bot API call with flood control; anything Telegram refuses becomes a DeliveryError,
         so the caller keeps the page and tries again later rather than losing it."""
+
         async def attempt() -> T:
             await self._bot.initialize()  # once: getMe proves the token; later calls return at once
             return await obeying_flood_control(call, self.attempts)

@@ -13,8 +13,8 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from puente.bot.telegram.app import ALLOWED_UPDATES, build_application
-from puente.settings import SettingsError
 from puente.services.context import Runtime
+from puente.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,9 @@ class TelegramService:
     async def _register_webhook(self) -> None:
         assert self.webhook_url is not None
         try:
-            await self.application.bot.set_webhook(self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
+            await self.application.bot.set_webhook(
+                self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+            )
             log.info("Telegram webhook set to %s", self.webhook_url)
         except TelegramError as error:
             # Serving goes on: an operator can set the webhook by hand, and everything else works meanwhile.

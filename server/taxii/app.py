@@ -18,14 +18,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from puente.services.feeds import collections
-from puente.services.feeds import partners
+from puente.server.taxii import filters
 from puente.services.context import Context, Runtime
 from puente.services.errors import InvalidInput, PuenteError
+from puente.services.feeds import collections, partners
+from puente.stix.timestamps import format_timestamp
 from puente.storage.collections import ObjectPage, TaxiiCollection, TaxiiStatus
 from puente.storage.partners import Partner
-from puente.server.taxii import filters
-from puente.stix.timestamps import format_timestamp
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -44,10 +43,18 @@ class TaxiiError(Exception):
 
 
 _TITLES = {
-    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Content too large",
-    415: "Unsupported media type", 422: "Unprocessable content", 500: "Server error",
-}  # fmt: skip
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Server error",
+}
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -75,7 +82,9 @@ def _taxii_media_range(value: str) -> bool:
 def _check_accept(request: Request) -> None:
     accept = request.headers.get("accept", "")
     if not any(_taxii_media_range(media_range) for media_range in accept.split(",")):
-        raise TaxiiError(406, "Not acceptable", f"Send `Accept: {TAXII_MEDIA_TYPE}`; got {accept or 'no Accept header'!r}.")
+        raise TaxiiError(
+            406, "Not acceptable", f"Send `Accept: {TAXII_MEDIA_TYPE}`; got {accept or 'no Accept header'!r}."
+        )
 
 
 def _date_headers(first: Any, last: Any) -> dict[str, str]:
@@ -90,7 +99,11 @@ def _envelope(page: ObjectPage) -> Response:
     """The stored bytes of each object, joined into an envelope without parsing them."""
     if page.first_added is None or page.last_added is None:
         return Response(b'{"more":false}', media_type=TAXII_MEDIA_TYPE)
-    head = b'{"more":true,"next":"' + filters.next_token(page.last_added).encode() + b'",' if page.more else b'{"more":false,'
+    head = (
+        b'{"more":true,"next":"' + filters.next_token(page.last_added).encode() + b'",'
+        if page.more
+        else b'{"more":false,'
+    )
     body = b"".join((head, b'"objects":[', b",".join(page.raws), b"]}"))
     return Response(body, media_type=TAXII_MEDIA_TYPE, headers=_date_headers(page.first_added, page.last_added))
 
@@ -108,17 +121,29 @@ def _listing(rows: Sequence[Any], limit: int, key: str, item: Callable[[Any], An
 
 def _collection_resource(collection: TaxiiCollection, can_read: bool, can_write: bool) -> dict[str, Any]:
     return {
-        "id": collection.id, "title": collection.title, "description": collection.description,
-        "alias": collection.alias, "can_read": can_read, "can_write": can_write, "media_types": [STIX_MEDIA_TYPE],
-    }  # fmt: skip
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "alias": collection.alias,
+        "can_read": can_read,
+        "can_write": can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    }
 
 
 def _status_resource(status: TaxiiStatus) -> dict[str, Any]:
     return {
-        "id": status.id, "status": "complete", "request_timestamp": format_timestamp(status.request_timestamp),
-        "total_count": status.total_count, "success_count": status.success_count, "successes": status.successes,
-        "failure_count": status.failure_count, "failures": status.failures, "pending_count": 0, "pendings": [],
-    }  # fmt: skip
+        "id": status.id,
+        "status": "complete",
+        "request_timestamp": format_timestamp(status.request_timestamp),
+        "total_count": status.total_count,
+        "success_count": status.success_count,
+        "successes": status.successes,
+        "failure_count": status.failure_count,
+        "failures": status.failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
 
 
 def create_taxii_app(runtime: Runtime) -> FastAPI:
@@ -154,19 +179,26 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
     @app.get("/")
     def discovery(request: Request) -> Response:
         with partner_request(request):
-            return _json({
-                "title": f"Puente TAXII ({settings.csirt_name})",
-                "description": f"Incident sharing from {settings.csirt_name} ({settings.csirt_country}).",
-                "default": api_root_url, "api_roots": [api_root_url],
-            })  # fmt: skip
+            return _json(
+                {
+                    "title": f"Puente TAXII ({settings.csirt_name})",
+                    "description": f"Incident sharing from {settings.csirt_name} ({settings.csirt_country}).",
+                    "default": api_root_url,
+                    "api_roots": [api_root_url],
+                }
+            )
 
     @app.get(API_ROOT_PATH)
     def api_root(request: Request) -> Response:
         with partner_request(request):
-            return _json({
-                "title": f"{settings.csirt_name} sharing", "description": "Collections per audience, by TLP.",
-                "versions": [TAXII_MEDIA_TYPE], "max_content_length": settings.taxii_max_content_length,
-            })  # fmt: skip
+            return _json(
+                {
+                    "title": f"{settings.csirt_name} sharing",
+                    "description": "Collections per audience, by TLP.",
+                    "versions": [TAXII_MEDIA_TYPE],
+                    "max_content_length": settings.taxii_max_content_length,
+                }
+            )
 
     # taxii2-client builds the status URL without the trailing slash.
     @app.get(API_ROOT_PATH + "status/{status_id}/")
@@ -194,10 +226,17 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
             found = collections.collection_for(ctx, partner, collection_id, read=True)
             query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECTS)
             rows = collections.manifest(ctx, found, query)
-            return _listing(rows, query.limit, "objects", lambda row: {
-                "id": row[1], "date_added": format_timestamp(row[0]), "version": row[2],
-                "media_type": f"application/stix+json;version={row[3]}",
-            })  # fmt: skip
+            return _listing(
+                rows,
+                query.limit,
+                "objects",
+                lambda row: {
+                    "id": row[1],
+                    "date_added": format_timestamp(row[0]),
+                    "version": row[2],
+                    "media_type": f"application/stix+json;version={row[3]}",
+                },
+            )
 
     @app.get(API_ROOT_PATH + "collections/{collection_id}/objects/")
     def objects(request: Request, collection_id: str) -> Response:
@@ -215,27 +254,37 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
         await run_in_threadpool(check_access)
         content_type = request.headers.get("content-type", "")
         if not _taxii_media_range(content_type):
-            raise TaxiiError(415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope.")
+            raise TaxiiError(
+                415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope."
+            )
         limit = settings.taxii_max_content_length
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise TaxiiError(413, "Content too large", f"{declared} bytes is over this API root's max_content_length of {limit}.")
+            raise TaxiiError(
+                413, "Content too large", f"{declared} bytes is over this API root's max_content_length of {limit}."
+            )
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise TaxiiError(413, "Content too large", f"The body is over this API root's max_content_length of {limit} bytes.")
+                raise TaxiiError(
+                    413, "Content too large", f"The body is over this API root's max_content_length of {limit} bytes."
+                )
             chunks.append(chunk)
         try:
             envelope = orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError:
-            raise InvalidInput("The body is not JSON: send a TAXII envelope {\"objects\": [...]}.") from None
+            raise InvalidInput('The body is not JSON: send a TAXII envelope {"objects": [...]}.') from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
-            raise InvalidInput("The body is not a TAXII envelope: send {\"objects\": [...]}.")
+            raise InvalidInput('The body is not a TAXII envelope: send {"objects": [...]}.')
         posted = envelope["objects"]
         versions = [o.get("spec_version") for o in posted if isinstance(o, dict)]
         if posted and len(versions) == len(posted) and all(isinstance(v, str) and v != "2.1" for v in versions):
-            raise TaxiiError(422, "Unsupported STIX version", f"This collection takes STIX 2.1 only; got spec_version {sorted({str(v) for v in versions})}.")
+            raise TaxiiError(
+                422,
+                "Unsupported STIX version",
+                f"This collection takes STIX 2.1 only; got spec_version {sorted({str(v) for v in versions})}.",
+            )
 
         def store() -> dict[str, Any]:
             with partner_request(request) as (ctx, partner):
@@ -265,7 +314,9 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
     def versions(request: Request, collection_id: str, object_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
-            query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.VERSIONS, all_versions=True)
+            query = filters.parse(
+                request.query_params.multi_items(), settings.taxii_page_size, filters.VERSIONS, all_versions=True
+            )
             if not collections.object_exists(ctx, found, object_id):
                 raise TaxiiError(404, "Not found", f"No object {object_id} in collection {collection_id}.")
             rows = collections.manifest(ctx, found, query, object_id)

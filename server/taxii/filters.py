@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from puente.services.errors import InvalidInput
-from puente.storage.collections import EntryQuery
 from puente.stix.timestamps import format_timestamp, parse_timestamp
+from puente.storage.collections import EntryQuery
 
 OBJECTS = frozenset({"id", "type", "version", "spec_version"})
 OBJECT = frozenset({"version", "spec_version"})
@@ -43,7 +43,9 @@ def _values(name: str, raw: str) -> list[str]:
     return values
 
 
-def parse(params: Iterable[tuple[str, str]], page_size: int, fields: frozenset[str], *, all_versions: bool = False) -> EntryQuery:
+def parse(
+    params: Iterable[tuple[str, str]], page_size: int, fields: frozenset[str], *, all_versions: bool = False
+) -> EntryQuery:
     """Build the query; `all_versions` is for the versions endpoint, which lists every version."""
     seen: dict[str, str] = {}
     for name, value in params:

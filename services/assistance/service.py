@@ -16,15 +16,16 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from puente.services.feeds import collections
-from puente.services.peers import outbox as delivery
-from puente.services.escalation import service as escalation
-from puente.services.peers import service as peers
-from puente.services.exchange import service as stix_exchange
-from puente.services.tickets import service as tickets
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
+from puente.services.escalation import service as escalation
+from puente.services.exchange import service as stix_exchange
+from puente.services.feeds import collections
 from puente.services.notify import Notice, Recipient
+from puente.services.peers import outbox as delivery
+from puente.services.peers import service as peers
+from puente.services.tickets import service as tickets
+from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import TLP, Severity
 from puente.stix import assistance as protocol
 from puente.stix.markings import MARKING_IDS
@@ -38,6 +39,10 @@ from puente.storage.models import Role, Ticket, User
 from puente.storage.peers import Peer, TicketLink
 
 log = logging.getLogger(__name__)
+
+# The protocol's vocabularies (codes on the wire, defined with the STIX message format).
+ACTIONS = protocol.ACTIONS
+DECLINE_REASONS = protocol.DECLINE_REASONS
 
 OUTBOUND = "outbound"
 INBOUND = "inbound"
@@ -91,10 +96,10 @@ def ack_window(severity: str) -> timedelta:
 
 def parse_actions(value: str) -> list[str]:
     actions = [a.strip().lower() for a in value.split(",") if a.strip()]
-    unknown = [a for a in actions if a not in protocol.ACTIONS]
+    unknown = [a for a in actions if a not in ACTIONS]
     if not actions or unknown:
         start = f"Unknown action {unknown[0]!r}: use" if unknown else "Name at least one action:"
-        raise InvalidInput(f"{start} {', '.join(protocol.ACTIONS)}.")
+        raise InvalidInput(f"{start} {', '.join(ACTIONS)}.")
     return list(dict.fromkeys(actions))
 
 
@@ -107,7 +112,9 @@ def parse_deadline(value: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"Bad deadline {value!r}: use by=4h, by=30m, by=2d or an ISO time such as 2026-03-01T18:00Z.") from None
+        raise InvalidInput(
+            f"Bad deadline {value!r}: use by=4h, by=30m, by=2d or an ISO time such as 2026-03-01T18:00Z."
+        ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment <= now:
         raise InvalidInput(f"The deadline {value} is already past; give a later one.")
@@ -116,8 +123,8 @@ def parse_deadline(value: str, now: datetime) -> datetime:
 
 def parse_reason(value: str) -> str:
     reason = value.strip().lower()
-    if reason not in protocol.DECLINE_REASONS:
-        raise InvalidInput(f"Unknown reason {value!r}: use one of {', '.join(protocol.DECLINE_REASONS)}.")
+    if reason not in DECLINE_REASONS:
+        raise InvalidInput(f"Unknown reason {value!r}: use one of {', '.join(DECLINE_REASONS)}.")
     return reason
 
 
@@ -159,7 +166,9 @@ def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     return next(o for o in objects if o["id"] == ticket.incident_id)
 
 
-def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str) -> None:
+def send_to_peer(
+    ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str
+) -> None:
     """Push `objects` to the peer (outbox) and publish them in its collection on our server.
 
     Definitions are published, not pushed (see `delivery.pushable`).
@@ -172,7 +181,7 @@ def send_to_peer(ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: s
 
 
 def _require(ctx: Context, role: Role, doing: str) -> None:
-    tickets.require_role(ctx, role, doing)
+    require_role(ctx, role, doing)
 
 
 # ---- the requester's side -------------------------------------------------------------------
@@ -186,29 +195,55 @@ def request(
     ticket = tickets.get(ctx, reference)
     peer = peers.get(ctx, peer_name)
     if not actions:
-        raise InvalidInput("Name at least one action: " + ", ".join(protocol.ACTIONS) + ".")
+        raise InvalidInput("Name at least one action: " + ", ".join(ACTIONS) + ".")
     now = ctx.now()
     row = AssistanceRequest(
-        request_id=str(uuid.uuid4()), direction=OUTBOUND, peer_id=peer.id or 0, ticket_id=ticket.id or 0,
-        requester_reference=ticket.reference, incident_id=ticket.incident_id, note_id=f"note--{uuid.uuid4()}",
-        actions=list(actions), text=text.strip(), severity=ticket.severity, tlp=ticket.tlp, state=State.SENT.value,
-        deadline=deadline, ack_due_at=now + ack_window(ticket.severity), created_at=now, updated_at=now,
-    )  # fmt: skip
+        request_id=str(uuid.uuid4()),
+        direction=OUTBOUND,
+        peer_id=peer.id or 0,
+        ticket_id=ticket.id or 0,
+        requester_reference=ticket.reference,
+        incident_id=ticket.incident_id,
+        note_id=f"note--{uuid.uuid4()}",
+        actions=list(actions),
+        text=text.strip(),
+        severity=ticket.severity,
+        tlp=ticket.tlp,
+        state=State.SENT.value,
+        deadline=deadline,
+        ack_due_at=now + ack_window(ticket.severity),
+        created_at=now,
+        updated_at=now,
+    )
     ctx.session.add(row)
     ctx.session.flush()
     note = _rfa_note(ctx, row, now)
     _queue(ctx, row, peer, "RFA", note, extra=(incident_object(ctx, ticket),))
     _log(ctx, row, "out", "RFA", note["id"], row.text)
-    _timeline(ctx, row, "assistance-requested", f"asked {peer.name} to {', '.join(actions)}" + (f" by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""))
+    _timeline(
+        ctx,
+        row,
+        "assistance-requested",
+        f"asked {peer.name} to {', '.join(actions)}" + (f" by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""),
+    )
     return _view(ctx, row)
 
 
 def _rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, Any]:
     message = protocol.Message(
-        "RFA", row.request_id, row.requester_reference, row.incident_id, row.text or f"Actions requested: {', '.join(row.actions)}.",
-        actions=tuple(row.actions), deadline=row.deadline, state=State.SENT.value, severity=row.severity,
-    )  # fmt: skip
-    return protocol.note(message, created_by=our_identity(ctx), marking_ref=_marking(row.tlp), at=at, note_id=row.note_id)
+        "RFA",
+        row.request_id,
+        row.requester_reference,
+        row.incident_id,
+        row.text or f"Actions requested: {', '.join(row.actions)}.",
+        actions=tuple(row.actions),
+        deadline=row.deadline,
+        state=State.SENT.value,
+        severity=row.severity,
+    )
+    return protocol.note(
+        message, created_by=our_identity(ctx), marking_ref=_marking(row.tlp), at=at, note_id=row.note_id
+    )
 
 
 def close(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
@@ -227,7 +262,9 @@ def awaits_ack(ctx: Context, reference: str) -> bool:
     ticket = ticket_store.by_reference(ctx.session, reference.strip())
     if ticket is None:
         return False
-    return any(r.direction == INBOUND and r.state == State.SENT for r in request_store.of_ticket(ctx.session, ticket.id or 0))
+    return any(
+        r.direction == INBOUND and r.state == State.SENT for r in request_store.of_ticket(ctx.session, ticket.id or 0)
+    )
 
 
 def acknowledge(ctx: Context, reference: str) -> RequestView:
@@ -274,7 +311,9 @@ def _find(ctx: Context, ticket: Ticket, direction: str | None, peer_name: str | 
     open_rows = [r for r in rows if r.state != State.CLOSED] or rows
     if not open_rows:
         what = {OUTBOUND: "request of ours", INBOUND: "request from a peer", None: "assistance request"}[direction]
-        raise NotFound(f"{ticket.reference} has no {what}. /incident assist {ticket.reference} PEER ACTION asks a peer for help.")
+        raise NotFound(
+            f"{ticket.reference} has no {what}. /incident assist {ticket.reference} PEER ACTION asks a peer for help."
+        )
     if len({r.peer_id for r in open_rows}) > 1:
         names = sorted({_peer_name(ctx, r.peer_id) for r in open_rows})
         raise InvalidInput(f"{ticket.reference} has requests with {', '.join(names)}: add peer=NAME to say which.")
@@ -282,9 +321,15 @@ def _find(ctx: Context, ticket: Ticket, direction: str | None, peer_name: str | 
 
 
 def _send(
-    ctx: Context, reference: str, kind: str, text: str, *, reason: str | None = None,
-    outcome: State | None = None, peer_name: str | None = None,
-) -> RequestView:  # fmt: skip
+    ctx: Context,
+    reference: str,
+    kind: str,
+    text: str,
+    *,
+    reason: str | None = None,
+    outcome: State | None = None,
+    peer_name: str | None = None,
+) -> RequestView:
     sender, allowed, target = TRANSITIONS[kind]
     _require(ctx, Role.LEAD if kind in ("ACCEPT", "PARTIAL", "DECLINE") else Role.ANALYST, f"sending {kind}")
     ticket = tickets.get(ctx, reference)
@@ -294,12 +339,19 @@ def _send(
     if current not in allowed:
         if current == State.EXPIRED and sender == INBOUND:
             raise Conflict(
-                f"The request on {ticket.reference} expired at {row.deadline:%Y-%m-%d %H:%M} UTC: its actions must not be carried out."
+                f"The request on {ticket.reference} expired at "
+                f"{row.deadline:%Y-%m-%d %H:%M} UTC: its actions must not be carried out."
                 f" The requester may close it or ask again."
             )
-        raise Conflict(f"The request on {ticket.reference} is {current.value}; {kind} is possible only when it is {' or '.join(sorted(allowed))}.")
+        raise Conflict(
+            f"The request on {ticket.reference} is {current.value}; {kind} "
+            f"is possible only when it is {' or '.join(sorted(allowed))}."
+        )
     if kind in ("INFO", "INFO-REQUEST", "SITREP", "RESULT") and not text.strip():
-        raise InvalidInput(f"{kind} needs text: /incident {kind.lower().split('-')[0]} {ticket.reference} <what you need / found / did>")
+        raise InvalidInput(
+            f"{kind} needs text: /incident {kind.lower().split('-')[0]} "
+            f"{ticket.reference} <what you need / found / did>"
+        )
     new_state = outcome or target
     peer = ctx.session.get(Peer, row.peer_id)
     assert peer is not None
@@ -307,14 +359,27 @@ def _send(
     if row.direction == INBOUND and row.responder_reference is None:
         row.responder_reference = ticket.reference
     message = protocol.Message(
-        kind, row.request_id, row.requester_reference, row.incident_id, text.strip() or kind,
-        responder_reference=row.responder_reference, state=new_state.value, reason=reason,
-    )  # fmt: skip
+        kind,
+        row.request_id,
+        row.requester_reference,
+        row.incident_id,
+        text.strip() or kind,
+        responder_reference=row.responder_reference,
+        state=new_state.value,
+        reason=reason,
+    )
     note = protocol.note(message, created_by=our_identity(ctx), marking_ref=_marking(row.tlp), at=now)
     _move(ctx, row, new_state, reason)
     _queue(ctx, row, peer, kind, note)
     _log(ctx, row, "out", kind, note["id"], text.strip(), reason)
-    _timeline(ctx, row, f"assistance-{kind.lower()}", f"{kind} to {peer.name}" + (f" ({reason})" if reason else "") + (f": {text.strip()[:150]}" if text.strip() else ""))
+    _timeline(
+        ctx,
+        row,
+        f"assistance-{kind.lower()}",
+        f"{kind} to {peer.name}"
+        + (f" ({reason})" if reason else "")
+        + (f": {text.strip()[:150]}" if text.strip() else ""),
+    )
     return _view(ctx, row)
 
 
@@ -326,23 +391,48 @@ def _move(ctx: Context, row: AssistanceRequest, state: State, reason: str | None
     ctx.session.add(row)
 
 
-def _queue(ctx: Context, row: AssistanceRequest, peer: Peer, kind: str, note: dict[str, Any], extra: tuple[dict[str, Any], ...] = ()) -> None:
-    ticket_ref = row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
+def _queue(
+    ctx: Context,
+    row: AssistanceRequest,
+    peer: Peer,
+    kind: str,
+    note: dict[str, Any],
+    extra: tuple[dict[str, Any], ...] = (),
+) -> None:
+    ticket_ref = (
+        row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
+    )
     send_to_peer(ctx, peer, [*extra, note], row.tlp, ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
 
 
-def _log(ctx: Context, row: AssistanceRequest, way: str, kind: str, note_id: str, text: str, reason: str | None = None) -> None:
+def _log(
+    ctx: Context, row: AssistanceRequest, way: str, kind: str, note_id: str, text: str, reason: str | None = None
+) -> None:
     """Record a message on the request; `way` is "out" for ours, "in" for the peer's."""
     ctx.session.add(
         AssistanceMessage(
-            request_row_id=row.id or 0, direction=way, type=kind, note_id=note_id, author=ctx.who,
-            text=text, reason=reason, at=ctx.now(),
+            request_row_id=row.id or 0,
+            direction=way,
+            type=kind,
+            note_id=note_id,
+            author=ctx.who,
+            text=text,
+            reason=reason,
+            at=ctx.now(),
         )
-    )  # fmt: skip
+    )
 
 
 def _timeline(ctx: Context, row: AssistanceRequest, action: str, summary: str) -> None:
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action=action, ticket_id=row.ticket_id, summary=summary, after={"request": row.request_id, "state": row.state})
+    timeline.record(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action=action,
+        ticket_id=row.ticket_id,
+        summary=summary,
+        after={"request": row.request_id, "state": row.state},
+    )
 
 
 def _peer_name(ctx: Context, peer_id: int) -> str:
@@ -352,7 +442,12 @@ def _peer_name(ctx: Context, peer_id: int) -> str:
 
 def _view(ctx: Context, row: AssistanceRequest) -> RequestView:
     ticket = ctx.session.get(Ticket, row.ticket_id)
-    return RequestView(row, _peer_name(ctx, row.peer_id), ticket.reference if ticket else "?", request_store.messages(ctx.session, row.id or 0))
+    return RequestView(
+        row,
+        _peer_name(ctx, row.peer_id),
+        ticket.reference if ticket else "?",
+        request_store.messages(ctx.session, row.id or 0),
+    )
 
 
 def of_ticket(ctx: Context, ticket: Ticket) -> list[RequestView]:
@@ -365,10 +460,14 @@ def of_ticket(ctx: Context, ticket: Ticket) -> list[RequestView]:
 # ---- what arrives from peers ----------------------------------------------------------------
 
 
-def receive(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]) -> AssistanceRequest | None:
+def receive(
+    ctx: Context, peer: Peer, message: protocol.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]
+) -> AssistanceRequest | None:
     """Apply a message from `peer`: an RFA opens a linked ticket and pages; an answer moves our request."""
     if message.type == "NOTIFY":
-        ticket = linked_ticket(ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference)
+        ticket = linked_ticket(
+            ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference
+        )
         note_from_peer(ctx, ticket, f"{peer.name} notified: {message.text}")
         return None
     if message.type == "RFA":
@@ -398,7 +497,11 @@ def receive(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str,
     _move(ctx, row, new_state, message.reason)
     row.ack_due_at = None  # any answer shows the peer has the request
     _log(ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason)
-    summary = f"{peer.name} sent {message.type}" + (f" ({message.reason})" if message.reason else "") + f": {message.text[:150]} — now {new_state.value}"
+    summary = (
+        f"{peer.name} sent {message.type}"
+        + (f" ({message.reason})" if message.reason else "")
+        + f": {message.text[:150]} — now {new_state.value}"
+    )
     _timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
     ours = ctx.session.get(Ticket, row.ticket_id)
     if ours is not None:
@@ -406,7 +509,9 @@ def receive(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str,
     return row
 
 
-def _receive_rfa(ctx: Context, peer: Peer, message: protocol.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]) -> AssistanceRequest:
+def _receive_rfa(
+    ctx: Context, peer: Peer, message: protocol.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]
+) -> AssistanceRequest:
     row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
     ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
     if row is not None:
@@ -414,20 +519,40 @@ def _receive_rfa(ctx: Context, peer: Peer, message: protocol.Message, note: dict
         if row.state == State.SENT:
             ticket = ctx.session.get(Ticket, row.ticket_id)
             if ticket is not None:
-                _timeline(ctx, row, "assistance-request-resent", f"{peer.name} re-sent its request: not acknowledged yet")
+                _timeline(
+                    ctx, row, "assistance-request-resent", f"{peer.name} re-sent its request: not acknowledged yet"
+                )
                 _page(ctx, ticket, row, peer, reminder=True)
         return row
     ticket = linked_ticket(
-        ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference, message.severity, for_request=True
+        ctx,
+        peer,
+        message.incident_id,
+        incidents.get(message.incident_id),
+        message.requester_reference,
+        message.severity,
+        for_request=True,
     )
     now = ctx.now()
     row = AssistanceRequest(
-        request_id=message.request_id, direction=INBOUND, peer_id=peer.id or 0, ticket_id=ticket.id or 0,
-        requester_reference=message.requester_reference, responder_reference=ticket.reference,
-        incident_id=message.incident_id, note_id=str(note.get("id")), actions=list(message.actions), text=message.text,
-        severity=message.severity or ticket.severity, tlp=ticket.tlp, state=State.SENT.value, deadline=message.deadline,
-        ack_due_at=None, created_at=now, updated_at=now,
-    )  # fmt: skip
+        request_id=message.request_id,
+        direction=INBOUND,
+        peer_id=peer.id or 0,
+        ticket_id=ticket.id or 0,
+        requester_reference=message.requester_reference,
+        responder_reference=ticket.reference,
+        incident_id=message.incident_id,
+        note_id=str(note.get("id")),
+        actions=list(message.actions),
+        text=message.text,
+        severity=message.severity or ticket.severity,
+        tlp=ticket.tlp,
+        state=State.SENT.value,
+        deadline=message.deadline,
+        ack_due_at=None,
+        created_at=now,
+        updated_at=now,
+    )
     ctx.session.add(row)
     ctx.session.flush()
     _log(ctx, row, "in", "RFA", row.note_id, message.text)
@@ -440,8 +565,14 @@ def _receive_rfa(ctx: Context, peer: Peer, message: protocol.Message, note: dict
 
 
 def linked_ticket(
-    ctx: Context, peer: Peer, incident_id: str, incident: dict[str, Any] | None, peer_reference: str | None,
-    severity: str | None = None, *, for_request: bool = False,
+    ctx: Context,
+    peer: Peer,
+    incident_id: str,
+    incident: dict[str, Any] | None,
+    peer_reference: str | None,
+    severity: str | None = None,
+    *,
+    for_request: bool = False,
 ) -> Ticket:
     """Our ticket for the peer's incident, opened on first sight and linked to it."""
     link = peer_store.link_for_incident(ctx.session, peer.id or 0, incident_id)
@@ -459,10 +590,21 @@ def linked_ticket(
     countries = list(dict.fromkeys([ctx.settings.csirt_country, *peer.countries]))
     draft = tickets.TicketDraft(
         title=f"[{peer.name} {reference}] {title}" if reference else str(title),
-        description=str((incident or {}).get("description", "")), severity=level, countries=countries, tlp=tlp,
-    )  # fmt: skip
+        description=str((incident or {}).get("description", "")),
+        severity=level,
+        countries=countries,
+        tlp=tlp,
+    )
     ticket = tickets.open_for_peer(ctx, draft, peer.name, page_severity=not for_request)
-    ctx.session.add(TicketLink(ticket_id=ticket.id or 0, peer_id=peer.id or 0, peer_reference=reference, peer_incident_id=incident_id, created_at=ctx.now()))
+    ctx.session.add(
+        TicketLink(
+            ticket_id=ticket.id or 0,
+            peer_id=peer.id or 0,
+            peer_reference=reference,
+            peer_incident_id=incident_id,
+            created_at=ctx.now(),
+        )
+    )
     ctx.session.flush()
     return ticket
 
@@ -476,14 +618,18 @@ def _tlp_of(incident: dict[str, Any] | None) -> TLP | None:
 
 
 def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="peer-notified", ticket_id=ticket.id, summary=text[:300])
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="peer-notified", ticket_id=ticket.id, summary=text[:300]
+    )
 
 
 # ---- reaching people -----------------------------------------------------------------------
 
 
 def _leads(ctx: Context) -> list[Recipient]:
-    people = user_store.by_role(ctx.session, [Role.LEAD.value, Role.ADMIN.value]) or user_store.by_role(ctx.session, [Role.ANALYST.value])
+    people = user_store.by_role(ctx.session, [Role.LEAD.value, Role.ADMIN.value]) or user_store.by_role(
+        ctx.session, [Role.ANALYST.value]
+    )
     return [Recipient.of(user) for user in people]
 
 
@@ -508,7 +654,10 @@ def _page(ctx: Context, ticket: Ticket, row: AssistanceRequest, peer: Peer, remi
     again only if nobody is being paged for the ticket any more."""
     if reminder and escalation.open_pages(ctx, ticket):
         return
-    summary = f"{peer.name} ({peer.contact or 'no contact on file'}) asks us to {', '.join(row.actions)} on their {row.requester_reference}"
+    summary = (
+        f"{peer.name} ({peer.contact or 'no contact on file'}) asks us "
+        f"to {', '.join(row.actions)} on their {row.requester_reference}"
+    )
     if row.deadline:
         summary += f" by {row.deadline:%Y-%m-%d %H:%M} UTC"
     if reminder:
@@ -530,7 +679,12 @@ def expire_if_due(ctx: Context, row: AssistanceRequest) -> bool:
         return False
     _move(ctx, row, State.EXPIRED)
     row.ack_due_at = None
-    _timeline(ctx, row, "assistance-expired", f"deadline {row.deadline:%Y-%m-%d %H:%M} UTC passed: the requested actions must not be carried out")
+    _timeline(
+        ctx,
+        row,
+        "assistance-expired",
+        f"deadline {row.deadline:%Y-%m-%d %H:%M} UTC passed: the requested actions must not be carried out",
+    )
     return True
 
 
@@ -558,12 +712,20 @@ def run_timers(ctx: Context) -> int:
             row.ack_due_at = None
             ctx.session.add(row)
             backup = peer.backup_contact or peer.contact or "no contact on file"
-            _timeline(ctx, row, "assistance-escalated", f"{peer.name} still has not acknowledged; escalated to our leads (peer backup contact: {backup})")
+            _timeline(
+                ctx,
+                row,
+                "assistance-escalated",
+                f"{peer.name} still has not acknowledged; escalated to our leads (peer backup contact: {backup})",
+            )
             ticket = ctx.session.get(Ticket, row.ticket_id)
             assert ticket is not None
             escalation.page_for_missed_ack(
-                ctx, ticket, peer.name,
-                f"no ACK for our request ({', '.join(row.actions)}) even after a re-send; call their backup point of contact: {backup}",
-            )  # fmt: skip
+                ctx,
+                ticket,
+                peer.name,
+                f"no ACK for our request ({', '.join(row.actions)}) even after "
+                f"a re-send; call their backup point of contact: {backup}",
+            )
         changed += 1
     return changed

@@ -46,7 +46,7 @@ class Channel(BaseModel):
     @model_validator(mode="after")
     def _somewhere(self) -> Channel:
         if not (self.slack or self.telegram):
-            raise ValueError("a channel needs slack = \"C…\" and/or telegram = \"-100…\"")
+            raise ValueError('a channel needs slack = "C…" and/or telegram = "-100…"')
         return self
 
 
@@ -66,9 +66,7 @@ class Step(BaseModel):
     def _one_target(self) -> Step:
         given = [name for name in TARGETS if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError(
-                f"a step names exactly one of {', '.join(TARGETS)} (got {', '.join(given) or 'none'})"
-            )
+            raise ValueError(f"a step names exactly one of {', '.join(TARGETS)} (got {', '.join(given) or 'none'})")
         return self
 
     @property
@@ -210,9 +208,12 @@ def parse_policies(text: str, source: str) -> Policies:
                 if step.channel and step.channel not in parsed.channels:
                     known = ", ".join(parsed.channels) or "none defined"
                     problems.append(
-                        (("policies", severity.value, "steps", index, "channel"),
-                         f"unknown channel {step.channel!r}; define it as [channels.{step.channel}] (channels: {known})")
-                    )  # fmt: skip
+                        (
+                            ("policies", severity.value, "steps", index, "channel"),
+                            f"unknown channel {step.channel!r}; define it as "
+                            f"[channels.{step.channel}] (channels: {known})",
+                        )
+                    )
     if problems:
         lines = []
         for location, message in problems:

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from puente.storage import oncall as oncall_store
-from puente.storage import timeline
-from puente.storage import users
+from puente.storage import timeline, users
 from puente.storage.models import Role, User
 from puente.storage.oncall import Rotation, RotationOverride
 
@@ -138,7 +137,9 @@ def _require_operator(ctx: Context, doing: str) -> None:
 def _known_users(ctx: Context, names: list[str]) -> list[str]:
     missing = [name for name in names if users.by_name(ctx.session, name) is None]
     if missing:
-        raise NotFound(f"No Puente user {', '.join(map(repr, missing))}: add them first with puente users add NAME --role oncall.")
+        raise NotFound(
+            f"No Puente user {', '.join(map(repr, missing))}: add them first with puente users add NAME --role oncall."
+        )
     return names
 
 
@@ -156,16 +157,23 @@ def add_rotation(ctx: Context, name: str, members: list[str], handoff: str, time
     now = ctx.now()
     day = last_handoff(parsed, zone, now)
     rotation = Rotation(
-        name=name, members=_known_users(ctx, members), handoff=str(parsed), timezone=timezone,
-        anchor_at=_at(day, parsed, zone), created_at=now,
-    )  # fmt: skip
+        name=name,
+        members=_known_users(ctx, members),
+        handoff=str(parsed),
+        timezone=timezone,
+        anchor_at=_at(day, parsed, zone),
+        created_at=now,
+    )
     ctx.session.add(rotation)
     ctx.session.flush()
     timeline.record(
-        ctx.session, at=now, actor=ctx.who, action="rotation-added",
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action="rotation-added",
         summary=f"{name}: {', '.join(members)}, handoff {parsed} {timezone}",
         after={"name": name, "members": members, "handoff": str(parsed), "timezone": timezone},
-    )  # fmt: skip
+    )
     return rotation
 
 
@@ -188,7 +196,9 @@ def rotations(ctx: Context) -> list[RotationNow]:
     return [now_and_next(ctx, rotation) for rotation in oncall_store.all_rotations(ctx.session)]
 
 
-def add_override(ctx: Context, rotation_name: str, user_name: str, starts: datetime, ends: datetime) -> RotationOverride:
+def add_override(
+    ctx: Context, rotation_name: str, user_name: str, starts: datetime, ends: datetime
+) -> RotationOverride:
     """`user_name` is on call for the rotation from `starts` to `ends` (aware datetimes)."""
     _require_operator(ctx, "overriding a rotation")
     rotation = get_rotation(ctx, rotation_name)
@@ -196,14 +206,21 @@ def add_override(ctx: Context, rotation_name: str, user_name: str, starts: datet
     if ends <= starts:
         raise InvalidInput(f"An override must end after it starts ({starts:%Y-%m-%d %H:%M} -> {ends:%Y-%m-%d %H:%M}).")
     override = RotationOverride(
-        rotation_id=rotation.id or 0, user_name=user_name, starts_at=starts, ends_at=ends,
-        created_at=ctx.now(), created_by=ctx.who,
-    )  # fmt: skip
+        rotation_id=rotation.id or 0,
+        user_name=user_name,
+        starts_at=starts,
+        ends_at=ends,
+        created_at=ctx.now(),
+        created_by=ctx.who,
+    )
     ctx.session.add(override)
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="rotation-override",
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="rotation-override",
         summary=f"{user_name} covers {rotation.name} from {starts.isoformat()} to {ends.isoformat()}",
-    )  # fmt: skip
+    )
     return override
 
 
@@ -212,5 +229,7 @@ def parse_moment(text: str, zone: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"Bad time {text!r}: use ISO format such as 2026-03-02T09:00 (rotation's time zone) or 2026-03-02T14:00Z.") from None
+        raise InvalidInput(
+            f"Bad time {text!r}: use ISO format such as 2026-03-02T09:00 (rotation's time zone) or 2026-03-02T14:00Z."
+        ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)

@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from puente.services.escalation import policies as escalation_policy
-from puente.services.escalation import rotations as oncall
-from puente.services.tickets import service as tickets
 from puente.services.context import Context, Runtime
 from puente.services.errors import Conflict, NotFound
+from puente.services.escalation import policies as escalation_policy
+from puente.services.escalation import rotations as oncall
 from puente.services.escalation.policies import ALL_ROTATIONS, Policy
 from puente.services.notify import Action, DeliveryError, Notice, Notifier, Recipient
+from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage import oncall as oncall_store
 from puente.storage import pages as page_store
 from puente.storage import tickets as ticket_store
-from puente.storage import timeline
-from puente.storage import users
+from puente.storage import timeline, users
 from puente.storage.models import Role, Ticket, TicketStatus, User
 from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageDelivery, PageStatus
 
@@ -98,24 +97,38 @@ def raise_page(
     key: str | None = None,
     fire_at: datetime | None = None,
 ) -> Page:
-    """Start a chain for `ticket` with the policy of its severity (or the one given); step 1 fires at `fire_at` (now)."""
+    """Start a chain for `ticket` with the policy of its severity (or the one given).
+
+    Step 1 fires at `fire_at` (now).
+    """
     now = ctx.now()
     name = policy_name or ticket.severity
     policy = policy or policies_in_force(ctx).for_severity(name)
     page = Page(
-        ticket_id=ticket.id, kind=kind, key=key, policy=name, summary=summary.strip()[:500],
-        steps=_step_snapshot(ctx, policy), repeat=policy.repeat, next_fire_at=fire_at or now,
-        raised_by=ctx.who, created_at=now,
-    )  # fmt: skip
+        ticket_id=ticket.id,
+        kind=kind,
+        key=key,
+        policy=name,
+        summary=summary.strip()[:500],
+        steps=_step_snapshot(ctx, policy),
+        repeat=policy.repeat,
+        next_fire_at=fire_at or now,
+        raised_by=ctx.who,
+        created_at=now,
+    )
     ctx.session.add(page)
     if _is_scheduled_reminder(page):
         return page  # on the timeline once it fires: every ticket has these, the "opened" entry explains them
     ctx.session.flush()  # the timeline names the page by its id
     when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
     timeline.record(
-        ctx.session, at=now, actor=ctx.who, action="paged", ticket_id=ticket.id,
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action="paged",
+        ticket_id=ticket.id,
         summary=f"page {page.reference} ({kind}, {name} policy{when}): {page.summary}",
-    )  # fmt: skip
+    )
     return page
 
 
@@ -149,12 +162,13 @@ class PageView:
     ticket_reference: str | None
 
 
-def escalate(ctx: Context, reference: str, reason: str = "") -> PageView:
+def escalate(ctx: Context, ticket: Ticket, reason: str = "") -> PageView:
     """`/incident escalate`: page the on-call for a ticket by the policy of its severity."""
-    actor = tickets.require_role(ctx, Role.ONCALL, "escalating a ticket")
-    ticket = tickets.get(ctx, reference)
+    actor = require_role(ctx, Role.ONCALL, "escalating a ticket")
     if ticket.status in CLOSED_STATUSES:
-        raise Conflict(f"{ticket.reference} is {ticket.status}; reopen it before escalating (/incident reopen {ticket.reference}).")
+        raise Conflict(
+            f"{ticket.reference} is {ticket.status}; reopen it before escalating (/incident reopen {ticket.reference})."
+        )
     page = raise_page(ctx, ticket, PageKind.ESCALATE, reason.strip() or f"escalated by {actor.name}: {ticket.title}")
     return PageView(page, ticket.reference)
 
@@ -176,7 +190,9 @@ def _add_month(moment: datetime) -> datetime:
 
 def deadline_of(ticket: Ticket, deadline: RegulatoryDeadline) -> datetime:
     aware = ticket.aware_at
-    return {"24h": aware + timedelta(hours=24), "72h": aware + timedelta(hours=72), "1m": _add_month(aware)}[deadline.key]
+    return {"24h": aware + timedelta(hours=24), "72h": aware + timedelta(hours=72), "1m": _add_month(aware)}[
+        deadline.key
+    ]
 
 
 def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
@@ -190,7 +206,11 @@ def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
 def schedule_deadline_reminders(ctx: Context, ticket: Ticket) -> list[Page]:
     """One reminder page per regulatory deadline still ahead, to the ticket's owner; never twice for one deadline."""
     assert ticket.id is not None
-    taken = {p.key for p in page_store.pages_of_ticket(ctx.session, ticket.id, [PageKind.DEADLINE]) if p.status != PageStatus.CANCELLED}
+    taken = {
+        p.key
+        for p in page_store.pages_of_ticket(ctx.session, ticket.id, [PageKind.DEADLINE])
+        if p.status != PageStatus.CANCELLED
+    }
     return _remind_deadlines(ctx, ticket, taken)
 
 
@@ -208,9 +228,17 @@ def _remind_deadlines(ctx: Context, ticket: Ticket, taken: set[str | None]) -> l
             f" at {ticket.aware_at:%Y-%m-%d %H:%M} UTC)"
         )
         raised.append(
-            raise_page(ctx, ticket, PageKind.DEADLINE, summary, policy_name="deadline", policy=reminder,
-                       key=key, fire_at=max(now, due - deadline.remind_before))
-        )  # fmt: skip
+            raise_page(
+                ctx,
+                ticket,
+                PageKind.DEADLINE,
+                summary,
+                policy_name="deadline",
+                policy=reminder,
+                key=key,
+                fire_at=max(now, due - deadline.remind_before),
+            )
+        )
     return raised
 
 
@@ -236,17 +264,31 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
     if _is_scheduled_reminder(page):
         return
     action = "page-acknowledged" if status == PageStatus.ACKNOWLEDGED else "page-cancelled"
-    timeline.record(ctx.session, at=now, actor=ctx.who, action=action, ticket_id=page.ticket_id, summary=f"page {page.reference}: {outcome}")
+    timeline.record(
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action=action,
+        ticket_id=page.ticket_id,
+        summary=f"page {page.reference}: {outcome}",
+    )
 
 
 def _queue_update(ctx: Context, delivered: PageDelivery, now: datetime) -> None:
     ctx.session.add(
         PageDelivery(
-            page_id=delivered.page_id, step=delivered.step, purpose=DeliveryPurpose.UPDATE.value,
-            platform=delivered.platform, recipient=delivered.recipient, slack_id=delivered.slack_id,
-            telegram_id=delivered.telegram_id, handle=delivered.handle, due_at=now, fire_due_at=now,
+            page_id=delivered.page_id,
+            step=delivered.step,
+            purpose=DeliveryPurpose.UPDATE.value,
+            platform=delivered.platform,
+            recipient=delivered.recipient,
+            slack_id=delivered.slack_id,
+            telegram_id=delivered.telegram_id,
+            handle=delivered.handle,
+            due_at=now,
+            fire_due_at=now,
         )
-    )  # fmt: skip
+    )
 
 
 def parse_page_reference(text: str) -> int | None:
@@ -255,13 +297,14 @@ def parse_page_reference(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def acknowledge(ctx: Context, reference: str | None = None) -> list[PageView]:
-    """Stop the open pages of a ticket (INC-…), one page (P12), or without a reference those that paged
-    the actor. Returns the pages stopped, maybe none; everyone paged is told who took it."""
-    actor = tickets.require_role(ctx, Role.ONCALL, "acknowledging a page")
-    if reference is None:
+def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageView]:
+    """Stop the open pages of a ticket, one page (by its number, P12 -> 12), or without a target those
+    that paged the actor. Returns the pages stopped, maybe none; everyone paged is told who took it."""
+    actor = require_role(ctx, Role.ONCALL, "acknowledging a page")
+    if target is None:
         found = page_store.open_pages_reaching(ctx.session, actor.name)
-    elif (page_id := parse_page_reference(reference)) is not None:
+    elif isinstance(target, int):
+        page_id = target
         found = page_store.open_pages(ctx.session, page_id=page_id)
         if not found:
             page = ctx.session.get(Page, page_id)
@@ -269,10 +312,9 @@ def acknowledge(ctx: Context, reference: str | None = None) -> list[PageView]:
                 raise NotFound(f"No page P{page_id}.")
             raise Conflict(f"Page P{page_id} is already {page.status}: {page.outcome or ''}".rstrip(": "))
     else:
-        ticket = tickets.get(ctx, reference)
-        assert ticket.id is not None
+        assert target.id is not None
         # Only what is paging now: a regulatory reminder still ahead is not silenced by taking the ticket.
-        found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket.id) if p.next_step > 0]
+        found = [p for p in page_store.open_pages(ctx.session, ticket_id=target.id) if p.next_step > 0]
     outcome = f"taken by {actor.name} at {ctx.now():%H:%M} UTC"
     stopped = []
     for page in found:
@@ -345,12 +387,21 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
     for recipient in firing.known[target]:
         for notifier in ctx.runtime.notifiers:
             if notifier.can_reach(recipient):
-                firing.deliveries.append({
-                    "page_id": page.id, "step": index, "purpose": DeliveryPurpose.PAGE.value,
-                    "platform": notifier.platform, "recipient": recipient.name, "slack_id": recipient.slack_id,
-                    "telegram_id": recipient.telegram_id, "status": DeliveryStatus.PENDING.value,
-                    "due_at": now, "fire_due_at": due, "attempts": 0,
-                })  # fmt: skip
+                firing.deliveries.append(
+                    {
+                        "page_id": page.id,
+                        "step": index,
+                        "purpose": DeliveryPurpose.PAGE.value,
+                        "platform": notifier.platform,
+                        "recipient": recipient.name,
+                        "slack_id": recipient.slack_id,
+                        "telegram_id": recipient.telegram_id,
+                        "status": DeliveryStatus.PENDING.value,
+                        "due_at": now,
+                        "fire_due_at": due,
+                        "attempts": 0,
+                    }
+                )
                 reached.append(f"{recipient.name} ({notifier.platform})")
     page.next_step = index + 1
     wait = timedelta(minutes=int(str(step["wait_minutes"])))
@@ -363,10 +414,15 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
         # Keep to the schedule unless the worker was down so long that it would fire steps back to back.
         page.next_fire_at = due + wait if due + wait > now else now + wait
     what = ", ".join(reached) or f"nobody reachable ({_target_text(step)})"
-    firing.events.append({
-        "at": now, "actor": "escalation", "action": "page-step", "ticket_id": page.ticket_id,
-        "summary": f"page {page.reference} {_step_text(page, index)}: {what}",
-    })  # fmt: skip
+    firing.events.append(
+        {
+            "at": now,
+            "actor": "escalation",
+            "action": "page-step",
+            "ticket_id": page.ticket_id,
+            "summary": f"page {page.reference} {_step_text(page, index)}: {what}",
+        }
+    )
 
 
 def _target_text(step: dict[str, object]) -> str:
@@ -377,7 +433,7 @@ def _target_text(step: dict[str, object]) -> str:
 
 
 def describe_step(page: Page, index: int) -> str:
-    """"the on-call of rotation primary (step 1 of 2, round 1 of 3)"."""
+    """ "the on-call of rotation primary (step 1 of 2, round 1 of 3)"."""
     return f"{_target_text(page.steps[index % len(page.steps)])} ({_step_text(page, index)})"
 
 
@@ -416,10 +472,12 @@ class _Outgoing:
 def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
     reference = ticket.reference if ticket else None
     kinds = {
-        PageKind.SEVERITY: "new high-severity ticket", PageKind.ESCALATE: "escalated from chat",
-        PageKind.ASSISTANCE: "incoming request for assistance", PageKind.MISSED_ACK: "peer missed ACK deadline",
+        PageKind.SEVERITY: "new high-severity ticket",
+        PageKind.ESCALATE: "escalated from chat",
+        PageKind.ASSISTANCE: "incoming request for assistance",
+        PageKind.MISSED_ACK: "peer missed ACK deadline",
         PageKind.DEADLINE: "regulatory deadline",
-    }  # fmt: skip
+    }
     fields = [("Why", kinds.get(page.kind, page.kind))]
     if ticket is not None:
         fields += [("Ticket", f"{ticket.reference} {ticket.title}"), ("Severity", ticket.severity)]
@@ -461,7 +519,9 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
             else:
                 notice = page_notice(page, ticket, delivery.step)
             recipient = Recipient(delivery.recipient, delivery.slack_id, delivery.telegram_id)
-            outgoing.append(_Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice))
+            outgoing.append(
+                _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
+            )
         return outgoing
 
 
@@ -505,9 +565,16 @@ def _record_outcomes(runtime: Runtime, results: list[tuple[_Outgoing, str | None
             delivery.status = DeliveryStatus.FAILED.value
             ctx.session.add(delivery)
             timeline.record(
-                ctx.session, at=now, actor="escalation", action="page-delivery-failed", ticket_id=page.ticket_id,
-                summary=f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over {delivery.platform} failed after {delivery.attempts} attempts: {error}",
-            )  # fmt: skip
+                ctx.session,
+                at=now,
+                actor="escalation",
+                action="page-delivery-failed",
+                ticket_id=page.ticket_id,
+                summary=(
+                    f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over "
+                    f"{delivery.platform} failed after {delivery.attempts} attempts: {error}"
+                ),
+            )
             if delivery.purpose == DeliveryPurpose.PAGE:
                 _fire_early_if_unreached(ctx, page, delivery.step, now)
 
@@ -523,9 +590,13 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
     page.next_fire_at = now
     ctx.session.add(page)
     timeline.record(
-        ctx.session, at=now, actor="escalation", action="page-step-early", ticket_id=page.ticket_id,
+        ctx.session,
+        at=now,
+        actor="escalation",
+        action="page-step-early",
+        ticket_id=page.ticket_id,
         summary=f"page {page.reference}: nobody could be reached at {_step_text(page, step)}; next step fires now",
-    )  # fmt: skip
+    )
 
 
 def deliver_due(runtime: Runtime, limit: int = BATCH) -> int:
@@ -557,4 +628,3 @@ def tick(runtime: Runtime) -> float:
 def check_policies(runtime: Runtime) -> escalation_policy.Policies:
     """Load the configured policies now, so a bad file stops start-up (raises PolicyError)."""
     return escalation_policy.load_policies(runtime.settings.escalation_policies)
-

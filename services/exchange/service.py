@@ -25,20 +25,18 @@ from typing import Any
 
 import orjson
 
-from puente.services.vocabularies import countries
-from puente.services.vocabularies import taxonomy
-from puente.services.tickets import service as tickets
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput
+from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
-from puente.stix import mapping
-from puente.stix import patterns
+from puente.services.users.service import require_role
+from puente.services.vocabularies import countries, taxonomy
+from puente.stix import mapping, patterns
 from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, parse_timestamp, timestamp
 from puente.stix.markings import MARKING_IDS, TLP_BY_MARKING_ID, TLP_EXTENSION_DEFINITION, marking_definition
 from puente.stix.validation import InvalidStix, check_content
-from puente.storage import stix_objects
-from puente.storage import timeline
+from puente.storage import stix_objects, timeline
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, Ticket, TicketNote, TicketStatus
 from puente.storage.stix_objects import StoredVersion
@@ -72,7 +70,7 @@ class ImportResult:
 
 def _trusted(ctx: Context, role: Role, doing: str) -> None:
     if ctx.actor is not None or ctx.actor_name is None:
-        tickets.require_role(ctx, role, doing)
+        require_role(ctx, role, doing)
 
 
 def _digest(obj: Mapping[str, Any]) -> str:
@@ -81,7 +79,13 @@ def _digest(obj: Mapping[str, Any]) -> str:
 
 
 def _row(
-    obj: dict[str, Any], *, ticket_id: int | None, version: int, producer: str | None, key: str | None, now: datetime,
+    obj: dict[str, Any],
+    *,
+    ticket_id: int | None,
+    version: int,
+    producer: str | None,
+    key: str | None,
+    now: datetime,
     ours: bool = True,
 ) -> dict[str, Any]:
     return {
@@ -146,8 +150,12 @@ def _facts(ctx: Context, ticket: Ticket) -> TicketFacts:
         countries=list(ticket.countries),
         tlp=ticket.tlp,
         pap=ticket.pap,
-        observables=[ObservableFacts(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, ticket.id)],
-        notes=[NoteFacts(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, ticket.id)],
+        observables=[
+            ObservableFacts(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, ticket.id)
+        ],
+        notes=[
+            NoteFacts(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, ticket.id)
+        ],
     )
 
 
@@ -163,13 +171,17 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
     now = ctx.now()
     latest = stix_objects.latest_for_ticket(ctx.session, ticket.id)
     ids = {row.ticket_key: row.stix_id for row in latest.values() if row.ticket_key}
-    built = mapping.ticket_objects(_facts(ctx, ticket), identity_id=ours, csirt_name=ctx.settings.csirt_name, ids=ids, now=now)
+    built = mapping.ticket_objects(
+        _facts(ctx, ticket), identity_id=ours, csirt_name=ctx.settings.csirt_name, ids=ids, now=now
+    )
     emitted: list[dict[str, Any]] = [identity]
     rows: list[dict[str, Any]] = []
     for obj in built.objects:
         previous = latest.get(obj["id"])
         if previous is None:
-            rows.append(_row(obj, ticket_id=ticket.id, version=1, producer=ours, key=built.keys.get(obj["id"]), now=now))
+            rows.append(
+                _row(obj, ticket_id=ticket.id, version=1, producer=ours, key=built.keys.get(obj["id"]), now=now)
+            )
             emitted.append(obj)
             continue
         stored_digest = previous.digest or _digest(orjson.loads(previous.content))  # ours, received back: None
@@ -181,7 +193,9 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             obj["created"] = before["created"]
             obj["modified"] = _later(before.get("modified"), now)
         rows.append(
-            _row(obj, ticket_id=ticket.id, version=previous.version + 1, producer=ours, key=previous.ticket_key, now=now)
+            _row(
+                obj, ticket_id=ticket.id, version=previous.version + 1, producer=ours, key=previous.ticket_key, now=now
+            )
         )
         emitted.append(obj)
     built_ids = {obj["id"] for obj in built.objects}
@@ -191,18 +205,29 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
     stix_objects.add_versions(ctx.session, rows)
     if rows:
         timeline.record(
-            ctx.session, at=now, actor=ctx.who, action="stix-versioned", ticket_id=ticket.id,
+            ctx.session,
+            at=now,
+            actor=ctx.who,
+            action="stix-versioned",
+            ticket_id=ticket.id,
             summary=f"recorded {len(rows)} new STIX object version(s)",
-        )  # fmt: skip
+        )
     return emitted, len(rows)
 
 
 def bundle_for(objects: list[dict[str, Any]]) -> dict[str, Any]:
     """A bundle of `objects` with the definitions they depend on: extensions and TLP 2.0 markings."""
     present = {obj["id"] for obj in objects}
-    levels = {TLP_BY_MARKING_ID[ref] for obj in objects for ref in obj.get("object_marking_refs", ()) if ref in MARKING_IDS.values()}
+    levels = {
+        TLP_BY_MARKING_ID[ref]
+        for obj in objects
+        for ref in obj.get("object_marking_refs", ())
+        if ref in MARKING_IDS.values()
+    }
     definitions = [d for d in EXTENSION_DEFINITIONS if d["id"] not in present]
-    markings = [marking_definition(level) for level in MARKING_IDS if level in levels and MARKING_IDS[level] not in present]
+    markings = [
+        marking_definition(level) for level in MARKING_IDS if level in levels and MARKING_IDS[level] not in present
+    ]
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [*definitions, *markings, *objects]}
 
 
@@ -295,7 +320,7 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     A bundle holding an incident already known refreshes that ticket instead of opening another.
     Malformed content is refused as a whole with a message naming the object and property.
     """
-    tickets.require_role(ctx, Role.ANALYST, "importing STIX")
+    require_role(ctx, Role.ANALYST, "importing STIX")
     try:
         objects = check_content(_load(data))
     except InvalidStix as error:
@@ -334,13 +359,19 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
         seen_at = {o: when for o, when in accepted.items() if when is not None}
         _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at)
     notes_added = _add_notes(ctx, ticket, facts.notes)
-    recorded = _store_received(ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now)
+    recorded = _store_received(
+        ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now
+    )
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
     timeline.record(
-        ctx.session, at=now, actor=ctx.who, action="stix-imported", ticket_id=ticket.id,
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action="stix-imported",
+        ticket_id=ticket.id,
         summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
-    )  # fmt: skip
+    )
     return ImportResult(ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped)
 
 
@@ -365,10 +396,15 @@ def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fie
     ticket.updated_at = ctx.now()
     ctx.session.add(ticket)
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="updated-from-stix", ticket_id=ticket.id,
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="updated-from-stix",
+        ticket_id=ticket.id,
         summary=f"new version {imported.incident['modified']} of {ticket.incident_id}",
-        before=before, after=tickets.snapshot(ticket),
-    )  # fmt: skip
+        before=before,
+        after=tickets.snapshot(ticket),
+    )
 
 
 def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts]) -> int:
@@ -377,13 +413,24 @@ def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts]) -> int:
     fresh = [note for note in notes if note.note_id not in known]
     for note in fresh:
         ctx.session.add(
-            TicketNote(ticket_id=ticket.id, note_id=note.note_id, author=note.author[:128], text=note.text, created_at=note.created_at)
+            TicketNote(
+                ticket_id=ticket.id,
+                note_id=note.note_id,
+                author=note.author[:128],
+                text=note.text,
+                created_at=note.created_at,
+            )
         )
     return len(fresh)
 
 
 def _store_received(
-    ctx: Context, ticket: Ticket, objects: list[dict[str, Any]], producer: str | None, keys: dict[str, str], now: datetime
+    ctx: Context,
+    ticket: Ticket,
+    objects: list[dict[str, Any]],
+    producer: str | None,
+    keys: dict[str, str],
+    now: datetime,
 ) -> int:
     """Keep each received object version not already stored with the ticket."""
     assert ticket.id is not None
@@ -406,6 +453,8 @@ def _store_received(
         row = _row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
         rows.append(row)
         # Later versions of the same object in this bundle are numbered after this one.
-        latest[obj["id"]] = StoredVersion(obj["id"], number, row["modified"], row["created_by_ref"], creator, key, None, "")
+        latest[obj["id"]] = StoredVersion(
+            obj["id"], number, row["modified"], row["created_by_ref"], creator, key, None, ""
+        )
     stix_objects.add_versions(ctx.session, rows)
     return len(rows)

@@ -14,19 +14,18 @@ from typing import Any
 
 import orjson
 
-from puente.services.handling import policy as audiences
-from puente.services.vocabularies import taxonomy
-from puente.services.handling.policy import CollectionKind, Destination, Rights
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput, NotFound
+from puente.services.handling import policy as audiences
+from puente.services.handling.policy import CollectionKind, Destination, Rights
+from puente.services.vocabularies import taxonomy
 from puente.services.vocabularies.taxonomy import TLP
-from puente.storage import collections
-from puente.storage import timeline
-from puente.storage import partners as partner_store
-from puente.storage.collections import EntryQuery, ObjectPage, NewEntry, TaxiiCollection, TaxiiStatus
-from puente.storage.partners import Partner
-from puente.stix.validation import InvalidStix, check_object
 from puente.stix.timestamps import parse_timestamp
+from puente.stix.validation import InvalidStix, check_object
+from puente.storage import collections, timeline
+from puente.storage import partners as partner_store
+from puente.storage.collections import EntryQuery, NewEntry, ObjectPage, TaxiiCollection, TaxiiStatus
+from puente.storage.partners import Partner
 
 STATUS_KEPT = timedelta(days=7)
 # Observables have no created/modified; one fixed version keeps them stable across re-sends.
@@ -34,8 +33,14 @@ UNVERSIONED = "1970-01-01T00:00:00.000Z"
 
 _TITLES = {
     CollectionKind.PUBLIC: ("Public (TLP:CLEAR)", "Material anyone may see."),
-    CollectionKind.COMMUNITY: ("Community (TLP:CLEAR and TLP:GREEN)", "Material for partners and peers of the community."),
-    CollectionKind.AUDIENCE: ("For {audience} (TLP:AMBER, AMBER+STRICT, RED)", "Material addressed to {audience} only."),
+    CollectionKind.COMMUNITY: (
+        "Community (TLP:CLEAR and TLP:GREEN)",
+        "Material for partners and peers of the community.",
+    ),
+    CollectionKind.AUDIENCE: (
+        "For {audience} (TLP:AMBER, AMBER+STRICT, RED)",
+        "Material addressed to {audience} only.",
+    ),
     CollectionKind.INBOX: ("Inbox of {audience}", "Where {audience} posts its messages to us."),
 }
 
@@ -64,13 +69,19 @@ def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection
         return existing
     title, description = _TITLES[destination.kind]
     collection = TaxiiCollection(
-        id=str(uuid.uuid4()), alias=destination.alias, kind=destination.kind.value, audience=destination.audience,
-        title=title.format(audience=destination.audience), description=description.format(audience=destination.audience),
+        id=str(uuid.uuid4()),
+        alias=destination.alias,
+        kind=destination.kind.value,
+        audience=destination.audience,
+        title=title.format(audience=destination.audience),
+        description=description.format(audience=destination.audience),
         created_at=ctx.now(),
-    )  # fmt: skip
+    )
     ctx.session.add(collection)
     ctx.session.flush()
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-collection-created", summary=destination.alias)
+    timeline.record(
+        ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-collection-created", summary=destination.alias
+    )
     return collection
 
 
@@ -78,10 +89,16 @@ def _entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | No
     version = stix_object.get("modified") or stix_object.get("created") or UNVERSIONED
     creator = stix_object.get("created_by_ref")
     return NewEntry(
-        stix_id=stix_object["id"], type=stix_object["type"], spec_version=stix_object.get("spec_version", "2.1"),
-        version=version, version_at=parse_timestamp(version), raw=orjson.dumps(stix_object), tlp=tlp,
-        created_by_ref=creator if isinstance(creator, str) else None, partner_id=partner_id,
-    )  # fmt: skip
+        stix_id=stix_object["id"],
+        type=stix_object["type"],
+        spec_version=stix_object.get("spec_version", "2.1"),
+        version=version,
+        version_at=parse_timestamp(version),
+        raw=orjson.dumps(stix_object),
+        tlp=tlp,
+        created_by_ref=creator if isinstance(creator, str) else None,
+        partner_id=partner_id,
+    )
 
 
 def _problem(stix_object: Any) -> str | None:
@@ -93,7 +110,9 @@ def _problem(stix_object: Any) -> str | None:
     return None
 
 
-def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()) -> Published:
+def publish(
+    ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()
+) -> Published:
     """Make objects available over TAXII to the audience their TLP allows (services/audiences.py).
 
     AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
@@ -115,9 +134,13 @@ def publish(ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, 
         results = collections.append(ctx.session, collection, ctx.now(), entries)
         added[destination.alias] = sum(1 for _, date_added in results if date_added is not None)
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-published",
-        summary=f"{len(entries)} objects as {level.label} to {', '.join(added)}", after={"added": added},
-    )  # fmt: skip
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="taxii-published",
+        summary=f"{len(entries)} objects as {level.label} to {', '.join(added)}",
+        after={"added": added},
+    )
     return Published(level, added)
 
 
@@ -138,11 +161,15 @@ def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit:
 
 def visible(ctx: Context, partner: Partner) -> list[tuple[TaxiiCollection, Rights]]:
     """The partner's collections in a stable order."""
-    granted = {g.collection_id: Rights(g.can_read, g.can_write) for g in partner_store.grants(ctx.session, partner.id or 0)}
+    granted = {
+        g.collection_id: Rights(g.can_read, g.can_write) for g in partner_store.grants(ctx.session, partner.id or 0)
+    }
     return [(c, granted[c.id]) for c in collections.all_collections(ctx.session) if c.id in granted]
 
 
-def collection_for(ctx: Context, partner: Partner, collection_id: str, *, read: bool = False, write: bool = False) -> TaxiiCollection:
+def collection_for(
+    ctx: Context, partner: Partner, collection_id: str, *, read: bool = False, write: bool = False
+) -> TaxiiCollection:
     """The collection if the partner may use it so; 404 when it may not even know it exists, 403 otherwise."""
     grant = partner_store.grant(ctx.session, partner.id or 0, collection_id)
     collection = collections.by_id(ctx.session, collection_id) if grant is not None else None
@@ -165,8 +192,12 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
         reference = object_id if isinstance(object_id, str) else "(no id)"
         reason = _problem(stix_object) or audiences.creator_refusal(partner.identity_ref, stix_object)
         if reason is not None:
-            version = stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
-            failures.append({"id": reference, "version": version if isinstance(version, str) else UNVERSIONED, "message": reason})
+            version = (
+                stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
+            )
+            failures.append(
+                {"id": reference, "version": version if isinstance(version, str) else UNVERSIONED, "message": reason}
+            )
             continue
         marked = audiences.marked_tlp(stix_object)
         accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
@@ -176,15 +207,25 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
         successes.append({"id": entry.stix_id, "version": entry.version, "message": message})
     collections.purge_statuses(ctx.session, ctx.now() - STATUS_KEPT)
     status = TaxiiStatus(
-        id=str(uuid.uuid4()), collection_id=collection.id, partner_id=partner.id, request_timestamp=ctx.now(),
-        total_count=len(successes) + len(failures), success_count=len(successes), failure_count=len(failures),
-        successes=successes, failures=failures,
-    )  # fmt: skip
+        id=str(uuid.uuid4()),
+        collection_id=collection.id,
+        partner_id=partner.id,
+        request_timestamp=ctx.now(),
+        total_count=len(successes) + len(failures),
+        success_count=len(successes),
+        failure_count=len(failures),
+        successes=successes,
+        failures=failures,
+    )
     collections.add_status(ctx.session, status)
     timeline.record(
-        ctx.session, at=ctx.now(), actor=f"partner:{partner.name}", action="taxii-received",
-        summary=f"{len(successes)} stored, {len(failures)} refused in {collection.alias}", after={"status": status.id},
-    )  # fmt: skip
+        ctx.session,
+        at=ctx.now(),
+        actor=f"partner:{partner.name}",
+        action="taxii-received",
+        summary=f"{len(successes)} stored, {len(failures)} refused in {collection.alias}",
+        after={"status": status.id},
+    )
     return status
 
 
@@ -206,9 +247,12 @@ def delete_object(ctx: Context, partner: Partner, collection: TaxiiCollection, s
     if matching:
         collections.delete_entries(ctx.session, collection.id, stix_id, [e.id for e in matching if e.id is not None])
         timeline.record(
-            ctx.session, at=ctx.now(), actor=f"partner:{partner.name}", action="taxii-deleted",
+            ctx.session,
+            at=ctx.now(),
+            actor=f"partner:{partner.name}",
+            action="taxii-deleted",
             summary=f"{len(matching)} versions of {stix_id} from {collection.alias}",
-        )  # fmt: skip
+        )
     return len(matching)
 
 
@@ -224,4 +268,3 @@ def entries(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_i
 def manifest(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> Sequence[Any]:
     """Rows of (date_added, stix_id, version, spec_version) for a manifest or versions page."""
     return collections.page_manifest(ctx.session, collection.id, query, stix_id)
-

@@ -10,14 +10,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from puente.services.handling import policy as audiences
-from puente.services.handling.policy import Rights
-from puente.services.feeds.collections import ensure_collection
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from puente.services.feeds.collections import ensure_collection
+from puente.services.handling import policy as audiences
+from puente.services.handling.policy import Rights
 from puente.storage import collections as collection_store
-from puente.storage import partners
-from puente.storage import timeline
+from puente.storage import partners, timeline
 from puente.storage.partners import Partner, PartnerGrant
 
 IDENTITY_ID = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -58,7 +57,12 @@ def _key_hash(key: str) -> str:
 
 
 def add(
-    ctx: Context, name: str, *, peer: str | None = None, identity: str | None = None, collections: list[str] | None = None
+    ctx: Context,
+    name: str,
+    *,
+    peer: str | None = None,
+    identity: str | None = None,
+    collections: list[str] | None = None,
 ) -> IssuedCredentials:
     """Register a partner (optionally speaking for a peer) and issue its credentials."""
     name = name.strip()
@@ -75,21 +79,37 @@ def add(
     chosen = audiences.restrict(entitled, collections) if collections else entitled
     password, key, salt = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_hex(16)
     partner = Partner(
-        name=name, audience=audience, peer=peer, identity_ref=identity, password_salt=salt,
-        password_hash=_password_hash(salt, password), key_hash=_key_hash(key), created_at=ctx.now(),
-    )  # fmt: skip
+        name=name,
+        audience=audience,
+        peer=peer,
+        identity_ref=identity,
+        password_salt=salt,
+        password_hash=_password_hash(salt, password),
+        key_hash=_key_hash(key),
+        created_at=ctx.now(),
+    )
     ctx.session.add(partner)
     ctx.session.flush()
     granted = []
     for destination, rights in chosen.items():
         collection = ensure_collection(ctx, destination)
-        ctx.session.add(PartnerGrant(partner_id=partner.id or 0, collection_id=collection.id, can_read=rights.can_read, can_write=rights.can_write))
+        ctx.session.add(
+            PartnerGrant(
+                partner_id=partner.id or 0,
+                collection_id=collection.id,
+                can_read=rights.can_read,
+                can_write=rights.can_write,
+            )
+        )
         granted.append(GrantedCollection(collection.alias, collection.id, rights))
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="partner-added",
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="partner-added",
         summary=f"{name} ({'peer ' + peer if peer else 'partner'})",
         after={"name": name, "peer": peer, "identity": identity, "collections": [g.alias for g in granted]},
-    )  # fmt: skip
+    )
     return IssuedCredentials(partner, name, password, key, granted)
 
 
@@ -100,7 +120,9 @@ def listing(ctx: Context) -> list[tuple[Partner, list[GrantedCollection]]]:
         for grant in partners.grants(ctx.session, partner.id or 0):
             collection = collection_store.by_id(ctx.session, grant.collection_id)
             if collection is not None:
-                granted.append(GrantedCollection(collection.alias, collection.id, Rights(grant.can_read, grant.can_write)))
+                granted.append(
+                    GrantedCollection(collection.alias, collection.id, Rights(grant.can_read, grant.can_write))
+                )
         result.append((partner, granted))
     return result
 
@@ -131,7 +153,9 @@ def authenticate(ctx: Context, authorization: str | None) -> Partner:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthenticated(f"Malformed Basic credentials. {AUTH_HINT}") from None
         candidate = partners.by_name(ctx.session, user)
-        if candidate is not None and hmac.compare_digest(candidate.password_hash, _password_hash(candidate.password_salt, password)):
+        if candidate is not None and hmac.compare_digest(
+            candidate.password_hash, _password_hash(candidate.password_salt, password)
+        ):
             partner = candidate
     elif scheme.lower() in ("token", "bearer"):
         partner = partners.by_key_hash(ctx.session, _key_hash(value))

@@ -76,7 +76,10 @@ def creator_refusal(writer_identity: str | None, stix_object: Mapping[str, Any])
     if object_type in OBSERVABLE_TYPES or object_id in TLP_BY_MARKING_ID:
         return None
     if writer_identity is None:
-        return "no STIX identity is on record for this writer, so it may not create objects (operator: --identity identity--…)"
+        return (
+            "no STIX identity is on record for this writer, so it may "
+            "not create objects (operator: --identity identity--…)"
+        )
     creator = stix_object.get("created_by_ref") or (object_id if object_type == "identity" else None)
     if creator != writer_identity:
         return f"created_by_ref must be your identity {writer_identity}: you may only create or update your own objects"
@@ -101,7 +104,9 @@ def destinations(tlp: TLP, recipients: Sequence[str] = ()) -> list[Destination]:
         return [Destination(CollectionKind.COMMUNITY)]
     names = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))
     if not names:
-        raise InvalidInput(f"{tlp.label} material goes only to named recipients: name the peers or partners to share with.")
+        raise InvalidInput(
+            f"{tlp.label} material goes only to named recipients: name the peers or partners to share with."
+        )
     for name in names:
         check_audience_name(name)
     return [Destination(CollectionKind.AUDIENCE, name) for name in names]
@@ -114,7 +119,12 @@ def check_fits(kind: CollectionKind, tlp: TLP) -> None:
 
 
 def check_audience_name(name: str) -> None:
-    if name in RESERVED_AUDIENCES or not name or not all(ch.isalnum() or ch in "-_." for ch in name) or name.endswith(INBOX_SUFFIX):
+    if (
+        name in RESERVED_AUDIENCES
+        or not name
+        or not all(ch.isalnum() or ch in "-_." for ch in name)
+        or name.endswith(INBOX_SUFFIX)
+    ):
         raise InvalidInput(
             f"{name!r} cannot name a peer or partner: use letters, digits, '-', '_' or '.',"
             f" not 'public' or 'community', and not ending in '{INBOX_SUFFIX}'."

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from puente.services.assistance import service as assistance
-from puente.services.handling import policy as audiences
-from puente.services.feeds import collections
-from puente.services.peers import service as peers
 from puente.services.context import Context, Runtime
+from puente.services.feeds import collections
+from puente.services.handling import policy as audiences
+from puente.services.peers import service as peers
 from puente.stix import assistance as protocol
 from puente.stix import validation
 from puente.stix.validation import InvalidStix
@@ -97,7 +97,9 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
     return report
 
 
-def _apply(ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, dict[str, Any]], requested: set[str]) -> None:
+def _apply(
+    ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, dict[str, Any]], requested: set[str]
+) -> None:
     if obj["type"] == "note":
         message = protocol.read(obj)
         if message is not None:
@@ -108,13 +110,23 @@ def _apply(ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, d
         # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
         if link is None and obj["id"] not in requested:
             ticket = assistance.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
-            assistance.note_from_peer(ctx, ticket, f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}")
+            assistance.note_from_peer(
+                ctx,
+                ticket,
+                f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}",
+            )
 
 
 def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: str) -> None:
     report.rejected.append(f"{stix_id}: {why}")
     log.warning("rejected object %s from peer %s: %s", stix_id, peer.name, why)
-    timeline.record(ctx.session, at=ctx.now(), actor=f"peer:{peer.name}", action="peer-object-rejected", summary=f"{stix_id}: {why}"[:500])
+    timeline.record(
+        ctx.session,
+        at=ctx.now(),
+        actor=f"peer:{peer.name}",
+        action="peer-object-rejected",
+        summary=f"{stix_id}: {why}"[:500],
+    )
 
 
 # ---- our inbox: what peers pushed into our TAXII server ----

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from puente.services.handling import policy as audiences
 from puente.services.context import Context, Runtime
+from puente.services.handling import policy as audiences
 from puente.services.peers.service import endpoint
 from puente.storage import outbox as outbox_store
 from puente.storage import timeline
@@ -41,11 +41,17 @@ def after_commit(ctx: Context, action: Callable[[], None]) -> None:
     event.listen(ctx.session, "after_commit", lambda _session: action(), once=True)
 
 
-def enqueue(ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_id: int | None, summary: str) -> OutboxMessage:
+def enqueue(
+    ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_id: int | None, summary: str
+) -> OutboxMessage:
     row = OutboxMessage(
-        peer_id=peer.id or 0, ticket_id=ticket_id, summary=summary[:200], objects=objects,
-        next_try_at=ctx.now(), created_at=ctx.now(),
-    )  # fmt: skip
+        peer_id=peer.id or 0,
+        ticket_id=ticket_id,
+        summary=summary[:200],
+        objects=objects,
+        next_try_at=ctx.now(),
+        created_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     after_commit(ctx, _work_queued.set)
@@ -57,9 +63,11 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
     objects, our identity, observables). Definitions are published on our server, not pushed:
     medallion 3.0.0 cannot store an extension-definition (it reads its `version` as a time)."""
     return [
-        o for o in objects
-        if o["type"] not in ("extension-definition", "marking-definition") and audiences.creator_refusal(our_identity, o) is None
-    ]  # fmt: skip
+        o
+        for o in objects
+        if o["type"] not in ("extension-definition", "marking-definition")
+        and audiences.creator_refusal(our_identity, o) is None
+    ]
 
 
 def wait_for_work(timeout: float) -> None:
@@ -128,7 +136,10 @@ def _record(ctx: Context, job: _Job, error: client.PeerUnreachable | None, api_r
         row.state = DeliveryState.FAILED.value
         row.last_error = str(error)
         row.next_try_at = None
-        action, summary = "delivery-failed", f"{row.summary} to {job.peer_name} failed after {row.attempts} attempt(s): {error}"
+        action, summary = (
+            "delivery-failed",
+            f"{row.summary} to {job.peer_name} failed after {row.attempts} attempt(s): {error}",
+        )
     else:
         row.last_error = str(error)
         row.next_try_at = now + retry_delay(row.attempts)
@@ -166,6 +177,8 @@ def of_ticket(ctx: Context, ticket_id: int) -> list[DeliveryLine]:
             detail = f"failed: {row.last_error}"
         else:
             when = f"{row.next_try_at:%H:%M:%S} UTC" if row.next_try_at else "now"
-            detail = f"pending, try {row.attempts + 1} at {when}" + (f" (last: {row.last_error})" if row.last_error else "")
+            detail = f"pending, try {row.attempts + 1} at {when}" + (
+                f" (last: {row.last_error})" if row.last_error else ""
+            )
         lines.append(DeliveryLine(peer, row.summary, row.state, detail))
     return lines

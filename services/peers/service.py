@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from puente.services.context import Context
-from puente.services.vocabularies.countries import country_code, country_codes
 from puente.services.errors import Conflict, InvalidInput, NotFound
+from puente.services.vocabularies.countries import country_code, country_codes
 from puente.storage import assistance as request_store
 from puente.storage import peers as peer_store
 from puente.storage import timeline
@@ -71,30 +71,50 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
     if not countries:
         raise InvalidInput("A peer serves at least one country: --countries BR,AR")
     if not draft.taxii_url.startswith(("http://", "https://")):
-        raise InvalidInput(f"Bad TAXII URL {draft.taxii_url!r}: give the server's discovery or API root URL (http:// or https://).")
+        raise InvalidInput(
+            f"Bad TAXII URL {draft.taxii_url!r}: give the server's discovery or API root URL (http:// or https://)."
+        )
     if draft.key and (draft.user or draft.password):
         raise InvalidInput("Give either --user/--password or --key for a peer, not both.")
     if bool(draft.user) != bool(draft.password):
         raise InvalidInput("--user and --password go together.")
     if draft.identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", draft.identity_id):
-        raise InvalidInput(f"Bad identity {draft.identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff.")
+        raise InvalidInput(
+            f"Bad identity {draft.identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff."
+        )
     if draft.identity_id and peer_store.by_identity(ctx.session, draft.identity_id) is not None:
         raise Conflict(f"Another peer already has identity {draft.identity_id}.")
     peer = Peer(
-        name=draft.name, countries=countries, asns=list(draft.asns), domains=list(draft.domains),
-        taxii_url=draft.taxii_url, collection_id=draft.collection_id.strip(),
+        name=draft.name,
+        countries=countries,
+        asns=list(draft.asns),
+        domains=list(draft.domains),
+        taxii_url=draft.taxii_url,
+        collection_id=draft.collection_id.strip(),
         pull_collection_id=(draft.pull_collection_id or "").strip() or None,
-        user=draft.user or None, password=draft.password or None, api_key=draft.key or None,
-        identity_id=draft.identity_id or None, contact=draft.contact, backup_contact=draft.backup_contact,
+        user=draft.user or None,
+        password=draft.password or None,
+        api_key=draft.key or None,
+        identity_id=draft.identity_id or None,
+        contact=draft.contact,
+        backup_contact=draft.backup_contact,
         created_at=ctx.now(),
-    )  # fmt: skip
+    )
     ctx.session.add(peer)
     ctx.session.flush()
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="peer-added",
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="peer-added",
         summary=f"{peer.name} ({','.join(countries)}) at {peer.taxii_url}",
-        after={"name": peer.name, "countries": countries, "taxii_url": peer.taxii_url, "collection": peer.collection_id},
-    )  # fmt: skip
+        after={
+            "name": peer.name,
+            "countries": countries,
+            "taxii_url": peer.taxii_url,
+            "collection": peer.collection_id,
+        },
+    )
     return peer
 
 
@@ -108,10 +128,13 @@ def get(ctx: Context, name: str) -> Peer:
 
 def remove(ctx: Context, name: str) -> None:
     peer = get(ctx, name)
-    history = len(request_store.of_peer(ctx.session, peer.id or 0)) + len(peer_store.links_of_peer(ctx.session, peer.id or 0))
+    history = len(request_store.of_peer(ctx.session, peer.id or 0)) + len(
+        peer_store.links_of_peer(ctx.session, peer.id or 0)
+    )
     if history:
         raise Conflict(
-            f"{peer.name} has {history} assistance request(s) or linked ticket(s) on record; the audit trail keeps the peer."
+            f"{peer.name} has {history} assistance request(s) or linked "
+            "ticket(s) on record; the audit trail keeps the peer."
             f" Change its endpoint with remove/add only before it is used."
         )
     before = {"name": peer.name, "countries": peer.countries, "taxii_url": peer.taxii_url}
@@ -131,9 +154,13 @@ def listing(ctx: Context, country: str | None = None) -> list[Peer]:
 
 def endpoint(peer: Peer, collection_id: str | None = None) -> client.Endpoint:
     return client.Endpoint(
-        url=peer.taxii_url, collection_id=collection_id or peer.collection_id, user=peer.user,
-        password=peer.password, key=peer.api_key, api_root_url=peer.api_root_url,
-    )  # fmt: skip
+        url=peer.taxii_url,
+        collection_id=collection_id or peer.collection_id,
+        user=peer.user,
+        password=peer.password,
+        key=peer.api_key,
+        api_root_url=peer.api_root_url,
+    )
 
 
 def test(ctx: Context, name: str) -> client.Probe:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from puente.services.context import Context
+from puente.services.errors import Forbidden, InvalidInput
+from puente.services.exchange import service as stix_exchange
 from puente.services.feeds import collections
 from puente.services.peers import outbox as delivery
 from puente.services.peers import service as peers
-from puente.services.exchange import service as stix_exchange
 from puente.services.tickets import service as tickets
-from puente.services.context import Context
-from puente.services.errors import Forbidden, InvalidInput
+from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage import tickets as ticket_store
 from puente.storage import timeline
@@ -59,14 +60,15 @@ def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
 
 
 def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
-    tickets.require_role(ctx, Role.ANALYST, "sharing a ticket")
+    require_role(ctx, Role.ANALYST, "sharing a ticket")
     ticket = tickets.get(ctx, reference)
     tlp = TLP(ticket.tlp)
     suggested = peers.suggest(ctx, ticket, domains=ticket_domains(ctx, ticket))
     chosen = peers.resolve_recipients(ctx, named)
     if tlp == TLP.RED and not chosen:
         raise Forbidden(
-            f"{ticket.reference} is TLP:RED: it goes only to peers you name, e.g. /incident share {ticket.reference} to PEER."
+            f"{ticket.reference} is TLP:RED: it goes only to peers you "
+            f"name, e.g. /incident share {ticket.reference} to PEER."
             + (f" Suggested by its countries: {', '.join(s.peer.name for s in suggested)}." if suggested else "")
         )
     if chosen:
@@ -91,13 +93,24 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     ours = stix_exchange.our_identity(ctx)
     pushed = delivery.pushable([ours, *objects], ours["id"])
     for recipient in shared.recipients:
-        delivery.enqueue(ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})")
+        delivery.enqueue(
+            ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})"
+        )
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
-    definitions = [d for d in stix_exchange.bundle_for(objects)["objects"] if d["type"] in ("extension-definition", "marking-definition")]
+    definitions = [
+        d
+        for d in stix_exchange.bundle_for(objects)["objects"]
+        if d["type"] in ("extension-definition", "marking-definition")
+    ]
     collections.publish(ctx, [*definitions, *objects], shared.tlp.value, shared.names)
     shared.sent = len(pushed)
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="shared", ticket_id=ticket.id,
-        summary=f"{shared.tlp.label} to {', '.join(shared.names)}", after={"recipients": shared.names, "tlp": shared.tlp.value},
-    )  # fmt: skip
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="shared",
+        ticket_id=ticket.id,
+        summary=f"{shared.tlp.label} to {', '.join(shared.names)}",
+        after={"recipients": shared.names, "tlp": shared.tlp.value},
+    )
     return shared

@@ -26,9 +26,7 @@ def parse_status(value: str) -> S:
     try:
         return S(text)
     except ValueError:
-        raise InvalidInput(
-            f"Unknown status {value!r}: use one of {', '.join(s.value for s in S)}."
-        ) from None
+        raise InvalidInput(f"Unknown status {value!r}: use one of {', '.join(s.value for s in S)}.") from None
 
 
 def check_transition(reference: str, current: S, target: S) -> None:
@@ -38,8 +36,12 @@ def check_transition(reference: str, current: S, target: S) -> None:
     if target in ALLOWED[current]:
         return
     if target == S.CLOSED:
-        raise Conflict(f"{reference} is {current.value}; resolve it first (/incident resolve {reference}), then close it.")
+        raise Conflict(
+            f"{reference} is {current.value}; resolve it first (/incident resolve {reference}), then close it."
+        )
     if current == S.CLOSED:
         raise Conflict(f"{reference} is closed; reopen it first (/incident reopen {reference}).")
     options = ", ".join(sorted(s.value for s in ALLOWED[current]))
-    raise Conflict(f"{reference} cannot go from {current.value} to {target.value}; from {current.value} it can go to: {options}.")
+    raise Conflict(
+        f"{reference} cannot go from {current.value} to {target.value}; from {current.value} it can go to: {options}."
+    )

@@ -104,9 +104,7 @@ def parse_observable(text: str) -> Observable:
     if _HEX.match(value):
         if len(value) in _HASH_LENGTHS:
             return Observable(_HASH_LENGTHS[len(value)], value.lower())
-        raise InvalidInput(
-            f"Malformed hash {text!r}: {len(value)} hex digits; MD5 has 32, SHA-1 40, SHA-256 64."
-        )
+        raise InvalidInput(f"Malformed hash {text!r}: {len(value)} hex digits; MD5 has 32, SHA-1 40, SHA-256 64.")
     if re.fullmatch(r"[0-9.]+(/\d+)?", value) or (":" in value and re.fullmatch(r"[0-9a-fA-F:./]+", value)):
         raise InvalidInput(f"Malformed IP address {text!r}: expected e.g. 192.0.2.10, 2001:db8::1 or 198.51.100.0/24.")
     if is_domain(value):

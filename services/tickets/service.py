@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from puente.services.context import Context
+from puente.services.errors import InvalidInput, NotFound
 from puente.services.escalation import service as escalation
 from puente.services.tickets import lifecycle
-from puente.services.context import Context
-from puente.services.errors import Forbidden, InvalidInput, NotFound
 from puente.services.tickets.observables import Observable
+from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
 from puente.storage import tickets as ticket_store
-from puente.storage import timeline
-from puente.storage import users
+from puente.storage import timeline, users
 from puente.storage.models import Role, Ticket, TicketNote, TicketObservable, TicketStatus, TimelineEvent, User
 
 DEFAULT_TLP = TLP.AMBER
@@ -81,18 +81,6 @@ class TicketView:
     @property
     def reference(self) -> str:
         return self.ticket.reference
-
-
-def require_role(ctx: Context, role: Role, doing: str) -> User:
-    actor = ctx.actor
-    if actor is None:
-        raise Forbidden(f"{doing.capitalize()} needs a known Puente user.")
-    if not actor.role_enum.allows(role):
-        raise Forbidden(
-            f"{actor.name} is {actor.role}; {doing} needs the {role.value} role or above."
-            " Ask an admin: puente users add NAME --role " + role.value
-        )
-    return actor
 
 
 def get(ctx: Context, reference: str) -> Ticket:
@@ -167,9 +155,14 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
     ctx.session.add(ticket)
     ctx.session.flush()
     timeline.record(
-        ctx.session, at=now, actor=ctx.who, action="opened", ticket_id=ticket.id,
-        summary=f"opened {ticket.reference}: {ticket.title}", after=snapshot(ticket),
-    )  # fmt: skip
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action="opened",
+        ticket_id=ticket.id,
+        summary=f"opened {ticket.reference}: {ticket.title}",
+        after=snapshot(ticket),
+    )
     if draft.observables:
         _record_observables(ctx, ticket, list(dict.fromkeys(draft.observables)))
     if page_severity:
@@ -199,7 +192,9 @@ def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> li
         return ticket_store.listing(ctx.session, limit=limit)
     if scope == Scope.MINE:
         return ticket_store.listing(ctx.session, statuses=ticket_store.OPEN_STATUSES, owner_id=actor.id, limit=limit)
-    found = ticket_store.listing(ctx.session, statuses=ticket_store.OPEN_STATUSES, limit=limit if scope == Scope.OPEN else 1000)
+    found = ticket_store.listing(
+        ctx.session, statuses=ticket_store.OPEN_STATUSES, limit=limit if scope == Scope.OPEN else 1000
+    )
     if scope == Scope.CROSS_BORDER:
         found = [t for t in found if is_cross_border(t, ctx.settings.csirt_country)][:limit]
     return found
@@ -210,9 +205,15 @@ def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict
     ticket.updated_at = now
     ctx.session.add(ticket)
     timeline.record(
-        ctx.session, at=now, actor=ctx.who, action=action, ticket_id=ticket.id,
-        summary=summary, before=before, after=snapshot(ticket),
-    )  # fmt: skip
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action=action,
+        ticket_id=ticket.id,
+        summary=summary,
+        before=before,
+        after=snapshot(ticket),
+    )
 
 
 def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
@@ -220,7 +221,7 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
     if changes.is_empty():
         raise InvalidInput(
             "Nothing to update: give e.g. sev=high status=in-progress countries=BR,AR tlp=amber"
-            " type=malicious-code/c2-server sector=energy title=\"…\""
+            ' type=malicious-code/c2-server sector=energy title="…"'
         )
     ticket = get(ctx, reference)
     before = snapshot(ticket)
@@ -288,7 +289,9 @@ def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -
 def reopen(ctx: Context, reference: str, reason: str = "") -> Ticket:
     ticket = get(ctx, reference)
     if TicketStatus(ticket.status) not in lifecycle.REOPENABLE:
-        raise InvalidInput(f"{ticket.reference} is {ticket.status}, not resolved or closed; there is nothing to reopen.")
+        raise InvalidInput(
+            f"{ticket.reference} is {ticket.status}, not resolved or closed; there is nothing to reopen."
+        )
     return move(ctx, reference, TicketStatus.IN_PROGRESS, reason)
 
 
@@ -334,11 +337,14 @@ def _record_observables(
     now = ctx.now()
     rows = [
         {
-            "ticket_id": ticket.id, "kind": observable.kind.value, "value": observable.value,
-            "added_at": (seen_at or {}).get(observable, now), "added_by_id": ctx.actor.id if ctx.actor else None,
+            "ticket_id": ticket.id,
+            "kind": observable.kind.value,
+            "value": observable.value,
+            "added_at": (seen_at or {}).get(observable, now),
+            "added_by_id": ctx.actor.id if ctx.actor else None,
         }
         for observable in added
-    ]  # fmt: skip
+    ]
     if rows:
         # One multi-row insert: an imported ticket may bring tens of thousands of observables.
         ctx.session.connection().execute(insert(TicketObservable.__table__), rows)  # type: ignore[attr-defined]
@@ -356,7 +362,9 @@ def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
         raise InvalidInput("A note needs text: /incident note INC-… <what happened>")
     ticket = get(ctx, reference)
     now = ctx.now()
-    note = TicketNote(ticket_id=ticket.id or 0, note_id=f"note--{uuid.uuid4()}", author=ctx.who, text=text.strip(), created_at=now)
+    note = TicketNote(
+        ticket_id=ticket.id or 0, note_id=f"note--{uuid.uuid4()}", author=ctx.who, text=text.strip(), created_at=now
+    )
     ctx.session.add(note)
     _touch(ctx, ticket, "noted", text.strip()[:200], snapshot(ticket))
     return note

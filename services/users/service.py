@@ -5,9 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from puente.services.context import Context
-from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from puente.storage import timeline
-from puente.storage import users
+from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from puente.storage import timeline, users
 from puente.storage.models import Role, User
 
 ACCESS_HINT = "Ask a Puente admin to run: puente users add YOUR_NAME --role analyst"
@@ -44,15 +43,23 @@ def add(
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput(f"Unknown time zone {timezone!r}: use an IANA name such as America/Bogota.") from None
     user = User(
-        name=name, role=role.value, slack_id=slack_id or None, telegram_id=telegram_id or None,
-        timezone=timezone or None, created_at=ctx.now(),
-    )  # fmt: skip
+        name=name,
+        role=role.value,
+        slack_id=slack_id or None,
+        telegram_id=telegram_id or None,
+        timezone=timezone or None,
+        created_at=ctx.now(),
+    )
     ctx.session.add(user)
     ctx.session.flush()
     timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="user-added",
-        summary=f"{name} as {role.value}", after={"name": name, "role": role.value},
-    )  # fmt: skip
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="user-added",
+        summary=f"{name} as {role.value}",
+        after={"name": name, "role": role.value},
+    )
     return user
 
 
@@ -88,3 +95,15 @@ def bootstrap_admin(ctx: Context, name: str) -> User | None:
     if users.any_user(ctx.session):
         return None
     return add(ctx, name, Role.ADMIN)
+
+
+def require_role(ctx: Context, role: Role, doing: str) -> User:
+    actor = ctx.actor
+    if actor is None:
+        raise Forbidden(f"{doing.capitalize()} needs a known Puente user.")
+    if not actor.role_enum.allows(role):
+        raise Forbidden(
+            f"{actor.name} is {actor.role}; {doing} needs the {role.value} role or above."
+            " Ask an admin: puente users add NAME --role " + role.value
+        )
+    return actor

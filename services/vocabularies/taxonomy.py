@@ -78,14 +78,41 @@ RSIT: dict[str, tuple[str, ...]] = {
 
 # STIX 2.1 industry-sector-ov, the values partner tools filter on.
 STIX_SECTORS: tuple[str, ...] = (
-    "agriculture", "aerospace", "automotive", "chemical", "commercial", "communications",
-    "construction", "defense", "education", "energy", "entertainment", "financial-services",
-    "government", "government-emergency-services", "government-local", "government-national",
-    "government-public-services", "government-regional", "healthcare", "hospitality-leisure",
-    "infrastructure", "dams", "nuclear", "water", "insurance", "manufacturing", "mining",
-    "non-profit", "pharmaceuticals", "retail", "technology", "telecommunications",
-    "transportation", "utilities",
-)  # fmt: skip
+    "agriculture",
+    "aerospace",
+    "automotive",
+    "chemical",
+    "commercial",
+    "communications",
+    "construction",
+    "defense",
+    "education",
+    "energy",
+    "entertainment",
+    "financial-services",
+    "government",
+    "government-emergency-services",
+    "government-local",
+    "government-national",
+    "government-public-services",
+    "government-regional",
+    "healthcare",
+    "hospitality-leisure",
+    "infrastructure",
+    "dams",
+    "nuclear",
+    "water",
+    "insurance",
+    "manufacturing",
+    "mining",
+    "non-profit",
+    "pharmaceuticals",
+    "retail",
+    "technology",
+    "telecommunications",
+    "transportation",
+    "utilities",
+)
 
 # The sectors the OAS texts name, in the words analysts use, mapped to STIX values.
 SECTOR_ALIASES: dict[str, str] = {
@@ -109,9 +136,7 @@ def severity(value: str) -> Severity:
     try:
         return Severity(value.strip().lower())
     except ValueError:
-        raise InvalidInput(
-            f"Unknown severity {value!r}: use low, medium, high or critical."
-        ) from None
+        raise InvalidInput(f"Unknown severity {value!r}: use low, medium, high or critical.") from None
 
 
 def tlp(value: str) -> TLP:
@@ -121,9 +146,7 @@ def tlp(value: str) -> TLP:
     try:
         return TLP(text)
     except ValueError:
-        raise InvalidInput(
-            f"Unknown TLP {value!r}: use clear, green, amber, amber+strict or red."
-        ) from None
+        raise InvalidInput(f"Unknown TLP {value!r}: use clear, green, amber, amber+strict or red.") from None
 
 
 def pap(value: str) -> PAP:

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 
 from puente.server.app import create_app
-from puente.services.feeds import partners
 from puente.services.context import Runtime
+from puente.services.feeds import partners
 from puente.services.feeds.partners import IssuedCredentials
 
 OUR_IDENTITY = "identity--0c4a3f1e-8d1b-4c52-9a55-7a8c3e1d2b10"
@@ -30,14 +30,28 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def indicator(n: int, *, creator: str = OUR_IDENTITY, modified: datetime | None = None, marking: str | None = None, object_id: str | None = None) -> dict[str, Any]:
+def indicator(
+    n: int,
+    *,
+    creator: str = OUR_IDENTITY,
+    modified: datetime | None = None,
+    marking: str | None = None,
+    object_id: str | None = None,
+) -> dict[str, Any]:
     created = BASE_TIME + timedelta(seconds=n)
     obj: dict[str, Any] = {
-        "type": "indicator", "spec_version": "2.1", "id": object_id or f"indicator--{uuid.UUID(int=n + 1, version=4)}",
-        "created": stamp(created), "modified": stamp(modified or created), "created_by_ref": creator,
-        "name": f"C2 server {n}", "pattern": f"[ipv4-addr:value = '198.51.100.{n % 250}']",
-        "pattern_type": "stix", "valid_from": stamp(created), "indicator_types": ["malicious-activity"],
-    }  # fmt: skip
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": object_id or f"indicator--{uuid.UUID(int=n + 1, version=4)}",
+        "created": stamp(created),
+        "modified": stamp(modified or created),
+        "created_by_ref": creator,
+        "name": f"C2 server {n}",
+        "pattern": f"[ipv4-addr:value = '198.51.100.{n % 250}']",
+        "pattern_type": "stix",
+        "valid_from": stamp(created),
+        "indicator_types": ["malicious-activity"],
+    }
     if marking:
         obj["object_marking_refs"] = [marking]
     return obj

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from requests.exceptions import HTTPError
-from taxii2client.v21 import Server, as_pages
 from taxii2client.common import TokenAuth
+from taxii2client.v21 import Server, as_pages
 
 from puente.services.feeds import collections
 from tests.taxii.conftest import GREEN, PEER_IDENTITY, RED, RunningServer, add_partner, indicator
@@ -39,7 +39,11 @@ def test_partner_discovers_its_collections_and_polls_5000_objects_in_pages(taxii
         seen.extend(o["id"] for o in envelope.get("objects", []))
     assert seen == [o["id"] for o in objects]
 
-    manifest_ids = [m["id"] for page in as_pages(by_alias["community"].get_manifest, per_request=2000) for m in page.get("objects", [])]
+    manifest_ids = [
+        m["id"]
+        for page in as_pages(by_alias["community"].get_manifest, per_request=2000)
+        for m in page.get("objects", [])
+    ]
     assert manifest_ids == [o["id"] for o in objects]
 
 
@@ -54,12 +58,21 @@ def test_key_works_as_taxii2_client_token_and_a_wrong_one_is_refused(taxii_serve
 
 def test_peer_posts_to_its_inbox_and_reads_the_status(taxii_server: RunningServer) -> None:
     issued = add_partner(taxii_server.runtime, "csirt-ar", peer="csirt-ar", identity=PEER_IDENTITY)
-    inbox = next(c for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections if c.alias == "csirt-ar-inbox")
+    inbox = next(
+        c
+        for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections
+        if c.alias == "csirt-ar-inbox"
+    )
     own = indicator(1, creator=PEER_IDENTITY)
     ours = indicator(2)  # created_by_ref is our identity: the peer may not write it
     broken = {"type": "indicator", "id": "indicator--nope", "spec_version": "2.1"}
     # An observable has no creator, so any writer may send it.
-    observable = {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--3c10e5fc-b4f8-5b0a-9f2a-4b6b8c7a1e11", "value": "c2.example"}
+    observable = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--3c10e5fc-b4f8-5b0a-9f2a-4b6b8c7a1e11",
+        "value": "c2.example",
+    }
 
     status = inbox.add_objects({"objects": [own, ours, broken, observable]})
 
@@ -69,12 +82,17 @@ def test_peer_posts_to_its_inbox_and_reads_the_status(taxii_server: RunningServe
     reasons = {f["id"]: f["message"] for f in status.failures}
     assert "created_by_ref must be your identity" in reasons[ours["id"]]
     assert "'id' 'indicator--nope' is not a valid STIX 2.1 identifier" in reasons["indicator--nope"]
-    again = inbox._conn.get(f"{taxii_server.api_root}status/{status.id}/", headers={"Accept": "application/taxii+json;version=2.1"})
+    again = inbox._conn.get(
+        f"{taxii_server.api_root}status/{status.id}/", headers={"Accept": "application/taxii+json;version=2.1"}
+    )
     assert again["success_count"] == 2
 
     with taxii_server.runtime.unit_of_work() as ctx:
         received = collections.inbox_entries(ctx, "csirt-ar")
-    assert [(e.stix_object["id"], e.partner) for e in received] == [(own["id"], "csirt-ar"), (observable["id"], "csirt-ar")]
+    assert [(e.stix_object["id"], e.partner) for e in received] == [
+        (own["id"], "csirt-ar"),
+        (observable["id"], "csirt-ar"),
+    ]
     with taxii_server.runtime.unit_of_work() as ctx:
         assert collections.inbox_entries(ctx, "csirt-ar", after=received[-1].date_added) == []
 
@@ -103,16 +121,26 @@ def test_versions_filters_and_delete_through_the_client(taxii_server: RunningSer
     second = indicator(1, modified=datetime(2026, 2, 1, tzinfo=UTC))
     publish(taxii_server, [first, indicator(2)], "CLEAR")
     publish(taxii_server, [second], "CLEAR")
-    public = next(c for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections if c.alias == "public")
+    public = next(
+        c
+        for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections
+        if c.alias == "public"
+    )
 
     assert [o["modified"] for o in public.get_object(first["id"])["objects"]] == [second["modified"]]
     assert [o["modified"] for o in public.get_object(first["id"], version="first")["objects"]] == [first["modified"]]
     assert len(public.get_objects(version="all")["objects"]) == 3
     assert public.object_versions(first["id"])["versions"] == [first["modified"], second["modified"]]
-    assert [o["id"] for o in public.get_objects(type="indicator", id=indicator(2)["id"])["objects"]] == [indicator(2)["id"]]
+    assert [o["id"] for o in public.get_objects(type="indicator", id=indicator(2)["id"])["objects"]] == [
+        indicator(2)["id"]
+    ]
     assert public.get_objects(type="malware") == {"more": False}
 
-    inbox = next(c for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections if c.alias == "csirt-ar-inbox")
+    inbox = next(
+        c
+        for c in Server(taxii_server.discovery, user=issued.user, password=issued.password).default.collections
+        if c.alias == "csirt-ar-inbox"
+    )
     own = indicator(9, creator=PEER_IDENTITY)
     inbox.add_objects({"objects": [own]})
     inbox.delete_object(own["id"])

@@ -12,12 +12,15 @@ from tests.taxii.conftest import RunningServer, add_partner, indicator
 TAXII = "application/taxii+json;version=2.1"
 
 
-def test_pager_running_alongside_two_publishers_misses_nothing_and_sees_nothing_twice(taxii_server: RunningServer) -> None:
+def test_pager_running_alongside_two_publishers_misses_nothing_and_sees_nothing_twice(
+    taxii_server: RunningServer,
+) -> None:
     runtime = taxii_server.runtime
     issued = add_partner(runtime, "csirt-ar")
     public = next(g.id for g in issued.collections if g.alias == "public")
-    batches = {writer: [[indicator(writer * 10_000 + b * 20 + n) for n in range(20)] for b in range(15)] for writer in (1, 2)}
-    done = threading.Event()
+    batches = {
+        writer: [[indicator(writer * 10_000 + b * 20 + n) for n in range(20)] for b in range(15)] for writer in (1, 2)
+    }
     errors: list[BaseException] = []
 
     def publisher(writer: int) -> None:
@@ -33,7 +36,9 @@ def test_pager_running_alongside_two_publishers_misses_nothing_and_sees_nothing_
         thread.start()
     seen: list[str] = []
     params: dict[str, str] = {"limit": "7"}
-    with httpx.Client(base_url=taxii_server.api_root, auth=(issued.user, issued.password), headers={"Accept": TAXII}) as client:
+    with httpx.Client(
+        base_url=taxii_server.api_root, auth=(issued.user, issued.password), headers={"Accept": TAXII}
+    ) as client:
         while True:
             finished = not any(t.is_alive() for t in threads)
             response = client.get(f"collections/{public}/objects/", params=params)

@@ -23,7 +23,9 @@ def setup(taxii_server: RunningServer) -> tuple[RunningServer, httpx.Client, dic
         collections.publish(ctx, [indicator(n) for n in range(10)], "CLEAR")
     ids = {g.alias: g.id for g in peer.collections}
     with taxii_server.runtime.unit_of_work() as ctx:
-        ids["csirt-mx"] = next(c.id for c in collections.collections.all_collections(ctx.session) if c.alias == "csirt-mx")
+        ids["csirt-mx"] = next(
+            c.id for c in collections.collections.all_collections(ctx.session) if c.alias == "csirt-mx"
+        )
     client = httpx.Client(base_url=taxii_server.api_root, auth=(peer.user, peer.password), headers={"Accept": TAXII})
     return taxii_server, client, ids
 
@@ -62,7 +64,9 @@ def test_pages_carry_date_added_headers_more_and_next_and_never_exceed_the_limit
     assert manifest.headers["X-TAXII-Date-Added-First"] == entry["date_added"]
     assert entry["media_type"] == "application/stix+json;version=2.1" and entry["version"] == indicator(0)["modified"]
     single = client.get(f"collections/{ids['public']}/objects/{seen[0]}/")
-    assert single.json()["objects"][0]["id"] == seen[0] and MICROSECONDS.match(single.headers["X-TAXII-Date-Added-Last"])
+    assert single.json()["objects"][0]["id"] == seen[0] and MICROSECONDS.match(
+        single.headers["X-TAXII-Date-Added-Last"]
+    )
     versions = client.get(f"collections/{ids['public']}/objects/{seen[0]}/versions/")
     assert versions.json() == {"more": False, "versions": [indicator(0)["modified"]]}
     assert "X-TAXII-Date-Added-First" in versions.headers
@@ -90,7 +94,9 @@ def test_access_is_per_partner_404_hides_other_collections_403_names_the_missing
     assert "csirt-mx" not in body["description"]
     assert_taxii_error(client.get("collections/00000000-0000-4000-8000-000000000000/"), 404)
     assert_taxii_error(client.get(f"collections/{ids['csirt-ar-inbox']}/objects/"), 403)
-    posted = client.post(f"collections/{ids['public']}/objects/", content=b'{"objects":[]}', headers={"Content-Type": TAXII})
+    posted = client.post(
+        f"collections/{ids['public']}/objects/", content=b'{"objects":[]}', headers={"Content-Type": TAXII}
+    )
     assert_taxii_error(posted, 403)
 
 
@@ -116,15 +122,25 @@ def test_post_limits_and_malformed_bodies(setup) -> None:
     assert_taxii_error(client.post(inbox, content=b'{"objects": 3}', headers=headers), 400)
     old = dict(indicator(1, creator=PEER_IDENTITY), spec_version="2.0")
     assert_taxii_error(client.post(inbox, content=orjson.dumps({"objects": [old]}), headers=headers), 422)
-    accepted = client.post(inbox, content=orjson.dumps({"objects": [indicator(1, creator=PEER_IDENTITY)]}), headers=headers)
+    accepted = client.post(
+        inbox, content=orjson.dumps({"objects": [indicator(1, creator=PEER_IDENTITY)]}), headers=headers
+    )
     assert accepted.status_code == 202 and accepted.json()["status"] == "complete"
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"added_after": "yesterday"}, {"limit": "0"}, {"limit": "-1"}, {"limit": "ten"}, {"next": "%%%"},
-     {"match[version]": "all,last"}, {"match[version]": "newest"}, {"match[type]": "indicator,"}],
-)  # fmt: skip
+    [
+        {"added_after": "yesterday"},
+        {"limit": "0"},
+        {"limit": "-1"},
+        {"limit": "ten"},
+        {"next": "%%%"},
+        {"match[version]": "all,last"},
+        {"match[version]": "newest"},
+        {"match[type]": "indicator,"},
+    ],
+)
 def test_malformed_filters_are_400(setup, params: dict[str, str]) -> None:
     _, client, ids = setup
     assert_taxii_error(client.get(f"collections/{ids['public']}/objects/", params=params), 400)
@@ -132,8 +148,15 @@ def test_malformed_filters_are_400(setup, params: dict[str, str]) -> None:
 
 def test_a_repeated_parameter_is_400_and_unknown_paths_and_methods_are_taxii_errors(setup) -> None:
     _, client, ids = setup
-    assert_taxii_error(client.get(f"collections/{ids['public']}/objects/?added_after=2026-01-01T00:00:00Z&added_after=2026-01-01T00:00:00Z"), 400)
-    assert_taxii_error(client.get(f"collections/{ids['public']}/objects/indicator--00000000-0000-4000-8000-000000000000/"), 404)
+    assert_taxii_error(
+        client.get(
+            f"collections/{ids['public']}/objects/?added_after=2026-01-01T00:00:00Z&added_after=2026-01-01T00:00:00Z"
+        ),
+        400,
+    )
+    assert_taxii_error(
+        client.get(f"collections/{ids['public']}/objects/indicator--00000000-0000-4000-8000-000000000000/"), 404
+    )
     assert_taxii_error(client.get("status/unknown/"), 404)
     assert_taxii_error(client.get("nowhere/"), 404)
     assert_taxii_error(client.put(f"collections/{ids['public']}/objects/"), 405)
