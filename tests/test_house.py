@@ -94,7 +94,8 @@ def test_every_module_imports_beside_python_stix(tmp_path: Path) -> None:
         import stix                      # python-stix, as misp-stix imports it
         import stix.core
         import puente
-        names = [m.name for m in pkgutil.walk_packages(puente.__path__, "puente.") if ".migrations" not in m.name and not m.name.endswith("__main__")]
+        found = pkgutil.walk_packages(puente.__path__, "puente.")
+        names = [m.name for m in found if ".migrations" not in m.name and not m.name.endswith("__main__")]
         for name in names:
             importlib.import_module(name)
         assert sys.modules["stix"] is stix and "site-packages" in stix.__file__, stix.__file__
