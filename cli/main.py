@@ -8,6 +8,7 @@ import threading
 import click
 
 from puente.bot.commands import Command
+from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.console.repl import Console, default_user, render
 from puente.bot.core import CommandCore
 from puente.cli.oncall import oncall_group
@@ -17,7 +18,6 @@ from puente.cli.stix import export_command, import_command
 from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import PolicyError
-from puente.services.notify import ConsoleNotifier
 from puente.services.users import service as users
 from puente.settings import SettingsError
 from puente.storage import migrate

@@ -6,7 +6,7 @@ platform (Slack DM, Telegram message, console print). A Notice is platform-neutr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from puente.storage.models import User
@@ -58,30 +58,3 @@ class Notifier(Protocol):
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
         """Replace a delivered message in place (e.g. once a page is acknowledged)."""
         ...
-
-
-@dataclass
-class ConsoleNotifier:
-    """Prints notices on the terminal: the console adapter's way of paging, and a test double's."""
-
-    platform: str = "console"
-    printed: list[str] = field(default_factory=list)
-
-    def can_reach(self, recipient: Recipient) -> bool:
-        return True
-
-    def send(self, recipient: Recipient, notice: Notice) -> str:
-        handle = f"console:{len(self.printed)}"
-        self._print(f"[to {recipient.name}] {notice.text}", notice)
-        return handle
-
-    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
-        self._print(f"[to {recipient.name}, update {handle}] {notice.text}", notice)
-
-    def _print(self, headline: str, notice: Notice) -> None:
-        lines = [headline, *(f"  {name}: {value}" for name, value in notice.fields)]
-        if notice.actions:
-            lines.append("  " + "  ".join(f"[{a.label}: /incident {a.command}]" for a in notice.actions))
-        text = "\n".join(lines)
-        self.printed.append(text)
-        print(text, flush=True)

@@ -34,7 +34,6 @@ class AssistanceRequest(SQLModel, table=True):
     deadline: datetime | None = utc_field(nullable=True)
     ack_due_at: datetime | None = utc_field(nullable=True, index=True)
     ack_resent: bool = False
-    escalated: bool = False
     created_at: datetime = utc_field(nullable=False)
     updated_at: datetime = utc_field(nullable=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from puente.storage.models import Ticket, TicketNote, TicketObservable, TicketStatus
@@ -79,8 +79,3 @@ def observables(session: Session, ticket_id: int) -> list[TicketObservable]:
 def notes(session: Session, ticket_id: int) -> list[TicketNote]:
     statement = select(TicketNote).where(TicketNote.ticket_id == ticket_id).order_by(col(TicketNote.id))
     return list(session.exec(statement))
-
-
-def count_observables(session: Session, ticket_id: int) -> int:
-    statement = select(func.count()).select_from(TicketObservable).where(TicketObservable.ticket_id == ticket_id)
-    return int(session.exec(statement).one())

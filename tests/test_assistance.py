@@ -13,13 +13,13 @@ import pytest
 from sqlmodel import select
 
 from puente.bot.commands import Command
+from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.core import CommandCore
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
 from puente.services.inbox import service as ingestion
-from puente.services.notify import ConsoleNotifier
 from puente.services.peers import outbox as delivery
 from puente.services.peers import service as peers
 from puente.services.users import service as users

@@ -3,6 +3,7 @@ that holds every module, and nothing shadowed by python-stix (which misp-stix in
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -113,6 +114,8 @@ def test_every_module_imports_beside_python_stix(tmp_path: Path) -> None:
 
 
 def test_the_wheel_holds_every_module_under_puente(tmp_path: Path) -> None:
+    # setuptools would otherwise build in ./build inside the checkout.
+    (tmp_path / "setup.cfg").write_text(f"[build]\nbuild_base = {tmp_path / 'build'}\n")
     built = subprocess.run(
         [
             sys.executable,
@@ -129,9 +132,11 @@ def test_the_wheel_holds_every_module_under_puente(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "DIST_EXTRA_CONFIG": str(tmp_path / "setup.cfg")},
     )
     assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("puente-*.whl")
+    assert not (ROOT / "build").exists()
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         f"puente/{path.relative_to(ROOT)}"

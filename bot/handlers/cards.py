@@ -9,16 +9,6 @@ from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies.countries import country_name
 from puente.storage.models import Ticket, TicketStatus, TimelineEvent
 
-STATUS_MARK = {
-    TicketStatus.NEW: "🆕",
-    TicketStatus.TRIAGE: "🔎",
-    TicketStatus.IN_PROGRESS: "🛠",
-    TicketStatus.ESCALATED: "🚨",
-    TicketStatus.MITIGATED: "🩹",
-    TicketStatus.RESOLVED: "✅",
-    TicketStatus.CLOSED: "📁",
-}
-
 
 def one_line(ticket: Ticket, our_country: str) -> str:
     border = " 🌎 cross-border" if is_cross_border(ticket, our_country) else ""

@@ -708,7 +708,6 @@ def run_timers(ctx: Context) -> int:
             ctx.session.add(row)
             _timeline(ctx, row, "assistance-resent", f"{peer.name} did not acknowledge in time; RFA re-sent")
         else:
-            row.escalated = True
             row.ack_due_at = None
             ctx.session.add(row)
             backup = peer.backup_contact or peer.contact or "no contact on file"

@@ -9,8 +9,6 @@ from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from puente.storage import timeline, users
 from puente.storage.models import Role, User
 
-ACCESS_HINT = "Ask a Puente admin to run: puente users add YOUR_NAME --role analyst"
-
 
 def parse_role(value: str) -> Role:
     try:

@@ -1,0 +1,34 @@
+"""The console's way of reaching people: notices printed on the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from puente.services.notify import Notice, Recipient
+
+
+@dataclass
+class ConsoleNotifier:
+    """Prints notices on the terminal: how pages reach people without a chat platform (and a test double)."""
+
+    platform: str = "console"
+    printed: list[str] = field(default_factory=list)
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return True
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        handle = f"console:{len(self.printed)}"
+        self._print(f"[to {recipient.name}] {notice.text}", notice)
+        return handle
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        self._print(f"[to {recipient.name}, update {handle}] {notice.text}", notice)
+
+    def _print(self, headline: str, notice: Notice) -> None:
+        lines = [headline, *(f"  {name}: {value}" for name, value in notice.fields)]
+        if notice.actions:
+            lines.append("  " + "  ".join(f"[{a.label}: /incident {a.command}]" for a in notice.actions))
+        text = "\n".join(lines)
+        self.printed.append(text)
+        print(text, flush=True)
