@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from puente.services.clock import SystemClock
 from puente.services.context import Runtime
-from puente.services.exchange.service import export_ticket, import_content, serialize
+from puente.services.exchange.importer import import_content
+from puente.services.exchange.service import export_ticket, serialize
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind
 from puente.services.users import service as users

@@ -31,7 +31,7 @@ def export_command(reference: str, compact: bool) -> None:
 def import_command(path: Path, user: str) -> None:
     """Open (or refresh) a ticket from a STIX 2.1 bundle file ('-' for standard input)."""
     from puente.services.errors import Unauthenticated
-    from puente.services.exchange import service as stix_exchange
+    from puente.services.exchange import importer
     from puente.storage.users import by_name
 
     runtime = load_runtime()
@@ -41,7 +41,7 @@ def import_command(path: Path, user: str) -> None:
         ctx.actor = by_name(ctx.session, user)
         if ctx.actor is None:
             raise Unauthenticated(f"No Puente user {user!r}: add one with puente users add {user} --role analyst")
-        result = stix_exchange.import_content(ctx, data)
+        result = importer.import_content(ctx, data)
         verb = "opened" if result.created else "refreshed"
         click.echo(
             f"{result.ticket.reference}: {verb} from {result.objects} STIX objects"

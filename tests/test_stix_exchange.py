@@ -20,6 +20,7 @@ from puente.cli.main import main
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import Forbidden, InvalidInput
+from puente.services.exchange import importer, versions
 from puente.services.exchange import service as stix_exchange
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
@@ -126,8 +127,8 @@ def test_an_unchanged_ticket_exports_the_same_versions_and_a_change_makes_a_new_
     assert after["modified"] > before["modified"]
     assert after["extensions"][INCIDENT_CORE_ID]["criticality"] == 95
     with ours.unit_of_work(actor_name="operator") as ctx:
-        versions = stix_exchange.versions_of(ctx, before["id"])
-    assert versions == [before, after]
+        stored = versions.versions_of(ctx, before["id"])
+    assert stored == [before, after]
 
 
 def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime, clock: ManualClock) -> None:
@@ -147,14 +148,14 @@ def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime
     with ours.unit_of_work(actor_name="operator") as ctx:
         for obj in first.bundle["objects"]:
             if obj["type"] in ("indicator", "note", "location"):
-                assert stix_exchange.versions_of(ctx, obj["id"])[0] == obj
+                assert versions.versions_of(ctx, obj["id"])[0] == obj
 
 
 def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(ours: Runtime, theirs: Runtime) -> None:
     reference = open_rich_ticket(ours)
     payload = stix_exchange.serialize(export(ours, reference).bundle)
     with acting_as(theirs, "joao") as ctx:
-        result = stix_exchange.import_content(ctx, payload)
+        result = importer.import_content(ctx, payload)
         assert result.created and result.skipped == []
         copy = result.ticket.reference
     with ours.unit_of_work(actor_name="operator") as ctx:
@@ -206,16 +207,16 @@ def test_a_newer_version_from_the_producer_refreshes_the_ticket(
 ) -> None:
     reference = open_rich_ticket(ours)
     with acting_as(theirs, "joao") as ctx:
-        copy = stix_exchange.import_content(ctx, export(ours, reference).bundle).ticket.reference
+        copy = importer.import_content(ctx, export(ours, reference).bundle).ticket.reference
     clock.advance(timedelta(hours=2))
     with acting_as(ours, "ana") as ctx:
         tickets.move(ctx, reference, TicketStatus.IN_PROGRESS)
         tickets.add_observables(ctx, reference, parse_observables(["203.0.113.9"]))
     with acting_as(theirs, "joao") as ctx:
-        result = stix_exchange.import_content(ctx, export(ours, reference).bundle)
+        result = importer.import_content(ctx, export(ours, reference).bundle)
         assert not result.created and result.ticket.reference == copy
         assert result.ticket.status == "in-progress" and result.observables_added == 1
-        incident_versions = stix_exchange.versions_of(ctx, result.ticket.incident_id)
+        incident_versions = versions.versions_of(ctx, result.ticket.incident_id)
         assert len(incident_versions) == 2
 
 
@@ -223,14 +224,14 @@ def test_a_peer_cannot_issue_a_version_of_our_incident(ours: Runtime, theirs: Ru
     reference = open_rich_ticket(ours)
     data = export(ours, reference).bundle
     with acting_as(theirs, "joao") as ctx:
-        stix_exchange.import_content(ctx, data)
+        importer.import_content(ctx, data)
         mallory = "identity--9f2b6c47-0a43-4e1e-8d2e-3f5a7b9c1d22"
         forged = json.loads(json.dumps(data))
         incident = next(o for o in forged["objects"] if o["type"] == "incident")
         incident["created_by_ref"] = mallory
         incident["modified"] = "2030-01-01T00:00:00.000000Z"
         with pytest.raises(Forbidden, match=rf"{incident['id']}: 'created_by_ref'.*only its creator"):
-            stix_exchange.import_content(ctx, forged)
+            importer.import_content(ctx, forged)
 
 
 @pytest.mark.parametrize(
@@ -264,14 +265,14 @@ def test_malformed_content_is_refused_whole_naming_object_and_property(
     for obj in data["objects"]:
         breakage(obj)
     with acting_as(theirs, "joao") as ctx, pytest.raises(InvalidInput, match=expected):
-        stix_exchange.import_content(ctx, data)
+        importer.import_content(ctx, data)
     with theirs.unit_of_work(actor_name="operator") as ctx:
         assert ticket_store.listing(ctx.session, limit=5) == []
 
 
 def test_not_json_is_refused_plainly(theirs: Runtime) -> None:
     with acting_as(theirs, "joao") as ctx, pytest.raises(InvalidInput, match="Not JSON"):
-        stix_exchange.import_content(ctx, b"{nope")
+        importer.import_content(ctx, b"{nope")
 
 
 @pytest.mark.skipif(
@@ -285,7 +286,7 @@ def test_oasis_example_bundles_import_and_every_object_is_kept(sqlite_runtime: R
     data = json.loads((OASIS_EXAMPLES / name).read_text())
     objects = data["objects"] if data.get("type") == "bundle" else [data]
     with acting_as(sqlite_runtime, "ana") as ctx:
-        result = stix_exchange.import_content(ctx, data)
+        result = importer.import_content(ctx, data)
         reference = result.ticket.reference
         assert result.objects == len(objects)
     exported = export(sqlite_runtime, reference).bundle
@@ -305,7 +306,7 @@ def test_indicators_of_a_third_party_bundle_become_observables(sqlite_runtime: R
     analyst(sqlite_runtime)
     data = json.loads((OASIS_EXAMPLES / "indicator-for-c2-ip-address.json").read_text())
     with acting_as(sqlite_runtime, "ana") as ctx:
-        result = stix_exchange.import_content(ctx, data)
+        result = importer.import_content(ctx, data)
         assert result.ticket.id is not None
         observables = ticket_store.observables(ctx.session, result.ticket.id)
     assert [(o.kind, o.value) for o in observables] == [("ipv4-addr", "10.0.0.0")]

@@ -1,0 +1,213 @@
+"""Tickets in from STIX 2.1 bundles of any producer.
+
+Import checks the content strictly (stix.validation), opens a ticket for the incident (keeping the
+producer's incident id and identity) or refreshes the ticket already holding it, and keeps every
+object with the ticket, modelled or not. It needs a person with the analyst role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from puente.services.context import Context
+from puente.services.errors import InvalidInput
+from puente.services.exchange import versions
+from puente.services.tickets import service as tickets
+from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
+from puente.services.users.service import require_role
+from puente.services.vocabularies import countries, taxonomy
+from puente.stix import mapping, patterns
+from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
+from puente.stix.validation import InvalidStix, check_content
+from puente.storage import stix_objects, timeline
+from puente.storage import tickets as ticket_store
+from puente.storage.models import Role, Ticket, TicketNote, TicketStatus
+
+
+@dataclass
+class ImportResult:
+    ticket: Ticket
+    created: bool
+    objects: int
+    new_versions: int
+    observables_added: int
+    notes_added: int
+    kept_unmodelled: int
+    skipped: list[str] = field(default_factory=list)
+
+
+def _load(data: bytes | str | dict[str, Any]) -> Any:
+    if isinstance(data, dict):
+        return data
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"Not JSON: {error}. Expected a STIX 2.1 bundle.") from None
+
+
+def _accepted_observables(found: list[ObservableFacts], skipped: list[str]) -> dict[Observable, datetime | None]:
+    accepted: dict[Observable, datetime | None] = {}
+    for item in found:
+        try:
+            observable = parse_observable(item.value)
+        except InvalidInput as error:
+            skipped.append(f"observable {item.kind} {item.value!r}: {error}")
+            continue
+        kind = observable.kind if observable.kind.is_hash else ObservableKind(item.kind)
+        if observable.kind != kind:
+            skipped.append(f"observable {item.kind} {item.value!r}: reads as {observable.kind.value}")
+            continue
+        accepted.setdefault(observable, item.added_at)
+    return accepted
+
+
+def _vocabulary(facts: TicketFacts, skipped: list[str]) -> dict[str, Any]:
+    """The imported fields checked against Puente's vocabularies; unknown values are left out."""
+    rsit = None
+    if facts.rsit_classification and facts.rsit_type in taxonomy.RSIT.get(facts.rsit_classification, ()):
+        rsit = (facts.rsit_classification, facts.rsit_type)
+    sectors = []
+    for value in facts.sectors:
+        try:
+            sectors.append(taxonomy.sector(value))
+        except InvalidInput:
+            skipped.append(f"sector {value!r}: not a STIX industry sector")
+    codes = []
+    for value in facts.countries:
+        try:
+            codes.append(countries.country_code(value))
+        except InvalidInput:
+            skipped.append(f"country {value!r}: not an ISO 3166 code")
+    return {"rsit": rsit, "sectors": list(dict.fromkeys(sectors)), "countries": list(dict.fromkeys(codes))}
+
+
+def _keys(
+    imported: mapping.ImportedTicket,
+    objects: list[dict[str, Any]],
+    accepted: Mapping[Observable, Any],
+    countries_kept: list[str],
+) -> dict[str, str]:
+    """Ticket-local keys of received objects standing for what Puente would otherwise build itself."""
+    keys: dict[str, str] = {}
+    for indicator_id, found in imported.indicated.items():
+        if Observable(ObservableKind(found.kind), found.value) in accepted:
+            keys.setdefault(f"indicator:{found.kind}:{found.value}", indicator_id)
+    for obj in objects:
+        if obj["type"] == "location" and str(obj.get("country", "")).upper() in countries_kept:
+            keys.setdefault(f"location:{str(obj['country']).upper()}", obj["id"])
+    return {stix_id: key for key, stix_id in keys.items()}
+
+
+def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportResult:
+    """Map a STIX 2.1 bundle (or one object) from any producer to a ticket, keeping every object.
+
+    A bundle holding an incident already known refreshes that ticket instead of opening another.
+    Malformed content is refused as a whole with a message naming the object and property.
+    """
+    require_role(ctx, Role.ANALYST, "importing STIX")
+    try:
+        objects = check_content(_load(data))
+    except InvalidStix as error:
+        raise InvalidInput(f"Invalid STIX 2.1: {error}") from None
+    if not objects:
+        raise InvalidInput("The bundle holds no objects; there is nothing to import.")
+    imported = mapping.ticket_of(objects)
+    facts = imported.facts
+    skipped: list[str] = []
+    accepted = _accepted_observables(facts.observables, skipped)
+    fields = _vocabulary(facts, skipped)
+    existing = ticket_store.by_incident_id(ctx.session, facts.incident_id) if facts.incident_id else None
+    now = ctx.now()
+    if existing is None:
+        draft = tickets.TicketDraft(
+            title=facts.title,
+            description=facts.description,
+            severity=taxonomy.Severity(facts.severity),
+            rsit=fields["rsit"],
+            sectors=fields["sectors"],
+            countries=fields["countries"],
+            tlp=taxonomy.TLP(facts.tlp),
+            pap=taxonomy.PAP(facts.pap),
+            aware_at=facts.aware_at,
+            incident_id=facts.incident_id or None,
+            producer=imported.producer,
+            status=TicketStatus(facts.status),
+        )
+        ticket = tickets.open_ticket(ctx, draft)
+    else:
+        ticket = existing
+        _refresh(ctx, ticket, imported, fields)
+    assert ticket.id is not None
+    added: list[Observable] = []
+    if accepted:
+        seen_at = {o: when for o, when in accepted.items() if when is not None}
+        _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at)
+    notes_added = _add_notes(ctx, ticket, facts.notes)
+    recorded = versions.store_received(
+        ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now
+    )
+    modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
+    kept = sum(1 for obj in objects if obj["type"] not in modelled)
+    timeline.record(
+        ctx.session,
+        at=now,
+        actor=ctx.who,
+        action="stix-imported",
+        ticket_id=ticket.id,
+        summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
+    )
+    return ImportResult(ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped)
+
+
+def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fields: dict[str, Any]) -> None:
+    """Apply a newer version of a received incident to the ticket holding it."""
+    assert ticket.id is not None and imported.incident is not None
+    stored = stix_objects.versions_of(ctx.session, ticket.incident_id, ticket.id)
+    newest = max((row.modified or "" for row in stored), default="")
+    if imported.incident["modified"] <= newest or ticket.producer != imported.producer:
+        return  # an old or same version, or someone else rewriting an incident that is not theirs
+    facts = imported.facts
+    before = tickets.snapshot(ticket)
+    ticket.title = facts.title[:300]
+    ticket.description = facts.description
+    ticket.severity = facts.severity
+    ticket.status = facts.status
+    ticket.rsit_classification, ticket.rsit_type = fields["rsit"] or (None, None)
+    ticket.sectors = fields["sectors"]
+    ticket.countries = fields["countries"] or ticket.countries
+    ticket.tlp = facts.tlp
+    ticket.pap = facts.pap
+    ticket.updated_at = ctx.now()
+    ctx.session.add(ticket)
+    timeline.record(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.who,
+        action="updated-from-stix",
+        ticket_id=ticket.id,
+        summary=f"new version {imported.incident['modified']} of {ticket.incident_id}",
+        before=before,
+        after=tickets.snapshot(ticket),
+    )
+
+
+def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts]) -> int:
+    assert ticket.id is not None
+    known = {note.note_id for note in ticket_store.notes(ctx.session, ticket.id)}
+    fresh = [note for note in notes if note.note_id not in known]
+    for note in fresh:
+        ctx.session.add(
+            TicketNote(
+                ticket_id=ticket.id,
+                note_id=note.note_id,
+                author=note.author[:128],
+                text=note.text,
+                created_at=note.created_at,
+            )
+        )
+    return len(fresh)

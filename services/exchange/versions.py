@@ -1,0 +1,104 @@
+"""Every STIX object version Puente emits or receives, kept per ticket.
+
+A version is stored as its JSON with a digest of its content (timestamps aside), so an unchanged
+object is never re-versioned; a changed one of ours gets the same id and a later `modified`.
+Objects created by another producer are never re-versioned by us, and only their creator may
+issue a new version of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from puente.services.context import Context
+from puente.services.errors import Forbidden
+from puente.stix.mapping import parse_timestamp, timestamp
+from puente.storage import stix_objects
+from puente.storage.models import Ticket
+from puente.storage.stix_objects import StoredVersion
+
+_TIMESTAMPS = ("created", "modified")
+
+
+def digest(obj: Mapping[str, Any]) -> str:
+    content = {key: value for key, value in obj.items() if key not in _TIMESTAMPS}
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def row(
+    obj: dict[str, Any],
+    *,
+    ticket_id: int | None,
+    version: int,
+    producer: str | None,
+    key: str | None,
+    now: datetime,
+    ours: bool = True,
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "stix_id": obj["id"],
+        "stix_type": obj["type"],
+        "version": version,
+        "modified": obj.get("modified"),
+        "created_by_ref": obj.get("created_by_ref"),
+        "producer": producer,
+        "ticket_key": key,
+        "digest": digest(obj) if ours else None,
+        "content": orjson.dumps(obj).decode(),
+        "stored_at": now,
+    }
+
+
+def later(previous: str | None, now: datetime) -> str:
+    """A `modified` after the previous version's, even when the clock has not moved."""
+    if previous is None:
+        return timestamp(now)
+    return timestamp(max(now, parse_timestamp(previous) + timedelta(microseconds=1)))
+
+
+def versions_of(ctx: Context, stix_id: str, ticket: Ticket | None = None) -> list[dict[str, Any]]:
+    """Every stored version of an object, oldest first (only one ticket's copy when `ticket` is given)."""
+    rows = stix_objects.versions_of(ctx.session, stix_id, ticket.id if ticket is not None else None)
+    return [orjson.loads(row.content) for row in rows]
+
+
+def store_received(
+    ctx: Context,
+    ticket: Ticket,
+    objects: list[dict[str, Any]],
+    producer: str | None,
+    keys: dict[str, str],
+    now: datetime,
+) -> int:
+    """Keep each received object version not already stored with the ticket."""
+    assert ticket.id is not None
+    latest = stix_objects.latest_for_ticket(ctx.session, ticket.id)
+    rows: list[dict[str, Any]] = []
+    for obj in objects:
+        previous = latest.get(obj["id"])
+        creator = obj.get("created_by_ref") if isinstance(obj.get("created_by_ref"), str) else producer
+        if previous is not None:
+            modified = obj.get("modified")
+            if modified is None or previous.modified is None or modified <= previous.modified:
+                continue  # held already: an SCO, a marking definition, or this or a later version
+            if obj.get("created_by_ref") != previous.created_by_ref:
+                raise Forbidden(
+                    f"{obj['id']}: 'created_by_ref' is {obj.get('created_by_ref')!r} but the object was created by"
+                    f" {previous.created_by_ref!r}; only its creator may issue a new version."
+                )
+        number = previous.version + 1 if previous is not None else 1
+        key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
+        version = row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
+        rows.append(version)
+        # Later versions of the same object in this bundle are numbered after this one.
+        latest[obj["id"]] = StoredVersion(
+            obj["id"], number, version["modified"], version["created_by_ref"], creator, key, None, ""
+        )
+    stix_objects.add_versions(ctx.session, rows)
+    return len(rows)
