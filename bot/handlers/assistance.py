@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.assistance import protocol
 from puente.services.assistance import service as assistance
-from puente.services.assistance.service import ACTIONS, DECLINE_REASONS, RequestView
+from puente.services.assistance.protocol import ACTIONS, DECLINE_REASONS
+from puente.services.assistance.service import RequestView
 
 PEER_OPTION = {"peer": "peer"}
 
@@ -17,7 +19,7 @@ def _reply(headline: str, view: RequestView) -> Reply:
     fields = [("State", r.state), ("Peer", view.peer), ("Actions", ", ".join(r.actions))]
     if r.deadline:
         fields.append(("Deadline", f"{r.deadline:%Y-%m-%d %H:%M} UTC"))
-    other = r.responder_reference if r.direction == assistance.OUTBOUND else r.requester_reference
+    other = r.responder_reference if r.direction == protocol.OUTBOUND else r.requester_reference
     fields.append(("Their ticket", other or "not known yet"))
     return Reply(text=f"{view.ticket}: {headline}", fields=fields, ticket=view.ticket)
 
@@ -30,8 +32,8 @@ def assist(call: Invocation) -> Reply:
     usage = "/incident assist INC-… PEER ACTION[,ACTION] [by=4h] [text]"
     reference = call.args.word(0, "a ticket reference", usage)
     peer = call.args.word(1, "the peer to ask (puente peers list)", usage)
-    actions = assistance.parse_actions(call.args.word(2, "the actions you ask for", usage))
-    deadline = assistance.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
+    actions = protocol.parse_actions(call.args.word(2, "the actions you ask for", usage))
+    deadline = protocol.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
     view = assistance.request(call.ctx, reference, peer, actions, deadline, _text(call, 3))
     r = view.request
     reply = _reply(
