@@ -28,8 +28,8 @@ from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.escalation import service as escalation
 from puente.services.exchange import service as stix_exchange
-from puente.services.feeds import collections
 from puente.services.notify import Notice, Recipient
+from puente.services.peers import flows as peer_flows
 from puente.services.peers import outbox as delivery
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
@@ -85,20 +85,6 @@ def incident_object(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     """The ticket's incident as the STIX mapping builds it (a new version only if the ticket changed)."""
     objects, _ = stix_exchange.current_objects(ctx, ticket)
     return next(o for o in objects if o["id"] == ticket.incident_id)
-
-
-def send_to_peer(
-    ctx: Context, peer: Peer, objects: list[dict[str, Any]], tlp: str, *, ticket_id: int | None, summary: str
-) -> None:
-    """Push `objects` to the peer (outbox) and publish them in its collection on our server.
-
-    Definitions are published, not pushed (see `delivery.pushable`).
-    Messages go to the peer's own collection whatever the ticket's TLP, never to a shared one.
-    """
-    ours = stix_exchange.our_identity(ctx)
-    delivery.enqueue(ctx, peer, delivery.pushable([ours, *objects], ours["id"]), ticket_id=ticket_id, summary=summary)
-    level = max(TLP(tlp), TLP.AMBER, key=lambda t: t.rank)
-    collections.publish(ctx, [protocol.EXTENSION_DEFINITION, ours, *objects], level, [peer.name])
 
 
 def _require(ctx: Context, role: Role, doing: str) -> None:
@@ -323,7 +309,17 @@ def _queue(
     ticket_ref = (
         row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
     )
-    send_to_peer(ctx, peer, [*extra, note], row.tlp, ticket_id=row.ticket_id, summary=f"{kind} {ticket_ref}")
+    # Messages go to the peer's own collection whatever the ticket's TLP, never to a shared one.
+    level = max(TLP(row.tlp), TLP.AMBER, key=lambda t: t.rank)
+    peer_flows.send_to_peers(
+        ctx,
+        [peer],
+        [*extra, note],
+        level,
+        definitions=[protocol.EXTENSION_DEFINITION],
+        ticket_id=row.ticket_id,
+        summary=f"{kind} {ticket_ref}",
+    )
 
 
 def _log(
