@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from puente.services.assistance import service as assistance
+from puente.services.assistance import scheduled as assistance_scheduled
 from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
 from puente.services.inbox import service as ingestion
@@ -83,7 +83,7 @@ def poll_peers(runtime: Runtime) -> float:
 def assistance_timers(runtime: Runtime) -> float:
     """ACK deadlines (re-send, then escalate) and requested deadlines (expire)."""
     with runtime.unit_of_work(actor_name="assistance-timer") as ctx:
-        assistance.run_timers(ctx)
+        assistance_scheduled.run_timers(ctx)
     return TIMERS_EVERY_SECONDS
 
 

@@ -15,6 +15,7 @@ from sqlmodel import select
 from puente.bot.commands import Command
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.core import CommandCore
+from puente.services.assistance import scheduled
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
@@ -190,7 +191,7 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
 
     clock.advance(timedelta(minutes=61))  # critical: ACK within 1 h
     with co.runtime.unit_of_work() as ctx:
-        assert assistance.run_timers(ctx) == 1
+        assert scheduled.run_timers(ctx) == 1
     co.exchange()
     br.exchange()
     assert "csirt-co re-sent its request: not acknowledged yet" in br.say("lead", "timeline INC-2026-0001")
@@ -199,7 +200,7 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
 
     clock.advance(timedelta(minutes=61))
     with co.runtime.unit_of_work() as ctx:
-        assistance.run_timers(ctx)
+        scheduled.run_timers(ctx)
     escalation.tick(co.runtime)
     paged = "\n".join(co.notices.printed)
     assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.assistance import protocol, requester, responder
 from puente.services.assistance import service as assistance
-from puente.services.assistance.service import ACTIONS, DECLINE_REASONS, RequestView
+from puente.services.assistance.protocol import ACTIONS, DECLINE_REASONS
+from puente.services.assistance.service import RequestView
 
 PEER_OPTION = {"peer": "peer"}
 
@@ -17,7 +19,7 @@ def _reply(headline: str, view: RequestView) -> Reply:
     fields = [("State", r.state), ("Peer", view.peer), ("Actions", ", ".join(r.actions))]
     if r.deadline:
         fields.append(("Deadline", f"{r.deadline:%Y-%m-%d %H:%M} UTC"))
-    other = r.responder_reference if r.direction == assistance.OUTBOUND else r.requester_reference
+    other = r.responder_reference if r.direction == protocol.OUTBOUND else r.requester_reference
     fields.append(("Their ticket", other or "not known yet"))
     return Reply(text=f"{view.ticket}: {headline}", fields=fields, ticket=view.ticket)
 
@@ -30,9 +32,9 @@ def assist(call: Invocation) -> Reply:
     usage = "/incident assist INC-… PEER ACTION[,ACTION] [by=4h] [text]"
     reference = call.args.word(0, "a ticket reference", usage)
     peer = call.args.word(1, "the peer to ask (puente peers list)", usage)
-    actions = assistance.parse_actions(call.args.word(2, "the actions you ask for", usage))
-    deadline = assistance.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
-    view = assistance.request(call.ctx, reference, peer, actions, deadline, _text(call, 3))
+    actions = protocol.parse_actions(call.args.word(2, "the actions you ask for", usage))
+    deadline = protocol.parse_deadline(call.args.options["by"], call.ctx.now()) if "by" in call.args.options else None
+    view = requester.request(call.ctx, reference, peer, actions, deadline, _text(call, 3))
     r = view.request
     reply = _reply(
         f"request for assistance sent to {view.peer} ({r.severity}: "
@@ -58,7 +60,7 @@ def answer_buttons(reference: str) -> list[Button]:
 def accept(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident accept INC-… [partial] [text]")
     partial = len(call.args.words) > 1 and call.args.words[1].lower() == "partial"
-    view = assistance.accept(call.ctx, reference, _text(call, 2 if partial else 1), partial=partial)
+    view = responder.accept(call.ctx, reference, _text(call, 2 if partial else 1), partial=partial)
     return _reply(
         f"{'partly ' if partial else ''}accepted {view.peer}'s "
         f"request; send progress with /incident sitrep {view.ticket} …",
@@ -82,20 +84,25 @@ def decline(call: Invocation) -> Reply:
             ],
             ticket=reference.upper(),
         )
-    view = assistance.decline(call.ctx, reference, call.args.words[1], _text(call, 2))
+    view = responder.decline(call.ctx, reference, call.args.words[1], _text(call, 2))
     return _reply(f"declined {view.peer}'s request ({view.request.reason}).", view)
 
 
 def info(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident info INC-… <what you need or what you give>")
-    view = assistance.info(call.ctx, reference, _text(call, 1), peer_name=call.args.options.get("peer"))
+    peer = call.args.options.get("peer")
+    # One command for both sides: the responder asks for information, the requester gives it.
+    if assistance.our_side(call.ctx, reference, peer) == protocol.INBOUND:
+        view = responder.ask_for_info(call.ctx, reference, _text(call, 1), peer_name=peer)
+    else:
+        view = requester.give_info(call.ctx, reference, _text(call, 1), peer_name=peer)
     sent = view.messages[-1].type if view.messages else "INFO"
     return _reply(f"{sent} sent to {view.peer}.", view)
 
 
 def sitrep(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident sitrep INC-… <progress>")
-    view = assistance.sitrep(call.ctx, reference, _text(call, 1))
+    view = responder.sitrep(call.ctx, reference, _text(call, 1))
     return _reply(f"situation report sent to {view.peer}.", view)
 
 
@@ -104,14 +111,14 @@ def result(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", usage)
     outcome = call.args.words[1].lower() if len(call.args.words) > 1 else ""
     failed = outcome == "failed"
-    view = assistance.result(call.ctx, reference, _text(call, 2 if outcome in ("done", "failed") else 1), failed=failed)
+    view = responder.result(call.ctx, reference, _text(call, 2 if outcome in ("done", "failed") else 1), failed=failed)
     return _reply(f"result sent to {view.peer}: {view.request.state}.", view)
 
 
 def forward(call: Invocation) -> Reply:
     usage = "/incident forward INC-… WHO [text]"
     reference = call.args.word(0, "a ticket reference", usage)
-    view = assistance.forward(
+    view = responder.forward(
         call.ctx, reference, call.args.word(1, "who the request goes to instead", usage), _text(call, 2)
     )
     return _reply(f"told {view.peer} the request was forwarded.", view)
@@ -120,13 +127,13 @@ def forward(call: Invocation) -> Reply:
 def close_request(call: Invocation) -> Reply:
     """`/incident close INC-… rfa [text]`: the requester closes its assistance request (the ticket stays open)."""
     reference = call.args.word(0, "a ticket reference", "/incident close INC-… rfa [text]")
-    view = assistance.close(call.ctx, reference, _text(call, 2))
+    view = requester.close(call.ctx, reference, _text(call, 2))
     return _reply(f"assistance request to {view.peer} closed.", view)
 
 
 def cancel(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident cancel INC-… [text]")
-    view = assistance.cancel(call.ctx, reference, _text(call, 1), peer_name=call.args.options.get("peer"))
+    view = requester.cancel(call.ctx, reference, _text(call, 1), peer_name=call.args.options.get("peer"))
     return _reply(f"request to {view.peer} cancelled.", view)
 
 

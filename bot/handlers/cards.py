@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.assistance.service import DECLINE_REASONS, INBOUND, RequestView, State
+from puente.services.assistance.protocol import DECLINE_REASONS, INBOUND, State
+from puente.services.assistance.service import RequestView
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies.countries import country_name

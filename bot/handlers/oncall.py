@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from puente.bot.handlers.assistance import answer_buttons
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.assistance import service as assistance
+from puente.services.assistance import responder
 from puente.services.errors import NotFound
 from puente.services.escalation import rotations as oncall
 from puente.services.escalation import service as escalation
@@ -64,7 +64,7 @@ def ack(call: Invocation) -> Reply:
     if ticket is not None:
         candidates.add(ticket.reference)
     answered = [
-        assistance.acknowledge(call.ctx, ref) for ref in sorted(candidates) if assistance.awaits_ack(call.ctx, ref)
+        responder.acknowledge(call.ctx, ref) for ref in sorted(candidates) if responder.awaits_ack(call.ctx, ref)
     ]
     if not stopped and not answered:
         target = reference.upper() if reference else "you"

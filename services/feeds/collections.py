@@ -1,7 +1,8 @@
 """TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages, read pages.
 
-`publish` is what sharing calls; `inbox_entries` is what assistance calls to ingest a peer's inbox;
-the rest serves the TAXII server (taxii/server.py) for authenticated partners.
+`publish` is what sending to peers calls (services/peers/flows.py); `inbox_entries` is what the inbox
+calls to ingest a peer's inbox; the rest serves the TAXII server (taxii/server.py) for authenticated
+partners.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from puente.services.assistance import inbound
 from puente.services.assistance import service as assistance
 from puente.services.context import Context, Runtime
 from puente.services.feeds import collections
@@ -103,14 +104,14 @@ def _apply(
     if obj["type"] == "note":
         message = protocol.read(obj)
         if message is not None:
-            assistance.receive(ctx, peer, message, obj, incidents)
+            inbound.receive(ctx, peer, message, obj, incidents)
         return
     if obj["type"] == "incident":
         link = peer_store.link_for_incident(ctx.session, peer.id or 0, obj["id"])
         # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
         if link is None and obj["id"] not in requested:
-            ticket = assistance.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
-            assistance.note_from_peer(
+            ticket = inbound.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
+            inbound.note_from_peer(
                 ctx,
                 ticket,
                 f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}",

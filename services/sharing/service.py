@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.exchange import service as stix_exchange
-from puente.services.feeds import collections
-from puente.services.peers import outbox as delivery
+from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
@@ -90,20 +89,21 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
     objects, _ = stix_exchange.current_objects(ctx, ticket)
-    ours = stix_exchange.our_identity(ctx)
-    pushed = delivery.pushable([ours, *objects], ours["id"])
-    for recipient in shared.recipients:
-        delivery.enqueue(
-            ctx, recipient.peer, pushed, ticket_id=ticket.id, summary=f"share {ticket.reference} ({shared.tlp.label})"
-        )
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
     definitions = [
         d
         for d in stix_exchange.bundle_for(objects)["objects"]
         if d["type"] in ("extension-definition", "marking-definition")
     ]
-    collections.publish(ctx, [*definitions, *objects], shared.tlp.value, shared.names)
-    shared.sent = len(pushed)
+    shared.sent = peer_flows.send_to_peers(
+        ctx,
+        [recipient.peer for recipient in shared.recipients],
+        objects,
+        shared.tlp,
+        definitions=definitions,
+        ticket_id=ticket.id,
+        summary=f"share {ticket.reference} ({shared.tlp.label})",
+    )
     timeline.record(
         ctx.session,
         at=ctx.now(),

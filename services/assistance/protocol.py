@@ -1,0 +1,104 @@
+"""The rules of the mutual-assistance protocol (DESIGN.md, "Mutual assistance protocol").
+
+Both sides keep the same request, keyed by its request id: the requester (direction `outbound`)
+sends RFA, INFO, CLOSE and CANCEL; the responder (`inbound`) sends ACK, ACCEPT, PARTIAL, DECLINE,
+FORWARD, INFO-REQUEST, SITREP and RESULT. Every message moves the request along the same
+transition table on both sides. The vocabularies are the codes on the wire, defined with the STIX
+message format; the rest of Puente takes them from here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from puente.services.errors import InvalidInput
+from puente.services.vocabularies.taxonomy import Severity
+from puente.stix import assistance as stix_notes
+
+ACTIONS = stix_notes.ACTIONS
+DECLINE_REASONS = stix_notes.DECLINE_REASONS
+
+OUTBOUND = "outbound"  # we asked: we are the requester
+INBOUND = "inbound"  # a peer asked us: we are the responder
+
+
+class State(StrEnum):
+    SENT = "SENT"
+    ACKED = "ACKED"
+    ACCEPTED = "ACCEPTED"
+    PARTIAL = "PARTIAL"
+    DECLINED = "DECLINED"
+    FORWARDED = "FORWARDED"
+    IN_PROGRESS = "IN_PROGRESS"
+    INFO_REQUESTED = "INFO_REQUESTED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    CLOSED = "CLOSED"
+
+
+ACTIVE = frozenset({State.SENT, State.ACKED, State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS, State.INFO_REQUESTED})
+WORKING = frozenset({State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS, State.INFO_REQUESTED})
+ENDED = frozenset({State.COMPLETED, State.FAILED, State.EXPIRED, State.DECLINED, State.FORWARDED})
+
+# message type -> (who sends it, states it may follow, state it leads to)
+TRANSITIONS: dict[str, tuple[str, frozenset[State], State]] = {
+    "ACK": (INBOUND, frozenset({State.SENT}), State.ACKED),
+    "ACCEPT": (INBOUND, frozenset({State.SENT, State.ACKED}), State.ACCEPTED),
+    "PARTIAL": (INBOUND, frozenset({State.SENT, State.ACKED}), State.PARTIAL),
+    "DECLINE": (INBOUND, frozenset({State.SENT, State.ACKED, State.INFO_REQUESTED}), State.DECLINED),
+    "FORWARD": (INBOUND, frozenset({State.SENT, State.ACKED}), State.FORWARDED),
+    "INFO-REQUEST": (INBOUND, frozenset({State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS}), State.INFO_REQUESTED),
+    "INFO": (OUTBOUND, frozenset({State.INFO_REQUESTED}), State.IN_PROGRESS),
+    "SITREP": (INBOUND, frozenset({State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS}), State.IN_PROGRESS),
+    "RESULT": (INBOUND, WORKING, State.COMPLETED),
+    "CLOSE": (OUTBOUND, ENDED, State.CLOSED),
+    "CANCEL": (OUTBOUND, ACTIVE, State.CLOSED),
+}
+
+ACK_WINDOWS = {Severity.CRITICAL: timedelta(hours=1), Severity.HIGH: timedelta(hours=4)}
+DEFAULT_ACK_WINDOW = timedelta(hours=24)
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$", re.IGNORECASE)
+
+
+def ack_window(severity: str) -> timedelta:
+    try:
+        return ACK_WINDOWS.get(Severity(severity), DEFAULT_ACK_WINDOW)
+    except ValueError:
+        return DEFAULT_ACK_WINDOW
+
+
+def parse_actions(value: str) -> list[str]:
+    actions = [a.strip().lower() for a in value.split(",") if a.strip()]
+    unknown = [a for a in actions if a not in ACTIONS]
+    if not actions or unknown:
+        start = f"Unknown action {unknown[0]!r}: use" if unknown else "Name at least one action:"
+        raise InvalidInput(f"{start} {', '.join(ACTIONS)}.")
+    return list(dict.fromkeys(actions))
+
+
+def parse_deadline(value: str, now: datetime) -> datetime:
+    """`by=4h`, `by=30m`, `by=2d` or an ISO time such as 2026-03-01T18:00Z."""
+    match = _DURATION.match(value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        return now + {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"Bad deadline {value!r}: use by=4h, by=30m, by=2d or an ISO time such as 2026-03-01T18:00Z."
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment <= now:
+        raise InvalidInput(f"The deadline {value} is already past; give a later one.")
+    return moment
+
+
+def parse_reason(value: str) -> str:
+    reason = value.strip().lower()
+    if reason not in DECLINE_REASONS:
+        raise InvalidInput(f"Unknown reason {value!r}: use one of {', '.join(DECLINE_REASONS)}.")
+    return reason

@@ -1,0 +1,98 @@
+"""Our side when we ask a peer for assistance: the RFA, the information it asks of us, and the end
+of the request (CLOSE once it is over, CANCEL while it still runs)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from puente.services.assistance import service
+from puente.services.assistance.protocol import ACTIONS, OUTBOUND, State, ack_window
+from puente.services.assistance.service import RequestView
+from puente.services.context import Context
+from puente.services.errors import InvalidInput
+from puente.services.exchange import service as stix_exchange
+from puente.services.peers import service as peers
+from puente.services.tickets import service as tickets
+from puente.services.users.service import require_role
+from puente.stix import assistance as stix_notes
+from puente.storage.assistance import AssistanceRequest
+from puente.storage.models import Role, Ticket
+
+
+def request(
+    ctx: Context, reference: str, peer_name: str, actions: list[str], deadline: datetime | None = None, text: str = ""
+) -> RequestView:
+    """Send an RFA to a peer about one of our tickets."""
+    require_role(ctx, Role.ANALYST, "asking a peer for assistance")
+    ticket = tickets.get(ctx, reference)
+    peer = peers.get(ctx, peer_name)
+    if not actions:
+        raise InvalidInput("Name at least one action: " + ", ".join(ACTIONS) + ".")
+    now = ctx.now()
+    row = AssistanceRequest(
+        request_id=str(uuid.uuid4()),
+        direction=OUTBOUND,
+        peer_id=peer.id or 0,
+        ticket_id=ticket.id or 0,
+        requester_reference=ticket.reference,
+        incident_id=ticket.incident_id,
+        note_id=f"note--{uuid.uuid4()}",
+        actions=list(actions),
+        text=text.strip(),
+        severity=ticket.severity,
+        tlp=ticket.tlp,
+        state=State.SENT.value,
+        deadline=deadline,
+        ack_due_at=now + ack_window(ticket.severity),
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    note = rfa_note(ctx, row, now)
+    service.queue_note(ctx, row, peer, "RFA", note, extra=(_incident(ctx, ticket),))
+    service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
+    service.record_on_timeline(
+        ctx,
+        row,
+        "assistance-requested",
+        f"asked {peer.name} to {', '.join(actions)}" + (f" by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""),
+    )
+    return service.view_of(ctx, row)
+
+
+def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, Any]:
+    """The request's RFA note; built again later, it is a new version of the same note (a re-send)."""
+    message = stix_notes.Message(
+        "RFA",
+        row.request_id,
+        row.requester_reference,
+        row.incident_id,
+        row.text or f"Actions requested: {', '.join(row.actions)}.",
+        actions=tuple(row.actions),
+        deadline=row.deadline,
+        state=State.SENT.value,
+        severity=row.severity,
+    )
+    return service.as_note(ctx, row, message, at=at, note_id=row.note_id)
+
+
+def _incident(ctx: Context, ticket: Ticket) -> dict[str, Any]:
+    """The ticket's incident as the STIX mapping builds it (a new version only if the ticket changed)."""
+    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    return next(o for o in objects if o["id"] == ticket.incident_id)
+
+
+def give_info(ctx: Context, reference: str, text: str, peer_name: str | None = None) -> RequestView:
+    """INFO: what the responder asked us for."""
+    return service.send_message(ctx, reference, "INFO", text, peer_name=peer_name)
+
+
+def close(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
+    return service.send_message(ctx, reference, "CLOSE", text, peer_name=peer_name)
+
+
+def cancel(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
+    return service.send_message(ctx, reference, "CANCEL", text, peer_name=peer_name)

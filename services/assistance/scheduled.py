@@ -1,0 +1,57 @@
+"""What the `assistance-timers` worker runs: requested deadlines (a request past its deadline
+EXPIRES) and ACK deadlines (a late ACK re-sends our RFA once, then escalates to our leads and
+names the peer's backup point of contact)."""
+
+from __future__ import annotations
+
+from puente.services.assistance import requester, service
+from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
+from puente.services.context import Context
+from puente.services.escalation import service as escalation
+from puente.storage import assistance as request_store
+from puente.storage.models import Ticket
+from puente.storage.peers import Peer
+
+
+def run_timers(ctx: Context) -> int:
+    """Expire requests past their deadline; re-send an RFA whose ACK is late, then escalate. Returns changes made."""
+    now = ctx.now()
+    changed = 0
+    for row in request_store.in_states(ctx.session, [s.value for s in ACTIVE]):
+        if service.expire_if_due(ctx, row):
+            changed += 1
+            continue
+        if row.direction != OUTBOUND or row.state != State.SENT or row.ack_due_at is None or row.ack_due_at > now:
+            continue
+        peer = ctx.session.get(Peer, row.peer_id)
+        assert peer is not None
+        if not row.ack_resent:
+            note = requester.rfa_note(ctx, row, now)  # a new version of the same note, so the peer sees it again
+            service.queue_note(ctx, row, peer, "RFA", note)
+            row.ack_resent = True
+            row.ack_due_at = now + ack_window(row.severity)
+            ctx.session.add(row)
+            service.record_on_timeline(
+                ctx, row, "assistance-resent", f"{peer.name} did not acknowledge in time; RFA re-sent"
+            )
+        else:
+            row.ack_due_at = None
+            ctx.session.add(row)
+            backup = peer.backup_contact or peer.contact or "no contact on file"
+            service.record_on_timeline(
+                ctx,
+                row,
+                "assistance-escalated",
+                f"{peer.name} still has not acknowledged; escalated to our leads (peer backup contact: {backup})",
+            )
+            ticket = ctx.session.get(Ticket, row.ticket_id)
+            assert ticket is not None
+            escalation.page_for_missed_ack(
+                ctx,
+                ticket,
+                peer.name,
+                f"no ACK for our request ({', '.join(row.actions)}) even after "
+                f"a re-send; call their backup point of contact: {backup}",
+            )
+        changed += 1
+    return changed

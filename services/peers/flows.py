@@ -1,0 +1,42 @@
+"""Sending STIX objects to peer CSIRTs, the one way sharing and the assistance protocol both use.
+
+A peer gets our objects twice over: pushed into its own TAXII server through the outbox, and
+published in the collections of ours that it may read, for peers that pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from puente.services.context import Context
+from puente.services.exchange import service as stix_exchange
+from puente.services.feeds import collections
+from puente.services.peers import outbox as delivery
+from puente.services.vocabularies.taxonomy import TLP
+from puente.storage.peers import Peer
+
+
+def send_to_peers(
+    ctx: Context,
+    recipients: Sequence[Peer],
+    objects: list[dict[str, Any]],
+    tlp: TLP,
+    *,
+    definitions: Sequence[dict[str, Any]],
+    ticket_id: int | None,
+    summary: str,
+) -> int:
+    """Queue `objects`, led by our identity, for each recipient, and publish them with the
+    `definitions` they depend on to the collections `tlp` allows for those recipients.
+
+    Definitions are published, not pushed (see `delivery.pushable`). Returns how many objects
+    each recipient is pushed.
+    """
+    ours = stix_exchange.our_identity(ctx)
+    ours_first = [ours, *(o for o in objects if o["id"] != ours["id"])]
+    pushed = delivery.pushable(ours_first, ours["id"])
+    for peer in recipients:
+        delivery.enqueue(ctx, peer, pushed, ticket_id=ticket_id, summary=summary)
+    collections.publish(ctx, [*definitions, *ours_first], tlp, [peer.name for peer in recipients])
+    return len(pushed)
