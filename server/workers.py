@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from puente.services.assistance import service as assistance
 from puente.services.context import Runtime
-from puente.services.escalation import service as escalation
+from puente.services.escalation import scheduled as escalation_worker
 from puente.services.inbox import service as ingestion
 from puente.services.peers import outbox as delivery
 
@@ -90,7 +90,7 @@ def assistance_timers(runtime: Runtime) -> float:
 def default_workers() -> list[Worker]:
     """The workers every `puente run` starts."""
     return [
-        Worker("escalation", escalation.tick),
+        Worker("escalation", escalation_worker.tick),
         Worker("outbox", deliver_to_peers),
         Worker("peer-inbox", read_inbox),
         Worker("peer-poller", poll_peers),

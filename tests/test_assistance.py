@@ -18,7 +18,7 @@ from puente.bot.core import CommandCore
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.escalation import service as escalation
+from puente.services.escalation import scheduled as escalation_worker
 from puente.services.inbox import service as ingestion
 from puente.services.peers import outbox as delivery
 from puente.services.peers import service as peers
@@ -56,7 +56,7 @@ class Csirt:
         """Push what is queued and take in what the peer pushed."""
         delivery.deliver_due(self.runtime)
         ingestion.poll_peer(self.runtime, self.peer_name)
-        escalation.tick(self.runtime)
+        escalation_worker.tick(self.runtime)
 
 
 def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer_name: str) -> Csirt:
@@ -200,7 +200,7 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
     clock.advance(timedelta(minutes=61))
     with co.runtime.unit_of_work() as ctx:
         assistance.run_timers(ctx)
-    escalation.tick(co.runtime)
+    escalation_worker.tick(co.runtime)
     paged = "\n".join(co.notices.printed)
     assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged
     assert "call their backup point of contact: CERT-BR head of CSIRT" in paged
