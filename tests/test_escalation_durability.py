@@ -62,7 +62,7 @@ def test_crash_between_claiming_a_delivery_and_sending_it_retries_after_the_leas
     second = _replica(database_url, clock, tmp_path, after)
     escalation_worker.tick(second)
     assert after.sent == [], "another worker may hold the delivery: wait for its lease"
-    clock.advance(escalation_worker.LEASE)
+    clock.advance(escalation_worker.PAGE_MESSAGE_LEASE)
     escalation_worker.tick(second)
     escalation_worker.tick(second)
     assert after.recipients() == ["bob"]
@@ -93,7 +93,7 @@ def test_two_workers_fire_each_step_exactly_once(database_url: str, clock: Manua
             start.wait()
             idle = 0
             while idle < 3:  # small batches so the two really interleave
-                done = escalation_worker.fire_due_steps(runtime, limit=5) + escalation_worker.deliver_due(
+                done = escalation_worker.fire_due_steps(runtime, limit=5) + escalation_worker.send_due_page_messages(
                     runtime, limit=5
                 )
                 idle = 0 if done else idle + 1

@@ -96,7 +96,7 @@ def test_killed_mid_chain_the_chain_goes_on_at_the_right_step_and_nothing_is_sen
     _kill(second)
 
     # After the lease of the dead sender, a restarted worker delivers step 2 once; step 1 is not repeated.
-    third = _start(sqlite_url, start + timedelta(minutes=5) + escalation_worker.LEASE, policy, received)
+    third = _start(sqlite_url, start + timedelta(minutes=5) + escalation_worker.PAGE_MESSAGE_LEASE, policy, received)
     try:
         _wait_for(received, lambda text: text.splitlines() == ["bob", "carla"], "step 2 to carla", third)
         time.sleep(1.0)  # several more ticks: nothing else may be sent before step 3 is due

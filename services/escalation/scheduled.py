@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 # A claimed delivery is someone else's to retry only after this long (the sender died mid-send).
-LEASE = timedelta(seconds=60)
+PAGE_MESSAGE_LEASE = timedelta(seconds=60)
 # Waits between attempts at one delivery; after the last, it has failed.
 RETRY_DELAYS = (timedelta(seconds=15), timedelta(seconds=45))
 # Pages raised by another process are noticed within this many seconds.
@@ -157,7 +157,7 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
         outgoing = []
         for delivery in claimed:
             delivery.attempts += 1
-            delivery.due_at = now + LEASE
+            delivery.due_at = now + PAGE_MESSAGE_LEASE
             ctx.session.add(delivery)
             page = found[delivery.page_id]
             ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
@@ -172,7 +172,7 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
         return outgoing
 
 
-def _send(notifiers: dict[str, Notifier], item: _Outgoing) -> tuple[str | None, str | None]:
+def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> tuple[str | None, str | None]:
     """(handle, None) when delivered, (None, reason) when not."""
     notifier = notifiers.get(item.platform)
     if notifier is None:
@@ -246,22 +246,22 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
     )
 
 
-def deliver_due(runtime: Runtime, limit: int = BATCH) -> int:
-    """Send the deliveries that are due; returns how many were attempted."""
+def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
+    """Send the page messages (pages and their updates) that are due; returns how many were attempted."""
     outgoing = _claim_deliveries(runtime, limit)
     if not outgoing:
         return 0
     notifiers = {n.platform: n for n in runtime.notifiers}
-    results = [(item, *_send(notifiers, item)) for item in outgoing]
+    results = [(item, *_send_page_message(notifiers, item)) for item in outgoing]
     _record_outcomes(runtime, results)
     return len(outgoing)
 
 
 def tick(runtime: Runtime) -> float:
-    """The timer worker: fire due steps, send due deliveries, sleep until the next is due (at most POLL_SECONDS)."""
+    """The timer worker: fire due steps, send due page messages, sleep until the next is due (at most POLL_SECONDS)."""
     for _ in range(20):  # until nothing is due (a failed delivery may make a step due), bounded so stop() is heard
         fired = fire_due_steps(runtime)
-        sent = deliver_due(runtime)
+        sent = send_due_page_messages(runtime)
         if not (fired or sent):
             break
     with runtime.unit_of_work(actor_name="escalation") as ctx:
