@@ -12,7 +12,7 @@ from puente.services.assistance import service as assistance
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
 from puente.services.inbox import service as ingestion
-from puente.services.peers import outbox as delivery
+from puente.services.peers import scheduled as outbox_worker
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +53,9 @@ class WorkerPool:
             self._stop.wait(max(0.0, pause))
 
 
-OUTBOX_IDLE_SECONDS = 0.2  # another process (`puente say`) may queue: look this often
 INBOX_EVERY_SECONDS = 0.1
 POLL_EVERY_SECONDS = 30.0
 TIMERS_EVERY_SECONDS = 30.0
-
-
-def deliver_to_peers(runtime: Runtime) -> float:
-    """Push due outbox rows; sleep until the next is due or something new is queued in this process."""
-    delivery.deliver_due(runtime)
-    with runtime.unit_of_work() as ctx:
-        pause = delivery.seconds_until_due(ctx.session, ctx.now(), OUTBOX_IDLE_SECONDS)
-    if pause > 0:
-        delivery.wait_for_work(pause)
-    return 0.0
 
 
 def read_inbox(runtime: Runtime) -> float:
@@ -91,7 +80,7 @@ def default_workers() -> list[Worker]:
     """The workers every `puente run` starts."""
     return [
         Worker("escalation", escalation_worker.tick),
-        Worker("outbox", deliver_to_peers),
+        Worker("outbox", outbox_worker.tick),
         Worker("peer-inbox", read_inbox),
         Worker("peer-poller", poll_peers),
         Worker("assistance-timers", assistance_timers),

@@ -20,7 +20,7 @@ from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
 from puente.services.inbox import service as ingestion
-from puente.services.peers import outbox as delivery
+from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.settings import load_settings
@@ -54,7 +54,7 @@ class Csirt:
 
     def exchange(self) -> None:
         """Push what is queued and take in what the peer pushed."""
-        delivery.deliver_due(self.runtime)
+        outbox_worker.deliver_due(self.runtime)
         ingestion.poll_peer(self.runtime, self.peer_name)
         escalation_worker.tick(self.runtime)
 
