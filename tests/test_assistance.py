@@ -54,7 +54,7 @@ class Csirt:
 
     def exchange(self) -> None:
         """Push what is queued and take in what the peer pushed."""
-        outbox_worker.deliver_due(self.runtime)
+        outbox_worker.push_due_messages(self.runtime)
         ingestion.poll_peer(self.runtime, self.peer_name)
         escalation_worker.tick(self.runtime)
 

@@ -99,7 +99,7 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(
         assert ctx.session.exec(select(OutboxMessage)).all() == []  # a preview sends nothing
     assert "queued for cert-br" in _say(runtime, "share INC-2026-0001 confirm")
     with medallion(tmp_path, port):
-        assert outbox_worker.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         objects = _collection(port).get_objects()["objects"]
     incident = next(o for o in objects if o["type"] == "incident")
     # Observables and our identity travel too: the writer rule lets anyone send facts and its own identity.
@@ -130,7 +130,7 @@ def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(
     runtime = shared_ticket
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     for attempt in (1, 2, 3):
-        assert outbox_worker.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         with runtime.unit_of_work() as ctx:
             row = ctx.session.exec(select(OutboxMessage)).one()
         assert row.state == DeliveryState.PENDING and row.attempts == attempt
@@ -139,14 +139,14 @@ def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(
         wait = row.next_try_at - clock.now()
         low, high = outbox_worker.FIRST_RETRY * 2 ** (attempt - 1) * 0.5, outbox_worker.FIRST_RETRY * 2 ** (attempt - 1)
         assert low <= wait <= high  # exponential, with jitter
-        assert outbox_worker.deliver_due(runtime) == 0  # not before its time
+        assert outbox_worker.push_due_messages(runtime) == 0  # not before its time
         shown = _say(runtime, "show INC-2026-0001")
         assert f"📤 RFA INC-2026-0001 → cert-br: pending, try {attempt + 1} at" in shown
         clock.advance(wait)
     with medallion(tmp_path, port):
-        assert outbox_worker.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         clock.advance(timedelta(hours=1))
-        assert outbox_worker.deliver_due(runtime) == 0
+        assert outbox_worker.push_due_messages(runtime) == 0
         assert len(_note_versions(port)) == 1
     assert "📤 RFA INC-2026-0001 → cert-br: delivered" in _say(runtime, "show INC-2026-0001")
 
@@ -157,7 +157,7 @@ def test_a_refusing_peer_fails_the_delivery_with_the_reason(shared_ticket: Runti
         peers.get(ctx, "cert-br").password = "wrong"
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     with medallion(tmp_path, port):
-        outbox_worker.deliver_due(runtime)
+        outbox_worker.push_due_messages(runtime)
     shown = _say(runtime, "show INC-2026-0001")
     assert "📤 RFA INC-2026-0001 → cert-br: failed: HTTP 401: authentication refused" in shown
 
@@ -171,13 +171,13 @@ def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_dupli
     with medallion(tmp_path, port):
         # Row 1: taken, then the process dies before pushing. Row 2: pushed, then it dies before recording it.
         with runtime.unit_of_work() as ctx:
-            taken = outbox_store.take_due(ctx.session, clock.now(), outbox_worker.LEASE)
+            taken = outbox_store.take_due(ctx.session, clock.now(), outbox_worker.PUSH_LEASE)
             assert [r.attempts for r in taken] == [1, 1]
             pushed_objects = taken[1].objects
         client.push(client.Endpoint(f"http://127.0.0.1:{port}/csirt/", COLLECTION, USER, PASSWORD), pushed_objects)
-        assert outbox_worker.deliver_due(runtime) == 0  # the dead process's lease still holds
-        clock.advance(outbox_worker.LEASE)
-        assert outbox_worker.deliver_due(runtime) == 2  # "after restart"
+        assert outbox_worker.push_due_messages(runtime) == 0  # the dead process's lease still holds
+        clock.advance(outbox_worker.PUSH_LEASE)
+        assert outbox_worker.push_due_messages(runtime) == 2  # "after restart"
         versions = _note_versions(port)
     assert len(versions) == 2  # two notes, one version each: the re-push created no duplicate
     with runtime.unit_of_work() as ctx:
@@ -346,7 +346,7 @@ settings = load_settings(
 )
 runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
 while True:
-    outbox_worker.deliver_due(runtime)
+    outbox_worker.push_due_messages(runtime)
     time.sleep(0.05)
 """
 
@@ -406,7 +406,7 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
     assert states() == {DeliveryState.PENDING}
 
     with medallion(tmp_path, port):
-        second = worker(clock.now() + outbox_worker.LEASE + timedelta(seconds=1))
+        second = worker(clock.now() + outbox_worker.PUSH_LEASE + timedelta(seconds=1))
         try:
             deadline = time.monotonic() + 60
             while states() != {DeliveryState.DELIVERED}:

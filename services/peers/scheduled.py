@@ -1,6 +1,6 @@
 """What the `outbox` worker runs: push the due outbox messages to peers and record how each went.
 
-`deliver_due` takes due rows (a lease, so a crash mid-push only delays them), pushes each with
+`push_due_messages` takes due rows (a lease, so a crash mid-push only delays them), pushes each with
 taxii2-client, and records the outcome: delivered, pending with the next try (exponential backoff
 with jitter while the peer is down), or failed with the reason.
 """
@@ -26,7 +26,7 @@ from puente.taxii import client
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+PUSH_LEASE = timedelta(seconds=60)
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=15)
 MAX_ATTEMPTS = 20  # about three hours of retries at the longest interval
@@ -54,10 +54,10 @@ class _Job:
     attempts: int
 
 
-def deliver_due(runtime: Runtime, limit: int = 20) -> int:
+def push_due_messages(runtime: Runtime, limit: int = 20) -> int:
     """Push what is due; return how many pushes were attempted."""
     with runtime.unit_of_work(actor_name="outbox") as ctx:
-        rows = outbox_store.take_due(ctx.session, ctx.now(), LEASE, limit)
+        rows = outbox_store.take_due(ctx.session, ctx.now(), PUSH_LEASE, limit)
         jobs = []
         for row in rows:
             peer = ctx.session.get(Peer, row.peer_id)
@@ -123,7 +123,7 @@ def seconds_until_due(session: Session, now: datetime, longest: float) -> float:
 def tick(runtime: Runtime) -> float:
     """The outbox worker: push due outbox rows; sleep until the next is due or something new is queued in this
     process."""
-    deliver_due(runtime)
+    push_due_messages(runtime)
     with runtime.unit_of_work() as ctx:
         pause = seconds_until_due(ctx.session, ctx.now(), OUTBOX_IDLE_SECONDS)
     if pause > 0:
