@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from puente.services.assistance import service as assistance
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
-from puente.services.inbox import service as ingestion
+from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
 
 log = logging.getLogger(__name__)
@@ -53,20 +53,7 @@ class WorkerPool:
             self._stop.wait(max(0.0, pause))
 
 
-INBOX_EVERY_SECONDS = 0.1
-POLL_EVERY_SECONDS = 30.0
 TIMERS_EVERY_SECONDS = 30.0
-
-
-def read_inbox(runtime: Runtime) -> float:
-    """What peers push lands in our TAXII inboxes; a short pause keeps an RFA's way to a ticket fast."""
-    ingestion.take_inbox(runtime)
-    return INBOX_EVERY_SECONDS
-
-
-def poll_peers(runtime: Runtime) -> float:
-    ingestion.poll_all(runtime)
-    return POLL_EVERY_SECONDS
 
 
 def assistance_timers(runtime: Runtime) -> float:
@@ -81,7 +68,7 @@ def default_workers() -> list[Worker]:
     return [
         Worker("escalation", escalation_worker.tick),
         Worker("outbox", outbox_worker.tick),
-        Worker("peer-inbox", read_inbox),
-        Worker("peer-poller", poll_peers),
+        Worker("peer-inbox", inbox_worker.tick_inbox),
+        Worker("peer-poller", inbox_worker.tick_poller),
         Worker("assistance-timers", assistance_timers),
     ]

@@ -19,7 +19,7 @@ from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
-from puente.services.inbox import service as ingestion
+from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.users import service as users
@@ -55,7 +55,7 @@ class Csirt:
     def exchange(self) -> None:
         """Push what is queued and take in what the peer pushed."""
         outbox_worker.push_due_messages(self.runtime)
-        ingestion.poll_peer(self.runtime, self.peer_name)
+        inbox_worker.poll_peer(self.runtime, self.peer_name)
         escalation_worker.tick(self.runtime)
 
 
@@ -237,7 +237,7 @@ def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]
         assert peer is not None and peer.poll_cursor
         peer.poll_cursor = None  # forget the cursor: the poller reads everything again
         ctx.session.add(peer)
-    again = ingestion.poll_peer(br.runtime, "csirt-co")
+    again = inbox_worker.poll_peer(br.runtime, "csirt-co")
     assert again.accepted == 0 and again.duplicates >= 2
     with br.runtime.unit_of_work() as ctx:
         assert len(list(ctx.session.exec(select(Ticket)))) == 1

@@ -26,7 +26,7 @@ from puente.bot.core import CommandCore
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.inbox import service as ingestion
+from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.users import service as users
@@ -227,8 +227,8 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(
     with medallion(tmp_path, port):
         _collection(port).add_objects({"objects": [genuine, spoofed, ours]})
         _collection(port).add_objects({"objects": [invalid]})
-        first = ingestion.poll_peer(runtime, "cert-br")
-        again = ingestion.poll_peer(runtime, "cert-br")
+        first = inbox_worker.poll_peer(runtime, "cert-br")
+        again = inbox_worker.poll_peer(runtime, "cert-br")
     assert first.accepted == 1
     assert any(
         str(spoofed["id"]) in r and "not cert-br's to send: created_by_ref must be your identity" in r
