@@ -93,9 +93,8 @@ def test_two_workers_fire_each_step_exactly_once(database_url: str, clock: Manua
             start.wait()
             idle = 0
             while idle < 3:  # small batches so the two really interleave
-                done = escalation_worker.fire_due_steps(runtime, limit=5) + escalation_worker.send_due_page_messages(
-                    runtime, limit=5
-                )
+                fired = escalation_worker.fire_due_steps(runtime, limit=5)
+                done = fired + escalation_worker.send_due_page_messages(runtime, limit=5)
                 idle = 0 if done else idle + 1
         except BaseException as error:  # reported by the main thread
             failures.append(error)
