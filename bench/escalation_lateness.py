@@ -4,7 +4,8 @@
     python bench/escalation_lateness.py --backend postgres [--database-url postgresql+psycopg://…]
 
 Lateness = when the notifier was handed the page minus when its step was due, measured with the real
-worker loop (`puente run`'s WorkerPool running `escalation.tick`) and the system clock. Goal: p99 < 1 s.
+worker loop (`puente run`'s WorkerPool running escalation's `scheduled.tick`) and the system clock.
+Goal: p99 < 1 s.
 """
 
 from __future__ import annotations

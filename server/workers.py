@@ -8,11 +8,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from puente.services.assistance import scheduled as assistance_scheduled
+from puente.services.assistance import scheduled as assistance_worker
 from puente.services.context import Runtime
-from puente.services.escalation import service as escalation
-from puente.services.inbox import service as ingestion
-from puente.services.peers import outbox as delivery
+from puente.services.escalation import scheduled as escalation_worker
+from puente.services.inbox import scheduled as inbox_worker
+from puente.services.peers import scheduled as outbox_worker
 
 log = logging.getLogger(__name__)
 
@@ -53,46 +53,12 @@ class WorkerPool:
             self._stop.wait(max(0.0, pause))
 
 
-OUTBOX_IDLE_SECONDS = 0.2  # another process (`puente say`) may queue: look this often
-INBOX_EVERY_SECONDS = 0.1
-POLL_EVERY_SECONDS = 30.0
-TIMERS_EVERY_SECONDS = 30.0
-
-
-def deliver_to_peers(runtime: Runtime) -> float:
-    """Push due outbox rows; sleep until the next is due or something new is queued in this process."""
-    delivery.deliver_due(runtime)
-    with runtime.unit_of_work() as ctx:
-        pause = delivery.seconds_until_due(ctx.session, ctx.now(), OUTBOX_IDLE_SECONDS)
-    if pause > 0:
-        delivery.wait_for_work(pause)
-    return 0.0
-
-
-def read_inbox(runtime: Runtime) -> float:
-    """What peers push lands in our TAXII inboxes; a short pause keeps an RFA's way to a ticket fast."""
-    ingestion.take_inbox(runtime)
-    return INBOX_EVERY_SECONDS
-
-
-def poll_peers(runtime: Runtime) -> float:
-    ingestion.poll_all(runtime)
-    return POLL_EVERY_SECONDS
-
-
-def assistance_timers(runtime: Runtime) -> float:
-    """ACK deadlines (re-send, then escalate) and requested deadlines (expire)."""
-    with runtime.unit_of_work(actor_name="assistance-timer") as ctx:
-        assistance_scheduled.run_timers(ctx)
-    return TIMERS_EVERY_SECONDS
-
-
 def default_workers() -> list[Worker]:
     """The workers every `puente run` starts."""
     return [
-        Worker("escalation", escalation.tick),
-        Worker("outbox", deliver_to_peers),
-        Worker("peer-inbox", read_inbox),
-        Worker("peer-poller", poll_peers),
-        Worker("assistance-timers", assistance_timers),
+        Worker("escalation", escalation_worker.tick),
+        Worker("outbox", outbox_worker.tick),
+        Worker("peer-inbox", inbox_worker.tick_inbox),
+        Worker("peer-poller", inbox_worker.tick_poller),
+        Worker("assistance-timers", assistance_worker.tick),
     ]

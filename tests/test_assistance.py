@@ -15,13 +15,13 @@ from sqlmodel import select
 from puente.bot.commands import Command
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.core import CommandCore
-from puente.services.assistance import scheduled
+from puente.services.assistance import scheduled as assistance_worker
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.escalation import service as escalation
-from puente.services.inbox import service as ingestion
-from puente.services.peers import outbox as delivery
+from puente.services.escalation import scheduled as escalation_worker
+from puente.services.inbox import scheduled as inbox_worker
+from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.settings import load_settings
@@ -55,9 +55,9 @@ class Csirt:
 
     def exchange(self) -> None:
         """Push what is queued and take in what the peer pushed."""
-        delivery.deliver_due(self.runtime)
-        ingestion.poll_peer(self.runtime, self.peer_name)
-        escalation.tick(self.runtime)
+        outbox_worker.push_due_messages(self.runtime)
+        inbox_worker.poll_peer(self.runtime, self.peer_name)
+        escalation_worker.tick(self.runtime)
 
 
 def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str, peer_name: str) -> Csirt:
@@ -191,7 +191,7 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
 
     clock.advance(timedelta(minutes=61))  # critical: ACK within 1 h
     with co.runtime.unit_of_work() as ctx:
-        assert scheduled.run_timers(ctx) == 1
+        assert assistance_worker.run_timers(ctx) == 1
     co.exchange()
     br.exchange()
     assert "csirt-co re-sent its request: not acknowledged yet" in br.say("lead", "timeline INC-2026-0001")
@@ -200,8 +200,8 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
 
     clock.advance(timedelta(minutes=61))
     with co.runtime.unit_of_work() as ctx:
-        scheduled.run_timers(ctx)
-    escalation.tick(co.runtime)
+        assistance_worker.run_timers(ctx)
+    escalation_worker.tick(co.runtime)
     paged = "\n".join(co.notices.printed)
     assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged
     assert "call their backup point of contact: CERT-BR head of CSIRT" in paged
@@ -238,7 +238,7 @@ def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]
         assert peer is not None and peer.poll_cursor
         peer.poll_cursor = None  # forget the cursor: the poller reads everything again
         ctx.session.add(peer)
-    again = ingestion.poll_peer(br.runtime, "csirt-co")
+    again = inbox_worker.poll_peer(br.runtime, "csirt-co")
     assert again.accepted == 0 and again.duplicates >= 2
     with br.runtime.unit_of_work() as ctx:
         assert len(list(ctx.session.exec(select(Ticket)))) == 1

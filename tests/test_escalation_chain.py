@@ -10,7 +10,7 @@ import pytest
 
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.escalation import service as escalation
+from puente.services.escalation import scheduled as escalation_worker
 from puente.storage import timeline
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
@@ -42,7 +42,7 @@ def test_critical_ticket_pages_step_by_step_until_acknowledged_and_then_stops(pa
     reference = opened.ticket
     assert reference == "INC-2026-0001"
 
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"]
     page = notifier.sent[0][1]
     assert page.text.startswith("Page P1 for INC-2026-0001: critical ticket: Ransomware at the port")
@@ -50,11 +50,11 @@ def test_critical_ticket_pages_step_by_step_until_acknowledged_and_then_stops(pa
     assert [(a.label, a.command) for a in page.actions] == [("Acknowledge", "ack P1")]
 
     clock.advance(timedelta(minutes=4, seconds=59))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"]
 
     clock.advance(timedelta(seconds=1))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob", "carla"]
 
     # carla presses the Acknowledge button on her page: it runs its command as her.
@@ -64,14 +64,14 @@ def test_critical_ticket_pages_step_by_step_until_acknowledged_and_then_stops(pa
     assert acked.text.startswith("Acknowledged INC-2026-0001")
     assert acked.ticket == reference
 
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     told = {who: notice.text for who, _, notice in notifier.updates}
     assert told["bob"] == "Page P1 for INC-2026-0001: taken by carla at 12:05 UTC."
     assert told["carla"] == "Page P1 for INC-2026-0001: taken by carla at 13:05 CET."  # her own zone
     assert {handle for _, handle, _ in notifier.updates} == {"msg-1", "msg-2"}
 
     clock.advance(timedelta(minutes=30))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob", "carla"], "no step 3 (#soc) after the acknowledgement"
     assert any("page-acknowledged: page P1: taken by carla" in line for line in _timeline(runtime, reference))
 
@@ -79,7 +79,7 @@ def test_critical_ticket_pages_step_by_step_until_acknowledged_and_then_stops(pa
 def test_ack_without_reference_takes_the_pages_that_paged_me(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
     say(runtime, "ana", "/incident new Defacement sev=critical")
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert say(runtime, "carla", "/incident ack").ok is False  # carla was not paged yet
     reply = say(runtime, "bob", "/incident ack")
     assert reply.ok and reply.ticket == "INC-2026-0001"
@@ -95,7 +95,7 @@ def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: Manual
         oncall.add_rotation(ctx, "primary", ["bob", "carla"], "mon 09:00", "America/Bogota")
     say(runtime, "ana", "/incident new Phishing wave sev=high")
     for _ in range(8):
-        escalation.tick(runtime)
+        escalation_worker.tick(runtime)
         clock.advance(timedelta(minutes=5))
     # high: one step (rotation primary, bob this week), repeated twice, then nothing more.
     assert notifier.recipients() == ["bob", "bob"]
@@ -107,14 +107,14 @@ def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: Manual
 def test_resolving_the_ticket_cancels_its_pages_and_tells_who_was_paged(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
     say(runtime, "ana", "/incident new Ransomware sev=critical")
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert say(runtime, "ana", "/incident resolve INC-2026-0001 false positive").ok
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert [(who, n.text) for who, _, n in notifier.updates] == [
         ("bob", "Page P1 for INC-2026-0001: INC-2026-0001 resolved by ana.")
     ]
     clock.advance(timedelta(days=40))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"], "no later step and no regulatory reminder for a resolved ticket"
 
 
@@ -122,12 +122,12 @@ def test_failed_delivery_is_retried_then_the_next_step_fires_early(paging, clock
     runtime, notifier = paging
     notifier.refuse = {"bob"}
     say(runtime, "ana", "/incident new Ransomware sev=critical")
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.attempts == 1 and notifier.sent == []
-    clock.advance(escalation.RETRY_DELAYS[0])
-    escalation.tick(runtime)
-    clock.advance(escalation.RETRY_DELAYS[1])
-    escalation.tick(runtime)
+    clock.advance(escalation_worker.RETRY_DELAYS[0])
+    escalation_worker.tick(runtime)
+    clock.advance(escalation_worker.RETRY_DELAYS[1])
+    escalation_worker.tick(runtime)
     # Three refusals in one minute: carla is paged now, not at +5 min.
     assert notifier.attempts == 4
     assert notifier.recipients() == ["carla"]
@@ -140,31 +140,31 @@ def test_a_delivery_that_fails_once_is_sent_once_on_retry(paging, clock: ManualC
     runtime, notifier = paging
     notifier.refuse, notifier.refuse_times = {"bob"}, 1
     say(runtime, "ana", "/incident new Ransomware sev=critical")
-    escalation.tick(runtime)
-    clock.advance(escalation.RETRY_DELAYS[0])
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
+    clock.advance(escalation_worker.RETRY_DELAYS[0])
+    escalation_worker.tick(runtime)
     clock.advance(timedelta(minutes=1))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"]
 
 
 def test_raising_severity_pages_once_and_escalate_pages_from_chat(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
     say(runtime, "ana", "/incident new Odd DNS traffic")
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.sent == []
     assert say(runtime, "ana", "/incident update INC-2026-0001 sev=critical").ok
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"]
     assert say(runtime, "ana", '/incident update INC-2026-0001 title="Odd DNS, confirmed"').ok
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"]
 
     reply = say(runtime, "bob", "/incident escalate INC-2026-0001 need the network team")
     assert reply.ok, reply.plain_text()
     assert reply.text == "Escalated INC-2026-0001: page P5 (critical policy) starts now with bob (step 1 of 3)."
     assert reply.ticket == "INC-2026-0001"
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.sent[-1][1].text == "Page P5 for INC-2026-0001: need the network team"
     refused = say(runtime, "bob", "/incident escalate INC-2026-0099")
     assert not refused.ok and "No ticket 'INC-2026-0099'" in refused.text
@@ -174,24 +174,24 @@ def test_regulatory_deadlines_remind_the_owner_once_each(paging, clock: ManualCl
     runtime, notifier = paging
     say(runtime, "ana", "/incident new Data leak at the registry aware=2026-01-05T12:00Z")
     clock.advance(timedelta(hours=21, minutes=59))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.sent == []
     clock.advance(timedelta(minutes=1))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     clock.advance(timedelta(minutes=30))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.texts_to("ana") == [
         "Page P1 for INC-2026-0001: early warning due 2026-01-06 "
         "12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC)"
     ]
     clock.advance(timedelta(hours=48))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.texts_to("ana")[1].startswith(
         "Page P2 for INC-2026-0001: incident notification due 2026-01-08 12:00 UTC"
     )
     # Taking the ticket's current page does not silence the final-report reminder still ahead.
     assert say(runtime, "ana", "/incident ack INC-2026-0001").ok
     clock.set(clock.now().replace(month=2, day=4, hour=12))
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     assert notifier.texts_to("ana")[2].startswith("Page P3 for INC-2026-0001: final report due 2026-02-05 12:00 UTC")
     assert notifier.recipients() == ["ana", "ana", "ana"]

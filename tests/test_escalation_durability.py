@@ -9,6 +9,7 @@ from pathlib import Path
 
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.escalation import scheduled as escalation_worker
 from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import Policy, make_steps
 from puente.services.tickets import service as tickets
@@ -31,16 +32,16 @@ def test_crash_after_firing_a_step_sends_it_once_after_restart_and_the_chain_goe
     first = _replica(database_url, clock, tmp_path, before)
     add_team(first)
     say(first, "ana", "/incident new Ransomware sev=critical")
-    assert escalation.fire_due_steps(first) == 1  # step 1 fired (deliveries written), then the process dies
+    assert escalation_worker.fire_due_steps(first) == 1  # step 1 fired (deliveries written), then the process dies
     first.engine.dispose()
 
     after = RecordingNotifier()
     second = _replica(database_url, clock, tmp_path, after)
-    escalation.tick(second)
-    escalation.tick(second)
+    escalation_worker.tick(second)
+    escalation_worker.tick(second)
     assert before.sent == [] and after.recipients() == ["bob"]
     clock.advance(timedelta(minutes=5))
-    escalation.tick(second)
+    escalation_worker.tick(second)
     assert after.recipients() == ["bob", "carla"], "step 2 at +5 min, step 1 not again"
     second.engine.dispose()
 
@@ -52,21 +53,21 @@ def test_crash_between_claiming_a_delivery_and_sending_it_retries_after_the_leas
     first = _replica(database_url, clock, tmp_path, before)
     add_team(first)
     say(first, "ana", "/incident new Ransomware sev=critical")
-    escalation.fire_due_steps(first)
-    claimed = escalation._claim_deliveries(first, escalation.BATCH)
+    escalation_worker.fire_due_steps(first)
+    claimed = escalation_worker._claim_deliveries(first, escalation_worker.BATCH)
     assert [item.recipient.name for item in claimed] == ["bob"]
     first.engine.dispose()  # died before sending
 
     after = RecordingNotifier()
     second = _replica(database_url, clock, tmp_path, after)
-    escalation.tick(second)
+    escalation_worker.tick(second)
     assert after.sent == [], "another worker may hold the delivery: wait for its lease"
-    clock.advance(escalation.LEASE)
-    escalation.tick(second)
-    escalation.tick(second)
+    clock.advance(escalation_worker.PAGE_MESSAGE_LEASE)
+    escalation_worker.tick(second)
+    escalation_worker.tick(second)
     assert after.recipients() == ["bob"]
     clock.advance(timedelta(minutes=4))
-    escalation.tick(second)
+    escalation_worker.tick(second)
     assert after.recipients() == ["bob", "carla"]
     second.engine.dispose()
 
@@ -92,7 +93,8 @@ def test_two_workers_fire_each_step_exactly_once(database_url: str, clock: Manua
             start.wait()
             idle = 0
             while idle < 3:  # small batches so the two really interleave
-                done = escalation.fire_due_steps(runtime, limit=5) + escalation.deliver_due(runtime, limit=5)
+                fired = escalation_worker.fire_due_steps(runtime, limit=5)
+                done = fired + escalation_worker.send_due_page_messages(runtime, limit=5)
                 idle = 0 if done else idle + 1
         except BaseException as error:  # reported by the main thread
             failures.append(error)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from puente.services.clock import ManualClock
-from puente.services.escalation import service as escalation
+from puente.services.escalation import scheduled as escalation_worker
 from tests.conftest import make_runtime
 from tests.paging import add_team, say, write_policy
 
@@ -24,7 +24,7 @@ import sys, time
 from datetime import datetime
 from pathlib import Path
 from puente.settings import load_settings
-from puente.services.escalation import service as escalation
+from puente.services.escalation import scheduled as escalation_worker
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.storage.engine import make_engine
@@ -50,7 +50,7 @@ settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_CSIRT_COUNTRY="CO", PUE
 runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
 runtime.notifiers.append(FileNotifier())
 while True:
-    escalation.tick(runtime)
+    escalation_worker.tick(runtime)
     time.sleep(0.05)
 """
 
@@ -96,7 +96,7 @@ def test_killed_mid_chain_the_chain_goes_on_at_the_right_step_and_nothing_is_sen
     _kill(second)
 
     # After the lease of the dead sender, a restarted worker delivers step 2 once; step 1 is not repeated.
-    third = _start(sqlite_url, start + timedelta(minutes=5) + escalation.LEASE, policy, received)
+    third = _start(sqlite_url, start + timedelta(minutes=5) + escalation_worker.PAGE_MESSAGE_LEASE, policy, received)
     try:
         _wait_for(received, lambda text: text.splitlines() == ["bob", "carla"], "step 2 to carla", third)
         time.sleep(1.0)  # several more ticks: nothing else may be sent before step 3 is due

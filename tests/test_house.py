@@ -87,6 +87,16 @@ def test_no_package_depends_on_itself_through_a_sibling() -> None:
     assert cycles == []
 
 
+def test_no_module_is_longer_than_a_reader_can_hold() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for folder in (*FOLDERS, "puente")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > LONGEST_MODULE
+    }
+    assert too_long == {}
+
+
 def test_every_module_imports_beside_python_stix(tmp_path: Path) -> None:
     """python-stix installs a top-level `stix`; Puente's STIX mapping is `puente.stix`, so both work at once."""
     script = textwrap.dedent(

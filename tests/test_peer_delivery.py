@@ -26,8 +26,8 @@ from puente.bot.core import CommandCore
 from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.inbox import service as ingestion
-from puente.services.peers import outbox as delivery
+from puente.services.inbox import scheduled as inbox_worker
+from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.stix.assistance import ASSISTANCE_EXTENSION_ID
@@ -99,7 +99,7 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(
         assert ctx.session.exec(select(OutboxMessage)).all() == []  # a preview sends nothing
     assert "queued for cert-br" in _say(runtime, "share INC-2026-0001 confirm")
     with medallion(tmp_path, port):
-        assert delivery.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         objects = _collection(port).get_objects()["objects"]
     incident = next(o for o in objects if o["type"] == "incident")
     # Observables and our identity travel too: the writer rule lets anyone send facts and its own identity.
@@ -130,23 +130,23 @@ def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(
     runtime = shared_ticket
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     for attempt in (1, 2, 3):
-        assert delivery.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         with runtime.unit_of_work() as ctx:
             row = ctx.session.exec(select(OutboxMessage)).one()
         assert row.state == DeliveryState.PENDING and row.attempts == attempt
         assert row.last_error is not None and "connection refused" in row.last_error
         assert row.next_try_at is not None
         wait = row.next_try_at - clock.now()
-        low, high = delivery.FIRST_RETRY * 2 ** (attempt - 1) * 0.5, delivery.FIRST_RETRY * 2 ** (attempt - 1)
+        low, high = outbox_worker.FIRST_RETRY * 2 ** (attempt - 1) * 0.5, outbox_worker.FIRST_RETRY * 2 ** (attempt - 1)
         assert low <= wait <= high  # exponential, with jitter
-        assert delivery.deliver_due(runtime) == 0  # not before its time
+        assert outbox_worker.push_due_messages(runtime) == 0  # not before its time
         shown = _say(runtime, "show INC-2026-0001")
         assert f"📤 RFA INC-2026-0001 → cert-br: pending, try {attempt + 1} at" in shown
         clock.advance(wait)
     with medallion(tmp_path, port):
-        assert delivery.deliver_due(runtime) == 1
+        assert outbox_worker.push_due_messages(runtime) == 1
         clock.advance(timedelta(hours=1))
-        assert delivery.deliver_due(runtime) == 0
+        assert outbox_worker.push_due_messages(runtime) == 0
         assert len(_note_versions(port)) == 1
     assert "📤 RFA INC-2026-0001 → cert-br: delivered" in _say(runtime, "show INC-2026-0001")
 
@@ -157,7 +157,7 @@ def test_a_refusing_peer_fails_the_delivery_with_the_reason(shared_ticket: Runti
         peers.get(ctx, "cert-br").password = "wrong"
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     with medallion(tmp_path, port):
-        delivery.deliver_due(runtime)
+        outbox_worker.push_due_messages(runtime)
     shown = _say(runtime, "show INC-2026-0001")
     assert "📤 RFA INC-2026-0001 → cert-br: failed: HTTP 401: authentication refused" in shown
 
@@ -171,13 +171,13 @@ def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_dupli
     with medallion(tmp_path, port):
         # Row 1: taken, then the process dies before pushing. Row 2: pushed, then it dies before recording it.
         with runtime.unit_of_work() as ctx:
-            taken = outbox_store.take_due(ctx.session, clock.now(), delivery.LEASE)
+            taken = outbox_store.take_due(ctx.session, clock.now(), outbox_worker.PUSH_LEASE)
             assert [r.attempts for r in taken] == [1, 1]
             pushed_objects = taken[1].objects
         client.push(client.Endpoint(f"http://127.0.0.1:{port}/csirt/", COLLECTION, USER, PASSWORD), pushed_objects)
-        assert delivery.deliver_due(runtime) == 0  # the dead process's lease still holds
-        clock.advance(delivery.LEASE)
-        assert delivery.deliver_due(runtime) == 2  # "after restart"
+        assert outbox_worker.push_due_messages(runtime) == 0  # the dead process's lease still holds
+        clock.advance(outbox_worker.PUSH_LEASE)
+        assert outbox_worker.push_due_messages(runtime) == 2  # "after restart"
         versions = _note_versions(port)
     assert len(versions) == 2  # two notes, one version each: the re-push created no duplicate
     with runtime.unit_of_work() as ctx:
@@ -227,8 +227,8 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(
     with medallion(tmp_path, port):
         _collection(port).add_objects({"objects": [genuine, spoofed, ours]})
         _collection(port).add_objects({"objects": [invalid]})
-        first = ingestion.poll_peer(runtime, "cert-br")
-        again = ingestion.poll_peer(runtime, "cert-br")
+        first = inbox_worker.poll_peer(runtime, "cert-br")
+        again = inbox_worker.poll_peer(runtime, "cert-br")
     assert first.accepted == 1
     assert any(
         str(spoofed["id"]) in r and "not cert-br's to send: created_by_ref must be your identity" in r
@@ -335,7 +335,7 @@ OUTBOX_WORKER = r"""
 import sys, time
 from datetime import datetime
 from puente.settings import load_settings
-from puente.services.peers import outbox as delivery
+from puente.services.peers import scheduled as outbox_worker
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.storage.engine import make_engine
@@ -346,7 +346,7 @@ settings = load_settings(
 )
 runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
 while True:
-    delivery.deliver_due(runtime)
+    outbox_worker.push_due_messages(runtime)
     time.sleep(0.05)
 """
 
@@ -406,7 +406,7 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
     assert states() == {DeliveryState.PENDING}
 
     with medallion(tmp_path, port):
-        second = worker(clock.now() + delivery.LEASE + timedelta(seconds=1))
+        second = worker(clock.now() + outbox_worker.PUSH_LEASE + timedelta(seconds=1))
         try:
             deadline = time.monotonic() + 60
             while states() != {DeliveryState.DELIVERED}:

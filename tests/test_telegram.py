@@ -395,7 +395,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
     database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
     from puente.bot.telegram.notifier import TelegramNotifier
-    from puente.services.escalation import service as escalation
+    from puente.services.escalation import scheduled as escalation_worker
     from tests.paging import write_policy
 
     policy = write_policy(tmp_path, ON_CALL_POLICY)
@@ -411,7 +411,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
         with serving(create_app(runtime)) as base:
             webhook = f"{base}/telegram/webhook"
             TelegramUser(webhook, ANA, "Ana").says("/incident new Ransomware at the port sev=critical countries=CO")
-            escalation.tick(runtime)  # the timer worker's round
+            escalation_worker.tick(runtime)  # the timer worker's round
             page = api.of("sendMessage")[-1]
             assert page.params["chat_id"] == "2001"
             assert page.text.startswith("<b>Page P1 for INC-2026-0001: critical ticket: Ransomware at the port</b>")
@@ -419,7 +419,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
 
             TelegramUser(webhook, 2001, "Bob").presses(page, "Acknowledge")
             assert "Acknowledged INC-2026-0001" in api.of("sendMessage")[-1].text
-            escalation.tick(runtime)
+            escalation_worker.tick(runtime)
             edit = api.of("editMessageText")[-1]
             assert (edit.params["chat_id"], edit.message_id) == ("2001", page.message_id)
             assert edit.text.startswith("<b>Page P1 for INC-2026-0001: taken by bob at 12:00 UTC.</b>")

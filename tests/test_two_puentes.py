@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from puente.services.inbox import service as ingestion
+from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import service as peers
 from tests.puente_pair import puente_pair, wait_until
 
@@ -68,5 +68,5 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         runtime = br.runtime()
         with runtime.unit_of_work() as ctx:
             peers.get(ctx, "csirt-co").poll_cursor = None
-        pulled = ingestion.poll_peer(runtime, "csirt-co")
+        pulled = inbox_worker.poll_peer(runtime, "csirt-co")
         assert pulled.duplicates >= 3 and pulled.duplicates + pulled.accepted == 4 and pulled.rejected == []

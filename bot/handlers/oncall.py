@@ -10,6 +10,7 @@ from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.services.assistance import responder
 from puente.services.errors import NotFound
+from puente.services.escalation import messages as page_messages
 from puente.services.escalation import rotations as oncall
 from puente.services.escalation import service as escalation
 from puente.services.tickets import service as tickets
@@ -44,7 +45,7 @@ def escalate(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident escalate INC-… [reason]")
     view = escalation.escalate(call.ctx, tickets.get(call.ctx, reference), " ".join(call.args.words[1:]))
     page = view.page
-    first = escalation.describe_step(page, 0)
+    first = page_messages.describe_step(page, 0)
     return Reply(
         text=(
             f"Escalated {view.ticket_reference}: page {page.reference} ({page.policy} policy) starts now with {first}."

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 from puente.services.assistance import requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
-from puente.services.context import Context
+from puente.services.context import Context, Runtime
 from puente.services.escalation import service as escalation
 from puente.storage import assistance as request_store
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
+
+TIMERS_EVERY_SECONDS = 30.0
+
+
+def tick(runtime: Runtime) -> float:
+    """The `assistance-timers` worker: one pass over the deadlines, then sleep."""
+    with runtime.unit_of_work(actor_name="assistance-timer") as ctx:
+        run_timers(ctx)
+    return TIMERS_EVERY_SECONDS
 
 
 def run_timers(ctx: Context) -> int:

@@ -1,39 +1,25 @@
-"""Delivery to peers through the durable outbox: queue in the caller's transaction, push later.
-
-`deliver_due` takes due rows (a lease, so a crash mid-push only delays them), pushes each with
-taxii2-client, and records the outcome: delivered, pending with the next try (exponential backoff
-with jitter while the peer is down), or failed with the reason.
+"""The durable outbox to peers: messages are queued in the caller's transaction (the `outbox` worker
+pushes them later, see scheduled.py), and `show` reads how each push of a ticket went.
 """
 
 from __future__ import annotations
 
-import logging
-import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from puente.services.context import Context, Runtime
+from puente.services.context import Context
 from puente.services.handling import policy as audiences
-from puente.services.peers.service import endpoint
 from puente.storage import outbox as outbox_store
-from puente.storage import timeline
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import Peer
-from puente.taxii import client
 
-log = logging.getLogger(__name__)
-
-LEASE = timedelta(seconds=60)
-FIRST_RETRY = timedelta(seconds=2)
-LONGEST_RETRY = timedelta(minutes=15)
-MAX_ATTEMPTS = 20  # about three hours of retries at the longest interval
-_work_queued = threading.Event()
+# Set once a queued message is committed in this process, so the outbox worker pushes it without waiting.
+work_queued = threading.Event()
 
 
 def after_commit(ctx: Context, action: Callable[[], None]) -> None:
@@ -54,7 +40,7 @@ def enqueue(
     )
     ctx.session.add(row)
     ctx.session.flush()
-    after_commit(ctx, _work_queued.set)
+    after_commit(ctx, work_queued.set)
     return row
 
 
@@ -68,93 +54,6 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
         if o["type"] not in ("extension-definition", "marking-definition")
         and audiences.creator_refusal(our_identity, o) is None
     ]
-
-
-def wait_for_work(timeout: float) -> None:
-    """Sleep until something is queued in this process or `timeout` seconds pass."""
-    _work_queued.wait(timeout)
-    _work_queued.clear()
-
-
-def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential in the attempts made, capped, with jitter so peers coming back are not stampeded."""
-    ceiling = min(LONGEST_RETRY, FIRST_RETRY * (2 ** max(0, attempts - 1)))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
-
-
-@dataclass(frozen=True)
-class _Job:
-    row_id: int
-    peer_name: str
-    target: client.Endpoint
-    objects: list[dict[str, Any]]
-    attempts: int
-
-
-def deliver_due(runtime: Runtime, limit: int = 20) -> int:
-    """Push what is due; return how many pushes were attempted."""
-    with runtime.unit_of_work(actor_name="outbox") as ctx:
-        rows = outbox_store.take_due(ctx.session, ctx.now(), LEASE, limit)
-        jobs = []
-        for row in rows:
-            peer = ctx.session.get(Peer, row.peer_id)
-            assert peer is not None and row.id is not None
-            jobs.append(_Job(row.id, peer.name, endpoint(peer), list(row.objects), row.attempts))
-    for job in jobs:
-        error: client.PeerUnreachable | None = None
-        api_root = None
-        try:
-            target = job.target
-            if target.api_root_url is None:
-                api_root = client.resolve_api_root(target)
-                target = replace(target, api_root_url=api_root)
-            client.push(target, job.objects)
-        except client.PeerUnreachable as failure:
-            error = failure
-        with runtime.unit_of_work(actor_name="outbox") as ctx:
-            _record(ctx, job, error, api_root)
-    return len(jobs)
-
-
-def _record(ctx: Context, job: _Job, error: client.PeerUnreachable | None, api_root: str | None) -> None:
-    row = ctx.session.get(OutboxMessage, job.row_id)
-    if row is None or row.state != DeliveryState.PENDING.value:
-        return
-    now = ctx.now()
-    if api_root:
-        peer = ctx.session.get(Peer, row.peer_id)
-        if peer is not None:
-            peer.api_root_url = api_root
-            ctx.session.add(peer)
-    if error is None:
-        row.state = DeliveryState.DELIVERED.value
-        row.delivered_at = now
-        row.last_error = ""
-        row.next_try_at = None
-        action, summary = "delivered", f"{row.summary} delivered to {job.peer_name}"
-    elif error.permanent or row.attempts >= MAX_ATTEMPTS:
-        row.state = DeliveryState.FAILED.value
-        row.last_error = str(error)
-        row.next_try_at = None
-        action, summary = (
-            "delivery-failed",
-            f"{row.summary} to {job.peer_name} failed after {row.attempts} attempt(s): {error}",
-        )
-    else:
-        row.last_error = str(error)
-        row.next_try_at = now + retry_delay(row.attempts)
-        log.info("push to %s failed (%s); next try at %s", job.peer_name, error, row.next_try_at)
-        ctx.session.add(row)
-        return
-    ctx.session.add(row)
-    timeline.record(ctx.session, at=now, actor="outbox", action=action, ticket_id=row.ticket_id, summary=summary)
-
-
-def seconds_until_due(session: Session, now: datetime, longest: float) -> float:
-    due = outbox_store.next_due(session)
-    if due is None:
-        return longest
-    return max(0.0, min(longest, (due - now).total_seconds()))
 
 
 @dataclass(frozen=True)

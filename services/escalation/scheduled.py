@@ -1,0 +1,272 @@
+"""What the `escalation` worker runs: fire the page steps that are due, send the page messages that are
+due, and record how each went.
+
+`tick` claims due pages (SKIP LOCKED, so replicas share the work and fire each step once), writes the
+step's deliveries in the same transaction, then sends the deliveries outside any transaction. A
+delivery that keeps failing makes the next step fire early rather than waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from puente.services.context import Context, Runtime
+from puente.services.escalation import rotations as oncall
+from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
+from puente.services.escalation.policies import ALL_ROTATIONS
+from puente.services.escalation.service import queue_update
+from puente.services.notify import DeliveryError, Notice, Notifier, Recipient
+from puente.storage import oncall as oncall_store
+from puente.storage import pages as page_store
+from puente.storage import tickets as ticket_store
+from puente.storage import timeline, users
+from puente.storage.models import Role, Ticket, User
+from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageStatus
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# A claimed delivery is someone else's to retry only after this long (the sender died mid-send).
+PAGE_MESSAGE_LEASE = timedelta(seconds=60)
+# Waits between attempts at one delivery; after the last, it has failed.
+RETRY_DELAYS = (timedelta(seconds=15), timedelta(seconds=45))
+# Pages raised by another process are noticed within this many seconds.
+POLL_SECONDS = 1.0
+
+
+def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recipient]:
+    kind, name = str(step["target"]), str(step["name"])
+    found: list[User | None] = []
+    if kind == "channel":
+        slack, telegram = step.get("slack"), step.get("telegram")
+        return [Recipient(f"#{name}", str(slack) if slack else None, str(telegram) if telegram else None)]
+    if kind == "rotation":
+        names = [r.name for r in oncall_store.all_rotations(ctx.session)] if name == ALL_ROTATIONS else [name]
+        found = [oncall.on_call(ctx, rotation) for rotation in names]
+    elif kind == "user":
+        found = [users.by_name(ctx.session, name)]
+    elif kind == "role":
+        found = list(users.by_role(ctx.session, [r.value for r in Role if r.allows(Role(name))]))
+    elif kind == "owner":
+        ticket = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
+        found = [ctx.session.get(User, ticket.owner_id) if ticket and ticket.owner_id else None]
+    unique = {user.name: user for user in found if user is not None}
+    return [Recipient.of(user) for user in unique.values()]
+
+
+RecipientCache = dict[tuple[object, ...], list[Recipient]]
+
+
+@dataclass
+class _Firing:
+    """What firing a batch of steps writes, gathered so it goes to the database in a few statements."""
+
+    now: datetime
+    known: RecipientCache
+    deliveries: list[dict[str, object]]
+    events: list[dict[str, object]]
+
+
+def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
+    now = firing.now
+    due = page.next_fire_at or now
+    index = page.next_step
+    step = page.steps[index % len(page.steps)]
+    reached: list[str] = []
+    # Within one batch, the on-call of a rotation (and a user, a role) is the same for every page.
+    target = (step["target"], step["name"], page.ticket_id if step["target"] == "owner" else None)
+    if target not in firing.known:
+        firing.known[target] = _recipients(ctx, page, step)
+    for recipient in firing.known[target]:
+        for notifier in ctx.runtime.notifiers:
+            if notifier.can_reach(recipient):
+                firing.deliveries.append(
+                    {
+                        "page_id": page.id,
+                        "step": index,
+                        "purpose": DeliveryPurpose.PAGE.value,
+                        "platform": notifier.platform,
+                        "recipient": recipient.name,
+                        "slack_id": recipient.slack_id,
+                        "telegram_id": recipient.telegram_id,
+                        "status": DeliveryStatus.PENDING.value,
+                        "due_at": now,
+                        "fire_due_at": due,
+                        "attempts": 0,
+                    }
+                )
+                reached.append(f"{recipient.name} ({notifier.platform})")
+    page.next_step = index + 1
+    wait = timedelta(minutes=int(str(step["wait_minutes"])))
+    if page.next_step >= page.total_steps:
+        page.status = PageStatus.EXHAUSTED.value
+        page.next_fire_at = None
+    elif not reached:
+        page.next_fire_at = now  # nobody to wait for: go straight on
+    else:
+        # Keep to the schedule unless the worker was down so long that it would fire steps back to back.
+        page.next_fire_at = due + wait if due + wait > now else now + wait
+    what = ", ".join(reached) or f"nobody reachable ({target_text(step)})"
+    firing.events.append(
+        {
+            "at": now,
+            "actor": "escalation",
+            "action": "page-step",
+            "ticket_id": page.ticket_id,
+            "summary": f"page {page.reference} {step_text(page, index)}: {what}",
+        }
+    )
+
+
+def fire_due_steps(runtime: Runtime, limit: int = BATCH) -> int:
+    """Fire the steps that are due; returns how many fired."""
+    with runtime.unit_of_work(actor_name="escalation") as ctx:
+        now = ctx.now()
+        due = page_store.claim_due_pages(ctx.session, now, limit)
+        if not due:
+            return 0
+        firing = _Firing(now, {}, [], [])
+        with ctx.session.no_autoflush:
+            for page in due:
+                _fire(ctx, page, firing)
+        page_store.add_deliveries(ctx.session, firing.deliveries)
+        timeline.record_many(ctx.session, firing.events)
+        return len(due)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    delivery_id: int
+    platform: str
+    recipient: Recipient
+    purpose: str
+    handle: str | None
+    notice: Notice
+
+
+def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
+    with runtime.unit_of_work(actor_name="escalation") as ctx:
+        now = ctx.now()
+        claimed = page_store.claim_due_deliveries(ctx.session, now, limit)
+        if not claimed:
+            return []
+        found = page_store.pages_by_id(ctx.session, {d.page_id for d in claimed})
+        tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
+        outgoing = []
+        for delivery in claimed:
+            delivery.attempts += 1
+            delivery.due_at = now + PAGE_MESSAGE_LEASE
+            ctx.session.add(delivery)
+            page = found[delivery.page_id]
+            ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
+            if delivery.purpose == DeliveryPurpose.UPDATE:
+                notice = update_notice(ctx, page, ticket, delivery.recipient)
+            else:
+                notice = page_notice(page, ticket, delivery.step)
+            recipient = Recipient(delivery.recipient, delivery.slack_id, delivery.telegram_id)
+            outgoing.append(
+                _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
+            )
+        return outgoing
+
+
+def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> tuple[str | None, str | None]:
+    """(handle, None) when delivered, (None, reason) when not."""
+    notifier = notifiers.get(item.platform)
+    if notifier is None:
+        return None, f"no {item.platform} notifier in this process"
+    try:
+        if item.purpose == DeliveryPurpose.UPDATE:
+            notifier.update(item.recipient, item.handle or "", item.notice)
+            return item.handle or "", None
+        return notifier.send(item.recipient, item.notice), None
+    except DeliveryError as error:
+        return None, str(error) or type(error).__name__
+    except Exception as error:  # a broken adapter must not stop the chain; it is retried like a refusal
+        log.exception("%s notifier failed", item.platform)
+        return None, f"{type(error).__name__}: {error}"
+
+
+def _record_outcomes(runtime: Runtime, results: list[tuple[_Outgoing, str | None, str | None]]) -> None:
+    with runtime.unit_of_work(actor_name="escalation") as ctx, ctx.session.no_autoflush:
+        now = ctx.now()
+        by_id = page_store.deliveries_by_id(ctx.session, {item.delivery_id for item, _, _ in results})
+        found = page_store.pages_by_id(ctx.session, {d.page_id for d in by_id.values()})
+        for item, handle, error in results:
+            delivery = by_id[item.delivery_id]
+            page = found[delivery.page_id]
+            if error is None:
+                delivery.status = DeliveryStatus.SENT.value
+                delivery.handle, delivery.sent_at, delivery.error = handle, now, None
+                ctx.session.add(delivery)
+                if delivery.purpose == DeliveryPurpose.PAGE and page.status not in page_store.OPEN_PAGE_STATUSES:
+                    queue_update(ctx, delivery, now)  # stopped while this was on its way
+                continue
+            delivery.error = error[:1000]
+            if delivery.attempts <= len(RETRY_DELAYS):
+                delivery.due_at = now + RETRY_DELAYS[delivery.attempts - 1]
+                ctx.session.add(delivery)
+                continue
+            delivery.status = DeliveryStatus.FAILED.value
+            ctx.session.add(delivery)
+            timeline.record(
+                ctx.session,
+                at=now,
+                actor="escalation",
+                action="page-delivery-failed",
+                ticket_id=page.ticket_id,
+                summary=(
+                    f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over "
+                    f"{delivery.platform} failed after {delivery.attempts} attempts: {error}"
+                ),
+            )
+            if delivery.purpose == DeliveryPurpose.PAGE:
+                _fire_early_if_unreached(ctx, page, delivery.step, now)
+
+
+def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime) -> None:
+    """Nobody got this step's page: rather than wait in silence, fire the next step now."""
+    if page.status != PageStatus.ACTIVE or page.next_step != step + 1:
+        return
+    assert page.id is not None
+    others = page_store.deliveries(ctx.session, page.id, step=step, purpose=DeliveryPurpose.PAGE.value)
+    if any(d.status in (DeliveryStatus.SENT, DeliveryStatus.PENDING) for d in others):
+        return
+    page.next_fire_at = now
+    ctx.session.add(page)
+    timeline.record(
+        ctx.session,
+        at=now,
+        actor="escalation",
+        action="page-step-early",
+        ticket_id=page.ticket_id,
+        summary=f"page {page.reference}: nobody could be reached at {step_text(page, step)}; next step fires now",
+    )
+
+
+def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
+    """Send the page messages (pages and their updates) that are due; returns how many were attempted."""
+    outgoing = _claim_deliveries(runtime, limit)
+    if not outgoing:
+        return 0
+    notifiers = {n.platform: n for n in runtime.notifiers}
+    results = [(item, *_send_page_message(notifiers, item)) for item in outgoing]
+    _record_outcomes(runtime, results)
+    return len(outgoing)
+
+
+def tick(runtime: Runtime) -> float:
+    """The timer worker: fire due steps, send due page messages, sleep until the next is due (at most POLL_SECONDS)."""
+    for _ in range(20):  # until nothing is due (a failed delivery may make a step due), bounded so stop() is heard
+        fired = fire_due_steps(runtime)
+        sent = send_due_page_messages(runtime)
+        if not (fired or sent):
+            break
+    with runtime.unit_of_work(actor_name="escalation") as ctx:
+        upcoming = page_store.next_due(ctx.session)
+        now = ctx.now()
+    if upcoming is None:
+        return POLL_SECONDS
+    return max(0.0, min(POLL_SECONDS, (upcoming - now).total_seconds()))

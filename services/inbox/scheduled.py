@@ -1,0 +1,92 @@
+"""What the `peer-inbox` and `peer-poller` workers run: take in what peers pushed into our TAXII inboxes,
+and pull what peers added to the collections we read on their servers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from puente.services.context import Runtime
+from puente.services.feeds import collections
+from puente.services.inbox.service import IngestReport, ingest
+from puente.services.peers import service as peers
+from puente.storage import peers as peer_store
+from puente.taxii import client
+
+log = logging.getLogger(__name__)
+
+INBOX_EVERY_SECONDS = 0.1
+POLL_EVERY_SECONDS = 30.0
+
+
+# ---- our inbox: what peers pushed into our TAXII server ----
+
+
+def take_inbox(runtime: Runtime) -> int:
+    """Ingest what each peer posted to its inbox since our cursor; returns how many entries were read."""
+    with runtime.unit_of_work() as ctx:
+        names = [p.name for p in peer_store.all_peers(ctx.session)]
+    read = 0
+    for name in names:
+        with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
+            peer = peers.get(ctx, name)
+            entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+            if not entries:
+                continue
+            ingest(ctx, peer, [entry.stix_object for entry in entries])
+            peer.inbox_cursor = entries[-1].date_added
+            ctx.session.add(peer)
+            read += len(entries)
+    return read
+
+
+def tick_inbox(runtime: Runtime) -> float:
+    """The peer-inbox worker: what peers push lands in our TAXII inboxes; a short pause keeps an RFA's way to a
+    ticket fast."""
+    take_inbox(runtime)
+    return INBOX_EVERY_SECONDS
+
+
+# ---- the poller ----------------------------------------------------------------------------
+
+
+def poll_peer(runtime: Runtime, peer_name: str) -> IngestReport:
+    """Pull what the peer added since our cursor; each page is ingested and the cursor saved together."""
+    with runtime.unit_of_work(actor_name="poller") as ctx:
+        peer = peers.get(ctx, peer_name)
+        target, collection_id, cursor = peers.endpoint(peer), peer.pull_collection_id, peer.poll_cursor
+    report = IngestReport()
+    if collection_id is None:
+        return report
+    if target.api_root_url is None:
+        target = replace(target, api_root_url=client.resolve_api_root(target))
+        with runtime.unit_of_work(actor_name="poller") as ctx:
+            peers.get(ctx, peer_name).api_root_url = target.api_root_url
+    for page in client.poll(target, collection_id, cursor):
+        with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
+            peer = peers.get(ctx, peer_name)
+            report.merge(ingest(ctx, peer, page.objects))
+            peer.poll_cursor = page.cursor
+            peer.polled_at = ctx.now()
+            ctx.session.add(peer)
+    return report
+
+
+def poll_all(runtime: Runtime) -> dict[str, IngestReport | str]:
+    """Poll every peer with a pull collection; a peer that is down is reported, not raised."""
+    with runtime.unit_of_work() as ctx:
+        names = [p.name for p in peer_store.pulling(ctx.session)]
+    outcome: dict[str, IngestReport | str] = {}
+    for name in names:
+        try:
+            outcome[name] = poll_peer(runtime, name)
+        except client.PeerUnreachable as error:
+            log.info("polling %s failed: %s", name, error)
+            outcome[name] = str(error)
+    return outcome
+
+
+def tick_poller(runtime: Runtime) -> float:
+    """The peer-poller worker: pull what each peer we read added since our cursor."""
+    poll_all(runtime)
+    return POLL_EVERY_SECONDS
