@@ -63,9 +63,8 @@ def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | Non
     """Add a user."""
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        user = users.add(
-            ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone
-        )
+        addresses = {"slack": slack_id, "telegram": telegram_id}
+        user = users.add(ctx, name, users.parse_role(role), addresses=addresses, timezone=timezone)
         click.echo(f"added {user.name} ({user.role})")
 
 
@@ -74,12 +73,8 @@ def users_list() -> None:
     """List users."""
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        for user in users.listing(ctx):
-            ids = " ".join(
-                f"{k}={v}"
-                for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone))
-                if v
-            )
+        for user, addresses in users.listing(ctx):
+            ids = " ".join(f"{k}={v}" for k, v in (*addresses.items(), ("tz", user.timezone)) if v)
             click.echo(f"{user.name}\t{user.role}\t{ids}".rstrip())
 
 

@@ -25,7 +25,7 @@ from puente.services.notify import Notice, Recipient
 from puente.services.peers import outbox as delivery
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
-from puente.services.users.service import require_role
+from puente.services.users.service import as_recipients, require_role
 from puente.services.vocabularies.taxonomy import TLP, Severity
 from puente.stix import assistance as protocol
 from puente.stix.markings import MARKING_IDS
@@ -630,7 +630,7 @@ def _leads(ctx: Context) -> list[Recipient]:
     people = user_store.by_role(ctx.session, [Role.LEAD.value, Role.ADMIN.value]) or user_store.by_role(
         ctx.session, [Role.ANALYST.value]
     )
-    return [Recipient.of(user) for user in people]
+    return as_recipients(ctx, people)
 
 
 def _notify(ctx: Context, recipients: list[Recipient], notice: Notice) -> None:
@@ -667,7 +667,7 @@ def _page(ctx: Context, ticket: Ticket, row: AssistanceRequest, peer: Peer, remi
 
 def _tell_owner(ctx: Context, ticket: Ticket, notice: Notice) -> None:
     owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
-    _notify(ctx, [Recipient.of(owner)] if owner else _leads(ctx), notice)
+    _notify(ctx, as_recipients(ctx, [owner]) if owner else _leads(ctx), notice)
 
 
 # ---- timers --------------------------------------------------------------------------------

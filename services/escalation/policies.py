@@ -49,6 +49,13 @@ class Channel(BaseModel):
             raise ValueError('a channel needs slack = "C…" and/or telegram = "-100…"')
         return self
 
+    @property
+    def addresses(self) -> dict[str, str]:
+        """The channel's address by platform."""
+        return {
+            platform: address for platform, address in (("slack", self.slack), ("telegram", self.telegram)) if address
+        }
+
 
 class Step(BaseModel):
     """Notify one target, then wait before the next step."""

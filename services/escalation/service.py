@@ -12,6 +12,7 @@ import calendar
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from puente.services.context import Context, Runtime
@@ -20,7 +21,7 @@ from puente.services.escalation import policies as escalation_policy
 from puente.services.escalation import rotations as oncall
 from puente.services.escalation.policies import ALL_ROTATIONS, Policy
 from puente.services.notify import Action, DeliveryError, Notice, Notifier, Recipient
-from puente.services.users.service import require_role
+from puente.services.users.service import as_recipients, require_role
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage import oncall as oncall_store
 from puente.storage import pages as page_store
@@ -80,8 +81,7 @@ def _step_snapshot(ctx: Context, policy: Policy) -> list[dict[str, object]]:
         kind, name = step.target
         entry: dict[str, object] = {"target": kind, "name": name, "wait_minutes": step.wait_minutes}
         if kind == "channel":
-            channel = channels[name]
-            entry |= {"slack": channel.slack, "telegram": channel.telegram}
+            entry["addresses"] = dict(channels[name].addresses)
         snapshot.append(entry)
     return snapshot
 
@@ -282,8 +282,7 @@ def _queue_update(ctx: Context, delivered: PageDelivery, now: datetime) -> None:
             purpose=DeliveryPurpose.UPDATE.value,
             platform=delivered.platform,
             recipient=delivered.recipient,
-            slack_id=delivered.slack_id,
-            telegram_id=delivered.telegram_id,
+            address=delivered.address,
             handle=delivered.handle,
             due_at=now,
             fire_due_at=now,
@@ -345,8 +344,7 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
     kind, name = str(step["target"]), str(step["name"])
     found: list[User | None] = []
     if kind == "channel":
-        slack, telegram = step.get("slack"), step.get("telegram")
-        return [Recipient(f"#{name}", str(slack) if slack else None, str(telegram) if telegram else None)]
+        return [Recipient(f"#{name}", cast(dict[str, str], step["addresses"]))]
     if kind == "rotation":
         names = [r.name for r in oncall_store.all_rotations(ctx.session)] if name == ALL_ROTATIONS else [name]
         found = [oncall.on_call(ctx, rotation) for rotation in names]
@@ -358,7 +356,7 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
         ticket = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
         found = [ctx.session.get(User, ticket.owner_id) if ticket and ticket.owner_id else None]
     unique = {user.name: user for user in found if user is not None}
-    return [Recipient.of(user) for user in unique.values()]
+    return as_recipients(ctx, unique.values())
 
 
 RecipientCache = dict[tuple[object, ...], list[Recipient]]
@@ -394,8 +392,7 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
                         "purpose": DeliveryPurpose.PAGE.value,
                         "platform": notifier.platform,
                         "recipient": recipient.name,
-                        "slack_id": recipient.slack_id,
-                        "telegram_id": recipient.telegram_id,
+                        "address": recipient.address_on(notifier.platform),
                         "status": DeliveryStatus.PENDING.value,
                         "due_at": now,
                         "fire_due_at": due,
@@ -518,7 +515,7 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
                 notice = _update_notice(ctx, page, ticket, delivery.recipient)
             else:
                 notice = page_notice(page, ticket, delivery.step)
-            recipient = Recipient(delivery.recipient, delivery.slack_id, delivery.telegram_id)
+            recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
             outgoing.append(
                 _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
             )
