@@ -6,6 +6,7 @@ platform (Slack DM, Telegram message, console print). A Notice is platform-neutr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,6 +27,10 @@ class Notice:
     fields: tuple[tuple[str, str], ...] = ()
     actions: tuple[Action, ...] = ()
     ticket: str | None = None
+
+
+# How a Notifier names its platform, and so how people's and rooms' addresses are keyed: "slack", "telegram".
+PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
