@@ -58,12 +58,26 @@ def users_group() -> None:
 @click.option("--role", default="analyst", show_default=True, help="oncall, analyst, lead or admin")
 @click.option("--slack", "slack_id", help="Slack user id, e.g. U024BE7LH")
 @click.option("--telegram", "telegram_id", help="Telegram numeric user id")
+@click.option(
+    "--chat", "chats", multiple=True, metavar="PLATFORM:ADDRESS", help="an address on any chat platform (repeatable)"
+)
 @click.option("--tz", "timezone", help="IANA time zone, e.g. America/Bogota")
-def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | None, timezone: str | None) -> None:
+def users_add(
+    name: str, role: str, slack_id: str | None, telegram_id: str | None, chats: tuple[str, ...], timezone: str | None
+) -> None:
     """Add a user."""
+    addresses: dict[str, str | None] = {"slack": slack_id, "telegram": telegram_id}
+    for chat in chats:
+        platform, _, address = chat.partition(":")
+        if not address:
+            raise click.BadParameter(f"{chat!r}: give PLATFORM:ADDRESS, e.g. slack:U024BE7LH", param_hint="--chat")
+        if addresses.get(platform):
+            raise click.BadParameter(
+                f"two {platform} addresses given; a person has one per platform", param_hint="--chat"
+            )
+        addresses[platform] = address
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        addresses = {"slack": slack_id, "telegram": telegram_id}
         user = users.add(ctx, name, users.parse_role(role), addresses=addresses, timezone=timezone)
         click.echo(f"added {user.name} ({user.role})")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from puente.services.notify import Recipient
+from puente.services.notify import PLATFORM_NAME, Recipient
 from puente.storage import timeline, users
 from puente.storage.models import Role, User
 
@@ -38,6 +38,8 @@ def add(
         raise Conflict(f"User {name!r} exists already; remove it first or pick another name.")
     given = {platform: address for platform, address in (addresses or {}).items() if address}
     for platform, address in given.items():
+        if not PLATFORM_NAME.fullmatch(platform):
+            raise InvalidInput(f"Unknown chat platform {platform!r}: name it in lower case, e.g. slack or telegram.")
         if (other := users.by_address(ctx.session, platform, address)) is not None:
             raise Conflict(f"{platform.capitalize()} id {address} already belongs to {other.name}.")
     if timezone:
