@@ -146,7 +146,7 @@ def main() -> None:
         upgrade(environment["PUENTE_DATABASE_URL"])
         runtime = Runtime.from_settings(load_settings(**environment))
         with runtime.unit_of_work(actor_name="operator") as ctx:
-            users.add(ctx, "bench", Role.ANALYST, slack_id="U0BENCH")
+            users.add(ctx, "bench", Role.ANALYST, addresses={"slack": "U0BENCH"})
         runtime.engine.dispose()
         port = free_port()
         child = subprocess.Popen(

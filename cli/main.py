@@ -58,14 +58,27 @@ def users_group() -> None:
 @click.option("--role", default="analyst", show_default=True, help="oncall, analyst, lead or admin")
 @click.option("--slack", "slack_id", help="Slack user id, e.g. U024BE7LH")
 @click.option("--telegram", "telegram_id", help="Telegram numeric user id")
+@click.option(
+    "--chat", "chats", multiple=True, metavar="PLATFORM:ADDRESS", help="an address on any chat platform (repeatable)"
+)
 @click.option("--tz", "timezone", help="IANA time zone, e.g. America/Bogota")
-def users_add(name: str, role: str, slack_id: str | None, telegram_id: str | None, timezone: str | None) -> None:
+def users_add(
+    name: str, role: str, slack_id: str | None, telegram_id: str | None, chats: tuple[str, ...], timezone: str | None
+) -> None:
     """Add a user."""
+    addresses: dict[str, str | None] = {"slack": slack_id, "telegram": telegram_id}
+    for chat in chats:
+        platform, _, address = chat.partition(":")
+        if not address:
+            raise click.BadParameter(f"{chat!r}: give PLATFORM:ADDRESS, e.g. slack:U024BE7LH", param_hint="--chat")
+        if addresses.get(platform):
+            raise click.BadParameter(
+                f"two {platform} addresses given; a person has one per platform", param_hint="--chat"
+            )
+        addresses[platform] = address
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        user = users.add(
-            ctx, name, users.parse_role(role), slack_id=slack_id, telegram_id=telegram_id, timezone=timezone
-        )
+        user = users.add(ctx, name, users.parse_role(role), addresses=addresses, timezone=timezone)
         click.echo(f"added {user.name} ({user.role})")
 
 
@@ -74,12 +87,8 @@ def users_list() -> None:
     """List users."""
     runtime = load_runtime()
     with operator(runtime) as ctx:
-        for user in users.listing(ctx):
-            ids = " ".join(
-                f"{k}={v}"
-                for k, v in (("slack", user.slack_id), ("telegram", user.telegram_id), ("tz", user.timezone))
-                if v
-            )
+        for user, addresses in users.listing(ctx):
+            ids = " ".join(f"{k}={v}" for k, v in (*addresses.items(), ("tz", user.timezone)) if v)
             click.echo(f"{user.name}\t{user.role}\t{ids}".rstrip())
 
 

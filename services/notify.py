@@ -6,10 +6,10 @@ platform (Slack DM, Telegram message, console print). A Notice is platform-neutr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
-
-from puente.storage.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +29,27 @@ class Notice:
     ticket: str | None = None
 
 
+# How a Notifier names its platform, and so how people's and rooms' addresses are keyed: "slack", "telegram".
+PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
+    """A person or a chat room, and their address on each platform that knows them.
+
+    A platform is named as its Notifier names itself; e.g. {"slack": "U024BE7LH", "telegram": "123456789"}.
+    """
+
     name: str
-    slack_id: str | None = None
-    telegram_id: str | None = None
+    addresses: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, user: User) -> Recipient:
-        return cls(user.name, user.slack_id, user.telegram_id)
+    def at(cls, name: str, platform: str, address: str | None) -> Recipient:
+        """Someone known by one address on one platform (or by name alone), as a page delivery remembers them."""
+        return cls(name, {platform: address} if address else {})
+
+    def address_on(self, platform: str) -> str | None:
+        return self.addresses.get(platform)
 
 
 class DeliveryError(Exception):
@@ -48,7 +60,7 @@ class Notifier(Protocol):
     platform: str
 
     def can_reach(self, recipient: Recipient) -> bool:
-        """Whether this platform knows an address for the recipient."""
+        """Whether this platform knows an address for the recipient (`recipient.address_on(platform)`)."""
         ...
 
     def send(self, recipient: Recipient, notice: Notice) -> str:

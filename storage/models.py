@@ -1,4 +1,4 @@
-"""The foundation's tables: users, tickets, their observables and notes, and the audit timeline."""
+"""The foundation's tables: users and their chat identities, tickets, their observables and notes, the timeline."""
 
 from __future__ import annotations
 
@@ -44,14 +44,27 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True, max_length=64)
     role: str = Field(default=Role.ANALYST.value, max_length=16)
-    slack_id: str | None = Field(default=None, unique=True, max_length=32)
-    telegram_id: str | None = Field(default=None, unique=True, max_length=32)
     timezone: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(nullable=False)
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class ChatIdentity(SQLModel, table=True):
+    """Where a person is reached on one chat platform: a Slack user id, a Telegram chat id, ….
+
+    The platform is the name its chat adapter goes by, so a new adapter needs no new column; an
+    address belongs to one person, and a person has at most one address per platform.
+    """
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("platform", "address", name="uq_chat_identities_platform_address"),)
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    platform: str = Field(primary_key=True, max_length=16)
+    address: str = Field(max_length=255)
 
 
 class TicketSequence(SQLModel, table=True):

@@ -84,8 +84,8 @@ class PageDelivery(SQLModel, table=True):
     purpose: str = Field(default=DeliveryPurpose.PAGE.value, max_length=16)
     platform: str = Field(max_length=16)
     recipient: str = Field(max_length=128)
-    slack_id: str | None = Field(default=None, max_length=32)
-    telegram_id: str | None = Field(default=None, max_length=32)
+    # The recipient's address on `platform` when the step fired (none where the name is enough, e.g. the console).
+    address: str | None = Field(default=None, max_length=255)
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     # When to (re)try; while a worker holds the row it is pushed ahead by the lease.
     due_at: datetime = utc_field(nullable=False)

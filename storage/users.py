@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from puente.storage.models import Ticket, TicketObservable, User
+from puente.storage.models import ChatIdentity, Ticket, TicketObservable, User
 
 
 def by_name(session: Session, name: str) -> User | None:
     return session.exec(select(User).where(User.name == name)).first()
 
 
-def by_slack_id(session: Session, slack_id: str) -> User | None:
-    return session.exec(select(User).where(User.slack_id == slack_id)).first()
+def by_address(session: Session, platform: str, address: str) -> User | None:
+    """The person a chat platform's address belongs to."""
+    statement = (
+        select(User)
+        .join(ChatIdentity, col(ChatIdentity.user_id) == col(User.id))
+        .where(ChatIdentity.platform == platform, ChatIdentity.address == address)
+    )
+    return session.exec(statement).first()
 
 
-def by_telegram_id(session: Session, telegram_id: str) -> User | None:
-    return session.exec(select(User).where(User.telegram_id == telegram_id)).first()
+def addresses_of(session: Session, people: Iterable[User]) -> dict[str, dict[str, str]]:
+    """Each person's address by platform (in the platforms' alphabetical order), keyed by user name."""
+    names = {user.id: user.name for user in people}
+    found: dict[str, dict[str, str]] = {name: {} for name in names.values()}
+    statement = select(ChatIdentity).where(col(ChatIdentity.user_id).in_(names))
+    for identity in session.exec(statement.order_by(col(ChatIdentity.platform))):
+        found[names[identity.user_id]][identity.platform] = identity.address
+    return found
+
+
+def add_address(session: Session, user: User, platform: str, address: str) -> None:
+    assert user.id is not None
+    session.add(ChatIdentity(user_id=user.id, platform=platform, address=address))
 
 
 def by_role(session: Session, roles: list[str]) -> list[User]:
@@ -33,7 +53,9 @@ def any_user(session: Session) -> bool:
 
 
 def delete(session: Session, user: User) -> None:
-    """Delete a user; tickets and observables they touched keep their history without the link."""
+    """Delete a user and their chat identities; tickets and observables they touched keep their history
+    without the link."""
+    session.execute(delete_rows(ChatIdentity).where(col(ChatIdentity.user_id) == user.id))
     session.execute(update(Ticket).where(col(Ticket.owner_id) == user.id).values(owner_id=None))
     session.execute(update(Ticket).where(col(Ticket.opened_by_id) == user.id).values(opened_by_id=None))
     session.execute(

@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _postgres_schema_url() -> Iterator[str]:
+@contextmanager
+def _postgres_schema() -> Iterator[str]:
+    """A URL whose connections use a new, empty schema of the test database; dropped afterwards."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
@@ -41,7 +44,6 @@ def _postgres_schema_url() -> Iterator[str]:
     separator = "&" if "?" in base else "?"
     url = f"{base}{separator}options=-csearch_path%3D{schema}"
     try:
-        upgrade(url)
         yield url
     finally:
         with admin.begin() as connection:
@@ -58,7 +60,9 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    yield from _postgres_schema_url()
+    with _postgres_schema() as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -66,6 +70,16 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Every storage test runs on both back ends; PostgreSQL skips with a reason when not configured."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def unmigrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without tables, on both back ends, for tests that run the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'puente.db'}"
+    else:
+        with _postgres_schema() as url:
+            yield url
 
 
 @pytest.fixture

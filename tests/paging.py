@@ -87,7 +87,7 @@ def write_policy(tmp_path: Path, text: str = CHAIN_POLICY) -> Path:
 def add_team(runtime: Runtime) -> None:
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "ana", Role.ANALYST, timezone="America/Bogota")
-        users.add(ctx, "bob", Role.ONCALL, slack_id="U0BOB")
+        users.add(ctx, "bob", Role.ONCALL, addresses={"slack": "U0BOB"})
         users.add(ctx, "carla", Role.ONCALL, timezone="Europe/Madrid")
         users.add(ctx, "dora", Role.LEAD)
 

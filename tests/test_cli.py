@@ -39,10 +39,22 @@ def test_operator_and_analyst_flow(env: dict[str, str], tmp_path: Path) -> None:
     assert puente(env, "db", "upgrade").returncode == 0
     assert puente(env, "users", "add", "ana", "--role", "analyst", "--slack", "U0ANA").returncode == 0
     assert puente(env, "users", "add", "lucia", "--role", "lead", "--tz", "America/Bogota").returncode == 0
+    added = puente(
+        env, "users", "add", "beto", "--role", "oncall", "--telegram", "1002", "--chat", "matrix:@beto:x.org"
+    )
+    assert added.returncode == 0, added.stderr
     duplicate = puente(env, "users", "add", "ana")
     assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
+    taken = puente(env, "users", "add", "carla", "--chat", "telegram:1002")
+    assert taken.returncode == 1 and "Telegram id 1002 already belongs to beto." in taken.stderr
+    misspelt = puente(env, "users", "add", "carla", "--chat", "Slack:U0CARLA")
+    assert misspelt.returncode == 1 and "Unknown chat platform 'Slack'" in misspelt.stderr
     listed = puente(env, "users", "list").stdout.splitlines()
-    assert listed == ["ana\tanalyst\tslack=U0ANA", "lucia\tlead\ttz=America/Bogota"]
+    assert listed == [
+        "ana\tanalyst\tslack=U0ANA",
+        "beto\toncall\tmatrix=@beto:x.org telegram=1002",
+        "lucia\tlead\ttz=America/Bogota",
+    ]
 
     opened = puente(
         env,

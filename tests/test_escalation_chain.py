@@ -11,7 +11,10 @@ import pytest
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
+from puente.services.notify import Notice, Recipient
+from puente.services.users import service as users
 from puente.storage import timeline
+from puente.storage.models import Role
 from tests.conftest import make_runtime
 from tests.paging import RecordingNotifier, add_team, say, write_policy
 
@@ -195,3 +198,64 @@ def test_regulatory_deadlines_remind_the_owner_once_each(paging, clock: ManualCl
     escalation_worker.tick(runtime)
     assert notifier.texts_to("ana")[2].startswith("Page P3 for INC-2026-0001: final report due 2026-02-05 12:00 UTC")
     assert notifier.recipients() == ["ana", "ana", "ana"]
+
+
+class AddressedNotifier(RecordingNotifier):
+    """A chat platform Puente has no column for: it reaches people and rooms only at their address there."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__(platform=platform)
+        self.addressed: list[tuple[str, str | None]] = []
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return recipient.address_on(self.platform) is not None
+
+    def send(self, recipient: Recipient, notice: Notice) -> str:
+        self.addressed.append((recipient.name, recipient.address_on(self.platform)))
+        return super().send(recipient, notice)
+
+    def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
+        self.addressed.append((recipient.name, recipient.address_on(self.platform)))
+        super().update(recipient, handle, notice)
+
+
+MATRIX_POLICY = """
+[channels.soc]
+slack = "C0SOC"
+matrix = "!soc:csirt.example"
+
+[policies.critical]
+[[policies.critical.steps]]
+user = "bob"
+wait_minutes = 5
+
+[[policies.critical.steps]]
+channel = "soc"
+wait_minutes = 5
+"""
+
+
+def test_a_new_chat_platform_pages_people_and_rooms_at_their_address_there(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    policies = write_policy(tmp_path, MATRIX_POLICY)
+    runtime = make_runtime(database_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(policies))
+    matrix = AddressedNotifier("matrix")
+    runtime.notifiers.append(matrix)
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "ana", Role.ANALYST, addresses={"matrix": "@ana:csirt.example"})
+        users.add(ctx, "bob", Role.ONCALL, addresses={"slack": "U0BOB", "matrix": "@bob:csirt.example"})
+    assert say(runtime, "ana", "/incident new Ransomware at the port sev=critical").ok
+
+    escalation_worker.tick(runtime)
+    clock.advance(timedelta(minutes=5))
+    escalation_worker.tick(runtime)
+    assert matrix.addressed == [("bob", "@bob:csirt.example"), ("#soc", "!soc:csirt.example")]
+
+    assert say(runtime, "bob", "/incident ack INC-2026-0001").ok
+    escalation_worker.tick(runtime)
+    assert matrix.addressed[2:] == [("bob", "@bob:csirt.example"), ("#soc", "!soc:csirt.example")]
+    assert [notice.text for _, _, notice in matrix.updates] == [
+        "Page P1 for INC-2026-0001: taken by bob at 12:05 UTC."
+    ] * 2
+    runtime.engine.dispose()

@@ -64,6 +64,19 @@ def test_unknown_channel_unknown_field_and_two_targets_are_named() -> None:
     )
 
 
+def test_a_channel_has_an_address_on_each_platform_the_file_names() -> None:
+    found = parse_policies('[channels.soc]\nslack = "C0SOC"\ntelegram = "-1001"\nmatrix = "!soc:x.org"\n', "p.toml")
+    assert found.channels["soc"].addresses == {"slack": "C0SOC", "telegram": "-1001", "matrix": "!soc:x.org"}
+    assert _problems("[channels.soc]\n") == [
+        'policies.toml: line 1, channels.soc: a channel needs slack = "C…" and/or telegram = "-100…"'
+    ]
+    assert _problems('[channels.soc]\nSlack = "C0SOC"\ntelegram = ""\n') == [
+        "policies.toml: line 2, channels.soc.Slack: a chat platform is named in lower case, e.g. slack or telegram"
+        " (got 'Slack')",
+        "policies.toml: line 3, channels.soc.telegram: String should have at least 1 character (got '')",
+    ]
+
+
 def test_toml_syntax_errors_name_the_line() -> None:
     assert _problems("[policies.high\n") == [
         "policies.toml: not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 15)"

@@ -165,7 +165,7 @@ def fresh_runtime(template: Path, folder: Path, clock: ManualClock) -> Runtime:
     runtime = make_runtime(f"sqlite:///{folder / 'puente.db'}", clock, folder)
     with runtime.unit_of_work(actor_name="operator") as ctx:
         for name, (role, telegram_id, slack_id) in PEOPLE.items():
-            users.add(ctx, name, role, telegram_id=telegram_id, slack_id=slack_id)
+            users.add(ctx, name, role, addresses={"telegram": telegram_id, "slack": slack_id})
     return runtime
 
 

@@ -66,7 +66,7 @@ def slack_runtime(database_url: str, clock: ManualClock, tmp_path: Path, slack: 
         SLACK_API_URL=slack.api_url,
     )
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.add(ctx, "ana", Role.ANALYST, slack_id=ANA)
+        users.add(ctx, "ana", Role.ANALYST, addresses={"slack": ANA})
     yield runtime
     runtime.engine.dispose()
 
@@ -392,7 +392,7 @@ def test_page_arrives_as_a_dm_and_is_updated_in_place(
 ) -> None:
     reference = open_ticket(slack_runtime)
     notifier = SlackNotifier.from_settings(slack_runtime.settings)
-    ana = Recipient("ana", slack_id=ANA)
+    ana = Recipient("ana", {"slack": ANA})
     page = Notice(
         text=f"🚨 Page: {reference} is critical and cross-border",
         fields=(("Severity", "critical"), ("Countries", "BR, AR")),
@@ -421,9 +421,9 @@ def test_a_page_slack_refuses_raises_delivery_error_for_the_caller_to_retry_or_e
 ) -> None:
     notifier = SlackNotifier.from_settings(slack_runtime.settings)
     with pytest.raises(DeliveryError, match="channel_not_found"):
-        notifier.send(Recipient("gone", slack_id=GONE), Notice(text="Page: INC-2026-0001"))
+        notifier.send(Recipient("gone", {"slack": GONE}), Notice(text="Page: INC-2026-0001"))
     with pytest.raises(DeliveryError, match="expected channel:ts"):
-        notifier.update(Recipient("ana", slack_id=ANA), "console:3", Notice(text="acknowledged"))
+        notifier.update(Recipient("ana", {"slack": ANA}), "console:3", Notice(text="acknowledged"))
 
 
 def test_without_slack_settings_there_is_no_slack_endpoint(
@@ -531,7 +531,7 @@ def test_socket_mode_starts_against_the_stand_in_and_serves_a_slash_command(
         SLACK_API_URL=slack.api_url,
     )
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.add(ctx, "ana", Role.ANALYST, slack_id=ANA)
+        users.add(ctx, "ana", Role.ANALYST, addresses={"slack": ANA})
     app = create_app(runtime)
     assert "/slack/events" not in [getattr(r, "path", "") for r in app.routes]  # no signing secret: no HTTP endpoint
     with TestClient(app):

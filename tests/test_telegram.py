@@ -69,8 +69,8 @@ def telegram_settings(api: BotApiStandIn, **extra: object) -> dict[str, object]:
 
 def add_people(runtime: Runtime) -> None:
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.add(ctx, "ana", Role.ANALYST, telegram_id=str(ANA))
-        users.add(ctx, "beto", Role.LEAD, telegram_id=str(BETO))
+        users.add(ctx, "ana", Role.ANALYST, addresses={"telegram": str(ANA)})
+        users.add(ctx, "beto", Role.LEAD, addresses={"telegram": str(BETO)})
 
 
 @pytest.fixture
@@ -347,7 +347,7 @@ def test_button_on_a_page_works_like_a_button_on_a_reply(telegram: Telegram) -> 
     notifier = TelegramNotifier(telegram.runtime)
     try:
         notice = Notice("🚨 Page: INC-2026-0001 is critical", actions=(Action("Timeline", "timeline INC-2026-0001"),))
-        notifier.send(Recipient("beto", telegram_id=str(BETO)), notice)
+        notifier.send(Recipient("beto", {"telegram": str(BETO)}), notice)
     finally:
         notifier.close()
     page = telegram.replies()[-1]
@@ -404,7 +404,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
     )
     add_people(runtime)
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.add(ctx, "bob", Role.ONCALL, telegram_id="2001")
+        users.add(ctx, "bob", Role.ONCALL, addresses={"telegram": "2001"})
     notifier = TelegramNotifier(runtime)
     runtime.notifiers.append(notifier)
     try:

@@ -26,7 +26,7 @@ PAGE = Notice(
     ticket="INC-2026-0007",
 )
 ACKED = Notice(text="✅ Page for INC-2026-0007 acknowledged by ana", ticket="INC-2026-0007")
-ANA = Recipient("ana", telegram_id="1001")
+ANA = Recipient("ana", {"telegram": "1001"})
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def _capture(call):  # type: ignore[no-untyped-def]
 def test_page_goes_to_the_recipients_chat_and_is_edited_in_place_once_acknowledged(
     notifier: TelegramNotifier, api: BotApiStandIn
 ) -> None:
-    assert notifier.can_reach(ANA) and not notifier.can_reach(Recipient("beto", slack_id="U0BETO"))
+    assert notifier.can_reach(ANA) and not notifier.can_reach(Recipient("beto", {"slack": "U0BETO"}))
     handle = in_worker_thread(lambda: notifier.send(ANA, PAGE))
     sent = api.of("sendMessage")[0]
     assert handle == f"1001:{sent.message_id}"
@@ -110,7 +110,7 @@ def test_persistent_flood_control_is_a_delivery_error_so_the_caller_keeps_the_pa
 
 def test_recipient_without_telegram_id_and_bad_handles_are_delivery_errors(notifier: TelegramNotifier) -> None:
     with pytest.raises(DeliveryError, match="beto has no Telegram id"):
-        notifier.send(Recipient("beto", slack_id="U0BETO"), PAGE)
+        notifier.send(Recipient("beto", {"slack": "U0BETO"}), PAGE)
     with pytest.raises(DeliveryError, match="not a Telegram message handle"):
         notifier.update(ANA, "console:3", ACKED)
 

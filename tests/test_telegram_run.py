@@ -38,7 +38,7 @@ def telegram_env(env: dict[str, str], api: BotApiStandIn) -> dict[str, str]:  # 
 def test_run_serves_the_telegram_webhook(telegram_env: dict[str, str], api: BotApiStandIn) -> None:
     runtime = Runtime.from_settings(load_settings(PUENTE_DATABASE_URL=telegram_env["PUENTE_DATABASE_URL"]))
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.add(ctx, "ana", Role.ANALYST, telegram_id="1001")
+        users.add(ctx, "ana", Role.ANALYST, addresses={"telegram": "1001"})
     runtime.engine.dispose()
     base = f"http://127.0.0.1:{telegram_env['PUENTE_PORT']}"
     server = subprocess.Popen(

@@ -16,8 +16,9 @@ from puente.settings import Settings
 
 @dataclass
 class SlackNotifier:
-    """`services.notify.Notifier` for Slack: send = chat.postMessage to the user's Slack id (the
-    app's DM with them), returning "channel:ts"; update = chat.update of that message."""
+    """`services.notify.Notifier` for Slack: send = chat.postMessage to the recipient's Slack address (a
+    user id, for the app's DM with them, or a channel id), returning "channel:ts"; update = chat.update
+    of that message."""
 
     client: WebClient
     platform: str = field(default="slack")
@@ -27,16 +28,15 @@ class SlackNotifier:
         return cls(WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=10))
 
     def can_reach(self, recipient: Recipient) -> bool:
-        return bool(recipient.slack_id)
+        return bool(recipient.address_on(self.platform))
 
     def send(self, recipient: Recipient, notice: Notice) -> str:
-        if not recipient.slack_id:
+        address = recipient.address_on(self.platform)
+        if not address:
             raise DeliveryError(f"{recipient.name} has no Slack id: puente users add … --slack U…")
         message = render_notice(notice)
         try:
-            response = self.client.chat_postMessage(
-                channel=recipient.slack_id, text=message["text"], blocks=message["blocks"]
-            )
+            response = self.client.chat_postMessage(channel=address, text=message["text"], blocks=message["blocks"])
         except (SlackApiError, SlackClientError, OSError) as error:
             raise DeliveryError(f"Slack refused the message to {recipient.name}: {error}") from error
         return f"{response['channel']}:{response['ts']}"

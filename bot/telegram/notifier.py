@@ -53,7 +53,7 @@ class TelegramNotifier:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def can_reach(self, recipient: Recipient) -> bool:
-        return bool(recipient.telegram_id)
+        return bool(recipient.address_on(self.platform))
 
     def send(self, recipient: Recipient, notice: Notice) -> str:
         """Send to the recipient's chat; the handle is "chat_id:message_id" of the part with the buttons."""
@@ -105,9 +105,10 @@ class TelegramNotifier:
             self._loop.close()
 
     def _chat(self, recipient: Recipient) -> str:
-        if not recipient.telegram_id:
+        chat_id = recipient.address_on(self.platform)
+        if not chat_id:
             raise DeliveryError(f"{recipient.name} has no Telegram id: puente users add … --telegram ID")
-        return recipient.telegram_id
+        return chat_id
 
     def _deliver(self, call: Callable[[], Awaitable[T]]) -> T:
         """One Bot API call with flood control; anything Telegram refuses becomes a DeliveryError,

@@ -9,6 +9,7 @@ from puente.services.context import Context
 from puente.services.escalation import service as escalation
 from puente.services.notify import Notice, Recipient
 from puente.services.peers import outbox as delivery
+from puente.services.users.service import as_recipients
 from puente.storage import users as user_store
 from puente.storage.assistance import AssistanceRequest
 from puente.storage.models import Role, Ticket, User
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 def tell_owner(ctx: Context, ticket: Ticket, notice: Notice) -> None:
     """The ticket's owner hears of it; a ticket nobody owns, our leads."""
     owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
-    _notify(ctx, [Recipient.of(owner)] if owner else _leads(ctx), notice)
+    _notify(ctx, as_recipients(ctx, [owner]) if owner else _leads(ctx), notice)
 
 
 def page_on_call(ctx: Context, ticket: Ticket, row: AssistanceRequest, peer: Peer, reminder: bool) -> None:
@@ -43,7 +44,7 @@ def _leads(ctx: Context) -> list[Recipient]:
     people = user_store.by_role(ctx.session, [Role.LEAD.value, Role.ADMIN.value]) or user_store.by_role(
         ctx.session, [Role.ANALYST.value]
     )
-    return [Recipient.of(user) for user in people]
+    return as_recipients(ctx, people)
 
 
 def _notify(ctx: Context, recipients: list[Recipient], notice: Notice) -> None:

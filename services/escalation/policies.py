@@ -2,7 +2,7 @@
 
 They live in a TOML file named by PUENTE_ESCALATION_POLICIES (a built-in default otherwise):
 
-    [channels.soc]                  # a chat room a step may page
+    [channels.soc]                  # a chat room a step may page: its address on each platform
     slack = "C0123456789"
     telegram = "-1001234567890"
 
@@ -21,11 +21,21 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from puente.services.errors import InvalidInput
+from puente.services.notify import PLATFORM_NAME
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage.models import Role
 
@@ -37,17 +47,31 @@ class PolicyError(InvalidInput):
     """The policy file cannot be used; the message names the file, the line and the field."""
 
 
-class Channel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _platform_name(name: str) -> str:
+    if not PLATFORM_NAME.fullmatch(name):
+        raise ValueError("a chat platform is named in lower case, e.g. slack or telegram")
+    return name
 
-    slack: str | None = Field(default=None, min_length=1)
-    telegram: str | None = Field(default=None, min_length=1)
+
+# A platform as its chat adapter names itself ("slack", "telegram"), and the channel's address there.
+Platform = Annotated[str, AfterValidator(_platform_name)]
+Address = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Channel(RootModel[dict[Platform, Address]]):
+    """A chat room's address by platform, one key per platform: `slack = "C…"`, `telegram = "-100…"`."""
+
+    model_config = ConfigDict(frozen=True)
 
     @model_validator(mode="after")
     def _somewhere(self) -> Channel:
-        if not (self.slack or self.telegram):
+        if not self.root:
             raise ValueError('a channel needs slack = "C…" and/or telegram = "-100…"')
         return self
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return self.root
 
 
 class Step(BaseModel):
@@ -231,8 +255,6 @@ def parse_policies(text: str, source: str) -> Policies:
 
 def _known_fields(location: tuple[Any, ...]) -> str:
     names = [part for part in location if isinstance(part, str)]
-    if names[:1] == ["channels"]:
-        return "a channel has slack and telegram"
     if "steps" in names:
         return f"a step has one of {', '.join(TARGETS)}, and wait_minutes"
     if names[:1] == ["policies"] and len(names) == 3:

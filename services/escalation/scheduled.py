@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from puente.services.context import Context, Runtime
 from puente.services.escalation import rotations as oncall
@@ -18,6 +19,7 @@ from puente.services.escalation.messages import page_notice, step_text, target_t
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import queue_update
 from puente.services.notify import DeliveryError, Notice, Notifier, Recipient
+from puente.services.users.service import as_recipients
 from puente.storage import oncall as oncall_store
 from puente.storage import pages as page_store
 from puente.storage import tickets as ticket_store
@@ -40,8 +42,7 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
     kind, name = str(step["target"]), str(step["name"])
     found: list[User | None] = []
     if kind == "channel":
-        slack, telegram = step.get("slack"), step.get("telegram")
-        return [Recipient(f"#{name}", str(slack) if slack else None, str(telegram) if telegram else None)]
+        return [Recipient(f"#{name}", cast(dict[str, str], step["addresses"]))]
     if kind == "rotation":
         names = [r.name for r in oncall_store.all_rotations(ctx.session)] if name == ALL_ROTATIONS else [name]
         found = [oncall.on_call(ctx, rotation) for rotation in names]
@@ -53,7 +54,7 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
         ticket = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
         found = [ctx.session.get(User, ticket.owner_id) if ticket and ticket.owner_id else None]
     unique = {user.name: user for user in found if user is not None}
-    return [Recipient.of(user) for user in unique.values()]
+    return as_recipients(ctx, unique.values())
 
 
 RecipientCache = dict[tuple[object, ...], list[Recipient]]
@@ -89,8 +90,7 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
                         "purpose": DeliveryPurpose.PAGE.value,
                         "platform": notifier.platform,
                         "recipient": recipient.name,
-                        "slack_id": recipient.slack_id,
-                        "telegram_id": recipient.telegram_id,
+                        "address": recipient.address_on(notifier.platform),
                         "status": DeliveryStatus.PENDING.value,
                         "due_at": now,
                         "fire_due_at": due,
@@ -165,7 +165,7 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
                 notice = update_notice(ctx, page, ticket, delivery.recipient)
             else:
                 notice = page_notice(page, ticket, delivery.step)
-            recipient = Recipient(delivery.recipient, delivery.slack_id, delivery.telegram_id)
+            recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
             outgoing.append(
                 _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
             )

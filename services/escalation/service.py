@@ -53,8 +53,7 @@ def _step_snapshot(ctx: Context, policy: Policy) -> list[dict[str, object]]:
         kind, name = step.target
         entry: dict[str, object] = {"target": kind, "name": name, "wait_minutes": step.wait_minutes}
         if kind == "channel":
-            channel = channels[name]
-            entry |= {"slack": channel.slack, "telegram": channel.telegram}
+            entry["addresses"] = dict(channels[name].addresses)
         snapshot.append(entry)
     return snapshot
 
@@ -232,8 +231,7 @@ def queue_update(ctx: Context, delivered: PageDelivery, now: datetime) -> None:
             purpose=DeliveryPurpose.UPDATE.value,
             platform=delivered.platform,
             recipient=delivered.recipient,
-            slack_id=delivered.slack_id,
-            telegram_id=delivered.telegram_id,
+            address=delivered.address,
             handle=delivered.handle,
             due_at=now,
             fire_due_at=now,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from puente.services.notify import PLATFORM_NAME, Recipient
 from puente.storage import timeline, users
 from puente.storage.models import Role, User
+
+# At the terminal a person is known by their user name, not by an address of theirs.
+CONSOLE = "console"
 
 
 def parse_role(value: str) -> Role:
@@ -22,34 +27,31 @@ def add(
     name: str,
     role: Role,
     *,
-    slack_id: str | None = None,
-    telegram_id: str | None = None,
+    addresses: Mapping[str, str | None] | None = None,
     timezone: str | None = None,
 ) -> User:
+    """Add a person with their address on each chat platform they use, e.g. {"slack": "U024BE7LH"}."""
     name = name.strip()
     if not name or any(ch.isspace() for ch in name):
         raise InvalidInput("A user name is one word, e.g. ana or ana.perez.")
     if users.by_name(ctx.session, name) is not None:
         raise Conflict(f"User {name!r} exists already; remove it first or pick another name.")
-    if slack_id and (other := users.by_slack_id(ctx.session, slack_id)) is not None:
-        raise Conflict(f"Slack id {slack_id} already belongs to {other.name}.")
-    if telegram_id and (other := users.by_telegram_id(ctx.session, telegram_id)) is not None:
-        raise Conflict(f"Telegram id {telegram_id} already belongs to {other.name}.")
+    given = {platform: address for platform, address in (addresses or {}).items() if address}
+    for platform, address in given.items():
+        if not PLATFORM_NAME.fullmatch(platform):
+            raise InvalidInput(f"Unknown chat platform {platform!r}: name it in lower case, e.g. slack or telegram.")
+        if (other := users.by_address(ctx.session, platform, address)) is not None:
+            raise Conflict(f"{platform.capitalize()} id {address} already belongs to {other.name}.")
     if timezone:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput(f"Unknown time zone {timezone!r}: use an IANA name such as America/Bogota.") from None
-    user = User(
-        name=name,
-        role=role.value,
-        slack_id=slack_id or None,
-        telegram_id=telegram_id or None,
-        timezone=timezone or None,
-        created_at=ctx.now(),
-    )
+    user = User(name=name, role=role.value, timezone=timezone or None, created_at=ctx.now())
     ctx.session.add(user)
     ctx.session.flush()
+    for platform, address in given.items():
+        users.add_address(ctx.session, user, platform, address)
     timeline.record(
         ctx.session,
         at=ctx.now(),
@@ -65,24 +67,35 @@ def remove(ctx: Context, name: str) -> None:
     user = users.by_name(ctx.session, name)
     if user is None:
         raise NotFound(f"No Puente user {name!r}.")
-    before = {"name": user.name, "role": user.role, "slack_id": user.slack_id, "telegram_id": user.telegram_id}
+    before = {"name": user.name, "role": user.role, "addresses": users.addresses_of(ctx.session, [user])[name]}
     users.delete(ctx.session, user)
     timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="user-removed", summary=name, before=before)
 
 
-def listing(ctx: Context) -> list[User]:
-    return users.all_users(ctx.session)
+def listing(ctx: Context) -> list[tuple[User, dict[str, str]]]:
+    """Everyone, by name, with their address by platform (platforms in alphabetical order)."""
+    everyone = users.all_users(ctx.session)
+    held = users.addresses_of(ctx.session, everyone)
+    return [(user, held[user.name]) for user in everyone]
 
 
-def identify(ctx: Context, platform: str, platform_id: str) -> User:
-    """Map a chat identity to a Puente user, or refuse with how to get access."""
-    lookup = {"console": users.by_name, "slack": users.by_slack_id, "telegram": users.by_telegram_id}[platform]
-    user = lookup(ctx.session, platform_id)
+def as_recipients(ctx: Context, people: Iterable[User]) -> list[Recipient]:
+    """The people as notifiers reach them: by name, and at their address on each platform."""
+    people = list(people)
+    held = users.addresses_of(ctx.session, people)
+    return [Recipient(user.name, held[user.name]) for user in people]
+
+
+def identify(ctx: Context, platform: str, address: str) -> User:
+    """Map a chat identity (on the console: a user name) to a Puente user, or refuse with how to get access."""
+    if platform == CONSOLE:
+        user = users.by_name(ctx.session, address)
+    else:
+        user = users.by_address(ctx.session, platform, address)
     if user is None:
-        flag = {"console": "", "slack": f" --slack {platform_id}", "telegram": f" --telegram {platform_id}"}[platform]
-        who = platform_id if platform == "console" else "YOUR_NAME"
+        who, flag = (address, "") if platform == CONSOLE else ("YOUR_NAME", f" --{platform} {address}")
         raise Unauthenticated(
-            f"You are not a Puente user yet ({platform} id {platform_id}). Ask a Puente admin to run:"
+            f"You are not a Puente user yet ({platform} id {address}). Ask a Puente admin to run:"
             f" puente users add {who} --role analyst{flag}"
         )
     return user
