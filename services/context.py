@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from sqlmodel import Session
 from puente.services.clock import Clock, SystemClock
 from puente.services.notify import Notifier
 from puente.settings import Settings
+from puente.storage import timeline
 from puente.storage.engine import make_engine, transaction
 from puente.storage.models import User
 
@@ -57,3 +59,25 @@ class Context:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    def record(
+        self,
+        action: str,
+        summary: str = "",
+        *,
+        ticket_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append an event to the audit timeline, by whoever acts in this unit of work, now (or `at`)."""
+        timeline.record(
+            self.session,
+            at=at or self.now(),
+            actor=self.who,
+            action=action,
+            ticket_id=ticket_id,
+            summary=summary,
+            before=before,
+            after=after,
+        )

@@ -17,7 +17,6 @@ from puente.stix import assistance as stix_notes
 from puente.stix.markings import MARKING_IDS
 from puente.storage import assistance as request_store
 from puente.storage import peers as peer_store
-from puente.storage import timeline
 from puente.storage.assistance import AssistanceRequest
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer, TicketLink
@@ -183,6 +182,4 @@ def _tlp_of(incident: dict[str, Any] | None) -> TLP | None:
 
 
 def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:
-    timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="peer-notified", ticket_id=ticket.id, summary=text[:300]
-    )
+    ctx.record(action="peer-notified", ticket_id=ticket.id, summary=text[:300])

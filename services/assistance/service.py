@@ -24,7 +24,6 @@ from puente.services.vocabularies.taxonomy import TLP
 from puente.stix import assistance as stix_notes
 from puente.stix.markings import MARKING_IDS
 from puente.storage import assistance as request_store
-from puente.storage import timeline
 from puente.storage.assistance import AssistanceMessage, AssistanceRequest
 from puente.storage.models import Role, Ticket
 from puente.storage.peers import Peer
@@ -254,10 +253,7 @@ def record_message(
 
 
 def record_on_timeline(ctx: Context, row: AssistanceRequest, action: str, summary: str) -> None:
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action=action,
         ticket_id=row.ticket_id,
         summary=summary,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from puente.storage import oncall as oncall_store
-from puente.storage import timeline, users
+from puente.storage import users
 from puente.storage.models import Role, User
 from puente.storage.oncall import Rotation, RotationOverride
 
@@ -166,10 +166,8 @@ def add_rotation(ctx: Context, name: str, members: list[str], handoff: str, time
     )
     ctx.session.add(rotation)
     ctx.session.flush()
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action="rotation-added",
         summary=f"{name}: {', '.join(members)}, handoff {parsed} {timezone}",
         after={"name": name, "members": members, "handoff": str(parsed), "timezone": timezone},
@@ -189,7 +187,7 @@ def remove_rotation(ctx: Context, name: str) -> None:
     _require_operator(ctx, "removing a rotation")
     rotation = get_rotation(ctx, name)
     oncall_store.delete(ctx.session, rotation)
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="rotation-removed", summary=name)
+    ctx.record(action="rotation-removed", summary=name)
 
 
 def rotations(ctx: Context) -> list[RotationNow]:
@@ -214,10 +212,7 @@ def add_override(
         created_by=ctx.who,
     )
     ctx.session.add(override)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="rotation-override",
         summary=f"{user_name} covers {rotation.name} from {starts.isoformat()} to {ends.isoformat()}",
     )

@@ -18,7 +18,6 @@ from puente.services.escalation.policies import Policy
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage import pages as page_store
-from puente.storage import timeline
 from puente.storage.models import Role, Ticket, TicketStatus
 from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageDelivery, PageStatus
 
@@ -93,10 +92,8 @@ def raise_page(
         return page  # on the timeline once it fires: every ticket has these, the "opened" entry explains them
     ctx.session.flush()  # the timeline names the page by its id
     when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action="paged",
         ticket_id=ticket.id,
         summary=f"page {page.reference} ({kind}, {name} policy{when}): {page.summary}",
@@ -212,10 +209,8 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
     if _is_scheduled_reminder(page):
         return
     action = "page-acknowledged" if status == PageStatus.ACKNOWLEDGED else "page-cancelled"
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action=action,
         ticket_id=page.ticket_id,
         summary=f"page {page.reference}: {outcome}",

@@ -24,7 +24,7 @@ from puente.services.vocabularies import countries, taxonomy
 from puente.stix import mapping, patterns
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
 from puente.stix.validation import InvalidStix, check_content
-from puente.storage import stix_objects, timeline
+from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, Ticket, TicketNote, TicketStatus
 
@@ -153,10 +153,8 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     )
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action="stix-imported",
         ticket_id=ticket.id,
         summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
@@ -184,10 +182,7 @@ def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fie
     ticket.pap = facts.pap
     ticket.updated_at = ctx.now()
     ctx.session.add(ticket)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="updated-from-stix",
         ticket_id=ticket.id,
         summary=f"new version {imported.incident['modified']} of {ticket.incident_id}",

@@ -24,7 +24,7 @@ from puente.stix import mapping
 from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
 from puente.stix.markings import MARKING_IDS, TLP_BY_MARKING_ID, TLP_EXTENSION_DEFINITION, marking_definition
-from puente.storage import stix_objects, timeline
+from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, Ticket
 
@@ -142,10 +142,8 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
     ]
     stix_objects.add_versions(ctx.session, rows)
     if rows:
-        timeline.record(
-            ctx.session,
+        ctx.record(
             at=now,
-            actor=ctx.who,
             action="stix-versioned",
             ticket_id=ticket.id,
             summary=f"recorded {len(rows)} new STIX object version(s)",

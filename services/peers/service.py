@@ -12,7 +12,6 @@ from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.vocabularies.countries import country_code, country_codes
 from puente.storage import assistance as request_store
 from puente.storage import peers as peer_store
-from puente.storage import timeline
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
 from puente.taxii import client
@@ -102,10 +101,7 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
     )
     ctx.session.add(peer)
     ctx.session.flush()
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="peer-added",
         summary=f"{peer.name} ({','.join(countries)}) at {peer.taxii_url}",
         after={
@@ -141,7 +137,7 @@ def remove(ctx: Context, name: str) -> None:
     peer_store.forget_deliveries(ctx.session, peer.id or 0)
     ctx.session.delete(peer)
     ctx.session.flush()
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="peer-removed", summary=peer.name, before=before)
+    ctx.record(action="peer-removed", summary=peer.name, before=before)
 
 
 def listing(ctx: Context, country: str | None = None) -> list[Peer]:

@@ -18,7 +18,6 @@ from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage import tickets as ticket_store
-from puente.storage import timeline
 from puente.storage.models import Role, Ticket
 from puente.storage.peers import Peer
 
@@ -104,10 +103,7 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
         ticket_id=ticket.id,
         summary=f"share {ticket.reference} ({shared.tlp.label})",
     )
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="shared",
         ticket_id=ticket.id,
         summary=f"{shared.tlp.label} to {', '.join(shared.names)}",

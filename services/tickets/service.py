@@ -154,10 +154,8 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
     )
     ctx.session.add(ticket)
     ctx.session.flush()
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action="opened",
         ticket_id=ticket.id,
         summary=f"opened {ticket.reference}: {ticket.title}",
@@ -204,10 +202,8 @@ def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict
     now = ctx.now()
     ticket.updated_at = now
     ctx.session.add(ticket)
-    timeline.record(
-        ctx.session,
+    ctx.record(
         at=now,
-        actor=ctx.who,
         action=action,
         ticket_id=ticket.id,
         summary=summary,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from puente.services.notify import PLATFORM_NAME, Recipient
-from puente.storage import timeline, users
+from puente.storage import users
 from puente.storage.models import Role, User
 
 # At the terminal a person is known by their user name, not by an address of theirs.
@@ -52,10 +52,7 @@ def add(
     ctx.session.flush()
     for platform, address in given.items():
         users.add_address(ctx.session, user, platform, address)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="user-added",
         summary=f"{name} as {role.value}",
         after={"name": name, "role": role.value},
@@ -69,7 +66,7 @@ def remove(ctx: Context, name: str) -> None:
         raise NotFound(f"No Puente user {name!r}.")
     before = {"name": user.name, "role": user.role, "addresses": users.addresses_of(ctx.session, [user])[name]}
     users.delete(ctx.session, user)
-    timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="user-removed", summary=name, before=before)
+    ctx.record(action="user-removed", summary=name, before=before)
 
 
 def listing(ctx: Context) -> list[tuple[User, dict[str, str]]]:
