@@ -52,8 +52,10 @@ def test_key_works_as_taxii2_client_token_and_a_wrong_one_is_refused(taxii_serve
     assert Server(taxii_server.discovery, auth=TokenAuth(issued.key)).default.title.endswith("sharing")
     with pytest.raises(HTTPError) as refused:
         Server(taxii_server.discovery, auth=TokenAuth("not-the-key")).refresh()
-    assert refused.value.response.status_code == 401
-    assert refused.value.response.json()["http_status"] == "401"
+    response = refused.value.response
+    assert response is not None
+    assert response.status_code == 401
+    assert response.json()["http_status"] == "401"
 
 
 def test_peer_posts_to_its_inbox_and_reads_the_status(taxii_server: RunningServer) -> None:
