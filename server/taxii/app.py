@@ -1,14 +1,15 @@
 """The TAXII 2.1 server partners poll: discovery at /taxii2/, one API root at /taxii2/api/.
 
-Views are thin: authenticate, negotiate media types, parse filters, call services/collections.py,
-and write the response. Object pages are the stored JSON bytes joined into an envelope, so serving
+Views are thin: authenticate, negotiate media types, call the feeds domain, and write the records
+it returns. Object pages are the stored JSON bytes joined into an envelope, so serving
 never parses STIX; pages are keyed on date_added, so page N costs what page 1 costs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,13 +19,19 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from puente.server.taxii import filters
 from puente.services.context import Context, Runtime
 from puente.services.errors import InvalidInput, PuenteError
-from puente.services.feeds import collections, partners
+from puente.services.feeds import collections, pages, partners
+from puente.services.feeds.records import (
+    AuthenticatedPartner,
+    EnvelopePage,
+    ManifestPage,
+    PartnerCollection,
+    PostStatus,
+    StatusDetail,
+    VersionsPage,
+)
 from puente.stix.timestamps import format_timestamp
-from puente.storage.collections import ObjectPage, TaxiiCollection, TaxiiStatus
-from puente.storage.partners import Partner
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -87,60 +94,55 @@ def _check_accept(request: Request) -> None:
         )
 
 
-def _date_headers(first: Any, last: Any) -> dict[str, str]:
+def _date_headers(first: datetime, last: datetime) -> dict[str, str]:
     return {"X-TAXII-Date-Added-First": format_timestamp(first), "X-TAXII-Date-Added-Last": format_timestamp(last)}
 
 
-def _page(rows: Sequence[Any], limit: int) -> tuple[Sequence[Any], bool]:
-    return rows[:limit], len(rows) > limit
-
-
-def _envelope(page: ObjectPage) -> Response:
+def _envelope(page: EnvelopePage) -> Response:
     """The stored bytes of each object, joined into an envelope without parsing them."""
     if page.first_added is None or page.last_added is None:
         return Response(b'{"more":false}', media_type=TAXII_MEDIA_TYPE)
-    head = (
-        b'{"more":true,"next":"' + filters.next_token(page.last_added).encode() + b'",'
-        if page.more
-        else b'{"more":false,'
-    )
-    body = b"".join((head, b'"objects":[', b",".join(page.raws), b"]}"))
+    head = b'{"more":true,"next":"' + page.next.encode() + b'",' if page.next is not None else b'{"more":false,'
+    body = b"".join((head, b'"objects":[', b",".join(page.objects), b"]}"))
     return Response(body, media_type=TAXII_MEDIA_TYPE, headers=_date_headers(page.first_added, page.last_added))
 
 
-def _listing(rows: Sequence[Any], limit: int, key: str, item: Callable[[Any], Any]) -> Response:
-    rows, more = _page(rows, limit)
-    if not rows:
+def _listing(page: ManifestPage | VersionsPage, key: str, items: list[Any]) -> Response:
+    if page.first_added is None or page.last_added is None:
         return _json({"more": False})
-    body: dict[str, Any] = {"more": more}
-    if more:
-        body["next"] = filters.next_token(rows[-1][0])
-    body[key] = [item(row) for row in rows]
-    return _json(body, headers=_date_headers(rows[0][0], rows[-1][0]))
+    body: dict[str, Any] = {"more": page.more}
+    if page.next is not None:
+        body["next"] = page.next
+    body[key] = items
+    return _json(body, headers=_date_headers(page.first_added, page.last_added))
 
 
-def _collection_resource(collection: TaxiiCollection, can_read: bool, can_write: bool) -> dict[str, Any]:
+def _collection_resource(collection: PartnerCollection) -> dict[str, Any]:
     return {
         "id": collection.id,
         "title": collection.title,
         "description": collection.description,
         "alias": collection.alias,
-        "can_read": can_read,
-        "can_write": can_write,
+        "can_read": collection.can_read,
+        "can_write": collection.can_write,
         "media_types": [STIX_MEDIA_TYPE],
     }
 
 
-def _status_resource(status: TaxiiStatus) -> dict[str, Any]:
+def _details(details: Sequence[StatusDetail]) -> list[dict[str, str]]:
+    return [{"id": d.id, "version": d.version, "message": d.message} for d in details]
+
+
+def _status_resource(status: PostStatus) -> dict[str, Any]:
     return {
         "id": status.id,
         "status": "complete",
         "request_timestamp": format_timestamp(status.request_timestamp),
         "total_count": status.total_count,
         "success_count": status.success_count,
-        "successes": status.successes,
+        "successes": _details(status.successes),
         "failure_count": status.failure_count,
-        "failures": status.failures,
+        "failures": _details(status.failures),
         "pending_count": 0,
         "pendings": [],
     }
@@ -153,7 +155,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
     api_root_url = f"{settings.effective_base_url}/taxii2{API_ROOT_PATH}"
 
     @contextmanager
-    def partner_request(request: Request) -> Iterator[tuple[Context, Partner]]:
+    def partner_request(request: Request) -> Iterator[tuple[Context, AuthenticatedPartner]]:
         with runtime.unit_of_work() as ctx:
             partner = partners.authenticate(ctx, request.headers.get("authorization"))
             _check_accept(request)
@@ -210,40 +212,37 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
     @app.get(API_ROOT_PATH + "collections/")
     def collection_list(request: Request) -> Response:
         with partner_request(request) as (ctx, partner):
-            found = collections.visible(ctx, partner)
-            return _json({"collections": [_collection_resource(c, r.can_read, r.can_write) for c, r in found]})
+            return _json({"collections": [_collection_resource(c) for c in collections.visible(ctx, partner)]})
 
     @app.get(API_ROOT_PATH + "collections/{collection_id}/")
     def collection(request: Request, collection_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
-            found = collections.collection_for(ctx, partner, collection_id)
-            rights = dict((c.id, r) for c, r in collections.visible(ctx, partner))[found.id]
-            return _json(_collection_resource(found, rights.can_read, rights.can_write))
+            return _json(_collection_resource(collections.collection_for(ctx, partner, collection_id)))
 
     @app.get(API_ROOT_PATH + "collections/{collection_id}/manifest/")
     def manifest(request: Request, collection_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
-            query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECTS)
-            rows = collections.manifest(ctx, found, query)
+            page = pages.manifest(ctx, found, request.query_params.multi_items())
             return _listing(
-                rows,
-                query.limit,
+                page,
                 "objects",
-                lambda row: {
-                    "id": row[1],
-                    "date_added": format_timestamp(row[0]),
-                    "version": row[2],
-                    "media_type": f"application/stix+json;version={row[3]}",
-                },
+                [
+                    {
+                        "id": entry.id,
+                        "date_added": format_timestamp(entry.date_added),
+                        "version": entry.version,
+                        "media_type": f"application/stix+json;version={entry.spec_version}",
+                    }
+                    for entry in page.entries
+                ],
             )
 
     @app.get(API_ROOT_PATH + "collections/{collection_id}/objects/")
     def objects(request: Request, collection_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
-            query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECTS)
-            return _envelope(collections.entries(ctx, found, query))
+            return _envelope(pages.objects_page(ctx, found, request.query_params.multi_items()))
 
     @app.post(API_ROOT_PATH + "collections/{collection_id}/objects/")
     async def add_objects(request: Request, collection_id: str) -> Response:
@@ -297,29 +296,20 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
     def get_object(request: Request, collection_id: str, object_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
-            query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECT)
-            if not collections.object_exists(ctx, found, object_id):
-                raise TaxiiError(404, "Not found", f"No object {object_id} in collection {collection_id}.")
-            return _envelope(collections.entries(ctx, found, query, object_id))
+            return _envelope(pages.object_page(ctx, found, object_id, request.query_params.multi_items()))
 
     @app.delete(API_ROOT_PATH + "collections/{collection_id}/objects/{object_id}/")
     def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, write=True)
-            query = filters.parse(request.query_params.multi_items(), settings.taxii_page_size, filters.OBJECT)
-            collections.delete_object(ctx, partner, found, object_id, query)
+            collections.delete_object(ctx, partner, found, object_id, request.query_params.multi_items())
             return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
 
     @app.get(API_ROOT_PATH + "collections/{collection_id}/objects/{object_id}/versions/")
     def versions(request: Request, collection_id: str, object_id: str) -> Response:
         with partner_request(request) as (ctx, partner):
             found = collections.collection_for(ctx, partner, collection_id, read=True)
-            query = filters.parse(
-                request.query_params.multi_items(), settings.taxii_page_size, filters.VERSIONS, all_versions=True
-            )
-            if not collections.object_exists(ctx, found, object_id):
-                raise TaxiiError(404, "Not found", f"No object {object_id} in collection {collection_id}.")
-            rows = collections.manifest(ctx, found, query, object_id)
-            return _listing(rows, query.limit, "versions", lambda row: row[2])
+            page = pages.versions(ctx, found, object_id, request.query_params.multi_items())
+            return _listing(page, "versions", list(page.versions))
 
     return app

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from puente.services.feeds.collections import ensure_collection
+from puente.services.feeds.records import AuthenticatedPartner
 from puente.services.handling import policy as audiences
 from puente.services.handling.policy import Rights
 from puente.storage import collections as collection_store
@@ -140,7 +141,7 @@ def revoke(ctx: Context, name: str) -> Partner:
     return partner
 
 
-def authenticate(ctx: Context, authorization: str | None) -> Partner:
+def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartner:
     """The partner behind an Authorization header (Basic, or Token/Bearer key); refused with how to fix it."""
     if not authorization:
         raise Unauthenticated(f"No credentials. {AUTH_HINT}")
@@ -159,6 +160,6 @@ def authenticate(ctx: Context, authorization: str | None) -> Partner:
             partner = candidate
     elif scheme.lower() in ("token", "bearer"):
         partner = partners.by_key_hash(ctx.session, _key_hash(value))
-    if partner is None or partner.revoked_at is not None:
+    if partner is None or partner.id is None or partner.revoked_at is not None:
         raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
-    return partner
+    return AuthenticatedPartner(id=partner.id, name=partner.name, identity_ref=partner.identity_ref)
