@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from puente.server.taxii.dependencies import Partner, VisibleCollection, Work
+from puente.server.taxii.dependencies import Partner, VisibleCollection
 from puente.server.taxii.responses import STIX_MEDIA_TYPE, taxii_json
-from puente.services.feeds import collections
 from puente.services.feeds.records import PartnerCollection
 
 router = APIRouter()
@@ -28,10 +27,8 @@ def _resource(collection: PartnerCollection) -> dict[str, Any]:
 
 
 @router.get("/collections/")
-def collection_list(partner: Partner, work: Work) -> Response:
-    with work() as ctx:
-        found = collections.visible(ctx, partner)
-    return taxii_json({"collections": [_resource(collection) for collection in found]})
+async def collection_list(partner: Partner) -> Response:
+    return taxii_json({"collections": [_resource(collection) for collection in partner.collections]})
 
 
 @router.get("/collections/{collection_id}/")

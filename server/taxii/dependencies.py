@@ -4,13 +4,14 @@ A view declares what it needs and gets it checked, in this order: an authenticat
 one that accepts TAXII 2.1 (406), and for collection resources a collection it may see (404) with
 the right to read or write it (403).
 
-Each step that reads the database runs in a unit of work of its own, in the one worker thread it
-runs in: no transaction stays open while a request waits for its next thread.
+Authentication is the one step that reads the database, in a unit of work of its own that ends in
+the worker thread it began in (no transaction stays open while a request waits for its next
+thread); it loads the partner's collections with it, so the collection checks cost nothing more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from functools import partial
 from typing import Annotated
@@ -74,10 +75,9 @@ QueryParameters = Annotated[list[tuple[str, str]], Depends(_query_parameters)]
 """The request's query parameters as (name, value) pairs, repeats kept: the TAXII filters."""
 
 
-def _collection(*, read: bool = False, write: bool = False) -> Callable[..., PartnerCollection]:
-    def collection(collection_id: str, partner: Partner, work: Work) -> PartnerCollection:
-        with work() as ctx:
-            return collections.collection_for(ctx, partner, collection_id, read=read, write=write)
+def _collection(*, read: bool = False, write: bool = False) -> Callable[..., Awaitable[PartnerCollection]]:
+    async def collection(collection_id: str, partner: Partner) -> PartnerCollection:
+        return collections.collection_for(partner, collection_id, read=read, write=write)
 
     return collection
 

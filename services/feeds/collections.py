@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from puente.stix.validation import InvalidStix, check_object
 from puente.storage import collections, timeline
 from puente.storage import partners as partner_store
 from puente.storage.collections import NewEntry, TaxiiCollection, TaxiiStatus
-from puente.storage.partners import Partner, PartnerGrant
+from puente.storage.partners import Partner
 
 STATUS_KEPT = timedelta(days=7)
 # Observables have no created/modified; one fixed version keeps them stable across re-sends.
@@ -162,36 +162,33 @@ def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit:
 # Each returns records (services/feeds/records.py); `params` are the request's TAXII query parameters.
 
 
-def _as_seen_by(collection: TaxiiCollection, grant: PartnerGrant) -> PartnerCollection:
-    return PartnerCollection(
-        id=collection.id,
-        alias=collection.alias,
-        title=collection.title,
-        description=collection.description,
-        can_read=grant.can_read,
-        can_write=grant.can_write,
+def visible(ctx: Context, partner_id: int) -> tuple[PartnerCollection, ...]:
+    """The collections granted to a partner, in a stable order (partners.authenticate hands them on)."""
+    return tuple(
+        PartnerCollection(
+            id=row.id,
+            alias=row.alias,
+            title=row.title,
+            description=row.description,
+            can_read=row.can_read,
+            can_write=row.can_write,
+        )
+        for row in partner_store.granted_collections(ctx.session, partner_id)
     )
 
 
-def visible(ctx: Context, partner: AuthenticatedPartner) -> list[PartnerCollection]:
-    """The partner's collections in a stable order."""
-    granted = {g.collection_id: g for g in partner_store.grants(ctx.session, partner.id)}
-    return [_as_seen_by(c, granted[c.id]) for c in collections.all_collections(ctx.session) if c.id in granted]
-
-
 def collection_for(
-    ctx: Context, partner: AuthenticatedPartner, collection_id: str, *, read: bool = False, write: bool = False
+    partner: AuthenticatedPartner, collection_id: str, *, read: bool = False, write: bool = False
 ) -> PartnerCollection:
     """The collection if the partner may use it so; 404 when it may not even know it exists, 403 otherwise."""
-    grant = partner_store.grant(ctx.session, partner.id, collection_id)
-    collection = collections.by_id(ctx.session, collection_id) if grant is not None else None
-    if grant is None or collection is None:
+    collection = next((c for c in partner.collections if c.id == collection_id), None)
+    if collection is None:
         raise NotFound(f"No collection {collection_id} for {partner.name}: GET the collections endpoint to see yours.")
-    if read and not grant.can_read:
+    if read and not collection.can_read:
         raise Forbidden(f"{partner.name} may write to collection {collection.alias} but not read it.")
-    if write and not grant.can_write:
+    if write and not collection.can_write:
         raise Forbidden(f"{partner.name} may read collection {collection.alias} but not write to it.")
-    return _as_seen_by(collection, grant)
+    return collection
 
 
 def _detail(stix_id: str, version: str, message: str) -> StatusDetail:
@@ -227,7 +224,7 @@ def receive(
     current = ctx.session.get(Partner, partner.id)
     if current is None or current.revoked_at is not None:
         raise Unauthenticated(f"The credentials of {partner.name} were revoked: nothing was stored.")
-    collection = collection_for(ctx, partner, collection.id, write=True)
+    collection = collection_for(replace(partner, collections=visible(ctx, partner.id)), collection.id, write=True)
     successes: list[StatusDetail] = []
     failures: list[StatusDetail] = []
     accepted: list[NewEntry] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from puente.services.feeds.collections import ensure_collection
+from puente.services.feeds.collections import ensure_collection, visible
 from puente.services.feeds.records import AuthenticatedPartner
 from puente.services.handling import policy as audiences
 from puente.services.handling.policy import Rights
@@ -162,4 +162,4 @@ def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartne
         partner = partners.by_key_hash(ctx.session, _key_hash(value))
     if partner is None or partner.id is None or partner.revoked_at is not None:
         raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
-    return AuthenticatedPartner(id=partner.id, name=partner.name, identity_ref=partner.identity_ref)
+    return AuthenticatedPartner(partner.id, partner.name, partner.identity_ref, visible(ctx, partner.id))

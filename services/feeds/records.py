@@ -12,15 +12,6 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
-class AuthenticatedPartner:
-    """A partner whose credentials checked out; `identity_ref` is the STIX identity it may create objects as."""
-
-    id: int
-    name: str
-    identity_ref: str | None
-
-
-@dataclass(frozen=True)
 class PartnerCollection:
     """A collection as one partner sees it: what it is called and what that partner may do with it."""
 
@@ -30,6 +21,19 @@ class PartnerCollection:
     description: str
     can_read: bool
     can_write: bool
+
+
+@dataclass(frozen=True)
+class AuthenticatedPartner:
+    """A partner whose credentials checked out, with the collections it was granted as of that check.
+
+    `identity_ref` is the STIX identity it may create objects as.
+    """
+
+    id: int
+    name: str
+    identity_ref: str | None
+    collections: Sequence[PartnerCollection]
 
 
 @dataclass(frozen=True)
