@@ -24,21 +24,19 @@ from puente.services.feeds import collections, partners
 from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection
 
 
-async def _runtime(request: Request) -> Runtime:
+def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-PuenteRuntime = Annotated[Runtime, Depends(_runtime)]
+async def _puente_runtime(request: Request) -> Runtime:
+    return _runtime(request)
 
 
-def _authenticated(request: Request, runtime: PuenteRuntime) -> AuthenticatedPartner:
-    """HTTP Basic or `Authorization: Token <key>`, as issued by `puente partners add`."""
-    with runtime.unit_of_work() as ctx:
-        return partners.authenticate(ctx, request.headers.get("authorization"))
+PuenteRuntime = Annotated[Runtime, Depends(_puente_runtime)]
 
 
-async def _accepts_taxii(request: Request) -> None:
+def _check_accept(request: Request) -> None:
     accept = request.headers.get("accept", "")
     if not any(is_taxii_media_type(media_range) for media_range in accept.split(",")):
         raise TaxiiError(
@@ -46,10 +44,11 @@ async def _accepts_taxii(request: Request) -> None:
         )
 
 
-async def _partner(
-    partner: Annotated[AuthenticatedPartner, Depends(_authenticated)],
-    _accepts: Annotated[None, Depends(_accepts_taxii)],
-) -> AuthenticatedPartner:
+def _partner(request: Request) -> AuthenticatedPartner:
+    """HTTP Basic or `Authorization: Token <key>`, as issued by `puente partners add`; then the Accept check."""
+    with _runtime(request).unit_of_work() as ctx:
+        partner = partners.authenticate(ctx, request.headers.get("authorization"))
+    _check_accept(request)
     return partner
 
 
@@ -59,8 +58,8 @@ Partner = Annotated[AuthenticatedPartner, Depends(_partner)]
 PartnerWork = Callable[[], AbstractContextManager[Context]]
 
 
-async def _work(runtime: PuenteRuntime, partner: Partner) -> PartnerWork:
-    return partial(runtime.unit_of_work, actor_name=f"partner:{partner.name}")
+async def _work(request: Request, partner: Partner) -> PartnerWork:
+    return partial(_runtime(request).unit_of_work, actor_name=f"partner:{partner.name}")
 
 
 Work = Annotated[PartnerWork, Depends(_work)]
