@@ -1,7 +1,8 @@
-"""TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages, read pages.
+"""TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages.
 
 `publish` is what sharing calls; `inbox_entries` is what assistance calls to ingest a peer's inbox;
-the rest serves the TAXII server (server/taxii/) for authenticated partners, as records.
+the rest serves the TAXII server (server/taxii/) for authenticated partners, as records
+(services/feeds/records.py). Reading a collection page by page is services/feeds/pages.py.
 """
 
 from __future__ import annotations
@@ -191,10 +192,6 @@ def collection_for(
     return collection
 
 
-def _detail(stix_id: str, version: str, message: str) -> StatusDetail:
-    return StatusDetail(id=stix_id, version=version, message=message)
-
-
 def _stored_details(details: Sequence[StatusDetail]) -> list[dict[str, str]]:
     return [{"id": d.id, "version": d.version, "message": d.message} for d in details]
 
@@ -236,14 +233,14 @@ def receive(
             version = (
                 stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
             )
-            failures.append(_detail(reference, version if isinstance(version, str) else UNVERSIONED, reason))
+            failures.append(StatusDetail(reference, version if isinstance(version, str) else UNVERSIONED, reason))
             continue
         marked = audiences.marked_tlp(stix_object)
         accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
     locked = collections.lock_for_append(ctx.session, collection.id)
     for entry, date_added in collections.append(ctx.session, locked, ctx.now(), accepted):
         message = "added" if date_added is not None else "this version was already present"
-        successes.append(_detail(entry.stix_id, entry.version, message))
+        successes.append(StatusDetail(entry.stix_id, entry.version, message))
     collections.purge_statuses(ctx.session, ctx.now() - STATUS_KEPT)
     status = TaxiiStatus(
         id=str(uuid.uuid4()),
@@ -274,8 +271,8 @@ def status_for(ctx: Context, partner: AuthenticatedPartner, status_id: str) -> P
         raise NotFound(f"No status {status_id} for {partner.name}: statuses are kept {STATUS_KEPT.days} days.")
     return _post_status(
         status,
-        [_detail(d["id"], d["version"], d["message"]) for d in status.successes],
-        [_detail(d["id"], d["version"], d["message"]) for d in status.failures],
+        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.successes],
+        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.failures],
     )
 
 
