@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puente import __version__
 from puente.bot.telegram.webhook import TelegramService
-from puente.server.taxii.app import create_taxii_app, error_response
+from puente.server.taxii.app import create_taxii_app
+from puente.server.taxii.responses import error_response
 from puente.server.workers import Worker, WorkerPool
 from puente.services.context import Runtime
 

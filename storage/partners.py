@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint, delete, select
+from sqlalchemy import Row, UniqueConstraint, delete, select
 from sqlmodel import Field, Session, SQLModel, col
 
+from puente.storage.collections import TaxiiCollection
 from puente.storage.types import utc_field
 
 
@@ -55,11 +58,25 @@ def grants(session: Session, partner_id: int) -> list[PartnerGrant]:
     return list(session.execute(statement).scalars())
 
 
-def grant(session: Session, partner_id: int, collection_id: str) -> PartnerGrant | None:
-    statement = select(PartnerGrant).where(
-        col(PartnerGrant.partner_id) == partner_id, col(PartnerGrant.collection_id) == collection_id
+def granted_collections(session: Session, partner_id: int) -> Sequence[Row[Any]]:
+    """(id, alias, title, description, can_read, can_write) of each collection granted to the partner.
+
+    In the order of `collections.all_collections`; one query, as it runs on every TAXII request.
+    """
+    statement = (
+        select(
+            col(TaxiiCollection.id),
+            col(TaxiiCollection.alias),
+            col(TaxiiCollection.title),
+            col(TaxiiCollection.description),
+            col(PartnerGrant.can_read),
+            col(PartnerGrant.can_write),
+        )
+        .join(PartnerGrant, col(PartnerGrant.collection_id) == col(TaxiiCollection.id))
+        .where(col(PartnerGrant.partner_id) == partner_id)
+        .order_by(col(TaxiiCollection.created_at), col(TaxiiCollection.alias))
     )
-    return session.execute(statement).scalars().first()
+    return session.execute(statement).all()
 
 
 def remove_grants(session: Session, partner_id: int) -> None:

@@ -1,31 +1,34 @@
-"""TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages, read pages.
+"""TAXII collections as the CSIRT uses them: publish to an audience, receive a peer's messages.
 
 `publish` is what sending to peers calls (services/peers/flows.py); `inbox_entries` is what the inbox
-calls to ingest a peer's inbox; the rest serves the TAXII server (taxii/server.py) for authenticated
-partners.
+calls to ingest a peer's inbox; the rest serves the TAXII server (server/taxii/) for authenticated
+partners, as records (services/feeds/records.py). Reading a collection page by page is
+services/feeds/pages.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from puente.services.context import Context
-from puente.services.errors import Forbidden, InvalidInput, NotFound
+from puente.services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from puente.services.feeds import filters, pages
+from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection, PostStatus, StatusDetail
 from puente.services.handling import policy as audiences
-from puente.services.handling.policy import CollectionKind, Destination, Rights
+from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.vocabularies import taxonomy
 from puente.services.vocabularies.taxonomy import TLP
 from puente.stix.timestamps import parse_timestamp
 from puente.stix.validation import InvalidStix, check_object
 from puente.storage import collections, timeline
 from puente.storage import partners as partner_store
-from puente.storage.collections import EntryQuery, NewEntry, ObjectPage, TaxiiCollection, TaxiiStatus
+from puente.storage.collections import NewEntry, TaxiiCollection, TaxiiStatus
 from puente.storage.partners import Partner
 
 STATUS_KEPT = timedelta(days=7)
@@ -80,9 +83,7 @@ def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection
     )
     ctx.session.add(collection)
     ctx.session.flush()
-    timeline.record(
-        ctx.session, at=ctx.now(), actor=ctx.who, action="taxii-collection-created", summary=destination.alias
-    )
+    ctx.record(action="taxii-collection-created", summary=destination.alias)
     return collection
 
 
@@ -134,10 +135,7 @@ def publish(
         collection = collections.lock_for_append(ctx.session, ensure_collection(ctx, destination).id)
         results = collections.append(ctx.session, collection, ctx.now(), entries)
         added[destination.alias] = sum(1 for _, date_added in results if date_added is not None)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="taxii-published",
         summary=f"{len(entries)} objects as {level.label} to {', '.join(added)}",
         after={"added": added},
@@ -158,35 +156,70 @@ def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit:
 
 
 # --- what the TAXII server asks on behalf of an authenticated partner ---
+# Each returns records (services/feeds/records.py); `params` are the request's TAXII query parameters.
 
 
-def visible(ctx: Context, partner: Partner) -> list[tuple[TaxiiCollection, Rights]]:
-    """The partner's collections in a stable order."""
-    granted = {
-        g.collection_id: Rights(g.can_read, g.can_write) for g in partner_store.grants(ctx.session, partner.id or 0)
-    }
-    return [(c, granted[c.id]) for c in collections.all_collections(ctx.session) if c.id in granted]
+def visible(ctx: Context, partner_id: int) -> tuple[PartnerCollection, ...]:
+    """The collections granted to a partner, in a stable order (partners.authenticate hands them on)."""
+    return tuple(
+        PartnerCollection(
+            id=row.id,
+            alias=row.alias,
+            title=row.title,
+            description=row.description,
+            can_read=row.can_read,
+            can_write=row.can_write,
+        )
+        for row in partner_store.granted_collections(ctx.session, partner_id)
+    )
 
 
 def collection_for(
-    ctx: Context, partner: Partner, collection_id: str, *, read: bool = False, write: bool = False
-) -> TaxiiCollection:
+    partner: AuthenticatedPartner, collection_id: str, *, read: bool = False, write: bool = False
+) -> PartnerCollection:
     """The collection if the partner may use it so; 404 when it may not even know it exists, 403 otherwise."""
-    grant = partner_store.grant(ctx.session, partner.id or 0, collection_id)
-    collection = collections.by_id(ctx.session, collection_id) if grant is not None else None
-    if grant is None or collection is None:
+    collection = next((c for c in partner.collections if c.id == collection_id), None)
+    if collection is None:
         raise NotFound(f"No collection {collection_id} for {partner.name}: GET the collections endpoint to see yours.")
-    if read and not grant.can_read:
+    if read and not collection.can_read:
         raise Forbidden(f"{partner.name} may write to collection {collection.alias} but not read it.")
-    if write and not grant.can_write:
+    if write and not collection.can_write:
         raise Forbidden(f"{partner.name} may read collection {collection.alias} but not write to it.")
     return collection
 
 
-def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects: Iterable[Any]) -> TaxiiStatus:
-    """Store a partner's POSTed objects: each is checked on its own, failures carry a reason."""
-    successes: list[dict[str, str]] = []
-    failures: list[dict[str, str]] = []
+def _stored_details(details: Sequence[StatusDetail]) -> list[dict[str, str]]:
+    return [{"id": d.id, "version": d.version, "message": d.message} for d in details]
+
+
+def _post_status(
+    status: TaxiiStatus, successes: Sequence[StatusDetail], failures: Sequence[StatusDetail]
+) -> PostStatus:
+    return PostStatus(
+        id=status.id,
+        request_timestamp=status.request_timestamp,
+        total_count=status.total_count,
+        success_count=status.success_count,
+        successes=successes,
+        failure_count=status.failure_count,
+        failures=failures,
+    )
+
+
+def receive(
+    ctx: Context, partner: AuthenticatedPartner, collection: PartnerCollection, objects: Iterable[Any]
+) -> PostStatus:
+    """Store a partner's POSTed objects: each is checked on its own, failures carry a reason.
+
+    Access is checked again in the transaction that stores, so access withdrawn while the body
+    uploaded stores nothing.
+    """
+    current = ctx.session.get(Partner, partner.id)
+    if current is None or current.revoked_at is not None:
+        raise Unauthenticated(f"The credentials of {partner.name} were revoked: nothing was stored.")
+    collection = collection_for(replace(partner, collections=visible(ctx, partner.id)), collection.id, write=True)
+    successes: list[StatusDetail] = []
+    failures: list[StatusDetail] = []
     accepted: list[NewEntry] = []
     for stix_object in objects:
         object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
@@ -196,16 +229,14 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
             version = (
                 stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
             )
-            failures.append(
-                {"id": reference, "version": version if isinstance(version, str) else UNVERSIONED, "message": reason}
-            )
+            failures.append(StatusDetail(reference, version if isinstance(version, str) else UNVERSIONED, reason))
             continue
         marked = audiences.marked_tlp(stix_object)
         accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
     locked = collections.lock_for_append(ctx.session, collection.id)
     for entry, date_added in collections.append(ctx.session, locked, ctx.now(), accepted):
         message = "added" if date_added is not None else "this version was already present"
-        successes.append({"id": entry.stix_id, "version": entry.version, "message": message})
+        successes.append(StatusDetail(entry.stix_id, entry.version, message))
     collections.purge_statuses(ctx.session, ctx.now() - STATUS_KEPT)
     status = TaxiiStatus(
         id=str(uuid.uuid4()),
@@ -215,8 +246,8 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
         total_count=len(successes) + len(failures),
         success_count=len(successes),
         failure_count=len(failures),
-        successes=successes,
-        failures=failures,
+        successes=_stored_details(successes),
+        failures=_stored_details(failures),
     )
     collections.add_status(ctx.session, status)
     timeline.record(
@@ -227,20 +258,30 @@ def receive(ctx: Context, partner: Partner, collection: TaxiiCollection, objects
         summary=f"{len(successes)} stored, {len(failures)} refused in {collection.alias}",
         after={"status": status.id},
     )
-    return status
+    return _post_status(status, successes, failures)
 
 
-def status_for(ctx: Context, partner: Partner, status_id: str) -> TaxiiStatus:
+def status_for(ctx: Context, partner: AuthenticatedPartner, status_id: str) -> PostStatus:
     status = collections.status_by_id(ctx.session, status_id)
     if status is None or status.partner_id != partner.id:
         raise NotFound(f"No status {status_id} for {partner.name}: statuses are kept {STATUS_KEPT.days} days.")
-    return status
+    return _post_status(
+        status,
+        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.successes],
+        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.failures],
+    )
 
 
-def delete_object(ctx: Context, partner: Partner, collection: TaxiiCollection, stix_id: str, query: EntryQuery) -> int:
+def delete_object(
+    ctx: Context,
+    partner: AuthenticatedPartner,
+    collection: PartnerCollection,
+    stix_id: str,
+    params: Iterable[tuple[str, str]],
+) -> int:
     """Delete versions of one object; a partner may only delete what it created. Returns how many went."""
-    if not collections.object_exists(ctx.session, collection.id, stix_id):
-        raise NotFound(f"No object {stix_id} in collection {collection.id}.")
+    query = filters.parse(params, ctx.settings.taxii_page_size, filters.OBJECT)
+    pages.require_object(ctx, collection, stix_id)
     matching = collections.entries_of_object(ctx.session, collection.id, stix_id, query)
     foreign = [e for e in matching if partner.identity_ref is None or e.created_by_ref != partner.identity_ref]
     if foreign:
@@ -255,17 +296,3 @@ def delete_object(ctx: Context, partner: Partner, collection: TaxiiCollection, s
             summary=f"{len(matching)} versions of {stix_id} from {collection.alias}",
         )
     return len(matching)
-
-
-def object_exists(ctx: Context, collection: TaxiiCollection, stix_id: str) -> bool:
-    return collections.object_exists(ctx.session, collection.id, stix_id)
-
-
-def entries(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> ObjectPage:
-    """A page of stored object bytes."""
-    return collections.page_raw(ctx.session, collection.id, query, stix_id)
-
-
-def manifest(ctx: Context, collection: TaxiiCollection, query: EntryQuery, stix_id: str | None = None) -> Sequence[Any]:
-    """Rows of (date_added, stix_id, version, spec_version) for a manifest or versions page."""
-    return collections.page_manifest(ctx.session, collection.id, query, stix_id)

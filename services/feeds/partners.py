@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from puente.services.feeds.collections import ensure_collection
+from puente.services.feeds.collections import ensure_collection, visible
+from puente.services.feeds.records import AuthenticatedPartner
 from puente.services.handling import policy as audiences
 from puente.services.handling.policy import Rights
 from puente.storage import collections as collection_store
-from puente.storage import partners, timeline
+from puente.storage import partners
 from puente.storage.partners import Partner, PartnerGrant
 
 IDENTITY_ID = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -102,10 +103,7 @@ def add(
             )
         )
         granted.append(GrantedCollection(collection.alias, collection.id, rights))
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.who,
+    ctx.record(
         action="partner-added",
         summary=f"{name} ({'peer ' + peer if peer else 'partner'})",
         after={"name": name, "peer": peer, "identity": identity, "collections": [g.alias for g in granted]},
@@ -136,11 +134,11 @@ def revoke(ctx: Context, name: str) -> Partner:
         partner.revoked_at = ctx.now()
         ctx.session.add(partner)
         partners.remove_grants(ctx.session, partner.id or 0)
-        timeline.record(ctx.session, at=ctx.now(), actor=ctx.who, action="partner-revoked", summary=name)
+        ctx.record(action="partner-revoked", summary=name)
     return partner
 
 
-def authenticate(ctx: Context, authorization: str | None) -> Partner:
+def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartner:
     """The partner behind an Authorization header (Basic, or Token/Bearer key); refused with how to fix it."""
     if not authorization:
         raise Unauthenticated(f"No credentials. {AUTH_HINT}")
@@ -159,6 +157,6 @@ def authenticate(ctx: Context, authorization: str | None) -> Partner:
             partner = candidate
     elif scheme.lower() in ("token", "bearer"):
         partner = partners.by_key_hash(ctx.session, _key_hash(value))
-    if partner is None or partner.revoked_at is not None:
+    if partner is None or partner.id is None or partner.revoked_at is not None:
         raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
-    return partner
+    return AuthenticatedPartner(partner.id, partner.name, partner.identity_ref, visible(ctx, partner.id))

@@ -1,7 +1,8 @@
 """TAXII 2.1 query parameters (added_after, limit, next, match[…]) turned into a storage query.
 
 Malformed parameters are a 400 (spec 3.4). Fields an endpoint does not support are ignored, as the
-spec allows for fields a server does not understand.
+spec allows for fields a server does not understand. The `next` token is made and read here, so its
+format is known in one place.
 """
 
 from __future__ import annotations

@@ -1,0 +1,102 @@
+"""The objects resource: a collection's objects a page at a time, adding objects, and one object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from puente.server.taxii.dependencies import (
+    Partner,
+    PuenteRuntime,
+    QueryParameters,
+    ReadableCollection,
+    Work,
+    WritableCollection,
+)
+from puente.server.taxii.responses import (
+    TAXII_MEDIA_TYPE,
+    TaxiiError,
+    envelope,
+    is_taxii_media_type,
+    status_resource,
+    taxii_json,
+)
+from puente.services.errors import InvalidInput
+from puente.services.feeds import collections, pages
+from puente.services.feeds.records import PostStatus
+
+router = APIRouter()
+
+
+@router.get("/collections/{collection_id}/objects/")
+def objects(collection: ReadableCollection, params: QueryParameters, work: Work) -> Response:
+    with work() as ctx:
+        page = pages.objects_page(ctx, collection, params)
+    return envelope(page)
+
+
+async def _posted_objects(request: Request, limit: int) -> list[Any]:
+    """The objects of the envelope in the body, refused whole when the body is not one a collection takes."""
+    if not is_taxii_media_type(request.headers.get("content-type", "")):
+        raise TaxiiError(415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TaxiiError(
+            413, "Content too large", f"{declared} bytes is over this API root's max_content_length of {limit}."
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TaxiiError(
+                413, "Content too large", f"The body is over this API root's max_content_length of {limit} bytes."
+            )
+        chunks.append(chunk)
+    try:
+        posted = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError:
+        raise InvalidInput('The body is not JSON: send a TAXII envelope {"objects": [...]}.') from None
+    if not isinstance(posted, dict) or not isinstance(posted.get("objects"), list):
+        raise InvalidInput('The body is not a TAXII envelope: send {"objects": [...]}.')
+    objects: list[Any] = posted["objects"]
+    versions = [o.get("spec_version") for o in objects if isinstance(o, dict)]
+    if objects and len(versions) == len(objects) and all(isinstance(v, str) and v != "2.1" for v in versions):
+        raise TaxiiError(
+            422,
+            "Unsupported STIX version",
+            f"This collection takes STIX 2.1 only; got spec_version {sorted({str(v) for v in versions})}.",
+        )
+    return objects
+
+
+@router.post("/collections/{collection_id}/objects/")
+async def add_objects(
+    request: Request, collection: WritableCollection, partner: Partner, work: Work, runtime: PuenteRuntime
+) -> Response:
+    posted = await _posted_objects(request, runtime.settings.taxii_max_content_length)
+
+    def store() -> PostStatus:
+        with work() as ctx:
+            return collections.receive(ctx, partner, collection, posted)
+
+    return taxii_json(status_resource(await run_in_threadpool(store)), status=202)
+
+
+@router.get("/collections/{collection_id}/objects/{object_id}/")
+def get_object(object_id: str, collection: ReadableCollection, params: QueryParameters, work: Work) -> Response:
+    with work() as ctx:
+        page = pages.object_page(ctx, collection, object_id, params)
+    return envelope(page)
+
+
+@router.delete("/collections/{collection_id}/objects/{object_id}/")
+def delete_object(
+    object_id: str, collection: WritableCollection, partner: Partner, params: QueryParameters, work: Work
+) -> Response:
+    with work() as ctx:
+        collections.delete_object(ctx, partner, collection, object_id, params)
+    return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
