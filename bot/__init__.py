@@ -1,1 +1,1 @@
-"""Chat adapters and the command core they share."""
+"""Chat: the command core every adapter shares, its handlers, and the console, Slack and Telegram adapters."""

@@ -1,0 +1,1 @@
+"""What `puente run` serves and runs: the ASGI app (health, TAXII, chat webhooks) and the workers."""

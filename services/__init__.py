@@ -1,1 +1,1 @@
-"""Domain services: the rules of tickets, sharing, assistance and escalation, and the only writers of state."""
+"""The domains, the only writers of state; the modules here are what every domain is handed."""

@@ -1,9 +1,10 @@
 """Tickets as STIX 2.1: pure mapping (no database) between Puente's tickets and STIX objects.
 
 - `markings`: the official TLP 2.0 marking definitions (the stix2 library ships only TLP 1.0).
-- `incident_core`: the OASIS Incident Core extension, registered so that bad values are refused.
+- `extensions`: the OASIS Incident Core and Puente's own extensions, registered so that bad values are refused.
 - `patterns`: observable -> SCO (with its deterministic id) and STIX pattern, and back.
 - `mapping`: ticket -> STIX objects, and STIX objects -> ticket fields.
 - `validation`: strict and fast checking of incoming objects.
 - `assistance`: mutual-assistance messages between peer CSIRTs as notes with a Puente extension.
+- `timestamps`: the strict STIX/TAXII timestamp form that filters and cursors use.
 """

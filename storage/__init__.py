@@ -1,1 +1,1 @@
-"""Persistence: SQLModel tables, the engine, repositories and Alembic migrations."""
+"""SQLModel tables, the repositories that read and write them, and the Alembic migrations."""

@@ -1,1 +1,1 @@
-"""TAXII 2.1: the server partners poll, what it needs to read and write TAXII values, and our client towards peers."""
+"""The TAXII 2.1 client towards peers' servers (taxii2-client): push, poll, probe."""

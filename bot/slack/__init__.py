@@ -1,1 +1,1 @@
-"""Slack: the /incident command, its buttons and modal (app.py), Block Kit rendering (blocks.py), DMs (notifier.py)."""
+"""The Slack adapter (slack-bolt): slash command, buttons, modals, Block Kit rendering, DMs for pages."""

@@ -1,1 +1,1 @@
-"""The Telegram adapter: python-telegram-bot handlers, HTML rendering and a Notifier for pages."""
+"""The Telegram adapter (python-telegram-bot): commands, inline keyboards and their button tokens, pages."""

@@ -1,0 +1,1 @@
+"""Sharing a ticket with peers: preview who receives what under its TLP, then send."""

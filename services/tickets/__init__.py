@@ -1,0 +1,1 @@
+"""Tickets: opening, updating, the lifecycle, observables and notes."""

@@ -1,0 +1,1 @@
+"""People: roles, and the chat identities (platform, address) that map to them."""
