@@ -7,6 +7,9 @@ import threading
 
 import click
 
+from puente.bot import console as console_adapter
+from puente.bot import slack as slack_adapter
+from puente.bot import telegram as telegram_adapter
 from puente.bot.commands import Command
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.console.repl import Console, default_user, render
@@ -24,10 +27,13 @@ from puente.services.users import service as users
 from puente.settings import SettingsError
 from puente.storage import migrate
 
+# The chat platforms Puente has adapters for, as escalation policy channels may name them.
+CHAT_PLATFORMS = (console_adapter.PLATFORM, slack_adapter.PLATFORM, telegram_adapter.PLATFORM)
+
 
 def _check_policies(runtime: Runtime) -> None:
     try:
-        escalation.check_policies(runtime)
+        escalation.check_policies(runtime, CHAT_PLATFORMS)
     except PolicyError as error:
         raise click.ClickException(f"bad escalation policy file (PUENTE_ESCALATION_POLICIES):\n{error}") from None
 

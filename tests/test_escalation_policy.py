@@ -111,6 +111,15 @@ def test_puente_run_refuses_to_start_with_a_bad_policy_file(tmp_path: Path) -> N
     assert missing.exit_code == 1 and "cannot read" in missing.output and "nope.toml" in missing.output
 
 
+def test_puente_run_refuses_a_channel_address_on_a_platform_it_has_no_adapter_for(tmp_path: Path) -> None:
+    misspelt = CHAIN_POLICY.replace("[channels.soc]\n", '[channels.soc]\nslak = "C0TYPO"\n')
+    assert misspelt != CHAIN_POLICY
+    result = CliRunner().invoke(main, ["run"], env=_env(tmp_path, write_policy(tmp_path, misspelt)))
+    assert result.exit_code == 1
+    assert "[channels.soc] has an address on slak, a chat platform this Puente has no adapter for" in result.output
+    assert "(use console, slack, telegram)" in result.output
+
+
 def test_oncall_policies_shows_each_severity_and_where_it_comes_from(tmp_path: Path) -> None:
     path = write_policy(tmp_path, CHAIN_POLICY)
     result = CliRunner().invoke(main, ["oncall", "policies"], env=_env(tmp_path, path))

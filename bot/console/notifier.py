@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from puente.bot.console import PLATFORM
 from puente.services.notify import Notice, Recipient
 
 
@@ -11,7 +12,7 @@ from puente.services.notify import Notice, Recipient
 class ConsoleNotifier:
     """Prints notices on the terminal: how pages reach people without a chat platform (and a test double)."""
 
-    platform: str = "console"
+    platform: str = PLATFORM
     printed: list[str] = field(default_factory=list)
 
     def can_reach(self, recipient: Recipient) -> bool:

@@ -26,6 +26,7 @@ from slack_sdk.webhook import WebhookClient
 from puente.bot.commands import Command, split_command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
+from puente.bot.slack import PLATFORM
 from puente.bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
 from puente.bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
 from puente.services.context import Runtime
@@ -35,7 +36,6 @@ from puente.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
 # A response_url takes at most five messages; a reply longer than that is cut with a pointer.
 MAX_RESPONSES = 5
 # Enough to overlap database and Slack round trips; few enough to leave the event loop its share of the GIL.

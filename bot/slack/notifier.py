@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from puente.bot.slack import PLATFORM
 from puente.bot.slack.app import api_url
 from puente.bot.slack.blocks import render_notice
 from puente.services.notify import DeliveryError, Notice, Recipient
@@ -21,7 +22,7 @@ class SlackNotifier:
     of that message."""
 
     client: WebClient
-    platform: str = field(default="slack")
+    platform: str = field(default=PLATFORM)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackNotifier:

@@ -34,7 +34,7 @@ from telegram.ext import (
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Button, Reply
-from puente.bot.telegram import buttons
+from puente.bot.telegram import PLATFORM, buttons
 from puente.bot.telegram.buttons import PressedButton
 from puente.bot.telegram.flood import obeying_flood_control
 from puente.bot.telegram.render import (
@@ -53,7 +53,6 @@ from puente.services.users import service as users
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 ALERT_LIMIT = 200  # characters Telegram shows in a callback query's answer
 ALLOWED_UPDATES = ["message", "callback_query"]
 

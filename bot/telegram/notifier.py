@@ -19,6 +19,7 @@ from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from puente.bot.telegram import PLATFORM
 from puente.bot.telegram.app import file_base_url
 from puente.bot.telegram.flood import ATTEMPTS, obeying_flood_control, retry_after_seconds
 from puente.bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
@@ -33,7 +34,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # a URL observable must not b
 class TelegramNotifier:
     """services.notify.Notifier over the Bot API: a message to the recipient's private chat with the bot."""
 
-    platform = "telegram"
+    platform = PLATFORM
 
     def __init__(self, runtime: Runtime, attempts: int = ATTEMPTS) -> None:
         """`attempts`: how many times one message is tried under flood control before the caller hears of it."""

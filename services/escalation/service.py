@@ -7,6 +7,7 @@ the page messages is the `escalation` worker's job (scheduled.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,9 +38,21 @@ def policies_in_force(ctx: Context) -> escalation_policy.Policies:
     return escalation_policy.load_policies(ctx.settings.escalation_policies)
 
 
-def check_policies(runtime: Runtime) -> escalation_policy.Policies:
-    """Load the configured policies now, so a bad file stops start-up (raises PolicyError)."""
-    return escalation_policy.load_policies(runtime.settings.escalation_policies)
+def check_policies(runtime: Runtime, platforms: Collection[str]) -> escalation_policy.Policies:
+    """Load the configured policies now, so a bad file stops start-up (raises PolicyError).
+
+    `platforms` are the chat platforms this Puente has adapters for: a channel address on any
+    other (a misspelt `slak = "C…"`) would never be paged, so it is refused too.
+    """
+    policies = escalation_policy.load_policies(runtime.settings.escalation_policies)
+    for name, channel in policies.channels.items():
+        unknown = sorted(set(channel.addresses) - set(platforms))
+        if unknown:
+            raise escalation_policy.PolicyError(
+                f"{runtime.settings.escalation_policies}: [channels.{name}] has an address on {', '.join(unknown)},"
+                f" a chat platform this Puente has no adapter for (use {', '.join(sorted(platforms))})"
+            )
+    return policies
 
 
 # -- raising pages -------------------------------------------------------------------------------
