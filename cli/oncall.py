@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from puente.cli.operator import load_runtime, operator
-from puente.services.escalation import rotations as oncall
+from puente.services.escalation import rotations
 from puente.services.escalation.policies import PolicyError, load_policies
 from puente.services.vocabularies.taxonomy import Severity
 
@@ -30,8 +30,8 @@ def rotation_group() -> None:
 def rotation_add(name: str, members: str, handoff: str, timezone: str) -> None:
     """Add a rotation; the first user is on call from the latest handoff."""
     with operator() as ctx:
-        rotation = oncall.add_rotation(ctx, name, members.split(","), handoff, timezone)
-        now = oncall.now_and_next(ctx, rotation)
+        rotation = rotations.add_rotation(ctx, name, members.split(","), handoff, timezone)
+        now = rotations.now_and_next(ctx, rotation)
         click.echo(
             f"added rotation {rotation.name}: {', '.join(rotation.members)}, "
             f"handoff {rotation.handoff} {rotation.timezone}"
@@ -43,7 +43,7 @@ def rotation_add(name: str, members: str, handoff: str, timezone: str) -> None:
 def rotation_list() -> None:
     """Rotations with who is on call now and next."""
     with operator() as ctx:
-        found = oncall.rotations(ctx)
+        found = rotations.listing(ctx)
         if not found:
             click.echo(
                 "no rotations yet: "
@@ -63,7 +63,7 @@ def rotation_list() -> None:
 def rotation_remove(name: str) -> None:
     """Remove a rotation and its overrides."""
     with operator() as ctx:
-        oncall.remove_rotation(ctx, name)
+        rotations.remove_rotation(ctx, name)
         click.echo(f"removed rotation {name}")
 
 
@@ -75,9 +75,11 @@ def rotation_remove(name: str) -> None:
 def override(name: str, user: str, starts: str, ends: str) -> None:
     """Let USER be on call for rotation NAME for a while (the newest override wins)."""
     with operator() as ctx:
-        rotation = oncall.get_rotation(ctx, name)
-        zone = oncall.parse_timezone(rotation.timezone)
-        added = oncall.add_override(ctx, name, user, oncall.parse_moment(starts, zone), oncall.parse_moment(ends, zone))
+        rotation = rotations.get_rotation(ctx, name)
+        zone = rotations.parse_timezone(rotation.timezone)
+        added = rotations.add_override(
+            ctx, name, user, rotations.parse_moment(starts, zone), rotations.parse_moment(ends, zone)
+        )
         click.echo(
             f"{added.user_name} covers {rotation.name} from "
             f"{added.starts_at.isoformat()} to {added.ends_at.isoformat()}"

@@ -15,13 +15,13 @@ from puente.cli.operator import check_schema, load_runtime, operator
 @click.option("--compact", is_flag=True, help="One line of JSON instead of indented.")
 def export_command(reference: str, compact: bool) -> None:
     """Print a ticket as a STIX 2.1 bundle (JSON), recording new versions of what changed."""
-    from puente.services.exchange import service as stix_exchange
+    from puente.services.exchange import service as exchange
 
     runtime = load_runtime()
     check_schema(runtime)
     with operator(runtime) as ctx:
-        result = stix_exchange.export_ticket(ctx, reference)
-        payload = stix_exchange.serialize(result.bundle, pretty=not compact)
+        result = exchange.export_ticket(ctx, reference)
+        payload = exchange.serialize(result.bundle, pretty=not compact)
     sys.stdout.buffer.write(payload + b"\n")
 
 

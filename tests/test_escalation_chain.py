@@ -92,10 +92,10 @@ def test_ack_without_reference_takes_the_pages_that_paged_me(paging, clock: Manu
 
 def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
-    from puente.services.escalation import rotations as oncall
+    from puente.services.escalation import rotations
 
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        oncall.add_rotation(ctx, "primary", ["bob", "carla"], "mon 09:00", "America/Bogota")
+        rotations.add_rotation(ctx, "primary", ["bob", "carla"], "mon 09:00", "America/Bogota")
     say(runtime, "ana", "/incident new Phishing wave sev=high")
     for _ in range(8):
         escalation_worker.tick(runtime)

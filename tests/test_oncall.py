@@ -12,7 +12,7 @@ from puente.cli.main import main
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import InvalidInput, NotFound
-from puente.services.escalation import rotations as oncall
+from puente.services.escalation import rotations
 from tests.paging import add_team, say
 
 BOGOTA_MONDAY_0700 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # the ManualClock's start
@@ -20,13 +20,13 @@ BOGOTA_MONDAY_0700 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # the ManualClock'
 
 def _primary(runtime: Runtime) -> None:
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        oncall.add_rotation(ctx, "primary", ["bob", "carla", "dora"], "mon 09:00", "America/Bogota")
+        rotations.add_rotation(ctx, "primary", ["bob", "carla", "dora"], "mon 09:00", "America/Bogota")
 
 
 def _on_call_at(runtime: Runtime, clock: ManualClock, moment: datetime) -> str:
     clock.set(moment)
     with runtime.unit_of_work(actor_name="test") as ctx:
-        user = oncall.on_call(ctx, "primary")
+        user = rotations.on_call(ctx, "primary")
         assert user is not None
         return user.name
 
@@ -45,10 +45,10 @@ def test_daily_handoff_keeps_local_time_across_daylight_saving(runtime: Runtime,
     add_team(runtime)
     clock.set(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        oncall.add_rotation(ctx, "night", ["bob", "carla"], "daily 08:00", "Europe/Madrid")
-        rotation = oncall.get_rotation(ctx, "night")
+        rotations.add_rotation(ctx, "night", ["bob", "carla"], "daily 08:00", "Europe/Madrid")
+        rotation = rotations.get_rotation(ctx, "night")
         # Madrid moves to summer time on 29 March: the handoff stays at 08:00 local, 06:00 UTC.
-        shift = oncall.now_and_next(ctx, rotation, datetime(2026, 3, 29, 12, 0, tzinfo=UTC)).current
+        shift = rotations.now_and_next(ctx, rotation, datetime(2026, 3, 29, 12, 0, tzinfo=UTC)).current
     assert shift.starts == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
     assert shift.ends == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
 
@@ -58,9 +58,9 @@ def test_override_covers_a_window_then_the_rotation_resumes(runtime: Runtime, cl
     _primary(runtime)
     starts, ends = datetime(2026, 1, 6, 15, 0, tzinfo=UTC), datetime(2026, 1, 6, 23, 0, tzinfo=UTC)
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        oncall.add_override(ctx, "primary", "ana", starts, ends)
-        rotation = oncall.get_rotation(ctx, "primary")
-        before = oncall.now_and_next(ctx, rotation, starts - timedelta(hours=1))
+        rotations.add_override(ctx, "primary", "ana", starts, ends)
+        rotation = rotations.get_rotation(ctx, "primary")
+        before = rotations.now_and_next(ctx, rotation, starts - timedelta(hours=1))
     assert (before.current.user, before.current.ends, before.next.user, before.next.override) == (
         "carla",
         starts,
@@ -76,11 +76,11 @@ def test_rotation_refuses_unknown_people_zones_and_handoffs(runtime: Runtime) ->
     add_team(runtime)
     with runtime.unit_of_work(actor_name="operator") as ctx:
         with pytest.raises(NotFound, match="No Puente user 'zoe'"):
-            oncall.add_rotation(ctx, "primary", ["bob", "zoe"], "mon 09:00", "America/Bogota")
+            rotations.add_rotation(ctx, "primary", ["bob", "zoe"], "mon 09:00", "America/Bogota")
         with pytest.raises(InvalidInput, match="Unknown time zone 'Mars/Olympus'"):
-            oncall.add_rotation(ctx, "primary", ["bob"], "mon 09:00", "Mars/Olympus")
+            rotations.add_rotation(ctx, "primary", ["bob"], "mon 09:00", "Mars/Olympus")
         with pytest.raises(InvalidInput, match='Bad handoff day .*"mon 09:00"'):
-            oncall.add_rotation(ctx, "primary", ["bob"], "someday 09:00", "UTC")
+            rotations.add_rotation(ctx, "primary", ["bob"], "someday 09:00", "UTC")
 
 
 def test_chat_oncall_shows_now_and_next_in_the_viewers_time_zone(runtime: Runtime) -> None:

@@ -21,7 +21,7 @@ from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.exchange import importer, versions
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
 from puente.services.users import service as users
@@ -65,9 +65,9 @@ def open_rich_ticket(runtime: Runtime) -> str:
     return reference
 
 
-def export(runtime: Runtime, reference: str) -> stix_exchange.ExportResult:
+def export(runtime: Runtime, reference: str) -> exchange.ExportResult:
     with runtime.unit_of_work(actor_name="operator") as ctx:
-        return stix_exchange.export_ticket(ctx, reference)
+        return exchange.export_ticket(ctx, reference)
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_a_changed_tlp_reissues_objects_and_never_rewrites_history(ours: Runtime
 
 def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(ours: Runtime, theirs: Runtime) -> None:
     reference = open_rich_ticket(ours)
-    payload = stix_exchange.serialize(export(ours, reference).bundle)
+    payload = exchange.serialize(export(ours, reference).bundle)
     with acting_as(theirs, "joao") as ctx:
         result = importer.import_content(ctx, payload)
         assert result.created and result.skipped == []
@@ -167,7 +167,7 @@ def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(our
         original_notes = [
             (n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, original.id)
         ]
-        producer = stix_exchange.our_identity(ctx)["id"]
+        producer = exchange.our_identity(ctx)["id"]
     with theirs.unit_of_work(actor_name="operator") as ctx:
         imported = ticket_store.by_reference(ctx.session, copy)
         assert imported is not None and imported.id is not None
@@ -332,7 +332,7 @@ def test_puente_export_prints_the_bundle(ours: Runtime, database_url: str, tmp_p
 def test_puente_import_opens_a_ticket_from_a_file(ours: Runtime, database_url: str, tmp_path: Path) -> None:
     reference = open_rich_ticket(ours)
     bundle_path = tmp_path / "bundle.json"
-    bundle_path.write_bytes(stix_exchange.serialize(export(ours, reference).bundle))
+    bundle_path.write_bytes(exchange.serialize(export(ours, reference).bundle))
     with ours.unit_of_work(actor_name="operator") as ctx:
         tickets_before = len(ticket_store.listing(ctx.session))
     env = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 
 
 def export(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "/incident export INC-…")
-    result = stix_exchange.export_ticket(call.ctx, reference)
+    result = exchange.export_ticket(call.ctx, reference)
     counts = result.counts()
     total = sum(counts.values())
     versions = (

@@ -11,7 +11,7 @@ from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.services.assistance import responder
 from puente.services.errors import NotFound
 from puente.services.escalation import messages as page_messages
-from puente.services.escalation import rotations as oncall
+from puente.services.escalation import rotations
 from puente.services.escalation import service as escalation
 from puente.services.tickets import service as tickets
 
@@ -22,7 +22,7 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def oncall_(call: Invocation) -> Reply:
-    found = oncall.rotations(call.ctx)
+    found = rotations.listing(call.ctx)
     if not found:
         return Reply(
             text="No on-call rotations yet. An operator adds one with: "

@@ -10,7 +10,7 @@ from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
 from puente.services.assistance import service as assistance
 from puente.services.errors import InvalidInput
-from puente.services.peers import outbox as delivery
+from puente.services.peers import outbox
 from puente.services.tickets import lifecycle
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
@@ -62,7 +62,7 @@ def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     view = tickets.view(call.ctx, ticket)
     reply = ticket_card(headline, view, call.ctx.settings.csirt_country)
     requests = assistance.of_ticket(call.ctx, view.ticket)
-    reply.lines += peer_lines(requests, delivery.of_ticket(call.ctx, view.ticket.id or 0))
+    reply.lines += peer_lines(requests, outbox.of_ticket(call.ctx, view.ticket.id or 0))
     reply.buttons = request_buttons(requests) + reply.buttons
     return reply
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from puente.services.context import Context
 from puente.services.errors import NotFound
-from puente.storage import buttons as buttons
+from puente.storage import buttons as button_store
 from puente.storage.buttons import PendingButton
 
 BUTTON_LIFETIME = timedelta(days=7)
@@ -40,9 +40,9 @@ def issue(
     """Remember a button and return its token (22 URL-safe characters at most)."""
     now = ctx.now()
     # Keep expired buttons for one more lifetime so a late press still hears what it was for.
-    buttons.delete_expired(ctx.session, now - lifetime)
+    button_store.delete_expired(ctx.session, now - lifetime)
     token = secrets.token_urlsafe(12)
-    buttons.add(
+    button_store.add(
         ctx.session,
         PendingButton(
             token=token,
@@ -58,7 +58,7 @@ def issue(
 
 def press(ctx: Context, token: str) -> PressedButton:
     """The button behind `token`; refuses expired and unknown tokens with what to do instead."""
-    button = buttons.by_token(ctx.session, token)
+    button = button_store.by_token(ctx.session, token)
     if button is None:
         raise NotFound("This button is no longer known to Puente. Type the command instead, e.g. /incident show INC-…")
     if button.expires_at <= ctx.now():

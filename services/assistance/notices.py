@@ -8,7 +8,7 @@ import logging
 from puente.services.context import Context
 from puente.services.escalation import service as escalation
 from puente.services.notify import Notice, Recipient
-from puente.services.peers import outbox as delivery
+from puente.services.peers import outbox
 from puente.services.users.service import as_recipients
 from puente.storage import users as user_store
 from puente.storage.assistance import AssistanceRequest
@@ -60,4 +60,4 @@ def _notify(ctx: Context, recipients: list[Recipient], notice: Notice) -> None:
                         log.exception("could not notify %s on %s", recipient.name, notifier.platform)
                     break
 
-    delivery.after_commit(ctx, send)
+    outbox.after_commit(ctx, send)

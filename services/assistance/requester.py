@@ -12,7 +12,7 @@ from puente.services.assistance.protocol import ACTIONS, OUTBOUND, State, ack_wi
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
@@ -81,7 +81,7 @@ def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, An
 
 def _incident(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     """The ticket's incident as the STIX mapping builds it (a new version only if the ticket changed)."""
-    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    objects, _ = exchange.current_objects(ctx, ticket)
     return next(o for o in objects if o["id"] == ticket.incident_id)
 
 

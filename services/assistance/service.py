@@ -15,7 +15,7 @@ from typing import Any
 from puente.services.assistance.protocol import ACTIVE, INBOUND, OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
@@ -54,7 +54,7 @@ class RequestView:
 
 
 def our_identity(ctx: Context) -> str:
-    return str(stix_exchange.our_identity(ctx)["id"])
+    return str(exchange.our_identity(ctx)["id"])
 
 
 def view_of(ctx: Context, row: AssistanceRequest) -> RequestView:

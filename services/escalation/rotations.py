@@ -190,7 +190,7 @@ def remove_rotation(ctx: Context, name: str) -> None:
     ctx.record(action="rotation-removed", summary=name)
 
 
-def rotations(ctx: Context) -> list[RotationNow]:
+def listing(ctx: Context) -> list[RotationNow]:
     return [now_and_next(ctx, rotation) for rotation in oncall_store.all_rotations(ctx.session)]
 
 

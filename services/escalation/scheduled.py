@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from puente.services.context import Context, Runtime
-from puente.services.escalation import rotations as oncall
+from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import queue_update
@@ -45,7 +45,7 @@ def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recip
         return [Recipient(f"#{name}", cast(dict[str, str], step["addresses"]))]
     if kind == "rotation":
         names = [r.name for r in oncall_store.all_rotations(ctx.session)] if name == ALL_ROTATIONS else [name]
-        found = [oncall.on_call(ctx, rotation) for rotation in names]
+        found = [rotations.on_call(ctx, rotation) for rotation in names]
     elif kind == "user":
         found = [users.by_name(ctx.session, name)]
     elif kind == "role":

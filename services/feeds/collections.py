@@ -20,7 +20,7 @@ from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from puente.services.feeds import filters, pages
 from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection, PostStatus, StatusDetail
-from puente.services.handling import policy as audiences
+from puente.services.handling import policy as handling
 from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.vocabularies import taxonomy
 from puente.services.vocabularies.taxonomy import TLP
@@ -115,7 +115,7 @@ def _problem(stix_object: Any) -> str | None:
 def publish(
     ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()
 ) -> Published:
-    """Make objects available over TAXII to the audience their TLP allows (services/audiences.py).
+    """Make objects available over TAXII to the audience their TLP allows (services/handling.py).
 
     AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
     its own collection. An object whose TLP 2.0 marking is stricter than `tlp` is refused whole.
@@ -125,13 +125,13 @@ def publish(
         reason = _problem(stix_object)
         if reason is not None:
             raise InvalidInput(f"Cannot publish {stix_object.get('id', 'an object')!r}: {reason}.")
-        marked = audiences.marked_tlp(stix_object)
+        marked = handling.marked_tlp(stix_object)
         if marked is not None and marked.rank > level.rank:
             raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
-    entries = [_entry(o, (audiences.marked_tlp(o) or level).value) for o in objects]
+    entries = [_entry(o, (handling.marked_tlp(o) or level).value) for o in objects]
     added: dict[str, int] = {}
-    for destination in audiences.destinations(level, recipients):
-        audiences.check_fits(destination.kind, level)
+    for destination in handling.destinations(level, recipients):
+        handling.check_fits(destination.kind, level)
         collection = collections.lock_for_append(ctx.session, ensure_collection(ctx, destination).id)
         results = collections.append(ctx.session, collection, ctx.now(), entries)
         added[destination.alias] = sum(1 for _, date_added in results if date_added is not None)
@@ -224,14 +224,14 @@ def receive(
     for stix_object in objects:
         object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
         reference = object_id if isinstance(object_id, str) else "(no id)"
-        reason = _problem(stix_object) or audiences.creator_refusal(partner.identity_ref, stix_object)
+        reason = _problem(stix_object) or handling.creator_refusal(partner.identity_ref, stix_object)
         if reason is not None:
             version = (
                 stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
             )
             failures.append(StatusDetail(reference, version if isinstance(version, str) else UNVERSIONED, reason))
             continue
-        marked = audiences.marked_tlp(stix_object)
+        marked = handling.marked_tlp(stix_object)
         accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
     locked = collections.lock_for_append(ctx.session, collection.id)
     for entry, date_added in collections.append(ctx.session, locked, ctx.now(), accepted):

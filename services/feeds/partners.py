@@ -14,7 +14,7 @@ from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from puente.services.feeds.collections import ensure_collection, visible
 from puente.services.feeds.records import AuthenticatedPartner
-from puente.services.handling import policy as audiences
+from puente.services.handling import policy as handling
 from puente.services.handling.policy import Rights
 from puente.storage import collections as collection_store
 from puente.storage import partners
@@ -67,17 +67,17 @@ def add(
 ) -> IssuedCredentials:
     """Register a partner (optionally speaking for a peer) and issue its credentials."""
     name = name.strip()
-    audiences.check_audience_name(name)
+    handling.check_audience_name(name)
     if peer is not None:
         peer = peer.strip()
-        audiences.check_audience_name(peer)
+        handling.check_audience_name(peer)
     if identity is not None and not IDENTITY_ID.match(identity):
         raise InvalidInput(f"Identity {identity!r} is not a STIX identity id: use identity--<uuid>.")
     if partners.by_name(ctx.session, name) is not None:
         raise Conflict(f"Partner {name!r} exists already: revoke it first or pick another name.")
     audience = peer or name
-    entitled = audiences.partner_collections(audience, is_peer=peer is not None)
-    chosen = audiences.restrict(entitled, collections) if collections else entitled
+    entitled = handling.partner_collections(audience, is_peer=peer is not None)
+    chosen = handling.restrict(entitled, collections) if collections else entitled
     password, key, salt = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_hex(16)
     partner = Partner(
         name=name,

@@ -3,7 +3,7 @@
 Rules, in order: an object must be well-formed STIX 2.1; a peer may only send objects its own
 identity created (anything else is rejected and logged, nothing of it stored); an object version
 already taken in changes nothing; then incidents become linked tickets and assistance notes move
-the protocol.
+the stix_notes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from puente.services.assistance import inbound
 from puente.services.assistance import service as assistance
 from puente.services.context import Context
-from puente.services.handling import policy as audiences
-from puente.stix import assistance as protocol
+from puente.services.handling import policy as handling
+from puente.stix import assistance as stix_notes
 from puente.stix import validation
 from puente.stix.validation import InvalidStix
 from puente.storage import peers as peer_store
@@ -53,8 +53,8 @@ def _invalid(obj: dict[str, Any]) -> str | None:
         return str(error)[:200]
     if obj.get("type") == "note":
         try:
-            protocol.read(obj)
-        except protocol.NotAMessage as error:
+            stix_notes.read(obj)
+        except stix_notes.NotAMessage as error:
             return f"bad assistance message: {error}"
     return None
 
@@ -68,9 +68,9 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
             _reject(ctx, peer, report, "?", "not a STIX object")
             continue
-        if obj["id"] in protocol.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
+        if obj["id"] in stix_notes.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
             continue  # our own objects echoed back, or definitions every Puente knows
-        refusal = audiences.creator_refusal(peer.identity_id, obj)
+        refusal = handling.creator_refusal(peer.identity_id, obj)
         if refusal is not None:
             _reject(ctx, peer, report, obj["id"], f"not {peer.name}'s to send: {refusal}")
             continue
@@ -81,7 +81,7 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
         candidates.append(obj)
     candidates.sort(key=lambda o: _ORDER.get(o["type"], 2))
     incidents = {o["id"]: o for o in candidates if o["type"] == "incident"}
-    messages = [protocol.read(o) for o in candidates if o["type"] == "note"]
+    messages = [stix_notes.read(o) for o in candidates if o["type"] == "note"]
     requested = {m.incident_id for m in messages if m is not None and m.type == "RFA"}
     for obj in candidates:
         version = _version(obj)
@@ -99,7 +99,7 @@ def _apply(
     ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, dict[str, Any]], requested: set[str]
 ) -> None:
     if obj["type"] == "note":
-        message = protocol.read(obj)
+        message = stix_notes.read(obj)
         if message is not None:
             inbound.receive(ctx, peer, message, obj, incidents)
         return
@@ -107,11 +107,11 @@ def _apply(
         link = peer_store.link_for_incident(ctx.session, peer.id or 0, obj["id"])
         # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
         if link is None and obj["id"] not in requested:
-            ticket = inbound.linked_ticket(ctx, peer, obj["id"], obj, protocol.reference_of(obj))
+            ticket = inbound.linked_ticket(ctx, peer, obj["id"], obj, stix_notes.reference_of(obj))
             inbound.note_from_peer(
                 ctx,
                 ticket,
-                f"{peer.name} shared their incident {protocol.reference_of(obj) or obj['id']}: {obj.get('name', '')}",
+                f"{peer.name} shared their incident {stix_notes.reference_of(obj) or obj['id']}: {obj.get('name', '')}",
             )
 
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from puente.services.context import Context
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 from puente.services.feeds import collections
-from puente.services.peers import outbox as delivery
+from puente.services.peers import outbox
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.peers import Peer
 
@@ -30,13 +30,13 @@ def send_to_peers(
     """Queue `objects`, led by our identity, for each recipient, and publish them with the
     `definitions` they depend on to the collections `tlp` allows for those recipients.
 
-    Definitions are published, not pushed (see `delivery.pushable`). Returns how many objects
+    Definitions are published, not pushed (see `outbox.pushable`). Returns how many objects
     each recipient is pushed.
     """
-    ours = stix_exchange.our_identity(ctx)
+    ours = exchange.our_identity(ctx)
     ours_first = [ours, *(o for o in objects if o["id"] != ours["id"])]
-    pushed = delivery.pushable(ours_first, ours["id"])
+    pushed = outbox.pushable(ours_first, ours["id"])
     for peer in recipients:
-        delivery.enqueue(ctx, peer, pushed, ticket_id=ticket_id, summary=summary)
+        outbox.enqueue(ctx, peer, pushed, ticket_id=ticket_id, summary=summary)
     collections.publish(ctx, [*definitions, *ours_first], tlp, [peer.name for peer in recipients])
     return len(pushed)

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from puente.services.context import Context
-from puente.services.handling import policy as audiences
+from puente.services.handling import policy as handling
 from puente.storage import outbox as outbox_store
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import Peer
@@ -52,7 +52,7 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
         o
         for o in objects
         if o["type"] not in ("extension-definition", "marking-definition")
-        and audiences.creator_refusal(our_identity, o) is None
+        and handling.creator_refusal(our_identity, o) is None
     ]
 
 

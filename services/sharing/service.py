@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput
-from puente.services.exchange import service as stix_exchange
+from puente.services.exchange import service as exchange
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
@@ -87,11 +87,11 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
-    objects, _ = stix_exchange.current_objects(ctx, ticket)
+    objects, _ = exchange.current_objects(ctx, ticket)
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
     definitions = [
         d
-        for d in stix_exchange.bundle_for(objects)["objects"]
+        for d in exchange.bundle_for(objects)["objects"]
         if d["type"] in ("extension-definition", "marking-definition")
     ]
     shared.sent = peer_flows.send_to_peers(
