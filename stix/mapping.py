@@ -78,7 +78,7 @@ class NoteFacts:
 
 @dataclass
 class TicketFacts:
-    """What of a ticket travels as STIX. Vocabulary values are the services.taxonomy strings."""
+    """What of a ticket travels as STIX. Vocabulary values are the services.vocabularies.taxonomy strings."""
 
     incident_id: str
     title: str

@@ -10,7 +10,7 @@ from typing import Any
 
 TLP_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
-# TLP 2.0 levels (services.taxonomy.TLP values), most open first, and their official ids.
+# TLP 2.0 levels (services.vocabularies.taxonomy.TLP values), most open first, and their official ids.
 MARKING_IDS: dict[str, str] = {
     "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
     "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",

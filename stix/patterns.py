@@ -24,7 +24,7 @@ class Observable(NamedTuple):
 # STIX 2.1 section 2.9: the namespace of every SCO's UUIDv5.
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
-# Puente's observable kinds (services.observables.ObservableKind values) and their STIX names.
+# Puente's observable kinds (services.tickets.observables.ObservableKind values) and their STIX names.
 HASH_NAMES: dict[str, str] = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 HASH_KINDS: dict[str, str] = {name: kind for kind, name in HASH_NAMES.items()}
 VALUE_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"})

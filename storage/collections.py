@@ -37,7 +37,7 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class TaxiiCollection(SQLModel, table=True):
-    """A collection partners poll or write to; `kind` says which audience it serves (services/audiences.py)."""
+    """A collection partners poll or write to; `kind` says which audience it serves (services/handling/policy.py)."""
 
     __tablename__ = "taxii_collections"
 

@@ -107,7 +107,7 @@ def split_html(lines: list[Line], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def stored_buttons(ctx: Context, kind: str = ON_REPLY) -> CallbackData:
-    """callback_data for buttons remembered server-side (see services.buttons) under short tokens."""
+    """callback_data for buttons remembered server-side (see bot/telegram/buttons.py) under short tokens."""
     return lambda b: f"{kind}:" + buttons.issue(ctx, b.command, confirm=b.confirm, choices=b.choices)
 
 

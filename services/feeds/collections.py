@@ -115,7 +115,7 @@ def _problem(stix_object: Any) -> str | None:
 def publish(
     ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()
 ) -> Published:
-    """Make objects available over TAXII to the audience their TLP allows (services/handling.py).
+    """Make objects available over TAXII to the audience their TLP allows (services/handling/policy.py).
 
     AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
     its own collection. An object whose TLP 2.0 marking is stricter than `tlp` is refused whole.

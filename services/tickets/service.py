@@ -45,7 +45,7 @@ class TicketDraft:
     pap: PAP = DEFAULT_PAP
     aware_at: datetime | None = None
     observables: list[Observable] = field(default_factory=list)
-    # Set when the ticket comes from another producer's STIX incident (services.stix_exchange).
+    # Set when the ticket comes from another producer's STIX incident (services/exchange/importer.py).
     incident_id: str | None = None
     producer: str | None = None
     status: TicketStatus = TicketStatus.NEW
