@@ -95,8 +95,3 @@ def versions_of(session: Session, stix_id: str, ticket_id: int | None = None) ->
     if ticket_id is not None:
         statement = statement.where(StixObjectVersion.ticket_id == ticket_id)
     return list(session.exec(statement.order_by(col(StixObjectVersion.ticket_id), col(StixObjectVersion.version))))
-
-
-def tickets_holding(session: Session, stix_id: str) -> list[int]:
-    statement = select(StixObjectVersion.ticket_id).where(StixObjectVersion.stix_id == stix_id).distinct()
-    return [ticket_id for ticket_id in session.exec(statement) if ticket_id is not None]
