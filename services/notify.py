@@ -56,6 +56,13 @@ class DeliveryError(Exception):
     """The platform refused or could not be reached; the caller decides whether to retry."""
 
 
+class DeliveryUnknown(DeliveryError):
+    """The platform did not answer in time: the message may or may not have arrived.
+
+    Sending it again could page the person twice, so the caller records the outcome as unknown instead.
+    """
+
+
 class Notifier(Protocol):
     platform: str
 

@@ -10,7 +10,7 @@ from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
 from puente.services.context import Runtime
-from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Recipient
 from puente.services.users import service as users
 from puente.storage.models import Role
 
@@ -49,6 +49,7 @@ class RecordingNotifier:
     platform: str = "test"
     refuse: set[str] = field(default_factory=set)  # recipients whose deliveries fail
     refuse_times: int | None = None  # fail only this many times in all, then deliver
+    unanswered: set[str] = field(default_factory=set)  # recipients whose platform never answers in time
     sent: list[tuple[str, Notice]] = field(default_factory=list)
     updates: list[tuple[str, str, Notice]] = field(default_factory=list)
     attempts: int = 0
@@ -60,6 +61,8 @@ class RecordingNotifier:
     def send(self, recipient: Recipient, notice: Notice) -> str:
         with self.lock:
             self.attempts += 1
+            if recipient.name in self.unanswered:
+                raise DeliveryUnknown(f"no answer in time for the message to {recipient.name}")
             if recipient.name in self.refuse and (self.refuse_times is None or self.refuse_times > 0):
                 if self.refuse_times is not None:
                     self.refuse_times -= 1

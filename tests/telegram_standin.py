@@ -67,6 +67,7 @@ class BotApiStandIn:
     refusals: dict[str, deque[str]] = field(default_factory=dict)
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5001))
+    slow: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait before answering
     port: int = 0
 
     @property
@@ -109,6 +110,7 @@ class BotApiStandIn:
             return 200, {"ok": True, "result": batch}
         call = Call(method, params)
         self.calls.append(call)
+        time.sleep(self.slow.get(method, 0.0))  # done, but the answer takes its time
         if method == "getMe":
             return 200, {"ok": True, "result": bot_user()}
         if method in ("sendMessage", "editMessageText"):

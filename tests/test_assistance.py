@@ -20,6 +20,7 @@ from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
+from puente.services.escalation import service as escalation
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
@@ -243,3 +244,36 @@ def test_the_same_object_version_twice_changes_nothing(pair: tuple[Csirt, Csirt]
     with br.runtime.unit_of_work() as ctx:
         assert len(list(ctx.session.exec(select(Ticket)))) == 1
         assert len(timeline.for_ticket(ctx.session, 1)) == before  # nothing happened to the ticket
+
+
+def test_the_oncall_person_paged_acks_the_request_before_the_first_step_has_fired(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    with br.runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "olga", Role.ONCALL)
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br block-host")
+    co.exchange()
+    inbox_worker.poll_peer(br.runtime, "csirt-co")  # the page exists; the escalation worker has not run yet
+    acked = br.say("olga", "ack INC-2026-0001")
+    assert "ACK sent to csirt-co for their INC-2026-0001" in acked and "the chain is stopped" in acked
+    escalation_worker.tick(br.runtime)
+    assert br.notices.printed == [], "a page acknowledged before its first step pages nobody"
+    br.exchange()
+    co.exchange()
+    assert "— ACKED" in co.say("ana", "show INC-2026-0001")
+    assert "needs the lead role" in br.refused("olga", "accept INC-2026-0001")  # accepting commits the CSIRT
+
+
+def test_a_refused_ack_never_undoes_the_stopped_page(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
+    co, br = pair
+    co.say("ana", "new Defacement sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br takedown by=1h")
+    co.exchange()
+    br.exchange()
+    clock.advance(timedelta(hours=2))  # the request expired before anyone answered the page
+    acked = br.say("lead", "ack INC-2026-0001")
+    assert "the chain is stopped" in acked
+    assert "ACK not sent for INC-2026-0001: The request on INC-2026-0001 expired" in acked
+    with br.runtime.unit_of_work() as ctx:
+        ticket = ctx.session.exec(select(Ticket)).one()
+        assert [p.kind for p in escalation.open_pages(ctx, ticket)] == ["deadline"] * 3  # only regulatory reminders

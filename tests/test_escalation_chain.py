@@ -151,6 +151,23 @@ def test_a_delivery_that_fails_once_is_sent_once_on_retry(paging, clock: ManualC
     assert notifier.recipients() == ["bob"]
 
 
+def test_a_platform_that_answers_too_late_is_not_paged_again_and_the_chain_keeps_its_pace(
+    paging, clock: ManualClock
+) -> None:
+    runtime, notifier = paging
+    notifier.unanswered = {"bob"}  # the message went out; the platform's answer never came
+    say(runtime, "ana", "/incident new Ransomware sev=critical")
+    for _ in range(3):
+        escalation_worker.tick(runtime)
+        clock.advance(escalation_worker.RETRY_DELAYS[-1])
+    assert notifier.attempts == 1, "a send whose outcome is unknown is not repeated blindly"
+    assert notifier.recipients() == [], "and carla is not paged early: bob may well have it"
+    clock.advance(timedelta(minutes=5) - 3 * escalation_worker.RETRY_DELAYS[-1])
+    escalation_worker.tick(runtime)
+    assert notifier.recipients() == ["carla"]
+    assert not any("nobody could be reached" in line for line in _timeline(runtime, "INC-2026-0001"))
+
+
 def test_raising_severity_pages_once_and_escalate_pages_from_chat(paging, clock: ManualClock) -> None:
     runtime, notifier = paging
     say(runtime, "ana", "/incident new Odd DNS traffic")

@@ -1,13 +1,20 @@
 """A real worker process killed with SIGKILL in the middle of a chain: after a restart the chain goes
-on at the right step, and no step that was sent is sent again."""
+on at the right step, and nobody receives the same step twice.
+
+Nothing here waits for wall-clock time to pass: each process's clock is pinned, every wait is for a
+condition (a line in the file of what people received, a row in the database, a number of worker
+ticks), and the long limit on each wait only turns a hang into a failure.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +24,8 @@ from tests.conftest import make_runtime
 from tests.paging import add_team, say, write_policy
 
 # The child is one `puente run` timer worker on the shared database, its clock pinned to argv[2].
-# Its notifier writes what people receive to a file; with a name in argv[4] it hangs while sending
-# to that person, so the parent can kill it in the middle of a delivery.
+# Its notifier writes what people receive to a file, and counts its ticks in another; with a name
+# in argv[5] it hangs while sending to that person, so the parent can kill it in the middle of a send.
 WORKER = r"""
 import sys, time
 from datetime import datetime
@@ -40,8 +47,9 @@ class FileNotifier:
             with open(received + ".hanging", "w") as mark:
                 mark.write(recipient.name)
             time.sleep(3600)
+        step = dict(notice.fields)["Step"]
         with open(received, "a") as out:
-            out.write(recipient.name + "\n")
+            out.write(f"{recipient.name} {step}\n")
         return recipient.name
     def update(self, recipient, handle, notice):
         pass
@@ -49,35 +57,76 @@ class FileNotifier:
 settings = load_settings(PUENTE_DATABASE_URL=url, PUENTE_CSIRT_COUNTRY="CO", PUENTE_ESCALATION_POLICIES=policy)
 runtime = Runtime(settings, make_engine(url), ManualClock(datetime.fromisoformat(moment)))
 runtime.notifiers.append(FileNotifier())
+ticks = 0
 while True:
     escalation_worker.tick(runtime)
-    time.sleep(0.05)
+    ticks += 1
+    Path(received + ".ticks").write_text(str(ticks))
+    time.sleep(0.02)
 """
 
-
-def _start(url: str, moment: datetime, policy: Path, received: Path, hang_on: str = "-") -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-c", WORKER, url, moment.isoformat(), str(policy), str(received), hang_on]
-    )
-
-
-def _wait_for(path: Path, predicate, what: str, worker: subprocess.Popen[bytes]) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 60
-    while not (path.exists() and predicate(path.read_text())):
-        assert worker.poll() is None, f"the worker died while waiting for {what}"
-        assert time.monotonic() < deadline, f"no {what} within 60 s"
-        time.sleep(0.05)
-
-
-def _kill(worker: subprocess.Popen[bytes]) -> None:
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+# Step 1 pages four people at once (everyone with at least the oncall role), step 2 one lead.
+TEAM_POLICY = """
+[policies.critical]
+repeat = 1
+[[policies.critical.steps]]
+role = "oncall"
+wait_minutes = 5
+[[policies.critical.steps]]
+role = "lead"
+wait_minutes = 5
+"""
+STEP_1 = ["ana step 1 of 2", "bob step 1 of 2", "carla step 1 of 2", "dora step 1 of 2"]
 
 
-def test_killed_mid_chain_the_chain_goes_on_at_the_right_step_and_nothing_is_sent_twice(
+class Worker:
+    def __init__(self, url: str, moment: datetime, policy: Path, received: Path, hang_on: str = "-") -> None:
+        self.received = received
+        self.ticks_file = Path(f"{received}.ticks")
+        self.ticks_file.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, moment.isoformat(), str(policy), str(received), hang_on]
+        )
+
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        limit = time.monotonic() + 180  # only a hang takes this long; each condition is met within ticks
+        while not condition():
+            assert self.process.poll() is None, f"the worker died while waiting for {what}"
+            assert time.monotonic() < limit, f"never saw {what}"
+            time.sleep(0.02)
+
+    def ticks(self) -> int:
+        text = self.ticks_file.read_text() if self.ticks_file.exists() else ""
+        return int(text) if text.isdigit() else 0
+
+    def after_more_ticks(self, count: int) -> None:
+        """Let the worker go round `count` more times: whatever it would still send, it has sent."""
+        target = self.ticks() + count
+        self.wait_for(lambda: self.ticks() >= target, f"{count} more ticks")
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _sent_in_database(url: str) -> list[str]:
+    """Whom the database records as reached ("name step N"), read without taking a write lock."""
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as connection:
+        rows = connection.execute(
+            "SELECT recipient, step FROM page_deliveries WHERE purpose = 'page' AND status = 'sent' ORDER BY recipient"
+        ).fetchall()
+    return [f"{name} step {step + 1} of 2" for name, step in rows]
+
+
+def test_killed_between_and_during_sends_nobody_receives_the_same_step_twice(
     sqlite_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
-    policy = write_policy(tmp_path)
+    policy = write_policy(tmp_path, TEAM_POLICY)
     runtime = make_runtime(sqlite_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(policy))
     add_team(runtime)
     assert say(runtime, "ana", "/incident new Ransomware at the port sev=critical").ok
@@ -85,21 +134,28 @@ def test_killed_mid_chain_the_chain_goes_on_at_the_right_step_and_nothing_is_sen
     received = tmp_path / "received.txt"
     start = clock.now()
 
-    # Step 1 goes to bob; the process is killed once it has been sent.
-    first = _start(sqlite_url, start, policy, received)
-    _wait_for(received, lambda text: text.splitlines() == ["bob"], "step 1 to bob", first)
-    _kill(first)
+    # Step 1 goes to four people; the worker hangs in the middle of the send to carla. By then each
+    # person already paged is recorded as reached: every send is committed as soon as it returns.
+    first = Worker(sqlite_url, start, policy, received, hang_on="carla")
+    first.wait_for(lambda: Path(f"{received}.hanging").exists(), "the send to carla")
+    assert _lines(received) == ["ana step 1 of 2", "bob step 1 of 2"]
+    assert _sent_in_database(sqlite_url) == _lines(received)
+    first.kill()
 
-    # Five minutes on, step 2 (carla) is due; this process is killed in the middle of sending it.
-    second = _start(sqlite_url, start + timedelta(minutes=5), policy, received, hang_on="carla")
-    _wait_for(Path(f"{received}.hanging"), lambda text: text == "carla", "the send to carla", second)
-    _kill(second)
+    # Restarted once the dead worker's lease has run out: only the unfinished sends go out, carla's
+    # (the one the kill interrupted, so at most one repeat) and dora's; ana and bob are not paged again.
+    second = Worker(sqlite_url, start + escalation_worker.PAGE_MESSAGE_LEASE, policy, received)
+    second.wait_for(lambda: sorted(_lines(received)) == STEP_1, "step 1 to everyone")
+    assert _sent_in_database(sqlite_url) == STEP_1
+    second.after_more_ticks(5)  # the same step is not sent again, and step 2 is not due before +5 min
+    assert sorted(_lines(received)) == STEP_1
+    second.kill()  # killed between deliveries: everything it sent is on record
 
-    # After the lease of the dead sender, a restarted worker delivers step 2 once; step 1 is not repeated.
-    third = _start(sqlite_url, start + timedelta(minutes=5) + escalation_worker.PAGE_MESSAGE_LEASE, policy, received)
+    # Five minutes on, step 2 goes to the lead once; step 1 is not repeated.
+    third = Worker(sqlite_url, start + timedelta(minutes=5), policy, received)
     try:
-        _wait_for(received, lambda text: text.splitlines() == ["bob", "carla"], "step 2 to carla", third)
-        time.sleep(1.0)  # several more ticks: nothing else may be sent before step 3 is due
-        assert received.read_text().splitlines() == ["bob", "carla"]
+        third.wait_for(lambda: "dora step 2 of 2" in _lines(received), "step 2 to the lead")
+        third.after_more_ticks(5)
+        assert sorted(_lines(received)) == [*STEP_1, "dora step 2 of 2"]
     finally:
-        _kill(third)
+        third.kill()

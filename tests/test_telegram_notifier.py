@@ -12,7 +12,7 @@ import pytest
 from puente.bot.telegram.notifier import TelegramNotifier
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
-from puente.services.notify import Action, DeliveryError, Notice, Recipient
+from puente.services.notify import Action, DeliveryError, DeliveryUnknown, Notice, Recipient
 from tests.conftest import make_runtime
 from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, bot_api, free_port
 
@@ -36,11 +36,11 @@ def api() -> Iterator[BotApiStandIn]:
 
 
 def notifier_for(
-    url: str, database_url: str, clock: ManualClock, tmp_path: Path, attempts: int = 2
+    url: str, database_url: str, clock: ManualClock, tmp_path: Path, attempts: int = 2, **options: float
 ) -> TelegramNotifier:
     settings = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": url}
     runtime: Runtime = make_runtime(database_url, clock, tmp_path, **settings)
-    return TelegramNotifier(runtime, attempts)
+    return TelegramNotifier(runtime, attempts, **options)
 
 
 @pytest.fixture
@@ -131,3 +131,21 @@ def test_unreachable_telegram_is_a_delivery_error(sqlite_url: str, clock: Manual
             notifier.send(ANA, PAGE)
     finally:
         notifier.close()
+
+
+def test_a_slow_answer_is_a_delivered_page_and_no_answer_at_all_is_an_unknown_outcome(
+    api: BotApiStandIn, sqlite_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    api.slow["sendMessage"] = 1.0
+    patient = notifier_for(api.url, sqlite_url, clock, tmp_path)
+    hasty = notifier_for(api.url, sqlite_url, clock, tmp_path, answer_seconds=0.3)
+    try:
+        assert in_worker_thread(lambda: patient.send(ANA, PAGE)) == "1001:5001"  # Telegram slow, page delivered
+        # No answer in time: maybe delivered, so not a refusal to try again.
+        with pytest.raises(DeliveryUnknown, match="did not answer within 0.3 s"):
+            in_worker_thread(lambda: hasty.send(ANA, PAGE))
+        assert len(api.of("sendMessage")) == 2
+    finally:
+        for notifier in (patient, hasty):
+            notifier.close()
+            notifier.runtime.engine.dispose()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from puente.bot.handlers.assistance import answer_buttons
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.assistance import responder
+from puente.services.assistance import flows as assistance_flows
 from puente.services.errors import NotFound
 from puente.services.escalation import messages as page_messages
 from puente.services.escalation import rotations
@@ -60,14 +60,9 @@ def ack(call: Invocation) -> Reply:
     reference = call.args.words[0] if call.args.words else None
     page_id = escalation.parse_page_reference(reference) if reference else None
     ticket = tickets.get(call.ctx, reference) if reference and page_id is None else None
-    stopped = escalation.acknowledge(call.ctx, ticket or page_id)
-    candidates = {v.ticket_reference for v in stopped if v.ticket_reference}
-    if ticket is not None:
-        candidates.add(ticket.reference)
-    answered = [
-        responder.acknowledge(call.ctx, ref) for ref in sorted(candidates) if responder.awaits_ack(call.ctx, ref)
-    ]
-    if not stopped and not answered:
+    done = assistance_flows.acknowledge(call.ctx, ticket or page_id)
+    stopped, answered = done.stopped, done.answered
+    if not stopped and not answered and not done.refused:
         target = reference.upper() if reference else "you"
         raise NotFound(f"No open page or unacknowledged request for assistance for {target}: nothing to acknowledge.")
     lines = [
@@ -75,12 +70,15 @@ def ack(call: Invocation) -> Reply:
         for v in stopped
     ]
     lines += [f"ACK sent to {v.peer} for their {v.request.requester_reference}" for v in answered]
-    references = sorted({v.ticket_reference for v in stopped if v.ticket_reference} | {v.ticket for v in answered})
+    lines += done.refused
+    references = done.tickets
     names = ", ".join(references) or "the page"
     text = f"Acknowledged {names}: " + (
         "the chain is stopped and the others paged are told you took it."
         if stopped
         else "the requesting peer is told you have it."
+        if answered
+        else "nothing was stopped."
     )
     buttons = answer_buttons(answered[-1].ticket) if answered else []
     return Reply(text=text, lines=lines, buttons=buttons, ticket=references[0] if references else None)

@@ -11,8 +11,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from puente.bot.slack import PLATFORM
 from puente.bot.slack.app import api_url
 from puente.bot.slack.blocks import render_notice
-from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Recipient
 from puente.settings import Settings
+
+# A slow but working Web API is not a failure: wait this long for its answer.
+ANSWER_SECONDS = 30
 
 
 @dataclass
@@ -26,7 +29,7 @@ class SlackNotifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackNotifier:
-        return cls(WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=10))
+        return cls(WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=ANSWER_SECONDS))
 
     def can_reach(self, recipient: Recipient) -> bool:
         return bool(recipient.address_on(self.platform))
@@ -38,6 +41,10 @@ class SlackNotifier:
         message = render_notice(notice)
         try:
             response = self.client.chat_postMessage(channel=address, text=message["text"], blocks=message["blocks"])
+        except TimeoutError as error:
+            # Raised while reading the answer (a timeout while connecting arrives wrapped in a URLError):
+            # the message went out and may have been posted.
+            raise DeliveryUnknown(f"Slack did not answer within {ANSWER_SECONDS} s") from error
         except (SlackApiError, SlackClientError, OSError) as error:
             raise DeliveryError(f"Slack refused the message to {recipient.name}: {error}") from error
         return f"{response['channel']}:{response['ts']}"

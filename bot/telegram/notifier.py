@@ -15,20 +15,24 @@ from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, TypeVar
 
+import httpx
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 
 from puente.bot.telegram import PLATFORM
 from puente.bot.telegram.app import file_base_url
 from puente.bot.telegram.flood import ATTEMPTS, obeying_flood_control, retry_after_seconds
 from puente.bot.telegram.render import TelegramMessage, render, render_single, reply_of, stored_buttons
 from puente.services.context import Runtime
-from puente.services.notify import DeliveryError, Notice, Recipient
+from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Recipient
 
 T = TypeVar("T")
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # a URL observable must not be fetched by Telegram
+# The Bot API can take several seconds to answer under load; the library's 5 s would call a delivered page failed.
+ANSWER_SECONDS = 30.0
 
 
 class TelegramNotifier:
@@ -36,15 +40,18 @@ class TelegramNotifier:
 
     platform = PLATFORM
 
-    def __init__(self, runtime: Runtime, attempts: int = ATTEMPTS) -> None:
-        """`attempts`: how many times one message is tried under flood control before the caller hears of it."""
+    def __init__(self, runtime: Runtime, attempts: int = ATTEMPTS, answer_seconds: float = ANSWER_SECONDS) -> None:
+        """`attempts`: how many times one message is tried under flood control before the caller hears of it;
+        `answer_seconds`: how long to wait for the Bot API's answer before the outcome is unknown."""
         settings = runtime.settings
         self.runtime = runtime
         self.attempts = attempts
+        self.answer_seconds = answer_seconds
         self._bot = Bot(
             settings.telegram_bot_token,
             base_url=settings.telegram_api_url,
             base_file_url=file_base_url(settings.telegram_api_url),
+            request=HTTPXRequest(read_timeout=answer_seconds, write_timeout=answer_seconds),
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="telegram-notifier", daemon=True)
@@ -125,5 +132,10 @@ class TelegramNotifier:
             raise DeliveryError(f"Telegram flood control: retry in {retry_after_seconds(error):.0f} s") from error
         except BadRequest as error:
             raise DeliveryError(f"Telegram refused the message: {error.message}") from error
+        except TimedOut as error:
+            if isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise DeliveryError(f"Telegram could not be reached: {error}") from error
+            # The request went out but no answer came: it may have been delivered.
+            raise DeliveryUnknown(f"Telegram did not answer within {self.answer_seconds:g} s") from error
         except TelegramError as error:
             raise DeliveryError(f"Telegram could not be reached: {error}") from error

@@ -16,6 +16,7 @@ from enum import StrEnum
 from puente.services.errors import InvalidInput
 from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
+from puente.storage.models import Role
 
 ACTIONS = stix_notes.ACTIONS
 DECLINE_REASONS = stix_notes.DECLINE_REASONS
@@ -57,6 +58,15 @@ TRANSITIONS: dict[str, tuple[str, frozenset[State], State]] = {
     "CLOSE": (OUTBOUND, ENDED, State.CLOSED),
     "CANCEL": (OUTBOUND, ACTIVE, State.CLOSED),
 }
+
+# Who may send what for our CSIRT: the on-call person woken by the page can say "we have it" (ACK);
+# accepting, declining and forwarding commit the CSIRT; the rest is an analyst's work.
+SENDER_ROLES = {"ACK": Role.ONCALL, "ACCEPT": Role.LEAD, "PARTIAL": Role.LEAD, "DECLINE": Role.LEAD}
+
+
+def role_to_send(kind: str) -> Role:
+    return SENDER_ROLES.get(kind, Role.ANALYST)
+
 
 ACK_WINDOWS = {Severity.CRITICAL: timedelta(hours=1), Severity.HIGH: timedelta(hours=4)}
 DEFAULT_ACK_WINDOW = timedelta(hours=24)

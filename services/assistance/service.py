@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from puente.services.assistance.protocol import ACTIVE, INBOUND, OUTBOUND, TRANSITIONS, State
+from puente.services.assistance.protocol import ACTIVE, INBOUND, OUTBOUND, TRANSITIONS, State, role_to_send
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.exchange import service as exchange
@@ -25,7 +25,7 @@ from puente.stix import assistance as stix_notes
 from puente.stix.markings import MARKING_IDS
 from puente.storage import assistance as request_store
 from puente.storage.assistance import AssistanceMessage, AssistanceRequest
-from puente.storage.models import Role, Ticket
+from puente.storage.models import Ticket
 from puente.storage.peers import Peer
 
 
@@ -122,7 +122,7 @@ def send_message(
 ) -> RequestView:
     """Send the protocol message `kind` on the ticket's request and move the request as TRANSITIONS says."""
     sender, allowed, target = TRANSITIONS[kind]
-    require_role(ctx, Role.LEAD if kind in ("ACCEPT", "PARTIAL", "DECLINE") else Role.ANALYST, f"sending {kind}")
+    require_role(ctx, role_to_send(kind), f"sending {kind}")
     ticket = tickets.get(ctx, reference)
     row = find_request(ctx, ticket, sender, peer_name)
     expire_if_due(ctx, row)

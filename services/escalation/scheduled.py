@@ -2,13 +2,16 @@
 due, and record how each went.
 
 `tick` claims due pages (SKIP LOCKED, so replicas share the work and fire each step once), writes the
-step's deliveries in the same transaction, then sends the deliveries outside any transaction. A
-delivery that keeps failing makes the next step fire early rather than waiting.
+step's deliveries in the same transaction, then sends the deliveries outside any transaction, recording
+each as soon as its send returns: a worker killed between two sends repeats neither, one killed in the
+middle of a send repeats that one only. A delivery that keeps failing makes the next step fire early
+rather than waiting; one whose outcome is unknown (no answer in time) counts as reached and is not repeated.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -18,7 +21,7 @@ from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import queue_update
-from puente.services.notify import DeliveryError, Notice, Notifier, Recipient
+from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Notifier, Recipient
 from puente.services.users.service import as_recipients
 from puente.storage import oncall as oncall_store
 from puente.storage import pages as page_store
@@ -30,6 +33,8 @@ from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageStat
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Deliveries claimed at once: what a crash leaves waiting for the lease, so kept small.
+SEND_BATCH = 100
 # A claimed delivery is someone else's to retry only after this long (the sender died mid-send).
 PAGE_MESSAGE_LEASE = timedelta(seconds=60)
 # Waits between attempts at one delivery; after the last, it has failed.
@@ -172,58 +177,68 @@ def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
         return outgoing
 
 
-def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> tuple[str | None, str | None]:
-    """(handle, None) when delivered, (None, reason) when not."""
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How one send went: delivered (with the platform's handle), refused (retry), or unknown (never repeat)."""
+
+    handle: str | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outcome:
     notifier = notifiers.get(item.platform)
     if notifier is None:
-        return None, f"no {item.platform} notifier in this process"
+        return _Outcome(error=f"no {item.platform} notifier in this process")
     try:
         if item.purpose == DeliveryPurpose.UPDATE:
             notifier.update(item.recipient, item.handle or "", item.notice)
-            return item.handle or "", None
-        return notifier.send(item.recipient, item.notice), None
+            return _Outcome(handle=item.handle or "")
+        return _Outcome(handle=notifier.send(item.recipient, item.notice))
+    except DeliveryUnknown as error:
+        return _Outcome(error=str(error) or type(error).__name__, unknown=True)
     except DeliveryError as error:
-        return None, str(error) or type(error).__name__
+        return _Outcome(error=str(error) or type(error).__name__)
     except Exception as error:  # a broken adapter must not stop the chain; it is retried like a refusal
         log.exception("%s notifier failed", item.platform)
-        return None, f"{type(error).__name__}: {error}"
+        return _Outcome(error=f"{type(error).__name__}: {error}")
 
 
-def _record_outcomes(runtime: Runtime, results: list[tuple[_Outgoing, str | None, str | None]]) -> None:
+def _record_outcome(runtime: Runtime, item: _Outgoing, outcome: _Outcome) -> None:
+    """Record one send the moment it returns, so a crash afterwards never sends it again."""
     with runtime.unit_of_work(actor_name="escalation") as ctx, ctx.session.no_autoflush:
         now = ctx.now()
-        by_id = page_store.deliveries_by_id(ctx.session, {item.delivery_id for item, _, _ in results})
-        found = page_store.pages_by_id(ctx.session, {d.page_id for d in by_id.values()})
-        for item, handle, error in results:
-            delivery = by_id[item.delivery_id]
-            page = found[delivery.page_id]
-            if error is None:
-                delivery.status = DeliveryStatus.SENT.value
-                delivery.handle, delivery.sent_at, delivery.error = handle, now, None
-                ctx.session.add(delivery)
-                if delivery.purpose == DeliveryPurpose.PAGE and page.status not in page_store.OPEN_PAGE_STATUSES:
-                    queue_update(ctx, delivery, now)  # stopped while this was on its way
-                continue
-            delivery.error = error[:1000]
-            if delivery.attempts <= len(RETRY_DELAYS):
-                delivery.due_at = now + RETRY_DELAYS[delivery.attempts - 1]
-                ctx.session.add(delivery)
-                continue
-            delivery.status = DeliveryStatus.FAILED.value
+        delivery = page_store.deliveries_by_id(ctx.session, {item.delivery_id})[item.delivery_id]
+        page = page_store.pages_by_id(ctx.session, {delivery.page_id})[delivery.page_id]
+        if outcome.error is None or outcome.unknown:
+            delivery.status = (DeliveryStatus.UNKNOWN if outcome.unknown else DeliveryStatus.SENT).value
+            delivery.handle, delivery.sent_at, delivery.error = outcome.handle, now, outcome.error
             ctx.session.add(delivery)
-            timeline.record(
-                ctx.session,
-                at=now,
-                actor="escalation",
-                action="page-delivery-failed",
-                ticket_id=page.ticket_id,
-                summary=(
-                    f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over "
-                    f"{delivery.platform} failed after {delivery.attempts} attempts: {error}"
-                ),
-            )
-            if delivery.purpose == DeliveryPurpose.PAGE:
-                _fire_early_if_unreached(ctx, page, delivery.step, now)
+            stopped = page.status not in page_store.OPEN_PAGE_STATUSES
+            if delivery.purpose == DeliveryPurpose.PAGE and stopped and not outcome.unknown:
+                queue_update(ctx, delivery, now)  # stopped while this was on its way
+            return
+        error = outcome.error
+        delivery.error = error[:1000]
+        if delivery.attempts <= len(RETRY_DELAYS):
+            delivery.due_at = now + RETRY_DELAYS[delivery.attempts - 1]
+            ctx.session.add(delivery)
+            return
+        delivery.status = DeliveryStatus.FAILED.value
+        ctx.session.add(delivery)
+        timeline.record(
+            ctx.session,
+            at=now,
+            actor="escalation",
+            action="page-delivery-failed",
+            ticket_id=page.ticket_id,
+            summary=(
+                f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over "
+                f"{delivery.platform} failed after {delivery.attempts} attempts: {error}"
+            ),
+        )
+        if delivery.purpose == DeliveryPurpose.PAGE:
+            _fire_early_if_unreached(ctx, page, delivery.step, now)
 
 
 def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime) -> None:
@@ -232,7 +247,7 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
         return
     assert page.id is not None
     others = page_store.deliveries(ctx.session, page.id, step=step, purpose=DeliveryPurpose.PAGE.value)
-    if any(d.status in (DeliveryStatus.SENT, DeliveryStatus.PENDING) for d in others):
+    if any(d.status in (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN, DeliveryStatus.PENDING) for d in others):
         return
     page.next_fire_at = now
     ctx.session.add(page)
@@ -246,14 +261,21 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
     )
 
 
-def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
-    """Send the page messages (pages and their updates) that are due; returns how many were attempted."""
+def send_due_page_messages(runtime: Runtime, limit: int = SEND_BATCH) -> int:
+    """Send the page messages (pages and their updates) that are due; returns how many were attempted.
+
+    Each outcome is committed as soon as its send returns. Sends still waiting when half the lease is
+    gone are handed back, so a slow platform never lets another worker take (and repeat) a claimed one.
+    """
     outgoing = _claim_deliveries(runtime, limit)
-    if not outgoing:
-        return 0
     notifiers = {n.platform: n for n in runtime.notifiers}
-    results = [(item, *_send_page_message(notifiers, item)) for item in outgoing]
-    _record_outcomes(runtime, results)
+    started = time.monotonic()
+    for index, item in enumerate(outgoing):
+        if time.monotonic() - started > PAGE_MESSAGE_LEASE.total_seconds() / 2:
+            with runtime.unit_of_work(actor_name="escalation") as ctx:
+                page_store.release_deliveries(ctx.session, {i.delivery_id for i in outgoing[index:]}, ctx.now())
+            return index
+        _record_outcome(runtime, item, _send_page_message(notifiers, item))
     return len(outgoing)
 
 

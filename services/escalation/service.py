@@ -269,8 +269,9 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
             raise Conflict(f"Page P{page_id} is already {page.status}: {page.outcome or ''}".rstrip(": "))
     else:
         assert target.id is not None
-        # Only what is paging now: a regulatory reminder still ahead is not silenced by taking the ticket.
-        found = [p for p in page_store.open_pages(ctx.session, ticket_id=target.id) if p.next_step > 0]
+        # Every page from the moment it exists, first step fired or not; but a regulatory reminder still
+        # ahead is not silenced by taking the ticket.
+        found = [p for p in page_store.open_pages(ctx.session, ticket_id=target.id) if not _is_scheduled_reminder(p)]
     outcome = f"taken by {actor.name} at {ctx.now():%H:%M} UTC"
     stopped = []
     for page in found:
