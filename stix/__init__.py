@@ -4,7 +4,8 @@
 - `extensions`: the OASIS Incident Core and Puente's own extensions, registered so that bad values are refused.
 - `patterns`: observable -> SCO (with its deterministic id) and STIX pattern, and back.
 - `mapping`: ticket -> STIX objects, and STIX objects -> ticket fields.
-- `validation`: strict and fast checking of incoming objects.
+- `validation`: strict and fast checking of incoming objects (custom objects included); `properties`: its
+  checks of single property values.
 - `assistance`: mutual-assistance messages between peer CSIRTs as notes with a Puente extension.
-- `timestamps`: the strict STIX/TAXII timestamp form that filters and cursors use.
+- `timestamps`: the one codec of STIX/TAXII timestamps: parsed, written and compared as instants.
 """

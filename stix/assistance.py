@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
-from puente.stix.mapping import parse_timestamp, timestamp
 from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
+from puente.stix.timestamps import format_timestamp, parse_timestamp
 
 ASSISTANCE_EXTENSION_ID = "extension-definition--5b9e1e0c-3f1a-4c55-9a57-0f4f0c5b7d21"
 
@@ -137,11 +137,11 @@ def note(
     if message.actions:
         ext["actions"] = list(message.actions)
     if message.deadline is not None:
-        ext["deadline"] = timestamp(message.deadline)
+        ext["deadline"] = format_timestamp(message.deadline)
     for key in ("state", "reason", "severity"):
         if getattr(message, key):
             ext[key] = getattr(message, key)
-    stamp = timestamp(at)
+    stamp = format_timestamp(at)
     obj: dict[str, Any] = {
         "type": "note",
         "spec_version": "2.1",

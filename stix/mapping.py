@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import pycountry
@@ -28,6 +27,7 @@ from puente.stix import patterns
 from puente.stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
 from puente.stix.markings import MARKING_IDS, tlp_of
 from puente.stix.patterns import Observable
+from puente.stix.timestamps import format_timestamp, parse_timestamp
 
 # Severity <-> Incident Core criticality (0-100): the value written, and the floor read back.
 CRITICALITY = {"low": 25, "medium": 50, "high": 75, "critical": 95}
@@ -49,16 +49,6 @@ _STATUS_OF_INVESTIGATION = {"new": "new", "open": "in-progress", "closed": "reso
 _RSIT_LABEL = re.compile(r'rsit:(?P<classification>[a-z0-9-]+)="(?P<type>[a-z0-9-]+)"')
 _SECTOR_PREFIX = "sector:"
 _PAP_LABEL = re.compile(r"pap:(?P<level>clear|white|green|amber|red)", re.IGNORECASE)
-
-
-@lru_cache(maxsize=65536)
-def timestamp(moment: datetime) -> str:
-    """A STIX timestamp, in UTC with microseconds so that no stored time is rounded away."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -123,8 +113,8 @@ def identity(identity_id: str, name: str, country: str, created: datetime) -> di
         "type": "identity",
         "spec_version": "2.1",
         "id": identity_id,
-        "created": timestamp(created),
-        "modified": timestamp(created),
+        "created": format_timestamp(created),
+        "modified": format_timestamp(created),
         "name": name,
         "identity_class": "organization",
         "sectors": ["government-national"],
@@ -158,8 +148,8 @@ def ticket_objects(
             "type": "relationship",
             **common,
             "id": minted(key, "relationship"),
-            "created": timestamp(created),
-            "modified": timestamp(created),
+            "created": format_timestamp(created),
+            "modified": format_timestamp(created),
             "relationship_type": kind,
             "source_ref": source,
             "target_ref": target,
@@ -180,8 +170,8 @@ def ticket_objects(
         "type": "incident",
         **common,
         "id": facts.incident_id,
-        "created": timestamp(facts.created_at),
-        "modified": timestamp(facts.created_at),
+        "created": format_timestamp(facts.created_at),
+        "modified": format_timestamp(facts.created_at),
         "name": facts.title,
     }
     if facts.description:
@@ -197,7 +187,7 @@ def ticket_objects(
             "extension_type": "property-extension",
             "status": facts.status,
             "pap": facts.pap,
-            "aware_at": timestamp(facts.aware_at or facts.created_at),
+            "aware_at": format_timestamp(facts.aware_at or facts.created_at),
         },
     }
     objects = [incident]
@@ -207,8 +197,8 @@ def ticket_objects(
             "type": "location",
             **common,
             "id": minted(f"location:{country}", "location"),
-            "created": timestamp(now),
-            "modified": timestamp(now),
+            "created": format_timestamp(now),
+            "modified": format_timestamp(now),
             "name": found.name if found is not None else country,
             "country": country,
             "object_marking_refs": marking,
@@ -223,14 +213,14 @@ def ticket_objects(
             "type": "indicator",
             **common,
             "id": minted(f"indicator:{item.kind}:{item.value}", "indicator"),
-            "created": timestamp(added),
-            "modified": timestamp(added),
+            "created": format_timestamp(added),
+            "modified": format_timestamp(added),
             "name": f"{item.kind} {item.value}",
             "description": f"Observable of {about}.",
             "pattern": patterns.pattern(observable),
             "pattern_type": "stix",
             "pattern_version": "2.1",
-            "valid_from": timestamp(added),
+            "valid_from": format_timestamp(added),
             "object_marking_refs": marking,
         }
         objects += [
@@ -245,8 +235,8 @@ def ticket_objects(
                 "type": "note",
                 **common,
                 "id": note.note_id,
-                "created": timestamp(note.created_at),
-                "modified": timestamp(note.created_at),
+                "created": format_timestamp(note.created_at),
+                "modified": format_timestamp(note.created_at),
                 "content": note.text,
                 "authors": [note.author],
                 "object_refs": [facts.incident_id],

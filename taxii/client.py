@@ -15,6 +15,8 @@ from taxii2client.common import TokenAuth, _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection, Server
 
+from puente.stix.timestamps import instant
+
 TIMEOUT_SECONDS = 10.0
 # 4xx answers that a retry cannot fix; everything else (5xx, 408, 429, no answer) is worth retrying.
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 406, 413, 415, 422})
@@ -134,11 +136,9 @@ def _not_already_there(
         manifest = collection.get_manifest(id=ids, version="all", limit=max(100, len(ids) * 4))
     except (requests.HTTPError, TAXIIServiceException):
         return failures  # a write-only inbox cannot be asked; its refusals stand
-    held = {(m.get("id"), _sortable(m.get("version") or "")) for m in manifest.get("objects", [])}
+    held = {(m.get("id"), _instant(m.get("version"))) for m in manifest.get("objects", [])}
     return [
-        f
-        for f in failures
-        if not versions.get(f.get("id")) or (f.get("id"), _sortable(str(versions[f["id"]]))) not in held
+        f for f in failures if not versions.get(f.get("id")) or (f.get("id"), _instant(versions[f["id"]])) not in held
     ]
 
 
@@ -169,7 +169,7 @@ def poll(endpoint: Endpoint, collection_id: str, cursor: str | None, limit: int 
             ids = sorted({o["id"] for o in objects if isinstance(o, dict) and "id" in o})
             manifest = collection.get_manifest(id=ids, version="all", limit=max(limit, len(ids) * 4))
             added = [m["date_added"] for m in manifest.get("objects", []) if m.get("id") in ids and m.get("date_added")]
-            newest = max(added, key=_sortable) if added else None
+            newest = max(added, key=lambda stamp: _instant(stamp) or 0) if added else None
             more = bool(envelope.get("more")) and newest is not None and newest != cursor
             yield Page(objects, newest or cursor, more)
             if not more:
@@ -179,12 +179,6 @@ def poll(endpoint: Endpoint, collection_id: str, cursor: str | None, limit: int 
         raise _explain(error) from None
     finally:
         conn.close()
-
-
-def _sortable(stamp: str) -> str:
-    # STIX timestamps differ only in fractional precision; pad so strings compare as times.
-    head, _, tail = stamp.rstrip("Z").partition(".")
-    return f"{head}.{tail:0<9}"
 
 
 @dataclass
@@ -259,3 +253,11 @@ def probe(endpoint: Endpoint, for_pulling: bool = False) -> Probe:
         return found
     finally:
         conn.close()
+
+
+def _instant(stamp: object) -> int | None:
+    """A peer's timestamp as an instant to compare; None for one that is not a timestamp."""
+    try:
+        return instant(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None

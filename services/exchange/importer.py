@@ -21,7 +21,7 @@ from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
 from puente.services.users.service import require_role
 from puente.services.vocabularies import countries, taxonomy
-from puente.stix import mapping, patterns
+from puente.stix import mapping, patterns, timestamps
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
 from puente.stix.validation import InvalidStix, check_content
 from puente.storage import stix_objects
@@ -166,8 +166,8 @@ def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fie
     """Apply a newer version of a received incident to the ticket holding it."""
     assert ticket.id is not None and imported.incident is not None
     stored = stix_objects.versions_of(ctx.session, ticket.incident_id, ticket.id)
-    newest = max((row.modified or "" for row in stored), default="")
-    if imported.incident["modified"] <= newest or ticket.producer != imported.producer:
+    held = timestamps.newest([row.modified for row in stored if row.modified])
+    if not timestamps.newer(imported.incident["modified"], held) or ticket.producer != imported.producer:
         return  # an old or same version, or someone else rewriting an incident that is not theirs
     facts = imported.facts
     before = tickets.snapshot(ticket)

@@ -17,7 +17,7 @@ import orjson
 
 from puente.services.context import Context
 from puente.services.errors import Forbidden
-from puente.stix.mapping import parse_timestamp, timestamp
+from puente.stix.timestamps import format_timestamp, newer, parse_timestamp
 from puente.storage import stix_objects
 from puente.storage.models import Ticket
 from puente.storage.stix_objects import StoredVersion
@@ -58,8 +58,8 @@ def row(
 def later(previous: str | None, now: datetime) -> str:
     """A `modified` after the previous version's, even when the clock has not moved."""
     if previous is None:
-        return timestamp(now)
-    return timestamp(max(now, parse_timestamp(previous) + timedelta(microseconds=1)))
+        return format_timestamp(now)
+    return format_timestamp(max(now, parse_timestamp(previous) + timedelta(microseconds=1)))
 
 
 def versions_of(ctx: Context, stix_id: str, ticket: Ticket | None = None) -> list[dict[str, Any]]:
@@ -85,7 +85,7 @@ def store_received(
         creator = obj.get("created_by_ref") if isinstance(obj.get("created_by_ref"), str) else producer
         if previous is not None:
             modified = obj.get("modified")
-            if modified is None or previous.modified is None or modified <= previous.modified:
+            if modified is None or previous.modified is None or not newer(modified, previous.modified):
                 continue  # held already: an SCO, a marking definition, or this or a later version
             if obj.get("created_by_ref") != previous.created_by_ref:
                 raise Forbidden(

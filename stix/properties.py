@@ -1,0 +1,229 @@
+"""Checks of single STIX property values, and the kinds of object checked by hand with them.
+
+Each check takes the object's id, the property's name and its value, and raises `InvalidStix`
+naming both; `Unchecked` says "not covered here: let stix2 judge the whole object".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from stix2patterns.validator import run_validator
+
+from puente.stix.patterns import SIMPLE_PATTERN
+from puente.stix.timestamps import instant
+
+
+class InvalidStix(ValueError):
+    """One object is not valid STIX 2.1; the message names it and the property at fault."""
+
+    def __init__(self, object_id: str, prop: str | None, problem: str) -> None:
+        where = f"{object_id}: {prop!r}" if prop else object_id
+        super().__init__(f"{where} {problem}")
+        self.object_id = object_id
+        self.prop = prop
+
+
+# A type name: a-z, 0-9 and single hyphens, starting with a letter, 3 to 250 characters.
+# type--UUID: an RFC 4122 UUID (variant 8-b) of version 1 to 5, as the OASIS validator requires.
+IDENTIFIER = re.compile(
+    r"(?=[a-z0-9-]{3,250}--)[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+    r"--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+EXAMPLE = "2026-03-01T08:30:00.000Z"
+CUSTOM_PROPERTY = re.compile(r"[a-z][a-z0-9_]{2,249}")
+HASH_HEX = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
+NOT_RELATABLE = ("bundle--", "language-content--", "marking-definition--", "relationship--", "sighting--")
+
+Check = Callable[[str, str, Any], None]
+
+
+def fail(object_id: str, prop: str, problem: str) -> None:
+    raise InvalidStix(object_id, prop, problem)
+
+
+def string(object_id: str, prop: str, value: Any) -> None:
+    if type(value) is not str:
+        fail(object_id, prop, f"must be a string, not {type(value).__name__}.")
+
+
+def identifier(object_id: str, prop: str, value: Any, prefixes: tuple[str, ...] | None = None) -> None:
+    if type(value) is not str or IDENTIFIER.fullmatch(value) is None:
+        fail(object_id, prop, f"{value!r} is not a valid STIX 2.1 identifier (type--RFC 4122 UUID).")
+    if prefixes is not None and not value.startswith(prefixes):
+        fail(object_id, prop, f"must refer to {' or '.join(p.rstrip('-') for p in prefixes)}, not {value!r}.")
+
+
+def ref(*types: str) -> Check:
+    prefixes = tuple(f"{t}--" for t in types)
+    return lambda object_id, prop, value: identifier(object_id, prop, value, prefixes)
+
+
+def relatable(object_id: str, prop: str, value: Any) -> None:
+    identifier(object_id, prop, value)
+    if value.startswith(NOT_RELATABLE):
+        fail(object_id, prop, f"cannot refer to a {value.partition('--')[0]}.")
+
+
+def ref_list(*types: str) -> Check:
+    one = ref(*types)
+
+    def check(object_id: str, prop: str, value: Any) -> None:
+        non_empty_list(object_id, prop, value)
+        for item in value:
+            one(object_id, prop, item)
+
+    return check
+
+
+def instant_of(object_id: str, prop: str, value: Any) -> int:
+    """The instant of a timestamp property (stix.timestamps), or a refusal naming it."""
+    try:
+        return instant(value) if type(value) is str else instant("")
+    except ValueError:
+        raise InvalidStix(object_id, prop, f"must be a STIX timestamp such as {EXAMPLE}, not {value!r}.") from None
+
+
+def timestamp(object_id: str, prop: str, value: Any) -> None:
+    instant_of(object_id, prop, value)
+
+
+def boolean(object_id: str, prop: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        fail(object_id, prop, "must be true or false.")
+
+
+def non_empty_list(object_id: str, prop: str, value: Any) -> None:
+    if not isinstance(value, list) or not value:
+        fail(object_id, prop, "must be a non-empty list.")
+
+
+def strings(object_id: str, prop: str, value: Any) -> None:
+    non_empty_list(object_id, prop, value)
+    for item in value:
+        string(object_id, prop, item)
+
+
+def confidence(object_id: str, prop: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        fail(object_id, prop, f"must be an integer from 0 to 100, not {value!r}.")
+
+
+def external_references(object_id: str, prop: str, value: Any) -> None:
+    non_empty_list(object_id, prop, value)
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("source_name"), str):
+            fail(object_id, prop, "each entry needs a source_name string.")
+        if not set(item) <= {"source_name", "description", "url", "external_id"}:
+            raise Unchecked  # hashes and custom keys: let stix2 judge
+        for key in ("description", "url", "external_id"):
+            if key in item:
+                string(object_id, prop, item[key])
+
+
+def kill_chain_phases(object_id: str, prop: str, value: Any) -> None:
+    non_empty_list(object_id, prop, value)
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"kill_chain_name", "phase_name"}:
+            fail(object_id, prop, "each entry must have exactly kill_chain_name and phase_name.")
+        for key in ("kill_chain_name", "phase_name"):
+            string(object_id, prop, item[key])
+
+
+def hashes(object_id: str, prop: str, value: Any) -> None:
+    if not isinstance(value, dict) or not value:
+        fail(object_id, prop, "must be a non-empty dictionary of hash algorithm to value.")
+    for name, digest in value.items():
+        if name not in HASH_HEX:
+            raise Unchecked
+        if not isinstance(digest, str) or len(digest) != HASH_HEX[name] or not re.fullmatch(r"[0-9a-fA-F]+", digest):
+            fail(object_id, prop, f"{name} must be {HASH_HEX[name]} hexadecimal digits, not {digest!r}.")
+
+
+@lru_cache(maxsize=4096)
+def pattern_errors(pattern: str) -> tuple[str, ...]:
+    if not pattern.strip():
+        return ("the pattern is empty",)
+    try:
+        return tuple(run_validator(pattern, stix_version="2.1"))
+    except Exception as error:  # the validator itself trips on some garbage; that is still a refusal
+        return (f"unparseable ({type(error).__name__})",)
+
+
+def pattern(object_id: str, prop: str, value: Any) -> None:
+    string(object_id, prop, value)
+    if SIMPLE_PATTERN.fullmatch(value):
+        return
+    errors = pattern_errors(value)
+    if errors:
+        fail(object_id, prop, f"is not a valid STIX pattern: {errors[0]}")
+
+
+class Unchecked(Exception):
+    """The hand check does not cover this object; stix2.parse decides."""
+
+
+SDO_COMMON: dict[str, Check] = {
+    "created_by_ref": ref("identity"),
+    "revoked": boolean,
+    "labels": strings,
+    "confidence": confidence,
+    "lang": string,
+    "external_references": external_references,
+    "object_marking_refs": ref_list("marking-definition"),
+}
+SCO_COMMON: dict[str, Check] = {
+    "object_marking_refs": ref_list("marking-definition"),
+    "defanged": boolean,
+}
+
+
+def dictionary(object_id: str, prop: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        fail(object_id, prop, "must be a dictionary.")
+
+
+# Properties with a meaning on every object, and so checked on custom objects too.
+CUSTOM_OBJECT_CHECKS: dict[str, Check] = SDO_COMMON | {"defanged": boolean, "extensions": dictionary}
+CUSTOM_OBJECT_PROPERTIES = frozenset(
+    {"type", "id", "spec_version", "created", "modified", "granular_markings", *CUSTOM_OBJECT_CHECKS}
+)
+
+HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
+    "indicator": (
+        SDO_COMMON
+        | {
+            "name": string,
+            "description": string,
+            "indicator_types": strings,
+            "pattern": string,
+            "pattern_type": string,
+            "pattern_version": string,
+            "valid_from": timestamp,
+            "valid_until": timestamp,
+            "kill_chain_phases": kill_chain_phases,
+        },
+        frozenset({"pattern", "pattern_type", "valid_from"}),
+    ),
+    "relationship": (
+        SDO_COMMON
+        | {
+            "relationship_type": string,
+            "description": string,
+            "source_ref": relatable,
+            "target_ref": relatable,
+            "start_time": timestamp,
+            "stop_time": timestamp,
+        },
+        frozenset({"relationship_type", "source_ref", "target_ref"}),
+    ),
+    "ipv4-addr": (SCO_COMMON | {"value": string}, frozenset({"value"})),
+    "ipv6-addr": (SCO_COMMON | {"value": string}, frozenset({"value"})),
+    "domain-name": (SCO_COMMON | {"value": string}, frozenset({"value"})),
+    "url": (SCO_COMMON | {"value": string}, frozenset({"value"})),
+    "email-addr": (SCO_COMMON | {"value": string, "display_name": string}, frozenset({"value"})),
+    "file": (SCO_COMMON | {"hashes": hashes, "name": string}, frozenset()),
+}
