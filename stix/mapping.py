@@ -46,6 +46,8 @@ _INCIDENT_CORE_STATUS = {
 # Without our extension, an investigation status is all there is to go by.
 _STATUS_OF_INVESTIGATION = {"new": "new", "open": "in-progress", "closed": "resolved"}
 
+# Namespace of the incident ids Puente gives content that came without an incident.
+_STAND_IN_NAMESPACE = uuid.UUID("6f1f7c3e-2d4b-5a8e-9c0d-1e2f3a4b5c6d")
 _RSIT_LABEL = re.compile(r'rsit:(?P<classification>[a-z0-9-]+)="(?P<type>[a-z0-9-]+)"')
 _SECTOR_PREFIX = "sector:"
 _PAP_LABEL = re.compile(r"pap:(?P<level>clear|white|green|amber|red)", re.IGNORECASE)
@@ -105,6 +107,8 @@ class ImportedTicket:
     producer: str | None
     # The observable each one-comparison indicator stands for, by indicator id.
     indicated: dict[str, Observable] = field(default_factory=dict)
+    # The observables each of the producer's SCOs holds, by SCO id.
+    held: dict[str, list[Observable]] = field(default_factory=dict)
 
 
 def identity(identity_id: str, name: str, country: str, created: datetime) -> dict[str, Any]:
@@ -206,6 +210,8 @@ def ticket_objects(
         objects.append(location)
         objects.append(relationship(f"located-at:{country}", "located-at", facts.incident_id, location["id"], now))
     for item in facts.observables:
+        if f"sco:{item.kind}:{item.value}" in ids:
+            continue  # the producer's own object stands for it, served as they wrote it
         observable = Observable(item.kind, item.value)
         sco = patterns.sco(observable, marking)
         added = item.added_at or now
@@ -259,13 +265,31 @@ def _producer(objects: Iterable[dict[str, Any]], incident: dict[str, Any] | None
     return creators.most_common(1)[0][0] if creators else None
 
 
+_CONTAINERS = ("report", "grouping", "x-mitre-collection", "campaign", "intrusion-set")
+
+
+def _container(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What a bundle without an incident is about: its report or grouping (a MISP event), or the like."""
+    for kind in _CONTAINERS:
+        for obj in objects:
+            if obj.get("type") == kind and obj.get("name"):
+                return obj
+    return None
+
+
+def _stand_in_incident_id(objects: list[dict[str, Any]], producer: str | None) -> str:
+    """The incident id of a ticket made from content without an incident: the same content (or a newer
+    version of its container) finds the same ticket again."""
+    container = _container(objects)
+    anchor = container["id"] if container else " ".join(sorted(str(o["id"]) for o in objects))
+    return f"incident--{uuid.uuid5(_STAND_IN_NAMESPACE, f'{producer} {anchor}')}"
+
+
 def _title(objects: list[dict[str, Any]], incident: dict[str, Any] | None, names: Mapping[str, str]) -> str:
     if incident is not None:
         return str(incident.get("name") or "Untitled incident")
-    for kind in ("report", "grouping", "campaign", "intrusion-set"):
-        for obj in objects:
-            if obj.get("type") == kind and obj.get("name"):
-                return f"{kind}: {obj['name']}"
+    if (container := _container(objects)) is not None:
+        return f"{container['type']}: {container['name']}"
     producer = _producer(objects, None)
     return f"STIX content from {names.get(producer or '', 'an unnamed producer')}"
 
@@ -290,7 +314,9 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
     ext = (incident or {}).get("extensions", {})
     core = ext.get(INCIDENT_CORE_ID, {})
     ours = ext.get(PUENTE_TICKET_ID, {})
-    labels = [str(label) for label in (incident or {}).get("labels", [])]
+    # Without an incident, the container of the content says what it is (MISP's event tags ride on its grouping).
+    labelled = incident or _container(objects) or {}
+    labels = [str(label) for label in labelled.get("labels", [])]
 
     status = ours.get("status") if ours.get("status") in TICKET_STATUSES else None
     pap = ours.get("pap") if ours.get("pap") in PAP_LEVELS else None
@@ -308,6 +334,7 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
     valid_from: dict[Observable, datetime] = {}
     found: list[Observable] = []
     indicated: dict[str, Observable] = {}
+    held: dict[str, list[Observable]] = {}
     for o in objects:
         if o["type"] == "indicator" and o.get("pattern_type") == "stix":
             observable = patterns.observable_of_pattern(o["pattern"])
@@ -315,8 +342,9 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
                 valid_from.setdefault(observable, parse_timestamp(o["valid_from"]))
                 found.append(observable)
                 indicated[o["id"]] = observable
-        elif o["type"] in patterns.SCO_TYPES:
-            found += patterns.observables_of_sco(o)
+        elif o["type"] in patterns.SCO_TYPES and (of_sco := patterns.observables_of_sco(o)):
+            found += of_sco
+            held[o["id"]] = of_sco
     countries = [
         str(o["country"]).upper()
         for o in objects
@@ -334,7 +362,7 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
     ]
     references = [r for r in (incident or {}).get("external_references", []) if r.get("external_id")]
     facts = TicketFacts(
-        incident_id=incident_id or "",
+        incident_id=incident_id or _stand_in_incident_id(objects, producer),
         reference=str(references[0]["external_id"]) if references else "",
         title=_title(objects, incident, names),
         created_at=created or datetime.now(UTC),
@@ -351,4 +379,4 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         observables=[ObservableFacts(o.kind, o.value, valid_from.get(o)) for o in dict.fromkeys(found)],
         notes=notes,
     )
-    return ImportedTicket(facts, incident, producer, indicated)
+    return ImportedTicket(facts, incident, producer, indicated, held)

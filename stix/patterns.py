@@ -53,7 +53,8 @@ _URI_SAFE = ":/?#[]@!$&'()*+,;=%"
 def uri(value: str) -> str:
     """A URL as an RFC 3986 URI, as the `url` SCO requires: other characters percent-encoded (idempotent).
 
-    Brackets are legal only around an IPv6 host, so they are kept in the authority and encoded after it.
+    An internationalised host is written in punycode (RFC 3987 section 3.1), as browsers and resolvers
+    read it. Brackets are legal only around an IPv6 host, so they are kept in the authority and encoded after it.
     """
     value = _STRAY_PERCENT.sub("%25", value)
     scheme, separator, rest = value.partition("://")
@@ -61,7 +62,19 @@ def uri(value: str) -> str:
         return quote(value, safe=_URI_SAFE.replace("[]", ""))
     end = next((i for i, char in enumerate(rest) if char in "/?#"), len(rest))
     authority, tail = rest[:end], rest[end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    host, colon, port = hostport.partition(":") if not hostport.startswith("[") else (hostport, "", "")
+    authority = f"{userinfo}{at}{_ascii_host(host)}{colon}{port}"
     return f"{scheme}://{quote(authority, safe=_URI_SAFE)}{quote(tail, safe=_URI_SAFE.replace('[]', ''))}"
+
+
+def _ascii_host(host: str) -> str:
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host  # not a valid IDN: percent-encoded like any other character
 
 
 def _canonical(data: dict[str, Any]) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from misp_stix_converter import MISPtoSTIX21Parser, stix_2_to_misp
-from pymisp import MISPEvent, MISPOrganisation
+from pymisp import MISPAttribute, MISPEvent, MISPOrganisation
 
 # A MISP node's organisation: its uuid becomes the producer identity of the export.
 ORG_UUID = "5c1d9b5a-7f0e-4d0a-9c4e-2a1b3c4d5e6f"
@@ -59,7 +59,10 @@ def add_common_attributes(built: MISPEvent, rounds: int) -> list[tuple[str, str]
     for i in range(1, rounds + 1):
         for misp_type, value, _ in COMMON_ATTRIBUTES:
             text = value.format(i=i)
-            built.add_attribute(misp_type, text, to_ids=misp_type not in ("comment", "text"))
+            attribute = built.add_attribute(misp_type, text, to_ids=misp_type not in ("comment", "text"))
+            assert isinstance(attribute, MISPAttribute)
+            if i % 3 == 0:  # attributes carry tags of their own too
+                attribute.add_tag("tlp:green" if i % 2 else 'admiralty-scale:source-reliability="b"')
             added.append((misp_type, text))
     return added
 

@@ -50,19 +50,24 @@ def _load(data: bytes | str | dict[str, Any]) -> Any:
         raise InvalidInput(f"Not JSON: {error}. Expected a STIX 2.1 bundle.") from None
 
 
+def _matching(kind: str, value: str, skipped: list[str]) -> Observable | None:
+    """The form an observable is matched and de-duplicated in (the producer's objects keep theirs)."""
+    try:
+        observable = parse_observable(value)
+    except InvalidInput as error:
+        skipped.append(f"observable {kind} {value!r}: {error}")
+        return None
+    if observable.kind != (observable.kind if observable.kind.is_hash else ObservableKind(kind)):
+        skipped.append(f"observable {kind} {value!r}: reads as {observable.kind.value}")
+        return None
+    return observable
+
+
 def _accepted_observables(found: list[ObservableFacts], skipped: list[str]) -> dict[Observable, datetime | None]:
     accepted: dict[Observable, datetime | None] = {}
     for item in found:
-        try:
-            observable = parse_observable(item.value)
-        except InvalidInput as error:
-            skipped.append(f"observable {item.kind} {item.value!r}: {error}")
-            continue
-        kind = observable.kind if observable.kind.is_hash else ObservableKind(item.kind)
-        if observable.kind != kind:
-            skipped.append(f"observable {item.kind} {item.value!r}: reads as {observable.kind.value}")
-            continue
-        accepted.setdefault(observable, item.added_at)
+        if (observable := _matching(item.kind, item.value, skipped)) is not None:
+            accepted.setdefault(observable, item.added_at)
     return accepted
 
 
@@ -95,8 +100,13 @@ def _keys(
     """Ticket-local keys of received objects standing for what Puente would otherwise build itself."""
     keys: dict[str, str] = {}
     for indicator_id, found in imported.indicated.items():
-        if Observable(ObservableKind(found.kind), found.value) in accepted:
-            keys.setdefault(f"indicator:{found.kind}:{found.value}", indicator_id)
+        if (observable := _matching(found.kind, found.value, [])) is not None and observable in accepted:
+            keys.setdefault(f"indicator:{observable.kind.value}:{observable.value}", indicator_id)
+    for sco_id, held in imported.held.items():
+        for found in held:
+            if (observable := _matching(found.kind, found.value, [])) is not None and observable in accepted:
+                keys.setdefault(f"sco:{observable.kind.value}:{observable.value}", sco_id)
+                break  # one key a row: a file's other hashes get an SCO of their own
     for obj in objects:
         if obj["type"] == "location" and str(obj.get("country", "")).upper() in countries_kept:
             keys.setdefault(f"location:{str(obj['country']).upper()}", obj["id"])
@@ -106,7 +116,9 @@ def _keys(
 def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportResult:
     """Map a STIX 2.1 bundle (or one object) from any producer to a ticket, keeping every object.
 
-    A bundle holding an incident already known refreshes that ticket instead of opening another.
+    A bundle holding an incident already known refreshes that ticket instead of opening another; so does
+    content without an incident imported again (its ticket's incident id is derived from the content).
+    Importing the same bundle twice changes nothing. This is the one mapping of received STIX to a ticket.
     Malformed content is refused as a whole with a message naming the object and property.
     """
     require_role(ctx, Role.ANALYST, "importing STIX")
@@ -134,14 +146,16 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
             tlp=taxonomy.TLP(facts.tlp),
             pap=taxonomy.PAP(facts.pap),
             aware_at=facts.aware_at,
-            incident_id=facts.incident_id or None,
+            incident_id=facts.incident_id,
             producer=imported.producer,
             status=TicketStatus(facts.status),
+            imported=True,
         )
         ticket = tickets.open_ticket(ctx, draft)
     else:
         ticket = existing
-        _refresh(ctx, ticket, imported, fields)
+        if imported.incident is not None:
+            _refresh(ctx, ticket, imported, fields)
     assert ticket.id is not None
     added: list[Observable] = []
     if accepted:
@@ -153,12 +167,13 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     )
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
-    ctx.record(
-        at=now,
-        action="stix-imported",
-        ticket_id=ticket.id,
-        summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
-    )
+    if existing is None or recorded or added or notes_added:  # the same bundle again changes nothing
+        ctx.record(
+            at=now,
+            action="stix-imported",
+            ticket_id=ticket.id,
+            summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
+        )
     return ImportResult(ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped)
 
 

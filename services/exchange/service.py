@@ -137,8 +137,11 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
         )
         emitted.append(obj)
     built_ids = {obj["id"] for obj in built.objects}
+    # Every object received from others, as received; of ours, only what the ticket still holds.
     emitted += [
-        orjson.loads(row.content) for row in latest.values() if row.stix_id not in built_ids and row.ticket_key is None
+        orjson.loads(row.content)
+        for row in latest.values()
+        if row.stix_id not in built_ids and (row.ticket_key is None or row.producer != ours)
     ]
     stix_objects.add_versions(ctx.session, rows)
     if rows:

@@ -49,6 +49,8 @@ class TicketDraft:
     incident_id: str | None = None
     producer: str | None = None
     status: TicketStatus = TicketStatus.NEW
+    # Imported content names its own countries, perhaps none: ours is added only to a ticket opened here.
+    imported: bool = False
 
 
 @dataclass
@@ -141,7 +143,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
         rsit_classification=draft.rsit[0] if draft.rsit else None,
         rsit_type=draft.rsit[1] if draft.rsit else None,
         sectors=list(draft.sectors),
-        countries=list(draft.countries) or [ctx.settings.csirt_country],
+        countries=list(draft.countries) or ([] if draft.imported else [ctx.settings.csirt_country]),
         tlp=draft.tlp.value,
         pap=draft.pap.value,
         aware_at=draft.aware_at or now,
