@@ -20,12 +20,17 @@ _PREFIX = re.compile(r"^/?incident(?:@[A-Za-z0-9_]+)?(?:\s+|$)", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One /incident command as typed, with who typed it and where."""
+    """One /incident command as typed, with who typed it and where.
+
+    `delivery` is the platform's key for the request that carried it (a Telegram update id, a Slack
+    event id or request digest): a platform may deliver a request again, and it runs once.
+    """
 
     text: str
     platform: str
     user_id: str
     channel_id: str | None = None
+    delivery: str | None = None
 
 
 @dataclass(slots=True)

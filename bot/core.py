@@ -23,6 +23,12 @@ class CommandCore:
         self.registry = registry or default_registry()
 
     def handle(self, command: Command) -> Reply:
+        reply = self.handle_once(command)
+        return reply if reply is not None else Reply(text="Done already: this request arrived before.", private=True)
+
+    def handle_once(self, command: Command) -> Reply | None:
+        """As `handle`, but None for a request the platform delivered before (see `Command.delivery`):
+        it was run and answered then."""
         name, rest = split_command(command.text)
         subcommand = self.registry.find(name or "help")
         if subcommand is None:
@@ -31,6 +37,9 @@ class CommandCore:
             return Reply.error(f"Unknown subcommand {name!r}.{hint} /incident help lists them all.")
         try:
             with self.runtime.unit_of_work() as ctx:
+                if command.delivery is not None and not users.first_arrival(ctx, command.platform, command.delivery):
+                    log.info("%s request %s arrived before; not run again", command.platform, command.delivery)
+                    return None
                 ctx.actor = users.identify(ctx, command.platform, command.user_id)
                 if subcommand.parses_options:
                     args = parse_arguments(rest, subcommand.options)

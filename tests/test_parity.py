@@ -61,8 +61,8 @@ TABLE: list[tuple[str, str]] = [
     ("ana", "/incident reopen INC-2026-0002"),  # refused: not resolved yet
 ]
 
-# Bookkeeping an adapter keeps for itself (button tokens), not a domain effect.
-ADAPTER_TABLES = {"pending_buttons"}
+# Bookkeeping an adapter keeps for itself (button tokens, chat requests seen), not a domain effect.
+ADAPTER_TABLES = {"pending_buttons", "chat_requests"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

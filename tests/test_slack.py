@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
@@ -77,6 +78,14 @@ def client(slack_runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
+# Slack gives every slash command, press and submission a trigger id of its own.
+TRIGGERS = itertools.count(1)
+
+
+def trigger_id() -> str:
+    return f"1337.{next(TRIGGERS)}.trigger"
+
+
 def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -87,7 +96,9 @@ def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET
     }
 
 
-def slash(client: TestClient, slack: SlackStandIn, text: str, user: str = ANA, name: str = "cmd") -> Any:
+def slash(
+    client: TestClient, slack: SlackStandIn, text: str, user: str = ANA, name: str = "cmd", trigger: str = ""
+) -> Any:
     body = urlencode(
         {
             "token": "legacy",
@@ -99,7 +110,7 @@ def slash(client: TestClient, slack: SlackStandIn, text: str, user: str = ANA, n
             "command": "/incident",
             "text": text,
             "response_url": slack.response_url(name),
-            "trigger_id": "1337.42.trigger",
+            "trigger_id": trigger or trigger_id(),
         }
     )
     return client.post("/slack/events", content=body, headers=signed_headers(body))
@@ -127,7 +138,7 @@ def press(
             "user": {"id": user},
             "api_app_id": "A0PUENTE",
             "token": "legacy",
-            "trigger_id": "1337.43.trigger",
+            "trigger_id": trigger_id(),
             "channel": {"id": "C0SOC"},
             "container": {"type": "message"},
             "response_url": slack.response_url(name),
@@ -190,9 +201,9 @@ def test_acknowledgement_does_not_wait_for_the_work(client: TestClient, slack: S
     class HeldCore:
         """The command core, held until the test has seen the acknowledgement."""
 
-        def handle(self, command: Command) -> Reply:
+        def handle_once(self, command: Command) -> Reply | None:
             release.wait(10)
-            return core.handle(command)
+            return core.handle_once(command)
 
     adapter.core = HeldCore()
     response = slash(client, slack, "list")
@@ -224,7 +235,7 @@ def test_help_and_errors_are_ephemeral(client: TestClient, slack: SlackStandIn) 
 
 
 def test_new_without_text_opens_the_modal(client: TestClient, slack: SlackStandIn) -> None:
-    slash(client, slack, "new")
+    slash(client, slack, "new", trigger="1337.42.trigger")
     [opened] = slack.wait_for("views.open")
     assert opened.params["trigger_id"] == "1337.42.trigger"
     view = opened.params["view"]
@@ -290,7 +301,7 @@ def submission(values: dict[str, Any], user: str = ANA) -> dict[str, Any]:
         "user": {"id": user},
         "api_app_id": "A0PUENTE",
         "token": "legacy",
-        "trigger_id": "1337.44.trigger",
+        "trigger_id": trigger_id(),
         "view": {
             "id": "V0NEWTICKET",
             "type": "modal",
@@ -347,7 +358,8 @@ def test_modal_submission_opens_the_ticket_and_posts_it_in_the_channel(client: T
     assert posted.params["channel"] == "C0SOC"
     text = all_text(posted.params)
     assert "Opened INC-2026-0001." in text
-    assert 'Encrypted "crane" controllers\nsince 03:00' in text
+    # the description's lines, each marked as the analyst's own (Slack shows "&gt; " as a quote)
+    assert '&gt; Encrypted "crane" controllers\n&gt; since 03:00' in text
     assert "CO (Colombia), PA (Panama), KE (Kenya) — cross-border" in text
     assert "critical" in text and "TLP:AMBER+STRICT" in text and "malicious-code/c2-server" in text
     assert "transportation, government-national" in text

@@ -10,6 +10,8 @@ Every Web API call, start-up included (auth.test, apps.connections.open), goes t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
@@ -54,6 +56,18 @@ def _limit(messages: list[Message], reply: Reply) -> list[Message]:
     command = f"puente say --as NAME 'timeline {reply.ticket}'" if reply.ticket else "puente console"
     note = f"… {len(messages) - len(kept)} more part(s) are too long for Slack; {command} prints everything."
     return [*kept, *render_reply(Reply(text=note))]
+
+
+def request_key(request: AsyncBoltRequest) -> str:
+    """What makes a Slack request the same one again: an event's id, which Slack keeps when it retries
+    (X-Slack-Retry-Num), else the digest of the request itself. Every slash command, button press and
+    form submission carries a trigger id of its own, so only a repeat of the very same request (a
+    replay of a signed one within its five minutes included) has the same digest."""
+    event_id = request.body.get("event_id")
+    if event_id:
+        return f"event:{event_id}"
+    raw = request.raw_body or json.dumps(request.body, sort_keys=True)  # Socket Mode hands over the parsed body
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 class SlackAdapter:
@@ -92,30 +106,42 @@ class SlackAdapter:
         self._work.submit(work, *args).add_done_callback(report)
 
     # listeners: on the event loop, acknowledge and queue -------------------------------------
-    async def _slash_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def _slash_command(self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
-        self._later(self._run_slash_command, body)
+        self._later(self._run_slash_command, body, request_key(request))
 
-    async def _button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         await ack()
-        self._later(self._run_button, body, action)
+        self._later(self._run_button, body, action, request_key(request))
 
-    async def _submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         submission = new_ticket_command(view["state"]["values"])
         if submission.command is None:
             await ack(response_action="errors", errors=submission.errors)
             return
         await ack()
         self._later(
-            self._open_from_submission, body["user"]["id"], view.get("private_metadata") or None, submission.command
+            self._open_from_submission,
+            body["user"]["id"],
+            view.get("private_metadata") or None,
+            submission.command,
+            request_key(request),
         )
 
     # work: in the pool's threads ------------------------------------------------------------
-    def _run(self, text: str, user_id: str, channel_id: str | None) -> Reply:
-        return self.core.handle(Command(text=text, platform=PLATFORM, user_id=user_id, channel_id=channel_id))
+    def _run(self, text: str, user_id: str, channel_id: str | None, delivery: str) -> Reply | None:
+        """The command's reply; None when Slack delivered this request before (it was answered then)."""
+        command = Command(text=text, platform=PLATFORM, user_id=user_id, channel_id=channel_id, delivery=delivery)
+        return self.core.handle_once(command)
 
-    def _respond(self, response_url: str, reply: Reply) -> None:
+    def _respond(self, response_url: str, reply: Reply | None) -> None:
         """In the channel for the team to see; errors and help only to the person who asked."""
+        if reply is None:
+            return
         response_type = "ephemeral" if reply.private or not reply.ok else "in_channel"
         webhook = WebhookClient(response_url, timeout=10)
         for message in _limit(render_reply(reply), reply):
@@ -125,7 +151,7 @@ class SlackAdapter:
             if sent.status_code != 200:
                 log.error("Slack refused a reply (%s): %s", sent.status_code, sent.body)
 
-    def _run_slash_command(self, body: dict[str, Any]) -> None:
+    def _run_slash_command(self, body: dict[str, Any], delivery: str) -> None:
         text = str(body.get("text") or "").strip()
         user_id, channel_id = str(body["user_id"]), body.get("channel_id")
         name, rest = split_command(text)
@@ -136,7 +162,7 @@ class SlackAdapter:
             else:
                 self.web.views_open(trigger_id=body["trigger_id"], view=new_ticket_view(channel_id))
             return
-        self._respond(body["response_url"], self._run(text, user_id, channel_id))
+        self._respond(body["response_url"], self._run(text, user_id, channel_id, delivery))
 
     def _refusal(self, user_id: str) -> Reply | None:
         """Unknown people get the core's refusal before filling in a form they could not submit."""
@@ -147,13 +173,15 @@ class SlackAdapter:
             return Reply.error(str(error))
         return None
 
-    def _run_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def _run_button(self, body: dict[str, Any], action: dict[str, Any], delivery: str) -> None:
         command = action["selected_option"]["value"] if "selected_option" in action else action["value"]
         channel_id = (body.get("channel") or {}).get("id")
-        self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id))
+        self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id, delivery))
 
-    def _open_from_submission(self, user_id: str, channel_id: str | None, command: str) -> None:
-        reply = self._run(command, user_id, channel_id)
+    def _open_from_submission(self, user_id: str, channel_id: str | None, command: str, delivery: str) -> None:
+        reply = self._run(command, user_id, channel_id, delivery)
+        if reply is None:
+            return
         for message in render_reply(reply):
             if reply.ok and not reply.private and channel_id:
                 self.web.chat_postMessage(channel=channel_id, text=message["text"], blocks=message["blocks"])

@@ -63,6 +63,12 @@ def file_base_url(api_url: str) -> str:
     return f"{root}/file/bot"
 
 
+def delivery(update: Update) -> str:
+    """The update's key: Telegram numbers the updates of each bot, and re-sends an update (same id)
+    until the webhook answers it."""
+    return f"{update.get_bot().id}:{update.update_id}"
+
+
 def _short(text: str) -> str:
     return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + "…"
 
@@ -86,21 +92,29 @@ class TelegramAdapter:
     async def incident(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None  # CommandHandler only passes text commands
-        await self._run(message, message.text)
+        await self._run(update, message, message.text)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         # /start carries a deep-link payload, not a subcommand; /help SUBCOMMAND asks about one.
         topic = " ".join(context.args or []) if message.text and message.text.startswith("/help") else ""
-        await self._run(message, f"/incident help {topic}".strip())
+        await self._run(update, message, f"/incident help {topic}".strip())
 
-    async def _run(self, message: Message, text: str) -> None:
+    async def _run(self, update: Update, message: Message, text: str) -> None:
         sender = message.from_user
         if sender is None:  # channel posts have no person behind them
             return
-        command = Command(text=text, platform=PLATFORM, user_id=str(sender.id), channel_id=str(message.chat.id))
-        reply = await asyncio.to_thread(self.core.handle, command)
+        command = Command(
+            text=text,
+            platform=PLATFORM,
+            user_id=str(sender.id),
+            channel_id=str(message.chat.id),
+            delivery=delivery(update),
+        )
+        reply = await asyncio.to_thread(self.core.handle_once, command)
+        if reply is None:  # Telegram sent this update before, and it was answered then
+            return
         await self.send(message.get_bot(), message.chat.id, reply, reply_to=message.message_id)
 
     async def send(self, bot: Bot, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:
@@ -149,13 +163,13 @@ class TelegramAdapter:
         query = update.callback_query
         assert query is not None
         try:
-            await self._button(query)
+            await self._button(query, delivery(update))
         except Exception:
             # Never leave the presser watching a spinner; the error handler logs the rest.
             await query.answer("Something went wrong on our side; nothing was changed.", show_alert=True)
             raise
 
-    async def _button(self, query: CallbackQuery) -> None:
+    async def _button(self, query: CallbackQuery, update_key: str) -> None:
         data = query.data or ""
         if data == CANCEL:
             await obeying_flood_control(lambda: query.answer("Cancelled."))
@@ -177,8 +191,12 @@ class TelegramAdapter:
                 ask = partial(query.get_bot().send_message, chat_id, part.html, reply_markup=part.keyboard)
                 await obeying_flood_control(ask)
             return
-        command = Command(text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id))
-        reply = await asyncio.to_thread(self.core.handle, command)
+        command = Command(
+            text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id), delivery=update_key
+        )
+        reply = await asyncio.to_thread(self.core.handle_once, command)
+        if reply is None:  # a press Telegram sent before: run and answered then
+            return
         if not reply.ok:
             # A refusal stays with the person who pressed; the chat sees nothing.
             await obeying_flood_control(lambda: query.answer(_short(reply.text), show_alert=True))
