@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,12 +13,29 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file holds peer secrets and personal data: its folder is made for its owner alone
+    (0700) and the file is created, or tightened if it was not, readable by its owner alone (0600).
+    SQLite gives its -wal and -shm files the mode of the database file."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; a SQLite file gets its folder, WAL and a busy timeout for concurrent writers."""
+    """Create an engine; a SQLite file gets its private folder, WAL and a busy timeout for concurrent writers.
+
+    Statement parameters are left out of database errors: they may hold a peer's secret, and errors
+    end up in logs and tracebacks.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
