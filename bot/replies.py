@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from puente.services.notify import printable, single_line
+
 
 class ButtonStyle(StrEnum):
     DEFAULT = "default"
@@ -30,6 +32,10 @@ class Button:
 
 @dataclass(slots=True)
 class Reply:
+    """What a command answers. `text` may hold several lines, and whoever builds it keeps text that
+    people or peers wrote to one line (`single_line`) or marks its lines as theirs (`quoted`); a field
+    and each of `lines` is one line whatever it holds: every rendering shows it so."""
+
     text: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -45,9 +51,9 @@ class Reply:
 
     def plain_text(self) -> str:
         """The whole reply as plain text (console, logs, tests)."""
-        parts = [self.text]
-        parts += [f"  {name}: {value}" for name, value in self.fields]
-        parts += [f"  {line}" for line in self.lines]
+        parts = [printable(self.text)]
+        parts += [f"  {single_line(name)}: {single_line(value)}" for name, value in self.fields]
+        parts += [f"  {single_line(line)}" for line in self.lines]
         if self.buttons:
             parts.append("  " + "  ".join(f"[{b.label}: /incident {b.command}]" for b in self.buttons))
         return "\n".join(parts)

@@ -7,9 +7,39 @@ platform (Slack DM, Telegram message, console print). A Notice is platform-neutr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# Characters that change how text is shown instead of being shown: bidirectional overrides and
+# isolates (which can make "LCAR" read as "RACL"), and zero-width joiners and spaces.
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def printable(text: str) -> str:
+    """Text a person or a peer wrote, as it may be shown: line breaks of every kind become "\\n" and
+    other control characters (a terminal's escape sequences, a carriage return that overwrites
+    what came before) and invisible formatting characters are dropped."""
+    lines = text.splitlines()
+    return "\n".join(
+        "".join(ch for ch in line if ch not in _INVISIBLE and (ch == "\t" or unicodedata.category(ch) != "Cc"))
+        for line in lines
+    )
+
+
+def single_line(text: str) -> str:
+    """Text a person or a peer wrote, for a place that holds one line (a title, a field, a summary):
+    it cannot start a line of its own, so it can never pass for one Puente wrote."""
+    return " ".join(part.strip() for part in printable(text).split("\n") if part.strip())
+
+
+def quoted(text: str) -> str:
+    """Several lines a person or a peer wrote, each marked as theirs ("> …"), so none of them can
+    pass for a line or a field Puente wrote."""
+    return "\n".join(f"> {line}" for line in printable(text).split("\n"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from puente.bot.replies import Button, Reply
 from puente.bot.telegram.render import MESSAGE_LIMIT, render, render_single, telegram_length
+from puente.services.notify import single_line
 
 
 class _Text(HTMLParser):
@@ -51,7 +52,7 @@ def test_every_part_fits_is_valid_html_and_nothing_is_lost(headline: str, lines:
     assert all(telegram_length(p.html) <= MESSAGE_LIMIT for p in parts)
     assert all(p.keyboard is None for p in parts[:-1]) and parts[-1].keyboard is not None
     whole = "".join(shown(p.html) for p in parts)
-    expected = reply.text + "Status: new" + "".join("• " + line for line in lines)
+    expected = reply.text + "Status: new" + "".join("• " + single_line(line) for line in lines)
     assert whole.replace("\n", "") == expected.replace("\n", "")
 
 

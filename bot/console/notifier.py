@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from puente.bot.console import PLATFORM
-from puente.services.notify import Notice, Recipient
+from puente.services.notify import Notice, Recipient, printable, single_line
 
 
 @dataclass
@@ -28,7 +28,10 @@ class ConsoleNotifier:
         self._print(f"[to {recipient.name}, update {handle}] {notice.text}", notice)
 
     def _print(self, headline: str, notice: Notice) -> None:
-        lines = [headline, *(f"  {name}: {value}" for name, value in notice.fields)]
+        lines = [
+            printable(headline),
+            *(f"  {single_line(name)}: {single_line(value)}" for name, value in notice.fields),
+        ]
         if notice.actions:
             lines.append("  " + "  ".join(f"[{a.label}: /incident {a.command}]" for a in notice.actions))
         text = "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.services.assistance.protocol import DECLINE_REASONS, INBOUND, State
 from puente.services.assistance.service import RequestView
+from puente.services.notify import quoted
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies.countries import country_name
@@ -59,7 +60,7 @@ def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
     fields.append(("Observables", str(len(view.observables))))
     text = f"{headline}\n{ticket.reference}: {ticket.title}"
     if ticket.description:
-        text += f"\n{ticket.description}"
+        text += f"\n{quoted(ticket.description)}"
     return Reply(text=text, fields=fields, lines=lines, buttons=ticket_buttons(ticket), ticket=ticket.reference)
 
 

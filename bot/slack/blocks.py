@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.notify import Notice
+from puente.services.notify import Notice, printable, single_line
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -39,8 +39,9 @@ class Message(dict[str, Any]):
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn control characters; escaping also keeps a ticket title from pinging <!channel>."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn control characters; escaping also keeps a ticket title from pinging <!channel> or
+    passing off a link (<https://evil|https://good>), and control characters go (`printable`)."""
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
@@ -79,7 +80,8 @@ def _text_sections(text: str) -> list[Block]:
 
 def _field_sections(fields: list[tuple[str, str]]) -> list[Block]:
     rendered = [
-        {"type": "mrkdwn", "text": clip(f"*{escape(name)}*\n{escape(value)}", MAX_FIELD_TEXT)} for name, value in fields
+        {"type": "mrkdwn", "text": clip(f"*{escape(single_line(name))}*\n{escape(single_line(value))}", MAX_FIELD_TEXT)}
+        for name, value in fields
     ]
     return [{"type": "section", "fields": rendered[i : i + MAX_FIELDS]} for i in range(0, len(rendered), MAX_FIELDS)]
 
@@ -154,7 +156,7 @@ def render_reply(reply: Reply) -> list[Message]:
     """One or more messages, each within Block Kit's limits, in the order they are to be posted."""
     content = _text_sections(reply.text) + _field_sections(reply.fields)
     if reply.lines:
-        content += _text_sections("\n".join(reply.lines))
+        content += _text_sections("\n".join(single_line(line) for line in reply.lines))
     actions = _action_blocks(reply.buttons)
     room = MAX_BLOCKS - len(actions)
     chunks: list[list[Block]] = [content[i : i + MAX_BLOCKS] for i in range(0, len(content), MAX_BLOCKS)] or [[]]

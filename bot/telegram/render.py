@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.bot.telegram import buttons
 from puente.services.context import Context
-from puente.services.notify import Notice
+from puente.services.notify import Notice, printable, single_line
 
 MESSAGE_LIMIT = 4096
 """Telegram's limit on a message's text; counted here in UTF-16 units of the HTML, which is never
@@ -52,11 +52,11 @@ def _html(line: Line) -> str:
 
 
 def _lines(reply: Reply) -> list[Line]:
-    first, *rest = reply.text.split("\n") if reply.text else [""]
+    first, *rest = printable(reply.text).split("\n") if reply.text else [""]
     lines: list[Line] = [[(first, True)] if reply.ok else [("⚠️ " + first, False)]]
     lines += [[(text, False)] for text in rest]
-    lines += [[(f"{name}: ", True), (value, False)] for name, value in reply.fields]
-    lines += [[("• " + text, False)] for text in reply.lines]
+    lines += [[(f"{single_line(name)}: ", True), (single_line(value), False)] for name, value in reply.fields]
+    lines += [[("• " + single_line(text), False)] for text in reply.lines]
     return lines
 
 

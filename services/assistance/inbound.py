@@ -10,7 +10,7 @@ from typing import Any
 from puente.services.assistance import notices, service
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
-from puente.services.notify import Notice
+from puente.services.notify import Notice, single_line
 from puente.services.tickets import service as tickets
 from puente.services.vocabularies.taxonomy import TLP, Severity
 from puente.stix import assistance as stix_notes
@@ -64,7 +64,7 @@ def receive(
     summary = (
         f"{peer.name} sent {message.type}"
         + (f" ({message.reason})" if message.reason else "")
-        + f": {message.text[:150]} — now {new_state.value}"
+        + f": {single_line(message.text)[:150]} — now {new_state.value}"
     )
     service.record_on_timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
     ours = ctx.session.get(Ticket, row.ticket_id)

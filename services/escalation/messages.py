@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from puente.services.context import Context
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import PageKind
-from puente.services.notify import Action, Notice
+from puente.services.notify import Action, Notice, single_line
 from puente.storage import users
 from puente.storage.models import Ticket
 from puente.storage.pages import Page
@@ -46,7 +46,7 @@ def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
     if ticket is not None:
         fields += [("Ticket", f"{ticket.reference} {ticket.title}"), ("Severity", ticket.severity)]
     fields.append(("Step", step_text(page, step)))
-    headline = f"Page {page.reference}" + (f" for {reference}" if reference else "") + f": {page.summary}"
+    headline = f"Page {page.reference}" + (f" for {reference}" if reference else "") + f": {single_line(page.summary)}"
     return Notice(headline, tuple(fields), (Action("Acknowledge", f"ack {page.reference}", "primary"),), reference)
 
 

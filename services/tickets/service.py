@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from puente.services.context import Context
 from puente.services.errors import InvalidInput, NotFound
 from puente.services.escalation import service as escalation
+from puente.services.notify import printable, single_line
 from puente.services.tickets import lifecycle
 from puente.services.tickets.observables import Observable
 from puente.services.users.service import require_role
@@ -126,7 +127,7 @@ def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str, *, page_seve
 
 
 def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_severity: bool = True) -> Ticket:
-    title = draft.title.strip()
+    title = single_line(draft.title)
     if not title:
         raise InvalidInput("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]")
     now = ctx.now()
@@ -137,7 +138,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
         year=year,
         number=number,
         title=title[:300],
-        description=draft.description,
+        description=printable(draft.description),
         severity=draft.severity.value,
         status=draft.status.value,
         rsit_classification=draft.rsit[0] if draft.rsit else None,
@@ -227,11 +228,11 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         lifecycle.check_transition(ticket.reference, TicketStatus(ticket.status), changes.status)
         ticket.status = changes.status.value
     if changes.title is not None:
-        if not changes.title.strip():
+        if not single_line(changes.title):
             raise InvalidInput("A ticket's title cannot be empty.")
-        ticket.title = changes.title.strip()[:300]
+        ticket.title = single_line(changes.title)[:300]
     if changes.description is not None:
-        ticket.description = changes.description
+        ticket.description = printable(changes.description)
     if changes.severity is not None:
         ticket.severity = changes.severity.value
     if changes.rsit is not None:

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from puente.services.notify import PLATFORM_NAME, Recipient
-from puente.storage import users
+from puente.storage import chat_requests, users
 from puente.storage.models import Role, User
 
 # At the terminal a person is known by their user name, not by an address of theirs.
 CONSOLE = "console"
+
+# A person's name as the timeline shows it: ASCII letters and digits with . _ - inside, so no look-alike
+# letters, and never a colon: actors that are not people are written `partner:NAME` or `peer:NAME`.
+USER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?")
+# The other actors the timeline names: the operator at the command line and Puente's own workers.
+SYSTEM_ACTORS = frozenset({"system", "operator", "outbox", "poller", "escalation", "assistance-timer"})
+
+
+# How long a chat request is remembered: Telegram re-sends an undelivered update for up to a day;
+# Slack retries an event within minutes and refuses a signed request older than five minutes.
+REMEMBER_CHAT_REQUESTS = timedelta(days=1)
+
+
+def first_arrival(ctx: Context, platform: str, delivery: str) -> bool:
+    """Whether a request a chat platform delivered (`delivery`: its key there) is new. Remembered in
+    this unit of work, so it counts as seen once the work commits, and on every replica."""
+    now = ctx.now()
+    chat_requests.forget_before(ctx.session, now - REMEMBER_CHAT_REQUESTS)
+    return chat_requests.first_arrival(ctx.session, platform, delivery, now)
 
 
 def parse_role(value: str) -> Role:
@@ -32,8 +53,12 @@ def add(
 ) -> User:
     """Add a person with their address on each chat platform they use, e.g. {"slack": "U024BE7LH"}."""
     name = name.strip()
-    if not name or any(ch.isspace() for ch in name):
-        raise InvalidInput("A user name is one word, e.g. ana or ana.perez.")
+    if not USER_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"Bad user name {name!r}: one word of letters, digits and . _ - (no other signs), e.g. ana or ana.perez."
+        )
+    if name.casefold() in SYSTEM_ACTORS:
+        raise InvalidInput(f"{name!r} is the name of one of Puente's own actors on the timeline; pick a person's name.")
     if users.by_name(ctx.session, name) is not None:
         raise Conflict(f"User {name!r} exists already; remove it first or pick another name.")
     given = {platform: address for platform, address in (addresses or {}).items() if address}
