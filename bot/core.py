@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from puente.bot.commands import Arguments, Command, parse_arguments, split_command
-from puente.bot.handlers import default_registry
+from puente.bot.handlers import completion, default_registry
 from puente.bot.registry import Invocation, Registry
 from puente.bot.replies import Reply
 from puente.services.context import Runtime
@@ -51,3 +51,12 @@ class CommandCore:
         except Exception:
             log.exception("command failed: %s", command.text)
             return Reply.error("Something went wrong on our side; nothing was changed. The error is in Puente's log.")
+
+    def complete(self, command: Command) -> list[str]:
+        """Words that may replace the last word of a partly typed command (the console's Tab)."""
+        try:
+            with self.runtime.unit_of_work() as ctx:
+                ctx.actor = users.identify(ctx, command.platform, command.user_id)
+                return completion.candidates(ctx, self.registry, command.text)
+        except PuenteError:
+            return []

@@ -1,15 +1,18 @@
 """The operator at the command line: the runtime from settings, units of work, start-up checks.
 
-Every `puente` command module uses these, so a bad setting, an unmigrated database or a refused
-domain operation always ends in the same single clean line.
+Every `puente` command module uses these, so a bad setting, an unreachable or unmigrated database
+or a refused domain operation always ends in the same single clean line.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
@@ -35,13 +38,34 @@ def operator(runtime: Runtime | None = None) -> Iterator[Context]:
         raise click.ClickException(str(error)) from None
 
 
-def check_schema(runtime: Runtime) -> None:
-    from alembic.runtime.migration import MigrationContext
+def shown_url(url: str) -> str:
+    """A database URL fit to print: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
 
-    with runtime.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != migrate.current_head():
+
+def unreachable(url: str, error: OperationalError) -> click.ClickException:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    fix = (
+        "check that PostgreSQL is running and PUENTE_DATABASE_URL names its host, port, user and database"
+        if url.startswith("postgresql")
+        else "check that PUENTE_VAR_DIR (or the path in PUENTE_DATABASE_URL) is a writable folder"
+    )
+    return click.ClickException(f"cannot open the database at {shown_url(url)}: {reason}. Fix: {fix}.")
+
+
+def check_schema(runtime: Runtime) -> None:
+    url = runtime.settings.effective_database_url
+    try:
+        current = migrate.current_revision(runtime.engine)
+    except OperationalError as error:
+        raise unreachable(url, error) from None
+    head = migrate.head_revision()
+    if current != head:
         raise click.ClickException(
-            f"the database at {runtime.settings.effective_database_url} is not migrated"
-            f" (at {current or 'nothing'}, code expects {migrate.current_head()}): run `puente db upgrade`."
+            f"the database at {shown_url(url)} is not migrated"
+            f" (at {current or 'nothing'}, this Puente expects {head}): run `puente db upgrade`."
         )
+
+
+def default_user() -> str:
+    return os.environ.get("PUENTE_USER") or os.environ.get("USER") or "admin"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,3 +112,27 @@ def sqlite_runtime(sqlite_url: str, clock: ManualClock, tmp_path: Path) -> Itera
     rt = make_runtime(sqlite_url, clock, tmp_path)
     yield rt
     rt.engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per reason for what was skipped (114 PostgreSQL variants are one line, not 114)."""
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    )
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"skipped {count}: {reason}")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `puente` process on a temporary SQLite file, free of the caller's settings."""
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
+    variables.update(
+        PUENTE_DATABASE_URL=f"sqlite:///{tmp_path / 'puente.db'}",
+        PUENTE_CSIRT_NAME="CSIRT-CO",
+        PUENTE_CSIRT_COUNTRY="CO",
+        PUENTE_VAR_DIR=str(tmp_path / "var"),
+    )
+    return variables

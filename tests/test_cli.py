@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-PUENTE = [sys.executable, "-m", "puente.cli"]
+from tests.running import PUENTE, running
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    variables = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE_", "SLACK_", "TELEGRAM_"))}
-    variables.update(
-        PUENTE_DATABASE_URL=f"sqlite:///{tmp_path / 'puente.db'}",
-        PUENTE_CSIRT_NAME="CSIRT-CO",
-        PUENTE_CSIRT_COUNTRY="CO",
-        PUENTE_VAR_DIR=str(tmp_path / "var"),
-    )
-    return variables
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 def puente(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -108,31 +98,13 @@ def test_a_bad_setting_stops_start_up_with_one_line(env: dict[str, str]) -> None
     assert "PUENTE_CSIRT_COUNTRY" in error_lines[0] and "ISO 3166" in error_lines[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_run_serves_healthz(env: dict[str, str]) -> None:
+def test_run_serves_healthz(env: dict[str, str], tmp_path: Path) -> None:
     assert puente(env, "db", "upgrade").returncode == 0
-    port = _free_port()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env["PUENTE_PORT"] = str(port)
-    server = subprocess.Popen(
-        [*PUENTE, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "puente run did not answer /healthz within 20 s"
-                time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json()["status"] == "ok"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running(env, tmp_path / "run.log"):
+        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=60)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"

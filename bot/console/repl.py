@@ -1,9 +1,7 @@
-"""The terminal adapter: a REPL with history and completion, and one-shot `puente say`."""
+"""The terminal adapter: the console (interactive or reading a script) and the rendering `puente say` shares."""
 
 from __future__ import annotations
 
-import os
-import readline
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -19,52 +17,37 @@ def render(reply: Reply) -> str:
 
 
 class Console:
-    """Reads /incident commands from a terminal and prints the replies."""
+    """Reads /incident commands from a terminal (or a script on stdin) and prints the replies."""
 
-    def __init__(self, core: CommandCore, user: str, history: Path | None = None) -> None:
+    def __init__(self, core: CommandCore, user: str, history: Path | None = None, *, serving: bool = False) -> None:
         self.core = core
         self.user = user
         self.history = history
+        # Inside `puente run`, leaving the console stops the whole server.
+        self.serving = serving
 
     def run_one(self, line: str) -> Reply:
         return self.core.handle(Command(text=line, platform="console", user_id=self.user))
 
-    def _complete(self, text: str, state: int) -> str | None:
-        buffer = readline.get_line_buffer().lstrip()
-        words = buffer.removeprefix("/incident").split()
-        if len(words) > 1 or (words and buffer.endswith(" ")):
-            return None
-        options = [f"{name} " for name in self.core.registry.names() if name.startswith(text)]
-        return options[state] if state < len(options) else None
+    def render_one(self, line: str) -> str:
+        return render(self.run_one(line))
+
+    def complete(self, text: str) -> list[str]:
+        return self.core.complete(Command(text=text, platform="console", user_id=self.user))
 
     def loop(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-        interactive = stdin.isatty()
-        if interactive:
-            readline.set_completer(self._complete)
-            readline.parse_and_bind("tab: complete")
-            if self.history and self.history.exists():
-                readline.read_history_file(self.history)
-            print(f"Puente console as {self.user}. Type /incident help, or quit.", file=stdout)
-        try:
-            while True:
-                try:
-                    line = input("puente> ") if interactive else stdin.readline()
-                except EOFError:
-                    break
-                if not interactive and not line:
-                    break
-                line = line.strip()
-                if line in ("quit", "exit"):
-                    break
-                if line:
-                    print(render(self.run_one(line)), file=stdout, flush=True)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            if interactive and self.history:
-                self.history.parent.mkdir(parents=True, exist_ok=True)
-                readline.write_history_file(self.history)
+        if stdin.isatty():
+            self.interact()
+            return
+        for raw in stdin:
+            line = raw.strip()
+            if line in ("quit", "exit"):
+                break
+            if line:
+                print(self.render_one(line), file=stdout, flush=True)
 
+    def interact(self) -> None:
+        """The interactive prompt (imported only here: `puente say` never needs a terminal library)."""
+        from puente.bot.console.prompt import interact
 
-def default_user() -> str:
-    return os.environ.get("PUENTE_USER") or os.environ.get("USER") or "admin"
+        interact(self)

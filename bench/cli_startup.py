@@ -1,0 +1,62 @@
+"""CPU a `puente` command costs before and while it works, as the operator's shell sees it.
+
+    python bench/cli_startup.py [--runs 10]
+
+Runs `puente --help`, `puente --version` and `puente say --as X "/incident show INC-…"` against a
+fresh SQLite file, each --runs times, and reports the best and median CPU seconds (user + system
+of the child process, so other load on the machine matters less than wall-clock time would).
+Goals (issue 18): `say … show` under 0.3 s, `--help` under 0.15 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    options = parser.parse_args()
+    puente = shutil.which("puente", path=str(Path(sys.executable).parent)) or "puente"
+    with tempfile.TemporaryDirectory() as var:
+        env = {**os.environ, "PUENTE_VAR_DIR": var, "PUENTE_DATABASE_URL": ""}
+        subprocess.run([puente, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [puente, "users", "add", "bench", "--role", "analyst"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
+        opened = subprocess.run(
+            [puente, "say", "--as", "bench", "/incident new Startup bench sev=high"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        reference = opened.split()[1].rstrip(".")
+        cases = {
+            "--help": [puente, "--help"],
+            "--version": [puente, "--version"],
+            f"say show {reference}": [puente, "say", "--as", "bench", f"/incident show {reference}"],
+        }
+        print(f"CPU seconds per command, {options.runs} runs each (best / median):")
+        for name, command in cases.items():
+            samples = [cpu_seconds(command, env) for _ in range(options.runs)]
+            print(f"  {name:<28} {min(samples):.3f} / {statistics.median(samples):.3f}")
+
+
+if __name__ == "__main__":
+    main()
