@@ -16,11 +16,13 @@ from sqlalchemy.exc import OperationalError
 
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
-from puente.settings import SettingsError, load_settings
+from puente.settings import SettingsError, load_settings, unknown_variables
 from puente.storage import migrate
 
 
 def load_runtime() -> Runtime:
+    for unknown in unknown_variables():
+        click.echo(unknown.warning(), err=True)
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -20,7 +20,7 @@ from puente.cli.terminal import console_user
 from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import PolicyError
-from puente.settings import Settings, SettingsError
+from puente.settings import Settings, SettingsError, unset
 
 # The chat platforms Puente has adapters for, as escalation policy channels may name them.
 CHAT_PLATFORMS = (console_adapter.PLATFORM, slack_adapter.PLATFORM, telegram_adapter.PLATFORM)
@@ -66,6 +66,14 @@ def run() -> None:
     _check_policies(runtime)
     check_schema(runtime)
     settings = runtime.settings
+    missing = unset()
+    if missing:
+        click.secho(
+            f"WARNING: {' and '.join(missing)} not set: this Puente introduces itself to peers as"
+            f" {settings.csirt_name} of {settings.csirt_country}. Set them in .env (see .env.example).",
+            err=True,
+            bold=True,
+        )
     if not settings.chat_configured:
         # Without a chat platform the terminal is where pages reach people.
         runtime.notifiers.append(ConsoleNotifier())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -101,3 +104,87 @@ def load_settings(**overrides: object) -> Settings:
             message = str(error["msg"]).removeprefix("Value error, ")
             lines.append(f"{variable}: {message} (got {error.get('input')!r})")
         raise SettingsError("; ".join(lines)) from None
+
+
+# Variables Puente reads that are not settings of an instance.
+OTHER_VARIABLES = {
+    "PUENTE_USER": "the console's user when --as is not given",
+    "PUENTE_TEST_DATABASE_URL": "the PostgreSQL database the test suite may use",
+}
+ENV_FILE = Path(".env")
+# Settings whose values are never printed.
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")
+
+
+def variable_names() -> list[str]:
+    return [str(field.alias) for field in Settings.model_fields.values() if field.alias]
+
+
+def env_file_values(path: Path = ENV_FILE) -> dict[str, str]:
+    """The assignments in a .env file, as pydantic-settings reads them."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        return {}
+    return {key: value or "" for key, value in dotenv_values(path).items()}
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A PUENTE_ variable that no setting reads (a typo, most of the time)."""
+
+    name: str
+    where: str
+    suggestion: str | None
+
+    def warning(self) -> str:
+        hint = f": did you mean {self.suggestion}?" if self.suggestion else ": Puente does not read it"
+        return f"warning: unknown setting {self.name} ({self.where}){hint}"
+
+
+def unknown_variables() -> list[Unknown]:
+    known = set(variable_names()) | set(OTHER_VARIABLES)
+    found: list[Unknown] = []
+    for where, names in (("environment", list(os.environ)), (str(ENV_FILE), list(env_file_values()))):
+        for name in sorted(n for n in names if n.upper().startswith("PUENTE_") and n.upper() not in known):
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.75)
+            found.append(Unknown(name, where, close[0] if close else None))
+    return found
+
+
+def unset(names: tuple[str, ...] = ("PUENTE_CSIRT_NAME", "PUENTE_CSIRT_COUNTRY")) -> list[str]:
+    """Which of these variables neither the environment nor .env sets."""
+    from_file = env_file_values()
+    return [name for name in names if name not in os.environ and name not in from_file]
+
+
+@dataclass(frozen=True)
+class Effective:
+    """One setting as this instance runs with it, and where the value came from."""
+
+    name: str
+    value: str
+    source: str
+
+
+def effective(settings: Settings) -> list[Effective]:
+    from_file = env_file_values()
+    rows = []
+    for attribute, field in Settings.model_fields.items():
+        name = str(field.alias)
+        value = getattr(settings, attribute)
+        if name in os.environ:
+            source = "environment"
+        elif name in from_file:
+            source = str(ENV_FILE)
+        else:
+            source = "default"
+        shown = "" if value is None else str(value)
+        if name == "PUENTE_DATABASE_URL" and not shown:
+            shown = settings.effective_database_url
+        if shown and any(word in name for word in SECRET_WORDS):
+            shown = "****"
+        elif shown and name == "PUENTE_DATABASE_URL":
+            shown = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", shown)
+        rows.append(Effective(name, shown, source))
+    return rows

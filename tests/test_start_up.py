@@ -87,8 +87,11 @@ def test_a_busy_port_is_one_line_naming_the_setting_before_any_banner(env: dict[
     assert "Puente (" not in result.stdout
 
 
-def test_run_answers_as_soon_as_it_says_it_listens(env: dict[str, str], tmp_path: Path) -> None:
+def test_run_answers_as_soon_as_it_says_it_listens_and_warns_of_a_missing_identity(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     assert puente(env, "db", "upgrade").returncode == 0
+    del env["PUENTE_CSIRT_NAME"], env["PUENTE_CSIRT_COUNTRY"]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -96,3 +99,5 @@ def test_run_answers_as_soon_as_it_says_it_listens(env: dict[str, str], tmp_path
     with running(env, tmp_path / "run.log"):
         response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=60)
     assert response.status_code == 200
+    warning = "WARNING: PUENTE_CSIRT_NAME and PUENTE_CSIRT_COUNTRY not set: this Puente introduces itself to peers as"
+    assert warning in (tmp_path / "run.log").read_text()
