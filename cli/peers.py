@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from puente.cli.operator import operator
 from puente.services.assistance import service as assistance
+from puente.services.peers import invitations
 from puente.services.peers import service as peers
 from puente.services.vocabularies.countries import country_codes
 
@@ -100,3 +102,60 @@ def peers_test(name: str) -> None:
         click.echo(line)
     click.echo("all good" if found.ok else "problems found (see above)")
     sys.exit(0 if found.ok else 1)
+
+
+def _token(given: str | None, what: str) -> str:
+    """A peering token from the argument, a file (@path), stdin (-) or a hidden prompt: it holds credentials."""
+    if given is None:
+        return str(click.prompt(f"Paste the {what} token", hide_input=True))
+    if given == "-":
+        return sys.stdin.read().strip()
+    if given.startswith("@"):
+        return Path(given[1:]).read_text(encoding="utf-8").strip()
+    return given
+
+
+@peers_group.command("invite")
+@click.argument("name")
+@click.option("--countries", required=True, help="ISO 3166 codes the peer serves, e.g. BR")
+@click.option("--domains", default="", help="domain suffixes in its constituency, e.g. gov.br,br")
+@click.option("--asns", default="", help="ASNs in its constituency, e.g. 28573")
+@click.option("--contact", default="", help="OUR point of contact, for the peer: name, phone, e-mail")
+@click.option("--backup-contact", default="", help="OUR backup point of contact")
+def peers_invite(name: str, countries: str, domains: str, asns: str, contact: str, backup_contact: str) -> None:
+    """Invite a peer CSIRT: print one token for its operator to give to `puente peers join`."""
+    with operator() as ctx:
+        draft = invitations.Constituency(
+            name, countries.split(","), peers.parse_domains(domains), peers.parse_asns(asns)
+        )
+        token = invitations.invite(ctx, draft, contact, backup_contact)
+    click.echo(
+        f"Give this token to {name}'s operator, who runs `puente peers join` (it holds credentials: send it privately):"
+    )
+    click.echo(token)
+    click.echo("Then run `puente peers accept` here with the answer token they send back.")
+
+
+@peers_group.command("join")
+@click.argument("token", required=False)
+@click.option("--name", help="the name we give the inviting CSIRT here (default: the one it suggests)")
+@click.option("--contact", default="", help="OUR point of contact, for the peer: name, phone, e-mail")
+@click.option("--backup-contact", default="", help="OUR backup point of contact")
+def peers_join(token: str | None, name: str | None, contact: str, backup_contact: str) -> None:
+    """Join a peering we were invited to (TOKEN, @FILE, - for stdin, or asked for); print the answer token."""
+    with operator() as ctx:
+        peer, answer = invitations.join(ctx, _token(token, "invitation"), name, contact, backup_contact)
+        label = f"{peer.name} ({', '.join(peer.countries)})"
+    click.echo(f"{label} is now our peer and partner. Send this answer token back to its operator privately:")
+    click.echo(answer)
+    click.echo(f"They run `puente peers accept`; then `puente peers test {peer.name}` checks the way there.")
+
+
+@peers_group.command("accept")
+@click.argument("token", required=False)
+def peers_accept(token: str | None) -> None:
+    """Complete a peering we invited with the answer token (TOKEN, @FILE, - for stdin, or asked for)."""
+    with operator() as ctx:
+        peer = invitations.accept(ctx, _token(token, "answer"))
+        name = peer.name
+    click.echo(f"{name} is now our peer and partner: `puente peers test {name}` checks the way there.")

@@ -160,3 +160,22 @@ def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartne
     if partner is None or partner.id is None or partner.revoked_at is not None:
         raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
     return AuthenticatedPartner(partner.id, partner.name, partner.identity_ref, visible(ctx, partner.id))
+
+
+def named(ctx: Context, name: str) -> Partner | None:
+    return partners.by_name(ctx.session, name)
+
+
+def set_identity(ctx: Context, name: str, identity: str) -> Partner:
+    """Recognise the partner's STIX identity (learnt when a peering completes): only objects it created are taken."""
+    if not IDENTITY_ID.match(identity):
+        raise InvalidInput(f"Identity {identity!r} is not a STIX identity id: use identity--<uuid>.")
+    partner = partners.by_name(ctx.session, name)
+    if partner is None or partner.revoked_at is not None:
+        raise NotFound(f"No active partner {name!r}: `puente partners list` shows them.")
+    if partner.identity_ref not in (None, identity):
+        raise Conflict(f"Partner {name!r} already has identity {partner.identity_ref}; revoke it and add it again.")
+    partner.identity_ref = identity
+    ctx.session.add(partner)
+    ctx.record(action="partner-identified", summary=f"{name} is {identity}", after={"identity": identity})
+    return partner
