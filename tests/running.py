@@ -16,11 +16,11 @@ BANNER = "Puente ("
 
 
 @contextmanager
-def running(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `puente run`, return once it listens; stop it (and never leave it behind) afterwards."""
+def running(env: dict[str, str], log: Path, *args: str, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `puente run` (in `cwd`, whose .env it reads), return once it listens; stop it afterwards."""
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [*PUENTE, "run", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=output
+            [*PUENTE, "run", *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=output
         )
     try:
         assert process.stdout is not None

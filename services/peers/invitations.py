@@ -65,10 +65,11 @@ class Offer:
     @classmethod
     def read(cls, token: str, kind: str) -> Offer:
         command = "`puente peers invite`" if kind == "invite" else "`puente peers join`"
-        text = token.strip()
-        if not text.startswith(PREFIX):
+        # Tolerate what surrounds the token when a whole output was saved or pasted.
+        found = re.search(re.escape(PREFIX) + r"([A-Za-z0-9_-]+)", token)
+        if found is None:
             raise InvalidInput(BAD_TOKEN.format(command=command))
-        body = text.removeprefix(PREFIX)
+        body = found.group(1)
         try:
             fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             fields["invited"] = Constituency(**fields["invited"])
