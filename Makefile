@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev db clean
+.PHONY: run test lint install install-dev db clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,17 @@ lint: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+# The web view's browser tests drive Debian's Chromium (never a browser Playwright would download):
+# install it where it is missing and we may; otherwise those tests skip and say why.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: the browser tests will skip"; \
+	  else echo "chromium is not installed (apt-get install chromium as root): the browser tests will skip"; fi; \
+	fi
+
+test: lint browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

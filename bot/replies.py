@@ -43,6 +43,9 @@ class Reply:
     ok: bool = True
     private: bool = False
     ticket: str | None = None
+    # Only the requester may ever see it (a sign-in link): where the platform cannot show a reply to one
+    # member alone, the adapter posts it only in a private chat and refuses it elsewhere.
+    secret: bool = False
 
     @classmethod
     def error(cls, message: str) -> Reply:

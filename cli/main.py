@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("puente.cli.database:db", "Database schema."),
     "config": ("puente.cli.doctor:config", "The effective settings and where each came from."),
     "doctor": ("puente.cli.doctor:doctor", "Check settings, database, peers and chat tokens."),
+    "web-link": ("puente.cli.web:web_link_command", "A single-use sign-in link to the web view for a user."),
 }
 
 

@@ -1,4 +1,4 @@
-"""The one ASGI app `puente run` serves: health, and the routers of TAXII and the chat webhooks."""
+"""The one ASGI app `puente run` serves: health, the routers of TAXII and the chat webhooks, and the web view."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from puente import __version__
 from puente.bot.telegram.webhook import TelegramService
 from puente.server.taxii.app import create_taxii_app
 from puente.server.taxii.responses import error_response
+from puente.server.web import app as web
 from puente.server.workers import Worker, WorkerPool
 from puente.services.context import Runtime
 
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         return JSONResponse({"status": "ok"})
 
     app.mount("/taxii2", create_taxii_app(runtime))
+    web.install(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def _outside_routes(request: Request, error: StarletteHTTPException) -> Response:

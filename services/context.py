@@ -15,7 +15,7 @@ from puente.services.clock import Clock, SystemClock
 from puente.services.notify import Notifier
 from puente.settings import Settings
 from puente.storage import timeline
-from puente.storage.engine import make_engine, transaction
+from puente.storage.engine import make_engine, snapshot, transaction
 from puente.storage.models import User
 
 
@@ -37,6 +37,14 @@ class Runtime:
         """A transaction: everything done through the context commits together or not at all."""
         with transaction(self.engine) as session:
             yield Context(self, session, actor, actor_name)
+
+    @contextmanager
+    def reading(self, actor: User | None = None) -> Iterator[Context]:
+        """A unit of work that changes nothing: it is rolled back, whatever the services called do on the way
+        (a request past its deadline read as EXPIRED, our identity minted on first use). What a person only
+        looks at (the web view) reads through this, so no page load can change state."""
+        with snapshot(self.engine) as session:
+            yield Context(self, session, actor)
 
 
 @dataclass

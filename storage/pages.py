@@ -198,3 +198,14 @@ def add_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert many deliveries in one statement (a batch of fired steps)."""
     if rows:
         session.execute(insert(PageDelivery), rows)
+
+
+def tickets_paging(session: Session, recipient: str) -> set[int]:
+    """The tickets whose pages have reached `recipient` (or are about to), open or not."""
+    statement = (
+        select(Page.ticket_id)
+        .join(PageDelivery, col(PageDelivery.page_id) == col(Page.id))
+        .where(PageDelivery.recipient == recipient, PageDelivery.purpose == DeliveryPurpose.PAGE.value)
+        .distinct()
+    )
+    return {ticket_id for ticket_id in session.exec(statement) if ticket_id is not None}

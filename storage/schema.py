@@ -12,6 +12,7 @@ import puente.storage.outbox
 import puente.storage.pages
 import puente.storage.partners
 import puente.storage.peers
-import puente.storage.stix_objects  # noqa: F401
+import puente.storage.stix_objects
+import puente.storage.web_sessions  # noqa: F401
 
 metadata = SQLModel.metadata

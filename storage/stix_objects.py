@@ -95,3 +95,11 @@ def versions_of(session: Session, stix_id: str, ticket_id: int | None = None) ->
     if ticket_id is not None:
         statement = statement.where(StixObjectVersion.ticket_id == ticket_id)
     return list(session.exec(statement.order_by(col(StixObjectVersion.ticket_id), col(StixObjectVersion.version))))
+
+
+def version_numbers(session: Session, ticket_id: int) -> dict[tuple[str, str | None], int]:
+    """Each stored version of a ticket's objects, (id, modified) -> its version number."""
+    statement = select(StixObjectVersion.stix_id, StixObjectVersion.modified, StixObjectVersion.version).where(
+        StixObjectVersion.ticket_id == ticket_id
+    )
+    return {(stix_id, modified): version for stix_id, modified, version in session.execute(statement)}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import String, cast, func, or_, text
 from sqlmodel import Session, col, select
 
 from puente.storage.models import Ticket, TicketNote, TicketObservable, TicketStatus
@@ -79,3 +82,75 @@ def observables(session: Session, ticket_id: int) -> list[TicketObservable]:
 def notes(session: Session, ticket_id: int) -> list[TicketNote]:
     statement = select(TicketNote).where(TicketNote.ticket_id == ticket_id).order_by(col(TicketNote.id))
     return list(session.exec(statement))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    """What to find: each field set narrows the search; `text` matches a reference, title or observable."""
+
+    statuses: Sequence[str] | None = None
+    owner_id: int | None = None
+    severity: str | None = None
+    country: str | None = None
+    sector: str | None = None
+    tlp: str | None = None
+    text: str = ""
+    # Tickets affecting only this country are not cross-border.
+    beyond_country: str | None = None
+    # TLP:RED tickets are found only among these (None: all of them).
+    red_among: tuple[int | None, frozenset[int]] | None = None
+
+
+def _holds(column: Any, value: str) -> Any:
+    """A JSON list column (as its text) holds the string `value`: vocabulary words and ISO codes need no escaping."""
+    return cast(column, String).contains(json.dumps(value), autoescape=True)
+
+
+def _where(query: TicketQuery) -> list[Any]:
+    clauses: list[Any] = []
+    if query.statuses is not None:
+        clauses.append(col(Ticket.status).in_(query.statuses))
+    if query.owner_id is not None:
+        clauses.append(Ticket.owner_id == query.owner_id)
+    for column, value in ((Ticket.severity, query.severity), (Ticket.tlp, query.tlp)):
+        if value is not None:
+            clauses.append(column == value)
+    if query.country is not None:
+        clauses.append(_holds(Ticket.countries, query.country))
+    if query.sector is not None:
+        clauses.append(_holds(Ticket.sectors, query.sector))
+    if query.beyond_country is not None:
+        clauses.append(cast(Ticket.countries, String) != json.dumps([query.beyond_country]))
+    if query.text.strip():
+        text = query.text.strip()
+        observed = select(TicketObservable.ticket_id).where(
+            col(TicketObservable.value).icontains(text, autoescape=True)
+        )
+        clauses.append(
+            or_(
+                col(Ticket.reference).icontains(text, autoescape=True),
+                col(Ticket.title).icontains(text, autoescape=True),
+                col(Ticket.id).in_(observed),
+            )
+        )
+    if query.red_among is not None:
+        owner_id, ids = query.red_among
+        clauses.append(or_(col(Ticket.tlp) != "red", col(Ticket.owner_id) == owner_id, col(Ticket.id).in_(ids)))
+    return clauses
+
+
+def search(session: Session, query: TicketQuery, *, limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
+    """One page of the tickets found, newest first, and how many were found in all."""
+    clauses = _where(query)
+    total = session.exec(select(func.count()).select_from(Ticket).where(*clauses)).one()
+    statement = select(Ticket).where(*clauses).order_by(col(Ticket.id).desc()).offset(offset).limit(limit)
+    return list(session.exec(statement)), int(total)
+
+
+def count_by_country(session: Session, query: TicketQuery) -> dict[str, int]:
+    """How many of the tickets found affect each country (a ticket counts once for each of its countries)."""
+    counts: dict[str, int] = {}
+    for countries in session.exec(select(Ticket.countries).where(*_where(query))):
+        for code in countries:
+            counts[code] = counts.get(code, 0) + 1
+    return counts

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from puente.storage.models import ChatIdentity, Ticket, TicketObservable, User
+from puente.storage.web_sessions import WebSignIn
 
 
 def by_name(session: Session, name: str) -> User | None:
@@ -53,9 +54,10 @@ def any_user(session: Session) -> bool:
 
 
 def delete(session: Session, user: User) -> None:
-    """Delete a user and their chat identities; tickets and observables they touched keep their history
-    without the link."""
+    """Delete a user, their chat identities and web sessions; tickets and observables they touched keep their
+    history without the link."""
     session.execute(delete_rows(ChatIdentity).where(col(ChatIdentity.user_id) == user.id))
+    session.execute(delete_rows(WebSignIn).where(col(WebSignIn.user_id) == user.id))
     session.execute(update(Ticket).where(col(Ticket.owner_id) == user.id).values(owner_id=None))
     session.execute(update(Ticket).where(col(Ticket.opened_by_id) == user.id).values(opened_by_id=None))
     session.execute(

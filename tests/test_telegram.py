@@ -427,3 +427,15 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
     finally:
         notifier.close()
         runtime.engine.dispose()
+
+
+def test_a_web_sign_in_link_is_only_ever_posted_in_a_private_chat(telegram: Telegram) -> None:
+    telegram.person(ANA, chat_id=GROUP, chat_type="supergroup").says("/incident web")
+    (refusal,) = telegram.replies()
+    assert refusal.params["chat_id"] == str(GROUP)
+    assert "private chat with the bot" in refusal.text and "/signin?token=" not in refusal.text
+    mark = len(telegram.api.calls)
+    telegram.person(ANA).says("/incident web")
+    (answer,) = telegram.replies(mark)
+    assert answer.params["chat_id"] == str(ANA)
+    assert "http://127.0.0.1:8080/signin?token=" in answer.text

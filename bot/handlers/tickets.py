@@ -11,7 +11,7 @@ from puente.bot.replies import Reply
 from puente.services.assistance import service as assistance
 from puente.services.errors import InvalidInput
 from puente.services.peers import outbox
-from puente.services.tickets import lifecycle
+from puente.services.tickets import lifecycle, search
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
 from puente.services.vocabularies import countries, taxonomy
@@ -34,6 +34,17 @@ TICKET_OPTIONS = {
 }
 NEW_OPTIONS = TICKET_OPTIONS | {"aware": "aware", "ioc": "observables", "iocs": "observables"}
 UPDATE_OPTIONS = TICKET_OPTIONS | {"status": "status"}
+LIST_OPTIONS = {
+    "status": "status",
+    "sev": "severity",
+    "severity": "severity",
+    "country": "country",
+    "sector": "sector",
+    "tlp": "tlp",
+    "q": "text",
+    "search": "text",
+}
+LIST_USAGE = "list [open|mine|cross-border|all] [status=…] [sev=…] [country=BR] [sector=…] [tlp=…] [q=TEXT]"
 
 
 def _aware_at(value: str) -> datetime:
@@ -92,16 +103,18 @@ def show(call: Invocation) -> Reply:
 
 
 def list_(call: Invocation) -> Reply:
-    word = call.args.words[0].lower() if call.args.words else "open"
-    try:
-        scope = tickets.Scope(word)
-    except ValueError:
-        raise InvalidInput(f"Unknown list {word!r}: use open, mine, cross-border or all.") from None
-    found = tickets.list_tickets(call.ctx, scope)
+    words = call.args.words
+    filters = search.parse_filter(words[0] if words else "", call.args.options)
+    if len(words) > 1:
+        raise InvalidInput(
+            f"Unexpected words {' '.join(words[1:])!r}: search with q=TEXT. Usage: /incident {LIST_USAGE}"
+        )
+    found = search.find(call.ctx, filters)
     our = call.ctx.settings.csirt_country
-    if not found:
-        return Reply(text=f"No {scope.value} tickets.")
-    return Reply(text=f"{len(found)} {scope.value} ticket(s):", lines=[one_line(t, our) for t in found])
+    if not found.tickets:
+        return Reply(text=f"No {filters.scope.value} tickets{' found' if call.args.options else ''}.")
+    shown = f"{len(found.tickets)} of {found.total}" if found.has_more else f"{found.total}"
+    return Reply(text=f"{shown} {filters.scope.value} ticket(s):", lines=[one_line(t, our) for t in found.tickets])
 
 
 def update(call: Invocation) -> Reply:
@@ -166,7 +179,14 @@ SUBCOMMANDS = [
         " type is RSIT, e.g. malicious-code/c2-server; sector a STIX industry sector such as energy or healthcare.",
     ),
     Subcommand("show", "show INC-…", "Show a ticket.", show, {}),
-    Subcommand("list", "list [open|mine|cross-border|all]", "List tickets.", list_, {}),
+    Subcommand(
+        "list",
+        LIST_USAGE,
+        "List tickets.",
+        list_,
+        LIST_OPTIONS,
+        details="q= finds a reference, title or observable (e.g. q=evil.example). Shows the newest 50.",
+    ),
     Subcommand("update", "update INC-… key=value …", "Change a ticket's fields or status.", update, UPDATE_OPTIONS),
     Subcommand("assign", "assign INC-… USER", "Make someone the ticket's owner.", assign, {}),
     _mover(TicketStatus.RESOLVED, "resolve"),

@@ -20,7 +20,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -115,6 +115,8 @@ class TelegramAdapter:
         reply = await asyncio.to_thread(self.core.handle_once, command)
         if reply is None:  # Telegram sent this update before, and it was answered then
             return
+        if reply.secret and message.chat.type != ChatType.PRIVATE:
+            reply = Reply.error("That answer is for you alone: ask me in a private chat with the bot.")
         await self.send(message.get_bot(), message.chat.id, reply, reply_to=message.message_id)
 
     async def send(self, bot: Bot, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:

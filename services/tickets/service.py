@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import insert
@@ -17,6 +16,8 @@ from puente.services.escalation import service as escalation
 from puente.services.notify import printable, single_line
 from puente.services.tickets import lifecycle
 from puente.services.tickets.observables import Observable
+from puente.services.tickets.readers import check_readable
+from puente.services.tickets.search import Scope, TicketFilter, find
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
 from puente.storage import tickets as ticket_store
@@ -25,13 +26,6 @@ from puente.storage.models import Role, Ticket, TicketNote, TicketObservable, Ti
 
 DEFAULT_TLP = TLP.AMBER
 DEFAULT_PAP = PAP.AMBER
-
-
-class Scope(StrEnum):
-    OPEN = "open"
-    MINE = "mine"
-    CROSS_BORDER = "cross-border"
-    ALL = "all"
 
 
 @dataclass
@@ -174,9 +168,9 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
 
 
 def view(ctx: Context, ticket: Ticket | str) -> TicketView:
-    require_role(ctx, Role.ONCALL, "viewing a ticket")
     if isinstance(ticket, str):
         ticket = get(ctx, ticket)
+    check_readable(ctx, ticket, "viewing a ticket")
     owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
     assert ticket.id is not None
     return TicketView(
@@ -188,17 +182,7 @@ def view(ctx: Context, ticket: Ticket | str) -> TicketView:
 
 
 def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> list[Ticket]:
-    actor = require_role(ctx, Role.ONCALL, "listing tickets")
-    if scope == Scope.ALL:
-        return ticket_store.listing(ctx.session, limit=limit)
-    if scope == Scope.MINE:
-        return ticket_store.listing(ctx.session, statuses=ticket_store.OPEN_STATUSES, owner_id=actor.id, limit=limit)
-    found = ticket_store.listing(
-        ctx.session, statuses=ticket_store.OPEN_STATUSES, limit=limit if scope == Scope.OPEN else 1000
-    )
-    if scope == Scope.CROSS_BORDER:
-        found = [t for t in found if is_cross_border(t, ctx.settings.csirt_country)][:limit]
-    return found
+    return find(ctx, TicketFilter(scope), limit=limit).tickets
 
 
 def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict[str, Any]) -> None:
@@ -360,6 +344,7 @@ def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
     if not text.strip():
         raise InvalidInput("A note needs text: /incident note INC-… <what happened>")
     ticket = get(ctx, reference)
+    check_readable(ctx, ticket, "adding a note")
     now = ctx.now()
     note = TicketNote(
         ticket_id=ticket.id or 0, note_id=f"note--{uuid.uuid4()}", author=ctx.who, text=text.strip(), created_at=now
@@ -370,7 +355,7 @@ def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
 
 
 def history(ctx: Context, reference: str) -> tuple[Ticket, list[TimelineEvent]]:
-    require_role(ctx, Role.ONCALL, "reading a timeline")
     ticket = get(ctx, reference)
+    check_readable(ctx, ticket, "reading a timeline")
     assert ticket.id is not None
     return ticket, timeline.for_ticket(ctx.session, ticket.id)

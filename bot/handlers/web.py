@@ -1,0 +1,32 @@
+"""The `web` command: a single-use link that signs the person in to the read-only web view."""
+
+from __future__ import annotations
+
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Reply
+from puente.services.users import signin
+
+
+def web(call: Invocation) -> Reply:
+    link = signin.issue_link(call.ctx)
+    minutes = int(signin.LINK_LIFETIME.total_seconds() // 60)
+    # The link is a secret: only the person who asked sees it.
+    return Reply(
+        text=f"Your sign-in link to the web view (works once, for {minutes} minutes, until"
+        f" {link.expires_at:%H:%M} UTC): {link.url}",
+        private=True,
+        secret=True,
+    )
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "web",
+        "web",
+        "A single-use link that signs you in to the web view.",
+        web,
+        {},
+        details="Tickets, requests for assistance, the map, on-call and regulatory clocks, read-only;"
+        " you see what your role allows.",
+    ),
+]
