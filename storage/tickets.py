@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, text
@@ -147,10 +148,12 @@ def search(session: Session, query: TicketQuery, *, limit: int = 50, offset: int
     return list(session.exec(statement)), int(total)
 
 
-def count_by_country(session: Session, query: TicketQuery) -> dict[str, int]:
-    """How many of the tickets found affect each country (a ticket counts once for each of its countries)."""
-    counts: dict[str, int] = {}
-    for countries in session.exec(select(Ticket.countries).where(*_where(query))):
-        for code in countries:
-            counts[code] = counts.get(code, 0) + 1
-    return counts
+def countries_found(session: Session, query: TicketQuery) -> list[list[str]]:
+    """The countries of each ticket found."""
+    return [list(countries) for countries in session.exec(select(Ticket.countries).where(*_where(query)))]
+
+
+def open_aware_since(session: Session, since: datetime) -> list[Ticket]:
+    """Open tickets whose time of awareness is `since` or later, the earliest first."""
+    statement = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.aware_at) >= since)
+    return list(session.exec(statement.order_by(col(Ticket.aware_at))))

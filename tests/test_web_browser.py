@@ -1,18 +1,19 @@
 """The web view in a real browser: Debian's Chromium, headless, driven by Playwright (never a browser of
-its own), against `puente run`. It signs in with a link from the command line, reads the ticket list
-and a ticket, and takes a screenshot of each page into the test's folder."""
+its own), against two `puente run` deployments that really exchanged a request for assistance. It signs
+in with a link, reads the ticket list, a ticket, the board, the map, on-call and the clocks, and takes a
+screenshot of each page into the test's folder."""
 
 from __future__ import annotations
 
 import re
-import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.puente_pair import Instance
+from tests.puente_pair import Instance, puente_pair, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -25,98 +26,178 @@ CHROMIUM_FLAGS = [
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is a dev dependency: make install-dev")
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+if not CHROMIUM.exists():
     pytest.skip(
-        "Debian's Chromium is not installed (make test installs it with apt-get install chromium; it could not here)",
+        f"Debian's Chromium is not at {CHROMIUM} (make test installs it with apt-get install chromium;"
+        " it could not here)",
         allow_module_level=True,
     )
 
 
-@pytest.fixture
-def puente(tmp_path: Path) -> Iterator[Instance]:
-    """CSIRT-CO serving on loopback, with ana (analyst) and omar (oncall)."""
-    instance = Instance("CSIRT-CO", "CO", "cert-br", tmp_path / "co")
-    instance.directory.mkdir(parents=True)
-    instance.cli("db", "upgrade")
-    instance.cli("users", "add", "ana", "--role", "analyst")
-    instance.cli("users", "add", "omar", "--role", "oncall")
-    instance.start()
-    yield instance
-    instance.stop()
+def delivered(instance: Instance) -> bool:
+    with sqlite3.connect(f"file:{instance.directory / 'puente.db'}?mode=ro", uri=True, timeout=5) as connection:
+        row = connection.execute("SELECT count(*) FROM peer_outbox WHERE state = 'delivered'").fetchone()
+    return bool(row[0])
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Any]:
-    """A fresh browser page; it records every request it makes and everything the console says."""
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, Instance]]:
+    """CSIRT-CO asked CERT-BR for help on a cross-border ransomware ticket; a few more tickets are open."""
+    with puente_pair(tmp_path_factory.mktemp("network")) as (co, br):
+        co.cli("users", "add", "omar", "--role", "oncall")
+        co.cli("oncall", "rotation", "add", "primary", "--users", "omar,ana", "--handoff", "mon 09:00", "--tz", "UTC")
+        co.say("ana", "/incident new Ransomware at the port sev=high countries=CO,BR tlp=amber sector=transport")
+        co.say("ana", '/incident new "<b>Phishing</b> wave" sev=medium countries=CO,AR ioc=login-bank.example')
+        co.say("ana", "/incident new Defacement of a ministry site sev=low tlp=red")
+        co.say("ana", "/incident new Botnet in Mexico sev=low countries=MX")
+        co.say("ana", "/incident note INC-2026-0001 Backups are offline")
+        co.say("ana", "/incident assist INC-2026-0001 cert-br investigate,block-host by=6h Please look at the C2")
+        wait_until(lambda: br.request_state("INC-2026-0001") == "SENT", "CERT-BR has the request")
+        wait_until(lambda: delivered(co), "CSIRT-CO's outbox delivered the request")
+        yield co, br
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        opened = context.new_page()
-        opened.requested = []  # type: ignore[attr-defined]
-        opened.console = []  # type: ignore[attr-defined]
-        opened.on("request", lambda request: opened.requested.append(request.url))  # type: ignore[attr-defined]
-        opened.on("console", lambda message: opened.console.append(message.text))  # type: ignore[attr-defined]
-        yield opened
-        context.close()
+        yield browser
         browser.close()
 
 
-def sign_in_link(puente: Instance, user: str) -> str:
-    return dict(line.split(": ", 1) for line in puente.cli("web-link", "--as", user).splitlines())["link"]
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies); it records every request it makes and what the
+    console says."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.requested = []
+    opened.console = []
+    opened.on("request", lambda request: opened.requested.append(request.url))
+    opened.on("console", lambda message: opened.console.append(message.text))
+    yield opened
+    context.close()
+    # Everything came from Puente, and the Content-Security-Policy refused nothing the pages need.
+    assert all(url.startswith("http://127.0.0.1:") for url in opened.requested), opened.requested
+    assert not [text for text in opened.console if "Content Security Policy" in text], opened.console
+
+
+def sign_in(page: Any, instance: Instance, user: str) -> str:
+    """Follow a link from `puente web-link`; returns the server's address."""
+    link = dict(line.split(": ", 1) for line in instance.cli("web-link", "--as", user).splitlines())["link"]
+    page.goto(link)
+    base = f"http://127.0.0.1:{instance.port}"
+    assert page.url == f"{base}/tickets"
+    return base
 
 
 def rows(page: Any) -> list[str]:
     return [str(row.get_attribute("data-reference")) for row in page.locator("table.tickets tbody tr").all()]
 
 
-def test_an_analyst_signs_in_reads_the_list_and_a_ticket(puente: Instance, page: Any, tmp_path: Path) -> None:
-    puente.say("ana", "/incident new Ransomware at the port sev=critical countries=CO,BR tlp=amber sector=transport")
-    puente.say("ana", '/incident new "<b>Phishing</b> wave" sev=high countries=CO ioc=login-bank.example')
-    puente.say("ana", "/incident new Defacement of a ministry site sev=low tlp=red")
-    puente.say("ana", "/incident note INC-2026-0001 Backups are offline")
-    base = f"http://127.0.0.1:{puente.port}"
+def screenshot(page: Any, folder: Path, name: str) -> None:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, "a page, not a blank"
 
-    page.goto(sign_in_link(puente, "ana"))
-    assert page.url == f"{base}/tickets"
+
+def test_an_analyst_signs_in_and_reads_the_list_and_a_ticket(
+    network: tuple[Instance, Instance], page: Any, tmp_path: Path
+) -> None:
+    co, _ = network
+    base = sign_in(page, co, "ana")
     assert page.locator("header .who").inner_text() == "ana (analyst)"
-    assert rows(page) == ["INC-2026-0003", "INC-2026-0002", "INC-2026-0001"]
+    assert rows(page) == ["INC-2026-0004", "INC-2026-0003", "INC-2026-0002", "INC-2026-0001"]
     assert page.locator('tr[data-reference="INC-2026-0002"] td.title').inner_text() == "<b>Phishing</b> wave"
-    page.screenshot(path=str(tmp_path / "tickets.png"), full_page=True)
+    screenshot(page, tmp_path, "tickets")
 
-    page.select_option("select[name=severity]", "critical")
+    page.select_option("select[name=severity]", "high")
     page.click("form.filters button")
-    page.wait_for_url(re.compile(r".*severity=critical.*"))
+    page.wait_for_url(re.compile(r".*severity=high.*"))
     assert rows(page) == ["INC-2026-0001"]
-    page.fill("input[name=q]", "bank.example")
     page.select_option("select[name=severity]", "")
+    page.fill("input[name=q]", "bank.example")
     page.click("form.filters button")
     page.wait_for_url(re.compile(r".*q=bank\.example.*"))
     assert rows(page) == ["INC-2026-0002"]
 
-    page.goto(f"{base}/tickets")
+    page.goto(f"{base}/tickets?scope=cross-border")
     page.click("a[href='/tickets/INC-2026-0001']")
     page.wait_for_url(f"{base}/tickets/INC-2026-0001")
     assert page.locator("#title").inner_text() == "Ransomware at the port"
     names, values = page.locator("#fields dt").all_inner_texts(), page.locator("#fields dd").all_inner_texts()
     fields = dict(zip(names, values, strict=True))
-    assert fields["Severity"] == "critical" and fields["TLP"] == "TLP:AMBER"
+    assert fields["Severity"] == "high" and fields["TLP"] == "TLP:AMBER"
     assert fields["Countries"] == "CO (Colombia), BR (Brazil) — cross-border"
     assert "Backups are offline" in page.locator("blockquote.note").inner_text()
-    assert page.locator("#timeline tbody tr").count() >= 3
-    page.screenshot(path=str(tmp_path / "ticket.png"), full_page=True)
+    assert "asked cert-br" in page.locator("section.request").inner_text()
+    assert "delivered" in page.locator("#deliveries").inner_text()
+    incident = page.locator("#stix tr", has_text="incident--").first
+    assert "cert-br: version 1" in incident.inner_text(), "CERT-BR holds the incident it was sent"
+    assert page.locator("#timeline tbody tr", has_text="assistance-requested").count() == 1
+    screenshot(page, tmp_path, "ticket")
 
-    # Everything came from this server, and the Content-Security-Policy refused nothing the pages need.
-    assert all(url.startswith(base) for url in page.requested), page.requested
-    assert not [text for text in page.console if "Content Security Policy" in text], page.console
-    assert (tmp_path / "tickets.png").stat().st_size > 10_000 and (tmp_path / "ticket.png").stat().st_size > 10_000
+
+def test_the_board_counts_down_and_the_other_side_sees_the_same_request(
+    network: tuple[Instance, Instance], page: Any, tmp_path: Path
+) -> None:
+    co, br = network
+    base = sign_in(page, co, "ana")
+    page.goto(f"{base}/requests")
+    card = page.locator('section[data-state="SENT"] article[data-ticket="INC-2026-0001"]')
+    assert "we asked cert-br" in card.inner_text() and "investigate, block-host" in card.inner_text()
+    # The countdowns run in seconds: the page's script moves them without a reload.
+    ack = card.locator("time.countdown").last
+    shown = ack.inner_text()
+    assert re.fullmatch(r"in \d+ h \d\d min \d\d s", shown), shown
+    page.wait_for_function("([el, before]) => el.textContent !== before", arg=[ack.element_handle(), shown])
+    screenshot(page, tmp_path, "requests")
+
+    sign_in(page, br, "lead")
+    page.goto(f"http://127.0.0.1:{br.port}/requests")
+    theirs = page.locator('section[data-state="SENT"] article.card')
+    assert "asked by csirt-co" in theirs.inner_text()
+    screenshot(page, tmp_path, "requests-peer")
 
 
-def test_an_oncall_reader_does_not_see_a_red_ticket_in_the_browser(puente: Instance, page: Any) -> None:
-    puente.say("ana", "/incident new Minister's phone compromised sev=low tlp=red")
-    puente.say("ana", "/incident new Phishing wave sev=low")
-    page.goto(sign_in_link(puente, "omar"))
-    assert rows(page) == ["INC-2026-0002"]
-    answer = page.goto(f"http://127.0.0.1:{puente.port}/tickets/INC-2026-0001")
+def test_the_map_shows_open_incidents_by_country_and_the_links_between_them(
+    network: tuple[Instance, Instance], page: Any, tmp_path: Path
+) -> None:
+    co, _ = network
+    base = sign_in(page, co, "ana")
+    page.goto(f"{base}/map")
+    brazil = page.locator('#americas path[data-country="BR"]')
+    assert brazil.get_attribute("data-open") == "1" and brazil.get_attribute("class") == "level-1"
+    assert page.locator('#americas path[data-country="CO"]').get_attribute("data-open") == "3"
+    assert page.locator('#americas path[data-country="CL"]').get_attribute("class") == "level-0"
+    box = brazil.bounding_box()
+    assert box is not None and box["width"] > 50 and box["height"] > 50, "Brazil is drawn, and large"
+    links = sorted(str(line.get_attribute("data-link")) for line in page.locator("#americas line").all())
+    assert links == ["AR-CO", "BR-CO"]
+    assert page.locator('#by-country tr[data-country="MX"]').inner_text().split() == ["MX", "Mexico", "1"]
+    screenshot(page, tmp_path, "map")
+
+
+def test_on_call_and_the_regulatory_clocks(network: tuple[Instance, Instance], page: Any, tmp_path: Path) -> None:
+    co, _ = network
+    base = sign_in(page, co, "ana")
+    page.goto(f"{base}/oncall")
+    assert page.locator('tr[data-rotation="primary"] .now').inner_text() in ("omar", "ana")
+    screenshot(page, tmp_path, "oncall")
+    page.goto(f"{base}/clocks")
+    due = [str(row.get_attribute("data-reference")) for row in page.locator("#clocks tbody tr").all()]
+    assert due == ["INC-2026-0001", "INC-2026-0002", "INC-2026-0003", "INC-2026-0004"]
+    assert page.locator("#clocks tbody tr").first.inner_text().count("early warning") == 1
+    screenshot(page, tmp_path, "clocks")
+
+
+def test_an_oncall_reader_does_not_see_a_red_ticket_in_the_browser(
+    network: tuple[Instance, Instance], page: Any
+) -> None:
+    co, _ = network
+    base = sign_in(page, co, "omar")
+    assert "INC-2026-0003" not in rows(page) and "INC-2026-0001" in rows(page)
+    answer = page.goto(f"{base}/tickets/INC-2026-0003")
     assert answer is not None and answer.status == 403
     assert "TLP:RED" in page.locator("#refusal").inner_text()
-    assert "Minister" not in page.content()
+    assert "ministry" not in page.content()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from puente.bot.handlers import assistance, exchange, help, observables, oncall, sharing, tickets, web
+from puente.bot.handlers import assistance, exchange, help, observables, oncall, overview, sharing, tickets, web
 from puente.bot.registry import Registry
 
 
@@ -15,6 +15,7 @@ def default_registry() -> Registry:
             *sharing.SUBCOMMANDS,
             *assistance.SUBCOMMANDS,
             *oncall.SUBCOMMANDS,
+            *overview.SUBCOMMANDS,
             *web.SUBCOMMANDS,
             *help.SUBCOMMANDS,
         ]

@@ -16,7 +16,8 @@ from puente.services.escalation import service as escalation
 from puente.services.tickets import service as tickets
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as the reader reads it: "Mon 02 Mar 09:00 -05"."""
     local = moment.astimezone(zone)
     return f"{local:%a %d %b %H:%M} {local.tzname()}"
 
@@ -34,7 +35,7 @@ def oncall_(call: Invocation) -> Reply:
         zone = ZoneInfo(viewer or item.rotation.timezone)
         covering = " (override)" if item.current.override else ""
         lines.append(
-            f"{item.rotation.name}: {item.current.user}{covering} now, until {_when(item.current.ends, zone)};"
+            f"{item.rotation.name}: {item.current.user}{covering} now, until {local_time(item.current.ends, zone)};"
             f" next {item.next.user}{' (override)' if item.next.override else ''}"
         )
     shown_in = f"times in {viewer}" if viewer else "times in each rotation's zone (set yours: puente users add … --tz)"

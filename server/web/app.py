@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from puente.server.web import tickets
+from puente.server.web import overview, tickets
 from puente.server.web.rendering import SECURITY_HEADERS, STATIC, render
 from puente.server.web.session import COOKIE, runtime_of
 from puente.services.errors import PuenteError
@@ -54,4 +54,5 @@ def install(app: FastAPI) -> None:
     """Serve the web view under `/` of `app` (whose state holds the runtime)."""
     app.include_router(router)
     app.include_router(tickets.router)
+    app.include_router(overview.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
 
 
 def span(seconds: float) -> str:
-    """A duration as a reader scans it: 2 d 3 h, 3 h 12 min, 12 min 5 s."""
+    """A duration as a reader scans it: 2 d 3 h, 3 h 12 min 05 s, 12 min 05 s."""
     seconds = int(abs(seconds))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -43,7 +43,7 @@ def span(seconds: float) -> str:
     if days:
         return f"{days} d {hours} h"
     if hours:
-        return f"{hours} h {minutes:02d} min"
+        return f"{hours} h {minutes:02d} min {secs:02d} s"
     return f"{minutes} min {secs:02d} s"
 
 

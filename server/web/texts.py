@@ -61,6 +61,7 @@ TEXTS: dict[str, str] = {
     "ticket.stix_holders": "Held by",
     "ticket.stix_holder": "{peer}: version {version}",
     "ticket.stix_nobody": "only us",
+    "ticket.stix_more": "… and {count} more: puente export {reference} prints them all.",
     "ticket.timeline": "Timeline ({count} events)",
     "ticket.at": "When",
     "ticket.actor": "Who",

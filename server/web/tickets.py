@@ -23,6 +23,8 @@ from puente.storage.models import TicketStatus
 
 router = APIRouter()
 PAGE_SIZE = 50
+# A ticket imported from a big feed may hold tens of thousands of objects: the page lists the first ones.
+OBJECTS_SHOWN = 500
 CHOICES = {
     "scope": [s.value for s in search.Scope],
     "status": [s.value for s in TicketStatus],
@@ -76,6 +78,7 @@ def ticket_page(request: Request, reference: str) -> HTMLResponse:
             "requests": assistance.of_ticket(ctx, ticket),
             "deliveries": outbox.of_ticket(ctx, ticket.id or 0),
             "objects": holdings.of_ticket(ctx, ticket),
+            "objects_shown": OBJECTS_SHOWN,
             "events": events,
         }
 

@@ -3,9 +3,11 @@ by what the reader may read (readers.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import combinations
 
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
@@ -98,7 +100,21 @@ def find(ctx: Context, filters: TicketFilter, *, limit: int = 50, offset: int = 
     return Found(found, total, max(0, offset), limit)
 
 
-def open_by_country(ctx: Context) -> dict[str, int]:
-    """How many open tickets the acting person may read affect each country."""
-    reader = readable(ctx, "counting tickets")
-    return ticket_store.count_by_country(ctx.session, _query(ctx, TicketFilter(Scope.OPEN), reader))
+@dataclass(frozen=True, slots=True)
+class Geography:
+    """Where the open tickets are: how many affect each country, and how many join each pair of countries."""
+
+    by_country: dict[str, int]
+    links: dict[tuple[str, str], int]
+
+
+def open_geography(ctx: Context) -> Geography:
+    """The open tickets the acting person may read, by country and by pair of countries they join."""
+    reader = readable(ctx, "mapping tickets")
+    by_country: Counter[str] = Counter()
+    links: Counter[tuple[str, str]] = Counter()
+    for affected in ticket_store.countries_found(ctx.session, _query(ctx, TicketFilter(Scope.OPEN), reader)):
+        codes = sorted(set(affected))
+        by_country.update(codes)
+        links.update(combinations(codes, 2))
+    return Geography(dict(by_country.most_common()), dict(links.most_common()))

@@ -7,7 +7,7 @@
     var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600);
     var m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
     if (d) return d + " d " + h + " h";
-    if (h) return h + " h " + String(m).padStart(2, "0") + " min";
+    if (h) return h + " h " + String(m).padStart(2, "0") + " min " + String(s).padStart(2, "0") + " s";
     return m + " min " + String(s).padStart(2, "0") + " s";
   }
   function tick() {
