@@ -152,7 +152,9 @@ def test_the_wheel_holds_every_module_under_puente(tmp_path: Path) -> None:
         f"puente/{path.relative_to(ROOT)}"
         for folder in FOLDERS
         for path in (ROOT / folder).rglob("*")
-        if path.is_file() and path.suffix in (".py", ".mako", ".yaml") and "__pycache__" not in path.parts
+        if path.is_file()
+        and path.suffix in (".py", ".mako", ".yaml", ".html", ".css", ".js", ".json")
+        and "__pycache__" not in path.parts
     }
     expected |= {"puente/__init__.py", "puente/settings.py"}
     assert expected - names == set()
