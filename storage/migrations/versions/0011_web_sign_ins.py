@@ -1,7 +1,7 @@
 """web sign-ins: single-use links from chat and the browser sessions they open
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 01:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import puente.storage.types
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
