@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from puente.cli.operator import load_runtime
+from puente.cli.operator import load_runtime, seal_peer_secrets, shown_url
 
 
 @click.group("db")
@@ -20,4 +20,5 @@ def db_upgrade() -> None:
     runtime = load_runtime()
     url = runtime.settings.effective_database_url
     migrate.upgrade(url)
-    click.echo(f"database at {migrate.head_revision()}: {url}")
+    click.echo(f"database at {migrate.head_revision()}: {shown_url(url)}")
+    seal_peer_secrets(runtime)

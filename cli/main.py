@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("puente.cli.stix:export_command", "Print a ticket as a STIX 2.1 bundle."),
     "import": ("puente.cli.stix:import_command", "Open (or refresh) a ticket from a STIX 2.1 bundle file."),
     "db": ("puente.cli.database:db", "Database schema."),
+    "secret-key": ("puente.cli.peers:secret_key", "Print a new key for PUENTE_SECRET_KEY (encrypts peer secrets)."),
+    "audit": ("puente.cli.audit:audit_group", "The audit timeline: check no event was changed or removed."),
     "config": ("puente.cli.doctor:config", "The effective settings and where each came from."),
     "doctor": ("puente.cli.doctor:doctor", "Check settings, database, peers and chat tokens."),
     "web-link": ("puente.cli.web:web_link_command", "A single-use sign-in link to the web view for a user."),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
-from puente.settings import SettingsError, load_settings, unknown_variables
+from puente.settings import MAKE_SECRET_KEY, SettingsError, load_settings, unknown_variables
 from puente.storage import migrate
 
 
@@ -71,3 +71,25 @@ def check_schema(runtime: Runtime) -> None:
 
 def default_user() -> str:
     return os.environ.get("PUENTE_USER") or os.environ.get("USER") or "admin"
+
+
+def seal_peer_secrets(runtime: Runtime) -> None:
+    """Peer secrets stored before they were encrypted are encrypted now; without a key, say how to get one."""
+    from puente.services.peers import secrets
+
+    with operator(runtime) as ctx:
+        sealed, plain = secrets.seal_plain(ctx)
+    if sealed:
+        click.echo(f"encrypted the stored password or key of {sealed} peer(s) with PUENTE_SECRET_KEY")
+    if plain:
+        click.echo(
+            f"warning: {plain} peer(s) have their password or key stored in plain text; PUENTE_SECRET_KEY"
+            f" encrypts them: {MAKE_SECRET_KEY}, then run `puente db upgrade`.",
+            err=True,
+        )
+    elif runtime.settings.sealer is None:
+        click.echo(
+            "PUENTE_SECRET_KEY is not set: peers cannot be added with a password or key until it is"
+            f" ({MAKE_SECRET_KEY}).",
+            err=True,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -28,8 +29,17 @@ def peers_group() -> None:
 @click.option("--collection", "collection_id", required=True, help="collection id we push into (our inbox at the peer)")
 @click.option("--pull-collection", "pull_collection_id", help="collection id we poll for the peer's objects (optional)")
 @click.option("--user", help="HTTP Basic user at the peer")
-@click.option("--password", help="HTTP Basic password at the peer")
-@click.option("--key", help="API key at the peer (sent as Authorization: Token KEY)")
+@click.option(
+    "--password",
+    envvar="PUENTE_PEER_PASSWORD",
+    help="HTTP Basic password at the peer; better from PUENTE_PEER_PASSWORD, --password-file, or asked for"
+    " (given --user alone on a terminal), as a command line is visible to others on the machine",
+)
+@click.option(
+    "--password-file", type=click.File("r"), help="read the password from the first line of a file (- for stdin)"
+)
+@click.option("--key", envvar="PUENTE_PEER_KEY", help="API key at the peer (sent as Authorization: Token KEY)")
+@click.option("--key-file", type=click.File("r"), help="read the API key from the first line of a file (- for stdin)")
 @click.option("--identity", "identity_id", help="the peer's STIX identity id; only objects it created are accepted")
 @click.option("--contact", default="", help="point of contact: name, phone, e-mail")
 @click.option("--backup-contact", default="", help="backup point of contact, called when an RFA is not acknowledged")
@@ -43,12 +53,18 @@ def peers_add(
     pull_collection_id: str | None,
     user: str | None,
     password: str | None,
+    password_file: TextIO | None,
     key: str | None,
+    key_file: TextIO | None,
     identity_id: str | None,
     contact: str,
     backup_contact: str,
 ) -> None:
-    """Add a peer CSIRT."""
+    """Add a peer CSIRT. Its password or key is stored encrypted with PUENTE_SECRET_KEY."""
+    password = _first_line(password_file) if password_file else password
+    key = _first_line(key_file) if key_file else key
+    if user and not password and not key and sys.stdin.isatty():
+        password = click.prompt(f"Password of {user} at {name}", hide_input=True)
     with operator() as ctx:
         draft = peers.PeerDraft(
             name=name,
@@ -69,6 +85,10 @@ def peers_add(
         click.echo(f"added peer {peer.name} ({','.join(peer.countries)}); check it with: puente peers test {peer.name}")
 
 
+def _first_line(source: TextIO) -> str:
+    return source.readline().rstrip("\r\n")
+
+
 @peers_group.command("list")
 def peers_list() -> None:
     """List peers, and our own identity (give it to peers for their --identity)."""
@@ -85,10 +105,22 @@ def peers_list() -> None:
 
 @peers_group.command("remove")
 @click.argument("name")
-def peers_remove(name: str) -> None:
-    """Remove a peer that has no requests or linked tickets on record."""
+@click.option("--yes", is_flag=True, help="drop what was queued for the peer and not delivered, without asking")
+def peers_remove(name: str, yes: bool) -> None:
+    """Remove a peer that has no requests or linked tickets on record. What was queued for it and not
+    delivered is listed first, and dropped only once confirmed (or with --yes); the timeline keeps what was dropped."""
+    drop: frozenset[int] | None = None
+    if not yes:
+        with operator() as ctx:
+            waiting = peers.undelivered(ctx, name)
+        if waiting:
+            click.echo(f"{name} has {len(waiting)} delivery(ies) not delivered yet:")
+            for item in waiting:
+                click.echo(f"  {item.line}")
+            click.confirm(f"Drop them and remove {name}?", abort=True)
+        drop = frozenset(item.id for item in waiting)
     with operator() as ctx:
-        peers.remove(ctx, name)
+        peers.remove(ctx, name, drop)
         click.echo(f"removed peer {name}")
 
 
@@ -159,3 +191,11 @@ def peers_accept(token: str | None) -> None:
         peer = invitations.accept(ctx, _token(token, "answer"))
         name = peer.name
     click.echo(f"{name} is now our peer and partner: `puente peers test {name}` checks the way there.")
+
+
+@click.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for PUENTE_SECRET_KEY, which encrypts the peer passwords and keys Puente stores."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())

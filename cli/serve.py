@@ -15,7 +15,7 @@ from puente.bot import telegram as telegram_adapter
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.console.repl import Console
 from puente.bot.core import CommandCore
-from puente.cli.operator import check_schema, load_runtime
+from puente.cli.operator import check_schema, load_runtime, seal_peer_secrets
 from puente.cli.terminal import console_user
 from puente.services.context import Runtime
 from puente.services.escalation import service as escalation
@@ -65,6 +65,7 @@ def run() -> None:
     runtime = load_runtime()
     _check_policies(runtime)
     check_schema(runtime)
+    seal_peer_secrets(runtime)
     settings = runtime.settings
     missing = unset()
     if missing:

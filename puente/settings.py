@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 import pycountry
-from pydantic import Field, ValidationError, field_validator
+from cryptography.fernet import Fernet, MultiFernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
+MAKE_SECRET_KEY = "make one with `puente secret-key` and set it in the environment or .env"
 
 
 class SettingsError(Exception):
@@ -27,6 +29,8 @@ class Settings(BaseSettings):
     csirt_name: str = Field(default="CSIRT", alias="PUENTE_CSIRT_NAME")
     csirt_country: str = Field(default="CO", alias="PUENTE_CSIRT_COUNTRY")
     base_url: str = Field(default="", alias="PUENTE_BASE_URL")
+    # Seals peer secrets at rest (Fernet). Several keys, comma-separated: the first seals, all open (rotation).
+    secret_key: SecretStr = Field(default=SecretStr(""), alias="PUENTE_SECRET_KEY")
     host: str = Field(default="127.0.0.1", alias="PUENTE_HOST")
     port: int = Field(default=8080, ge=1, le=65535, alias="PUENTE_PORT")
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="PUENTE_VAR_DIR")
@@ -52,6 +56,18 @@ class Settings(BaseSettings):
         if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
             raise ValueError(f"Unknown country {value.strip()!r}: use ISO 3166 codes such as BR, AR, MX.")
         return code
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr) -> SecretStr:
+        for key in filter(None, (k.strip() for k in value.get_secret_value().split(","))):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    f"expected Fernet keys (32 url-safe base64-encoded bytes, comma-separated): {MAKE_SECRET_KEY}"
+                ) from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -89,6 +105,12 @@ class Settings(BaseSettings):
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
+    def sealer(self) -> MultiFernet | None:
+        """What seals and opens secrets kept at rest; None without PUENTE_SECRET_KEY."""
+        keys = [k.strip() for k in self.secret_key.get_secret_value().split(",") if k.strip()]
+        return MultiFernet([Fernet(key) for key in keys]) if keys else None
+
+    @property
     def chat_configured(self) -> bool:
         return bool(self.slack_bot_token or self.telegram_bot_token)
 
@@ -102,7 +124,8 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             variable = str(error["loc"][0]) if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{variable}: {message} (got {error.get('input')!r})")
+            given = "not shown" if any(word in variable for word in SECRET_WORDS) else repr(error.get("input"))
+            lines.append(f"{variable}: {message} (got {given})")
         raise SettingsError("; ".join(lines)) from None
 
 
@@ -110,9 +133,11 @@ def load_settings(**overrides: object) -> Settings:
 OTHER_VARIABLES = {
     "PUENTE_USER": "the console's user when --as is not given",
     "PUENTE_TEST_DATABASE_URL": "the PostgreSQL database the test suite may use",
+    "PUENTE_PEER_PASSWORD": "the password `puente peers add` stores for the peer (instead of --password)",
+    "PUENTE_PEER_KEY": "the API key `puente peers add` stores for the peer (instead of --key)",
 }
 ENV_FILE = Path(".env")
-# Settings whose values are never printed.
+# Settings whose values are never printed (nor repeated in an error message).
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")
 
 

@@ -128,7 +128,8 @@ class TicketNote(SQLModel, table=True):
 
 
 class TimelineEvent(SQLModel, table=True):
-    """Append-only audit record of every state change: who, when, what, before and after."""
+    """Append-only audit record of every state change: who, when, what, before and after; each event's
+    digest covers what it says and the digest of the event before it (storage/timeline.py)."""
 
     __tablename__ = "timeline_events"
 
@@ -140,3 +141,5 @@ class TimelineEvent(SQLModel, table=True):
     summary: str = ""
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    previous_digest: str = Field(default="", max_length=64)
+    digest: str = Field(default="", max_length=64)

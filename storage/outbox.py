@@ -64,3 +64,11 @@ def next_due(session: Session) -> datetime | None:
 def of_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
     statement = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(col(OutboxMessage.id))
     return list(session.exec(statement))
+
+
+def undelivered_to(session: Session, peer_id: int) -> list[OutboxMessage]:
+    """What was queued for the peer and has not reached it (pending, or failed for good)."""
+    statement = select(OutboxMessage).where(
+        OutboxMessage.peer_id == peer_id, OutboxMessage.state != DeliveryState.DELIVERED.value
+    )
+    return list(session.exec(statement.order_by(col(OutboxMessage.id))))

@@ -26,8 +26,9 @@ class Peer(SQLModel, table=True):
     collection_id: str = Field(max_length=64)
     pull_collection_id: str | None = Field(default=None, max_length=64)
     user: str | None = Field(default=None, max_length=128)
-    password: str | None = Field(default=None, max_length=256)
-    api_key: str | None = Field(default=None, max_length=256)
+    # Sealed with PUENTE_SECRET_KEY (services/peers/secrets.py), hence no length of the secret's own.
+    password: str | None = None
+    api_key: str | None = None
     identity_id: str | None = Field(default=None, max_length=64)
     inbox_cursor: datetime | None = utc_field(nullable=True)
     contact: str = ""

@@ -29,8 +29,9 @@ class Endpoint:
     url: str
     collection_id: str
     user: str | None = None
-    password: str | None = None
-    key: str | None = None
+    # Kept out of repr, so no log line or traceback that shows an Endpoint shows them.
+    password: str | None = field(default=None, repr=False)
+    key: str | None = field(default=None, repr=False)
     api_root_url: str | None = None
 
     def collection_url(self, collection_id: str | None = None) -> str:

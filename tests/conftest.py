@@ -88,8 +88,13 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+# Seals the peer secrets tests store (`puente secret-key` made it).
+SECRET_KEY = "C7auZHfaVjIldAz4XDuTsLlIyI8FYT0E8VPdAHVXGzI="
+
+
 def make_runtime(url: str, clock: ManualClock, tmp_path: Path, **settings: object) -> Runtime:
     values: dict[str, object] = {
+        "PUENTE_SECRET_KEY": SECRET_KEY,
         "PUENTE_DATABASE_URL": url,
         "PUENTE_CSIRT_NAME": "CSIRT-CO",
         "PUENTE_CSIRT_COUNTRY": "CO",

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from puente.services.context import Runtime
 from puente.settings import load_settings
+from tests.conftest import SECRET_KEY
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
@@ -52,6 +53,7 @@ class Instance:
             PUENTE_HOST="127.0.0.1",
             PUENTE_PORT=str(self.port),
             PUENTE_BASE_URL=f"http://127.0.0.1:{self.port}",
+            PUENTE_SECRET_KEY=SECRET_KEY,
         )
         return variables
 

@@ -32,6 +32,7 @@ from puente.storage import timeline
 from puente.storage.engine import make_engine
 from puente.storage.models import Role, Ticket
 from puente.storage.outbox import OutboxMessage
+from tests.conftest import SECRET_KEY
 from tests.peer_servers import COLLECTION, PASSWORD, USER, Medallion, medallion
 
 
@@ -67,6 +68,7 @@ def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str
         PUENTE_CSIRT_NAME=name,
         PUENTE_CSIRT_COUNTRY=country,
         PUENTE_VAR_DIR=str(tmp_path / name),
+        PUENTE_SECRET_KEY=SECRET_KEY,
     )
     runtime = Runtime(settings, make_engine(url), clock)
     notices = ConsoleNotifier()

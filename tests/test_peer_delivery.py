@@ -36,6 +36,7 @@ from puente.storage.models import Role, Ticket, TimelineEvent
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import IngestedObject
 from puente.taxii import client
+from tests.conftest import SECRET_KEY
 from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
 
 PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
@@ -253,6 +254,7 @@ def test_peers_cli_add_test_list_remove(
 
     monkeypatch.setenv("PUENTE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("PUENTE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PUENTE_SECRET_KEY", SECRET_KEY)
     runner = CliRunner()
     added = runner.invoke(
         main,
@@ -386,7 +388,10 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
     url, base_url = str(runtime.engine.url), runtime.settings.effective_base_url
 
     def worker(moment: datetime) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-c", OUTBOX_WORKER, url, moment.isoformat(), base_url])
+        key = {"PUENTE_SECRET_KEY": SECRET_KEY}  # opens the peer's password, as `puente run` would
+        return subprocess.Popen(
+            [sys.executable, "-c", OUTBOX_WORKER, url, moment.isoformat(), base_url], env={**os.environ, **key}
+        )
 
     def states() -> set[str]:
         with runtime.unit_of_work() as ctx:

@@ -54,7 +54,7 @@ def poll_peer(runtime: Runtime, peer_name: str) -> IngestReport:
     """Pull what the peer added since our cursor; each page is ingested and the cursor saved together."""
     with runtime.unit_of_work(actor_name="poller") as ctx:
         peer = peers.get(ctx, peer_name)
-        target, collection_id, cursor = peers.endpoint(peer), peer.pull_collection_id, peer.poll_cursor
+        target, collection_id, cursor = peers.endpoint(ctx.settings, peer), peer.pull_collection_id, peer.poll_cursor
     report = IngestReport()
     if collection_id is None:
         return report

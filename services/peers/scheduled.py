@@ -62,7 +62,7 @@ def push_due_messages(runtime: Runtime, limit: int = 20) -> int:
         for row in rows:
             peer = ctx.session.get(Peer, row.peer_id)
             assert peer is not None and row.id is not None
-            jobs.append(_Job(row.id, peer.name, endpoint(peer), list(row.objects), row.attempts))
+            jobs.append(_Job(row.id, peer.name, endpoint(ctx.settings, peer), list(row.objects), row.attempts))
     for job in jobs:
         error: client.PeerUnreachable | None = None
         api_root = None

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
+from puente.services.peers import secrets
 from puente.services.vocabularies.countries import country_code, country_codes
+from puente.settings import Settings
 from puente.storage import assistance as request_store
+from puente.storage import outbox as outbox_store
 from puente.storage import peers as peer_store
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
@@ -76,7 +79,10 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
     if draft.key and (draft.user or draft.password):
         raise InvalidInput("Give either --user/--password or --key for a peer, not both.")
     if bool(draft.user) != bool(draft.password):
-        raise InvalidInput("--user and --password go together.")
+        raise InvalidInput(
+            "--user and a password go together: --password-file FILE or PUENTE_PEER_PASSWORD"
+            " (or run on a terminal to be asked)."
+        )
     if draft.identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", draft.identity_id):
         raise InvalidInput(
             f"Bad identity {draft.identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff."
@@ -92,8 +98,10 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
         collection_id=draft.collection_id.strip(),
         pull_collection_id=(draft.pull_collection_id or "").strip() or None,
         user=draft.user or None,
-        password=draft.password or None,
-        api_key=draft.key or None,
+        password=secrets.seal(ctx.settings, draft.password, f"the password for peer {draft.name}")
+        if draft.password
+        else None,
+        api_key=secrets.seal(ctx.settings, draft.key, f"the API key for peer {draft.name}") if draft.key else None,
         identity_id=draft.identity_id or None,
         contact=draft.contact,
         backup_contact=draft.backup_contact,
@@ -122,7 +130,27 @@ def get(ctx: Context, name: str) -> Peer:
     return peer
 
 
-def remove(ctx: Context, name: str) -> None:
+@dataclass(frozen=True)
+class Undelivered:
+    """Something queued for a peer that has not reached it."""
+
+    id: int
+    line: str
+
+
+def undelivered(ctx: Context, name: str) -> list[Undelivered]:
+    """What removing the peer would drop: what was queued for it and has not reached it."""
+    peer = get(ctx, name)
+    return [
+        Undelivered(row.id or 0, f"#{row.id} {row.summary} ({row.state}, {row.attempts} attempt(s))")
+        for row in outbox_store.undelivered_to(ctx.session, peer.id or 0)
+    ]
+
+
+def remove(ctx: Context, name: str, drop: frozenset[int] | None = frozenset()) -> None:
+    """Remove the peer. What was queued for it and not delivered is dropped only if listed in `drop`
+    (as `undelivered` showed it to the operator; None drops whatever there is), and each drop is
+    recorded on its ticket's timeline and with the removal."""
     peer = get(ctx, name)
     history = len(request_store.of_peer(ctx.session, peer.id or 0)) + len(
         peer_store.links_of_peer(ctx.session, peer.id or 0)
@@ -133,11 +161,31 @@ def remove(ctx: Context, name: str) -> None:
             "ticket(s) on record; the audit trail keeps the peer."
             f" Change its endpoint with remove/add only before it is used."
         )
-    before = {"name": peer.name, "countries": peer.countries, "taxii_url": peer.taxii_url}
+    waiting = outbox_store.undelivered_to(ctx.session, peer.id or 0)
+    unconfirmed = [row for row in waiting if drop is not None and row.id not in drop]
+    if unconfirmed:
+        raise Conflict(
+            f"{peer.name} has {len(unconfirmed)} delivery(ies) not delivered yet that removing it would drop"
+            f" ({', '.join(f'#{row.id} {row.summary}' for row in unconfirmed[:5])}); `puente peers remove {peer.name}`"
+            " lists them and asks before dropping them (--yes drops them without asking)."
+        )
+    for row in waiting:
+        ctx.record(
+            action="delivery-dropped",
+            summary=f"{row.summary} → {peer.name}: dropped with the peer, never delivered ({row.state})",
+            ticket_id=row.ticket_id,
+        )
+    before = {
+        "name": peer.name,
+        "countries": peer.countries,
+        "taxii_url": peer.taxii_url,
+        "dropped": [{"delivery": row.id, "ticket_id": row.ticket_id, "summary": row.summary} for row in waiting],
+    }
     peer_store.forget_deliveries(ctx.session, peer.id or 0)
     ctx.session.delete(peer)
     ctx.session.flush()
-    ctx.record(action="peer-removed", summary=peer.name, before=before)
+    dropped = f"; dropped {len(waiting)} undelivered delivery(ies)" if waiting else ""
+    ctx.record(action="peer-removed", summary=peer.name + dropped, before=before)
 
 
 def listing(ctx: Context, country: str | None = None) -> list[Peer]:
@@ -148,13 +196,14 @@ def listing(ctx: Context, country: str | None = None) -> list[Peer]:
     return peers
 
 
-def endpoint(peer: Peer, collection_id: str | None = None) -> client.Endpoint:
+def endpoint(settings: Settings, peer: Peer, collection_id: str | None = None) -> client.Endpoint:
+    """Where and how to reach the peer, its secrets opened for the purpose."""
     return client.Endpoint(
         url=peer.taxii_url,
         collection_id=collection_id or peer.collection_id,
         user=peer.user,
-        password=peer.password,
-        key=peer.api_key,
+        password=secrets.unseal(settings, peer.password, f"the password for peer {peer.name}"),
+        key=secrets.unseal(settings, peer.api_key, f"the API key for peer {peer.name}"),
         api_root_url=peer.api_root_url,
     )
 
@@ -162,12 +211,12 @@ def endpoint(peer: Peer, collection_id: str | None = None) -> client.Endpoint:
 def test(ctx: Context, name: str) -> client.Probe:
     """Probe the peer's server (push collection, then the pull collection) and remember the API root found."""
     peer = get(ctx, name)
-    found = client.probe(endpoint(peer))
+    found = client.probe(endpoint(ctx.settings, peer))
     if found.api_root_url and found.api_root_url != peer.api_root_url:
         peer.api_root_url = found.api_root_url
         ctx.session.add(peer)
     if peer.pull_collection_id and peer.pull_collection_id != peer.collection_id:
-        pulled = client.probe(endpoint(peer, peer.pull_collection_id), for_pulling=True)
+        pulled = client.probe(endpoint(ctx.settings, peer, peer.pull_collection_id), for_pulling=True)
         for line in pulled.lines:
             if line.startswith(("collection", "read")):
                 found.say(f"pull {line}")
