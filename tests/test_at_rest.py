@@ -7,10 +7,12 @@ shown and their loss recorded."""
 from __future__ import annotations
 
 import stat
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -25,6 +27,7 @@ from puente.services.context import Runtime
 from puente.services.errors import Conflict, NotFound
 from puente.services.peers import outbox
 from puente.services.peers import service as peers
+from puente.services.tickets import audit
 from puente.services.tickets import service as tickets
 from puente.services.users import service as users
 from puente.settings import SettingsError, load_settings
@@ -32,7 +35,8 @@ from puente.storage import migrate
 from puente.storage.engine import make_engine
 from puente.storage.models import Role, TimelineEvent
 from puente.storage.peers import Peer
-from tests.conftest import SECRET_KEY
+from puente.storage.types import UTCDateTime
+from tests.conftest import SECRET_KEY, make_runtime
 from tests.support import acting_as
 
 
@@ -241,6 +245,57 @@ def test_audit_verify_names_the_event_after_a_removed_one(runtime: Runtime, data
     assert verified.exit_code == 1
     assert f"timeline broken at event #{second_note} ({reference}," in verified.output
     assert "removed" in verified.output
+
+
+def test_concurrent_writers_keep_one_chain_per_ticket(runtime: Runtime) -> None:
+    """Writers on several connections append to the same ticket at once; the chain stays one line
+    (on PostgreSQL each writer waits for the chain; SQLite has one writer at a time anyway)."""
+    reference = open_ticket(runtime)
+
+    def write(worker: int) -> None:
+        for n in range(8):
+            with acting_as(runtime, "ana") as ctx:
+                tickets.add_note(ctx, reference, f"worker {worker} note {n}")
+            with runtime.unit_of_work(actor_name="operator") as ctx:
+                ctx.record("checked", f"worker {worker} round {n}")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    with runtime.unit_of_work() as ctx:
+        report = audit.verify(ctx)
+    assert report.intact, report.broken
+    assert report.checked >= 4 * 8 * 2
+
+
+def test_events_written_before_the_chain_are_chained_by_the_upgrade(unmigrated_database_url: str) -> None:
+    url = unmigrated_database_url
+    migrate.upgrade(url, "0010")
+    events = sa.table(
+        "timeline_events",
+        *(sa.column(name) for name in ("actor", "action", "summary")),
+        sa.column("at", UTCDateTime()),
+        sa.column("after", sa.JSON),
+    )
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for n in range(3):
+            at = datetime(2026, 3, 1, 9, n, tzinfo=UTC)
+            connection.execute(
+                events.insert().values(
+                    actor="operator", action="user-added", summary=f"u{n}", at=at, after={"name": f"u{n}"}
+                )
+            )
+    engine.dispose()
+    migrate.upgrade(url)
+    runtime = make_runtime(url, ManualClock(), Path("unused"))
+    try:
+        with runtime.unit_of_work(actor_name="operator") as ctx:
+            ctx.record("checked", "after the upgrade")
+        with runtime.unit_of_work() as ctx:
+            report = audit.verify(ctx)
+        assert report.intact and report.checked == 4, report.broken
+    finally:
+        runtime.engine.dispose()
 
 
 def test_events_are_shown_in_the_order_they_happened(runtime: Runtime) -> None:
