@@ -73,8 +73,9 @@ def default_user() -> str:
     return os.environ.get("PUENTE_USER") or os.environ.get("USER") or "admin"
 
 
-def seal_peer_secrets(runtime: Runtime) -> None:
-    """Peer secrets stored before they were encrypted are encrypted now; without a key, say how to get one."""
+def seal_peer_secrets(runtime: Runtime, starting: bool = False) -> None:
+    """Peer secrets stored before they were encrypted are encrypted now; without a key, say how to get
+    one (and, `starting` a server, that peers cannot be added with secrets until there is one)."""
     from puente.services.peers import secrets
 
     with operator(runtime) as ctx:
@@ -87,7 +88,7 @@ def seal_peer_secrets(runtime: Runtime) -> None:
             f" encrypts them: {MAKE_SECRET_KEY}, then run `puente db upgrade`.",
             err=True,
         )
-    elif runtime.settings.sealer is None:
+    elif starting and runtime.settings.sealer is None:
         click.echo(
             "PUENTE_SECRET_KEY is not set: peers cannot be added with a password or key until it is"
             f" ({MAKE_SECRET_KEY}).",

@@ -65,7 +65,7 @@ def run() -> None:
     runtime = load_runtime()
     _check_policies(runtime)
     check_schema(runtime)
-    seal_peer_secrets(runtime)
+    seal_peer_secrets(runtime, starting=True)
     settings = runtime.settings
     missing = unset()
     if missing:

@@ -139,5 +139,6 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         PUENTE_CSIRT_NAME="CSIRT-CO",
         PUENTE_CSIRT_COUNTRY="CO",
         PUENTE_VAR_DIR=str(tmp_path / "var"),
+        PUENTE_SECRET_KEY=SECRET_KEY,
     )
     return variables

@@ -269,7 +269,7 @@ def test_concurrent_writers_keep_one_chain_per_ticket(runtime: Runtime) -> None:
 
 def test_events_written_before_the_chain_are_chained_by_the_upgrade(unmigrated_database_url: str) -> None:
     url = unmigrated_database_url
-    migrate.upgrade(url, "0010")
+    migrate.upgrade(url, "0011")
     events = sa.table(
         "timeline_events",
         *(sa.column(name) for name in ("actor", "action", "summary")),
