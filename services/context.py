@@ -33,9 +33,12 @@ class Runtime:
         return cls(settings, make_engine(settings.effective_database_url), clock or SystemClock())
 
     @contextmanager
-    def unit_of_work(self, actor: User | None = None, actor_name: str | None = None) -> Iterator[Context]:
-        """A transaction: everything done through the context commits together or not at all."""
-        with transaction(self.engine) as session:
+    def unit_of_work(
+        self, actor: User | None = None, actor_name: str | None = None, *, read_only: bool = False
+    ) -> Iterator[Context]:
+        """A transaction: everything done through the context commits together or not at all.
+        A `read_only` one only looks (SQLite then takes no write lock for it)."""
+        with transaction(self.engine, read_only=read_only) as session:
             yield Context(self, session, actor, actor_name)
 
     @contextmanager

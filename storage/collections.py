@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col
 
+from puente.storage import bulk
 from puente.storage.types import utc_field
 
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -234,7 +235,7 @@ def append(
                 )
                 .values({flag: False})
             )
-    session.execute(CollectionEntry.__table__.insert(), rows_out)  # type: ignore[attr-defined]
+    bulk.insert_rows(session, CollectionEntry.__table__, rows_out)  # type: ignore[attr-defined]
     collection.last_added = cursor - ONE_MICROSECOND
     session.add(collection)
     session.flush()
@@ -349,12 +350,17 @@ def delete_entries(session: Session, collection_id: str, stix_id: str, entry_ids
     )
 
 
-def entries_after(session: Session, collection_id: str, after: datetime | None, limit: int) -> list[CollectionEntry]:
+def entries_after(
+    session: Session, collection_id: str, after: datetime | None, limit: int
+) -> list[Row[datetime, bytes, int | None]]:
+    """(date_added, raw, partner_id) of the entries after the cursor, oldest first: plain rows, as a
+    drained inbox may hold tens of thousands."""
     conditions: list[Any] = [col(CollectionEntry.collection_id) == collection_id]
     if after is not None:
         conditions.append(col(CollectionEntry.date_added) > after)
-    statement = select(CollectionEntry).where(*conditions).order_by(col(CollectionEntry.date_added)).limit(limit)
-    return list(session.execute(statement).scalars())
+    columns = (col(CollectionEntry.date_added), col(CollectionEntry.raw), col(CollectionEntry.partner_id))
+    statement = select(*columns).where(*conditions).order_by(col(CollectionEntry.date_added)).limit(limit)
+    return list(session.execute(statement))
 
 
 def add_status(session: Session, status: TaxiiStatus) -> None:

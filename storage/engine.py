@@ -12,6 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+# Execution option marking a read-only unit of work.
+READ_ONLY = "puente_read_only"
+
 
 def _private_file(path: Path) -> None:
     """The SQLite file holds peer secrets and personal data: its folder is made for its owner alone
@@ -51,8 +54,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # Writers queue on the lock up front instead of failing on upgrade from a read lock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers queue on the lock up front instead of failing on upgrade from a read lock;
+            # a read-only unit of work (see `transaction`) takes no lock from writers.
+            reading = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -60,9 +65,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    `read_only` work (a worker looking for something to do) does not queue behind writers on SQLite.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

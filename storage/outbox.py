@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, func
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage.types import utc_field
@@ -61,9 +62,30 @@ def next_due(session: Session) -> datetime | None:
     return session.exec(statement.order_by(col(OutboxMessage.next_try_at)).limit(1)).first()
 
 
-def of_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
-    statement = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(col(OutboxMessage.id))
-    return list(session.exec(statement))
+def of_ticket(session: Session, ticket_id: int, latest: int) -> tuple[list[OutboxMessage], int]:
+    """The ticket's `latest` messages, oldest first, without their payloads, and how many came before them.
+
+    A payload can hold a whole ticket's objects: reading how deliveries went must not load them.
+    """
+    mine = OutboxMessage.ticket_id == ticket_id
+    statement = (
+        select(OutboxMessage)
+        .where(mine)
+        .options(defer(OutboxMessage.objects))  # type: ignore[arg-type]
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(latest)
+    )
+    rows = list(session.exec(statement))[::-1]
+    total = session.exec(select(func.count()).select_from(OutboxMessage).where(mine)).one()
+    return rows, total - len(rows)
+
+
+def delivered_of_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
+    """The ticket's messages that reached their peer, with their payloads, oldest first."""
+    statement = select(OutboxMessage).where(
+        OutboxMessage.ticket_id == ticket_id, OutboxMessage.state == DeliveryState.DELIVERED.value
+    )
+    return list(session.exec(statement.order_by(col(OutboxMessage.id))))
 
 
 def undelivered_to(session: Session, peer_id: int) -> list[OutboxMessage]:

@@ -3,12 +3,18 @@ and the object versions already taken in from them (so ingesting twice changes n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from puente.storage import bulk
+from puente.storage.collections import TaxiiCollection
 from puente.storage.types import utc_field
+
+# Ids per IN (…) look-up: well under SQLite's limit on bound parameters.
+_LOOKUP_CHUNK = 500
 
 
 class Peer(SQLModel, table=True):
@@ -81,16 +87,53 @@ def pulling(session: Session) -> list[Peer]:
     return list(session.exec(select(Peer).where(col(Peer.pull_collection_id).is_not(None)).order_by(col(Peer.id))))
 
 
+def with_inbox_news(session: Session, inbox_kind: str) -> list[str]:
+    """Names of the peers whose inbox collection got objects after their inbox cursor.
+
+    One query however many peers there are: an idle inbox worker asks only this.
+    """
+    statement = (
+        select(Peer.name)
+        .join(
+            TaxiiCollection,
+            and_(col(TaxiiCollection.kind) == inbox_kind, col(TaxiiCollection.audience) == col(Peer.name)),
+        )
+        .where(
+            col(TaxiiCollection.last_added).is_not(None),
+            or_(col(Peer.inbox_cursor).is_(None), col(TaxiiCollection.last_added) > col(Peer.inbox_cursor)),
+        )
+        .order_by(col(Peer.name))
+    )
+    return list(session.exec(statement))
+
+
 def link_for_incident(session: Session, peer_id: int, peer_incident_id: str) -> TicketLink | None:
     statement = select(TicketLink).where(TicketLink.peer_id == peer_id, TicketLink.peer_incident_id == peer_incident_id)
     return session.exec(statement).first()
 
 
-def seen(session: Session, peer_id: int, stix_id: str, version: str) -> bool:
-    statement = select(IngestedObject.id).where(
-        IngestedObject.peer_id == peer_id, IngestedObject.stix_id == stix_id, IngestedObject.version == version
-    )
-    return session.exec(statement).first() is not None
+def seen(session: Session, peer_id: int, versions: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (stix_id, version) pairs were already taken in from the peer: one look-up per
+    500 objects, not one per object."""
+    by_id: dict[str, set[str]] = {}
+    for stix_id, version in versions:
+        by_id.setdefault(stix_id, set()).add(version)
+    ids = sorted(by_id)
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        statement = select(IngestedObject.stix_id, IngestedObject.version).where(
+            IngestedObject.peer_id == peer_id, col(IngestedObject.stix_id).in_(ids[start : start + _LOOKUP_CHUNK])
+        )
+        found.update((stix_id, version) for stix_id, version in session.execute(statement) if version in by_id[stix_id])
+    return found
+
+
+def mark_ingested(session: Session, peer_id: int, versions: list[tuple[str, str]], at: datetime) -> None:
+    """Record these (stix_id, version) pairs as taken in from the peer, in one insert."""
+    rows = [
+        {"peer_id": peer_id, "stix_id": stix_id, "version": version, "received_at": at} for stix_id, version in versions
+    ]
+    bulk.insert_rows(session, IngestedObject.__table__, rows, order_by="stix_id")  # type: ignore[attr-defined]
 
 
 def links_of_peer(session: Session, peer_id: int) -> list[TicketLink]:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, func, or_, text
 from sqlmodel import Session, col, select
 
-from puente.storage.models import Ticket, TicketNote, TicketObservable, TicketStatus
+from puente.storage import bulk
+from puente.storage.models import Ticket, TicketNote, TicketObservable, TicketSequence, TicketStatus
 
 OPEN_STATUSES = tuple(s.value for s in TicketStatus if s not in (TicketStatus.RESOLVED, TicketStatus.CLOSED))
+# Values per IN (…) look-up: well under SQLite's limit on bound parameters.
+_LOOKUP_CHUNK = 500
 
 
 def next_number(session: Session, year: int) -> int:
@@ -47,12 +50,19 @@ def by_ids(session: Session, ids: set[int]) -> dict[int, Ticket]:
 
 
 def similar_references(session: Session, reference: str, limit: int = 3) -> list[str]:
-    """References sharing the number, to suggest when one is mistyped."""
-    digits = reference.rsplit("-", 1)[-1].lstrip("0") or "0"
+    """References with the same number in any year, to suggest when one is mistyped.
+
+    Looked up by (year, number) through the unique index, one probe per year that has tickets:
+    a typo never scans the tickets table.
+    """
+    digits = reference.rsplit("-", 1)[-1]
+    if not digits.isdigit():
+        return []
+    years = select(TicketSequence.year)
     statement = (
         select(Ticket.reference)
-        .where(col(Ticket.reference).like(f"%{digits}"))
-        .order_by(col(Ticket.id).desc())
+        .where(col(Ticket.year).in_(years), Ticket.number == int(digits))
+        .order_by(col(Ticket.year).desc())
         .limit(limit)
     )
     return list(session.exec(statement))
@@ -73,11 +83,50 @@ def listing(
     return list(session.exec(statement.order_by(col(Ticket.id).desc()).limit(limit)))
 
 
-def observables(session: Session, ticket_id: int) -> list[TicketObservable]:
-    statement = (
-        select(TicketObservable).where(TicketObservable.ticket_id == ticket_id).order_by(col(TicketObservable.id))
-    )
-    return list(session.exec(statement))
+class ObservableRow(NamedTuple):
+    """One observable as plain values: a ticket's 100,000 of them load without ORM overhead."""
+
+    kind: str
+    value: str
+    added_at: datetime
+
+
+def observables(session: Session, ticket_id: int, limit: int | None = None) -> list[ObservableRow]:
+    """The ticket's observables in the order they were added (the first `limit` of them when given)."""
+    columns = (TicketObservable.kind, TicketObservable.value, TicketObservable.added_at)
+    statement = select(*columns).where(TicketObservable.ticket_id == ticket_id).order_by(col(TicketObservable.id))
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [ObservableRow(*row) for row in session.execute(statement)]
+
+
+def add_observables(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert observables (column values as dicts) at once: a paste or an import may bring 100,000."""
+    bulk.insert_rows(session, TicketObservable.__table__, rows)  # type: ignore[attr-defined]
+
+
+def observable_count(session: Session, ticket_id: int) -> int:
+    statement = select(func.count()).select_from(TicketObservable).where(TicketObservable.ticket_id == ticket_id)
+    return int(session.execute(statement).scalar_one())
+
+
+def observables_present(
+    session: Session, ticket_id: int, candidates: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of the (kind, value) pairs the ticket already has: index look-ups, whatever the ticket's size."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in candidates:
+        by_kind.setdefault(kind, []).append(value)
+    present: set[tuple[str, str]] = set()
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), _LOOKUP_CHUNK):
+            statement = select(TicketObservable.value).where(
+                TicketObservable.ticket_id == ticket_id,
+                TicketObservable.kind == kind,
+                col(TicketObservable.value).in_(values[start : start + _LOOKUP_CHUNK]),
+            )
+            present.update((kind, value) for value in session.execute(statement).scalars())
+    return present
 
 
 def notes(session: Session, ticket_id: int) -> list[TicketNote]:
@@ -121,7 +170,9 @@ def _where(query: TicketQuery) -> list[Any]:
     if query.sector is not None:
         clauses.append(_holds(Ticket.sectors, query.sector))
     if query.beyond_country is not None:
-        clauses.append(cast(Ticket.countries, String) != json.dumps([query.beyond_country]))
+        # A ticket imported without countries affects none beyond ours either.
+        local = (json.dumps([query.beyond_country]), json.dumps([]))
+        clauses.append(cast(Ticket.countries, String).not_in(local))
     if query.text.strip():
         text = query.text.strip()
         observed = select(TicketObservable.ticket_id).where(

@@ -52,12 +52,12 @@ def ticket_buttons(ticket: Ticket) -> list[Button]:
 
 def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
     ticket = view.ticket
-    lines = [f"{o.kind}: {o.value}" for o in view.observables[:25]]
-    if len(view.observables) > 25:
-        lines.append(f"… and {len(view.observables) - 25} more observables")
+    lines = [f"{o.kind}: {o.value}" for o in view.observables]
+    if view.observable_count > len(view.observables):
+        lines.append(f"… and {view.observable_count - len(view.observables)} more observables")
     lines += [f"note by {n.author} at {n.created_at:%Y-%m-%d %H:%M}: {n.text}" for n in view.notes[-5:]]
     fields = ticket_fields(ticket, view.owner, our_country)
-    fields.append(("Observables", str(len(view.observables))))
+    fields.append(("Observables", str(view.observable_count)))
     text = f"{headline}\n{ticket.reference}: {ticket.title}"
     if ticket.description:
         text += f"\n{quoted(ticket.description)}"
@@ -68,9 +68,11 @@ def timeline_lines(events: list[TimelineEvent]) -> list[str]:
     return [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor} {e.action}: {e.summary}" for e in events]
 
 
-def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine]) -> list[str]:
-    """What `show` says about the ticket's exchanges with peers: assistance requests and deliveries."""
+def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earlier: int = 0) -> list[str]:
+    """What `show` says about the ticket's exchanges with peers: assistance requests and the latest deliveries."""
     lines = [f"🤝 {view.line}" for view in requests]
+    if earlier:
+        lines.append(f"📤 … {earlier} earlier deliveries (see /incident timeline)")
     lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]
     return lines
 

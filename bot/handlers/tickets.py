@@ -73,7 +73,8 @@ def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     view = tickets.view(call.ctx, ticket)
     reply = ticket_card(headline, view, call.ctx.settings.csirt_country)
     requests = assistance.of_ticket(call.ctx, view.ticket)
-    reply.lines += peer_lines(requests, outbox.of_ticket(call.ctx, view.ticket.id or 0))
+    deliveries, earlier = outbox.of_ticket(call.ctx, view.ticket.id or 0)
+    reply.lines += peer_lines(requests, deliveries, earlier)
     reply.buttons = request_buttons(requests) + reply.buttons
     return reply
 

@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "ticket.requests": "Requests for assistance",
     "ticket.messages": "Messages",
     "ticket.deliveries": "Deliveries to peers",
+    "ticket.deliveries_earlier": "… and {count} earlier deliveries (the timeline has them all)",
     "ticket.peer": "Peer",
     "ticket.what": "What",
     "ticket.state": "State",

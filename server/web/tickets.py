@@ -72,11 +72,13 @@ def ticket_page(request: Request, reference: str) -> HTMLResponse:
         view = tickets.view(ctx, reference)
         ticket = view.ticket
         _, events = tickets.history(ctx, ticket.reference)
+        deliveries, earlier = outbox.of_ticket(ctx, ticket.id or 0)
         return {
             "view": view,
             "fields": ticket_fields(ticket, view.owner, ctx.settings.csirt_country),
             "requests": assistance.of_ticket(ctx, ticket),
-            "deliveries": outbox.of_ticket(ctx, ticket.id or 0),
+            "deliveries": deliveries,
+            "earlier_deliveries": earlier,
             "objects": holdings.of_ticket(ctx, ticket),
             "objects_shown": OBJECTS_SHOWN,
             "events": events,

@@ -12,7 +12,6 @@ from puente.services.tickets.readers import check_readable
 from puente.storage import outbox as outbox_store
 from puente.storage import stix_objects
 from puente.storage.models import Ticket
-from puente.storage.outbox import DeliveryState
 from puente.storage.peers import Peer
 
 
@@ -35,9 +34,7 @@ def of_ticket(ctx: Context, ticket: Ticket) -> list[Holding]:
     numbers = stix_objects.version_numbers(ctx.session, ticket.id)
     names = {p.id: p.name for p in ctx.session.exec(select(Peer))}
     held: dict[str, dict[str, int]] = {}
-    for row in outbox_store.of_ticket(ctx.session, ticket.id):
-        if row.state != DeliveryState.DELIVERED.value:
-            continue
+    for row in outbox_store.delivered_of_ticket(ctx.session, ticket.id):
         peer = names.get(row.peer_id, f"peer #{row.peer_id}")
         for obj in row.objects:
             number = numbers.get((obj.get("id", ""), obj.get("modified")))

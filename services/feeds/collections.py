@@ -113,22 +113,30 @@ def _problem(stix_object: Any) -> str | None:
 
 
 def publish(
-    ctx: Context, objects: Sequence[Mapping[str, Any]], tlp: TLP | str, recipients: Sequence[str] = ()
+    ctx: Context,
+    objects: Sequence[Mapping[str, Any]],
+    tlp: TLP | str,
+    recipients: Sequence[str] = (),
+    *,
+    stored: bool = False,
 ) -> Published:
     """Make objects available over TAXII to the audience their TLP allows (services/handling/policy.py).
 
     AMBER, AMBER+STRICT and RED need `recipients` (peer or partner names); each gets the objects in
     its own collection. An object whose TLP 2.0 marking is stricter than `tlp` is refused whole.
+    `stored` says the objects are a ticket's stored versions, which were validated on their way in
+    (import, or our own mapping): checking them again would cost most of a large share.
     """
     level = tlp if isinstance(tlp, TLP) else taxonomy.tlp(tlp)
+    entries: list[NewEntry] = []
     for stix_object in objects:
-        reason = _problem(stix_object)
+        reason = None if stored else _problem(stix_object)
         if reason is not None:
             raise InvalidInput(f"Cannot publish {stix_object.get('id', 'an object')!r}: {reason}.")
         marked = handling.marked_tlp(stix_object)
         if marked is not None and marked.rank > level.rank:
             raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
-    entries = [_entry(o, (handling.marked_tlp(o) or level).value) for o in objects]
+        entries.append(_entry(stix_object, (marked or level).value))
     added: dict[str, int] = {}
     for destination in handling.destinations(level, recipients):
         handling.check_fits(destination.kind, level)
@@ -150,8 +158,8 @@ def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit:
         return []
     names = {p.id: p.name for p in partner_store.all_partners(ctx.session)}
     return [
-        InboxEntry(entry.date_added, orjson.loads(entry.raw), names.get(entry.partner_id) if entry.partner_id else None)
-        for entry in collections.entries_after(ctx.session, inbox.id, after, limit)
+        InboxEntry(date_added, orjson.loads(raw), names.get(partner_id) if partner_id else None)
+        for date_added, raw, partner_id in collections.entries_after(ctx.session, inbox.id, after, limit)
     ]
 
 

@@ -21,7 +21,7 @@ from puente.stix import validation
 from puente.stix.validation import InvalidStix
 from puente.storage import peers as peer_store
 from puente.storage import timeline
-from puente.storage.peers import IngestedObject, Peer
+from puente.storage.peers import Peer
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +83,19 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
     incidents = {o["id"]: o for o in candidates if o["type"] == "incident"}
     messages = [stix_notes.read(o) for o in candidates if o["type"] == "note"]
     requested = {m.incident_id for m in messages if m is not None and m.type == "RFA"}
+    # Versions taken in already, looked up for the whole batch at once; a repeat within it counts as seen too.
+    taken = peer_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
+    fresh: list[tuple[str, str]] = []
     for obj in candidates:
-        version = _version(obj)
-        if peer_store.seen(ctx.session, peer.id or 0, obj["id"], version):
+        key = (obj["id"], _version(obj))
+        if key in taken:
             report.duplicates += 1
             continue
+        taken.add(key)
         _apply(ctx, peer, obj, incidents, requested)
-        ctx.session.add(IngestedObject(peer_id=peer.id or 0, stix_id=obj["id"], version=version, received_at=ctx.now()))
-        ctx.session.flush()
+        fresh.append(key)
         report.accepted += 1
+    peer_store.mark_ingested(ctx.session, peer.id or 0, fresh, ctx.now())
     return report
 
 

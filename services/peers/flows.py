@@ -26,17 +26,19 @@ def send_to_peers(
     definitions: Sequence[dict[str, Any]],
     ticket_id: int | None,
     summary: str,
+    stored: bool = False,
 ) -> int:
     """Queue `objects`, led by our identity, for each recipient, and publish them with the
     `definitions` they depend on to the collections `tlp` allows for those recipients.
 
-    Definitions are published, not pushed (see `outbox.pushable`). Returns how many objects
-    each recipient is pushed.
+    Definitions are published, not pushed (see `outbox.pushable`). `stored` says the objects are a
+    ticket's stored versions, checked on their way in (see `collections.publish`). Returns how many
+    objects each recipient is pushed.
     """
     ours = exchange.our_identity(ctx)
     ours_first = [ours, *(o for o in objects if o["id"] != ours["id"])]
     pushed = outbox.pushable(ours_first, ours["id"])
     for peer in recipients:
         outbox.enqueue(ctx, peer, pushed, ticket_id=ticket_id, summary=summary)
-    collections.publish(ctx, [*definitions, *ours_first], tlp, [peer.name for peer in recipients])
+    collections.publish(ctx, [*definitions, *ours_first], tlp, [peer.name for peer in recipients], stored=stored)
     return len(pushed)

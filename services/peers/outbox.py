@@ -64,11 +64,13 @@ class DeliveryLine:
     detail: str
 
 
-def of_ticket(ctx: Context, ticket_id: int) -> list[DeliveryLine]:
-    """What `show` says about each push of this ticket: delivered, pending (next try) or failed (reason)."""
+def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[DeliveryLine], int]:
+    """What `show` says about the latest pushes of this ticket: delivered, pending (next try) or failed
+    (reason); and how many earlier pushes there were (the timeline has them all)."""
     names = {p.id: p.name for p in ctx.session.exec(select(Peer))}
     lines = []
-    for row in outbox_store.of_ticket(ctx.session, ticket_id):
+    rows, earlier = outbox_store.of_ticket(ctx.session, ticket_id, latest)
+    for row in rows:
         peer = names.get(row.peer_id, f"peer #{row.peer_id}")
         if row.state == DeliveryState.DELIVERED.value:
             detail = f"delivered {row.delivered_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -80,4 +82,4 @@ def of_ticket(ctx: Context, ticket_id: int) -> list[DeliveryLine]:
                 f" (last: {row.last_error})" if row.last_error else ""
             )
         lines.append(DeliveryLine(peer, row.summary, row.state, detail))
-    return lines
+    return lines, earlier

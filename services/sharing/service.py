@@ -102,6 +102,7 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
         definitions=definitions,
         ticket_id=ticket.id,
         summary=f"share {ticket.reference} ({shared.tlp.label})",
+        stored=True,
     )
     ctx.record(
         action="shared",

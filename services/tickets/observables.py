@@ -117,9 +117,9 @@ def parse_observable(text: str) -> Observable:
 
 def parse_observables(items: list[str]) -> list[Observable]:
     """Parse several at once, all or nothing, dropping exact repeats."""
-    found: list[Observable] = []
+    found: dict[Observable, None] = {}  # ordered, and a repeat is found by hash, not by scanning
     for item in items:
         for piece in re.split(r"[\s,;]+", item):
-            if piece and (observable := parse_observable(piece)) not in found:
-                found.append(observable)
-    return found
+            if piece:
+                found[parse_observable(piece)] = None
+    return list(found)

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-
 from puente.services.context import Context
 from puente.services.errors import InvalidInput, NotFound
 from puente.services.escalation import service as escalation
@@ -22,7 +20,7 @@ from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
 from puente.storage import tickets as ticket_store
 from puente.storage import timeline, users
-from puente.storage.models import Role, Ticket, TicketNote, TicketObservable, TicketStatus, TimelineEvent, User
+from puente.storage.models import Role, Ticket, TicketNote, TicketStatus, TimelineEvent, User
 
 DEFAULT_TLP = TLP.AMBER
 DEFAULT_PAP = PAP.AMBER
@@ -68,11 +66,12 @@ class TicketChanges:
 
 @dataclass
 class TicketView:
-    """A ticket with what `show` displays alongside it."""
+    """A ticket with what `show` displays alongside it: the first observables and how many there are."""
 
     ticket: Ticket
     owner: str | None
-    observables: list[TicketObservable]
+    observables: list[ticket_store.ObservableRow]
+    observable_count: int
     notes: list[TicketNote]
 
     @property
@@ -167,7 +166,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
     return ticket
 
 
-def view(ctx: Context, ticket: Ticket | str) -> TicketView:
+def view(ctx: Context, ticket: Ticket | str, observables_shown: int = 25) -> TicketView:
     if isinstance(ticket, str):
         ticket = get(ctx, ticket)
     check_readable(ctx, ticket, "viewing a ticket")
@@ -176,7 +175,8 @@ def view(ctx: Context, ticket: Ticket | str) -> TicketView:
     return TicketView(
         ticket,
         owner.name if owner else None,
-        ticket_store.observables(ctx.session, ticket.id),
+        ticket_store.observables(ctx.session, ticket.id, limit=observables_shown),
+        ticket_store.observable_count(ctx.session, ticket.id),
         ticket_store.notes(ctx.session, ticket.id),
     )
 
@@ -307,8 +307,9 @@ def add_observables(
     if not found:
         raise InvalidInput("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …")
     assert ticket.id is not None
-    existing = {(o.kind, o.value) for o in ticket_store.observables(ctx.session, ticket.id)}
-    added = [o for o in dict.fromkeys(found) if (o.kind.value, o.value) not in existing]
+    wanted = list(dict.fromkeys(found))
+    existing = ticket_store.observables_present(ctx.session, ticket.id, ((o.kind.value, o.value) for o in wanted))
+    added = [o for o in wanted if (o.kind.value, o.value) not in existing]
     _record_observables(ctx, ticket, added, seen_at)
     return ticket, added
 
@@ -328,9 +329,7 @@ def _record_observables(
         }
         for observable in added
     ]
-    if rows:
-        # One multi-row insert: an imported ticket may bring tens of thousands of observables.
-        ctx.session.connection().execute(insert(TicketObservable.__table__), rows)  # type: ignore[attr-defined]
+    ticket_store.add_observables(ctx.session, rows)
     if added:
         before = snapshot(ticket)
         summary = "added " + ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])

@@ -30,11 +30,15 @@ class TLP(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(TLP).index(self)
+        return _TLP_RANKS[self]
 
     @property
     def label(self) -> str:
         return f"TLP:{self.value.upper()}"
+
+
+# Looked up once per object of a share: a table, not a search of the members each time.
+_TLP_RANKS = {level: index for index, level in enumerate(TLP)}
 
 
 class PAP(StrEnum):
