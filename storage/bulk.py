@@ -25,19 +25,19 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
         return
     connection = session.connection()
     dialect = connection.dialect
-    keys = list(rows[0])
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    processors = {key: table.c[key].type.bind_processor(dialect) for key in keys}
-    converting = {key: process for key, process in processors.items() if process is not None}
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
     if order_by is not None:
         rows = sorted(rows, key=itemgetter(order_by))
-    if converting:
-        rows = [
-            row | {key: process(row[key]) for key, process in converting.items() if row[key] is not None}
-            for row in rows
-        ]
-    params: list[Any] = rows
-    if compiled.positional:
-        names = compiled.positiontup or []
-        params = [tuple(row[name] for name in names) for row in rows]
+    names = list(compiled.positiontup or ()) if compiled.positional else list(rows[0])
+    # Column by column: each bind processor is looked up once, and zip() builds the rows in C.
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        process = table.c[name].type.bind_processor(dialect)
+        if process is not None:
+            values = [None if value is None else process(value) for value in values]
+        columns.append(values)
+    params: list[Any] = list(zip(*columns, strict=True))
+    if not compiled.positional:
+        params = [dict(zip(names, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.string, params)
