@@ -91,10 +91,14 @@ class ObservableRow(NamedTuple):
     added_at: datetime
 
 
-def observables(session: Session, ticket_id: int, limit: int | None = None) -> list[ObservableRow]:
-    """The ticket's observables in the order they were added (the first `limit` of them when given)."""
+def observables(
+    session: Session, ticket_id: int, limit: int | None = None, kinds: Sequence[str] | None = None
+) -> list[ObservableRow]:
+    """The ticket's observables in the order they were added (the first `limit` of them, of `kinds`, when given)."""
     columns = (TicketObservable.kind, TicketObservable.value, TicketObservable.added_at)
     statement = select(*columns).where(TicketObservable.ticket_id == ticket_id).order_by(col(TicketObservable.id))
+    if kinds is not None:
+        statement = statement.where(col(TicketObservable.kind).in_(kinds))
     if limit is not None:
         statement = statement.limit(limit)
     return [ObservableRow(*row) for row in session.execute(statement)]

@@ -46,7 +46,7 @@ class SharePlan:
 def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
     """Domains on the ticket (domain names, URL hosts, e-mail domains), for routing."""
     found: list[str] = []
-    for observable in ticket_store.observables(ctx.session, ticket.id or 0):
+    for observable in ticket_store.observables(ctx.session, ticket.id or 0, kinds=("domain-name", "url", "email-addr")):
         value = observable.value.lower()
         if observable.kind == "domain-name":
             found.append(value)
