@@ -53,8 +53,8 @@ def pasted(count: int, offset: int = 0) -> str:
     return " ".join(makers[i % len(makers)](i) for i in range(offset, offset + count))
 
 
-def local_tickets(runtime: Runtime, count: int, first_number: int) -> None:
-    """`count` open tickets affecting only our own country, stored directly (their creation is not under test)."""
+def local_tickets(runtime: Runtime, count: int, first_number: int, countries: tuple[str, ...] = ("CO",)) -> None:
+    """`count` open tickets affecting only `countries`, stored directly (their creation is not under test)."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with runtime.unit_of_work() as ctx:
         ctx.session.add_all(
@@ -65,7 +65,7 @@ def local_tickets(runtime: Runtime, count: int, first_number: int) -> None:
                 title=f"local {number}",
                 severity="low",
                 status=TicketStatus.NEW.value,
-                countries=["CO"],
+                countries=list(countries),
                 tlp="amber",
                 pap="amber",
                 aware_at=now,
@@ -82,14 +82,15 @@ def test_cross_border_list_finds_tickets_behind_a_thousand_local_ones(core: Comm
     assert say(core, "/incident new Closed one countries=CO,AR").ok
     assert say(core, "/incident resolve INC-2026-0004").ok
     local_tickets(runtime, 1200, first_number=5)
+    local_tickets(runtime, 1, first_number=1205, countries=())  # imported without countries: not cross-border
 
     listed = say(core, "/incident list cross-border")
     assert listed.text == "3 cross-border ticket(s):"
     assert [line.split()[0] for line in listed.lines] == older[::-1]
 
     everything = say(core, "/incident list open")
-    assert everything.text == "50 open ticket(s) (the newest; there are more):"
-    assert everything.lines[0].startswith("INC-2026-1204 ")
+    assert everything.text == "50 of 1204 open ticket(s):"
+    assert everything.lines[0].startswith("INC-2026-1205 ")
 
 
 def test_observables_pasted_by_the_thousand_are_each_added_once(core: CommandCore) -> None:
