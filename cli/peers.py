@@ -8,8 +8,10 @@ from typing import TextIO
 
 import click
 
-from puente.cli.operator import operator
+from puente.cli.operator import load_runtime, operator
 from puente.services.assistance import service as assistance
+from puente.services.errors import PuenteError
+from puente.services.inbox import held
 from puente.services.peers import invitations
 from puente.services.peers import service as peers
 from puente.services.vocabularies.countries import country_codes
@@ -199,3 +201,43 @@ def secret_key() -> None:
     from cryptography.fernet import Fernet
 
     click.echo(Fernet.generate_key().decode())
+
+
+def _chosen(values: tuple[str, ...]) -> list[int] | None:
+    """`all` (None: every object set aside) or the ids given; anything else is refused in one line."""
+    if "all" in values:
+        return None
+    try:
+        return [int(value) for value in values]
+    except ValueError:
+        raise click.ClickException(
+            f"give ids as `puente peers inbox NAME` lists them, or all (got {', '.join(values)})"
+        ) from None
+
+
+@peers_group.command("inbox")
+@click.argument("name")
+@click.option("--retry", "retries", multiple=True, metavar="ID|all", help="apply a set-aside object again")
+@click.option("--discard", "discards", multiple=True, metavar="ID|all", help="drop a set-aside object for good")
+def peers_inbox(name: str, retries: tuple[str, ...], discards: tuple[str, ...]) -> None:
+    """What the peer sent that could not be applied, set aside with the reason; retry or discard it."""
+    runtime = load_runtime()
+    if retries:
+        try:
+            outcome = held.retry(runtime, name, _chosen(retries))
+        except PuenteError as error:
+            raise click.ClickException(str(error)) from None
+        for held_id, reason in outcome:
+            click.echo(f"{held_id}: taken in" if reason is None else f"{held_id}: still failing: {reason}")
+    if discards:
+        with operator(runtime) as ctx:
+            click.echo(f"discarded {held.discard(ctx, name, _chosen(discards))} object(s) from {name}")
+    if retries or discards:
+        return
+    with operator(runtime) as ctx:
+        rows = held.listing(ctx, name)
+    if not rows:
+        click.echo(f"nothing set aside from {name}")
+    for row in rows:
+        click.echo(f"{row.id}\t{row.stix_id}\t{row.version or '-'}\tset aside {row.held_at}, {row.attempts} attempt(s)")
+        click.echo(f"\t{row.reason}")

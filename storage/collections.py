@@ -373,3 +373,21 @@ def status_by_id(session: Session, status_id: str) -> TaxiiStatus | None:
 
 def purge_statuses(session: Session, before: datetime) -> None:
     session.execute(delete(TaxiiStatus).where(col(TaxiiStatus.request_timestamp) < before))
+
+
+def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The identities recorded as creators of each of these objects, in any collection."""
+    found: dict[str, set[str]] = {}
+    ordered = sorted(set(stix_ids))
+    for start in range(0, len(ordered), 500):
+        statement = (
+            select(col(CollectionEntry.stix_id), col(CollectionEntry.created_by_ref))
+            .where(
+                col(CollectionEntry.stix_id).in_(ordered[start : start + 500]),
+                col(CollectionEntry.created_by_ref).is_not(None),
+            )
+            .distinct()
+        )
+        for stix_id, creator in session.execute(statement):
+            found.setdefault(stix_id, set()).add(creator)
+    return found

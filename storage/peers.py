@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, or_
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, and_, delete, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage import bulk
@@ -69,6 +69,25 @@ class IngestedObject(SQLModel, table=True):
     stix_id: str = Field(max_length=128)
     version: str = Field(max_length=40)
     received_at: datetime = utc_field(nullable=False)
+
+
+class HeldObject(SQLModel, table=True):
+    """An object a peer sent that was taken in but could not be applied, set aside with the reason.
+
+    Ingestion moves past it; an operator retries it (once the cause is fixed) or discards it.
+    `content` is the object's JSON as received.
+    """
+
+    __tablename__ = "peer_held_objects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer_id: int = Field(foreign_key="peers.id", index=True)
+    stix_id: str = Field(max_length=128)
+    version: str = Field(max_length=40)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    attempts: int = 1
+    held_at: datetime = utc_field(nullable=False)
 
 
 def by_name(session: Session, name: str) -> Peer | None:
@@ -146,3 +165,9 @@ def forget_deliveries(session: Session, peer_id: int) -> None:
 
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.peer_id) == peer_id))
     session.execute(delete(IngestedObject).where(col(IngestedObject.peer_id) == peer_id))
+    session.execute(delete(HeldObject).where(col(HeldObject.peer_id) == peer_id))
+
+
+def held(session: Session, peer_id: int) -> list[HeldObject]:
+    """What is set aside from a peer, oldest first."""
+    return list(session.exec(select(HeldObject).where(HeldObject.peer_id == peer_id).order_by(col(HeldObject.id))))

@@ -8,6 +8,7 @@ recognised without parsing it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -83,3 +84,22 @@ def version_numbers(session: Session, ticket_id: int) -> dict[tuple[str, str | N
         StixObjectVersion.ticket_id == ticket_id
     )
     return {(stix_id, modified): version for stix_id, modified, version in session.execute(statement)}
+
+
+def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The identities recorded as creators of each of these objects, in any ticket."""
+    found: dict[str, set[str]] = {}
+    ordered = sorted(set(stix_ids))
+    for start in range(0, len(ordered), 500):
+        statement = (
+            select(StixObjectVersion.stix_id, StixObjectVersion.created_by_ref)
+            .where(
+                col(StixObjectVersion.stix_id).in_(ordered[start : start + 500]),
+                col(StixObjectVersion.created_by_ref).is_not(None),
+            )
+            .distinct()
+        )
+        for stix_id, creator in session.exec(statement):
+            if creator is not None:
+                found.setdefault(stix_id, set()).add(creator)
+    return found

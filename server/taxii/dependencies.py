@@ -87,3 +87,5 @@ ReadableCollection = Annotated[PartnerCollection, Depends(_collection(read=True)
 """The collection of the path, which the partner may read (403 when it may only write)."""
 WritableCollection = Annotated[PartnerCollection, Depends(_collection(write=True))]
 """The collection of the path, which the partner may write to (403 when it may only read)."""
+DeletableCollection = Annotated[PartnerCollection, Depends(_collection(read=True, write=True))]
+"""The collection of the path, from which the partner may delete: TAXII 2.1 asks it may read and write (403)."""

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from puente.server.taxii.dependencies import (
+    DeletableCollection,
     Partner,
     PuenteRuntime,
     QueryParameters,
@@ -26,8 +27,7 @@ from puente.server.taxii.responses import (
     taxii_json,
 )
 from puente.services.errors import InvalidInput
-from puente.services.feeds import collections, pages
-from puente.services.feeds.records import PostStatus
+from puente.services.feeds import collections, door, pages
 
 router = APIRouter()
 
@@ -78,12 +78,11 @@ async def add_objects(
     request: Request, collection: WritableCollection, partner: Partner, work: Work, runtime: PuenteRuntime
 ) -> Response:
     posted = await _posted_objects(request, runtime.settings.taxii_max_content_length)
-
-    def store() -> PostStatus:
-        with work() as ctx:
-            return collections.receive(ctx, partner, collection, posted)
-
-    return taxii_json(status_resource(await run_in_threadpool(store)), status=202)
+    # Screened before any transaction, then stored a batch per transaction (services/feeds/door.py).
+    screened = await run_in_threadpool(door.screen, partner, posted)
+    del posted
+    status = await run_in_threadpool(door.receive, work, partner, collection, screened)
+    return taxii_json(status_resource(status), status=202)
 
 
 @router.get("/collections/{collection_id}/objects/{object_id}/")
@@ -95,7 +94,7 @@ def get_object(object_id: str, collection: ReadableCollection, params: QueryPara
 
 @router.delete("/collections/{collection_id}/objects/{object_id}/")
 def delete_object(
-    object_id: str, collection: WritableCollection, partner: Partner, params: QueryParameters, work: Work
+    object_id: str, collection: DeletableCollection, partner: Partner, params: QueryParameters, work: Work
 ) -> Response:
     with work() as ctx:
         collections.delete_object(ctx, partner, collection, object_id, params)

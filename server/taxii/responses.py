@@ -116,16 +116,21 @@ def _details(details: Sequence[StatusDetail]) -> list[dict[str, str]]:
 
 
 def status_resource(status: PostStatus) -> dict[str, Any]:
-    """The status resource of a POST; Puente stores synchronously, so nothing is ever pending."""
-    return {
+    """The status resource of a POST; Puente stores synchronously, so nothing is ever pending.
+
+    TAXII 2.1 forbids empty lists in a resource: an empty successes or failures list is left out.
+    """
+    body: dict[str, Any] = {
         "id": status.id,
         "status": "complete",
         "request_timestamp": format_timestamp(status.request_timestamp),
         "total_count": status.total_count,
         "success_count": status.success_count,
-        "successes": _details(status.successes),
         "failure_count": status.failure_count,
-        "failures": _details(status.failures),
         "pending_count": 0,
-        "pendings": [],
     }
+    if status.successes:
+        body["successes"] = _details(status.successes)
+    if status.failures:
+        body["failures"] = _details(status.failures)
+    return body

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from puente.server.taxii.dependencies import Partner, Work
 from puente.server.taxii.responses import status_resource, taxii_json
-from puente.services.feeds import collections
+from puente.services.feeds import door
 
 router = APIRouter()
 
@@ -17,5 +17,5 @@ router = APIRouter()
 @router.get("/status/{status_id}")
 def status(status_id: str, partner: Partner, work: Work) -> Response:
     with work() as ctx:
-        found = collections.status_for(ctx, partner, status_id)
+        found = door.status_for(ctx, partner, status_id)
     return taxii_json(status_resource(found))

@@ -16,7 +16,7 @@ import orjson
 
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
-from puente.services.exchange import versions
+from puente.services.exchange import storable, versions
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
 from puente.services.users.service import require_role
@@ -128,6 +128,9 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
         raise InvalidInput(f"Invalid STIX 2.1: {error}") from None
     if not objects:
         raise InvalidInput("The bundle holds no objects; there is nothing to import.")
+    for obj in objects:
+        if (problem := storable.problem(obj)) is not None:
+            raise InvalidInput(f"Cannot import {str(obj['id'])[:80]!r}: {problem}.".replace("\x00", "\\x00"))
     imported = mapping.ticket_of(objects)
     facts = imported.facts
     skipped: list[str] = []

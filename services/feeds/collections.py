@@ -3,23 +3,23 @@
 `publish` is what sending to peers calls (services/peers/flows.py); `inbox_entries` is what the inbox
 calls to ingest a peer's inbox; the rest serves the TAXII server (server/taxii/) for authenticated
 partners, as records (services/feeds/records.py). Reading a collection page by page is
-services/feeds/pages.py.
+services/feeds/pages.py; what partners POST comes in through services/feeds/door.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from puente.services.context import Context
-from puente.services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from puente.services.errors import Forbidden, InvalidInput, NotFound
 from puente.services.feeds import filters, pages
-from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection, PostStatus, StatusDetail
+from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection
 from puente.services.handling import policy as handling
 from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.vocabularies import taxonomy
@@ -28,10 +28,8 @@ from puente.stix.timestamps import parse_timestamp
 from puente.stix.validation import InvalidStix, check_object
 from puente.storage import collections, timeline
 from puente.storage import partners as partner_store
-from puente.storage.collections import NewEntry, TaxiiCollection, TaxiiStatus
-from puente.storage.partners import Partner
+from puente.storage.collections import NewEntry, TaxiiCollection
 
-STATUS_KEPT = timedelta(days=7)
 # Observables have no created/modified; one fixed version keeps them stable across re-sends.
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
 
@@ -87,7 +85,7 @@ def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection
     return collection
 
 
-def _entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | None = None) -> NewEntry:
+def entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | None = None) -> NewEntry:
     version = stix_object.get("modified") or stix_object.get("created") or UNVERSIONED
     creator = stix_object.get("created_by_ref")
     return NewEntry(
@@ -136,7 +134,7 @@ def publish(
         marked = handling.marked_tlp(stix_object)
         if marked is not None and marked.rank > level.rank:
             raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
-        entries.append(_entry(stix_object, (marked or level).value))
+        entries.append(entry(stix_object, (marked or level).value))
     added: dict[str, int] = {}
     for destination in handling.destinations(level, recipients):
         handling.check_fits(destination.kind, level)
@@ -194,90 +192,6 @@ def collection_for(
     if write and not collection.can_write:
         raise Forbidden(f"{partner.name} may read collection {collection.alias} but not write to it.")
     return collection
-
-
-def _stored_details(details: Sequence[StatusDetail]) -> list[dict[str, str]]:
-    return [{"id": d.id, "version": d.version, "message": d.message} for d in details]
-
-
-def _post_status(
-    status: TaxiiStatus, successes: Sequence[StatusDetail], failures: Sequence[StatusDetail]
-) -> PostStatus:
-    return PostStatus(
-        id=status.id,
-        request_timestamp=status.request_timestamp,
-        total_count=status.total_count,
-        success_count=status.success_count,
-        successes=successes,
-        failure_count=status.failure_count,
-        failures=failures,
-    )
-
-
-def receive(
-    ctx: Context, partner: AuthenticatedPartner, collection: PartnerCollection, objects: Iterable[Any]
-) -> PostStatus:
-    """Store a partner's POSTed objects: each is checked on its own, failures carry a reason.
-
-    Access is checked again in the transaction that stores, so access withdrawn while the body
-    uploaded stores nothing.
-    """
-    current = ctx.session.get(Partner, partner.id)
-    if current is None or current.revoked_at is not None:
-        raise Unauthenticated(f"The credentials of {partner.name} were revoked: nothing was stored.")
-    collection = collection_for(replace(partner, collections=visible(ctx, partner.id)), collection.id, write=True)
-    successes: list[StatusDetail] = []
-    failures: list[StatusDetail] = []
-    accepted: list[NewEntry] = []
-    for stix_object in objects:
-        object_id = stix_object.get("id") if isinstance(stix_object, Mapping) else None
-        reference = object_id if isinstance(object_id, str) else "(no id)"
-        reason = _problem(stix_object) or handling.creator_refusal(partner.identity_ref, stix_object)
-        if reason is not None:
-            version = (
-                stix_object.get("modified") or stix_object.get("created") if isinstance(stix_object, Mapping) else None
-            )
-            failures.append(StatusDetail(reference, version if isinstance(version, str) else UNVERSIONED, reason))
-            continue
-        marked = handling.marked_tlp(stix_object)
-        accepted.append(_entry(stix_object, marked.value if marked else None, partner.id))
-    locked = collections.lock_for_append(ctx.session, collection.id)
-    for entry, date_added in collections.append(ctx.session, locked, ctx.now(), accepted):
-        message = "added" if date_added is not None else "this version was already present"
-        successes.append(StatusDetail(entry.stix_id, entry.version, message))
-    collections.purge_statuses(ctx.session, ctx.now() - STATUS_KEPT)
-    status = TaxiiStatus(
-        id=str(uuid.uuid4()),
-        collection_id=collection.id,
-        partner_id=partner.id,
-        request_timestamp=ctx.now(),
-        total_count=len(successes) + len(failures),
-        success_count=len(successes),
-        failure_count=len(failures),
-        successes=_stored_details(successes),
-        failures=_stored_details(failures),
-    )
-    collections.add_status(ctx.session, status)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=f"partner:{partner.name}",
-        action="taxii-received",
-        summary=f"{len(successes)} stored, {len(failures)} refused in {collection.alias}",
-        after={"status": status.id},
-    )
-    return _post_status(status, successes, failures)
-
-
-def status_for(ctx: Context, partner: AuthenticatedPartner, status_id: str) -> PostStatus:
-    status = collections.status_by_id(ctx.session, status_id)
-    if status is None or status.partner_id != partner.id:
-        raise NotFound(f"No status {status_id} for {partner.name}: statuses are kept {STATUS_KEPT.days} days.")
-    return _post_status(
-        status,
-        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.successes],
-        [StatusDetail(d["id"], d["version"], d["message"]) for d in status.failures],
-    )
 
 
 def delete_object(

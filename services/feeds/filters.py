@@ -66,9 +66,11 @@ def parse(
     query.after = after
     if "limit" in seen:
         text = seen["limit"]
-        if not text.isascii() or not text.isdigit() or int(text) < 1:
-            raise InvalidInput(f"limit={text!r}: give a positive whole number.")
-        query.limit = min(int(text), page_size)
+        digits = text.lstrip("0")
+        if not text.isascii() or not text.isdigit() or not digits:
+            raise InvalidInput(f"limit={text[:40]!r}: give a positive whole number.")
+        # Any number longer than the page size is capped by it: no need to read thousands of digits.
+        query.limit = page_size if len(digits) > len(str(page_size)) else min(int(digits), page_size)
     if "id" in fields and "match[id]" in seen:
         query.ids = _values("match[id]", seen["match[id]"])
     if "type" in fields and "match[type]" in seen:

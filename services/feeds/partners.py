@@ -150,7 +150,8 @@ def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartne
             user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthenticated(f"Malformed Basic credentials. {AUTH_HINT}") from None
-        candidate = partners.by_name(ctx.session, user)
+        # A NUL cannot be in any name (and PostgreSQL cannot even compare one): unknown credentials.
+        candidate = None if "\x00" in user else partners.by_name(ctx.session, user)
         if candidate is not None and hmac.compare_digest(
             candidate.password_hash, _password_hash(candidate.password_salt, password)
         ):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from puente.services.context import Runtime
+from puente.services.context import Context, Runtime
 from puente.services.feeds import collections
 from puente.services.handling.policy import CollectionKind
+from puente.services.inbox import held
 from puente.services.inbox.service import IngestReport, ingest
 from puente.services.peers import service as peers
 from puente.storage import peers as peer_store
+from puente.storage.peers import Peer
 from puente.taxii import client
 
 log = logging.getLogger(__name__)
@@ -24,22 +26,46 @@ POLL_EVERY_SECONDS = 30.0
 
 
 def take_inbox(runtime: Runtime) -> int:
-    """Ingest what each peer posted to its inbox since our cursor; returns how many entries were read."""
+    """Ingest what each peer posted to its inbox since our cursor; returns how many entries were read.
+
+    A peer whose inbox cannot be read at all is logged and skipped: the others' messages go on.
+    """
     # One read-only look for all peers: an idle worker costs the same with 35 peers as with one.
     with runtime.unit_of_work(read_only=True) as ctx:
         names = peer_store.with_inbox_news(ctx.session, CollectionKind.INBOX.value)
     read = 0
     for name in names:
+        try:
+            read += _take_peer_inbox(runtime, name)
+        except Exception:
+            log.exception("the inbox of peer %s could not be read; the other peers' go on", name)
+    return read
+
+
+def _take_peer_inbox(runtime: Runtime, name: str) -> int:
+    """One batch of the peer's inbox in one transaction; if any of it fails, each object on its own."""
+    try:
         with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
             peer = peers.get(ctx, name)
             entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
             if not entries:
-                continue
+                return 0
             ingest(ctx, peer, [entry.stix_object for entry in entries])
             peer.inbox_cursor = entries[-1].date_added
             ctx.session.add(peer)
-            read += len(entries)
-    return read
+            return len(entries)
+    except Exception:
+        log.warning("a batch from %s failed to apply; taking its objects one at a time", name, exc_info=True)
+    with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
+        peer = peers.get(ctx, name)
+        entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+
+    def reached(ctx: Context, peer: Peer, n: int) -> None:
+        peer.inbox_cursor = entries[n].date_added
+        ctx.session.add(peer)
+
+    held.take_each(runtime, name, [entry.stix_object for entry in entries], reached)
+    return len(entries)
 
 
 def tick_inbox(runtime: Runtime) -> float:
@@ -65,13 +91,28 @@ def poll_peer(runtime: Runtime, peer_name: str) -> IngestReport:
         with runtime.unit_of_work(actor_name="poller") as ctx:
             peers.get(ctx, peer_name).api_root_url = target.api_root_url
     for page in client.poll(target, collection_id, cursor):
-        with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
-            peer = peers.get(ctx, peer_name)
-            report.merge(ingest(ctx, peer, page.objects))
+        report.merge(_take_page(runtime, peer_name, page))
+    return report
+
+
+def _take_page(runtime: Runtime, peer_name: str, page: client.Page) -> IngestReport:
+    """A polled page ingested with the cursor saved, in one transaction; if it fails, each object on its own."""
+
+    def reached(ctx: Context, peer: Peer, n: int) -> None:
+        if n == len(page.objects) - 1:
             peer.poll_cursor = page.cursor
             peer.polled_at = ctx.now()
             ctx.session.add(peer)
-    return report
+
+    try:
+        with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
+            peer = peers.get(ctx, peer_name)
+            report = ingest(ctx, peer, page.objects)
+            reached(ctx, peer, len(page.objects) - 1)
+            return report
+    except Exception:
+        log.warning("a page from %s failed to apply; taking its objects one at a time", peer_name, exc_info=True)
+    return held.take_each(runtime, peer_name, page.objects, reached)
 
 
 def poll_all(runtime: Runtime) -> dict[str, IngestReport | str]:

@@ -1,9 +1,11 @@
 """Taking in what a peer sends (pushed into our inbox or pulled by the poller: see scheduled.py).
 
-Rules, in order: an object must be well-formed STIX 2.1; a peer may only send objects its own
-identity created (anything else is rejected and logged, nothing of it stored); an object version
-already taken in changes nothing; then incidents become linked tickets and assistance notes move
-the stix_notes.
+Rules, in order: an object must be well-formed STIX 2.1 that the database can hold as sent
+(services/exchange/storable.py); a peer may only send objects its own identity created, and only
+versions of ids first stored as its own (anything else is rejected and logged, nothing of it
+stored); an object version already taken in changes nothing; then incidents become linked tickets
+and assistance notes move the requests. An object that still fails while it is applied is set
+aside with the reason (services/inbox/held.py), so nothing a peer sends stops ingestion.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from puente.services.assistance import inbound
 from puente.services.assistance import service as assistance
 from puente.services.context import Context
+from puente.services.exchange import storable
+from puente.services.feeds import ownership
 from puente.services.handling import policy as handling
 from puente.stix import assistance as stix_notes
 from puente.stix import validation
@@ -34,11 +38,13 @@ class IngestReport:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
 
     def merge(self, other: IngestReport) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.held += other.held
 
 
 def _version(obj: dict[str, Any]) -> str:
@@ -46,7 +52,10 @@ def _version(obj: dict[str, Any]) -> str:
 
 
 def _invalid(obj: dict[str, Any]) -> str | None:
-    """Why the object is not valid STIX 2.1, or None."""
+    """Why the object is not valid STIX 2.1 or could not be stored as sent, or None."""
+    problem = storable.problem(obj)
+    if problem is not None:
+        return problem
     try:
         validation.check_object(obj)
     except InvalidStix as error:
@@ -59,30 +68,59 @@ def _invalid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
-    """Take in a peer's objects; rejected ones are reported and logged, never stored."""
+def _refusal(peer: Peer, ours: str, obj: Any) -> str | None:
+    """Why a peer's object is not taken in, "" for one that is skipped quietly, or None to take it."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
+        return "not a STIX object"
+    if obj["id"] in stix_notes.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
+        return ""  # our own objects echoed back, or definitions every Puente knows
+    refusal = handling.creator_refusal(peer.identity_id, obj)
+    if refusal is not None:
+        return f"not {peer.name}'s to send: {refusal}"
+    problem = _invalid(obj)
+    return f"invalid: {problem}" if problem else None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the objects sent together say about each other: the incidents, and which of them an RFA asks about."""
+
+    incidents: dict[str, dict[str, Any]]
+    requested: set[str]
+
+    @classmethod
+    def of(cls, peer: Peer, ours: str, objects: list[Any]) -> Envelope:
+        related = [o for o in objects if isinstance(o, dict) and o.get("type") in ("incident", "note")]
+        usable = [o for o in related if _refusal(peer, ours, o) is None]
+        messages = [stix_notes.read(o) for o in usable if o["type"] == "note"]
+        return cls(
+            {o["id"]: o for o in usable if o["type"] == "incident"},
+            {m.incident_id for m in messages if m is not None and m.type == "RFA"},
+        )
+
+
+def ingest(ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | None = None) -> IngestReport:
+    """Take in a peer's objects; rejected ones are reported and logged, never stored.
+
+    `envelope` is what came with them, when they are taken in one at a time (services/inbox/held.py).
+    Anything that fails while applying raises: the caller sets the object aside.
+    """
     report = IngestReport()
     ours = assistance.our_identity(ctx)
     candidates: list[dict[str, Any]] = []
     for obj in objects:
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
-            _reject(ctx, peer, report, "?", "not a STIX object")
-            continue
-        if obj["id"] in stix_notes.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
-            continue  # our own objects echoed back, or definitions every Puente knows
-        refusal = handling.creator_refusal(peer.identity_id, obj)
-        if refusal is not None:
-            _reject(ctx, peer, report, obj["id"], f"not {peer.name}'s to send: {refusal}")
-            continue
-        problem = _invalid(obj)
-        if problem:
-            _reject(ctx, peer, report, obj["id"], f"invalid: {problem}")
-            continue
-        candidates.append(obj)
+        refusal = _refusal(peer, ours, obj)
+        if refusal:
+            stix_id = obj["id"] if isinstance(obj, dict) and isinstance(obj.get("id"), str) else "?"
+            _reject(ctx, peer, report, stix_id, refusal)
+        elif refusal is None:
+            candidates.append(obj)
+    refused = ownership.foreign(ctx, peer.identity_id, candidates)
+    for stix_id, why in refused.items():
+        _reject(ctx, peer, report, stix_id, f"not {peer.name}'s to send: {why}")
+    candidates = [o for o in candidates if o["id"] not in refused]
     candidates.sort(key=lambda o: _ORDER.get(o["type"], 2))
-    incidents = {o["id"]: o for o in candidates if o["type"] == "incident"}
-    messages = [stix_notes.read(o) for o in candidates if o["type"] == "note"]
-    requested = {m.incident_id for m in messages if m is not None and m.type == "RFA"}
+    context = envelope or Envelope.of(peer, ours, candidates)
     # Versions taken in already, looked up for the whole batch at once; a repeat within it counts as seen too.
     taken = peer_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
     fresh: list[tuple[str, str]] = []
@@ -92,7 +130,7 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any]) -> IngestReport:
             report.duplicates += 1
             continue
         taken.add(key)
-        _apply(ctx, peer, obj, incidents, requested)
+        _apply(ctx, peer, obj, context.incidents, context.requested)
         fresh.append(key)
         report.accepted += 1
     peer_store.mark_ingested(ctx.session, peer.id or 0, fresh, ctx.now())
@@ -120,12 +158,8 @@ def _apply(
 
 
 def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: str) -> None:
-    report.rejected.append(f"{stix_id}: {why}")
+    stix_id, why = stix_id[:200].replace("\x00", "\\x00"), why.replace("\x00", "\\x00")
+    line = f"{stix_id}: {why}"[:500]
+    report.rejected.append(line)
     log.warning("rejected object %s from peer %s: %s", stix_id, peer.name, why)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
-        actor=f"peer:{peer.name}",
-        action="peer-object-rejected",
-        summary=f"{stix_id}: {why}"[:500],
-    )
+    timeline.record(ctx.session, at=ctx.now(), actor=f"peer:{peer.name}", action="peer-object-rejected", summary=line)

@@ -145,6 +145,9 @@ def test_versions_filters_and_delete_through_the_client(taxii_server: RunningSer
     )
     own = indicator(9, creator=PEER_IDENTITY)
     inbox.add_objects({"objects": [own]})
-    inbox.delete_object(own["id"])
+    # TAXII 2.1: deleting needs the right to read as well as to write; an inbox is write-only.
+    with pytest.raises(HTTPError) as refused:
+        inbox.delete_object(own["id"])
+    assert refused.value.response is not None and refused.value.response.status_code == 403
     with taxii_server.runtime.unit_of_work() as ctx:
-        assert collections.inbox_entries(ctx, "csirt-ar") == []
+        assert [e.stix_object["id"] for e in collections.inbox_entries(ctx, "csirt-ar")] == [own["id"]]

@@ -1,0 +1,149 @@
+"""What the database can hold of an object a partner or peer sends: checked before anything is stored.
+
+STIX validation (stix/validation.py) says whether an object is well-formed; this says whether storing
+it and acting on it can succeed on SQLite and PostgreSQL alike: no NUL character anywhere (PostgreSQL
+text refuses it), no nesting deeper than JSON tools handle, ids and versions that fit their columns,
+and the assistance fields an RFA writes (request id, references, severity) of the right type and
+length. The lengths are read from the storage models, so a column changed there is checked here.
+An object refused here is answered at the TAXII door as a failure in the status, refused by the
+inbox when a polled peer sends it (so that it can never stop ingestion), and refused by `puente
+import` in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Column
+
+from puente.services.vocabularies.taxonomy import Severity
+from puente.stix import assistance as stix_notes
+from puente.stix.timestamps import parse_timestamp
+from puente.storage.assistance import AssistanceRequest
+from puente.storage.collections import CollectionEntry
+from puente.storage.peers import TicketLink
+
+# Well below the 254 levels orjson writes and Python's recursion limit; STIX content needs a handful.
+MAX_DEPTH = 32
+
+
+def _length(attribute: Any) -> int:
+    column: Column[Any] = attribute.property.columns[0]
+    length = getattr(column.type, "length", None)
+    assert isinstance(length, int), f"{column} has no length"
+    return length
+
+
+_ID = _length(CollectionEntry.stix_id)
+_TYPE = _length(CollectionEntry.type)
+_SPEC_VERSION = _length(CollectionEntry.spec_version)
+_VERSION = _length(CollectionEntry.version)
+_CREATOR = _length(CollectionEntry.created_by_ref)
+_NOTE_ID = _length(AssistanceRequest.note_id)
+_REQUEST_ID = _length(AssistanceRequest.request_id)
+_REFERENCE = min(_length(AssistanceRequest.requester_reference), _length(TicketLink.peer_reference))
+_REASON = _length(AssistanceRequest.reason)
+_SEVERITIES = tuple(level.value for level in Severity)
+
+
+def _shape(value: Any) -> str | None:
+    """A NUL character or nesting too deep, anywhere in the value (keys included), or None."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"{path or 'the object'} is nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, str):
+            if "\x00" in item:
+                return f"{path or 'a value'} contains a NUL character"
+        elif isinstance(item, Mapping):
+            for key, inner in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return f"a property name under {path or 'the object'} contains a NUL character"
+                stack.append((inner, depth + 1, f"{path}.{key}" if path else str(key)))
+        elif isinstance(item, list):
+            stack.extend((inner, depth + 1, f"{path}[{n}]") for n, inner in enumerate(item))
+    return None
+
+
+def _text(value: Any, name: str, longest: int, *, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        return f"{name} must be a string, not {type(value).__name__}"
+    if len(value) > longest:
+        return f"{name} is {len(value)} characters long; at most {longest} are kept"
+    return None
+
+
+def _versions(obj: Mapping[str, Any]) -> str | None:
+    for name in ("created", "modified"):
+        if name not in obj:
+            continue
+        value = obj[name]
+        try:
+            parse_timestamp(value)
+        except (TypeError, ValueError):
+            return f"{name} must be a STIX timestamp such as 2026-03-01T08:30:00.000Z, not {str(value)[:40]!r}"
+        if len(value) > _VERSION:
+            return f"{name} is {len(value)} characters long; at most {_VERSION} are kept"
+    return None
+
+
+def _incident(obj: Mapping[str, Any]) -> str | None:
+    for ref in obj.get("external_references") or []:
+        external_id = ref.get("external_id") if isinstance(ref, Mapping) else None
+        # Our tickets' references (INC-…) become the link to the peer's ticket.
+        if isinstance(external_id, str) and external_id.startswith("INC-") and len(external_id) > _REFERENCE:
+            return f"external_id {external_id[:40]!r}… is {len(external_id)} characters long; at most {_REFERENCE}"
+    return None
+
+
+def _assistance(obj: Mapping[str, Any]) -> str | None:
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, Mapping) or stix_notes.ASSISTANCE_EXTENSION_ID not in extensions:
+        return None
+    ext = extensions[stix_notes.ASSISTANCE_EXTENSION_ID]
+    if not isinstance(ext, Mapping):
+        return "the assistance extension must be an object"
+    severity = ext.get("severity")
+    if severity is not None and severity not in _SEVERITIES:
+        return f"severity must be one of {', '.join(_SEVERITIES)}, not {str(severity)[:40]!r}"
+    for problem in (
+        _text(obj.get("id"), "the note id", _NOTE_ID),
+        _text(ext.get("request_id"), "request_id", _REQUEST_ID, required=True),
+        _text(ext.get("requester_reference"), "requester_reference", _REFERENCE, required=True),
+        _text(ext.get("responder_reference"), "responder_reference", _REFERENCE),
+        _text(ext.get("reason"), "reason", _REASON),
+    ):
+        if problem is not None:
+            return problem
+    try:
+        stix_notes.read(dict(obj))
+    except stix_notes.NotAMessage as error:
+        return f"bad assistance message: {error}"
+    return None
+
+
+def problem(obj: Any) -> str | None:
+    """Why the database could not hold this object as sent, or None when it can (obj is any JSON value)."""
+    if not isinstance(obj, Mapping):
+        return None  # not an object at all: STIX validation says so
+    shape = _shape(obj)
+    if shape is not None:
+        return shape
+    for name, longest in (("id", _ID), ("type", _TYPE)):
+        found = _text(obj.get(name), name, longest, required=True)
+        if found is not None:
+            return found
+    for name, longest in (("spec_version", _SPEC_VERSION), ("created_by_ref", _CREATOR)):
+        found = _text(obj.get(name), name, longest)
+        if found is not None:
+            return found
+    found = _versions(obj)
+    if found is None and obj["type"] == "incident":
+        found = _incident(obj)
+    if found is None and obj["type"] == "note":
+        found = _assistance(obj)
+    return found
