@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     escalation_policies: Path | None = Field(default=None, alias="PUENTE_ESCALATION_POLICIES")
     taxii_max_content_length: int = Field(default=10 * 1024 * 1024, ge=1024, alias="PUENTE_TAXII_MAX_CONTENT_LENGTH")
     taxii_page_size: int = Field(default=1000, ge=1, le=10000, alias="PUENTE_TAXII_PAGE_SIZE")
+    # TAXII 2.1 wants API roots advertised as https or relative URLs; a lab without TLS may ask for http.
+    taxii_http_api_roots: bool = Field(default=False, alias="PUENTE_TAXII_HTTP_API_ROOTS")
 
     slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
