@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     taxii_page_size: int = Field(default=1000, ge=1, le=10000, alias="PUENTE_TAXII_PAGE_SIZE")
     # TAXII 2.1 wants API roots advertised as https or relative URLs; a lab without TLS may ask for http.
     taxii_http_api_roots: bool = Field(default=False, alias="PUENTE_TAXII_HTTP_API_ROOTS")
+    # What keeps one partner from crowding out the others (server/taxii/guards.py).
+    taxii_partner_requests_per_minute: int = Field(default=600, ge=1, alias="PUENTE_TAXII_PARTNER_REQUESTS_PER_MINUTE")
+    taxii_partner_uploads: int = Field(default=2, ge=1, alias="PUENTE_TAXII_PARTNER_UPLOADS")
+    taxii_failed_logins_before_throttle: int = Field(
+        default=5, ge=1, alias="PUENTE_TAXII_FAILED_LOGINS_BEFORE_THROTTLE"
+    )
+    taxii_failed_logins_before_lockout: int = Field(default=20, ge=1, alias="PUENTE_TAXII_FAILED_LOGINS_BEFORE_LOCKOUT")
+    taxii_lockout_minutes: int = Field(default=15, ge=1, alias="PUENTE_TAXII_LOCKOUT_MINUTES")
+    taxii_read_timeout: float = Field(default=30.0, gt=0, alias="PUENTE_TAXII_READ_TIMEOUT")
 
     slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")

@@ -60,6 +60,8 @@ class CollectionEntry(SQLModel, table=True):
         UniqueConstraint("collection_id", "date_added"),
         UniqueConstraint("collection_id", "stix_id", "version_at"),
         Index("ix_taxii_entries_type", "collection_id", "type", "date_added"),
+        # Who created an id, whatever the collection (services/feeds/ownership.py).
+        Index("ix_taxii_entries_stix_id", "stix_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -45,6 +45,18 @@ def by_incident_id(session: Session, incident_id: str) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.incident_id == incident_id)).first()
 
 
+def our_incident_ids(session: Session, incident_ids: Sequence[str]) -> set[str]:
+    """Those of these incident ids that belong to tickets we opened ourselves (no other producer)."""
+    found: set[str] = set()
+    ordered = sorted(set(incident_ids))
+    for start in range(0, len(ordered), 500):
+        statement = select(Ticket.incident_id).where(
+            col(Ticket.incident_id).in_(ordered[start : start + 500]), col(Ticket.producer).is_(None)
+        )
+        found.update(session.exec(statement))
+    return found
+
+
 def by_ids(session: Session, ids: set[int]) -> dict[int, Ticket]:
     return {ticket.id or 0: ticket for ticket in session.exec(select(Ticket).where(col(Ticket.id).in_(ids)))}
 

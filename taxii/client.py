@@ -167,9 +167,12 @@ def poll(endpoint: Endpoint, collection_id: str, cursor: str | None, limit: int 
             objects = list(envelope.get("objects", []))
             if not objects:
                 return
-            ids = sorted({o["id"] for o in objects if isinstance(o, dict) and "id" in o})
+            ids = sorted({o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)})
             manifest = collection.get_manifest(id=ids, version="all", limit=max(limit, len(ids) * 4))
-            added = [m["date_added"] for m in manifest.get("objects", []) if m.get("id") in ids and m.get("date_added")]
+            entries = [m for m in manifest.get("objects", []) if isinstance(m, dict) and m.get("id") in ids]
+            # Only a timestamp (that fits where we keep it) becomes our cursor, whatever a peer's server says.
+            stamps = [m.get("date_added") for m in entries]
+            added = [d for d in stamps if isinstance(d, str) and len(d) <= 40 and _instant(d) is not None]
             newest = max(added, key=lambda stamp: _instant(stamp) or 0) if added else None
             more = bool(envelope.get("more")) and newest is not None and newest != cursor
             yield Page(objects, newest or cursor, more)

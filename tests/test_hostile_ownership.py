@@ -14,6 +14,7 @@ from puente.bot.core import CommandCore
 from puente.services.context import Runtime
 from puente.services.exchange import service as exchange
 from puente.services.inbox import scheduled as inbox_worker
+from puente.services.tickets import service as tickets
 from puente.services.users import service as users
 from puente.stix.markings import MARKING_IDS, marking_definition
 from puente.storage.models import Role
@@ -47,6 +48,13 @@ def test_a_partner_cannot_version_our_incident_even_claiming_itself_as_creator(r
     assert "is one of our own objects: only we write its versions" in refused[ours["id"]]
     inbox_worker.take_inbox(runtime)
     assert [t.title for t in door.tickets()] == ["DDoS on the tax office"]  # no ticket, no page for the forgery
+    # A ticket never exported nor shared: its incident id is ours all the same.
+    reply = CommandCore(runtime).handle(Command(text="new Quiet one", platform="console", user_id="ana"))
+    assert reply.ok, reply.text
+    with runtime.unit_of_work() as ctx:
+        quiet = tickets.get(ctx, "INC-2026-0002").incident_id
+    refused = _failures(door, "cert-br", [incident("cert-br", id=quiet)])
+    assert "is one of our own objects" in refused[quiet]
 
 
 def test_an_id_first_stored_by_one_peer_is_versioned_by_that_peer_only(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puente.server.taxii import collections, discovery, manifest, objects, status, versions
+from puente.server.taxii.guards import Guards
 from puente.server.taxii.responses import TaxiiError, error_response
 from puente.services.context import Runtime
 from puente.services.errors import PuenteError
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 def _answer_errors_as_taxii(app: FastAPI) -> None:
     @app.exception_handler(TaxiiError)
     def _taxii_error(_request: Request, error: TaxiiError) -> Response:
-        return error_response(error.http_status, error.description, error.title)
+        return error_response(error.http_status, error.description, error.title, error.headers)
 
     @app.exception_handler(PuenteError)
     def _domain_error(_request: Request, error: PuenteError) -> Response:
@@ -61,6 +62,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
         title="Puente TAXII 2.1", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(_no_nul)]
     )
     app.state.runtime = runtime
+    app.state.guards = Guards(runtime.settings, runtime.clock)
     _answer_errors_as_taxii(app)
     app.include_router(discovery.router)
     for resource in (status, collections, manifest, objects, versions):

@@ -1,7 +1,8 @@
 """The steps every TAXII view takes, written once as FastAPI dependencies.
 
-A view declares what it needs and gets it checked, in this order: an authenticated partner (401),
-one that accepts TAXII 2.1 (406), and for collection resources a collection it may see (404) with
+A view declares what it needs and gets it checked, in this order: an address not locked out after
+failed logins (429), an authenticated partner (401) within its request rate (429), one that accepts
+TAXII 2.1 (406), and for collection resources a collection it may see (404) with
 the right to read or write it (403).
 
 Authentication is the one step that reads the database, in a unit of work of its own that ends in
@@ -18,8 +19,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from puente.server.taxii.guards import Guards, tried
 from puente.server.taxii.responses import TAXII_MEDIA_TYPE, TaxiiError, is_taxii_media_type
 from puente.services.context import Context, Runtime
+from puente.services.errors import Unauthenticated
 from puente.services.feeds import collections, partners
 from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection
 
@@ -44,10 +47,25 @@ def _check_accept(request: Request) -> None:
         )
 
 
+def guards_of(request: Request) -> Guards:
+    found: Guards = request.app.state.guards
+    return found
+
+
 def _partner(request: Request) -> AuthenticatedPartner:
-    """HTTP Basic or `Authorization: Token <key>`, as issued by `puente partners add`; then the Accept check."""
-    with _runtime(request).unit_of_work() as ctx:
-        partner = partners.authenticate(ctx, request.headers.get("authorization"))
+    """HTTP Basic or `Authorization: Token <key>`, as issued by `puente partners add`; then the partner's
+    request rate (server/taxii/guards.py) and the Accept check. Failed logins are counted per address."""
+    guards, address = guards_of(request), request.client.host if request.client else "an unknown address"
+    guards.before_login(address)
+    authorization = request.headers.get("authorization")
+    try:
+        with _runtime(request).unit_of_work() as ctx:
+            partner = partners.authenticate(ctx, authorization)
+    except Unauthenticated:
+        guards.failed_login(address, tried(authorization))
+        raise
+    guards.logged_in(address)
+    guards.admit(partner.id, partner.name)
     _check_accept(request)
     return partner
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from puente.server.taxii.dependencies import (
     ReadableCollection,
     Work,
     WritableCollection,
+    guards_of,
 )
 from puente.server.taxii.responses import (
     TAXII_MEDIA_TYPE,
@@ -39,25 +41,40 @@ def objects(collection: ReadableCollection, params: QueryParameters, work: Work)
     return envelope(page)
 
 
-async def _posted_objects(request: Request, limit: int) -> list[Any]:
-    """The objects of the envelope in the body, refused whole when the body is not one a collection takes."""
-    if not is_taxii_media_type(request.headers.get("content-type", "")):
-        raise TaxiiError(415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope.")
+async def _body(request: Request, limit: int, read_timeout: float) -> bytes:
+    """The body, refused when it is over `limit` bytes or stops arriving for `read_timeout` seconds."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TaxiiError(
             413, "Content too large", f"{declared} bytes is over this API root's max_content_length of {limit}."
         )
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks: list[bytes] = []
+    size = 0
+    stream = request.stream()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(stream, None), read_timeout)
+        except TimeoutError:
+            raise TaxiiError(
+                408, "Request timeout", f"The body stopped arriving for {read_timeout:g} s: send it again, whole."
+            ) from None
+        if chunk is None:
+            return b"".join(chunks)
         size += len(chunk)
         if size > limit:
             raise TaxiiError(
                 413, "Content too large", f"The body is over this API root's max_content_length of {limit} bytes."
             )
         chunks.append(chunk)
+
+
+async def _posted_objects(request: Request, limit: int, read_timeout: float) -> list[Any]:
+    """The objects of the envelope in the body, refused whole when the body is not one a collection takes."""
+    if not is_taxii_media_type(request.headers.get("content-type", "")):
+        raise TaxiiError(415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope.")
+    body = await _body(request, limit, read_timeout)
     try:
-        posted = orjson.loads(b"".join(chunks))
+        posted = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise InvalidInput('The body is not JSON: send a TAXII envelope {"objects": [...]}.') from None
     if not isinstance(posted, dict) or not isinstance(posted.get("objects"), list):
@@ -77,11 +94,13 @@ async def _posted_objects(request: Request, limit: int) -> list[Any]:
 async def add_objects(
     request: Request, collection: WritableCollection, partner: Partner, work: Work, runtime: PuenteRuntime
 ) -> Response:
-    posted = await _posted_objects(request, runtime.settings.taxii_max_content_length)
-    # Screened before any transaction, then stored a batch per transaction (services/feeds/door.py).
-    screened = await run_in_threadpool(door.screen, partner, posted)
-    del posted
-    status = await run_in_threadpool(door.receive, work, partner, collection, screened)
+    settings = runtime.settings
+    with guards_of(request).upload(partner.id, partner.name):
+        posted = await _posted_objects(request, settings.taxii_max_content_length, settings.taxii_read_timeout)
+        # Screened before any transaction, then stored a batch per transaction (services/feeds/door.py).
+        screened = await run_in_threadpool(door.screen, partner, posted)
+        del posted
+        status = await run_in_threadpool(door.receive, work, partner, collection, screened)
     return taxii_json(status_resource(status), status=202)
 
 

@@ -27,10 +27,12 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    408: "Request timeout",
     409: "Conflict",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Server error",
 }
 
@@ -38,21 +40,25 @@ _TITLES = {
 class TaxiiError(Exception):
     """An HTTP error answered with a TAXII error object (domain errors are mapped in server/taxii/app.py)."""
 
-    def __init__(self, http_status: int, title: str, description: str) -> None:
+    def __init__(self, http_status: int, title: str, description: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.http_status = http_status
         self.title = title
         self.description = description
+        self.headers = headers
 
 
 def taxii_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
-def error_response(status: int, description: str, title: str | None = None) -> Response:
-    """A TAXII error object; a 401 says which credentials to send."""
+def error_response(
+    status: int, description: str, title: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """A TAXII error object; a 401 says which credentials to send, a 429 when to come back (`headers`)."""
     body = {"title": title or _TITLES.get(status, "Error"), "description": description, "http_status": str(status)}
-    headers = {"WWW-Authenticate": 'Basic realm="TAXII", Token'} if status == 401 else None
+    if status == 401:
+        headers = (headers or {}) | {"WWW-Authenticate": 'Basic realm="TAXII", Token'}
     return taxii_json(body, status, headers)
 
 

@@ -22,6 +22,7 @@ from puente.services.exchange import service as exchange
 from puente.stix import assistance as stix_notes
 from puente.stix.markings import MARKING_IDS, TLP1_MARKING_IDS, marking_definition
 from puente.storage import collections, stix_objects
+from puente.storage import tickets as ticket_store
 
 
 @cache
@@ -56,9 +57,13 @@ def foreign(ctx: Context, writer_identity: str | None, objects: Sequence[Mapping
     asked = {o["id"]: incident for o in objects if (incident := _asks_about(o)) is not None}
     if not ids:
         return {}
-    known = collections.creators_of(ctx.session, [*ids, *asked.values()])
-    for stix_id, creators in stix_objects.creators_of(ctx.session, [*ids, *asked.values()]).items():
+    looked_up = [*ids, *asked.values()]
+    known = collections.creators_of(ctx.session, looked_up)
+    for stix_id, creators in stix_objects.creators_of(ctx.session, looked_up).items():
         known.setdefault(stix_id, set()).update(creators)
+    # Our tickets' incidents are ours even before any version of them was exported or shared.
+    for stix_id in ticket_store.our_incident_ids(ctx.session, [i for i in looked_up if i.startswith("incident--")]):
+        known.setdefault(stix_id, set()).add(ours)
     refused: dict[str, str] = {}
     for stix_id in ids:
         creators = known.get(stix_id, set())

@@ -116,7 +116,7 @@ def _take_page(runtime: Runtime, peer_name: str, page: client.Page) -> IngestRep
 
 
 def poll_all(runtime: Runtime) -> dict[str, IngestReport | str]:
-    """Poll every peer with a pull collection; a peer that is down is reported, not raised."""
+    """Poll every peer with a pull collection; a peer that is down (or answers nonsense) is reported, not raised."""
     with runtime.unit_of_work() as ctx:
         names = [p.name for p in peer_store.pulling(ctx.session)]
     outcome: dict[str, IngestReport | str] = {}
@@ -126,6 +126,9 @@ def poll_all(runtime: Runtime) -> dict[str, IngestReport | str]:
         except client.PeerUnreachable as error:
             log.info("polling %s failed: %s", name, error)
             outcome[name] = str(error)
+        except Exception as error:  # whatever one peer's server answers, the others are polled
+            log.exception("polling %s failed; the other peers are polled all the same", name)
+            outcome[name] = f"{type(error).__name__}: {error}"[:300]
     return outcome
 
 

@@ -29,6 +29,11 @@ OBSERVABLE_ID = "ipv4-addr--2e2f9e6b-5c1a-4a8e-9f3b-7d6c5b4a3f21"
 
 @pytest.fixture
 def fuzz_target(runtime: Runtime) -> tuple[TestClient, dict[str, str], str]:
+    # Hundreds of bad logins from one test client would lock it out (tests/taxii/test_taxii_guards.py);
+    # here every request must reach the endpoint it aims at.
+    runtime.settings.taxii_failed_logins_before_throttle = 10**6
+    runtime.settings.taxii_failed_logins_before_lockout = 10**6
+    runtime.settings.taxii_partner_requests_per_minute = 10**6
     issued = add_partner(runtime, "csirt-ar", peer="csirt-ar", identity=PEER_IDENTITY)
     with runtime.unit_of_work(actor_name="analyst") as ctx:
         collections.publish(ctx, [indicator(n) for n in range(5)], "CLEAR")

@@ -1,4 +1,7 @@
-"""held objects: what a peer sent that could not be applied, set aside with the reason
+"""held objects: what a peer sent that could not be applied, set aside with the reason; entries by id
+
+taxii_entries gets an index on stix_id alone: the TAXII door asks who first created an id, in any
+collection, for every batch it stores.
 
 Revision ID: 0010
 Revises: 0009
@@ -35,9 +38,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("peer_held_objects") as batch:
         batch.create_index(batch.f("ix_peer_held_objects_peer_id"), ["peer_id"], unique=False)
+    op.create_index("ix_taxii_entries_stix_id", "taxii_entries", ["stix_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_taxii_entries_stix_id", table_name="taxii_entries")
     with op.batch_alter_table("peer_held_objects") as batch:
         batch.drop_index(batch.f("ix_peer_held_objects_peer_id"))
     op.drop_table("peer_held_objects")

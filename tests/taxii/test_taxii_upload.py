@@ -1,0 +1,75 @@
+"""A 10 MB upload never stalls the CSIRT (issue 12, item 2), on SQLite, the default.
+
+The upload is screened before any transaction and stored a batch per transaction, so while it is
+being stored chat commands and the workers get the write lock in between its batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import orjson
+from sqlmodel import func, select
+
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.services.assistance import scheduled as assistance_worker
+from puente.services.escalation import scheduled as escalation_worker
+from puente.services.peers import scheduled as outbox_worker
+from puente.services.users import service as users
+from puente.storage.collections import CollectionEntry
+from puente.storage.models import Role
+from tests.taxii.conftest import PEER_IDENTITY, RunningServer, add_partner, indicator
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def _stored(server: RunningServer, collection_id: str) -> int:
+    with server.runtime.unit_of_work() as ctx:
+        statement = select(func.count()).where(CollectionEntry.collection_id == collection_id)
+        return int(ctx.session.exec(statement).one())
+
+
+def test_workers_and_chat_keep_working_while_a_10_mb_upload_is_stored(sqlite_taxii_server: RunningServer) -> None:
+    server, runtime = sqlite_taxii_server, sqlite_taxii_server.runtime
+    issued = add_partner(runtime, "cert-br", peer="cert-br", identity=PEER_IDENTITY)
+    inbox = next(g.id for g in issued.collections if g.alias == "cert-br-inbox")
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "ana", Role.ANALYST)
+    objects = [indicator(n, creator=PEER_IDENTITY) for n in range(25_000)]
+    body = orjson.dumps({"objects": objects})
+    assert 10_000_000 < len(body) <= runtime.settings.taxii_max_content_length
+    outcome: dict[str, httpx.Response] = {}
+
+    def upload() -> None:
+        with httpx.Client(auth=(issued.user, issued.password), timeout=300) as client:
+            outcome["status"] = client.post(
+                f"{server.api_root}collections/{inbox}/objects/",
+                content=body,
+                headers={"Accept": TAXII, "Content-Type": TAXII},
+            )
+
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    deadline = time.monotonic() + 120
+    while _stored(server, inbox) == 0:  # the first batch is in: the upload is being stored
+        assert uploading.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.01)
+
+    core = CommandCore(runtime)
+    reply = core.handle(Command(text="new Phishing wave sev=high", platform="console", user_id="ana"))
+    escalation_worker.tick(runtime)
+    assistance_worker.tick(runtime)
+    outbox_worker.push_due_messages(runtime)
+    listed = core.handle(Command(text="list", platform="console", user_id="ana"))
+    during = _stored(server, inbox)
+    still_uploading = uploading.is_alive()
+    uploading.join(300)
+
+    assert reply.ok and "INC-2026-0001" in reply.plain_text(), reply.plain_text()
+    assert listed.ok and "Phishing wave" in listed.plain_text()
+    assert still_uploading and 0 < during < len(objects), "the commands ran between the upload's batches"
+    status = outcome["status"]
+    assert status.status_code == 202 and status.json()["success_count"] == len(objects)
