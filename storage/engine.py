@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 # Execution option marking a read-only unit of work.
@@ -88,3 +89,9 @@ def snapshot(engine: Engine) -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def transient(error: BaseException) -> bool:
+    """The database could not be reached or was busy (a lock time-out, a lost connection): trying the same
+    work again later may well succeed, unlike a value the database refuses."""
+    return isinstance(error, OperationalError)

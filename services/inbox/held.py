@@ -22,6 +22,7 @@ from puente.services.errors import NotFound
 from puente.services.inbox.service import Envelope, IngestReport, ingest
 from puente.services.peers import service as peers
 from puente.storage import peers as peer_store
+from puente.storage.engine import transient
 from puente.storage.peers import HeldObject, Peer
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ def take_each(runtime: Runtime, peer_name: str, objects: Sequence[Any], progress
                 progress(ctx, peer, n)
             continue
         except Exception as error:
+            if transient(error):
+                raise  # the database, not the object: the next tick starts again from the cursor
             reason = _why(error)
             log.warning("object %s from %s set aside: %s", _label(obj)[0], peer_name, reason, exc_info=True)
         with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
