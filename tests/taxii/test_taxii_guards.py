@@ -110,7 +110,8 @@ def test_a_body_that_stops_arriving_is_given_up_with_408(
 def test_a_partner_has_at_most_its_uploads_in_progress(
     sqlite_taxii_server: RunningServer, partner: IssuedCredentials
 ) -> None:
-    sqlite_taxii_server.runtime.settings.taxii_partner_uploads = 1
+    settings = sqlite_taxii_server.runtime.settings
+    settings.taxii_partner_uploads, settings.taxii_partner_requests_per_minute = 1, 10**6
     client = _client(sqlite_taxii_server, partner.user, partner.password)
     url = f"collections/{_inbox(partner)}/objects/"
     body = orjson.dumps({"objects": [indicator(1, creator=PEER_IDENTITY)]})
