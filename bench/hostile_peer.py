@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import logging
+import os
 import random
 import re
 import sqlite3
@@ -213,6 +215,27 @@ def our_reference(database: Path, peer_reference: str) -> str:
     return str(row[0])
 
 
+def resident_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def upload_10_mb(base: str, user: str, password: str, inbox: str) -> int:
+    objects = [_indicator() for _ in range(24_000)]
+    body = orjson.dumps({"objects": objects})
+    with httpx.Client(
+        auth=(user, password), timeout=300, transport=httpx.HTTPTransport(local_address="127.0.0.2")
+    ) as c:
+        answer = c.post(
+            f"{base}/taxii2/api/collections/{inbox}/objects/",
+            content=body,
+            headers={"Accept": TAXII, "Content-Type": TAXII},
+        )
+    assert answer.status_code == 202, answer.text[:300]
+    return len(body)
+
+
 def request_state(database: Path, reference: str) -> str | None:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
         row = connection.execute(
@@ -282,6 +305,13 @@ def main() -> None:
 
         stop, lock, tally = threading.Event(), threading.Lock(), collections.Counter[int]()
         granted = {g.alias: g.id for g in issued.collections}
+        # Memory around two 10 MB uploads, before the soak (the test process's own objects count too).
+        gc.collect()
+        memory = [resident_mb()]
+        for _ in range(2):
+            size = upload_10_mb(settings.effective_base_url, issued.user, issued.password, granted["cert-ar-inbox"])
+            gc.collect()
+            memory.append(resident_mb())
         attackers = [
             threading.Thread(
                 target=hostile_peer,
@@ -347,6 +377,10 @@ def main() -> None:
 
     total = sum(tally.values())
     lateness = sorted((stopwatch.received[p] - due[p]).total_seconds() for p in stopwatch.received)
+    print(
+        f"memory (RSS) before two {size / 1e6:.1f} MB uploads {memory[0]:.0f} MB, after the first {memory[1]:.0f} MB,"
+        f" after the second {memory[2]:.0f} MB"
+    )
     print(
         f"hostile peer, {args.threads} threads for {elapsed:.0f} s: {total} requests, {total / elapsed:.0f} requests/s"
     )

@@ -38,11 +38,15 @@ UnitOfWork = Callable[[], AbstractContextManager[Context]]
 
 @dataclass
 class Screened:
-    """A POST after screening: the entries to store (with the objects they came from) and the refusals."""
+    """A POST after screening: the entries to store, the refusals, and what each RFA note asks about.
+
+    The posted objects themselves are not kept: only the bytes each entry stores.
+    """
 
     total: int
-    accepted: list[tuple[Mapping[str, Any], NewEntry]] = field(default_factory=list)
+    accepted: list[NewEntry] = field(default_factory=list)
     failures: list[StatusDetail] = field(default_factory=list)
+    asked: dict[str, str] = field(default_factory=dict)
 
 
 def _label(obj: Any) -> tuple[str, str]:
@@ -83,7 +87,9 @@ def screen(partner: AuthenticatedPartner, objects: Iterable[Any]) -> Screened:
             screened.failures.append(StatusDetail(object_id, version, _visible(reason)[:500]))
             continue
         marked = handling.marked_tlp(obj)
-        screened.accepted.append((obj, entry(obj, marked.value if marked else None, partner.id)))
+        screened.accepted.append(entry(obj, marked.value if marked else None, partner.id))
+        if (incident := ownership.asks_about(obj)) is not None:
+            screened.asked[obj["id"]] = incident
     return screened
 
 
@@ -99,12 +105,13 @@ def _store_batch(
     ctx: Context,
     partner: AuthenticatedPartner,
     collection: PartnerCollection,
-    batch: Sequence[tuple[Mapping[str, Any], NewEntry]],
+    batch: Sequence[NewEntry],
+    asked: Mapping[str, str],
 ) -> tuple[list[StatusDetail], list[StatusDetail]]:
     _writable(ctx, partner, collection)
-    refused = ownership.foreign(ctx, partner.identity_ref, [obj for obj, _ in batch])
-    failures = [StatusDetail(e.stix_id, e.version, refused[e.stix_id]) for _, e in batch if e.stix_id in refused]
-    entries = [e for _, e in batch if e.stix_id not in refused]
+    refused = ownership.foreign(ctx, partner.identity_ref, [e.stix_id for e in batch], asked)
+    failures = [StatusDetail(e.stix_id, e.version, refused[e.stix_id]) for e in batch if e.stix_id in refused]
+    entries = [e for e in batch if e.stix_id not in refused]
     locked = collections.lock_for_append(ctx.session, collection.id)
     successes = [
         StatusDetail(e.stix_id, e.version, "added" if date_added is not None else "this version was already present")
@@ -121,7 +128,8 @@ def receive(
     failures = list(screened.failures)
     for start in range(0, len(screened.accepted), BATCH):
         with work() as ctx:
-            stored, refused = _store_batch(ctx, partner, collection, screened.accepted[start : start + BATCH])
+            batch = screened.accepted[start : start + BATCH]
+            stored, refused = _store_batch(ctx, partner, collection, batch, screened.asked)
         successes += stored
         failures += refused
     with work() as ctx:

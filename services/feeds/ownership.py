@@ -41,8 +41,8 @@ def marking_refusal(obj: Mapping[str, Any]) -> str | None:
     return f"{obj['id']} is the official {official['name']} marking definition: send it unchanged or not at all"
 
 
-def _asks_about(obj: Mapping[str, Any]) -> str | None:
-    """The incident an RFA note asks for assistance with: it must be the sender's own."""
+def asks_about(obj: Mapping[str, Any]) -> str | None:
+    """The incident an RFA note asks for assistance with (it must be the sender's own), or None."""
     try:
         message = stix_notes.read(dict(obj))
     except stix_notes.NotAMessage:
@@ -50,11 +50,13 @@ def _asks_about(obj: Mapping[str, Any]) -> str | None:
     return message.incident_id if message is not None and message.type == "RFA" else None
 
 
-def foreign(ctx: Context, writer_identity: str | None, objects: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """Ids among `objects` the writer may not version, each with the reason; every object is a checked dict."""
+def foreign(
+    ctx: Context, writer_identity: str | None, ids: Sequence[str], asked: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Ids the writer may not version, each with the reason; `asked` maps RFA notes to the incident each asks about."""
     ours = exchange.our_identity(ctx)["id"]
-    ids = [o["id"] for o in objects if o["id"] not in _official()]
-    asked = {o["id"]: incident for o in objects if (incident := _asks_about(o)) is not None}
+    asked = asked or {}
+    ids = [stix_id for stix_id in ids if stix_id not in _official()]
     if not ids:
         return {}
     looked_up = [*ids, *asked.values()]

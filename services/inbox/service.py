@@ -115,7 +115,8 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | No
             _reject(ctx, peer, report, stix_id, refusal)
         elif refusal is None:
             candidates.append(obj)
-    refused = ownership.foreign(ctx, peer.identity_id, candidates)
+    asked = {o["id"]: incident for o in candidates if (incident := ownership.asks_about(o)) is not None}
+    refused = ownership.foreign(ctx, peer.identity_id, [o["id"] for o in candidates], asked)
     for stix_id, why in refused.items():
         _reject(ctx, peer, report, stix_id, f"not {peer.name}'s to send: {why}")
     candidates = [o for o in candidates if o["id"] not in refused]
