@@ -201,7 +201,7 @@ IMPORT_REFUSALS = {
     # STIX validation finds this id malformed before its length matters.
     "over-long created_by_ref": "'created_by_ref' not a valid STIX identifier",
     "custom property nested 300 deep": "nested deeper than",
-    "observable whose created is not a timestamp": "created must be a STIX timestamp",
+    "observable whose created is not a timestamp": "must be a STIX timestamp",
 }
 
 
