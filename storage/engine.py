@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,54 @@ def _private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
+class Turns:
+    """The writers of one SQLite file in this process take the write lock in the order they asked for it.
+
+    SQLite's busy handler lets a waiting writer sleep and retry, so a thread that commits and at once
+    begins again (a large upload, batch after batch) can keep a chat command or a worker waiting for
+    the whole of it. Here each transaction waits its turn in line and hands it to the next on commit
+    or rollback. One that waits longer than SQLite's busy timeout goes ahead and lets SQLite decide.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = False
+        self._waiting: deque[threading.Event] = deque()
+
+    def take(self, timeout: float) -> bool:
+        with self._lock:
+            if not self._busy:
+                self._busy = True
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def give_back(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # still busy: the next in line has it now
+            else:
+                self._busy = False
+
+
+_TURNS: dict[str, Turns] = {}
+_TURNS_LOCK = threading.Lock()
+_HOLDS_TURN = "puente_holds_turn"
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def _turns_for(database: str) -> Turns:
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(os.path.abspath(database), Turns())
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; a SQLite file gets its private folder, WAL and a busy timeout for concurrent writers.
 
@@ -40,7 +90,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             _private_file(Path(parsed.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}, **kwargs
+        )
+        turns = _turns_for(parsed.database or ":memory:")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,10 +108,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # Writers queue on the lock up front instead of failing on upgrade from a read lock;
-            # a read-only unit of work (see `transaction`) takes no lock from writers.
-            reading = connection.get_execution_options().get(READ_ONLY, False)
-            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+            # Writers queue on the lock up front instead of failing on upgrade from a read lock, and in
+            # this process in the order they came (Turns); a read-only unit of work (see `transaction`)
+            # takes no lock from writers, nor a turn.
+            if connection.get_execution_options().get(READ_ONLY, False):
+                connection.exec_driver_sql("BEGIN")
+                return
+            if turns.take(BUSY_TIMEOUT_SECONDS):
+                connection.info[_HOLDS_TURN] = True
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _give_back(connection.info)
+                raise
+
+        def _give_back(info: dict[str, Any]) -> None:
+            if info.pop(_HOLDS_TURN, False):
+                turns.give_back()
+
+        @event.listens_for(engine, "commit")
+        def _sqlite_commit(connection: Any) -> None:
+            _give_back(connection.info)
+
+        @event.listens_for(engine, "rollback")
+        def _sqlite_rollback(connection: Any) -> None:
+            _give_back(connection.info)
+
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(_dbapi_connection: Any, record: Any) -> None:
+            _give_back(record.info)  # a connection handed back mid-transaction (invalidated, say)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
