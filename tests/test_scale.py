@@ -22,7 +22,7 @@ from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
 from puente.services.context import Runtime
-from puente.services.feeds import collections, partners
+from puente.services.feeds import door, partners
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.inbox.service import ingest
 from puente.services.peers import service as peers
@@ -203,8 +203,9 @@ def test_a_large_inbox_is_taken_in_once_in_batches_and_idle_peers_are_left_alone
     posted = [indicator(creator, n) for n in range(1200)]
     with runtime.unit_of_work() as ctx:
         partner = partners.authenticate(ctx, f"Token {issued['cert-br'].key}")
-        inbox = next(c for c in partner.collections if c.alias == "cert-br-inbox")
-        assert collections.receive(ctx, partner, inbox, posted).success_count == 1200
+    inbox = next(c for c in partner.collections if c.alias == "cert-br-inbox")
+    received = door.receive(runtime.unit_of_work, partner, inbox, door.screen(partner, posted))
+    assert received.success_count == 1200
 
     taken = []
     while read := inbox_worker.take_inbox(runtime):

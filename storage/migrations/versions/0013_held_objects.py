@@ -3,8 +3,8 @@
 taxii_entries gets an index on stix_id alone: the TAXII door asks who first created an id, in any
 collection, for every batch it stores.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import puente.storage.types
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
