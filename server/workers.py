@@ -13,6 +13,7 @@ from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
+from puente.services.sharing import scheduled as sharing_worker
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +62,5 @@ def default_workers() -> list[Worker]:
         Worker("peer-inbox", inbox_worker.tick_inbox),
         Worker("peer-poller", inbox_worker.tick_poller),
         Worker("assistance-timers", assistance_worker.tick),
+        Worker("shared-versions", sharing_worker.tick),
     ]

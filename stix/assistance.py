@@ -85,7 +85,7 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "id": ASSISTANCE_EXTENSION_ID,
     "created_by_ref": PUENTE_PROJECT_IDENTITY,
     "created": "2026-11-01T00:00:00.000Z",
-    "modified": "2026-11-01T00:00:00.000Z",
+    "modified": "2026-11-30T00:00:00.000Z",
     "name": "Puente mutual assistance",
     "description": "A message of the mutual-assistance protocol between peer CSIRTs, carried by a note.",
     "schema": (
@@ -98,9 +98,10 @@ EXTENSION_DEFINITION: dict[str, Any] = {
         + ", ".join(REQUEST_STATES)
         + ". reason: a decline reason, one of "
         + ", ".join(DECLINE_REASONS)
-        + ". severity: low, medium, high or critical."
+        + ". severity: low, medium, high or critical. forwarded_to, forwarded_reference, forwarded_state (on"
+        " FORWARD): the CSIRT the request went on to, its ticket reference and the state of the request there."
     ),
-    "version": "1.0.0",
+    "version": "1.1.0",
     "extension_types": ["property-extension"],
 }
 
@@ -120,6 +121,12 @@ class Message:
     state: str | None = None
     reason: str | None = None
     severity: str | None = None
+    forwarded_to: str | None = None
+    forwarded_reference: str | None = None
+    forwarded_state: str | None = None
+
+
+_OPTIONAL = ("state", "reason", "severity", "forwarded_to", "forwarded_reference", "forwarded_state")
 
 
 def note(
@@ -138,7 +145,7 @@ def note(
         ext["actions"] = list(message.actions)
     if message.deadline is not None:
         ext["deadline"] = format_timestamp(message.deadline)
-    for key in ("state", "reason", "severity"):
+    for key in _OPTIONAL:
         if getattr(message, key):
             ext[key] = getattr(message, key)
     stamp = format_timestamp(at)
@@ -189,6 +196,12 @@ def read(obj: dict[str, Any]) -> Message | None:
     state = ext.get("state")
     if state is not None and state not in REQUEST_STATES:
         raise NotAMessage(f"unknown state {state!r}")
+    forwarded_state = ext.get("forwarded_state")
+    if forwarded_state is not None and forwarded_state not in REQUEST_STATES:
+        raise NotAMessage(f"unknown forwarded_state {forwarded_state!r}")
+    for key in ("forwarded_to", "forwarded_reference"):
+        if ext.get(key) is not None and not isinstance(ext[key], str):
+            raise NotAMessage(f"{key} must be a string")
     try:
         deadline = parse_timestamp(ext["deadline"]) if ext.get("deadline") else None
     except (TypeError, ValueError):
@@ -205,6 +218,9 @@ def read(obj: dict[str, Any]) -> Message | None:
         state=state,
         reason=reason,
         severity=ext.get("severity"),
+        forwarded_to=ext.get("forwarded_to"),
+        forwarded_reference=ext.get("forwarded_reference"),
+        forwarded_state=forwarded_state,
     )
 
 

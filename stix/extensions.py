@@ -89,7 +89,7 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
     "name": "Puente ticket",
     "description": "What a Puente CSIRT ticket records beyond STIX and Incident Core, for lossless exchange.",
     "created": "2026-11-01T00:00:00.000Z",
-    "modified": "2026-11-01T00:00:00.000Z",
+    "modified": "2026-11-30T00:00:00.000Z",
     "created_by_ref": PUENTE_PROJECT_IDENTITY,
     "schema": (
         "Property extension of incident. status (required): the ticket's lifecycle state, one of "
@@ -97,8 +97,10 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
         + ". pap (required): Permissible Actions Protocol level, one of "
         + ", ".join(PAP_LEVELS)
         + ". aware_at (required): STIX timestamp when the CSIRT became aware of the incident."
+        " participants: the identities of the CSIRTs the incident is shared with, so that what one of them"
+        " adds reaches the others."
     ),
-    "version": "1.0.0",
+    "version": "1.1.0",
     "extension_types": ["property-extension"],
 }
 
@@ -109,6 +111,7 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
         ("status", EnumProperty(list(TICKET_STATUSES), required=True)),
         ("pap", EnumProperty(list(PAP_LEVELS), required=True)),
         ("aware_at", TimestampProperty(required=True, precision="millisecond")),
+        ("participants", ListProperty(ReferenceProperty(valid_types=["identity"], spec_version="2.1"))),
     ],
 )
 class PuenteTicket:

@@ -88,6 +88,8 @@ class TicketFacts:
     pap: str = "amber"
     observables: list[ObservableFacts] = field(default_factory=list)
     notes: list[NoteFacts] = field(default_factory=list)
+    # The identities of the CSIRTs the incident is shared with (its originator says so).
+    participants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -192,6 +194,7 @@ def ticket_objects(
             "status": facts.status,
             "pap": facts.pap,
             "aware_at": format_timestamp(facts.aware_at or facts.created_at),
+            **({"participants": sorted(facts.participants)} if facts.participants else {}),
         },
     }
     objects = [incident]
@@ -378,5 +381,6 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         pap=pap,
         observables=[ObservableFacts(o.kind, o.value, valid_from.get(o)) for o in dict.fromkeys(found)],
         notes=notes,
+        participants=[str(p) for p in ours.get("participants", ()) if isinstance(p, str)],
     )
     return ImportedTicket(facts, incident, producer, indicated, held)

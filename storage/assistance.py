@@ -34,6 +34,12 @@ class AssistanceRequest(SQLModel, table=True):
     deadline: datetime | None = utc_field(nullable=True)
     ack_due_at: datetime | None = utc_field(nullable=True, index=True)
     ack_resent: bool = False
+    # A request we forwarded to a third CSIRT (inbound, ours): where it went, that request's reference and state,
+    # as the requester sees them too. `forwarded_from` marks our own request to the third CSIRT (the row it came from).
+    forwarded_to: str | None = Field(default=None, max_length=64)
+    forwarded_reference: str | None = Field(default=None, max_length=32)
+    forwarded_state: str | None = Field(default=None, max_length=16)
+    forwarded_from: int | None = None
     created_at: datetime = utc_field(nullable=False)
     updated_at: datetime = utc_field(nullable=False)
 

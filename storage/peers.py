@@ -3,7 +3,7 @@ and the object versions already taken in from them (so ingesting twice changes n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, and_, delete, or_
@@ -11,6 +11,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage import bulk
 from puente.storage.collections import TaxiiCollection
+from puente.storage.models import Ticket
 from puente.storage.types import utc_field
 
 # Ids per IN (…) look-up: well under SQLite's limit on bound parameters.
@@ -45,7 +46,11 @@ class Peer(SQLModel, table=True):
 
 
 class TicketLink(SQLModel, table=True):
-    """Our ticket and the peer's ticket about the same incident."""
+    """Our ticket and a peer's about the same shared incident: the peer shared it with us, or we with it.
+
+    `sent_through` and `synced_at` say how far the peer has our versions of the ticket's objects (the
+    last stored version sent, and when), so that later changes follow it (services/sharing/scheduled.py).
+    """
 
     __tablename__ = "ticket_links"
     __table_args__ = (UniqueConstraint("peer_id", "peer_incident_id"),)
@@ -56,6 +61,8 @@ class TicketLink(SQLModel, table=True):
     peer_reference: str | None = Field(default=None, max_length=32)
     peer_incident_id: str = Field(max_length=64)
     created_at: datetime = utc_field(nullable=False)
+    sent_through: int = 0
+    synced_at: datetime | None = utc_field(nullable=True)
 
 
 class IngestedObject(SQLModel, table=True):
@@ -153,6 +160,38 @@ def mark_ingested(session: Session, peer_id: int, versions: list[tuple[str, str]
         {"peer_id": peer_id, "stix_id": stix_id, "version": version, "received_at": at} for stix_id, version in versions
     ]
     bulk.insert_rows(session, IngestedObject.__table__, rows, order_by="stix_id")  # type: ignore[attr-defined]
+
+
+def links_of_ticket(session: Session, ticket_id: int) -> list[TicketLink]:
+    return list(session.exec(select(TicketLink).where(TicketLink.ticket_id == ticket_id).order_by(col(TicketLink.id))))
+
+
+def links_behind(session: Session) -> list[TicketLink]:
+    """Links whose ticket changed since the peer was last sent its new versions."""
+    statement = (
+        select(TicketLink)
+        .join(Ticket, col(Ticket.id) == col(TicketLink.ticket_id))
+        .where(or_(col(TicketLink.synced_at).is_(None), col(Ticket.updated_at) > col(TicketLink.synced_at)))
+        .order_by(col(TicketLink.ticket_id), col(TicketLink.id))
+    )
+    return list(session.exec(statement))
+
+
+def origins(session: Session, tickets: Sequence[Ticket]) -> dict[int, str]:
+    """`cert-br INC-2026-0004` for each ticket that holds a peer's incident: the peer that created it, its reference."""
+    producers = {ticket.id: ticket.producer for ticket in tickets if ticket.producer and ticket.id is not None}
+    if not producers:
+        return {}
+    statement = (
+        select(TicketLink, Peer)
+        .join(Peer, col(Peer.id) == col(TicketLink.peer_id))
+        .where(col(TicketLink.ticket_id).in_(producers))
+    )
+    found: dict[int, str] = {}
+    for link, peer in session.exec(statement):
+        if peer.identity_id == producers[link.ticket_id]:
+            found[link.ticket_id] = f"{peer.name} {link.peer_reference or ''}".strip()
+    return found
 
 
 def links_of_peer(session: Session, peer_id: int) -> list[TicketLink]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage import bulk
@@ -103,3 +103,27 @@ def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]
             if creator is not None:
                 found.setdefault(stix_id, set()).add(creator)
     return found
+
+
+class SentVersion(NamedTuple):
+    """A stored version as the peers it goes to need it: its row id (how far a peer has been sent), who made it."""
+
+    row_id: int
+    producer: str | None
+    content: str
+
+
+def stored_after(session: Session, ticket_id: int, after_row: int) -> list[SentVersion]:
+    """The versions of a ticket's objects stored after row `after_row`, oldest first."""
+    statement = (
+        select(StixObjectVersion.id, StixObjectVersion.producer, StixObjectVersion.content)
+        .where(StixObjectVersion.ticket_id == ticket_id, col(StixObjectVersion.id) > after_row)
+        .order_by(col(StixObjectVersion.id))
+    )
+    return [SentVersion(*row) for row in session.execute(statement)]
+
+
+def last_row(session: Session, ticket_id: int) -> int:
+    """The id of the ticket's latest stored version (0 when none)."""
+    statement = select(func.max(StixObjectVersion.id)).where(StixObjectVersion.ticket_id == ticket_id)
+    return int(session.execute(statement).scalar_one() or 0)

@@ -138,9 +138,15 @@ def _not_already_there(
     except (requests.HTTPError, TAXIIServiceException):
         return failures  # a write-only inbox cannot be asked; its refusals stand
     held = {(m.get("id"), _instant(m.get("version"))) for m in manifest.get("objects", [])}
-    return [
-        f for f in failures if not versions.get(f.get("id")) or (f.get("id"), _instant(versions[f["id"]])) not in held
-    ]
+    present = {m.get("id") for m in manifest.get("objects", [])}
+
+    def refused(failure: dict[str, Any]) -> bool:
+        version = versions.get(failure.get("id"))
+        if not version:  # an observable has no version: held at all is held as sent
+            return failure.get("id") not in present
+        return (failure.get("id"), _instant(version)) not in held
+
+    return [f for f in failures if refused(f)]
 
 
 @dataclass

@@ -182,3 +182,53 @@ def puente_pair(directory: Path) -> Iterator[tuple[Instance, Instance]]:
             instance.start()
             stack.callback(instance.stop)
         yield co, br
+
+
+@contextmanager
+def puente_trio(directory: Path) -> Iterator[dict[str, Instance]]:
+    """CSIRT-CO, CERT-BR and CERT-AR, each the partner and peer of the other two; keyed by the name the others
+    give it (csirt-co, cert-br, cert-ar)."""
+    csirts = {
+        "csirt-co": Instance("CSIRT-CO", "CO", "", directory / "co"),
+        "cert-br": Instance("CERT-BR", "BR", "", directory / "br"),
+        "cert-ar": Instance("CERT-AR", "AR", "", directory / "ar"),
+    }
+    for instance in csirts.values():
+        instance.directory.mkdir(parents=True)
+        instance.cli("db", "upgrade")
+        instance.cli("users", "add", "ana", "--role", "analyst")
+        instance.cli("users", "add", "lead", "--role", "lead")
+    identities = {alias: instance.identity() for alias, instance in csirts.items()}
+    for local_alias, local in csirts.items():
+        for remote_alias, remote in csirts.items():
+            if remote is local:
+                continue
+            issued = _issued(
+                remote.cli("partners", "add", local_alias, "--peer", local_alias, "--identity", identities[local_alias])
+            )
+            local.cli(
+                "peers",
+                "add",
+                remote_alias,
+                "--countries",
+                remote.country,
+                "--taxii-url",
+                f"http://127.0.0.1:{remote.port}/taxii2/",
+                "--collection",
+                issued[f"{local_alias}-inbox"],
+                "--pull-collection",
+                issued[local_alias],
+                "--user",
+                issued["user"],
+                "--password",
+                issued["password"],
+                "--identity",
+                identities[remote_alias],
+                "--contact",
+                f"{remote.name} duty desk",
+            )
+    with ExitStack() as stack:
+        for instance in csirts.values():
+            instance.start()
+            stack.callback(instance.stop)
+        yield csirts

@@ -242,7 +242,7 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(
         stored = {o.stix_id for o in ctx.session.exec(select(IngestedObject))}
         assert stored == {incident}
         linked = ctx.session.exec(select(Ticket).where(Ticket.reference == "INC-2026-0002")).one()
-        assert linked.title == "[cert-br INC-2026-0042] Phishing against BR banks"
+        assert linked.title == "Phishing against BR banks" and linked.producer == PEER_IDENTITY
         rejected = ctx.session.exec(select(TimelineEvent).where(TimelineEvent.action == "peer-object-rejected")).all()
         assert len(rejected) == 2 and all(e.ticket_id is None for e in rejected)
 

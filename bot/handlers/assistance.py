@@ -20,7 +20,7 @@ def _reply(headline: str, view: RequestView) -> Reply:
     if r.deadline:
         fields.append(("Deadline", f"{r.deadline:%Y-%m-%d %H:%M} UTC"))
     other = r.responder_reference if r.direction == protocol.OUTBOUND else r.requester_reference
-    fields.append(("Their ticket", other or "not known yet"))
+    fields.append(("Their ticket", f"{view.peer} {other}" if other else "not known yet"))
     return Reply(text=f"{view.ticket}: {headline}", fields=fields, ticket=view.ticket)
 
 
@@ -116,12 +116,13 @@ def result(call: Invocation) -> Reply:
 
 
 def forward(call: Invocation) -> Reply:
-    usage = "/incident forward INC-… WHO [text]"
+    usage = "/incident forward INC-… PEER [text]"
     reference = call.args.word(0, "a ticket reference", usage)
     view = responder.forward(
-        call.ctx, reference, call.args.word(1, "who the request goes to instead", usage), _text(call, 2)
+        call.ctx, reference, call.args.word(1, "the peer the request goes on to", usage), _text(call, 2)
     )
-    return _reply(f"told {view.peer} the request was forwarded.", view)
+    r = view.request
+    return _reply(f"forwarded {view.peer}'s request to {r.forwarded_to} as our own; told {view.peer}.", view)
 
 
 def close_request(call: Invocation) -> Reply:
@@ -179,8 +180,8 @@ SUBCOMMANDS = [
     ),
     Subcommand(
         "forward",
-        "forward INC-… WHO [text]",
-        "Tell the requester the request went to someone better placed.",
+        "forward INC-… PEER [text]",
+        "Send the request on to a better placed peer (as our own request); the requester sees where it went.",
         forward,
         parses_options=False,
     ),

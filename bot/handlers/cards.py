@@ -12,11 +12,17 @@ from puente.services.vocabularies.countries import country_name
 from puente.storage.models import Ticket, TicketStatus, TimelineEvent
 
 
-def one_line(ticket: Ticket, our_country: str) -> str:
+def titled(ticket: Ticket, origin: str | None) -> str:
+    """The title, led by the other CSIRT's name and reference when the incident is theirs: two
+    `INC-2026-0001` are never confused."""
+    return f"[{origin}] {ticket.title}" if origin else ticket.title
+
+
+def one_line(ticket: Ticket, our_country: str, origin: str | None = None) -> str:
     border = " 🌎 cross-border" if is_cross_border(ticket, our_country) else ""
     return (
         f"{ticket.reference} [{ticket.severity}] {ticket.status} TLP:{ticket.tlp.upper()}"
-        f" {','.join(ticket.countries)}{border} — {ticket.title}"
+        f" {','.join(ticket.countries)}{border} — {titled(ticket, origin)}"
     )
 
 
@@ -58,7 +64,7 @@ def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
     lines += [f"note by {n.author} at {n.created_at:%Y-%m-%d %H:%M}: {n.text}" for n in view.notes[-5:]]
     fields = ticket_fields(ticket, view.owner, our_country)
     fields.append(("Observables", str(view.observable_count)))
-    text = f"{headline}\n{ticket.reference}: {ticket.title}"
+    text = f"{headline}\n{ticket.reference}: {titled(ticket, view.origin)}"
     if ticket.description:
         text += f"\n{quoted(ticket.description)}"
     return Reply(text=text, fields=fields, lines=lines, buttons=ticket_buttons(ticket), ticket=ticket.reference)
@@ -69,8 +75,12 @@ def timeline_lines(events: list[TimelineEvent]) -> list[str]:
 
 
 def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earlier: int = 0) -> list[str]:
-    """What `show` says about the ticket's exchanges with peers: assistance requests and the latest deliveries."""
-    lines = [f"🤝 {view.line}" for view in requests]
+    """What `show` says about the ticket's exchanges with peers: assistance requests (with what each side
+    wrote) and the latest deliveries."""
+    lines = []
+    for view in requests:
+        lines.append(f"🤝 {view.line}")
+        lines += [f"   {line}" for line in view.said[-6:]]
     if earlier:
         lines.append(f"📤 … {earlier} earlier deliveries (see /incident timeline)")
     lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]

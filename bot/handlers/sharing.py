@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.services.assistance import early_warning
 from puente.services.peers import service as peers
 from puente.services.sharing import service as sharing
 from puente.services.vocabularies.countries import country_name
@@ -61,6 +62,44 @@ def share(call: Invocation) -> Reply:
     )
 
 
+def notify(call: Invocation) -> Reply:
+    usage = "/incident notify INC-… [to PEER|COUNTRY …] [text]"
+    reference = call.args.word(0, "a ticket reference", usage)
+    words = call.args.words[1:]
+    confirmed = bool(words) and words[-1].lower() == CONFIRM
+    if confirmed:
+        words = words[:-1]
+    named, text = early_warning.recipients_and_text(call.ctx, words)
+    if confirmed:
+        done = early_warning.notify(call.ctx, reference, named, text)
+        return Reply(
+            text=(
+                f"{done.ticket.reference} ({done.tlp.label}): early warning sent to {', '.join(done.names)};"
+                f" /incident show {done.ticket.reference} follows delivery."
+            ),
+            ticket=done.ticket.reference,
+        )
+    preview = early_warning.plan(call.ctx, reference, named)
+    ticket = preview.ticket
+    who = ", ".join(preview.names)
+    command = (
+        f"notify {ticket.reference}"
+        + (f" to {','.join(named)}" if named else "")
+        + (f" {text}" if text else "")
+        + f" {CONFIRM}"
+    )
+    return Reply(
+        text=(
+            f"Preview: early warning about {ticket.reference} ({preview.tlp.label}) — NOTIFY with the ticket as"
+            f" STIX 2.1 to {len(preview.recipients)} peer(s); their on-call is paged at {ticket.severity}:"
+        ),
+        fields=[("TLP", preview.tlp.label), ("Recipients", who), ("Text", text or f"Early warning: {ticket.title}")],
+        lines=[f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)})" for r in preview.recipients],
+        buttons=[Button("Notify", command, ButtonStyle.PRIMARY, confirm=f"Warn {who} of {ticket.reference}?")],
+        ticket=ticket.reference,
+    )
+
+
 def peers_(call: Invocation) -> Reply:
     country = call.args.words[0] if call.args.words else None
     found = peers.listing(call.ctx, country)
@@ -92,6 +131,15 @@ SUBCOMMANDS = [
             "TLP:RED goes only to peers you name; other levels go to "
             "the peers you name or those the ticket's countries suggest."
         ),
+    ),
+    Subcommand(
+        "notify",
+        "notify INC-… [to PEER|COUNTRY …] [text]",
+        "Early warning to peer CSIRTs (preview first).",
+        notify,
+        parses_options=False,
+        details="Goes to the peers the ticket's countries suggest, or those named; their on-call is paged at the"
+        " ticket's severity. TLP:RED goes only to peers you name.",
     ),
     Subcommand("peers", "peers [COUNTRY]", "Points of contact of peer CSIRTs.", peers_, {}),
 ]

@@ -115,7 +115,11 @@ def list_(call: Invocation) -> Reply:
     if not found.tickets:
         return Reply(text=f"No {filters.scope.value} tickets{' found' if call.args.options else ''}.")
     shown = f"{len(found.tickets)} of {found.total}" if found.has_more else f"{found.total}"
-    return Reply(text=f"{shown} {filters.scope.value} ticket(s):", lines=[one_line(t, our) for t in found.tickets])
+    origins = tickets.origins(call.ctx, found.tickets)
+    return Reply(
+        text=f"{shown} {filters.scope.value} ticket(s):",
+        lines=[one_line(t, our, origins.get(t.id or 0)) for t in found.tickets],
+    )
 
 
 def update(call: Invocation) -> Reply:

@@ -7,35 +7,36 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from puente.services.assistance import notices, service
+from puente.services.assistance import forwarding, notices, service
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
 from puente.services.notify import Notice, single_line
-from puente.services.tickets import service as tickets
-from puente.services.vocabularies.taxonomy import TLP, Severity
+from puente.services.sharing import copies
+from puente.services.tickets import service as tickets_service
+from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
-from puente.stix.markings import MARKING_IDS
 from puente.storage import assistance as request_store
-from puente.storage import peers as peer_store
+from puente.storage import tickets as ticket_store
 from puente.storage.assistance import AssistanceRequest
 from puente.storage.models import Ticket
-from puente.storage.peers import Peer, TicketLink
+from puente.storage.peers import Peer
 
 log = logging.getLogger(__name__)
 
 
 def receive(
-    ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]
+    ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any], tickets: dict[str, Ticket]
 ) -> AssistanceRequest | None:
-    """Apply a message from `peer`: an RFA opens a linked ticket and pages; an answer moves our request."""
+    """Apply a message from `peer`: an RFA opens a linked ticket and pages; an answer moves our request.
+
+    `tickets` holds our ticket for each incident that came with the message (services/sharing/copies.py)."""
     if message.type == "NOTIFY":
-        ticket = linked_ticket(
-            ctx, peer, message.incident_id, incidents.get(message.incident_id), message.requester_reference
-        )
+        ticket = linked_ticket(ctx, peer, message, tickets)
         note_from_peer(ctx, ticket, f"{peer.name} notified: {message.text}")
+        notices.page_for_early_warning(ctx, ticket, peer, message.text)
         return None
     if message.type == "RFA":
-        return _receive_rfa(ctx, peer, message, note, incidents)
+        return _receive_rfa(ctx, peer, message, note, tickets)
     row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
     if row is None:
         log.warning("%s sent %s for unknown request %s; ignored", peer.name, message.type, message.request_id)
@@ -57,6 +58,10 @@ def receive(
         new_state = claimed
     if message.responder_reference and row.direction == OUTBOUND:
         row.responder_reference = message.responder_reference
+    if message.forwarded_to and row.direction == OUTBOUND:
+        row.forwarded_to = message.forwarded_to
+        row.forwarded_reference = message.forwarded_reference or row.forwarded_reference
+        row.forwarded_state = message.forwarded_state or row.forwarded_state
     ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
     service.move(ctx, row, new_state, message.reason)
     row.ack_due_at = None  # any answer shows the peer has the request
@@ -67,6 +72,8 @@ def receive(
         + f": {single_line(message.text)[:150]} — now {new_state.value}"
     )
     service.record_on_timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
+    if row.forwarded_from is not None:
+        forwarding.tell_requester(ctx, row)
     ours = ctx.session.get(Ticket, row.ticket_id)
     if ours is not None:
         notices.tell_owner(ctx, ours, Notice(f"{ours.reference}: {summary}", ticket=ours.reference))
@@ -74,7 +81,7 @@ def receive(
 
 
 def _receive_rfa(
-    ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any], incidents: dict[str, dict[str, Any]]
+    ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any], tickets: dict[str, Ticket]
 ) -> AssistanceRequest:
     row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
     ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
@@ -88,15 +95,7 @@ def _receive_rfa(
                 )
                 notices.page_on_call(ctx, ticket, row, peer, reminder=True)
         return row
-    ticket = linked_ticket(
-        ctx,
-        peer,
-        message.incident_id,
-        incidents.get(message.incident_id),
-        message.requester_reference,
-        message.severity,
-        for_request=True,
-    )
+    ticket = linked_ticket(ctx, peer, message, tickets)
     now = ctx.now()
     row = AssistanceRequest(
         request_id=message.request_id,
@@ -123,62 +122,34 @@ def _receive_rfa(
     summary = f"{peer.name} asks us to {', '.join(message.actions) or 'assist'} on their {message.requester_reference}"
     if message.deadline:
         summary += f" by {message.deadline:%Y-%m-%d %H:%M} UTC"
+    if message.text:
+        summary += f': "{message.text[:300]}"'
     service.record_on_timeline(ctx, row, "assistance-request-received", summary)
     notices.page_on_call(ctx, ticket, row, peer, reminder=False)
     return row
 
 
-def linked_ticket(
-    ctx: Context,
-    peer: Peer,
-    incident_id: str,
-    incident: dict[str, Any] | None,
-    peer_reference: str | None,
-    severity: str | None = None,
-    *,
-    for_request: bool = False,
-) -> Ticket:
-    """Our ticket for the peer's incident, opened on first sight and linked to it."""
-    link = peer_store.link_for_incident(ctx.session, peer.id or 0, incident_id)
-    if link is not None:
-        found = ctx.session.get(Ticket, link.ticket_id)
-        assert found is not None
+def linked_ticket(ctx: Context, peer: Peer, message: stix_notes.Message, tickets: dict[str, Ticket]) -> Ticket:
+    """Our ticket for the incident a message is about: the one its incident opened or moved, the one
+    already holding it, or, for a message that came without it, one opened from the message alone."""
+    found = tickets.get(message.incident_id) or ticket_store.by_incident_id(ctx.session, message.incident_id)
+    if found is not None:
+        copies.link(ctx, peer, found, reference=message.requester_reference if found.producer else None)
         return found
-    title = (incident or {}).get("name") or f"Assistance for {peer.name} {peer_reference or ''}".strip()
-    reference = (stix_notes.reference_of(incident) if incident else None) or peer_reference
-    tlp = _tlp_of(incident) or TLP.AMBER
     try:
-        level = Severity(severity) if severity else Severity.MEDIUM
+        level = Severity(message.severity) if message.severity else Severity.MEDIUM
     except ValueError:
         level = Severity.MEDIUM
-    countries = list(dict.fromkeys([ctx.settings.csirt_country, *peer.countries]))
-    draft = tickets.TicketDraft(
-        title=f"[{peer.name} {reference}] {title}" if reference else str(title),
-        description=str((incident or {}).get("description", "")),
+    draft = tickets_service.TicketDraft(
+        title=f"Assistance for {peer.name} {message.requester_reference}",
         severity=level,
-        countries=countries,
-        tlp=tlp,
+        countries=list(dict.fromkeys([ctx.settings.csirt_country, *peer.countries])),
+        incident_id=message.incident_id,
+        producer=peer.identity_id,
     )
-    ticket = tickets.open_for_peer(ctx, draft, peer.name, page_severity=not for_request)
-    ctx.session.add(
-        TicketLink(
-            ticket_id=ticket.id or 0,
-            peer_id=peer.id or 0,
-            peer_reference=reference,
-            peer_incident_id=incident_id,
-            created_at=ctx.now(),
-        )
-    )
-    ctx.session.flush()
+    ticket = tickets_service.open_for_peer(ctx, draft, peer.name, page_severity=False)
+    copies.link(ctx, peer, ticket, reference=message.requester_reference)
     return ticket
-
-
-def _tlp_of(incident: dict[str, Any] | None) -> TLP | None:
-    by_marking = {ref: TLP(level) for level, ref in MARKING_IDS.items()}
-    for ref in (incident or {}).get("object_marking_refs") or []:
-        if ref in by_marking:
-            return by_marking[ref]
-    return None
 
 
 def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:

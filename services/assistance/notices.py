@@ -35,9 +35,19 @@ def page_on_call(ctx: Context, ticket: Ticket, row: AssistanceRequest, peer: Pee
     )
     if row.deadline:
         summary += f" by {row.deadline:%Y-%m-%d %H:%M} UTC"
+    if row.text:
+        summary += f': "{row.text[:300]}"'
     if reminder:
         summary += " (re-sent: not acknowledged yet)"
     escalation.page_for_assistance_request(ctx, ticket, f"{summary}. /incident ack {ticket.reference} takes it.")
+
+
+def page_for_early_warning(ctx: Context, ticket: Ticket, peer: Peer, text: str) -> None:
+    """A peer's early warning pages our on-call by the policy of the ticket's severity."""
+    summary = f"{peer.name} ({peer.contact or 'no contact on file'}) warns of {ticket.title}"
+    if text:
+        summary += f': "{text[:300]}"'
+    escalation.page_for_early_warning(ctx, ticket, f"{summary}. /incident ack {ticket.reference} takes it.")
 
 
 def _leads(ctx: Context) -> list[Recipient]:

@@ -14,11 +14,12 @@ from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
 from puente.services.peers import service as peers
+from puente.services.sharing import copies
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
 from puente.stix import assistance as stix_notes
 from puente.storage.assistance import AssistanceRequest
-from puente.storage.models import Role, Ticket
+from puente.storage.models import Role
 
 
 def request(
@@ -52,7 +53,11 @@ def request(
     ctx.session.add(row)
     ctx.session.flush()
     note = rfa_note(ctx, row, now)
-    service.queue_note(ctx, row, peer, "RFA", note, extra=(_incident(ctx, ticket),))
+    # The whole ticket goes with the request: the responder's ticket holds what ours does (and follows it).
+    copies.link(ctx, peer, ticket)
+    objects, _ = exchange.current_objects(ctx, ticket)
+    service.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects))
+    copies.sent_to(ctx, [peer], ticket)
     service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
     service.record_on_timeline(
         ctx,
@@ -77,12 +82,6 @@ def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, An
         severity=row.severity,
     )
     return service.as_note(ctx, row, message, at=at, note_id=row.note_id)
-
-
-def _incident(ctx: Context, ticket: Ticket) -> dict[str, Any]:
-    """The ticket's incident as the STIX mapping builds it (a new version only if the ticket changed)."""
-    objects, _ = exchange.current_objects(ctx, ticket)
-    return next(o for o in objects if o["id"] == ticket.incident_id)
 
 
 def give_info(ctx: Context, reference: str, text: str, peer_name: str | None = None) -> RequestView:

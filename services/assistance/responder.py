@@ -3,7 +3,7 @@ then SITREP, INFO-REQUEST and at last RESULT."""
 
 from __future__ import annotations
 
-from puente.services.assistance import service
+from puente.services.assistance import forwarding, service
 from puente.services.assistance.protocol import INBOUND, State, parse_reason
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -48,4 +48,5 @@ def result(ctx: Context, reference: str, text: str, failed: bool = False) -> Req
 
 
 def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestView:
-    return service.send_message(ctx, reference, "FORWARD", f"Forwarded to {to}. {text}".strip())
+    """FORWARD: the request goes on to peer `to` as a request of ours (forwarding.py); the requester is told."""
+    return forwarding.forward(ctx, reference, to, text)

@@ -39,11 +39,27 @@ class RequestView:
     messages: list[AssistanceMessage]
 
     @property
+    def said(self) -> list[str]:
+        """What each side wrote on the request, oldest first: `RFA from csirt-co: Please take down …`."""
+        lines = []
+        for m in self.messages:
+            text = m.text.strip()
+            if not text and not m.reason:
+                continue
+            who = f"from {self.peer}" if m.direction == "in" else f"to {self.peer} by {m.author}"
+            reason = f" ({m.reason})" if m.reason else ""
+            lines.append(f"{m.type} {who}{reason}: {text}" if text else f"{m.type} {who}{reason}")
+        return lines
+
+    @property
     def line(self) -> str:
         r = self.request
         side = f"asked {self.peer}" if r.direction == OUTBOUND else f"asked by {self.peer}"
         other = r.responder_reference if r.direction == OUTBOUND else r.requester_reference
         text = f"{side} ({other or 'no ticket yet'}): {', '.join(r.actions)} — {r.state}"
+        if r.forwarded_to:
+            where = f"{r.forwarded_to} {r.forwarded_reference}" if r.forwarded_reference else r.forwarded_to
+            text += f" → {where}: {r.forwarded_state or 'SENT'}"
         if r.reason:
             text += f" ({r.reason})"
         if r.deadline:
@@ -119,8 +135,11 @@ def send_message(
     reason: str | None = None,
     outcome: State | None = None,
     peer_name: str | None = None,
+    forwarded: tuple[str, str | None, State] | None = None,
 ) -> RequestView:
-    """Send the protocol message `kind` on the ticket's request and move the request as TRANSITIONS says."""
+    """Send the protocol message `kind` on the ticket's request and move the request as TRANSITIONS says.
+
+    `forwarded` (FORWARD only): the CSIRT the request went on to, its reference there once known, its state."""
     sender, allowed, target = TRANSITIONS[kind]
     require_role(ctx, role_to_send(kind), f"sending {kind}")
     ticket = tickets.get(ctx, reference)
@@ -158,6 +177,9 @@ def send_message(
         responder_reference=row.responder_reference,
         state=new_state.value,
         reason=reason,
+        forwarded_to=forwarded[0] if forwarded else None,
+        forwarded_reference=forwarded[1] if forwarded else None,
+        forwarded_state=forwarded[2].value if forwarded else None,
     )
     note = as_note(ctx, row, message, at=now)
     move(ctx, row, new_state, reason)

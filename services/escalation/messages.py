@@ -41,6 +41,7 @@ def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
         PageKind.ASSISTANCE: "incoming request for assistance",
         PageKind.MISSED_ACK: "peer missed ACK deadline",
         PageKind.DEADLINE: "regulatory deadline",
+        PageKind.EARLY_WARNING: "early warning from a peer CSIRT",
     }
     fields = [("Why", kinds.get(page.kind, page.kind))]
     if ticket is not None:

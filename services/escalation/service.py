@@ -32,6 +32,7 @@ class PageKind:
     ASSISTANCE = "assistance"
     MISSED_ACK = "missed-ack"
     DEADLINE = "deadline"
+    EARLY_WARNING = "early-warning"
 
 
 def policies_in_force(ctx: Context) -> escalation_policy.Policies:
@@ -158,6 +159,11 @@ def escalate(ctx: Context, ticket: Ticket, reason: str = "") -> PageView:
 def page_for_assistance_request(ctx: Context, ticket: Ticket, summary: str) -> Page:
     """An incoming request for assistance: page the on-call by the policy of the ticket's severity."""
     return raise_page(ctx, ticket, PageKind.ASSISTANCE, f"request for assistance: {summary}")
+
+
+def page_for_early_warning(ctx: Context, ticket: Ticket, summary: str) -> Page:
+    """A peer's early warning (NOTIFY): page the on-call by the policy of the ticket's severity, whatever it is."""
+    return raise_page(ctx, ticket, PageKind.EARLY_WARNING, f"early warning: {summary}")
 
 
 def page_for_missed_ack(ctx: Context, ticket: Ticket, peer_name: str, summary: str) -> Page:

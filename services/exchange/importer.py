@@ -16,6 +16,7 @@ import orjson
 
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
+from puente.services.escalation import service as escalation
 from puente.services.exchange import storable, versions
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
@@ -39,6 +40,8 @@ class ImportResult:
     notes_added: int
     kept_unmodelled: int
     skipped: list[str] = field(default_factory=list)
+    # What changed on a ticket already held, as the timeline says it (`severity high -> critical`).
+    changes: list[str] = field(default_factory=list)
 
 
 def _load(data: bytes | str | dict[str, Any]) -> Any:
@@ -131,6 +134,48 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     for obj in objects:
         if (problem := storable.problem(obj)) is not None:
             raise InvalidInput(f"Cannot import {str(obj['id'])[:80]!r}: {problem}.".replace("\x00", "\\x00"))
+    return take_in(ctx, objects)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """A peer CSIRT whose objects are taken in (None for a file): its name in our directory, and the
+    names of the CSIRTs whose identities we know, so notes say whose they are."""
+
+    name: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    page: bool = True  # a new high or critical ticket pages our on-call
+
+
+def _with_held_incident(ctx: Context, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Content that refers to an incident we hold but does not carry it (a peer's note or indicator on a
+    shared incident) is read together with the incident's latest stored version."""
+    if any(o["type"] == "incident" for o in objects):
+        return objects
+    referred = {
+        ref
+        for o in objects
+        for ref in (*o.get("object_refs", ()), o.get("source_ref"), o.get("target_ref"))
+        if isinstance(ref, str) and ref.startswith("incident--")
+    }
+    for incident_id in sorted(referred):
+        ticket = ticket_store.by_incident_id(ctx.session, incident_id)
+        if ticket is not None and ticket.id is not None:
+            held = stix_objects.versions_of(ctx.session, incident_id, ticket.id)
+            if held:
+                return [orjson.loads(held[-1].content), *objects]
+    return objects
+
+
+def take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None = None) -> ImportResult:
+    """The one mapping from validated STIX objects to a ticket, for files and for peers alike: open the
+    ticket (or find the one holding the incident), apply a newer version of the incident, add the
+    observables and notes it lacks, and keep every object version.
+
+    What changed on a ticket already held is one timeline entry (`csirt-co: severity high -> critical;
+    +1 observable`).
+    """
+    objects = _with_held_incident(ctx, objects)
     imported = mapping.ticket_of(objects)
     facts = imported.facts
     skipped: list[str] = []
@@ -138,6 +183,7 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     fields = _vocabulary(facts, skipped)
     existing = ticket_store.by_incident_id(ctx.session, facts.incident_id) if facts.incident_id else None
     now = ctx.now()
+    changes: list[str] = []
     if existing is None:
         draft = tickets.TicketDraft(
             title=facts.title,
@@ -154,45 +200,75 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
             status=TicketStatus(facts.status),
             imported=True,
         )
-        ticket = tickets.open_ticket(ctx, draft)
+        if sender is None:
+            ticket = tickets.open_ticket(ctx, draft)
+        else:
+            ticket = tickets.open_for_peer(ctx, draft, sender.name, page_severity=sender.page)
     else:
         ticket = existing
         if imported.incident is not None:
-            _refresh(ctx, ticket, imported, fields)
+            changes = _refresh(ctx, ticket, imported, fields, own_status=sender is not None)
     assert ticket.id is not None
     added: list[Observable] = []
     if accepted:
         seen_at = {o: when for o, when in accepted.items() if when is not None}
-        _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at)
-    notes_added = _add_notes(ctx, ticket, facts.notes)
+        _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at, check_role=sender is None)
+    notes_added = _add_notes(ctx, ticket, facts.notes, _note_authors(objects, sender))
     recorded = versions.store_received(
         ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now
     )
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
-    if existing is None or recorded or added or notes_added:  # the same bundle again changes nothing
+    if added:
+        changes.append(f"+{len(added)} observable" + ("s" if len(added) > 1 else ""))
+    if notes_added:
+        changes.append(f"+{notes_added} note" + ("s" if notes_added > 1 else ""))
+    source = sender.name if sender is not None else imported.producer or "an unnamed producer"
+    if sender is None and (existing is None or recorded or added or notes_added):  # the same bundle again: nothing
         ctx.record(
             at=now,
             action="stix-imported",
             ticket_id=ticket.id,
-            summary=f"imported {len(objects)} STIX object(s) from {imported.producer or 'an unnamed producer'}",
+            summary=f"imported {len(objects)} STIX object(s) from {source}",
         )
-    return ImportResult(ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped)
+    if existing is not None and changes:
+        ticket.updated_at = now
+        ctx.session.add(ticket)
+        ctx.record(at=now, action="updated-from-stix", ticket_id=ticket.id, summary=f"{source}: {'; '.join(changes)}")
+    return ImportResult(
+        ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped, changes
+    )
 
 
-def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fields: dict[str, Any]) -> None:
-    """Apply a newer version of a received incident to the ticket holding it."""
+def _note_authors(objects: list[dict[str, Any]], sender: Sender | None) -> dict[str, str]:
+    """Whose each note is, by note id, when it comes from a CSIRT we know: `lead (cert-br)`."""
+    if sender is None:
+        return {}
+    return {
+        o["id"]: sender.names[o["created_by_ref"]]
+        for o in objects
+        if o["type"] == "note" and o.get("created_by_ref") in sender.names
+    }
+
+
+def _refresh(
+    ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fields: dict[str, Any], *, own_status: bool = False
+) -> list[str]:
+    """Apply a newer version of a received incident to the ticket holding it; returns what changed.
+
+    With `own_status` (a peer's shared incident) our ticket's status stays that of our own work."""
     assert ticket.id is not None and imported.incident is not None
     stored = stix_objects.versions_of(ctx.session, ticket.incident_id, ticket.id)
     held = timestamps.newest([row.modified for row in stored if row.modified])
     if not timestamps.newer(imported.incident["modified"], held) or ticket.producer != imported.producer:
-        return  # an old or same version, or someone else rewriting an incident that is not theirs
+        return []  # an old or same version, or someone else rewriting an incident that is not theirs
     facts = imported.facts
     before = tickets.snapshot(ticket)
     ticket.title = facts.title[:300]
+    description_changed = ticket.description != facts.description
     ticket.description = facts.description
     ticket.severity = facts.severity
-    ticket.status = facts.status
+    ticket.status = ticket.status if own_status else facts.status
     ticket.rsit_classification, ticket.rsit_type = fields["rsit"] or (None, None)
     ticket.sectors = fields["sectors"]
     ticket.countries = fields["countries"] or ticket.countries
@@ -200,25 +276,39 @@ def _refresh(ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fie
     ticket.pap = facts.pap
     ticket.updated_at = ctx.now()
     ctx.session.add(ticket)
+    after = tickets.snapshot(ticket)
+    changes = [
+        f"{key} {_shown(before[key])} -> {_shown(value)}" for key, value in after.items() if before[key] != value
+    ]
+    if description_changed:
+        changes.append("description changed")
     ctx.record(
         action="updated-from-stix",
         ticket_id=ticket.id,
         summary=f"new version {imported.incident['modified']} of {ticket.incident_id}",
         before=before,
-        after=tickets.snapshot(ticket),
+        after=after,
     )
+    if after["severity"] != before["severity"]:
+        escalation.page_for_severity(ctx, ticket, previous=taxonomy.Severity(before["severity"]))
+    return changes
 
 
-def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts]) -> int:
+def _shown(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts], csirts: Mapping[str, str]) -> int:
     assert ticket.id is not None
     known = {note.note_id for note in ticket_store.notes(ctx.session, ticket.id)}
     fresh = [note for note in notes if note.note_id not in known]
     for note in fresh:
+        author = f"{note.author} ({csirts[note.note_id]})" if note.note_id in csirts else note.author
         ctx.session.add(
             TicketNote(
                 ticket_id=ticket.id,
                 note_id=note.note_id,
-                author=note.author[:128],
+                author=author[:128],
                 text=note.text,
                 created_at=note.created_at,
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -24,9 +24,12 @@ from puente.stix import mapping
 from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
 from puente.stix.markings import MARKING_IDS, TLP_BY_MARKING_ID, TLP_EXTENSION_DEFINITION, marking_definition
+from puente.stix.patterns import SCO_TYPES
+from puente.storage import peers as peer_store
 from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, Ticket
+from puente.storage.peers import Peer
 
 _IDENTITY_KEY = "csirt-identity"
 EXTENSION_DEFINITIONS = (TLP_EXTENSION_DEFINITION, INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION)
@@ -94,7 +97,17 @@ def _facts(ctx: Context, ticket: Ticket) -> TicketFacts:
         notes=[
             NoteFacts(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, ticket.id)
         ],
+        participants=_participants(ctx, ticket),
     )
+
+
+def _participants(ctx: Context, ticket: Ticket) -> list[str]:
+    """The CSIRTs our own incident is shared with, by identity; a copy of another CSIRT's incident names none."""
+    if ticket.producer is not None:
+        return []
+    links = peer_store.links_of_ticket(ctx.session, ticket.id or 0)
+    found = [ctx.session.get(Peer, link.peer_id) for link in links]
+    return sorted({peer.identity_id for peer in found if peer is not None and peer.identity_id})
 
 
 def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]], int]:
@@ -114,7 +127,13 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
     )
     emitted: list[dict[str, Any]] = [identity]
     rows: list[dict[str, Any]] = []
+    # On a copy of another CSIRT's incident, a relationship between two of its objects is its to state, not ours.
+    theirs = {
+        row.stix_id for row in latest.values() if row.producer != ours and row.stix_id.split("--")[0] not in SCO_TYPES
+    }
     for obj in built.objects:
+        if obj["type"] == "relationship" and {obj["source_ref"], obj["target_ref"]} <= theirs | _observables(obj):
+            continue
         previous = latest.get(obj["id"])
         if previous is None:
             rows.append(
@@ -152,6 +171,26 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             summary=f"recorded {len(rows)} new STIX object version(s)",
         )
     return emitted, len(rows)
+
+
+def told_as_ours(ctx: Context, ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
+    """The ticket as an incident of our own, with every object minted afresh and created by us: for a CSIRT
+    we pass a copy of another CSIRT's incident on to (a forwarded request), which takes from us only what
+    we created. Not versioned: a one-off account, with our ticket reference. Returns the incident's id."""
+    facts = _facts(ctx, ticket)
+    facts.incident_id = f"incident--{uuid.uuid4()}"
+    facts.reference = ticket.reference
+    facts.participants = []
+    facts.notes = [replace(note, note_id=f"note--{uuid.uuid4()}") for note in facts.notes]
+    identity = our_identity(ctx)
+    built = mapping.ticket_objects(
+        facts, identity_id=identity["id"], csirt_name=ctx.settings.csirt_name, ids={}, now=ctx.now()
+    )
+    return facts.incident_id, [identity, *built.objects]
+
+
+def _observables(relationship: dict[str, Any]) -> set[str]:
+    return {ref for ref in (relationship["source_ref"], relationship["target_ref"]) if ref.split("--")[0] in SCO_TYPES}
 
 
 def bundle_for(objects: list[dict[str, Any]]) -> dict[str, Any]:

@@ -79,6 +79,9 @@ def store_received(
     """Keep each received object version not already stored with the ticket."""
     assert ticket.id is not None
     latest = stix_objects.latest_for_ticket(ctx.session, ticket.id)
+    # A key names what the ticket builds itself from one object: another producer's object for the same
+    # thing (a peer's indicator of an observable we indicate already) does not take it over.
+    held = {version.ticket_key: version.stix_id for version in latest.values() if version.ticket_key}
     rows: list[dict[str, Any]] = []
     for obj in objects:
         previous = latest.get(obj["id"])
@@ -94,6 +97,8 @@ def store_received(
                 )
         number = previous.version + 1 if previous is not None else 1
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
+        if key is not None and held.setdefault(key, obj["id"]) != obj["id"]:
+            key = None
         version = row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
         rows.append(version)
         # Later versions of the same object in this bundle are numbered after this one.

@@ -3,9 +3,10 @@
 Rules, in order: an object must be well-formed STIX 2.1 that the database can hold as sent
 (services/exchange/storable.py); a peer may only send objects its own identity created, and only
 versions of ids first stored as its own (anything else is rejected and logged, nothing of it
-stored); an object version already taken in changes nothing; then incidents become linked tickets
-and assistance notes move the requests. An object that still fails while it is applied is set
-aside with the reason (services/inbox/held.py), so nothing a peer sends stops ingestion.
+stored); an object version already taken in changes nothing; then what is about shared incidents
+becomes (or moves) our ticket for each (services/sharing/copies.py), and assistance messages move
+their requests. An object that still fails while it is applied is set aside with the reason
+(services/inbox/held.py), so nothing a peer sends stops ingestion.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from puente.services.context import Context
 from puente.services.exchange import storable
 from puente.services.feeds import ownership
 from puente.services.handling import policy as handling
+from puente.services.sharing import copies
 from puente.stix import assistance as stix_notes
 from puente.stix import validation
 from puente.stix.validation import InvalidStix
@@ -124,38 +126,25 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | No
     context = envelope or Envelope.of(peer, ours, candidates)
     # Versions taken in already, looked up for the whole batch at once; a repeat within it counts as seen too.
     taken = peer_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
-    fresh: list[tuple[str, str]] = []
+    fresh: list[dict[str, Any]] = []
     for obj in candidates:
         key = (obj["id"], _version(obj))
         if key in taken:
             report.duplicates += 1
             continue
         taken.add(key)
-        _apply(ctx, peer, obj, context.incidents, context.requested)
-        fresh.append(key)
+        fresh.append(obj)
         report.accepted += 1
-    peer_store.mark_ingested(ctx.session, peer.id or 0, fresh, ctx.now())
-    return report
-
-
-def _apply(
-    ctx: Context, peer: Peer, obj: dict[str, Any], incidents: dict[str, dict[str, Any]], requested: set[str]
-) -> None:
-    if obj["type"] == "note":
-        message = stix_notes.read(obj)
+    peer_store.mark_ingested(ctx.session, peer.id or 0, [(o["id"], _version(o)) for o in fresh], ctx.now())
+    messages = [(stix_notes.read(o), o) for o in fresh if o["type"] == "note"]
+    # An RFA or a NOTIFY raises its own page for the incident it carries; a plain share pages as a new ticket does.
+    paged = {m.incident_id for m, _ in messages if m is not None and m.type in ("RFA", "NOTIFY")} | context.requested
+    content = [o for o in fresh if not (o["type"] == "note" and stix_notes.read(o) is not None)]
+    tickets = copies.take_in(ctx, peer, content, paged)
+    for message, note in messages:
         if message is not None:
-            inbound.receive(ctx, peer, message, obj, incidents)
-        return
-    if obj["type"] == "incident":
-        link = peer_store.link_for_incident(ctx.session, peer.id or 0, obj["id"])
-        # An incident that arrives with an RFA gets its ticket from the RFA (with severity and deadline).
-        if link is None and obj["id"] not in requested:
-            ticket = inbound.linked_ticket(ctx, peer, obj["id"], obj, stix_notes.reference_of(obj))
-            inbound.note_from_peer(
-                ctx,
-                ticket,
-                f"{peer.name} shared their incident {stix_notes.reference_of(obj) or obj['id']}: {obj.get('name', '')}",
-            )
+            inbound.receive(ctx, peer, message, note, tickets)
+    return report
 
 
 def _reject(ctx: Context, peer: Peer, report: IngestReport, stix_id: str, why: str) -> None:

@@ -14,6 +14,7 @@ from puente.services.errors import Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
+from puente.services.sharing import copies
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import TLP
@@ -87,6 +88,9 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
     shared = plan(ctx, reference, named)
     ticket = shared.ticket
+    recipients = [recipient.peer for recipient in shared.recipients]
+    for peer in recipients:  # the incident names every CSIRT it is shared with: link them first
+        copies.link(ctx, peer, ticket)
     objects, _ = exchange.current_objects(ctx, ticket)
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
     definitions = [
@@ -96,7 +100,7 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     ]
     shared.sent = peer_flows.send_to_peers(
         ctx,
-        [recipient.peer for recipient in shared.recipients],
+        recipients,
         objects,
         shared.tlp,
         definitions=definitions,
@@ -104,6 +108,7 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
         summary=f"share {ticket.reference} ({shared.tlp.label})",
         stored=True,
     )
+    copies.sent_to(ctx, recipients, ticket)
     ctx.record(
         action="shared",
         ticket_id=ticket.id,

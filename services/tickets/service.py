@@ -18,6 +18,7 @@ from puente.services.tickets.readers import check_readable
 from puente.services.tickets.search import Scope, TicketFilter, find
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
+from puente.storage import peers as peer_store
 from puente.storage import tickets as ticket_store
 from puente.storage import timeline, users
 from puente.storage.models import Role, Ticket, TicketNote, TicketStatus, TimelineEvent, User
@@ -73,6 +74,8 @@ class TicketView:
     observables: list[ticket_store.ObservableRow]
     observable_count: int
     notes: list[TicketNote]
+    # `cert-br INC-2026-0004` when the ticket holds another CSIRT's incident.
+    origin: str | None = None
 
     @property
     def reference(self) -> str:
@@ -178,7 +181,13 @@ def view(ctx: Context, ticket: Ticket | str, observables_shown: int = 25) -> Tic
         ticket_store.observables(ctx.session, ticket.id, limit=observables_shown),
         ticket_store.observable_count(ctx.session, ticket.id),
         ticket_store.notes(ctx.session, ticket.id),
+        peer_store.origins(ctx.session, [ticket]).get(ticket.id),
     )
+
+
+def origins(ctx: Context, found: list[Ticket]) -> dict[int, str]:
+    """The CSIRT and reference each listed ticket comes from, when another CSIRT's incident (`cert-br INC-…`)."""
+    return peer_store.origins(ctx.session, found)
 
 
 def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> list[Ticket]:
@@ -251,6 +260,17 @@ def _status_changed(ctx: Context, ticket: Ticket, previous: TicketStatus) -> Non
         escalation.cancel_pages(ctx, ticket, f"{ticket.reference} {current.value} by {ctx.who}")
     elif previous in lifecycle.REOPENABLE and current not in lifecycle.REOPENABLE:
         escalation.schedule_deadline_reminders(ctx, ticket)
+    if ticket.producer is not None:
+        # On another CSIRT's incident our status is that of our own work: it travels back to them as our note.
+        ctx.session.add(
+            TicketNote(
+                ticket_id=ticket.id or 0,
+                note_id=f"note--{uuid.uuid4()}",
+                author=ctx.who,
+                text=f"Our work on it: {previous.value} -> {current.value}.",
+                created_at=ctx.now(),
+            )
+        )
 
 
 def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -> Ticket:
@@ -295,13 +315,20 @@ def assign(ctx: Context, reference: str, user_name: str) -> Ticket:
 
 
 def add_observables(
-    ctx: Context, ticket: Ticket | str, found: list[Observable], seen_at: Mapping[Observable, datetime] | None = None
+    ctx: Context,
+    ticket: Ticket | str,
+    found: list[Observable],
+    seen_at: Mapping[Observable, datetime] | None = None,
+    *,
+    check_role: bool = True,
 ) -> tuple[Ticket, list[Observable]]:
     """Add observables; ones already on the ticket are skipped. Returns the ones actually added.
 
     `seen_at` dates observables known from elsewhere (an imported indicator's valid_from); others are dated now.
+    A peer's shared incident brings its observables with no person acting (`check_role=False`).
     """
-    require_role(ctx, Role.ANALYST, "adding observables")
+    if check_role:
+        require_role(ctx, Role.ANALYST, "adding observables")
     if isinstance(ticket, str):
         ticket = get(ctx, ticket)
     if not found:

@@ -1,0 +1,86 @@
+"""Early warning (NOTIFY): telling the peers a ticket's countries suggest (or those named) that an incident
+touches them, no action asked. The same preview-then-confirm as `share`: the preview names who will be
+told; confirmed, each gets the NOTIFY with the whole ticket, and the ticket's later versions follow."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from puente.services.assistance import service
+from puente.services.context import Context
+from puente.services.errors import InvalidInput
+from puente.services.exchange import service as exchange
+from puente.services.peers import flows as peer_flows
+from puente.services.sharing import copies
+from puente.services.sharing import service as sharing
+from puente.services.sharing.service import SharePlan
+from puente.services.vocabularies.taxonomy import TLP
+from puente.stix import assistance as stix_notes
+from puente.stix.markings import MARKING_IDS
+from puente.storage import peers as peer_store
+
+
+def recipients_and_text(ctx: Context, words: list[str]) -> tuple[list[str], str]:
+    """`to cert-br,AR Botnet seen here` -> (["cert-br", "AR"], "Botnet seen here"): after `to`, the words naming
+    peers or the countries they serve; the rest is the text."""
+    if not words or words[0].lower() != "to":
+        return [], " ".join(words)
+    named: list[str] = []
+    rest = words[1:]
+    while rest and all(_names_a_recipient(ctx, name) for name in rest[0].split(",") if name):
+        named += [name for name in rest[0].split(",") if name]
+        rest = rest[1:]
+    if not named:
+        raise InvalidInput(f"{rest[0] if rest else 'Nothing'} names no peer after `to`: puente peers list shows them.")
+    return named, " ".join(rest)
+
+
+def _names_a_recipient(ctx: Context, word: str) -> bool:
+    return peer_store.by_name(ctx.session, word) is not None or bool(re.fullmatch(r"[A-Za-z]{2}", word))
+
+
+def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+    """Who an early warning about the ticket would reach: the sharing rules of its TLP decide, as for `share`."""
+    return sharing.plan(ctx, reference, named)
+
+
+def notify(ctx: Context, reference: str, named: list[str], text: str) -> SharePlan:
+    """Send the NOTIFY, with the ticket's objects, to every recipient of the plan."""
+    warned = plan(ctx, reference, named)
+    ticket = warned.ticket
+    recipients = [recipient.peer for recipient in warned.recipients]
+    for peer in recipients:
+        copies.link(ctx, peer, ticket)
+    objects, _ = exchange.current_objects(ctx, ticket)
+    words = text.strip() or f"Early warning: {ticket.title}"
+    message = stix_notes.Message("NOTIFY", str(uuid.uuid4()), ticket.reference, ticket.incident_id, words)
+    note = stix_notes.note(
+        message, created_by=service.our_identity(ctx), marking_ref=MARKING_IDS.get(ticket.tlp), at=ctx.now()
+    )
+    warned.sent = peer_flows.send_to_peers(
+        ctx,
+        recipients,
+        [*objects, note],
+        max(TLP(ticket.tlp), TLP.AMBER, key=lambda t: t.rank),
+        definitions=[stix_notes.EXTENSION_DEFINITION, *_definitions(objects)],
+        ticket_id=ticket.id,
+        summary=f"NOTIFY {ticket.reference}",
+    )
+    copies.sent_to(ctx, recipients, ticket)
+    ctx.record(
+        action="early-warning",
+        ticket_id=ticket.id,
+        summary=f"early warning ({warned.tlp.label}) to {', '.join(warned.names)}: {words[:200]}",
+        after={"recipients": warned.names, "tlp": warned.tlp.value},
+    )
+    return warned
+
+
+def _definitions(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        d
+        for d in exchange.bundle_for(objects)["objects"]
+        if d["type"] in ("extension-definition", "marking-definition")
+    ]
