@@ -89,7 +89,7 @@ def _genuine_rfa_becomes_a_ticket(door: Door, peer: str = "cert-br") -> None:
     inbox_worker.take_inbox(door.runtime)
     tickets = door.tickets()
     assert len(tickets) == before + 1
-    assert tickets[-1].title == f"[{peer} INC-2026-0077] Phishing kit on a hosting provider"
+    assert tickets[-1].title == "Phishing kit on a hosting provider"  # faithful; shown as [cert-br INC-2026-0077] …
     assert tickets[-1].severity == "high"
     assert any(r.requester_reference == "INC-2026-0077" and r.state == "SENT" for r in door.requests())
 

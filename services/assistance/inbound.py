@@ -96,6 +96,7 @@ def _receive_rfa(
                 notices.page_on_call(ctx, ticket, row, peer, reminder=True)
         return row
     ticket = linked_ticket(ctx, peer, message, tickets)
+    _at_least(ctx, ticket, message.severity)
     now = ctx.now()
     row = AssistanceRequest(
         request_id=message.request_id,
@@ -150,6 +151,21 @@ def linked_ticket(ctx: Context, peer: Peer, message: stix_notes.Message, tickets
     ticket = tickets_service.open_for_peer(ctx, draft, peer.name, page_severity=False)
     copies.link(ctx, peer, ticket, reference=message.requester_reference)
     return ticket
+
+
+def _at_least(ctx: Context, ticket: Ticket, severity: str | None) -> None:
+    """A request for assistance is as urgent as the requester says: it raises our ticket to its severity."""
+    try:
+        asked = Severity(severity) if severity else None
+    except ValueError:
+        return
+    if asked is None or asked.rank <= Severity(ticket.severity).rank:
+        return
+    ctx.record(
+        action="updated", ticket_id=ticket.id, summary=f"severity {ticket.severity} -> {asked.value}: as requested"
+    )
+    ticket.severity = asked.value
+    ctx.session.add(ticket)
 
 
 def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:

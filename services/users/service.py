@@ -20,7 +20,7 @@ CONSOLE = "console"
 # letters, and never a colon: actors that are not people are written `partner:NAME` or `peer:NAME`.
 USER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?")
 # The other actors the timeline names: the operator at the command line and Puente's own workers.
-SYSTEM_ACTORS = frozenset({"system", "operator", "outbox", "poller", "escalation", "assistance-timer"})
+SYSTEM_ACTORS = frozenset({"system", "operator", "outbox", "poller", "escalation", "assistance-timer", "sharing"})
 
 
 # How long a chat request is remembered: Telegram re-sends an undelivered update for up to a day;
