@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
@@ -41,9 +42,23 @@ def digest_of(previous: str, event: TimelineEvent | dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# The chains this transaction holds, and the digest each ends with: its next event needs neither the
+# lock nor the query again. Forgotten when the transaction (or a savepoint in it) ends.
+_HEADS = "puente.timeline.heads"
+
+
+@orm_events.listens_for(Session, "after_commit")
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_: Any) -> None:
+    session.info.pop(_HEADS, None)
+
+
 def _last_digest(session: Session, ticket_id: int | None) -> str:
     """The digest the next event of the chain follows; on PostgreSQL the chain is held for this
     transaction first, so concurrent writers append one after the other (SQLite has one writer)."""
+    heads: dict[int | None, str] = session.info.setdefault(_HEADS, {})
+    if ticket_id in heads:
+        return heads[ticket_id]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(:space, :chain)"), {"space": _CHAIN_LOCKS, "chain": ticket_id or 0}
@@ -68,23 +83,20 @@ def record(
         ticket_id=ticket_id, at=at, actor=actor, action=action, summary=summary, before=before, after=after
     )
     event.previous_digest = _last_digest(session, ticket_id)
-    event.digest = digest_of(event.previous_digest, event)
+    event.digest = session.info[_HEADS][ticket_id] = digest_of(event.previous_digest, event)
     session.add(event)
-    session.flush()  # the next event of the chain reads this one's digest, also where autoflush is off
+    session.flush()  # written now, so event ids follow the chain's order even where autoflush is off
     return event
 
 
 def record_many(session: Session, events: list[dict[str, Any]]) -> None:
-    """Append many events in one statement; each dict has the keyword arguments of `record`."""
-    last: dict[int | None, str] = {}
+    """Append many events in one statement; each dict has the keyword arguments of `record`.
+    Chains are taken in the order of their tickets, so two such batches never wait on each other crosswise."""
     rows = []
-    for event in sorted(events, key=lambda e: e.get("ticket_id") or 0):
-        chain = event.get("ticket_id")
-        if chain not in last:
-            last[chain] = _last_digest(session, chain)
-        row = {"before": None, "after": None, "summary": "", "ticket_id": None, **event}
-        row["previous_digest"] = last[chain]
-        row["digest"] = last[chain] = digest_of(last[chain], row)
+    for given in sorted(events, key=lambda e: e.get("ticket_id") or 0):
+        row = {"before": None, "after": None, "summary": "", "ticket_id": None, **given}
+        row["previous_digest"] = _last_digest(session, row["ticket_id"])
+        row["digest"] = session.info[_HEADS][row["ticket_id"]] = digest_of(row["previous_digest"], row)
         rows.append(row)
     if rows:
         session.execute(insert(TimelineEvent), rows)
