@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from puente.server.taxii import memory
 from puente.server.taxii.dependencies import (
     DeletableCollection,
     Partner,
@@ -32,6 +33,9 @@ from puente.services.errors import InvalidInput
 from puente.services.feeds import collections, door, pages
 
 router = APIRouter()
+
+# After a body this large the memory it took is handed back to the system (server/taxii/memory.py).
+LARGE_UPLOAD = 1024 * 1024
 
 
 @router.get("/collections/{collection_id}/objects/")
@@ -101,6 +105,9 @@ async def add_objects(
         screened = await run_in_threadpool(door.screen, partner, posted)
         del posted
         status = await run_in_threadpool(door.receive, work, partner, collection, screened)
+        del screened
+    if int(request.headers.get("content-length") or 0) > LARGE_UPLOAD:
+        await run_in_threadpool(memory.give_back)
     return taxii_json(status_resource(status), status=202)
 
 
