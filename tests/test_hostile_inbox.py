@@ -18,16 +18,19 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
+from taxii2client.v21 import Collection
 
 from puente.cli.main import main
 from puente.services.assistance import inbound
 from puente.services.context import Runtime
 from puente.services.inbox import scheduled as inbox_worker
+from puente.services.peers import service as peers
 from puente.stix.timestamps import parse_timestamp
 from puente.storage import collections as collection_store
 from puente.storage.collections import NewEntry
 from puente.storage.models import TimelineEvent
 from tests.hostile import Door, incident, open_door, rfa
+from tests.peer_servers import COLLECTION, PASSWORD, USER, medallion
 
 Poison = Callable[[], list[dict[str, Any]]]
 
@@ -222,3 +225,32 @@ def test_puente_import_refuses_each_poison_in_one_line(runtime: Runtime, tmp_pat
     assert "\x00" not in done.output
     with runtime.unit_of_work() as ctx:
         assert ctx.session.exec(select(TimelineEvent).where(TimelineEvent.action == "stix-imported")).first() is None
+
+
+def test_poisons_polled_from_a_peers_server_are_rejected_and_a_genuine_rfa_still_becomes_a_ticket(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """No door on the poll path: the inbox itself refuses what the database could not hold."""
+    door = open_door(runtime)
+    with medallion(tmp_path) as server:
+        with runtime.unit_of_work(actor_name="operator") as ctx:
+            peer = peers.get(ctx, "cert-br")
+            peer.taxii_url, peer.collection_id, peer.pull_collection_id = server.discovery, COLLECTION, COLLECTION
+            peer.user, peer.password = USER, PASSWORD
+        # medallion itself fails (500) on an observable without a readable `created` and on nesting that deep.
+        served = [name for name in POISONS if "nested" not in name and "observable" not in name]
+        poisons = [POISONS[name][0]() for name in served]
+        remote = Collection(f"{server.api_root}collections/{COLLECTION}/", user=USER, password=PASSWORD)
+        for objects in poisons:
+            remote.add_objects({"objects": objects})
+        genuine = incident("cert-br", reference="INC-2026-0077", name="Phishing kit on a hosting provider")
+        remote.add_objects({"objects": [genuine, rfa("cert-br", genuine)]})
+        first = inbox_worker.poll_peer(runtime, "cert-br")
+        again = inbox_worker.poll_peer(runtime, "cert-br")
+    assert first.held == [] and "\x00" not in str(first.rejected)
+    for reason in ("severity must be one of", "name contains a NUL character", "request_id is 100 characters"):
+        assert any(reason in line for line in first.rejected), (reason, first.rejected)
+    assert again.accepted == 0 and again.rejected == []  # the cursor moved past them
+    titles = [t.title for t in door.tickets()]
+    assert "[cert-br INC-2026-0077] Phishing kit on a hosting provider" in titles
+    assert any(r.requester_reference == "INC-2026-0077" for r in door.requests())
