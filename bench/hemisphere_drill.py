@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import uvicorn
+from cryptography.fernet import Fernet
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
@@ -85,6 +86,7 @@ STATES = [
     "VE",
 ]
 AFFECTED = 10
+SECRET_KEY = Fernet.generate_key().decode()  # peers' credentials are kept sealed, as in any deployment
 GOAL_P99_S = 5.0
 
 
@@ -151,6 +153,7 @@ class Deployment:
             PUENTE_HOST="127.0.0.1",
             PUENTE_PORT=str(self.port),
             PUENTE_BASE_URL=f"http://127.0.0.1:{self.port}",
+            PUENTE_SECRET_KEY=SECRET_KEY,
         )
         self.runtime = Runtime(settings, make_engine(url))
         self.runtime.notifiers.append(self.pages)
