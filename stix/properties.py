@@ -6,11 +6,13 @@ naming both; `Unchecked` says "not covered here: let stix2 judge the whole objec
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import idna
 from stix2patterns.validator import run_validator
 
 from puente.stix.patterns import SIMPLE_PATTERN
@@ -36,6 +38,12 @@ IDENTIFIER = re.compile(
 EXAMPLE = "2026-03-01T08:30:00.000Z"
 CUSTOM_PROPERTY = re.compile(r"[a-z][a-z0-9_]{2,249}")
 HASH_HEX = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
+# The STIX 2.1 cyber-observable types.
+OBSERVABLE_NAMES = (
+    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
+    "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
+    "user-account", "windows-registry-key", "x509-certificate",
+)  # fmt: skip
 NOT_RELATABLE = ("bundle--", "language-content--", "marking-definition--", "relationship--", "sighting--")
 
 Check = Callable[[str, str, Any], None]
@@ -66,6 +74,13 @@ def relatable(object_id: str, prop: str, value: Any) -> None:
     identifier(object_id, prop, value)
     if value.startswith(NOT_RELATABLE):
         fail(object_id, prop, f"cannot refer to a {value.partition('--')[0]}.")
+
+
+def domain_object(object_id: str, prop: str, value: Any) -> None:
+    """A reference to a STIX domain object (what a sighting is of)."""
+    relatable(object_id, prop, value)
+    if value.startswith(("extension-definition--", *(f"{kind}--" for kind in OBSERVABLE_NAMES))):
+        fail(object_id, prop, f"must refer to a domain object, not a {value.partition('--')[0]}.")
 
 
 def ref_list(*types: str) -> Check:
@@ -162,6 +177,77 @@ def pattern(object_id: str, prop: str, value: Any) -> None:
         fail(object_id, prop, f"is not a valid STIX pattern: {errors[0]}")
 
 
+# Formats STIX 2.1 gives some values; where the OASIS validator spells one out, its expression is used.
+_IPV4 = re.compile(
+    r"(?:(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])"
+    r"(?:/(?:3[0-2]|[1-2][0-9]|[0-9]))?"
+)
+_MAC = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}")
+_EMAIL = re.compile(r"[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+")
+# RFC 3986 URI: a scheme, then unreserved, reserved and percent-encoded characters (one fragment at most).
+_URI_CHARS = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})"
+_URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:{_URI_CHARS}|[\[\]])*(?:#{_URI_CHARS}*)?")
+_CPE_PART = r"(?:(?:\?*|\*?)(?:[a-zA-Z0-9\-._]|\\[\\*?!\"#$%&'()+,/:;<=>@\[\]^`{|}~])+(?:\?*|\*?)|[*\-])"
+_CPE = re.compile(
+    rf"cpe:2\.3:[aho*\-](?::{_CPE_PART}){{5}}(?::(?:[a-zA-Z]{{2,3}}(?:-(?:[a-zA-Z]{{2}}|[0-9]{{3}}))?|[*\-]))"
+    rf"(?::{_CPE_PART}){{4}}"
+)
+_LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*")
+_RELATIONSHIP_TYPE = re.compile(r"[a-z0-9-]+")
+_MEDIA_TYPE = re.compile(r"(?:application|audio|font|image|message|model|multipart|text|video)/[a-zA-Z0-9.+_-]+.*")
+
+
+def _matching(expression: re.Pattern[str], what: str) -> Check:
+    def check(object_id: str, prop: str, value: Any) -> None:
+        string(object_id, prop, value)
+        if expression.fullmatch(value) is None:
+            fail(object_id, prop, f"{value!r} is not {what}.")
+
+    return check
+
+
+def ipv6(object_id: str, prop: str, value: Any) -> None:
+    string(object_id, prop, value)
+    try:
+        ipaddress.IPv6Network(value, strict=False) if "/" in value else ipaddress.IPv6Address(value)
+    except ValueError:
+        fail(object_id, prop, f"{value!r} is not an IPv6 address or CIDR block.")
+
+
+def domain(object_id: str, prop: str, value: Any) -> None:
+    string(object_id, prop, value)
+    try:
+        idna.encode(value)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        fail(object_id, prop, f"{value!r} is not a domain name (RFC 1034, or IDNA for internationalised names).")
+
+
+ipv4 = _matching(_IPV4, "an IPv4 address or CIDR block such as 198.51.100.0/24")
+mac = _matching(_MAC, "a lower-case colon-separated MAC-48 address such as 00:00:5e:00:53:af")
+email = _matching(_EMAIL, "an e-mail address such as name@domain.example")
+uri = _matching(_URI, "an RFC 3986 URI (non-ASCII characters percent-encoded, hosts in punycode)")
+language = _matching(_LANGUAGE, "an RFC 5646 language tag such as en or pt-BR")
+relationship_type = _matching(_RELATIONSHIP_TYPE, "a relationship type (lower case a-z, 0-9 and hyphens)")
+media_type = _matching(_MEDIA_TYPE, "an IANA media type such as application/pdf")
+
+
+cpe = _matching(_CPE, "a CPE 2.3 name such as cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*:*")
+# The formats of properties of one type that stix2 takes as any string: (type, property) -> check.
+FORMATS: dict[tuple[str, str], Check] = {
+    ("ipv4-addr", "value"): ipv4,
+    ("ipv6-addr", "value"): ipv6,
+    ("mac-addr", "value"): mac,
+    ("email-addr", "value"): email,
+    ("domain-name", "value"): domain,
+    ("url", "value"): uri,
+    ("artifact", "url"): uri,
+    ("artifact", "mime_type"): media_type,
+    ("relationship", "relationship_type"): relationship_type,
+    ("sighting", "sighting_of_ref"): domain_object,
+    ("software", "cpe"): cpe,
+}
+
+
 class Unchecked(Exception):
     """The hand check does not cover this object; stix2.parse decides."""
 
@@ -171,7 +257,7 @@ SDO_COMMON: dict[str, Check] = {
     "revoked": boolean,
     "labels": strings,
     "confidence": confidence,
-    "lang": string,
+    "lang": language,
     "external_references": external_references,
     "object_marking_refs": ref_list("marking-definition"),
 }
@@ -186,10 +272,10 @@ def dictionary(object_id: str, prop: str, value: Any) -> None:
         fail(object_id, prop, "must be a dictionary.")
 
 
-# Properties with a meaning on every object, and so checked on custom objects too.
-CUSTOM_OBJECT_CHECKS: dict[str, Check] = SDO_COMMON | {"defanged": boolean, "extensions": dictionary}
+# Properties with one meaning on every object, custom objects included.
+COMMON_CHECKS: dict[str, Check] = SDO_COMMON | {"defanged": boolean, "extensions": dictionary}
 CUSTOM_OBJECT_PROPERTIES = frozenset(
-    {"type", "id", "spec_version", "created", "modified", "granular_markings", *CUSTOM_OBJECT_CHECKS}
+    {"type", "id", "spec_version", "created", "modified", "granular_markings", *COMMON_CHECKS}
 )
 
 HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
@@ -211,7 +297,7 @@ HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
     "relationship": (
         SDO_COMMON
         | {
-            "relationship_type": string,
+            "relationship_type": relationship_type,
             "description": string,
             "source_ref": relatable,
             "target_ref": relatable,
@@ -220,10 +306,10 @@ HAND_CHECKED: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
         },
         frozenset({"relationship_type", "source_ref", "target_ref"}),
     ),
-    "ipv4-addr": (SCO_COMMON | {"value": string}, frozenset({"value"})),
-    "ipv6-addr": (SCO_COMMON | {"value": string}, frozenset({"value"})),
-    "domain-name": (SCO_COMMON | {"value": string}, frozenset({"value"})),
-    "url": (SCO_COMMON | {"value": string}, frozenset({"value"})),
-    "email-addr": (SCO_COMMON | {"value": string, "display_name": string}, frozenset({"value"})),
+    "ipv4-addr": (SCO_COMMON | {"value": ipv4}, frozenset({"value"})),
+    "ipv6-addr": (SCO_COMMON | {"value": ipv6}, frozenset({"value"})),
+    "domain-name": (SCO_COMMON | {"value": domain}, frozenset({"value"})),
+    "url": (SCO_COMMON | {"value": uri}, frozenset({"value"})),
+    "email-addr": (SCO_COMMON | {"value": email, "display_name": string}, frozenset({"value"})),
     "file": (SCO_COMMON | {"hashes": hashes, "name": string}, frozenset()),
 }

@@ -17,19 +17,25 @@ A refusal names the object and the property: `indicator--…: 'pattern' …`.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import stix2
 import stix2.exceptions
+from stix2.registry import class_for_type
 
 import puente.stix.extensions  # noqa: F401  (registers the extensions so stix2.parse checks them)
+from puente.stix.json_types import check_json_types
 from puente.stix.properties import (
-    CUSTOM_OBJECT_CHECKS,
+    COMMON_CHECKS,
     CUSTOM_OBJECT_PROPERTIES,
     CUSTOM_PROPERTY,
     EXAMPLE,
+    FORMATS,
     HAND_CHECKED,
+    OBSERVABLE_NAMES,
     InvalidStix,
     Unchecked,
     identifier,
@@ -42,29 +48,27 @@ from puente.stix.timestamps import has_milliseconds, instant
 _TYPE = re.compile(r"(?=.{3,250}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _FINER_THAN_MICROSECONDS = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\d+Z")
 
-# STIX cyber-observables: facts with deterministic ids and no creator.
-OBSERVABLE_TYPES = frozenset(
+# Observables STIX 2.1 says must have one property that describes them (stix2 does not check it).
+_AT_LEAST_ONE_PROPERTY = frozenset({"process", "windows-registry-key"})
+_NOT_DESCRIPTIVE = frozenset({"type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged"})
+
+# The TLP 1.0 marking definitions as the standard (and stix2) define them, by id.
+_TLP1 = {
+    marking.id: {k: v for k, v in orjson.loads(marking.serialize()).items() if k not in ("type", "id")}
+    for marking in (stix2.TLP_WHITE, stix2.TLP_GREEN, stix2.TLP_AMBER, stix2.TLP_RED)
+}
+
+# The other object types STIX 2.1 defines: domain and relationship objects and the meta objects.
+_DOMAIN_TYPES = frozenset(
     {
-        "artifact",
-        "autonomous-system",
-        "directory",
-        "domain-name",
-        "email-addr",
-        "email-message",
-        "file",
-        "ipv4-addr",
-        "ipv6-addr",
-        "mac-addr",
-        "mutex",
-        "network-traffic",
-        "process",
-        "software",
-        "url",
-        "user-account",
-        "windows-registry-key",
-        "x509-certificate",
+        "attack-pattern", "campaign", "course-of-action", "extension-definition", "grouping", "identity",
+        "incident", "indicator", "infrastructure", "intrusion-set", "language-content", "location", "malware",
+        "malware-analysis", "marking-definition", "note", "observed-data", "opinion", "relationship", "report",
+        "sighting", "threat-actor", "tool", "vulnerability",
     }
-)
+)  # fmt: skip
+# STIX cyber-observables: facts with deterministic ids and no creator.
+OBSERVABLE_TYPES = frozenset(OBSERVABLE_NAMES)
 
 
 def _common(obj: dict[str, Any]) -> str:
@@ -77,15 +81,17 @@ def _common(obj: dict[str, Any]) -> str:
     if raw_id is None:
         raise InvalidStix(label, "id", "is required.")
     identifier(label, "id", raw_id, (f"{stix_type}--",))
-    # Observables need no spec_version or created; nor, for all we know, does a custom type.
-    optional = stix_type in OBSERVABLE_TYPES or is_custom_type(stix_type)
+    # Observables need no spec_version or created; nor does a custom type, unless it is dated like an SDO.
+    optional = stix_type in OBSERVABLE_TYPES or (
+        is_custom_type(stix_type) and "created" not in obj and "modified" not in obj
+    )
     if ("spec_version" in obj or not optional) and obj.get("spec_version") != "2.1":
         raise InvalidStix(
             raw_id, "spec_version", f"must be '2.1' (got {obj.get('spec_version')!r}): only STIX 2.1 is accepted."
         )
-    if stix_type == "marking-definition":
-        _versioning_time(raw_id, "created", obj.get("created"))
-    elif not optional or "created" in obj or "modified" in obj:
+    if stix_type == "marking-definition":  # never versioned: any precision will do
+        instant_of(raw_id, "created", obj.get("created"))
+    elif not optional:
         created = _versioning_time(raw_id, "created", obj.get("created"))
         modified = _versioning_time(raw_id, "modified", obj.get("modified"))
         if modified < created:
@@ -103,7 +109,7 @@ def _versioning_time(object_id: str, prop: str, value: Any) -> int:
 def _by_hand(obj: dict[str, Any], object_id: str) -> None:
     checks, required = HAND_CHECKED[obj["type"]]
     for prop in required:
-        if obj.get(prop) in (None, "", []):
+        if prop not in obj:
             raise InvalidStix(object_id, prop, "is required.")
     for prop, value in obj.items():
         check = checks.get(prop)
@@ -137,6 +143,7 @@ def _as_stix2_reads(value: Any) -> Any:
 
 
 def _by_stix2(obj: dict[str, Any], object_id: str) -> None:
+    check_json_types(obj, stix2_definitions(obj["type"]), object_id)
     try:
         stix2.parse(_as_stix2_reads(obj), allow_custom=True, version="2.1")
     except stix2.exceptions.InvalidValueError as error:
@@ -158,45 +165,67 @@ def check_object(obj: Any) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InvalidStix("an object", None, f"must be a JSON object, not {type(obj).__name__}.")
     object_id = _common(obj)
+    for prop, value in obj.items():
+        if value is None or value == []:
+            raise InvalidStix(object_id, prop, "must not be null or an empty list: leave the property out instead.")
     if obj["type"] in HAND_CHECKED:
         try:
             _by_hand(obj, object_id)
             return obj
         except Unchecked:
             pass
-    known = stix2_known_properties(obj["type"]) or CUSTOM_OBJECT_PROPERTIES
+    known = CUSTOM_OBJECT_PROPERTIES if is_custom_type(obj["type"]) else stix2_known_properties(obj["type"])
     for prop in obj:
         if prop not in known and not CUSTOM_PROPERTY.fullmatch(prop):
             raise InvalidStix(
                 object_id, prop, "is not a valid custom property name (lower case a-z, 0-9, _; 3 to 250)."
             )
-    if is_custom_type(obj["type"]):
-        _custom_object(obj, object_id)
-    else:
+    _common_properties(obj, object_id)
+    # A type stix2 does not know (`x-misp-attribute`, `x-mitre-tactic`, Incident Core's `task`) gets the
+    # checks every object gets; the rest of it is the producer's and is kept as sent.
+    if not is_custom_type(obj["type"]):
         _by_stix2(obj, object_id)
     return obj
 
 
-def _custom_object(obj: dict[str, Any], object_id: str) -> None:
-    """A type stix2 does not know (`x-misp-attribute`, `x-mitre-tactic`, Incident Core's `task`): its
-    common properties are checked as on any object; the rest is the producer's and is kept as sent."""
+def _common_properties(obj: dict[str, Any], object_id: str) -> None:
+    """Properties with one meaning on every object, and an observable's value, in the standard's terms
+    (stix2 is lenient with some: a confidence of 101, a malformed address)."""
     for prop, value in obj.items():
-        check = CUSTOM_OBJECT_CHECKS.get(prop)
+        check = COMMON_CHECKS.get(prop)
         if check is not None:
-            check(object_id, prop, value)
+            with suppress(Unchecked):  # what the common check leaves open, stix2 judges
+                check(object_id, prop, value)
+        elif (format_check := FORMATS.get((obj["type"], prop))) is not None:
+            format_check(object_id, prop, value)
+    if obj["type"] == "artifact" and "decryption_key" in obj and "encryption_algorithm" not in obj:
+        raise InvalidStix(object_id, "decryption_key", "must not be present without encryption_algorithm.")
+    if obj["type"] in _AT_LEAST_ONE_PROPERTY and not set(obj) - _NOT_DESCRIPTIVE:
+        raise InvalidStix(object_id, None, f"a {obj['type']} needs at least one property besides its type and id.")
+    if obj["type"] == "marking-definition" and obj.get("definition_type") == "tlp":
+        official = _TLP1.get(obj["id"])
+        if official is None or {k: v for k, v in obj.items() if k not in ("type", "id")} != official:
+            raise InvalidStix(
+                object_id, "definition", "a TLP 1.0 marking must be one of the four the standard defines."
+            )
+
+
+@lru_cache(maxsize=256)
+def stix2_definitions(stix_type: str) -> dict[str, Any]:
+    """stix2's property definitions for a type; empty for a type it does not know."""
+    cls = class_for_type(stix_type, "2.1")
+    return dict(cls._properties) if cls is not None else {}
 
 
 @lru_cache(maxsize=256)
 def stix2_known_properties(stix_type: str) -> frozenset[str]:
-    from stix2.registry import class_for_type
-
-    cls = class_for_type(stix_type, "2.1")
-    return frozenset(cls._properties) if cls is not None else frozenset()
+    return frozenset(stix2_definitions(stix_type))
 
 
 def is_custom_type(stix_type: str) -> bool:
-    """Whether stix2 knows no class for the type: a custom object (STIX 2.1 section 11.2 or a new-sdo/sco/sro)."""
-    return not stix2_known_properties(stix_type)
+    """Whether the type is not one STIX 2.1 defines: a custom object (section 11.2, or a new-sdo/sco/sro).
+    Decided on the standard's list, not stix2's registry, which libraries such as misp-stix extend."""
+    return stix_type not in OBSERVABLE_TYPES and stix_type not in _DOMAIN_TYPES
 
 
 def check_content(data: Any) -> list[dict[str, Any]]:

@@ -11,8 +11,10 @@ import pytest
 from sqlmodel import func, select
 
 from puente.services.context import Runtime
+from puente.services.errors import InvalidInput
 from puente.services.exchange import importer
 from puente.services.exchange import service as exchange
+from puente.services.tickets.observables import parse_observables
 from puente.services.users import service as users
 from puente.stix.patterns import SCO_TYPES
 from puente.storage import stix_objects
@@ -45,18 +47,20 @@ def export(runtime: Runtime, reference: str) -> dict[str, Any]:
 
 
 def producer_bundle() -> dict[str, Any]:
-    """Another CSIRT's incident with observables written their way (an internationalised URL, a capitalised
-    domain) as SCOs with ids of their own, not the deterministic ones."""
+    """Another CSIRT's incident with observables written their way (a capitalised domain and e-mail domain)
+    as SCOs with ids of their own, not the deterministic ones."""
     common = {"spec_version": "2.1", "created_by_ref": PRODUCER, "created": STAMP, "modified": STAMP}
     incident = {"type": "incident", "id": "incident--7b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "name": "Defacements"}
     url = {"type": "url", "spec_version": "2.1", "id": "url--9b0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"}
     domain = {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f"}
+    email = {"type": "email-addr", "spec_version": "2.1", "id": "email-addr--4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b"}
     identity = {"type": "identity", "id": PRODUCER, "name": "CSIRT-PE", "identity_class": "organization"}
     objects = [
         {**identity, **common},
         {**incident, **common},
-        {**url, "value": "http://bücher.example/ä"},
+        {**url, "value": "http://xn--bcher-kva.example/%C3%A4"},
         {**domain, "value": "Defaced.Example"},
+        {**email, "value": "Webmaster@Defaced.Example"},
         {
             "type": "relationship",
             **common,
@@ -81,8 +85,12 @@ def test_observables_keep_the_producers_objects_and_values_normalised_only_for_m
     with analyst.unit_of_work(actor_name="operator") as ctx:
         assert result.ticket.id is not None
         observables = {(o.kind, o.value) for o in ticket_store.observables(ctx.session, result.ticket.id)}
-    # The ticket matches on one form: lower-case names, URIs with punycode hosts (not percent-encoded ones).
-    assert observables == {("url", "http://xn--bcher-kva.example/%C3%A4"), ("domain-name", "defaced.example")}
+    # The ticket matches on one form: lower-case names and e-mail domains.
+    assert observables == {
+        ("url", "http://xn--bcher-kva.example/%C3%A4"),
+        ("domain-name", "defaced.example"),
+        ("email-addr", "Webmaster@defaced.example"),
+    }
     served = export(analyst, result.ticket.reference)
     assert scos(served) == scos(data)  # no second SCO for a value the producer had
     by_id = {o["id"]: o for o in served["objects"]}
@@ -139,3 +147,13 @@ def test_importing_the_same_bundle_again_changes_nothing(analyst: Runtime, sourc
     assert again.ticket.reference == first.ticket.reference and not again.created
     assert (again.new_versions, again.observables_added, again.notes_added) == (0, 0, 0)
     assert _state(analyst) == before
+
+
+def test_an_internationalised_url_is_written_with_a_punycode_host_and_an_iri_is_refused(analyst: Runtime) -> None:
+    with acting_as(analyst, "ana") as ctx:
+        [observable] = parse_observables(["hxxp://bücher[.]example/ä"])
+    assert observable.value == "http://xn--bcher-kva.example/%C3%A4"  # not http://b%C3%BCcher.example/…
+    data = producer_bundle()
+    next(o for o in data["objects"] if o["type"] == "url")["value"] = "http://bücher.example/ä"
+    with acting_as(analyst, "ana") as ctx, pytest.raises(InvalidInput, match=r"url--\S+: 'value' .* RFC 3986 URI"):
+        importer.import_content(ctx, data)

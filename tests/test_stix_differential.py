@@ -1,0 +1,65 @@
+"""Puente's validator against the standard, both ways: what stix2.parse and the OASIS validator accept, and
+only that, is accepted (bench/validation_agreement.py reports the rate over the whole corpus)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import stix_corpus
+
+CORPUS = stix_corpus.valid_objects(seed=1)
+
+
+def test_the_corpus_spans_producers_and_kinds() -> None:
+    types = {o["type"] for o in CORPUS}
+    assert len(CORPUS) > 100 and len(types) > 40
+    assert {"x-misp-attribute", "indicator", "relationship", "incident", "ipv4-addr", "marking-definition"} <= types
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CORPUS), st.randoms(use_true_random=False))
+def test_valid_content_and_its_mutations_get_the_standards_verdict(obj: dict[str, Any], rnd: random.Random) -> None:
+    agreement = stix_corpus.Agreement()
+    agreement.add("original", obj)
+    for label, changed in rnd.sample(stix_corpus.mutations(obj, rnd), 3):
+        agreement.add(label, changed)
+    assert agreement.disagreements == []
+
+
+INDICATOR = {
+    "type": "indicator",
+    "spec_version": "2.1",
+    "id": "indicator--33fe3b22-0201-47cf-85d0-97c02164528d",
+    "created": "2026-01-05T12:00:00.000Z",
+    "modified": "2026-01-05T12:00:00.000Z",
+    "pattern": "[ipv4-addr:value = '10.0.0.1']",
+    "pattern_type": "stix",
+    "valid_from": "2026-01-05T12:00:00Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "standard_accepts", "puente_accepts"),
+    [
+        ({"modified": "2026-01-05T12:00:00.123456789Z"}, False, True),  # stix2 cannot hold nanoseconds
+        ({"acmeScore": 1}, True, False),  # an upper-case property name, against the spec's MUST
+        ({"confidence": 101}, False, False),
+        ({"created": "2026-01-05T12:00:00Z"}, False, False),  # created MUST be precise to the millisecond
+        ({"labels": "one"}, False, False),  # stix2 would read it as ["one"]
+        ({"name": 7}, False, False),  # stix2 would read it as "7"
+        ({"lang": "not a language"}, False, False),
+        ({"x_acme_score": 87}, True, True),
+    ],
+)
+def test_the_deliberate_differences_and_some_agreements_named(
+    change: dict[str, Any], standard_accepts: bool, puente_accepts: bool
+) -> None:
+    obj = {**INDICATOR, **change}
+    theirs, ours = stix_corpus.standard(obj), stix_corpus.puente(obj)
+    assert (theirs.accepted, ours.accepted) == (standard_accepts, puente_accepts)
+    assert (stix_corpus.deliberate(obj, theirs, ours) is not None) is (standard_accepts != puente_accepts)
