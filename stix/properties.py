@@ -134,6 +134,8 @@ def external_references(object_id: str, prop: str, value: Any) -> None:
             fail(object_id, prop, "each entry needs a source_name string.")
         if not set(item) <= {"source_name", "description", "url", "external_id"}:
             raise Unchecked  # hashes and custom keys: let stix2 judge
+        if len(item) == 1:
+            fail(object_id, prop, "each entry needs a description, an external_id or a url besides its source_name.")
         for key in ("description", "url", "external_id"):
             if key in item:
                 string(object_id, prop, item[key])
@@ -194,6 +196,7 @@ _CPE = re.compile(
 )
 _LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*")
 _RELATIONSHIP_TYPE = re.compile(r"[a-z0-9-]+")
+_CHARACTER_SET = re.compile(r"[a-zA-Z0-9/.+_:-]{1,40}")
 _MEDIA_TYPE = re.compile(r"(?:application|audio|font|image|message|model|multipart|text|video)/[a-zA-Z0-9.+_-]+.*")
 
 
@@ -231,6 +234,7 @@ relationship_type = _matching(_RELATIONSHIP_TYPE, "a relationship type (lower ca
 media_type = _matching(_MEDIA_TYPE, "an IANA media type such as application/pdf")
 
 
+character_set = _matching(_CHARACTER_SET, "a character set name such as UTF-8 or ISO-8859-1")
 cpe = _matching(_CPE, "a CPE 2.3 name such as cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*:*")
 # The formats of properties of one type that stix2 takes as any string: (type, property) -> check.
 FORMATS: dict[tuple[str, str], Check] = {
@@ -243,6 +247,8 @@ FORMATS: dict[tuple[str, str], Check] = {
     ("artifact", "url"): uri,
     ("artifact", "mime_type"): media_type,
     ("relationship", "relationship_type"): relationship_type,
+    ("directory", "path_enc"): character_set,
+    ("file", "name_enc"): character_set,
     ("sighting", "sighting_of_ref"): domain_object,
     ("software", "cpe"): cpe,
 }

@@ -28,6 +28,7 @@ from stix2.registry import class_for_type
 
 import puente.stix.extensions  # noqa: F401  (registers the extensions so stix2.parse checks them)
 from puente.stix.json_types import check_json_types
+from puente.stix.object_rules import check_by_rules
 from puente.stix.properties import (
     COMMON_CHECKS,
     CUSTOM_OBJECT_PROPERTIES,
@@ -115,8 +116,8 @@ def _by_hand(obj: dict[str, Any], object_id: str) -> None:
         check = checks.get(prop)
         if check is not None:
             check(object_id, prop, value)
-        elif prop not in ("type", "id", "spec_version", "created", "modified"):
-            raise Unchecked
+        elif prop not in ("type", "id", "spec_version", "created", "modified") and not _custom(obj["type"], prop):
+            raise Unchecked  # a standard property the hand check does not cover
     if obj["type"] == "indicator":
         if obj["pattern_type"] == "stix":
             pattern(object_id, "pattern", obj["pattern"])
@@ -166,8 +167,8 @@ def check_object(obj: Any) -> dict[str, Any]:
         raise InvalidStix("an object", None, f"must be a JSON object, not {type(obj).__name__}.")
     object_id = _common(obj)
     for prop, value in obj.items():
-        if value is None or value == []:
-            raise InvalidStix(object_id, prop, "must not be null or an empty list: leave the property out instead.")
+        if value is None or value == [] or (value == {} and not _custom(obj["type"], prop)):
+            raise InvalidStix(object_id, prop, "must not be null or empty: leave the property out instead.")
     if obj["type"] in HAND_CHECKED:
         try:
             _by_hand(obj, object_id)
@@ -183,9 +184,14 @@ def check_object(obj: Any) -> dict[str, Any]:
     _common_properties(obj, object_id)
     # A type stix2 does not know (`x-misp-attribute`, `x-mitre-tactic`, Incident Core's `task`) gets the
     # checks every object gets; the rest of it is the producer's and is kept as sent.
-    if not is_custom_type(obj["type"]):
+    if not is_custom_type(obj["type"]) and not check_by_rules(obj, object_id, _custom):
         _by_stix2(obj, object_id)
     return obj
+
+
+def _custom(stix_type: str, prop: str) -> bool:
+    """A custom property: stix2 keeps it unchecked (allow_custom), so a valid name is all it needs."""
+    return prop not in stix2_known_properties(stix_type) and CUSTOM_PROPERTY.fullmatch(prop) is not None
 
 
 def _common_properties(obj: dict[str, Any], object_id: str) -> None:
@@ -198,6 +204,10 @@ def _common_properties(obj: dict[str, Any], object_id: str) -> None:
                 check(object_id, prop, value)
         elif (format_check := FORMATS.get((obj["type"], prop))) is not None:
             format_check(object_id, prop, value)
+        elif prop.endswith(("_ref", "_refs")) and prop in stix2_known_properties(obj["type"]):
+            # stix2 takes any UUID of the RFC 4122 variant; the standard's identifiers are of versions 1 to 5.
+            for item in value if isinstance(value, list) else [value]:
+                identifier(object_id, prop, item)
     if obj["type"] == "artifact" and "decryption_key" in obj and "encryption_algorithm" not in obj:
         raise InvalidStix(object_id, "decryption_key", "must not be present without encryption_algorithm.")
     if obj["type"] in _AT_LEAST_ONE_PROPERTY and not set(obj) - _NOT_DESCRIPTIVE:

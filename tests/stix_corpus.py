@@ -49,6 +49,7 @@ REPLACEMENTS: list[Any] = [
 CUSTOM_NAMES = ["Bad-Name", "ab", "x_acme_score", "_x", "abcD", "x" * 251]
 _FINER_THAN_MICROSECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7,}Z")
 _OPTIONS = ValidationOptions(version="2.1")
+_STANDARD_TYPES = frozenset(GENERATED_TYPES) | {"extension-definition", "language-content"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ def deliberate(obj: dict[str, Any], theirs: Verdict, ours: Verdict) -> str | Non
         return (
             "character-set names (path_enc, name_enc) are not checked against the IANA registry: a bundle is not"
             " refused over the label of a file name's encoding"
+        )
+    if theirs.accepted and obj.get("type") not in _STANDARD_TYPES and not ours.accepted:
+        return (
+            "custom objects get the checks of the properties every object has (an id of their own type,"
+            " created_by_ref an identity, object_marking_refs markings), which stix2 and the OASIS validator skip"
+            " on types they do not know"
         )
     if str(obj.get("type")).startswith("x-misp-") and ours.accepted:
         return (
