@@ -1,23 +1,31 @@
-"""Export and import throughput of a ticket with 10,000 observables, beside plain `stix2.parse`.
+"""Import throughput beside plain `stix2.parse`: on Puente's own export and on content we did not write.
 
-Run: .venv/bin/python bench/stix_throughput.py [--observables N] [--runs R]
-Export runs once on a fresh SQLite file; stix2.parse and import run R times (import each time
-into a fresh SQLite file of another CSIRT) and the best run of each is reported, so that a busy
-machine skews both sides alike.
+Run: .venv/bin/python bench/stix_throughput.py [--observables N] [--runs R] [--misp-attributes A]
+Puente's own: a ticket with N observables, exported once on a fresh SQLite file. Third-party: MITRE
+ATT&CK for Mobile and the OASIS examples from ../shared/stix (skipped where absent) and a MISP event
+of A attributes exported by misp-stix. stix2.parse and import (validate, map, store, commit, each time
+into a fresh SQLite file, with Puente's caches emptied) run R times and the best run of each is
+reported, so that a busy machine skews both sides alike. Peak memory (tracemalloc) is measured on a
+separate import of ATT&CK.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import orjson
 import stix2
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The repository root holds tests/ (MISP events); appended, so that the bare stix/ folder shadows nothing.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from puente.services.clock import SystemClock
 from puente.services.context import Runtime
@@ -27,11 +35,15 @@ from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind
 from puente.services.users import service as users
 from puente.settings import load_settings
+from puente.stix import properties, timestamps
 from puente.stix.validation import check_content
 from puente.storage.engine import make_engine
 from puente.storage.migrate import upgrade
 from puente.storage.models import Role
 from puente.storage.users import by_name
+from tests import misp
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "stix"
 
 
 def observables(count: int) -> list[Observable]:
@@ -67,10 +79,86 @@ def runtime(directory: Path, name: str, csirt: str) -> Runtime:
     return rt
 
 
+def _fresh_caches() -> None:
+    """Forget the patterns and timestamps Puente has already read: every import starts cold."""
+    properties.pattern_errors.cache_clear()
+    timestamps.instant.cache_clear()
+    timestamps.parse_timestamp.cache_clear()
+
+
+class Measure:
+    """stix2.parse, validation alone and a whole import of one payload, best of `runs`."""
+
+    def __init__(self, directory: Path, runs: int) -> None:
+        self.directory, self.runs, self.imports = directory, runs, 0
+
+    def __call__(self, payload: bytes) -> tuple[int, float, float, float]:
+        count = len(orjson.loads(payload)["objects"])
+        parse_time = check_time = import_time = float("inf")
+        for _ in range(self.runs):
+            started = time.perf_counter()
+            stix2.parse(payload.decode(), allow_custom=True)
+            parse_time = min(parse_time, time.perf_counter() - started)
+
+            _fresh_caches()
+            started = time.perf_counter()
+            check_content(orjson.loads(payload))
+            check_time = min(check_time, time.perf_counter() - started)
+
+            _fresh_caches()
+            import_time = min(import_time, self.import_once(payload))
+        return count, parse_time, check_time, import_time
+
+    def import_once(self, payload: bytes) -> float:
+        self.imports += 1
+        theirs = runtime(self.directory, f"theirs-{self.imports}.db", "CSIRT-BR")
+        started = time.perf_counter()
+        with theirs.unit_of_work() as ctx:
+            ctx.actor = by_name(ctx.session, "ana")
+            import_content(ctx, payload)
+        elapsed = time.perf_counter() - started
+        theirs.engine.dispose()
+        return elapsed
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:>10,.0f} objects/s  ({seconds:.3f} s)"
+
+
+def _report(label: str, count: int, parse_time: float, check_time: float, import_time: float) -> None:
+    print(f"{label}: {count:,} objects")
+    print(f"  stix2.parse:                          {_rate(count, parse_time)}")
+    print(f"  import (validate, map, store, commit):{_rate(count, import_time)}")
+    print(f"    of which strict validation alone:   {_rate(count, check_time)}")
+    print(f"  import is {parse_time / import_time:.1f}x the throughput of stix2.parse")
+
+
+def third_party(misp_attributes: int) -> dict[str, bytes]:
+    """Content we did not write: ATT&CK, the OASIS examples (as one bundle) and a MISP export."""
+    found: dict[str, bytes] = {}
+    attack = SHARED / "attack" / "mobile-attack-17.1.json"
+    if attack.is_file():
+        found["MITRE ATT&CK for Mobile 17.1"] = attack.read_bytes()
+    examples: list[dict[str, Any]] = []
+    for path in sorted((SHARED / "oasis-examples").glob("*.json")):
+        data = json.loads(path.read_text())
+        examples += data["objects"] if data.get("type") == "bundle" else [data]
+    if examples:
+        unique = list({o["id"]: o for o in examples}.values())
+        found["OASIS examples, as one bundle"] = orjson.dumps(
+            {"type": "bundle", "id": f"bundle--{uuid4()}", "objects": unique}
+        )
+    event = misp.event()
+    misp.add_common_attributes(event, max(1, misp_attributes // len(misp.COMMON_ATTRIBUTES)))
+    found[f"MISP event of {len(event.attributes)} attributes (misp-stix)"] = orjson.dumps(misp.to_stix(event))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--observables", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--misp-attributes", type=int, default=2_000)
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="puente-bench-"))
     ours = runtime(directory, "ours.db", "CSIRT-CO")
@@ -95,36 +183,28 @@ def main() -> None:
     second_export = time.perf_counter() - started
     assert again.new_versions == 0
 
-    parse_time = check_time = import_time = float("inf")
-    for run in range(args.runs):
-        started = time.perf_counter()
-        stix2.parse(payload.decode())
-        parse_time = min(parse_time, time.perf_counter() - started)
-
-        started = time.perf_counter()
-        check_content(orjson.loads(payload))
-        check_time = min(check_time, time.perf_counter() - started)
-
-        theirs = runtime(directory, f"theirs-{run}.db", "CSIRT-BR")
-        started = time.perf_counter()
-        with theirs.unit_of_work() as ctx:
-            ctx.actor = by_name(ctx.session, "ana")
-            imported = import_content(ctx, payload)
-        import_time = min(import_time, time.perf_counter() - started)
-        assert imported.observables_added == args.observables, imported
-        theirs.engine.dispose()
-
-    def rate(seconds: float) -> str:
-        return f"{count / seconds:>10,.0f} objects/s  ({seconds:.3f} s)"
-
+    measure = Measure(directory, args.runs)
     print(f"ticket with {args.observables:,} observables: bundle of {count:,} objects, {len(payload) / 1e6:.1f} MB")
-    print(f"export, first (records {result.new_versions:,} versions): {rate(first_export)}")
-    print(f"export, unchanged (records none):       {rate(second_export)}")
+    print(f"export, first (records {result.new_versions:,} versions): {_rate(count, first_export)}")
+    print(f"export, unchanged (records none):       {_rate(count, second_export)}")
     print(f"best of {args.runs} runs below")
-    print(f"stix2.parse of the bundle:              {rate(parse_time)}")
-    print(f"import (validate, map, store, commit):  {rate(import_time)}")
-    print(f"  of which strict validation alone:     {rate(check_time)}")
-    print(f"import is {parse_time / import_time:.1f}x the throughput of stix2.parse")
+    _report("Puente's own export", *measure(payload))
+    totals = [0, 0.0, 0.0, 0.0]
+    for label, content in third_party(args.misp_attributes).items():
+        figures = measure(content)
+        _report(label, *figures)
+        totals = [a + b for a, b in zip(totals, figures, strict=True)]
+    _report("third-party content, all of the above", int(totals[0]), *totals[1:])
+
+    attack = SHARED / "attack" / "mobile-attack-17.1.json"
+    if attack.is_file():
+        _fresh_caches()
+        tracemalloc.start()
+        seconds = measure.import_once(attack.read_bytes())
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        objects = len(orjson.loads(attack.read_bytes())["objects"])
+        print(f"ATT&CK import under tracemalloc: {objects / seconds:,.0f} objects/s, peak {peak / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

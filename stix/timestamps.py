@@ -13,7 +13,6 @@ texts of different precisions do not sort as times (`…00.500Z` < `…00Z`). So
 from __future__ import annotations
 
 import re
-from calendar import timegm
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -21,6 +20,7 @@ _FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?
 # What STIX 2.1 requires of `created` and `modified`: at least milliseconds.
 _MILLISECONDS = re.compile(r".*\.\d{3,}Z")
 _EXAMPLE = "2026-01-05T12:00:00.000Z"
+_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
 
 
 def _parts(text: str) -> tuple[datetime, int]:
@@ -46,8 +46,24 @@ def parse_timestamp(text: str) -> datetime:
 @lru_cache(maxsize=16384)
 def instant(text: str) -> int:
     """The exact instant in nanoseconds since 1970: what comparing two timestamps compares."""
-    moment, nanos = _parts(text)
-    return (timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond) * 1000 + nanos
+    found = _FORM.fullmatch(text) if type(text) is str else None
+    if found is None:
+        raise ValueError(f"{text!r} is not a STIX timestamp like {_EXAMPLE}")
+    date, hour, minute, second, fraction = text[:10], int(found[4]), int(found[5]), int(found[6]), found[7]
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"{text!r} is not a STIX timestamp: no such time of day")
+    try:
+        day = _day(date)
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a STIX timestamp: {error}") from None
+    seconds = (day * 24 + hour) * 3600 + minute * 60 + second
+    return seconds * 1_000_000_000 + int((fraction or "")[:9].ljust(9, "0"))
+
+
+@lru_cache(maxsize=4096)
+def _day(date: str) -> int:
+    """Days since 1970 of a YYYY-MM-DD date (a few dates serve a whole bundle: computed once each)."""
+    return datetime.strptime(date, "%Y-%m-%d").toordinal() - _EPOCH_DAY
 
 
 def is_timestamp(text: object) -> bool:
