@@ -17,6 +17,7 @@ from puente.services.exchange import service as exchange
 from puente.services.users import service as users
 from puente.stix.extensions import INCIDENT_CORE_ID
 from puente.storage import stix_objects
+from puente.storage import tickets as ticket_store
 from puente.storage.models import Role
 from tests import misp
 from tests.conftest import SHARED
@@ -170,3 +171,108 @@ def test_mitre_attack_mobile_imports_whole_with_its_x_mitre_objects(analyst: Run
         assert result.ticket.id is not None
         kept = stix_objects.latest_for_ticket(ctx.session, result.ticket.id)
         assert sum(1 for stix_id in kept if stix_id.startswith("x-mitre-")) == 40
+
+
+OPENCTI_EXTENSION = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
+OPENCTI_SCO_EXTENSION = "extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82"
+
+
+def opencti_bundle() -> dict[str, Any]:
+    """An incident as OpenCTI exports it: its property extensions, `x_opencti_*` properties, OpenCTI's own
+    incident fields (custom properties without a prefix) and observables scored by OpenCTI."""
+    platform = "identity--8d7b1e3a-2c4f-4a5b-9e6d-7f8a9b0c1d2e"
+
+    def opencti(kind: str, uuid: str) -> dict[str, Any]:
+        return {
+            OPENCTI_EXTENSION: {
+                "extension_type": "property-extension",
+                "id": uuid,
+                "type": kind,
+                "created_at": "2026-11-20T10:00:00.000Z",
+                "updated_at": "2026-11-20T10:05:00.000Z",
+                "is_inferred": False,
+                "creator_ids": ["88ec0c6a-13ce-5e39-b486-354fe4a7084f"],
+            }
+        }
+
+    incident = _sdo(
+        "incident",
+        "2b3c4d5e-0000-4000-8000-000000000001",
+        created_by_ref=platform,
+        name="Ransomware at the port authority",
+        description="Encrypted terminal systems.",
+        incident_type="ransomware",
+        severity="high",
+        source="partner",
+        first_seen="2026-11-19T22:00:00.000Z",
+        labels=["ransomware", "critical-infrastructure"],
+        confidence=80,
+        object_marking_refs=["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"],
+        extensions=opencti("Incident", "5a0b3f2e-7c1d-4e8f-9a0b-1c2d3e4f5a6b"),
+    )
+    ip = {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": "ipv4-addr--2b3c4d5e-0000-4000-8000-000000000002",
+        "value": "203.0.113.66",
+        "x_opencti_score": 90,
+        "x_opencti_description": "C2 of the ransomware affiliate",
+        "extensions": {
+            OPENCTI_SCO_EXTENSION: {
+                "extension_type": "property-extension",
+                "score": 90,
+                "labels": ["c2"],
+                "created_by_ref": platform,
+            }
+        },
+    }
+    indicator = _sdo(
+        "indicator",
+        "2b3c4d5e-0000-4000-8000-000000000003",
+        created_by_ref=platform,
+        name="203.0.113.66",
+        pattern="[ipv4-addr:value = '203.0.113.66']",
+        pattern_type="stix",
+        valid_from="2026-11-20T10:00:00.000Z",
+        x_opencti_score=90,
+        x_opencti_detection=True,
+        x_opencti_main_observable_type="IPv4-Addr",
+        x_mitre_platforms=["windows"],
+        extensions=opencti("Indicator", "6b1c4a3f-8d2e-4f9a-8b1c-2d3e4f5a6b7c"),
+    )
+    relation = _sdo(
+        "relationship",
+        "2b3c4d5e-0000-4000-8000-000000000004",
+        created_by_ref=platform,
+        relationship_type="indicates",
+        source_ref=indicator["id"],
+        target_ref=incident["id"],
+        x_opencti_source_ref_name="203.0.113.66",
+        extensions=opencti("indicates", "7c2d5b4a-9e3f-4a0b-8c2d-3e4f5a6b7c8d"),
+    )
+    identity = _sdo(
+        "identity",
+        "8d7b1e3a-2c4f-4a5b-9e6d-7f8a9b0c1d2e",
+        name="CSIRT-CL OpenCTI",
+        identity_class="organization",
+        x_opencti_organization_type="csirt",
+    )
+    del identity["created_by_ref"]
+    return {
+        "type": "bundle",
+        "id": "bundle--2b3c4d5e-0000-4000-8000-0000000000ff",
+        "objects": [identity, incident, ip, indicator, relation],
+    }
+
+
+def test_an_opencti_export_imports_without_loss(analyst: Runtime) -> None:
+    data = opencti_bundle()
+    result, exported = import_and_serve_back(analyst, data)
+    assert result.ticket.title == "Ransomware at the port authority"
+    assert result.ticket.tlp == "amber" and result.ticket.countries == []
+    with analyst.unit_of_work(actor_name="operator") as ctx:
+        assert result.ticket.id is not None
+        observables = [(o.kind, o.value) for o in ticket_store.observables(ctx.session, result.ticket.id)]
+    assert observables == [("ipv4-addr", "203.0.113.66")]
+    # OpenCTI's indicator and SCO stand for the observable: Puente adds no second one of either.
+    assert sum(1 for o in exported["objects"] if o["type"] in ("ipv4-addr", "indicator")) == 2
