@@ -51,6 +51,8 @@ _STAND_IN_NAMESPACE = uuid.UUID("6f1f7c3e-2d4b-5a8e-9c0d-1e2f3a4b5c6d")
 _RSIT_LABEL = re.compile(r'rsit:(?P<classification>[a-z0-9-]+)="(?P<type>[a-z0-9-]+)"')
 _SECTOR_PREFIX = "sector:"
 _PAP_LABEL = re.compile(r"pap:(?P<level>clear|white|green|amber|red)", re.IGNORECASE)
+# Labels a field of the ticket stands for, and MISP's own machine tags (misp:type=…, misp:tool=…).
+_MAPPED_LABEL = re.compile(r"(?:rsit:|sector:|pap:|tlp:|misp:)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class TicketFacts:
     countries: list[str] = field(default_factory=list)
     tlp: str = "amber"
     pap: str = "amber"
+    # The producer's labels no field above holds (MISP galaxy tags, OpenCTI labels).
+    labels: list[str] = field(default_factory=list)
     observables: list[ObservableFacts] = field(default_factory=list)
     notes: list[NoteFacts] = field(default_factory=list)
     # The identities of the CSIRTs the incident is shared with (its originator says so).
@@ -133,7 +137,7 @@ def _labels(facts: TicketFacts) -> list[str]:
     if facts.rsit_classification and facts.rsit_type:
         labels.append(f'rsit:{facts.rsit_classification}="{facts.rsit_type}"')
     labels += [f"{_SECTOR_PREFIX}{sector}" for sector in facts.sectors]
-    return labels
+    return list(dict.fromkeys(labels + facts.labels))
 
 
 def ticket_objects(
@@ -376,6 +380,7 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         rsit_classification=rsit["classification"] if rsit else None,
         rsit_type=rsit["type"] if rsit else None,
         sectors=[label.removeprefix(_SECTOR_PREFIX) for label in labels if label.startswith(_SECTOR_PREFIX)],
+        labels=[label for label in labels if not _MAPPED_LABEL.match(label)],
         countries=list(dict.fromkeys(countries)),
         tlp=tlp,
         pap=pap,

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from puente.storage.types import utc_field
@@ -92,6 +92,8 @@ class Ticket(SQLModel, table=True):
     rsit_type: str | None = Field(default=None, max_length=64)
     sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Labels of the producer's that no other field holds (MISP galaxy tags, OpenCTI labels): they travel back.
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
     tlp: str = Field(max_length=16)
     pap: str = Field(max_length=16)
     aware_at: datetime = utc_field(nullable=False)

@@ -56,11 +56,16 @@ def attribute_facts(misp_event: dict[str, Any]) -> Counter[tuple[str, str, froze
     )
 
 
-def test_misp_event_tags_become_the_tickets_tlp_pap_and_type(analyst: Runtime) -> None:
+def test_misp_event_tags_become_the_tickets_tlp_pap_type_and_labels(analyst: Runtime) -> None:
     result = import_bundle(analyst, misp.to_stix(misp.event()))
     ticket = result.ticket
     assert (ticket.tlp, ticket.pap) == ("amber", "green")
     assert (ticket.rsit_classification, ticket.rsit_type) == ("fraud", "phishing")
+    assert 'misp-galaxy:threat-actor="APT 28"' in ticket.labels
+    assert not [label for label in ticket.labels if label.lower().startswith(("tlp:", "pap:", "rsit:", "misp:"))]
+    # Our incident carries the labels on, to a partner's Puente or back to MISP.
+    incident = next(o for o in export(analyst, ticket.reference)["objects"] if o["type"] == "incident")
+    assert 'misp-galaxy:threat-actor="APT 28"' in incident["labels"] and 'rsit:fraud="phishing"' in incident["labels"]
     assert ticket.title == "grouping: Phishing wave against banks"
     assert ticket.countries == []  # MISP named none; the importing CSIRT's own is not added
     assert result.skipped == []

@@ -180,6 +180,7 @@ def test_ticket_to_stix_to_ticket_in_another_puente_keeps_every_mapped_field(our
             "rsit_type",
             "sectors",
             "countries",
+            "labels",
             "tlp",
             "pap",
             "aware_at",

@@ -192,6 +192,7 @@ def take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None =
             rsit=fields["rsit"],
             sectors=fields["sectors"],
             countries=fields["countries"],
+            labels=facts.labels,
             tlp=taxonomy.TLP(facts.tlp),
             pap=taxonomy.PAP(facts.pap),
             aware_at=facts.aware_at,
@@ -272,6 +273,7 @@ def _refresh(
     ticket.rsit_classification, ticket.rsit_type = fields["rsit"] or (None, None)
     ticket.sectors = fields["sectors"]
     ticket.countries = fields["countries"] or ticket.countries
+    ticket.labels = facts.labels
     ticket.tlp = facts.tlp
     ticket.pap = facts.pap
     ticket.updated_at = ctx.now()

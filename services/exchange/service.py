@@ -89,6 +89,7 @@ def _facts(ctx: Context, ticket: Ticket) -> TicketFacts:
         rsit_type=ticket.rsit_type,
         sectors=list(ticket.sectors),
         countries=list(ticket.countries),
+        labels=list(ticket.labels),
         tlp=ticket.tlp,
         pap=ticket.pap,
         observables=[

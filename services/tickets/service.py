@@ -35,6 +35,7 @@ class TicketDraft:
     rsit: tuple[str, str] | None = None
     sectors: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     tlp: TLP = DEFAULT_TLP
     pap: PAP = DEFAULT_PAP
     aware_at: datetime | None = None
@@ -141,6 +142,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
         rsit_type=draft.rsit[1] if draft.rsit else None,
         sectors=list(draft.sectors),
         countries=list(draft.countries) or ([] if draft.imported else [ctx.settings.csirt_country]),
+        labels=list(draft.labels),
         tlp=draft.tlp.value,
         pap=draft.pap.value,
         aware_at=draft.aware_at or now,
