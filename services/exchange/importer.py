@@ -7,7 +7,6 @@ object with the ticket, modelled or not. It needs a person with the analyst role
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,11 +65,20 @@ def _matching(kind: str, value: str, skipped: list[str]) -> Observable | None:
     return observable
 
 
-def _accepted_observables(found: list[ObservableFacts], skipped: list[str]) -> dict[Observable, datetime | None]:
-    accepted: dict[Observable, datetime | None] = {}
+@dataclass
+class _Accepted:
+    """The observables a ticket takes, dated, and the matching form of each value as the producer wrote it."""
+
+    dated: dict[Observable, datetime | None]
+    as_written: dict[tuple[str, str], Observable]
+
+
+def _accepted_observables(found: list[ObservableFacts], skipped: list[str]) -> _Accepted:
+    accepted = _Accepted({}, {})
     for item in found:
         if (observable := _matching(item.kind, item.value, skipped)) is not None:
-            accepted.setdefault(observable, item.added_at)
+            accepted.dated.setdefault(observable, item.added_at)
+            accepted.as_written[(item.kind, item.value)] = observable
     return accepted
 
 
@@ -97,17 +105,17 @@ def _vocabulary(facts: TicketFacts, skipped: list[str]) -> dict[str, Any]:
 def _keys(
     imported: mapping.ImportedTicket,
     objects: list[dict[str, Any]],
-    accepted: Mapping[Observable, Any],
+    accepted: _Accepted,
     countries_kept: list[str],
 ) -> dict[str, str]:
     """Ticket-local keys of received objects standing for what Puente would otherwise build itself."""
     keys: dict[str, str] = {}
     for indicator_id, found in imported.indicated.items():
-        if (observable := _matching(found.kind, found.value, [])) is not None and observable in accepted:
+        if (observable := accepted.as_written.get((found.kind, found.value))) is not None:
             keys.setdefault(f"indicator:{observable.kind.value}:{observable.value}", indicator_id)
     for sco_id, held in imported.held.items():
         for found in held:
-            if (observable := _matching(found.kind, found.value, [])) is not None and observable in accepted:
+            if (observable := accepted.as_written.get((found.kind, found.value))) is not None:
                 keys.setdefault(f"sco:{observable.kind.value}:{observable.value}", sco_id)
                 break  # one key a row: a file's other hashes get an SCO of their own
     for obj in objects:
@@ -211,9 +219,9 @@ def take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None =
             changes = _refresh(ctx, ticket, imported, fields, own_status=sender is not None)
     assert ticket.id is not None
     added: list[Observable] = []
-    if accepted:
-        seen_at = {o: when for o, when in accepted.items() if when is not None}
-        _, added = tickets.add_observables(ctx, ticket, list(accepted), seen_at, check_role=sender is None)
+    if accepted.dated:
+        seen_at = {o: when for o, when in accepted.dated.items() if when is not None}
+        _, added = tickets.add_observables(ctx, ticket, list(accepted.dated), seen_at, check_role=sender is None)
     notes_added = _add_notes(ctx, ticket, facts.notes, _note_authors(objects, sender))
     recorded = versions.store_received(
         ctx, ticket, objects, imported.producer, _keys(imported, objects, accepted, fields["countries"]), now
