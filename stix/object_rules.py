@@ -16,15 +16,19 @@ from typing import Any
 
 from stix2 import properties as p
 from stix2.registry import class_for_type
+from stix2.utils import STIXTypeClass
 from stix2.v21.common import ExternalReference, KillChainPhase
 
 from puente.stix.properties import (
+    DOMAIN_TYPES,
+    OBSERVABLE_TYPES,
     Check,
     InvalidStix,
     Unchecked,
     boolean,
     external_references,
     fail,
+    identifier,
     kill_chain_phases,
     non_empty_list,
     ref,
@@ -44,6 +48,34 @@ def _in_order(first: str, last: str) -> Constraint:
     return check
 
 
+def _at_least_one(*props: str) -> Constraint:
+    def check(obj: dict[str, Any], object_id: str) -> None:
+        if not any(prop in obj for prop in props):
+            raise InvalidStix(object_id, None, f"needs at least one of {', '.join(props)}.")
+
+    return check
+
+
+def _one_of(first: str, second: str) -> Constraint:
+    def check(obj: dict[str, Any], object_id: str) -> None:
+        if (first in obj) == (second in obj):
+            raise InvalidStix(object_id, None, f"needs exactly one of {first!r} and {second!r}.")
+
+    return check
+
+
+def _traffic_times(obj: dict[str, Any], object_id: str) -> None:
+    if "end" in obj and obj.get("is_active") is not False:
+        raise InvalidStix(object_id, "is_active", "must be false when 'end' is present.")
+
+
+def _email_parts(obj: dict[str, Any], object_id: str) -> None:
+    if "body_multipart" in obj and obj.get("is_multipart") is not True:
+        raise InvalidStix(object_id, "body_multipart", "needs 'is_multipart' true.")
+    if obj.get("is_multipart") is True and "body" in obj:
+        raise InvalidStix(object_id, "body", "must not be present when 'is_multipart' is true.")
+
+
 def _family_named(obj: dict[str, Any], object_id: str) -> None:
     if obj.get("is_family") is True and "name" not in obj:
         raise InvalidStix(object_id, "name", "is required of a malware family (is_family true).")
@@ -60,12 +92,24 @@ CONSTRAINTS: dict[str, tuple[Constraint, ...]] = {
     "intrusion-set": (_in_order("first_seen", "last_seen"),),
     "malware": (_in_order("first_seen", "last_seen"), _family_named),
     "note": (),
+    "observed-data": (_in_order("first_observed", "last_observed"), _one_of("objects", "object_refs")),
     "opinion": (),
     "report": (),
     "threat-actor": (_in_order("first_seen", "last_seen"),),
     "tool": (),
     "vulnerability": (),
+    "autonomous-system": (),
+    "email-message": (_email_parts,),
+    "network-traffic": (_at_least_one("src_ref", "dst_ref"), _traffic_times, _in_order("start", "end")),
 }
+_SROS = frozenset({"relationship", "sighting"})
+_META = frozenset({"marking-definition", "extension-definition", "language-content", "bundle"})
+_CATEGORIES = {
+    STIXTypeClass.SCO: OBSERVABLE_TYPES,
+    STIXTypeClass.SRO: _SROS,
+    STIXTypeClass.SDO: DOMAIN_TYPES - _SROS - _META,
+}
+_STANDARD = OBSERVABLE_TYPES | DOMAIN_TYPES
 # Handled apart: the object's own check_object steps (id, type, spec_version, created, modified).
 _CORE = frozenset({"type", "id", "spec_version", "created", "modified"})
 
@@ -92,14 +136,24 @@ def _integer(low: int | None, high: int | None) -> Check:
 
 
 def _reference(definition: p.ReferenceProperty) -> Check:
-    if definition.generics:  # "any SDO" and the like: stix2's registry decides
-        return _unchecked
+    # A category ("any SCO") stands for its types; a custom type is in every category, as for stix2.
+    kinds = set(definition.specifics).union(*(_CATEGORIES[generic] for generic in definition.generics))
     if definition.auth_type == definition._WHITELIST:
-        return ref(*sorted(definition.specifics))
-    refused = tuple(f"{kind}--" for kind in sorted(definition.specifics))
+        allowed = tuple(f"{kind}--" for kind in sorted(kinds))
+        if not definition.generics:
+            return ref(*sorted(kinds))
+
+        def check_category(object_id: str, prop: str, value: Any) -> None:
+            identifier(object_id, prop, value)
+            kind = value.partition("--")[0]
+            if not value.startswith(allowed) and kind in _STANDARD:
+                fail(object_id, prop, f"cannot refer to a {kind}.")
+
+        return check_category
+    refused = tuple(f"{kind}--" for kind in sorted(kinds))
 
     def check(object_id: str, prop: str, value: Any) -> None:
-        ref()(object_id, prop, value)
+        identifier(object_id, prop, value)
         if value.startswith(refused):
             fail(object_id, prop, f"cannot refer to a {value.partition('--')[0]}.")
 

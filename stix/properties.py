@@ -44,6 +44,17 @@ OBSERVABLE_NAMES = (
     "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
     "user-account", "windows-registry-key", "x509-certificate",
 )  # fmt: skip
+# STIX cyber-observables: facts with deterministic ids and no creator.
+OBSERVABLE_TYPES = frozenset(OBSERVABLE_NAMES)
+# The other object types STIX 2.1 defines: domain and relationship objects and the meta objects.
+DOMAIN_TYPES = frozenset(
+    {
+        "attack-pattern", "campaign", "course-of-action", "extension-definition", "grouping", "identity",
+        "incident", "indicator", "infrastructure", "intrusion-set", "language-content", "location", "malware",
+        "malware-analysis", "marking-definition", "note", "observed-data", "opinion", "relationship", "report",
+        "sighting", "threat-actor", "tool", "vulnerability",
+    }
+)  # fmt: skip
 NOT_RELATABLE = ("bundle--", "language-content--", "marking-definition--", "relationship--", "sighting--")
 
 Check = Callable[[str, str, Any], None]

@@ -33,10 +33,11 @@ from puente.stix.properties import (
     COMMON_CHECKS,
     CUSTOM_OBJECT_PROPERTIES,
     CUSTOM_PROPERTY,
+    DOMAIN_TYPES,
     EXAMPLE,
     FORMATS,
     HAND_CHECKED,
-    OBSERVABLE_NAMES,
+    OBSERVABLE_TYPES,
     InvalidStix,
     Unchecked,
     identifier,
@@ -58,18 +59,6 @@ _TLP1 = {
     marking.id: {k: v for k, v in orjson.loads(marking.serialize()).items() if k not in ("type", "id")}
     for marking in (stix2.TLP_WHITE, stix2.TLP_GREEN, stix2.TLP_AMBER, stix2.TLP_RED)
 }
-
-# The other object types STIX 2.1 defines: domain and relationship objects and the meta objects.
-_DOMAIN_TYPES = frozenset(
-    {
-        "attack-pattern", "campaign", "course-of-action", "extension-definition", "grouping", "identity",
-        "incident", "indicator", "infrastructure", "intrusion-set", "language-content", "location", "malware",
-        "malware-analysis", "marking-definition", "note", "observed-data", "opinion", "relationship", "report",
-        "sighting", "threat-actor", "tool", "vulnerability",
-    }
-)  # fmt: skip
-# STIX cyber-observables: facts with deterministic ids and no creator.
-OBSERVABLE_TYPES = frozenset(OBSERVABLE_NAMES)
 
 
 def _common(obj: dict[str, Any]) -> str:
@@ -235,7 +224,7 @@ def stix2_known_properties(stix_type: str) -> frozenset[str]:
 def is_custom_type(stix_type: str) -> bool:
     """Whether the type is not one STIX 2.1 defines: a custom object (section 11.2, or a new-sdo/sco/sro).
     Decided on the standard's list, not stix2's registry, which libraries such as misp-stix extend."""
-    return stix_type not in OBSERVABLE_TYPES and stix_type not in _DOMAIN_TYPES
+    return stix_type not in OBSERVABLE_TYPES and stix_type not in DOMAIN_TYPES
 
 
 def check_content(data: Any) -> list[dict[str, Any]]:
