@@ -239,8 +239,16 @@ def ipv6(object_id: str, prop: str, value: Any) -> None:
         fail(object_id, prop, f"{value!r} is not an IPv6 address or CIDR block.")
 
 
+# Names of ASCII letters, digits and inner hyphens pass IDNA as they are: no need to run it (it is slow).
+_PLAIN_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)(?:(?!..--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?!..--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
 def domain(object_id: str, prop: str, value: Any) -> None:
     string(object_id, prop, value)
+    if _PLAIN_HOSTNAME.fullmatch(value):
+        return
     try:
         idna.encode(value)
     except (idna.IDNAError, UnicodeError, ValueError):
