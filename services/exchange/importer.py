@@ -7,6 +7,7 @@ object with the ticket, modelled or not. It needs a person with the analyst role
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
