@@ -202,7 +202,7 @@ def test_an_object_that_fails_to_apply_is_set_aside_listed_retried_and_discarded
 IMPORT_REFUSALS = {
     "NUL in the incident name": "name contains a NUL character",
     # STIX validation finds this id malformed before its length matters.
-    "over-long created_by_ref": "'created_by_ref' not a valid STIX identifier",
+    "over-long created_by_ref": "is not a valid STIX 2.1 identifier",
     "custom property nested 300 deep": "nested deeper than",
     "observable whose created is not a timestamp": "must be a STIX timestamp",
 }
