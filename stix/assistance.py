@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_PROJECT_IDENTITY, PUENTE_TICKET_DEFINITION
+from puente.stix.extensions import (
+    INCIDENT_CORE_DEFINITION,
+    PUENTE_PROJECT_IDENTITY,
+    PUENTE_TICKET_DEFINITION,
+    PUENTE_TICKET_ID,
+)
 from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION
 from puente.stix.timestamps import format_timestamp, parse_timestamp
 
@@ -32,6 +37,7 @@ MESSAGE_TYPES = (
     "FORWARD",
     "CLOSE",
     "CANCEL",
+    "ESCALATE",
 )
 REQUEST_STATES = (
     "SENT",
@@ -85,7 +91,7 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "id": ASSISTANCE_EXTENSION_ID,
     "created_by_ref": PUENTE_PROJECT_IDENTITY,
     "created": "2026-11-01T00:00:00.000Z",
-    "modified": "2026-11-30T00:00:00.000Z",
+    "modified": "2026-11-30T00:00:00.000Z",  # 1.1.0: forwarding, sequence, ESCALATE
     "name": "Puente mutual assistance",
     "description": "A message of the mutual-assistance protocol between peer CSIRTs, carried by a note.",
     "schema": (
@@ -100,6 +106,9 @@ EXTENSION_DEFINITION: dict[str, Any] = {
         + ", ".join(DECLINE_REASONS)
         + ". severity: low, medium, high or critical. forwarded_to, forwarded_reference, forwarded_state (on"
         " FORWARD): the CSIRT the request went on to, its ticket reference and the state of the request there."
+        " sequence: the sender's count of its own messages on this request, from 1 (the RFA is the requester's"
+        " 1), so the receiver applies them in the order made."
+        " ESCALATE: the requester's ACK deadline passed even after a re-send; the responder pages its leads."
     ),
     "version": "1.1.0",
     "extension_types": ["property-extension"],
@@ -124,9 +133,10 @@ class Message:
     forwarded_to: str | None = None
     forwarded_reference: str | None = None
     forwarded_state: str | None = None
+    sequence: int | None = None
 
 
-_OPTIONAL = ("state", "reason", "severity", "forwarded_to", "forwarded_reference", "forwarded_state")
+_OPTIONAL = ("state", "reason", "severity", "forwarded_to", "forwarded_reference", "forwarded_state", "sequence")
 
 
 def note(
@@ -202,6 +212,9 @@ def read(obj: dict[str, Any]) -> Message | None:
     for key in ("forwarded_to", "forwarded_reference"):
         if ext.get(key) is not None and not isinstance(ext[key], str):
             raise NotAMessage(f"{key} must be a string")
+    sequence = ext.get("sequence")
+    if sequence is not None and (type(sequence) is not int or not 0 < sequence < 2**31):
+        raise NotAMessage(f"sequence must be a positive whole number, not {sequence!r}")
     try:
         deadline = parse_timestamp(ext["deadline"]) if ext.get("deadline") else None
     except (TypeError, ValueError):
@@ -221,6 +234,7 @@ def read(obj: dict[str, Any]) -> Message | None:
         forwarded_to=ext.get("forwarded_to"),
         forwarded_reference=ext.get("forwarded_reference"),
         forwarded_state=forwarded_state,
+        sequence=sequence,
     )
 
 
@@ -240,3 +254,12 @@ def reference_of(incident_obj: dict[str, Any]) -> str | None:
         if isinstance(ref, dict) and isinstance(ref.get("external_id"), str) and ref["external_id"].startswith("INC-"):
             return str(ref["external_id"])
     return None
+
+
+def aware_at_of(incident_obj: dict[str, Any]) -> datetime | None:
+    """When the sender became aware of its incident (the Puente ticket extension's aware_at), if it says."""
+    ext = (incident_obj.get("extensions") or {}).get(PUENTE_TICKET_ID) or {}
+    try:
+        return parse_timestamp(ext["aware_at"]) if isinstance(ext.get("aware_at"), str) else None
+    except ValueError:
+        return None

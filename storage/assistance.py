@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -40,6 +41,10 @@ class AssistanceRequest(SQLModel, table=True):
     forwarded_reference: str | None = Field(default=None, max_length=32)
     forwarded_state: str | None = Field(default=None, max_length=16)
     forwarded_from: int | None = None
+    # Each side numbers its own messages on the request from 1 (the RFA is the requester's 1): what we
+    # last sent, and the peer's last one we applied, so its messages apply in the order it made them.
+    sent_sequence: int = 0
+    received_sequence: int = 0
     created_at: datetime = utc_field(nullable=False)
     updated_at: datetime = utc_field(nullable=False)
 
@@ -58,6 +63,28 @@ class AssistanceMessage(SQLModel, table=True):
     text: str = ""
     reason: str | None = Field(default=None, max_length=64)
     at: datetime = utc_field(nullable=False)
+
+
+class HeldMessage(SQLModel, table=True):
+    """A peer's message that arrived before one it follows (its RFA, or an earlier message of the same
+    request): kept, and applied once the one before it is."""
+
+    __tablename__ = "assistance_held_messages"
+    __table_args__ = (UniqueConstraint("peer_id", "note_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer_id: int = Field(foreign_key="peers.id")
+    request_id: str = Field(max_length=64, index=True)
+    sequence: int | None = None
+    note_id: str = Field(max_length=64)
+    version: str = Field(max_length=40)
+    note: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = utc_field(nullable=False)
+
+
+def held_for(session: Session, peer_id: int, request_id: str) -> list[HeldMessage]:
+    statement = select(HeldMessage).where(HeldMessage.peer_id == peer_id, HeldMessage.request_id == request_id)
+    return sorted(session.exec(statement), key=lambda h: (h.sequence is None, h.sequence or 0, h.id or 0))
 
 
 def by_request_id(session: Session, peer_id: int, request_id: str) -> AssistanceRequest | None:

@@ -1,7 +1,8 @@
 """The durable outbox: STIX envelopes waiting to be pushed into a peer's TAXII collection.
 
 A row is taken by moving its `next_try_at` past a lease; a process that dies after taking a row
-therefore leaves it to be taken again once the lease runs out. Pushing the same objects again is
+therefore leaves it to be taken again once the lease runs out. Rows about one ticket reach a peer in
+the order they were queued (a CANCEL never overtakes its RFA), whatever each one's retries. Pushing the same objects again is
 harmless: a TAXII server treats the same id and `modified` as the same version.
 """
 
@@ -11,8 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, func
-from sqlalchemy.orm import defer
+from sqlalchemy import JSON, Column, ColumnElement, and_, exists, func, or_
+from sqlalchemy.orm import aliased, defer
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage.types import utc_field
@@ -40,11 +41,32 @@ class OutboxMessage(SQLModel, table=True):
     delivered_at: datetime | None = utc_field(nullable=True)
 
 
+def _first_in_line() -> ColumnElement[bool]:
+    """Messages to one peer about one ticket (a request's messages, versions of its objects) go in the
+    order they were queued: a row waits while an earlier one of its line is still pending, whatever
+    their retry times. Rows with no ticket form one line per peer."""
+    earlier = aliased(OutboxMessage)
+    same_line = or_(
+        earlier.ticket_id == OutboxMessage.ticket_id,
+        and_(col(earlier.ticket_id).is_(None), col(OutboxMessage.ticket_id).is_(None)),
+    )
+    return ~exists().where(
+        earlier.peer_id == OutboxMessage.peer_id,
+        earlier.state == DeliveryState.PENDING.value,
+        col(earlier.id) < col(OutboxMessage.id),
+        same_line,
+    )
+
+
 def take_due(session: Session, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxMessage]:
-    """Claim the due rows for `lease`; other workers skip rows locked by a concurrent taker."""
+    """Claim the due rows first in their line for `lease`; other workers skip rows locked by a concurrent taker."""
     statement = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == DeliveryState.PENDING.value, col(OutboxMessage.next_try_at) <= now)
+        .where(
+            OutboxMessage.state == DeliveryState.PENDING.value,
+            col(OutboxMessage.next_try_at) <= now,
+            _first_in_line(),
+        )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -58,7 +80,10 @@ def take_due(session: Session, now: datetime, lease: timedelta, limit: int = 20)
 
 
 def next_due(session: Session) -> datetime | None:
-    statement = select(OutboxMessage.next_try_at).where(OutboxMessage.state == DeliveryState.PENDING.value)
+    """When the next row that may go is due (a row waiting behind another in its line is not)."""
+    statement = select(OutboxMessage.next_try_at).where(
+        OutboxMessage.state == DeliveryState.PENDING.value, _first_in_line()
+    )
     return session.exec(statement.order_by(col(OutboxMessage.next_try_at)).limit(1)).first()
 
 

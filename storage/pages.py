@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, insert
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from puente.storage.types import utc_field
 
@@ -24,6 +24,7 @@ class PageStatus(StrEnum):
     EXHAUSTED = "exhausted"  # every step fired, nobody acknowledged yet
     ACKNOWLEDGED = "acknowledged"
     CANCELLED = "cancelled"
+    NOTIFIED = "notified"  # a notice's one step fired: nothing to acknowledge
 
 
 class DeliveryStatus(StrEnum):
@@ -45,11 +46,16 @@ OPEN_PAGE_STATUSES = (PageStatus.ACTIVE.value, PageStatus.EXHAUSTED.value)
 
 class Page(SQLModel, table=True):
     __tablename__ = "pages"
-    __table_args__ = (Index("ix_pages_due", "status", "next_fire_at"),)
+    # ix_pages_raised: how many pages one peer raised lately (services/escalation/peer_pages.py).
+    __table_args__ = (
+        Index("ix_pages_due", "status", "next_fire_at"),
+        Index("ix_pages_raised", "raised_by", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
-    kind: str = Field(max_length=32)  # severity | escalate | assistance | missed-ack | deadline
+    # severity | escalate | assistance | missed-ack | peer-escalated | deadline | stale | notice
+    kind: str = Field(max_length=32)
     # Distinguishes pages a ticket may only have once (e.g. "deadline:72h").
     key: str | None = Field(default=None, max_length=64)
     policy: str = Field(max_length=32)
@@ -156,6 +162,20 @@ def open_pages_reaching(session: Session, recipient: str) -> list[Page]:
     )
     statement = select(Page).where(col(Page.status).in_(OPEN_PAGE_STATUSES), col(Page.id).in_(reached))
     return list(session.exec(statement.order_by(col(Page.id)).with_for_update()))
+
+
+def raised_since(session: Session, kind: str, raised_by: str, since: datetime) -> int:
+    """How many pages of `kind` `raised_by` raised from `since` on (a peer's pace)."""
+    statement = select(func.count()).where(
+        Page.kind == kind, Page.raised_by == raised_by, col(Page.created_at) >= since
+    )
+    return int(session.exec(statement).one())
+
+
+def gathering(session: Session, key: str) -> Page | None:
+    """The page with this key whose first step has not fired yet, if any (others may still join it)."""
+    statement = select(Page).where(Page.key == key, Page.status == PageStatus.ACTIVE.value, Page.next_step == 0)
+    return session.exec(statement.order_by(col(Page.id)).limit(1).with_for_update()).first()
 
 
 def pages_of_ticket(session: Session, ticket_id: int, kinds: Sequence[str] | None = None) -> list[Page]:

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 import puente.storage.assistance
 import puente.storage.buttons
 import puente.storage.chat_requests
+import puente.storage.clocks
 import puente.storage.collections
 import puente.storage.models
 import puente.storage.oncall

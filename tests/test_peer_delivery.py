@@ -170,15 +170,16 @@ def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_dupli
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     _say(runtime, "assist INC-2026-0001 cert-br takedown")
     with medallion(tmp_path, port):
-        # Row 1: taken, then the process dies before pushing. Row 2: pushed, then it dies before recording it.
+        # Row 1 is taken and pushed, then the process dies before recording it; row 2, about the same
+        # ticket, waits behind it.
         with runtime.unit_of_work() as ctx:
             taken = outbox_store.take_due(ctx.session, clock.now(), outbox_worker.PUSH_LEASE)
-            assert [r.attempts for r in taken] == [1, 1]
-            pushed_objects = taken[1].objects
+            assert [(r.id, r.attempts) for r in taken] == [(1, 1)]
+            pushed_objects = taken[0].objects
         client.push(client.Endpoint(f"http://127.0.0.1:{port}/csirt/", COLLECTION, USER, PASSWORD), pushed_objects)
-        assert outbox_worker.push_due_messages(runtime) == 0  # the dead process's lease still holds
+        assert outbox_worker.push_due_messages(runtime) == 0  # the dead process's lease still holds, row 2 waits
         clock.advance(outbox_worker.PUSH_LEASE)
-        assert outbox_worker.push_due_messages(runtime) == 2  # "after restart"
+        assert outbox_worker.push_due_messages(runtime) == 2  # "after restart": row 1 again, then row 2
         versions = _note_versions(port)
     assert len(versions) == 2  # two notes, one version each: the re-push created no duplicate
     with runtime.unit_of_work() as ctx:

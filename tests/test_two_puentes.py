@@ -47,7 +47,8 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         shown = co.say("ana", f"/incident show {reference}")
         assert "— COMPLETED" in shown
         assert f"📤 RFA {reference} → cert-br: delivered" in shown
-        assert "cert-br sent RESULT: C2 taken down — now COMPLETED" in co.log.read_text()
+        told = "cert-br sent RESULT: C2 taken down — now COMPLETED"
+        wait_until(lambda: told in co.log.read_text(), "the ticket's owner is told of the result")
 
         co.say("ana", f"/incident close {reference} rfa thanks")
         wait_until(lambda: br.request_state(reference) == "CLOSED", "CERT-BR has the close")

@@ -7,10 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from puente.services.assistance import forwarding, notices, service
-from puente.services.assistance.protocol import INBOUND, OUTBOUND, TRANSITIONS, State
+from puente.services.assistance import answers, notices, service
+from puente.services.assistance.protocol import INBOUND, State
 from puente.services.context import Context
-from puente.services.notify import Notice, single_line
 from puente.services.sharing import copies
 from puente.services.tickets import service as tickets_service
 from puente.services.vocabularies.taxonomy import Severity
@@ -36,48 +35,10 @@ def receive(
         notices.page_for_early_warning(ctx, ticket, peer, message.text)
         return None
     if message.type == "RFA":
-        return _receive_rfa(ctx, peer, message, note, tickets)
-    row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
-    if row is None:
-        log.warning("%s sent %s for unknown request %s; ignored", peer.name, message.type, message.request_id)
-        return None
-    sender, allowed, target = TRANSITIONS.get(message.type, (None, frozenset(), State.CLOSED))
-    if sender is None or sender == row.direction:
-        log.warning("%s sent %s, which only our side may send; ignored", peer.name, message.type)
-        return None
-    service.expire_if_due(ctx, row)
-    current = State(row.state)
-    claimed = State(message.state) if message.state else target
-    if current in allowed:
-        new_state = claimed if message.type == "RESULT" and claimed in (State.COMPLETED, State.FAILED) else target
-    elif current == State.EXPIRED:
-        new_state = current
-    else:
-        # The sender checked the order on its side; its stated state is the one both should share.
-        log.info("%s: %s arrived while %s; taking the peer's state %s", row.request_id, message.type, current, claimed)
-        new_state = claimed
-    if message.responder_reference and row.direction == OUTBOUND:
-        row.responder_reference = message.responder_reference
-    if message.forwarded_to and row.direction == OUTBOUND:
-        row.forwarded_to = message.forwarded_to
-        row.forwarded_reference = message.forwarded_reference or row.forwarded_reference
-        row.forwarded_state = message.forwarded_state or row.forwarded_state
-    ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
-    service.move(ctx, row, new_state, message.reason)
-    row.ack_due_at = None  # any answer shows the peer has the request
-    service.record_message(ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason)
-    summary = (
-        f"{peer.name} sent {message.type}"
-        + (f" ({message.reason})" if message.reason else "")
-        + f": {single_line(message.text)[:150]} — now {new_state.value}"
-    )
-    service.record_on_timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
-    if row.forwarded_from is not None:
-        forwarding.tell_requester(ctx, row)
-    ours = ctx.session.get(Ticket, row.ticket_id)
-    if ours is not None:
-        notices.tell_owner(ctx, ours, Notice(f"{ours.reference}: {summary}", ticket=ours.reference))
-    return row
+        row = _receive_rfa(ctx, peer, message, note, tickets)
+        answers.release_held(ctx, peer, row)  # what overtook the RFA on its way (a CANCEL) applies now
+        return row
+    return answers.receive(ctx, peer, message, note)
 
 
 def _receive_rfa(
@@ -114,6 +75,7 @@ def _receive_rfa(
         state=State.SENT.value,
         deadline=message.deadline,
         ack_due_at=None,
+        received_sequence=message.sequence or 0,
         created_at=now,
         updated_at=now,
     )

@@ -57,7 +57,27 @@ TRANSITIONS: dict[str, tuple[str, frozenset[State], State]] = {
     "RESULT": (INBOUND, WORKING, State.COMPLETED),
     "CLOSE": (OUTBOUND, ENDED, State.CLOSED),
     "CANCEL": (OUTBOUND, ACTIVE, State.CLOSED),
+    # No ACK even after the re-send: the responder's Puente pages its leads; the request stays SENT.
+    "ESCALATE": (OUTBOUND, frozenset({State.SENT}), State.SENT),
 }
+
+
+def refusal(direction: str, state: State, kind: str) -> str | None:
+    """Why the peer may not send `kind` on a request of ours in `state` (None if it may).
+
+    `direction` is our side of the request. A message out of turn never moves the request: not
+    backwards, and not into a state only our side may set. A request past its deadline takes any
+    answer without moving (it stays EXPIRED)."""
+    sender, allowed, _ = TRANSITIONS.get(kind, (None, frozenset(), State.CLOSED))
+    if sender is None:
+        return f"{kind} is not an answer on a request"
+    if sender == direction:
+        side = "the requester" if direction == OUTBOUND else "the responder"
+        return f"only {side} sends {kind}, and on this request that is us"
+    if state not in allowed and state != State.EXPIRED:
+        return f"{kind} is not allowed while the request is {state.value} (only when {' or '.join(sorted(allowed))})"
+    return None
+
 
 # Who may send what for our CSIRT: the on-call person woken by the page can say "we have it" (ACK);
 # accepting, declining and forwarding commit the CSIRT; the rest is an analyst's work.

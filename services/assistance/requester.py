@@ -47,6 +47,7 @@ def request(
         state=State.SENT.value,
         deadline=deadline,
         ack_due_at=now + ack_window(ticket.severity),
+        sent_sequence=1,  # the RFA
         created_at=now,
         updated_at=now,
     )
@@ -80,6 +81,7 @@ def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, An
         deadline=row.deadline,
         state=State.SENT.value,
         severity=row.severity,
+        sequence=1,
     )
     return service.as_note(ctx, row, message, at=at, note_id=row.note_id)
 

@@ -1,14 +1,15 @@
 """What the `assistance-timers` worker runs: requested deadlines (a request past its deadline
-EXPIRES) and ACK deadlines (a late ACK re-sends our RFA once, then escalates to our leads and
-names the peer's backup point of contact)."""
+EXPIRES) and ACK deadlines (a late ACK re-sends our RFA once, then sends the peer an ESCALATE, which
+pages its leads, and pages our on-call with the peer's backup point of contact)."""
 
 from __future__ import annotations
 
 from puente.services.assistance import requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
 from puente.services.context import Context, Runtime
-from puente.services.escalation import service as escalation
+from puente.services.escalation import peer_pages
 from puente.storage import assistance as request_store
+from puente.storage.assistance import AssistanceRequest
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
 
@@ -44,23 +45,37 @@ def run_timers(ctx: Context) -> int:
                 ctx, row, "assistance-resent", f"{peer.name} did not acknowledge in time; RFA re-sent"
             )
         else:
-            row.ack_due_at = None
-            ctx.session.add(row)
-            backup = peer.backup_contact or peer.contact or "no contact on file"
-            service.record_on_timeline(
-                ctx,
-                row,
-                "assistance-escalated",
-                f"{peer.name} still has not acknowledged; escalated to our leads (peer backup contact: {backup})",
-            )
-            ticket = ctx.session.get(Ticket, row.ticket_id)
-            assert ticket is not None
-            escalation.page_for_missed_ack(
-                ctx,
-                ticket,
-                peer.name,
-                f"no ACK for our request ({', '.join(row.actions)}) even after "
-                f"a re-send; call their backup point of contact: {backup}",
-            )
+            _escalate(ctx, row, peer)
         changed += 1
     return changed
+
+
+def _escalate(ctx: Context, row: AssistanceRequest, peer: Peer) -> None:
+    """Still no ACK after the re-send: an ESCALATE tells the peer's Puente to page its leads, and our
+    on-call is paged with the peer's backup point of contact to call."""
+    row.ack_due_at = None
+    backup = peer.backup_contact or peer.contact or "no contact on file"
+    service.send(
+        ctx,
+        row,
+        "ESCALATE",
+        f"No ACK for our request {row.requester_reference} ({', '.join(row.actions)}) even after a re-send.",
+        new_state=State.SENT,
+    )
+    service.record_on_timeline(
+        ctx,
+        row,
+        "assistance-escalated",
+        f"{peer.name} still has not acknowledged; escalated to {peer.name}'s leads and to ours"
+        f" (peer backup contact: {backup})",
+    )
+    ticket = ctx.session.get(Ticket, row.ticket_id)
+    assert ticket is not None
+    peer_pages.page_for_missed_ack(
+        ctx,
+        ticket,
+        peer.name,
+        row.request_id,
+        f"no ACK for our request ({', '.join(row.actions)}) even after "
+        f"a re-send; ESCALATE sent to {peer.name}; call their backup point of contact: {backup}",
+    )

@@ -15,6 +15,7 @@ from typing import Any
 from puente.services.assistance.protocol import ACTIVE, INBOUND, OUTBOUND, TRANSITIONS, State, role_to_send
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
+from puente.services.escalation import service as escalation
 from puente.services.exchange import service as exchange
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
@@ -162,12 +163,29 @@ def send_message(
             f"{kind} needs text: /incident {kind.lower().split('-')[0]} "
             f"{ticket.reference} <what you need / found / did>"
         )
-    new_state = outcome or target
+    view = send(ctx, row, kind, text, new_state=outcome or target, reason=reason, forwarded=forwarded)
+    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{kind} sent by {ctx.who}")
+    return view
+
+
+def send(
+    ctx: Context,
+    row: AssistanceRequest,
+    kind: str,
+    text: str,
+    *,
+    new_state: State,
+    reason: str | None = None,
+    forwarded: tuple[str, str | None, State] | None = None,
+) -> RequestView:
+    """Queue message `kind` for the peer, numbered after our previous one, and move the request to `new_state`
+    (`forwarded`: see send_message)."""
     peer = ctx.session.get(Peer, row.peer_id)
     assert peer is not None
     now = ctx.now()
     if row.direction == INBOUND and row.responder_reference is None:
-        row.responder_reference = ticket.reference
+        row.responder_reference = _reference_of(ctx, row)
+    row.sent_sequence += 1
     message = stix_notes.Message(
         kind,
         row.request_id,
@@ -180,6 +198,7 @@ def send_message(
         forwarded_to=forwarded[0] if forwarded else None,
         forwarded_reference=forwarded[1] if forwarded else None,
         forwarded_state=forwarded[2].value if forwarded else None,
+        sequence=row.sent_sequence,
     )
     note = as_note(ctx, row, message, at=now)
     move(ctx, row, new_state, reason)
@@ -194,6 +213,12 @@ def send_message(
         + (f": {text.strip()[:150]}" if text.strip() else ""),
     )
     return view_of(ctx, row)
+
+
+def _reference_of(ctx: Context, row: AssistanceRequest) -> str:
+    ticket = ctx.session.get(Ticket, row.ticket_id)
+    assert ticket is not None
+    return ticket.reference
 
 
 def as_note(

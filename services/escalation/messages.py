@@ -35,13 +35,17 @@ def step_text(page: Page, index: int) -> str:
 
 def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
     reference = ticket.reference if ticket else None
+    if page.kind == PageKind.NOTICE:
+        return Notice(page.summary, ticket=reference)
     kinds = {
-        PageKind.SEVERITY: "new high-severity ticket",
+        PageKind.SEVERITY: "new ticket that pages (its severity, or cross-border)",
         PageKind.ESCALATE: "escalated from chat",
         PageKind.ASSISTANCE: "incoming request for assistance",
         PageKind.MISSED_ACK: "peer missed ACK deadline",
+        PageKind.PEER_ESCALATED: "the requesting peer escalated: no ACK from us yet",
         PageKind.DEADLINE: "regulatory deadline",
         PageKind.EARLY_WARNING: "early warning from a peer CSIRT",
+        PageKind.STALE: "no update for too long",
     }
     fields = [("Why", kinds.get(page.kind, page.kind))]
     if ticket is not None:

@@ -12,6 +12,15 @@ They live in a TOML file named by PUENTE_ESCALATION_POLICIES (a built-in default
     rotation = "primary"            # or user = "ana", role = "lead", channel = "soc", owner = true
     wait_minutes = 5                # before the next step
 
+    [paging]
+    cross_border_from = "medium"    # a ticket affecting another country pages from this severity up
+    peer_pages_per_hour = 10        # beyond this, one peer's requests for assistance share one page
+
+    [stale_after_minutes]           # an open ticket with no update this long reminds its owner
+    critical = 120
+    high = 480
+    medium = 4320
+
 A bad file is refused with the line and the field at fault.
 """
 
@@ -19,7 +28,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -122,11 +132,28 @@ class Policy(BaseModel):
     steps: tuple[Step, ...] = Field(min_length=1)
 
 
+class Paging(BaseModel):
+    """What pages beyond the severity policies: cross-border tickets, and how fast one peer may page us."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A ticket affecting a country other than ours pages from this severity up (DESIGN: cross-border pages).
+    cross_border_from: Severity = Severity.MEDIUM
+    # Requests for assistance from one peer beyond this many pages an hour share one page that lists them.
+    peer_pages_per_hour: int = Field(default=10, ge=1, le=10_000)
+
+
+# After acknowledgement nothing is forgotten: an open ticket with no update for this long reminds its owner.
+STALE_AFTER_MINUTES: dict[Severity, int] = {Severity.CRITICAL: 120, Severity.HIGH: 8 * 60, Severity.MEDIUM: 3 * 24 * 60}
+
+
 class PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channels: dict[str, Channel] = Field(default_factory=dict)
     policies: dict[Severity, Policy] = Field(default_factory=dict)
+    paging: Paging = Field(default_factory=Paging)
+    stale_after_minutes: dict[Severity, Annotated[int, Field(ge=1, le=365 * 24 * 60)]] = Field(default_factory=dict)
 
 
 def make_steps(*steps: tuple[str, object, int]) -> tuple[Step, ...]:
@@ -150,9 +177,16 @@ class Policies:
     by_severity: dict[Severity, Policy]
     channels: dict[str, Channel]
     source: dict[Severity, str]
+    paging: Paging = Paging()
+    stale_after_minutes: dict[Severity, int] = field(default_factory=lambda: dict(STALE_AFTER_MINUTES))
 
     def for_severity(self, severity: Severity | str) -> Policy:
         return self.by_severity[Severity(severity)]
+
+    def stale_after(self, severity: Severity | str) -> timedelta | None:
+        """How long a ticket of this severity may go without an update before its owner is reminded."""
+        minutes = self.stale_after_minutes.get(Severity(severity))
+        return timedelta(minutes=minutes) if minutes else None
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -250,7 +284,8 @@ def parse_policies(text: str, source: str) -> Policies:
     for severity, policy in parsed.policies.items():
         by_severity[severity] = policy
         sources[severity] = source
-    return Policies(by_severity, parsed.channels, sources)
+    stale = {**STALE_AFTER_MINUTES, **parsed.stale_after_minutes}
+    return Policies(by_severity, parsed.channels, sources, parsed.paging, stale)
 
 
 def _known_fields(location: tuple[Any, ...]) -> str:
@@ -261,7 +296,11 @@ def _known_fields(location: tuple[Any, ...]) -> str:
         return "a policy has repeat and steps"
     if names[:1] == ["policies"] and len(names) == 2:
         return f"policies are named by severity: {', '.join(s.value for s in Severity)}"
-    return "the file has [channels.NAME] and [policies.SEVERITY] tables"
+    if names[:1] == ["paging"]:
+        return "[paging] has cross_border_from and peer_pages_per_hour"
+    if names[:1] == ["stale_after_minutes"]:
+        return f"[stale_after_minutes] is keyed by severity: {', '.join(s.value for s in Severity)}"
+    return "the file has [channels.NAME], [policies.SEVERITY], [paging] and [stale_after_minutes] tables"
 
 
 _cache: dict[tuple[str, int], Policies] = {}

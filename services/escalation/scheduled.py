@@ -20,7 +20,7 @@ from puente.services.context import Context, Runtime
 from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
 from puente.services.escalation.policies import ALL_ROTATIONS
-from puente.services.escalation.service import queue_update
+from puente.services.escalation.service import PageKind, queue_update
 from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Notifier, Recipient
 from puente.services.users.service import as_recipients
 from puente.storage import oncall as oncall_store
@@ -106,13 +106,15 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
     page.next_step = index + 1
     wait = timedelta(minutes=int(str(step["wait_minutes"])))
     if page.next_step >= page.total_steps:
-        page.status = PageStatus.EXHAUSTED.value
+        page.status = (PageStatus.NOTIFIED if page.kind == PageKind.NOTICE else PageStatus.EXHAUSTED).value
         page.next_fire_at = None
     elif not reached:
         page.next_fire_at = now  # nobody to wait for: go straight on
     else:
         # Keep to the schedule unless the worker was down so long that it would fire steps back to back.
         page.next_fire_at = due + wait if due + wait > now else now + wait
+    if page.kind == PageKind.NOTICE:
+        return  # the timeline already says what the notice tells; its deliveries are the record
     what = ", ".join(reached) or f"nobody reachable ({target_text(step)})"
     firing.events.append(
         {
@@ -214,7 +216,7 @@ def _record_outcome(runtime: Runtime, item: _Outgoing, outcome: _Outcome) -> Non
             delivery.status = (DeliveryStatus.UNKNOWN if outcome.unknown else DeliveryStatus.SENT).value
             delivery.handle, delivery.sent_at, delivery.error = outcome.handle, now, outcome.error
             ctx.session.add(delivery)
-            stopped = page.status not in page_store.OPEN_PAGE_STATUSES
+            stopped = page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED)
             if delivery.purpose == DeliveryPurpose.PAGE and stopped and not outcome.unknown:
                 queue_update(ctx, delivery, now)  # stopped while this was on its way
             return

@@ -24,6 +24,7 @@ from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageDeli
 
 PAGING_SEVERITIES = (Severity.HIGH, Severity.CRITICAL)
 CLOSED_STATUSES = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+SUMMARY_LENGTH = 4000
 
 
 class PageKind:
@@ -31,8 +32,16 @@ class PageKind:
     ESCALATE = "escalate"
     ASSISTANCE = "assistance"
     MISSED_ACK = "missed-ack"
+    PEER_ESCALATED = "peer-escalated"  # a peer's ESCALATE: it got no ACK from us even after re-sending
     DEADLINE = "deadline"
     EARLY_WARNING = "early-warning"
+    STALE = "stale"  # no update for longer than the ticket's severity allows
+    NOTICE = "notice"  # tells someone something; nothing to acknowledge
+
+
+def request_key(request_id: str) -> str:
+    """The key of the pages one assistance request raised, so what ends the request can stop them."""
+    return f"request:{request_id}"
 
 
 def policies_in_force(ctx: Context) -> escalation_policy.Policies:
@@ -73,7 +82,7 @@ def _step_snapshot(ctx: Context, policy: Policy) -> list[dict[str, object]]:
 
 def raise_page(
     ctx: Context,
-    ticket: Ticket,
+    ticket: Ticket | None,
     kind: str,
     summary: str,
     *,
@@ -82,19 +91,17 @@ def raise_page(
     key: str | None = None,
     fire_at: datetime | None = None,
 ) -> Page:
-    """Start a chain for `ticket` with the policy of its severity (or the one given).
-
-    Step 1 fires at `fire_at` (now).
-    """
+    """Start a chain for `ticket` (none for a page about several) with the policy of its severity (or the
+    one given). Step 1 fires at `fire_at` (now)."""
     now = ctx.now()
-    name = policy_name or ticket.severity
+    name = policy_name or (ticket.severity if ticket else Severity.CRITICAL.value)
     policy = policy or policies_in_force(ctx).for_severity(name)
     page = Page(
-        ticket_id=ticket.id,
+        ticket_id=ticket.id if ticket else None,
         kind=kind,
         key=key,
         policy=name,
-        summary=summary.strip()[:500],
+        summary=summary.strip()[:SUMMARY_LENGTH],
         steps=_step_snapshot(ctx, policy),
         repeat=policy.repeat,
         next_fire_at=fire_at or now,
@@ -102,14 +109,16 @@ def raise_page(
         created_at=now,
     )
     ctx.session.add(page)
-    if _is_scheduled_reminder(page):
-        return page  # on the timeline once it fires: every ticket has these, the "opened" entry explains them
+    if _is_scheduled_reminder(page) or kind == PageKind.NOTICE:
+        # A reminder is on the timeline once it fires (every ticket has these, the "opened" entry explains
+        # them); a notice repeats what the timeline already says.
+        return page
     ctx.session.flush()  # the timeline names the page by its id
     when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
     ctx.record(
         at=now,
         action="paged",
-        ticket_id=ticket.id,
+        ticket_id=page.ticket_id,
         summary=f"page {page.reference} ({kind}, {name} policy{when}): {page.summary}",
     )
     return page
@@ -119,11 +128,21 @@ def _is_scheduled_reminder(page: Page) -> bool:
     return page.kind == PageKind.DEADLINE and page.next_step == 0
 
 
+def pages_on_its_own(ctx: Context, ticket: Ticket, severity: Severity | None = None) -> bool:
+    """High and critical tickets page; so does a cross-border one (a country other than ours) from the
+    severity the policy file names (medium unless it says otherwise)."""
+    severity = severity or Severity(ticket.severity)
+    if severity in PAGING_SEVERITIES:
+        return True
+    cross_border = any(country != ctx.settings.csirt_country for country in ticket.countries)
+    return cross_border and severity.rank >= policies_in_force(ctx).paging.cross_border_from.rank
+
+
 def page_for_severity(ctx: Context, ticket: Ticket, previous: Severity | None = None) -> Page | None:
-    """A ticket opened as, or raised to, high or critical pages the on-call; a page already running for
-    an equal or worse severity is enough, a lesser one is replaced."""
+    """A ticket opened as, or raised to, a severity that pages (pages_on_its_own) pages the on-call; a page
+    already running for an equal or worse severity is enough, a lesser one is replaced."""
     severity = Severity(ticket.severity)
-    if severity not in PAGING_SEVERITIES or (previous is not None and previous.rank >= severity.rank):
+    if not pages_on_its_own(ctx, ticket) or (previous is not None and previous.rank >= severity.rank):
         return None
     if ticket.status in CLOSED_STATUSES:
         return None
@@ -134,7 +153,13 @@ def page_for_severity(ctx: Context, ticket: Ticket, previous: Severity | None = 
         if Severity(page.policy).rank >= severity.rank:
             return None
         _stop(ctx, page, PageStatus.CANCELLED, f"superseded: {ticket.reference} is now {severity.value}")
-    return raise_page(ctx, ticket, PageKind.SEVERITY, f"{severity.value} ticket: {ticket.title}")
+    return raise_page(ctx, ticket, PageKind.SEVERITY, _severity_summary(ctx, ticket))
+
+
+def _severity_summary(ctx: Context, ticket: Ticket) -> str:
+    others = [country for country in ticket.countries if country != ctx.settings.csirt_country]
+    where = f" (cross-border: {', '.join(others)})" if others else ""
+    return f"{ticket.severity} ticket{where}: {ticket.title}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,26 +181,15 @@ def escalate(ctx: Context, ticket: Ticket, reason: str = "") -> PageView:
     return PageView(page, ticket.reference)
 
 
-def page_for_assistance_request(ctx: Context, ticket: Ticket, summary: str) -> Page:
-    """An incoming request for assistance: page the on-call by the policy of the ticket's severity."""
-    return raise_page(ctx, ticket, PageKind.ASSISTANCE, f"request for assistance: {summary}")
-
-
 def page_for_early_warning(ctx: Context, ticket: Ticket, summary: str) -> Page:
     """A peer's early warning (NOTIFY): page the on-call by the policy of the ticket's severity, whatever it is."""
     return raise_page(ctx, ticket, PageKind.EARLY_WARNING, f"early warning: {summary}")
 
 
-def page_for_missed_ack(ctx: Context, ticket: Ticket, peer_name: str, summary: str) -> Page:
-    """A peer did not acknowledge our request in time: page the on-call by the ticket's severity policy."""
-    return raise_page(ctx, ticket, PageKind.MISSED_ACK, f"{peer_name} missed the ACK deadline: {summary}")
-
-
 def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
     """A brand-new ticket has no pages yet: raise what it needs without looking for earlier ones."""
-    severity = Severity(ticket.severity)
-    if severity in PAGING_SEVERITIES and ticket.status not in CLOSED_STATUSES:
-        raise_page(ctx, ticket, PageKind.SEVERITY, f"{severity.value} ticket: {ticket.title}")
+    if pages_on_its_own(ctx, ticket) and ticket.status not in CLOSED_STATUSES:
+        raise_page(ctx, ticket, PageKind.SEVERITY, _severity_summary(ctx, ticket))
     _remind_deadlines(ctx, ticket, taken=set())
 
 
@@ -285,6 +299,14 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
         of = ctx.session.get(Ticket, page.ticket_id) if page.ticket_id else None
         stopped.append(PageView(page, of.reference if of else None))
     return stopped
+
+
+def stop_request_pages(ctx: Context, ticket_id: int, request_id: str, reason: str) -> list[Page]:
+    """Stop the pages an assistance request raised (the request was answered, declined, cancelled or closed)."""
+    found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket_id) if p.key == request_key(request_id)]
+    for page in found:
+        _stop(ctx, page, PageStatus.CANCELLED, reason)
+    return found
 
 
 def cancel_pages(ctx: Context, ticket: Ticket, reason: str) -> list[Page]:

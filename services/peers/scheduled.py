@@ -55,7 +55,17 @@ class _Job:
 
 
 def push_due_messages(runtime: Runtime, limit: int = 20) -> int:
-    """Push what is due; return how many pushes were attempted."""
+    """Push what is due, each line in order (a message delivered lets the next of its line go in the
+    same call); return how many pushes were attempted."""
+    attempted = 0
+    while True:
+        pushed = _push_batch(runtime, limit)
+        if not pushed:
+            return attempted
+        attempted += pushed
+
+
+def _push_batch(runtime: Runtime, limit: int) -> int:
     with runtime.unit_of_work(actor_name="outbox") as ctx:
         rows = outbox_store.take_due(ctx.session, ctx.now(), PUSH_LEASE, limit)
         jobs = []

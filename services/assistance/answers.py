@@ -1,0 +1,175 @@
+"""What a peer sends on a request that exists (or soon will): its answers to ours, and its follow-ups
+on the one it sent us, applied in the order the peer made them.
+
+Each side numbers its messages on a request (`sequence`). A message whose predecessor has not arrived
+yet, or whose request has not (a CANCEL that overtook its RFA), is held and applied once the gap is
+filled; one the peer may not send in the request's state is refused and logged, never applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from puente.services.assistance import forwarding, notices, protocol, service
+from puente.services.assistance.protocol import OUTBOUND, TRANSITIONS, State
+from puente.services.context import Context
+from puente.services.escalation import peer_pages
+from puente.services.escalation import service as escalation
+from puente.services.notify import single_line
+from puente.stix import assistance as stix_notes
+from puente.storage import assistance as request_store
+from puente.storage import timeline
+from puente.storage.assistance import AssistanceRequest, HeldMessage
+from puente.storage.models import Ticket
+from puente.storage.peers import Peer
+
+log = logging.getLogger(__name__)
+
+
+def receive(ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any]) -> AssistanceRequest | None:
+    """Apply (or hold) a message on a request; None while the request itself has not arrived."""
+    row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
+    if row is None:
+        _hold(ctx, peer, None, message, note, "its request has not arrived yet")
+        return None
+    _in_order(ctx, peer, row, message, note)
+    release_held(ctx, peer, row)
+    return row
+
+
+def refusal_at_the_door(ctx: Context, peer: Peer, message: stix_notes.Message) -> str | None:
+    """Why a message posted to our TAXII inbox is refused at once (a TAXII failure), or None.
+
+    Only a message known to be next (numbered one after the last applied) is judged here: one that
+    overtook its predecessor waits for it, and one without a number is judged when it is applied."""
+    if message.type in ("NOTIFY", "RFA") or message.sequence is None:
+        return None
+    row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
+    if row is None or message.sequence != row.received_sequence + 1:
+        return None
+    why = protocol.refusal(row.direction, State(row.state), message.type)
+    if why is not None:
+        _log_refusal(ctx, peer, row, message, why)
+    return why
+
+
+def release_held(ctx: Context, peer: Peer, row: AssistanceRequest) -> None:
+    """Apply the held messages of the request that are now next, in order."""
+    while True:
+        held = request_store.held_for(ctx.session, peer.id or 0, row.request_id)
+        ready = next((h for h in held if h.sequence is None or h.sequence <= row.received_sequence + 1), None)
+        if ready is None:
+            return
+        ctx.session.delete(ready)
+        ctx.session.flush()
+        message = stix_notes.read(ready.note)
+        if message is not None:
+            _in_order(ctx, peer, row, message, ready.note)
+
+
+def _in_order(
+    ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, note: dict[str, Any]
+) -> None:
+    number = message.sequence
+    if number is not None and number <= row.received_sequence:
+        log.info("%s: %s number %d from %s was applied already", row.request_id, message.type, number, peer.name)
+        return
+    if number is not None and number > row.received_sequence + 1:
+        _hold(ctx, peer, row, message, note, f"it waits for {peer.name}'s message {row.received_sequence + 1}")
+        return
+    _apply(ctx, peer, row, message, note)
+    if number is not None:
+        row.received_sequence = number
+        ctx.session.add(row)
+
+
+def _hold(
+    ctx: Context,
+    peer: Peer,
+    row: AssistanceRequest | None,
+    message: stix_notes.Message,
+    note: dict[str, Any],
+    why: str,
+) -> None:
+    ctx.session.add(
+        HeldMessage(
+            peer_id=peer.id or 0,
+            request_id=message.request_id,
+            sequence=message.sequence,
+            note_id=str(note.get("id")),
+            version=str(note.get("modified") or note.get("created") or ""),
+            note=note,
+            received_at=ctx.now(),
+        )
+    )
+    ctx.session.flush()
+    log.info("%s sent %s on request %s early; held: %s", peer.name, message.type, message.request_id, why)
+    timeline.record(
+        ctx.session,
+        at=ctx.now(),
+        actor=f"peer:{peer.name}",
+        action="assistance-held",
+        ticket_id=row.ticket_id if row else None,
+        summary=f"{peer.name}'s {message.type} on request {message.request_id} arrived early and is held: {why}",
+    )
+
+
+def _log_refusal(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, why: str) -> None:
+    log.warning("%s sent %s on request %s out of turn (%s); refused", peer.name, message.type, row.request_id, why)
+    timeline.record(
+        ctx.session,
+        at=ctx.now(),
+        actor=f"peer:{peer.name}",
+        action="assistance-refused",
+        ticket_id=row.ticket_id,
+        summary=f"{peer.name}'s {message.type} refused: {why}",
+        after={"request": row.request_id, "state": row.state},
+    )
+
+
+def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, note: dict[str, Any]) -> None:
+    service.expire_if_due(ctx, row)
+    current = State(row.state)
+    why = protocol.refusal(row.direction, current, message.type)
+    if why is not None:
+        _log_refusal(ctx, peer, row, message, why)
+        return
+    target = TRANSITIONS[message.type][2]
+    claimed = State(message.state) if message.state else target
+    if current == State.EXPIRED:
+        new_state = current
+    elif message.type == "RESULT" and claimed in (State.COMPLETED, State.FAILED):
+        new_state = claimed
+    else:
+        new_state = target
+    if message.responder_reference and row.direction == OUTBOUND:
+        row.responder_reference = message.responder_reference
+    if message.forwarded_to and row.direction == OUTBOUND:
+        row.forwarded_to = message.forwarded_to
+        row.forwarded_reference = message.forwarded_reference or row.forwarded_reference
+        row.forwarded_state = message.forwarded_state or row.forwarded_state
+    ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
+    service.move(ctx, row, new_state, message.reason)
+    row.ack_due_at = None  # any answer shows the peer has the request
+    service.record_message(ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason)
+    summary = (
+        f"{peer.name} sent {message.type}"
+        + (f" ({message.reason})" if message.reason else "")
+        + f": {single_line(message.text)[:150]} — now {new_state.value}"
+    )
+    service.record_on_timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
+    if row.forwarded_from is not None:
+        forwarding.tell_requester(ctx, row)
+    ours = ctx.session.get(Ticket, row.ticket_id)
+    if ours is None:
+        return
+    if message.type == "ESCALATE":
+        peer_pages.page_for_peer_escalation(
+            ctx, ours, peer.name, row.request_id, f"no ACK from us for its {row.requester_reference} ({message.text})"
+        )
+        return
+    if row.direction == OUTBOUND or message.type in ("CANCEL", "CLOSE"):
+        # The peer answered our request, or ended its own: what was paging about the request is pointless.
+        escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{peer.name} sent {message.type}")
+    notices.tell_owner(ctx, ours, f"{ours.reference}: {summary}")
