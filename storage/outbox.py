@@ -2,8 +2,8 @@
 
 A row is taken by moving its `next_try_at` past a lease; a process that dies after taking a row
 therefore leaves it to be taken again once the lease runs out. Rows about one ticket reach a peer in
-the order they were queued (a CANCEL never overtakes its RFA), whatever each one's retries. Pushing the same objects again is
-harmless: a TAXII server treats the same id and `modified` as the same version.
+the order they were queued (a CANCEL never overtakes its RFA), whatever each one's retries. Pushing
+the same objects again is harmless: a TAXII server treats the same id and `modified` as the same version.
 """
 
 from __future__ import annotations
