@@ -47,12 +47,12 @@ def _first_in_line() -> ColumnElement[bool]:
     their retry times. Rows with no ticket form one line per peer."""
     earlier = aliased(OutboxMessage)
     same_line = or_(
-        earlier.ticket_id == OutboxMessage.ticket_id,
+        col(earlier.ticket_id) == col(OutboxMessage.ticket_id),
         and_(col(earlier.ticket_id).is_(None), col(OutboxMessage.ticket_id).is_(None)),
     )
     return ~exists().where(
-        earlier.peer_id == OutboxMessage.peer_id,
-        earlier.state == DeliveryState.PENDING.value,
+        col(earlier.peer_id) == col(OutboxMessage.peer_id),
+        col(earlier.state) == DeliveryState.PENDING.value,
         col(earlier.id) < col(OutboxMessage.id),
         same_line,
     )

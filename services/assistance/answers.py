@@ -137,6 +137,7 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
         return
     target = TRANSITIONS[message.type][2]
     claimed = State(message.state) if message.state else target
+    new_state: State
     if current == State.EXPIRED:
         new_state = current
     elif message.type == "RESULT" and claimed in (State.COMPLETED, State.FAILED):
