@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -106,6 +107,14 @@ def _peer(csirt: Csirt, other: Csirt, country: str, taxii: Medallion) -> None:
 
 @pytest.fixture
 def pair(database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[tuple[Csirt, Csirt]]:
+    with csirt_pair(database_url, sqlite_template, clock, tmp_path) as both:
+        yield both
+
+
+@contextmanager
+def csirt_pair(
+    database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path: Path
+) -> Iterator[tuple[Csirt, Csirt]]:
     """CSIRT-CO (on SQLite or PostgreSQL) and CERT-BR (on its own SQLite file), peers of each other."""
     with medallion(tmp_path) as taxii:
         shutil.copy(sqlite_template, tmp_path / "br.db")
@@ -207,9 +216,31 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
     escalation_worker.tick(co.runtime)
     paged = "\n".join(co.notices.printed)
     assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged
-    assert "call their backup point of contact: CERT-BR head of CSIRT" in paged
+    assert "ESCALATE sent to cert-br; call their backup point of contact: CERT-BR head of CSIRT" in paged
     history = co.say("ana", "timeline INC-2026-0001")
     assert "assistance-resent" in history and "assistance-escalated" in history
+
+    # The ESCALATE reaches CERT-BR, whose Puente pages its leads at critical with our request.
+    br.notices.printed.clear()
+    co.exchange()
+    br.exchange()
+    escalated = "\n".join(br.notices.printed)
+    assert "[to lead] Page P" in escalated and "csirt-co escalated its request: no ACK from us" in escalated
+    assert "Why: the requesting peer escalated: no ACK from us yet" in escalated
+    with br.runtime.unit_of_work() as ctx:
+        assert [(p.kind, p.policy) for p in escalation.open_pages(ctx, ctx.session.exec(select(Ticket)).one())][-1] == (
+            "peer-escalated",
+            "critical",
+        )
+
+    # Their lead acknowledges: our ACK goes back, and on our side the missed-ACK page stops.
+    assert "ACK sent to csirt-co" in br.say("lead", "ack INC-2026-0001")
+    br.exchange()
+    co.exchange()
+    with co.runtime.unit_of_work() as ctx:
+        ticket = ctx.session.exec(select(Ticket)).one()
+        assert "missed-ack" not in [p.kind for p in escalation.open_pages(ctx, ticket)]
+    assert "— ACKED" in co.say("ana", "show INC-2026-0001")
 
 
 def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(

@@ -1,0 +1,146 @@
+"""Messages of one request reach the peer in the order they were made, whatever the retries; one that
+arrives before the message it follows waits for it; one the peer may not send is refused and logged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from puente.services.assistance import service as assistance
+from puente.services.clock import ManualClock
+from puente.services.escalation import service as escalation
+from puente.services.inbox.service import IngestReport, ingest
+from puente.services.peers import scheduled as outbox_worker
+from puente.services.peers import service as peers
+from puente.stix import assistance as stix_notes
+from puente.storage import outbox as outbox_store
+from puente.storage.assistance import AssistanceMessage, AssistanceRequest
+from puente.storage.models import Ticket, TimelineEvent
+from puente.storage.outbox import OutboxMessage
+from tests.test_assistance import Csirt, csirt_pair
+
+
+@pytest.fixture
+def pair(database_url: str, sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[tuple[Csirt, Csirt]]:
+    with csirt_pair(database_url, sqlite_template, clock, tmp_path) as both:
+        yield both
+
+
+def _queued(csirt: Csirt) -> list[list[dict[str, Any]]]:
+    """What the CSIRT's outbox holds for its peer, one envelope per message, in the order queued."""
+    with csirt.runtime.unit_of_work() as ctx:
+        return [row.objects for row in ctx.session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))]
+
+
+def _arrives(csirt: Csirt, objects: list[dict[str, Any]]) -> IngestReport:
+    """The envelope reaches the CSIRT from its peer (as its inbox or poller would take it in)."""
+    with csirt.runtime.unit_of_work(actor_name="test") as ctx:
+        return ingest(ctx, peers.get(ctx, csirt.peer_name), objects)
+
+
+def _state(csirt: Csirt) -> str | None:
+    with csirt.runtime.unit_of_work() as ctx:
+        row = ctx.session.exec(select(AssistanceRequest)).first()
+        return row.state if row else None
+
+
+def _received(csirt: Csirt) -> list[str]:
+    with csirt.runtime.unit_of_work() as ctx:
+        statement = (
+            select(AssistanceMessage).where(AssistanceMessage.direction == "in").order_by(col(AssistanceMessage.id))
+        )
+        return [m.type for m in ctx.session.exec(statement)]
+
+
+def _events(csirt: Csirt, action: str) -> list[str]:
+    with csirt.runtime.unit_of_work() as ctx:
+        return [e.summary for e in ctx.session.exec(select(TimelineEvent)) if e.action == action]
+
+
+def _open_page_kinds(csirt: Csirt) -> list[str]:
+    with csirt.runtime.unit_of_work() as ctx:
+        ticket = ctx.session.exec(select(Ticket)).one()
+        return [page.kind for page in escalation.open_pages(ctx, ticket) if page.kind not in ("deadline", "notice")]
+
+
+def test_a_cancel_never_overtakes_its_rfa_on_the_way_out(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
+    co, br = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br block-host")
+    co.say("ana", "cancel INC-2026-0001 found another way")
+    # A push of the RFA is under way (or its process died): the CANCEL, due at once, waits behind it.
+    with co.runtime.unit_of_work() as ctx:
+        taken = outbox_store.take_due(ctx.session, clock.now(), outbox_worker.PUSH_LEASE)
+        assert [row.summary for row in taken] == ["RFA INC-2026-0001"]
+    assert outbox_worker.push_due_messages(co.runtime) == 0
+    clock.advance(outbox_worker.PUSH_LEASE)
+    assert outbox_worker.push_due_messages(co.runtime) == 2  # the RFA again, then the CANCEL
+    br.exchange()
+    assert _state(br) == "CLOSED"
+    assert _open_page_kinds(br) == [], "the CANCEL stopped the page its RFA raised"
+
+
+def test_a_cancel_that_overtook_its_rfa_waits_for_it_and_then_stops_its_page(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br block-host")
+    co.say("ana", "cancel INC-2026-0001 found another way")
+    rfa, cancel = _queued(co)
+    assert _arrives(br, cancel).accepted == 2  # our identity and the CANCEL
+    assert _state(br) is None
+    assert any("CANCEL on request" in e and "arrived early and is held" in e for e in _events(br, "assistance-held"))
+    _arrives(br, rfa)
+    assert _state(br) == "CLOSED"
+    assert _open_page_kinds(br) == []
+    br.exchange()
+    assert not any("Page P" in line and "request for assistance" in line for line in br.notices.printed)
+
+
+def test_answers_that_arrive_in_reverse_order_apply_in_the_order_made(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Phishing kit sev=high countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br takedown")
+    (rfa,) = _queued(co)
+    _arrives(br, rfa)
+    br.say("lead", "ack INC-2026-0001")
+    br.say("lead", "accept INC-2026-0001")
+    br.say("ana", "result INC-2026-0001 done site taken down")
+    ack, accept, result = _queued(br)
+    _arrives(co, result)
+    _arrives(co, accept)
+    assert _state(co) == "SENT", "RESULT and ACCEPT wait for the ACK they follow"
+    _arrives(co, ack)
+    assert _state(co) == "COMPLETED"
+    assert _received(co) == ["ACK", "ACCEPT", "RESULT"]
+    assert _events(co, "assistance-refused") == []
+
+
+def _forged(br: Csirt, kind: str, request_id: str, incident_id: str, sequence: int) -> dict[str, Any]:
+    """A note as CERT-BR's Puente would sign it, carrying `kind` out of turn."""
+    with br.runtime.unit_of_work() as ctx:
+        ours = assistance.our_identity(ctx)
+        message = stix_notes.Message(
+            kind, request_id, "INC-2026-0001", incident_id, "forced", state="COMPLETED", sequence=sequence
+        )
+        return stix_notes.note(message, created_by=ours, marking_ref=None, at=ctx.now())
+
+
+def test_a_peer_message_out_of_turn_is_refused_and_logged_and_never_moves_the_request(
+    pair: tuple[Csirt, Csirt],
+) -> None:
+    co, br = pair
+    co.say("ana", "new Ransomware at the port sev=critical countries=CO,BR")
+    co.say("ana", "assist INC-2026-0001 cert-br investigate")
+    (rfa,) = _queued(co)
+    message = stix_notes.read(next(o for o in rfa if o["type"] == "note"))
+    assert message is not None
+    _arrives(co, [_forged(br, "RESULT", message.request_id, message.incident_id, 1)])
+    _arrives(co, [_forged(br, "CLOSE", message.request_id, message.incident_id, 2)])
+    assert _state(co) == "SENT"
+    refused = _events(co, "assistance-refused")
+    assert any("RESULT refused: RESULT is not allowed while the request is SENT" in e for e in refused)
+    assert any("CLOSE refused: only the requester sends CLOSE" in e for e in refused)
