@@ -4,11 +4,14 @@ TAXII, driven by analysts through `puente say`: A asks, B's on-call is told and 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
+from puente.services.assistance import scheduled as assistance_worker
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import service as peers
-from tests.puente_pair import puente_pair, wait_until
+from puente.storage import assistance as request_store
+from tests.puente_pair import Instance, puente_pair, wait_until
 
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:
@@ -71,3 +74,40 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
             peers.get(ctx, "csirt-co").poll_cursor = None
         pulled = inbox_worker.poll_peer(runtime, "csirt-co")
         assert pulled.duplicates >= 7 and pulled.accepted <= 1 and pulled.rejected == []
+
+
+
+def _ack_deadline_passes(instance: Instance) -> None:
+    """As if the ACK deadline of the instance's request had passed: its assistance timers run now."""
+    runtime = instance.runtime()
+    try:
+        with runtime.unit_of_work() as ctx:
+            for row in request_store.in_states(ctx.session, ["SENT"]):
+                row.ack_due_at = ctx.now() - timedelta(seconds=1)
+                ctx.session.add(row)
+        with runtime.unit_of_work(actor_name="assistance-timer") as ctx:
+            assert assistance_worker.run_timers(ctx) == 1
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_missed_ack_escalates_to_the_peer_whose_puente_pages_its_leads(tmp_path: Path) -> None:
+    with puente_pair(tmp_path) as (co, br):
+        opened = co.say("ana", "/incident new Ransomware at the port sev=critical countries=CO,BR")
+        reference = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
+        co.say("ana", f"/incident assist {reference} cert-br investigate")
+        wait_until(lambda: br.request_state(reference) == "SENT", "CERT-BR has the request")
+
+        _ack_deadline_passes(co)  # re-sent once
+        wait_until(lambda: "re-sent its request" in br.say("lead", f"/incident timeline {reference}"), "the re-send")
+        _ack_deadline_passes(co)  # still nothing: ESCALATE to CERT-BR, and our on-call is paged
+        wait_until(lambda: "csirt-co escalated its request" in br.log.read_text(), "CERT-BR's leads are paged")
+        escalated = br.log.read_text()
+        assert "[to lead] Page P" in escalated and "Why: the requesting peer escalated: no ACK from us yet" in escalated
+        wait_until(lambda: "ESCALATE sent to cert-br" in co.log.read_text(), "our on-call is paged")
+        assert "call their backup point of contact: CERT-BR head" in co.log.read_text()
+
+        acked = br.say("lead", f"/incident ack {reference}")
+        assert "ACK sent to csirt-co" in acked and "the chain is stopped" in acked
+        wait_until(lambda: co.request_state(reference) == "ACKED", "CSIRT-CO has the ACK")
+        wait_until(lambda: "cert-br sent ACK." in co.log.read_text(), "our missed-ACK page is stopped")
