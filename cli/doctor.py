@@ -119,6 +119,7 @@ def _policies_and_peers(current: Settings) -> list[Check]:
     from puente.cli.operator import operator
     from puente.cli.serve import CHAT_PLATFORMS
     from puente.services.context import Runtime
+    from puente.services.escalation import regulatory
     from puente.services.escalation import service as escalation
     from puente.services.escalation.policies import PolicyError
     from puente.services.peers import service as peers
@@ -131,6 +132,13 @@ def _policies_and_peers(current: Settings) -> list[Check]:
     except PolicyError as error:
         found.append(
             Check("escalation policies", str(error).replace("\n", "; "), ok=False, fix="correct the policy file")
+        )
+    try:
+        regulatory.load_clocks(current.regulatory_clocks)
+        found.append(Check("regulatory clocks", str(current.regulatory_clocks or "built-in defaults")))
+    except regulatory.ClockError as error:
+        found.append(
+            Check("regulatory clocks", str(error).replace("\n", "; "), ok=False, fix="correct the clocks file")
         )
     with operator(runtime) as ctx:
         names = [peer.name for peer in peers.listing(ctx)]

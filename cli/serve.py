@@ -18,6 +18,7 @@ from puente.bot.core import CommandCore
 from puente.cli.operator import check_schema, load_runtime, seal_peer_secrets
 from puente.cli.terminal import console_user
 from puente.services.context import Runtime
+from puente.services.escalation import regulatory
 from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import PolicyError
 from puente.settings import Settings, SettingsError, unset
@@ -31,6 +32,10 @@ def _check_policies(runtime: Runtime) -> None:
         escalation.check_policies(runtime, CHAT_PLATFORMS)
     except PolicyError as error:
         raise click.ClickException(f"bad escalation policy file (PUENTE_ESCALATION_POLICIES):\n{error}") from None
+    try:
+        regulatory.load_clocks(runtime.settings.regulatory_clocks)
+    except regulatory.ClockError as error:
+        raise click.ClickException(f"bad regulatory clocks file (PUENTE_REGULATORY_CLOCKS):\n{error}") from None
 
 
 def _listening_socket(settings: Settings) -> socket.socket:

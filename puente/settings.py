@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535, alias="PUENTE_PORT")
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="PUENTE_VAR_DIR")
     escalation_policies: Path | None = Field(default=None, alias="PUENTE_ESCALATION_POLICIES")
+    regulatory_clocks: Path | None = Field(default=None, alias="PUENTE_REGULATORY_CLOCKS")
     taxii_max_content_length: int = Field(default=10 * 1024 * 1024, ge=1024, alias="PUENTE_TAXII_MAX_CONTENT_LENGTH")
     taxii_page_size: int = Field(default=1000, ge=1, le=10000, alias="PUENTE_TAXII_PAGE_SIZE")
     # TAXII 2.1 wants API roots advertised as https or relative URLs; a lab without TLS may ask for http.
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value
 
-    @field_validator("escalation_policies", mode="before")
+    @field_validator("escalation_policies", "regulatory_clocks", mode="before")
     @classmethod
     def _optional_path(cls, value: object) -> object:
         # `PUENTE_ESCALATION_POLICIES=` in a .env means "no file", not the current directory.

@@ -202,7 +202,8 @@ def test_regulatory_deadlines_remind_the_owner_once_each(paging, clock: ManualCl
     escalation_worker.tick(runtime)
     assert notifier.texts_to("ana") == [
         "Page P1 for INC-2026-0001: early warning due 2026-01-06 "
-        "12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC)"
+        "12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC). Once filed: /incident filed INC-2026-0001"
+        " early-warning [ref=…]"
     ]
     clock.advance(timedelta(hours=48))
     escalation_worker.tick(runtime)

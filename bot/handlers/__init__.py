@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from puente.bot.handlers import assistance, exchange, help, observables, oncall, overview, sharing, tickets, web
+from puente.bot.handlers import (
+    assistance,
+    clocks,
+    exchange,
+    help,
+    observables,
+    oncall,
+    overview,
+    sharing,
+    tickets,
+    web,
+)
 from puente.bot.registry import Registry
 
 
@@ -10,6 +21,7 @@ def default_registry() -> Registry:
     return Registry(
         [
             *tickets.SUBCOMMANDS,
+            *clocks.SUBCOMMANDS,
             *observables.SUBCOMMANDS,
             *exchange.SUBCOMMANDS,
             *sharing.SUBCOMMANDS,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from puente.bot.handlers import assistance as assistance_handlers
 from puente.bot.handlers.cards import one_line, peer_lines, request_buttons, ticket_card, timeline_lines
+from puente.bot.handlers.clocks import clock_lines
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
 from puente.services.assistance import service as assistance
@@ -73,6 +74,7 @@ def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     view = tickets.view(call.ctx, ticket)
     reply = ticket_card(headline, view, call.ctx.settings.csirt_country)
     requests = assistance.of_ticket(call.ctx, view.ticket)
+    reply.lines += clock_lines(call, view.ticket)
     deliveries, earlier = outbox.of_ticket(call.ctx, view.ticket.id or 0)
     reply.lines += peer_lines(requests, deliveries, earlier)
     reply.buttons = request_buttons(requests) + reply.buttons

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -242,24 +243,44 @@ def _line(where: dict[tuple[Any, ...], int], location: tuple[Any, ...]) -> int |
     return None
 
 
+Problems = list[tuple[tuple[Any, ...], str]]
+
+
+def validation_problems(error: ValidationError, known_fields: Callable[[tuple[Any, ...]], str]) -> Problems:
+    """pydantic's errors as (location, message a person can act on); `known_fields` names what may go where."""
+    problems: Problems = []
+    for item in error.errors():
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] not in ("missing", "extra_forbidden") and not isinstance(item.get("input"), dict):
+            message += f" (got {item.get('input')!r})"
+        if item["type"] == "extra_forbidden":
+            message = "unknown field; " + known_fields(item["loc"])
+        problems.append((tuple(item["loc"]), message))
+    return problems
+
+
+def located(text: str, source: str, problems: Problems) -> str:
+    """One line per problem: the file, the line and the field at fault, then what is wrong."""
+    where = _lines_of(text)
+    lines = []
+    for location, message in problems:
+        line = _line(where, location)
+        at = f"line {line}, " if line else ""
+        lines.append(f"{source}: {at}{_field_name(location)}: {message}")
+    return "\n".join(lines)
+
+
 def parse_policies(text: str, source: str) -> Policies:
     """Validate a policy file's text; `source` names it in error messages."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{source}: not valid TOML: {error}") from None
-    where = _lines_of(text)
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: Problems = []
     try:
         parsed = PolicyFile.model_validate(data)
     except ValidationError as error:
-        for item in error.errors():
-            message = str(item["msg"]).removeprefix("Value error, ")
-            if item["type"] not in ("missing", "extra_forbidden") and not isinstance(item.get("input"), dict):
-                message += f" (got {item.get('input')!r})"
-            if item["type"] == "extra_forbidden":
-                message = "unknown field; " + _known_fields(item["loc"])
-            problems.append((tuple(item["loc"]), message))
+        problems = validation_problems(error, _known_fields)
     else:
         for severity, policy in parsed.policies.items():
             for index, step in enumerate(policy.steps):
@@ -273,12 +294,7 @@ def parse_policies(text: str, source: str) -> Policies:
                         )
                     )
     if problems:
-        lines = []
-        for location, message in problems:
-            line = _line(where, location)
-            at = f"line {line}, " if line else ""
-            lines.append(f"{source}: {at}{_field_name(location)}: {message}")
-        raise PolicyError("\n".join(lines))
+        raise PolicyError(located(text, source, problems))
     by_severity = dict(BUILT_IN)
     sources = {severity: "built-in" for severity in Severity}
     for severity, policy in parsed.policies.items():

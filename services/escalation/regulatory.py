@@ -1,44 +1,215 @@
-"""The regulatory clocks of a ticket: NIS2-style deadlines counted from the time of awareness, and the
-reminder its owner gets once, shortly before each (service.py raises it as a one-step page)."""
+"""The regulatory clocks of a ticket: deadlines counted from the time of awareness for the early warning,
+the incident notification and the final report, and the reminder its owner gets shortly before each
+(service.py raises it as a one-step page; one already overdue fires at once).
+
+Which clocks run depends on the country and sector: a TOML file named by PUENTE_REGULATORY_CLOCKS lists
+clock sets, the first whose countries and sectors the ticket touches applies; without a file, or when
+none matches, the built-in NIS2-style set (24 h, 72 h, 1 month) does:
+
+    [[clocks]]
+    name = "Colombian health sector"  # shown with each clock
+    countries = ["CO"]                # any country if left out
+    sectors = ["healthcare"]          # any sector if left out
+    early-warning = "6h"              # hours (h), days (d) or months; a stage left out has no clock
+    notification = "72h"
+    final = "1 month"
+
+A bad file is refused with the line and the field at fault, like the escalation policy file.
+"""
 
 from __future__ import annotations
 
 import calendar
+import re
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
-from puente.services.escalation.policies import Policy, make_steps
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from puente.services.errors import InvalidInput
+from puente.services.escalation.policies import Policy, Problems, located, make_steps, validation_problems
+from puente.services.vocabularies import taxonomy
+from puente.services.vocabularies.countries import country_code
+from puente.storage.clocks import RegulatoryFiling
 from puente.storage.models import Ticket
 
 
+class ClockError(InvalidInput):
+    """The clocks file cannot be used; the message names the file, the line and the field."""
+
+
 @dataclass(frozen=True, slots=True)
-class RegulatoryDeadline:
-    key: str
+class Stage:
+    key: str  # as typed in `/incident filed INC-… early-warning`
     name: str
-    after_awareness: str
     remind_before: timedelta
 
 
-# NIS2-style clocks from the time of awareness; the owner is reminded once, shortly before each.
-REGULATORY_DEADLINES = (
-    RegulatoryDeadline("24h", "early warning", "24 h", timedelta(hours=2)),
-    RegulatoryDeadline("72h", "incident notification", "72 h", timedelta(hours=2)),
-    RegulatoryDeadline("1m", "final report", "1 month", timedelta(days=1)),
+STAGES = (
+    Stage("early-warning", "early warning", timedelta(hours=2)),
+    Stage("notification", "incident notification", timedelta(hours=2)),
+    Stage("final", "final report", timedelta(days=1)),
 )
+STAGE_KEYS = tuple(stage.key for stage in STAGES)
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*(h|hours?|d|days?|months?)\s*$", re.IGNORECASE)
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError('a duration is hours, days or months, e.g. "24h", "3d" or "1 month"')
+    return value.strip()
+
+
+def _country(value: str) -> str:
+    try:
+        return country_code(value)
+    except InvalidInput as error:
+        raise ValueError(str(error)) from None
+
+
+def _sector(value: str) -> str:
+    try:
+        return taxonomy.sector(value)
+    except InvalidInput as error:
+        raise ValueError(str(error)) from None
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+class ClockSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(default="", max_length=100)
+    countries: tuple[Annotated[str, AfterValidator(_country)], ...] | None = None
+    sectors: tuple[Annotated[str, AfterValidator(_sector)], ...] | None = None
+    early_warning: Duration | None = Field(default=None, alias="early-warning")
+    notification: Duration | None = None
+    final: Duration | None = None
+
+    def applies_to(self, ticket: Ticket) -> bool:
+        return (self.countries is None or bool(set(self.countries) & set(ticket.countries))) and (
+            self.sectors is None or bool(set(self.sectors) & set(ticket.sectors))
+        )
+
+    def duration_of(self, stage: Stage) -> str | None:
+        return {"early-warning": self.early_warning, "notification": self.notification, "final": self.final}[stage.key]
+
+
+class ClockFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clocks: list[ClockSet] = Field(default_factory=list)
+
+
+BUILT_IN = ClockSet(name="built-in (NIS2-style)", early_warning="24h", notification="72h", final="1 month")
 
 REMINDER_POLICY = Policy(repeat=1, steps=make_steps(("owner", True, 0)))
+REMINDER_TO_LEADS = Policy(repeat=1, steps=make_steps(("role", "lead", 0)))
 
 
-def _add_month(moment: datetime) -> datetime:
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+def _known_fields(location: tuple[Any, ...]) -> str:
+    return "a clock set has name, countries, sectors, " + ", ".join(STAGE_KEYS) + " (the file: [[clocks]] tables)"
 
 
-def deadline_of(ticket: Ticket, deadline: RegulatoryDeadline) -> datetime:
-    aware = ticket.aware_at
-    return {"24h": aware + timedelta(hours=24), "72h": aware + timedelta(hours=72), "1m": _add_month(aware)}[
-        deadline.key
-    ]
+def parse_clocks(text: str, source: str) -> list[ClockSet]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ClockError(f"{source}: not valid TOML: {error}") from None
+    try:
+        return ClockFile.model_validate(data).clocks
+    except ValidationError as error:
+        problems: Problems = validation_problems(error, _known_fields)
+        raise ClockError(located(text, source, problems)) from None
+
+
+_cache: dict[tuple[str, int], list[ClockSet]] = {}
+
+
+def load_clocks(path: Path | None) -> list[ClockSet]:
+    """The clock sets of the file (re-read when it changes), before the built-in one."""
+    if path is None:
+        return []
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+        if stamp not in _cache:
+            _cache.clear()
+            _cache[stamp] = parse_clocks(path.read_text(encoding="utf-8"), str(path))
+    except OSError as error:
+        raise ClockError(f"PUENTE_REGULATORY_CLOCKS: cannot read {path}: {error.strerror or error}") from None
+    return _cache[stamp]
+
+
+def longest(path: Path | None) -> timedelta:
+    """The longest any clock runs after awareness, under any clock set in force."""
+    aware = datetime(2000, 1, 31)  # a month's end: "1 month" at its longest
+    return max(
+        (
+            _after(aware, duration) - aware
+            for clock_set in (*load_clocks(path), BUILT_IN)
+            for stage in STAGES
+            if (duration := clock_set.duration_of(stage)) is not None
+        ),
+        default=timedelta(0),
+    )
+
+
+def clock_set_for(path: Path | None, ticket: Ticket) -> ClockSet:
+    return next((found for found in load_clocks(path) if found.applies_to(ticket)), BUILT_IN)
+
+
+def _after(aware: datetime, duration: str) -> datetime:
+    match = _DURATION.match(duration)
+    assert match is not None, "validated when the file was read"
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    if unit.startswith("h"):
+        return aware + timedelta(hours=amount)
+    if unit.startswith("d"):
+        return aware + timedelta(days=amount)
+    months = aware.month - 1 + amount
+    year, month = aware.year + months // 12, months % 12 + 1
+    return aware.replace(year=year, month=month, day=min(aware.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """One running (or stopped) regulatory clock of a ticket."""
+
+    stage: Stage
+    due: datetime
+    after: str  # "24 h", "1 month"
+    source: str  # the clock set's name
+    filed: RegulatoryFiling | None
+
+    @property
+    def key(self) -> str:
+        return f"deadline:{self.stage.key}"
+
+    def state(self, now: datetime) -> str:
+        if self.filed is not None:
+            late = " (late)" if self.filed.filed_at > self.due else ""
+            ref = f", ref {self.filed.reference}" if self.filed.reference else ""
+            return f"filed{late} by {self.filed.filed_by}{ref}"
+        if self.due <= now:
+            return "OVERDUE"
+        return "due soon" if self.due - self.stage.remind_before <= now else "running"
+
+
+def clocks(path: Path | None, ticket: Ticket, filings: dict[str, RegulatoryFiling]) -> list[Clock]:
+    chosen = clock_set_for(path, ticket)
+    found = []
+    for stage in STAGES:
+        duration = chosen.duration_of(stage)
+        if duration is not None:
+            due = _after(ticket.aware_at, duration)
+            after = re.sub(r"(\d)\s*([a-zA-Z])", r"\1 \2", duration)  # "24h" -> "24 h"
+            found.append(Clock(stage, due, after, chosen.name or "clock set", filings.get(stage.key)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +221,18 @@ class Reminder:
     fire_at: datetime
 
 
-def reminders_ahead(ticket: Ticket, now: datetime, taken: set[str | None]) -> list[Reminder]:
-    """The reminders of the deadlines still ahead, but for those whose key is `taken` (already raised)."""
+def reminders_ahead(all_clocks: list[Clock], ticket: Ticket, now: datetime, taken: set[str | None]) -> list[Reminder]:
+    """The reminders of the clocks not filed, but for those whose key is `taken` (already raised). A clock
+    already overdue (awareness long before the ticket was opened) is reminded at once."""
     reminders = []
-    for deadline in REGULATORY_DEADLINES:
-        due = deadline_of(ticket, deadline)
-        key = f"deadline:{deadline.key}"
-        if due <= now or key in taken:
+    for clock in all_clocks:
+        if clock.filed is not None or clock.key in taken:
             continue
+        overdue = "OVERDUE: " if clock.due <= now else ""
         summary = (
-            f"{deadline.name} due {due:%Y-%m-%d %H:%M} UTC ({deadline.after_awareness} after awareness"
-            f" at {ticket.aware_at:%Y-%m-%d %H:%M} UTC)"
+            f"{overdue}{clock.stage.name} due {clock.due:%Y-%m-%d %H:%M} UTC ({clock.after} after awareness"
+            f" at {ticket.aware_at:%Y-%m-%d %H:%M} UTC). Once filed: /incident filed {ticket.reference}"
+            f" {clock.stage.key} [ref=…]"
         )
-        reminders.append(Reminder(key, summary, max(now, due - deadline.remind_before)))
+        reminders.append(Reminder(clock.key, summary, max(now, clock.due - clock.stage.remind_before)))
     return reminders

@@ -18,6 +18,7 @@ from puente.services.escalation import regulatory
 from puente.services.escalation.policies import Policy
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import Severity
+from puente.storage import clocks as clock_store
 from puente.storage import pages as page_store
 from puente.storage.models import Role, Ticket, TicketStatus
 from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageDelivery, PageStatus
@@ -194,7 +195,7 @@ def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
 
 
 def schedule_deadline_reminders(ctx: Context, ticket: Ticket) -> list[Page]:
-    """One reminder page per regulatory deadline still ahead, to the ticket's owner; never twice for one deadline."""
+    """One reminder page per regulatory clock not filed yet, to the ticket's owner; never twice for one clock."""
     assert ticket.id is not None
     taken = {
         p.key
@@ -204,7 +205,15 @@ def schedule_deadline_reminders(ctx: Context, ticket: Ticket) -> list[Page]:
     return _remind_deadlines(ctx, ticket, taken)
 
 
+def clocks_of(ctx: Context, ticket: Ticket) -> list[regulatory.Clock]:
+    """The ticket's regulatory clocks, by the clock set of its countries and sectors, with what was filed."""
+    filings = clock_store.of_ticket(ctx.session, ticket.id) if ticket.id is not None else {}
+    return regulatory.clocks(ctx.settings.regulatory_clocks, ticket, filings)
+
+
 def _remind_deadlines(ctx: Context, ticket: Ticket, taken: set[str | None]) -> list[Page]:
+    # Nobody owns a ticket a peer opened: its leads hear of the clocks until someone takes it.
+    policy = regulatory.REMINDER_POLICY if ticket.owner_id else regulatory.REMINDER_TO_LEADS
     return [
         raise_page(
             ctx,
@@ -212,11 +221,11 @@ def _remind_deadlines(ctx: Context, ticket: Ticket, taken: set[str | None]) -> l
             PageKind.DEADLINE,
             reminder.summary,
             policy_name="deadline",
-            policy=regulatory.REMINDER_POLICY,
+            policy=policy,
             key=reminder.key,
             fire_at=reminder.fire_at,
         )
-        for reminder in regulatory.reminders_ahead(ticket, ctx.now(), taken)
+        for reminder in regulatory.reminders_ahead(clocks_of(ctx, ticket), ticket, ctx.now(), taken)
     ]
 
 
@@ -304,6 +313,15 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
 def stop_request_pages(ctx: Context, ticket_id: int, request_id: str, reason: str) -> list[Page]:
     """Stop the pages an assistance request raised (the request was answered, declined, cancelled or closed)."""
     found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket_id) if p.key == request_key(request_id)]
+    for page in found:
+        _stop(ctx, page, PageStatus.CANCELLED, reason)
+    return found
+
+
+def cancel_pages_with_key(ctx: Context, ticket: Ticket, kind: str, key: str, reason: str) -> list[Page]:
+    """Stop the ticket's open pages of one kind and key (a regulatory reminder once the stage is filed)."""
+    assert ticket.id is not None
+    found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket.id) if p.kind == kind and p.key == key]
     for page in found:
         _stop(ctx, page, PageStatus.CANCELLED, reason)
     return found

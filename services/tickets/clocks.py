@@ -1,5 +1,6 @@
-"""The regulatory clocks running on open tickets (NIS2-style, from the time of awareness; the deadlines
-themselves are the escalation domain's), and which of them fall due soon."""
+"""The regulatory clocks running on open tickets (from the time of awareness, by the clock set of each
+ticket's countries and sectors; the clocks themselves are the escalation domain's), and which of them,
+not yet filed, fall due soon."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from puente.services.context import Context
-from puente.services.escalation.regulatory import REGULATORY_DEADLINES, deadline_of
+from puente.services.escalation import regulatory
+from puente.services.escalation import service as escalation
 from puente.services.tickets.readers import readable
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Ticket, User
-
-# No clock runs longer than a month after awareness.
-LONGEST = timedelta(days=31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +29,12 @@ def due_within(ctx: Context, window: timedelta = timedelta(hours=24)) -> list[Cl
     reader = readable(ctx, "reading regulatory clocks")
     now = ctx.now()
     due: list[ClockDue] = []
-    for ticket in ticket_store.open_aware_since(ctx.session, now - LONGEST):
+    longest = regulatory.longest(ctx.settings.regulatory_clocks)
+    for ticket in ticket_store.open_aware_since(ctx.session, now - longest):
         if not reader.allows(ticket):
             continue
         owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
-        for deadline in REGULATORY_DEADLINES:
-            moment = deadline_of(ticket, deadline)
-            if now <= moment <= now + window:
-                due.append(
-                    ClockDue(ticket, owner.name if owner else None, deadline.name, deadline.after_awareness, moment)
-                )
+        for clock in escalation.clocks_of(ctx, ticket):
+            if clock.filed is None and now <= clock.due <= now + window:
+                due.append(ClockDue(ticket, owner.name if owner else None, clock.stage.name, clock.after, clock.due))
     return sorted(due, key=lambda clock: clock.due)

@@ -1,0 +1,46 @@
+"""Filing a regulatory notification: `/incident filed INC-… early-warning|notification|final [ref=…]`
+stops that clock's reminders and keeps the evidence (when, by whom, the authority's reference) on the
+ticket's timeline."""
+
+from __future__ import annotations
+
+from puente.services.context import Context
+from puente.services.errors import Conflict, InvalidInput
+from puente.services.escalation import regulatory
+from puente.services.escalation.service import PageKind, clocks_of
+from puente.services.escalation.service import cancel_pages_with_key as stop_reminder
+from puente.services.users.service import require_role
+from puente.storage.clocks import RegulatoryFiling
+from puente.storage.models import Role, Ticket
+
+
+def file(ctx: Context, ticket: Ticket, stage: str, reference: str | None = None) -> regulatory.Clock:
+    """Record that the stage's notification was filed; its clock stops reminding."""
+    actor = require_role(ctx, Role.ANALYST, "recording a regulatory filing")
+    key = stage.strip().lower()
+    if key not in regulatory.STAGE_KEYS:
+        raise InvalidInput(f"Unknown stage {stage!r}: use {', '.join(regulatory.STAGE_KEYS)}.")
+    clock = next((c for c in clocks_of(ctx, ticket) if c.stage.key == key), None)
+    if clock is None:
+        raise InvalidInput(f"{ticket.reference} has no {key} clock under its clock set; nothing to file.")
+    if clock.filed is not None:
+        raise Conflict(
+            f"The {clock.stage.name} of {ticket.reference} was filed already, at {clock.filed.filed_at:%Y-%m-%d %H:%M}"
+            f" UTC by {clock.filed.filed_by}."
+        )
+    now = ctx.now()
+    ref = (reference or "").strip()[:200] or None
+    ctx.session.add(
+        RegulatoryFiling(ticket_id=ticket.id or 0, stage=key, filed_at=now, filed_by=actor.name, reference=ref)
+    )
+    ctx.session.flush()
+    stop_reminder(ctx, ticket, PageKind.DEADLINE, clock.key, f"{clock.stage.name} filed by {actor.name}")
+    late = f"{(now - clock.due).total_seconds() / 3600:.1f} h late" if now > clock.due else "in time"
+    ctx.record(
+        action="regulatory-filed",
+        ticket_id=ticket.id,
+        summary=f"{clock.stage.name} filed ({late}; due {clock.due:%Y-%m-%d %H:%M} UTC)"
+        + (f", authority reference {ref}" if ref else ""),
+        after={"stage": key, "due": clock.due.isoformat(), "reference": ref},
+    )
+    return next(c for c in clocks_of(ctx, ticket) if c.stage.key == key)
