@@ -106,7 +106,9 @@ class ClockFile(BaseModel):
     clocks: list[ClockSet] = Field(default_factory=list)
 
 
-BUILT_IN = ClockSet(name="built-in (NIS2-style)", early_warning="24h", notification="72h", final="1 month")
+BUILT_IN = ClockSet.model_validate(
+    {"name": "built-in (NIS2-style)", "early-warning": "24h", "notification": "72h", "final": "1 month"}
+)
 
 REMINDER_POLICY = Policy(repeat=1, steps=make_steps(("owner", True, 0)))
 REMINDER_TO_LEADS = Policy(repeat=1, steps=make_steps(("role", "lead", 0)))
