@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from puente.services.assistance import scheduled as assistance_worker
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
+from puente.services.escalation import stale
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import scheduled as outbox_worker
 from puente.services.sharing import scheduled as sharing_worker
@@ -63,4 +64,5 @@ def default_workers() -> list[Worker]:
         Worker("peer-poller", inbox_worker.tick_poller),
         Worker("assistance-timers", assistance_worker.tick),
         Worker("shared-versions", sharing_worker.tick),
+        Worker("stale-tickets", stale.tick),
     ]

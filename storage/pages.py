@@ -178,6 +178,12 @@ def gathering(session: Session, key: str) -> Page | None:
     return session.exec(statement.order_by(col(Page.id)).limit(1).with_for_update()).first()
 
 
+def keys_of(session: Session, kind: str, ticket_ids: Sequence[int]) -> set[tuple[int | None, str | None]]:
+    """(ticket, key) of every page of `kind` raised for these tickets."""
+    statement = select(Page.ticket_id, Page.key).where(Page.kind == kind, col(Page.ticket_id).in_(ticket_ids))
+    return {(ticket_id, key) for ticket_id, key in session.exec(statement)}
+
+
 def pages_of_ticket(session: Session, ticket_id: int, kinds: Sequence[str] | None = None) -> list[Page]:
     statement = select(Page).where(Page.ticket_id == ticket_id)
     if kinds is not None:

@@ -224,3 +224,14 @@ def open_aware_since(session: Session, since: datetime) -> list[Ticket]:
     """Open tickets whose time of awareness is `since` or later, the earliest first."""
     statement = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.aware_at) >= since)
     return list(session.exec(statement.order_by(col(Ticket.aware_at))))
+
+
+def quiet_since(session: Session, before: datetime, statuses: Sequence[str], limit: int = 1000) -> list[Ticket]:
+    """Tickets in `statuses` not updated since `before`, the quietest first."""
+    statement = (
+        select(Ticket)
+        .where(col(Ticket.status).in_(statuses), col(Ticket.updated_at) <= before)
+        .order_by(col(Ticket.updated_at))
+        .limit(limit)
+    )
+    return list(session.exec(statement))
