@@ -206,15 +206,6 @@ def pages_by_id(session: Session, ids: set[int]) -> dict[int, Page]:
     return {page.id or 0: page for page in session.exec(select(Page).where(col(Page.id).in_(ids)))}
 
 
-def release_deliveries(session: Session, ids: set[int], now: datetime) -> None:
-    """Hand claimed deliveries that were not attempted back: due now, the claim's attempt not counted."""
-    for delivery in deliveries_by_id(session, ids).values():
-        if delivery.status == DeliveryStatus.PENDING:
-            delivery.due_at = now
-            delivery.attempts = max(0, delivery.attempts - 1)
-            session.add(delivery)
-
-
 def deliveries_by_id(session: Session, ids: set[int]) -> dict[int, PageDelivery]:
     statement = select(PageDelivery).where(col(PageDelivery.id).in_(ids))
     return {delivery.id or 0: delivery for delivery in session.exec(statement)}

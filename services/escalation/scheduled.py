@@ -11,7 +11,6 @@ rather than waiting; one whose outcome is unknown (no answer in time) counts as 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -33,8 +32,6 @@ from puente.storage.pages import DeliveryPurpose, DeliveryStatus, Page, PageStat
 log = logging.getLogger(__name__)
 
 BATCH = 500
-# Deliveries claimed at once: what a crash leaves waiting for the lease, so kept small.
-SEND_BATCH = 100
 # A claimed delivery is someone else's to retry only after this long (the sender died mid-send).
 PAGE_MESSAGE_LEASE = timedelta(seconds=60)
 # Waits between attempts at one delivery; after the last, it has failed.
@@ -155,28 +152,33 @@ class _Outgoing:
 
 def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
     with runtime.unit_of_work(actor_name="escalation") as ctx:
-        now = ctx.now()
-        claimed = page_store.claim_due_deliveries(ctx.session, now, limit)
-        if not claimed:
-            return []
-        found = page_store.pages_by_id(ctx.session, {d.page_id for d in claimed})
-        tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
-        outgoing = []
-        for delivery in claimed:
-            delivery.attempts += 1
-            delivery.due_at = now + PAGE_MESSAGE_LEASE
-            ctx.session.add(delivery)
-            page = found[delivery.page_id]
-            ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
-            if delivery.purpose == DeliveryPurpose.UPDATE:
-                notice = update_notice(ctx, page, ticket, delivery.recipient)
-            else:
-                notice = page_notice(page, ticket, delivery.step)
-            recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
-            outgoing.append(
-                _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
-            )
-        return outgoing
+        return _claim(ctx, limit)
+
+
+def _claim(ctx: Context, limit: int) -> list[_Outgoing]:
+    """Lease due deliveries to this worker and say what each sends."""
+    now = ctx.now()
+    claimed = page_store.claim_due_deliveries(ctx.session, now, limit)
+    if not claimed:
+        return []
+    found = page_store.pages_by_id(ctx.session, {d.page_id for d in claimed})
+    tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
+    outgoing = []
+    for delivery in claimed:
+        delivery.attempts += 1
+        delivery.due_at = now + PAGE_MESSAGE_LEASE
+        ctx.session.add(delivery)
+        page = found[delivery.page_id]
+        ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
+        if delivery.purpose == DeliveryPurpose.UPDATE:
+            notice = update_notice(ctx, page, ticket, delivery.recipient)
+        else:
+            notice = page_notice(page, ticket, delivery.step)
+        recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
+        outgoing.append(
+            _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
+        )
+    return outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +208,9 @@ def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outc
         return _Outcome(error=f"{type(error).__name__}: {error}")
 
 
-def _record_outcome(runtime: Runtime, item: _Outgoing, outcome: _Outcome) -> None:
+def _record_outcome(ctx: Context, item: _Outgoing, outcome: _Outcome) -> None:
     """Record one send the moment it returns, so a crash afterwards never sends it again."""
-    with runtime.unit_of_work(actor_name="escalation") as ctx, ctx.session.no_autoflush:
+    with ctx.session.no_autoflush:
         now = ctx.now()
         delivery = page_store.deliveries_by_id(ctx.session, {item.delivery_id})[item.delivery_id]
         page = page_store.pages_by_id(ctx.session, {delivery.page_id})[delivery.page_id]
@@ -263,22 +265,25 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
     )
 
 
-def send_due_page_messages(runtime: Runtime, limit: int = SEND_BATCH) -> int:
+def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
     """Send the page messages (pages and their updates) that are due; returns how many were attempted.
 
-    Each outcome is committed as soon as its send returns. Sends still waiting when half the lease is
-    gone are handed back, so a slow platform never lets another worker take (and repeat) a claimed one.
+    One send is in flight at a time: the transaction that records a send's outcome claims the next.
+    A worker killed at any moment thus leaves at most one send unfinished, repeated once its lease
+    runs out; a slow platform holds only the one it is answering.
     """
-    outgoing = _claim_deliveries(runtime, limit)
     notifiers = {n.platform: n for n in runtime.notifiers}
-    started = time.monotonic()
-    for index, item in enumerate(outgoing):
-        if time.monotonic() - started > PAGE_MESSAGE_LEASE.total_seconds() / 2:
-            with runtime.unit_of_work(actor_name="escalation") as ctx:
-                page_store.release_deliveries(ctx.session, {i.delivery_id for i in outgoing[index:]}, ctx.now())
-            return index
-        _record_outcome(runtime, item, _send_page_message(notifiers, item))
-    return len(outgoing)
+    with runtime.unit_of_work(actor_name="escalation") as ctx:
+        claimed = _claim(ctx, 1)
+    sent = 0
+    while claimed:
+        item = claimed[0]
+        outcome = _send_page_message(notifiers, item)
+        sent += 1
+        with runtime.unit_of_work(actor_name="escalation") as ctx:
+            _record_outcome(ctx, item, outcome)
+            claimed = _claim(ctx, 1) if sent < limit else []
+    return sent
 
 
 def tick(runtime: Runtime) -> float:
