@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -21,7 +22,12 @@ from puente.storage import outbox as outbox_store
 from puente.storage.assistance import AssistanceMessage, AssistanceRequest
 from puente.storage.models import Ticket, TimelineEvent
 from puente.storage.outbox import OutboxMessage
+from tests.conftest import make_runtime
+from tests.paging import add_team, say
+from tests.taxii.conftest import PEER_IDENTITY, add_partner, serve
 from tests.test_assistance import Csirt, csirt_pair
+
+TAXII = "application/taxii+json;version=2.1"
 
 
 @pytest.fixture
@@ -144,3 +150,54 @@ def test_a_peer_message_out_of_turn_is_refused_and_logged_and_never_moves_the_re
     refused = _events(co, "assistance-refused")
     assert any("RESULT refused: RESULT is not allowed while the request is SENT" in e for e in refused)
     assert any("CLOSE refused: only the requester sends CLOSE" in e for e in refused)
+
+
+def test_our_taxii_door_refuses_a_message_out_of_turn_with_a_failure_in_the_status(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    runtime = make_runtime(database_url, clock, tmp_path)
+    add_team(runtime)
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        peers.add(
+            ctx,
+            peers.PeerDraft(
+                name="cert-br",
+                countries=["BR"],
+                taxii_url="http://127.0.0.1:9/taxii2/",
+                collection_id="inbox",
+                identity_id=PEER_IDENTITY,
+            ),
+        )
+    issued = add_partner(runtime, "cert-br", peer="cert-br", identity=PEER_IDENTITY)
+    inbox = next(c.id for c in issued.collections if c.alias == "cert-br-inbox")
+    say(runtime, "ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    say(runtime, "ana", "/incident assist INC-2026-0001 cert-br block-host")
+    with runtime.unit_of_work() as ctx:
+        row = ctx.session.exec(select(AssistanceRequest)).one()
+        request_id, incident_id = row.request_id, row.incident_id
+
+    def note(kind: str, sequence: int) -> dict[str, Any]:
+        message = stix_notes.Message(kind, request_id, "INC-2026-0001", incident_id, kind, sequence=sequence)
+        return stix_notes.note(message, created_by=PEER_IDENTITY, marking_ref=None, at=clock.now())
+
+    close, ack, result = note("CLOSE", 1), note("ACK", 1), note("RESULT", 2)
+    for url in serve(runtime):
+        response = httpx.post(
+            f"{url}/taxii2/api/collections/{inbox}/objects/",
+            json={"objects": [close, ack, result]},
+            auth=(issued.user, issued.password),
+            headers={"Accept": TAXII, "Content-Type": TAXII},
+        )
+    assert response.status_code == 202, response.text
+    status = response.json()
+    assert [f["id"] for f in status["failures"]] == [close["id"]]
+    assert (
+        "CLOSE refused: only the requester sends CLOSE, and on this request that is us"
+        in (status["failures"][0]["message"])
+    )
+    # The ACK is next and allowed; the RESULT follows a message not taken in yet, so it waits for it.
+    assert {s["id"] for s in status["successes"]} == {ack["id"], result["id"]}
+    with runtime.unit_of_work() as ctx:
+        logged = [e.summary for e in ctx.session.exec(select(TimelineEvent)) if e.action == "assistance-refused"]
+    assert logged == ["cert-br's CLOSE refused: only the requester sends CLOSE, and on this request that is us"]
+    runtime.engine.dispose()

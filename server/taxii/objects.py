@@ -14,6 +14,7 @@ from puente.server.taxii import memory
 from puente.server.taxii.dependencies import (
     DeletableCollection,
     Partner,
+    PartnerWork,
     PuenteRuntime,
     QueryParameters,
     ReadableCollection,
@@ -29,8 +30,10 @@ from puente.server.taxii.responses import (
     status_resource,
     taxii_json,
 )
+from puente.services.assistance import answers
 from puente.services.errors import InvalidInput
 from puente.services.feeds import collections, door, pages
+from puente.services.feeds.records import AuthenticatedPartner
 
 router = APIRouter()
 
@@ -104,11 +107,19 @@ async def add_objects(
         # Screened before any transaction, then stored a batch per transaction (services/feeds/door.py).
         screened = await run_in_threadpool(door.screen, partner, posted)
         del posted
+        if any(entry.type == "note" for entry in screened.accepted):
+            await run_in_threadpool(_refuse_out_of_turn, work, partner, screened)
         status = await run_in_threadpool(door.receive, work, partner, collection, screened)
         del screened
     if int(request.headers.get("content-length") or 0) > LARGE_UPLOAD:
         await run_in_threadpool(memory.give_back)
     return taxii_json(status_resource(status), status=202)
+
+
+def _refuse_out_of_turn(work: PartnerWork, partner: AuthenticatedPartner, screened: door.Screened) -> None:
+    """An assistance message its sender may not send now is refused here, as a failure in the status."""
+    with work() as ctx:
+        answers.refuse_out_of_turn(ctx, partner.identity_ref, screened)
 
 
 @router.get("/collections/{collection_id}/objects/{object_id}/")

@@ -11,14 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
+
 from puente.services.assistance import forwarding, notices, protocol, service
 from puente.services.assistance.protocol import OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
 from puente.services.escalation import peer_pages
 from puente.services.escalation import service as escalation
+from puente.services.feeds import door
+from puente.services.feeds.records import StatusDetail
 from puente.services.notify import single_line
 from puente.stix import assistance as stix_notes
 from puente.storage import assistance as request_store
+from puente.storage import peers as peer_store
 from puente.storage import timeline
 from puente.storage.assistance import AssistanceRequest, HeldMessage
 from puente.storage.models import Ticket
@@ -52,6 +57,35 @@ def refusal_at_the_door(ctx: Context, peer: Peer, message: stix_notes.Message) -
     if why is not None:
         _log_refusal(ctx, peer, row, message, why)
     return why
+
+
+def door_refusal(ctx: Context, sender_identity: str | None, obj: Any) -> str | None:
+    """What the TAXII door says to an object a peer posts: why its assistance message is refused, or None
+    (anything else, and anything malformed, is the door's own checks' to judge)."""
+    if not isinstance(obj, dict) or obj.get("type") != "note" or sender_identity is None:
+        return None
+    peer = peer_store.by_identity(ctx.session, sender_identity)
+    try:
+        message = stix_notes.read(obj)
+    except stix_notes.NotAMessage:
+        return None
+    if peer is None or message is None:
+        return None
+    why = refusal_at_the_door(ctx, peer, message)
+    return f"{message.type} refused: {why}" if why else None
+
+
+def refuse_out_of_turn(ctx: Context, sender_identity: str | None, screened: door.Screened) -> None:
+    """At the TAXII door: the assistance messages of a POST that their sender may not send now become
+    failures of its status instead of being stored."""
+    kept = []
+    for entry in screened.accepted:
+        why = door_refusal(ctx, sender_identity, orjson.loads(entry.raw)) if entry.type == "note" else None
+        if why is None:
+            kept.append(entry)
+        else:
+            screened.failures.append(StatusDetail(entry.stix_id, entry.version, why))
+    screened.accepted = kept
 
 
 def release_held(ctx: Context, peer: Peer, row: AssistanceRequest) -> None:
