@@ -99,3 +99,13 @@ def policies() -> None:
         click.echo(f"{severity.value} ({found.source[severity]}): up to {policy.repeat} round(s) until acknowledged")
         for number, step in enumerate(policy.steps, start=1):
             click.echo(f"  {number}. {step.describe()}")
+    click.echo(
+        f"cross-border tickets page from {found.paging.cross_border_from.value};"
+        f" more than {found.paging.peer_pages_per_hour} requests an hour from one peer share one page"
+    )
+    quiet = [
+        f"{severity.value} {limit.total_seconds() / 3600:g} h"
+        for severity in reversed(list(Severity))
+        if (limit := found.stale_after(severity)) is not None
+    ]
+    click.echo("a ticket with no update reminds its owner after: " + (", ".join(quiet) or "never"))

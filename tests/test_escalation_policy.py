@@ -132,3 +132,7 @@ def test_oncall_policies_shows_each_severity_and_where_it_comes_from(tmp_path: P
         "  3. channel soc, then wait 5 min",
     ]
     assert "medium (built-in): up to 1 round(s) until acknowledged" in lines
+    assert lines[-2:] == [
+        "cross-border tickets page from medium; more than 10 requests an hour from one peer share one page",
+        "a ticket with no update reminds its owner after: critical 2 h, high 8 h, medium 72 h",
+    ]
