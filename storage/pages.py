@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, insert
+from sqlalchemy import JSON, Column, Index, insert, update
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from puente.storage.types import utc_field
@@ -117,15 +117,45 @@ def claim_due_pages(session: Session, now: datetime, limit: int) -> list[Page]:
     return list(session.exec(statement))
 
 
-def claim_due_deliveries(session: Session, now: datetime, limit: int) -> list[PageDelivery]:
+def due_deliveries(session: Session, now: datetime, limit: int) -> list[PageDelivery]:
+    """Deliveries due now, the most overdue first; read only: claim_delivery takes each."""
     statement = (
         select(PageDelivery)
         .where(PageDelivery.status == DeliveryStatus.PENDING.value, col(PageDelivery.due_at) <= now)
         .order_by(col(PageDelivery.due_at))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     return list(session.exec(statement))
+
+
+def claim_delivery(session: Session, delivery_id: int, now: datetime, lease_until: datetime) -> bool:
+    """Take one due delivery until `lease_until`, counting the attempt; False if it is no longer due (another
+    worker took it, or its page was stopped). One conditional UPDATE, so two workers never both win."""
+    statement = (
+        update(PageDelivery)
+        .where(
+            col(PageDelivery.id) == delivery_id,
+            col(PageDelivery.status) == DeliveryStatus.PENDING.value,
+            col(PageDelivery.due_at) <= now,
+        )
+        .values(attempts=col(PageDelivery.attempts) + 1, due_at=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_reached(
+    session: Session, delivery_id: int, status: DeliveryStatus, handle: str | None, now: datetime, note: str | None
+) -> bool:
+    """Record a send that reached (or may have reached) its recipient; False if the delivery is no longer
+    pending (its page was stopped while it was on its way: the caller updates the message)."""
+    statement = (
+        update(PageDelivery)
+        .where(col(PageDelivery.id) == delivery_id, col(PageDelivery.status) == DeliveryStatus.PENDING.value)
+        .values(status=status.value, handle=handle, sent_at=now, error=note)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
 
 
 def next_due(session: Session) -> datetime | None:

@@ -54,7 +54,8 @@ def test_crash_between_claiming_a_delivery_and_sending_it_retries_after_the_leas
     add_team(first)
     say(first, "ana", "/incident new Ransomware sev=critical")
     escalation_worker.fire_due_steps(first)
-    claimed = escalation_worker._claim_deliveries(first, escalation_worker.BATCH)
+    with first.unit_of_work(actor_name="escalation") as ctx:
+        claimed = [item for item in escalation_worker.due_messages(ctx, 10) if escalation_worker.claim(ctx, item)]
     assert [item.recipient.name for item in claimed] == ["bob"]
     first.engine.dispose()  # died before sending
 

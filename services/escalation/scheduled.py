@@ -150,24 +150,15 @@ class _Outgoing:
     notice: Notice
 
 
-def _claim_deliveries(runtime: Runtime, limit: int) -> list[_Outgoing]:
-    with runtime.unit_of_work(actor_name="escalation") as ctx:
-        return _claim(ctx, limit)
-
-
-def _claim(ctx: Context, limit: int) -> list[_Outgoing]:
-    """Lease due deliveries to this worker and say what each sends."""
-    now = ctx.now()
-    claimed = page_store.claim_due_deliveries(ctx.session, now, limit)
-    if not claimed:
+def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
+    """The deliveries due now and what each would send, read without claiming any."""
+    due = page_store.due_deliveries(ctx.session, ctx.now(), limit)
+    if not due:
         return []
-    found = page_store.pages_by_id(ctx.session, {d.page_id for d in claimed})
+    found = page_store.pages_by_id(ctx.session, {d.page_id for d in due})
     tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
     outgoing = []
-    for delivery in claimed:
-        delivery.attempts += 1
-        delivery.due_at = now + PAGE_MESSAGE_LEASE
-        ctx.session.add(delivery)
+    for delivery in due:
         page = found[delivery.page_id]
         ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
         if delivery.purpose == DeliveryPurpose.UPDATE:
@@ -179,6 +170,11 @@ def _claim(ctx: Context, limit: int) -> list[_Outgoing]:
             _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
         )
     return outgoing
+
+
+def claim(ctx: Context, item: _Outgoing) -> bool:
+    """Lease one due delivery to this worker; False if another took it or it was cancelled meanwhile."""
+    return page_store.claim_delivery(ctx.session, item.delivery_id, ctx.now(), ctx.now() + PAGE_MESSAGE_LEASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,17 +208,23 @@ def _record_outcome(ctx: Context, item: _Outgoing, outcome: _Outcome) -> None:
     """Record one send the moment it returns, so a crash afterwards never sends it again."""
     with ctx.session.no_autoflush:
         now = ctx.now()
+        reached = outcome.error is None or outcome.unknown
+        status = DeliveryStatus.UNKNOWN if outcome.unknown else DeliveryStatus.SENT
+        if reached and page_store.mark_reached(
+            ctx.session, item.delivery_id, status, outcome.handle, now, outcome.error
+        ):
+            return  # the common case, in one statement
         delivery = page_store.deliveries_by_id(ctx.session, {item.delivery_id})[item.delivery_id]
         page = page_store.pages_by_id(ctx.session, {delivery.page_id})[delivery.page_id]
-        if outcome.error is None or outcome.unknown:
-            delivery.status = (DeliveryStatus.UNKNOWN if outcome.unknown else DeliveryStatus.SENT).value
+        if reached:
+            delivery.status = status.value
             delivery.handle, delivery.sent_at, delivery.error = outcome.handle, now, outcome.error
             ctx.session.add(delivery)
             stopped = page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED)
             if delivery.purpose == DeliveryPurpose.PAGE and stopped and not outcome.unknown:
                 queue_update(ctx, delivery, now)  # stopped while this was on its way
             return
-        error = outcome.error
+        error = outcome.error or "refused"
         delivery.error = error[:1000]
         if delivery.attempts <= len(RETRY_DELAYS):
             delivery.due_at = now + RETRY_DELAYS[delivery.attempts - 1]
@@ -268,21 +270,27 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
 def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
     """Send the page messages (pages and their updates) that are due; returns how many were attempted.
 
-    One send is in flight at a time: the transaction that records a send's outcome claims the next.
-    A worker killed at any moment thus leaves at most one send unfinished, repeated once its lease
-    runs out; a slow platform holds only the one it is answering.
+    One send is in flight at a time: each is claimed just before it goes, in the transaction that
+    records the outcome of the one before. A worker killed at any moment thus leaves at most one send
+    unfinished, repeated once its lease runs out; a slow platform holds only the one it is answering.
     """
     notifiers = {n.platform: n for n in runtime.notifiers}
     with runtime.unit_of_work(actor_name="escalation") as ctx:
-        claimed = _claim(ctx, 1)
+        candidates = due_messages(ctx, limit)
     sent = 0
-    while claimed:
-        item = claimed[0]
-        outcome = _send_page_message(notifiers, item)
-        sent += 1
+    done: tuple[_Outgoing, _Outcome] | None = None
+    for item in candidates:
         with runtime.unit_of_work(actor_name="escalation") as ctx:
-            _record_outcome(ctx, item, outcome)
-            claimed = _claim(ctx, 1) if sent < limit else []
+            if done is not None:
+                _record_outcome(ctx, *done)
+                done = None
+            mine = claim(ctx, item)
+        if mine:
+            done = (item, _send_page_message(notifiers, item))
+            sent += 1
+    if done is not None:
+        with runtime.unit_of_work(actor_name="escalation") as ctx:
+            _record_outcome(ctx, *done)
     return sent
 
 
