@@ -272,6 +272,7 @@ def expire_if_due(ctx: Context, row: AssistanceRequest) -> bool:
         return False
     move(ctx, row, State.EXPIRED)
     row.ack_due_at = None
+    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, "the request expired")
     record_on_timeline(
         ctx,
         row,
