@@ -122,7 +122,7 @@ def due_deliveries(session: Session, now: datetime, limit: int) -> list[PageDeli
     statement = (
         select(PageDelivery)
         .where(PageDelivery.status == DeliveryStatus.PENDING.value, col(PageDelivery.due_at) <= now)
-        .order_by(col(PageDelivery.due_at))
+        .order_by(col(PageDelivery.due_at), col(PageDelivery.id))
         .limit(limit)
     )
     return list(session.exec(statement))
