@@ -36,7 +36,7 @@ def step_text(page: Page, index: int) -> str:
 def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
     reference = ticket.reference if ticket else None
     if page.kind == PageKind.NOTICE:
-        return Notice(page.summary, ticket=reference)
+        return Notice(single_line(page.summary), ticket=reference)
     kinds = {
         PageKind.SEVERITY: "new ticket that pages (its severity, or cross-border)",
         PageKind.ESCALATE: "escalated from chat",

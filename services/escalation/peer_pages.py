@@ -48,7 +48,7 @@ def page_for_assistance_request(
             fire_at=ctx.now() + GATHERING,
         )
     else:
-        group.summary = (group.summary + "\n" + line)[:4000]
+        group.summary = f"{group.summary}; {line}"[:4000]
         group.policy = _worst(ctx, group.policy, ticket.severity)
         ctx.session.add(group)
     ctx.record(action="paged", ticket_id=ticket.id, summary=f"request for assistance joins the page of {key}")
