@@ -129,22 +129,30 @@ def _is_scheduled_reminder(page: Page) -> bool:
     return page.kind == PageKind.DEADLINE and page.next_step == 0
 
 
-def pages_on_its_own(ctx: Context, ticket: Ticket, severity: Severity | None = None) -> bool:
+def pages_on_its_own(ctx: Context, severity: Severity, countries: list[str]) -> bool:
     """High and critical tickets page; so does a cross-border one (a country other than ours) from the
     severity the policy file names (medium unless it says otherwise)."""
-    severity = severity or Severity(ticket.severity)
     if severity in PAGING_SEVERITIES:
         return True
-    cross_border = any(country != ctx.settings.csirt_country for country in ticket.countries)
+    cross_border = any(country != ctx.settings.csirt_country for country in countries)
     return cross_border and severity.rank >= policies_in_force(ctx).paging.cross_border_from.rank
 
 
-def page_for_severity(ctx: Context, ticket: Ticket, previous: Severity | None = None) -> Page | None:
-    """A ticket opened as, or raised to, a severity that pages (pages_on_its_own) pages the on-call; a page
-    already running for an equal or worse severity is enough, a lesser one is replaced."""
+def page_for_severity(
+    ctx: Context, ticket: Ticket, previous: Severity | None = None, previous_countries: list[str] | None = None
+) -> Page | None:
+    """A ticket opened as, or changed into, one that pages on its own (its severity, or cross-border) pages
+    the on-call: raised to a worse severity, or newly crossing a border. A page already running for an
+    equal or worse severity is enough, a lesser one is replaced."""
     severity = Severity(ticket.severity)
-    if not pages_on_its_own(ctx, ticket) or (previous is not None and previous.rank >= severity.rank):
+    if not pages_on_its_own(ctx, severity, ticket.countries):
         return None
+    if previous is not None:
+        paged_before = pages_on_its_own(
+            ctx, previous, ticket.countries if previous_countries is None else previous_countries
+        )
+        if paged_before and previous.rank >= severity.rank:
+            return None
     if ticket.status in CLOSED_STATUSES:
         return None
     assert ticket.id is not None
@@ -189,7 +197,7 @@ def page_for_early_warning(ctx: Context, ticket: Ticket, summary: str) -> Page:
 
 def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
     """A brand-new ticket has no pages yet: raise what it needs without looking for earlier ones."""
-    if pages_on_its_own(ctx, ticket) and ticket.status not in CLOSED_STATUSES:
+    if pages_on_its_own(ctx, Severity(ticket.severity), ticket.countries) and ticket.status not in CLOSED_STATUSES:
         raise_page(ctx, ticket, PageKind.SEVERITY, _severity_summary(ctx, ticket))
     _remind_deadlines(ctx, ticket, taken=set())
 

@@ -250,8 +250,10 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
     _touch(ctx, ticket, "updated", summary, before)
     if "status" in changed:
         _status_changed(ctx, ticket, TicketStatus(before["status"]))
-    if "severity" in changed:
-        escalation.page_for_severity(ctx, ticket, previous=Severity(before["severity"]))
+    if "severity" in changed or "countries" in changed:
+        escalation.page_for_severity(
+            ctx, ticket, previous=Severity(before["severity"]), previous_countries=before["countries"]
+        )
     return ticket
 
 
