@@ -76,7 +76,6 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         assert pulled.duplicates >= 7 and pulled.accepted <= 1 and pulled.rejected == []
 
 
-
 def _ack_deadline_passes(instance: Instance) -> None:
     """As if the ACK deadline of the instance's request had passed: its assistance timers run now."""
     runtime = instance.runtime()

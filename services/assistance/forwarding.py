@@ -64,6 +64,7 @@ def _request_of_our_own(
         deadline=original.deadline,
         ack_due_at=now + ack_window(original.severity),
         forwarded_from=original.id,
+        sent_sequence=1,  # the RFA
         created_at=now,
         updated_at=now,
     )
@@ -79,6 +80,7 @@ def _request_of_our_own(
         deadline=row.deadline,
         state=State.SENT.value,
         severity=row.severity,
+        sequence=1,
     )
     note = service.as_note(ctx, row, message, at=now, note_id=row.note_id)
     service.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects))
@@ -102,6 +104,7 @@ def tell_requester(ctx: Context, onward: AssistanceRequest) -> None:
     assert third is not None and requester is not None
     original.forwarded_reference = onward.responder_reference
     original.forwarded_state = onward.state
+    original.sent_sequence += 1
     ctx.session.add(original)
     where = f"{third.name} {onward.responder_reference}" if onward.responder_reference else third.name
     message = stix_notes.Message(
@@ -115,6 +118,7 @@ def tell_requester(ctx: Context, onward: AssistanceRequest) -> None:
         forwarded_to=third.name,
         forwarded_reference=onward.responder_reference,
         forwarded_state=onward.state,
+        sequence=original.sent_sequence,
     )
     note = service.as_note(ctx, original, message, at=ctx.now())
     service.queue_note(ctx, original, requester, "FORWARD", note)

@@ -50,7 +50,8 @@ TRANSITIONS: dict[str, tuple[str, frozenset[State], State]] = {
     "ACCEPT": (INBOUND, frozenset({State.SENT, State.ACKED}), State.ACCEPTED),
     "PARTIAL": (INBOUND, frozenset({State.SENT, State.ACKED}), State.PARTIAL),
     "DECLINE": (INBOUND, frozenset({State.SENT, State.ACKED, State.INFO_REQUESTED}), State.DECLINED),
-    "FORWARD": (INBOUND, frozenset({State.SENT, State.ACKED}), State.FORWARDED),
+    # Once FORWARDED, a FORWARD again tells the requester how the request fares where it went.
+    "FORWARD": (INBOUND, frozenset({State.SENT, State.ACKED, State.FORWARDED}), State.FORWARDED),
     "INFO-REQUEST": (INBOUND, frozenset({State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS}), State.INFO_REQUESTED),
     "INFO": (OUTBOUND, frozenset({State.INFO_REQUESTED}), State.IN_PROGRESS),
     "SITREP": (INBOUND, frozenset({State.ACCEPTED, State.PARTIAL, State.IN_PROGRESS}), State.IN_PROGRESS),

@@ -1,8 +1,8 @@
 """assistance messages in order (each side's sequence, messages held until the one before arrives),
 regulatory filings, and an index to count the pages one peer raised lately
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import puente.storage.types
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
