@@ -50,14 +50,14 @@ def test_a_cross_border_ticket_pages_from_medium_and_the_policy_file_can_change_
     say(runtime, "ana", "/incident new Phishing kit hosted in Brazil sev=medium countries=CO,BR")
     escalation_worker.tick(runtime)
     assert notifier.texts_to("carla") == [
-        "Page P4 for INC-2026-0002: medium ticket (cross-border: BR): Phishing kit hosted in Brazil"
+        "Page P4 for INC-2026-0002: medium ticket: Phishing kit hosted in Brazil (cross-border: BR)"
     ]
     # A ticket that comes to cross a border pages then; one that already paged does not page again.
     assert say(runtime, "ana", "/incident update INC-2026-0001 countries=CO,AR").ok
     assert say(runtime, "ana", "/incident update INC-2026-0002 countries=CO,BR,AR").ok
     escalation_worker.tick(runtime)
     assert notifier.texts_to("carla")[1:] == [
-        "Page P8 for INC-2026-0001: medium ticket (cross-border: AR): Phishing kit aimed at Colombian banks"
+        "Page P8 for INC-2026-0001: medium ticket: Phishing kit aimed at Colombian banks (cross-border: AR)"
     ]
 
     other = tmp_path / "other"

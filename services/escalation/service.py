@@ -168,7 +168,7 @@ def page_for_severity(
 def _severity_summary(ctx: Context, ticket: Ticket) -> str:
     others = [country for country in ticket.countries if country != ctx.settings.csirt_country]
     where = f" (cross-border: {', '.join(others)})" if others else ""
-    return f"{ticket.severity} ticket{where}: {ticket.title}"
+    return f"{ticket.severity} ticket: {ticket.title}{where}"
 
 
 @dataclass(frozen=True, slots=True)
