@@ -1,8 +1,8 @@
 """assistance messages in order (each side's sequence, messages held until the one before arrives),
 regulatory filings, and an index to count the pages one peer raised lately
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import puente.storage.types
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
