@@ -62,6 +62,11 @@ def check_schema(runtime: Runtime) -> None:
     except OperationalError as error:
         raise unreachable(url, error) from None
     head = migrate.head_revision()
+    if current is not None and current not in migrate.known_revisions():
+        raise click.ClickException(
+            f"the database at {shown_url(url)} is at revision {current}, which this Puente does not know"
+            " (a newer Puente migrated it?): run that version of Puente, or restore the database from a backup."
+        )
     if current != head:
         raise click.ClickException(
             f"the database at {shown_url(url)} is not migrated"

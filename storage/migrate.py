@@ -35,16 +35,20 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def known_revisions() -> dict[str, str | None]:
+    """Each migration's revision and the one it builds on, read from the files."""
+    chain: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        parent = found.get("down_revision", "None")
+        chain[found["revision"]] = None if parent == "None" else parent
+    return chain
+
+
 def head_revision() -> str:
     """The revision no other migration builds on (tests check it equals Alembic's own answer)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict((key, value) for key, value in _REVISION.findall(path.read_text(encoding="utf-8")))
-        revisions.add(found["revision"])
-        if found.get("down_revision", "None") != "None":
-            parents.add(found["down_revision"])
-    heads = revisions - parents
+    chain = known_revisions()
+    heads = set(chain) - {parent for parent in chain.values() if parent}
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
     return heads.pop()

@@ -15,11 +15,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from click.testing import CliRunner
 
 from puente.services.context import Runtime
 from puente.settings import load_settings
+from tests import running
 from tests.conftest import SECRET_KEY
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
@@ -100,25 +100,12 @@ class Instance:
         return match.group(1)
 
     def start(self) -> None:
-        output = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [*PUENTE, "run"], env=self.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise AssertionError(f"puente run ({self.name}) did not start:\n{self.log.read_text()}")
-            time.sleep(0.1)
+        """Start `puente run` and return once it listens (its banner), however slow the machine."""
+        self.process = running.start(self.env, self.log)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
+        if self.process is not None:
+            running.stop(self.process)
 
 
 def _issued(output: str) -> dict[str, str]:

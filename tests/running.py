@@ -15,9 +15,8 @@ PUENTE = [sys.executable, "-m", "puente.cli"]
 BANNER = "Puente ("
 
 
-@contextmanager
-def running(env: dict[str, str], log: Path, *args: str, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `puente run` (in `cwd`, whose .env it reads), return once it listens; stop it afterwards."""
+def start(env: dict[str, str], log: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `puente run` (in `cwd`, whose .env it reads) and return once it listens."""
     with log.open("ab") as output:
         process = subprocess.Popen(
             [*PUENTE, "run", *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=output
@@ -25,8 +24,19 @@ def running(env: dict[str, str], log: Path, *args: str, cwd: Path | None = None)
     try:
         assert process.stdout is not None
         _wait_for_banner(process, process.stdout, log)
-        # Keep reading what it prints (pages on the console), so a full pipe never blocks it.
-        threading.Thread(target=_copy, args=(process.stdout, log), daemon=True).start()
+    except BaseException:
+        stop(process)
+        raise
+    # Keep reading what it prints (pages on the console), so a full pipe never blocks it.
+    threading.Thread(target=_copy, args=(process.stdout, log), daemon=True).start()
+    return process
+
+
+@contextmanager
+def running(env: dict[str, str], log: Path, *args: str, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`puente run` for the duration of a block; never left behind."""
+    process = start(env, log, *args, cwd=cwd)
+    try:
         yield process
     finally:
         stop(process)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,15 @@ def test_an_unreachable_postgresql_is_one_line_with_the_fix(env: dict[str, str])
 def test_an_unmigrated_database_is_one_line_with_the_fix(env: dict[str, str]) -> None:
     line = one_line_error(puente(env, "run"))
     assert "is not migrated" in line and "run `puente db upgrade`" in line
+
+
+def test_a_database_migrated_by_a_newer_puente_is_one_line_with_the_fix(env: dict[str, str]) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    database = env["PUENTE_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    line = one_line_error(puente(env, "say", "--as", "ana", "/incident list"))
+    assert "is at revision 9999, which this Puente does not know" in line and "backup" in line
 
 
 def test_a_busy_port_is_one_line_naming_the_setting_before_any_banner(env: dict[str, str]) -> None:
