@@ -114,7 +114,9 @@ def _issued(output: str) -> dict[str, str]:
     return {"user": values["user"], "password": values["password"], **collections}
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+    """Poll until `condition` holds. The timeout only ends a test that is stuck: a slow, shared
+    machine must never make a correct run fail."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
