@@ -30,6 +30,15 @@ class Button:
     choices: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document that goes with a reply (a report): uploaded where the platform takes files."""
+
+    name: str
+    content: bytes
+    media_type: str
+
+
 @dataclass(slots=True)
 class Reply:
     """What a command answers. `text` may hold several lines, and whoever builds it keeps text that
@@ -46,6 +55,7 @@ class Reply:
     # Only the requester may ever see it (a sign-in link): where the platform cannot show a reply to one
     # member alone, the adapter posts it only in a private chat and refuses it elsewhere.
     secret: bool = False
+    attachment: Attachment | None = None
 
     @classmethod
     def error(cls, message: str) -> Reply:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oncall": ("puente.cli.oncall:oncall_group", "On-call rotations, overrides and escalation policies."),
     "peers": ("puente.cli.peers:peers_group", "Peer CSIRTs: who to reach in which country, and how."),
     "partners": ("puente.cli.partners:partners_group", "TAXII partners: credentials and collections."),
+    "report": ("puente.cli.terminal:report", "Write a ticket's readable report (md, html or pdf)."),
     "export": ("puente.cli.stix:export_command", "Print a ticket as a STIX 2.1 bundle."),
     "import": ("puente.cli.stix:import_command", "Open (or refresh) a ticket from a STIX 2.1 bundle file."),
     "db": ("puente.cli.database:db", "Database schema."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -40,5 +41,27 @@ def say(user: str, command_text: str) -> None:
     runtime = load_runtime()
     check_schema(runtime)
     reply = CommandCore(runtime).handle(Command(text=command_text, platform="console", user_id=user))
-    click.echo(render(reply))
+    click.echo(render(reply, runtime.settings.var_dir / "reports"))
     sys.exit(0 if reply.ok else 1)
+
+
+@click.command()
+@click.argument("reference")
+@click.option("--format", "kind", default="md", show_default=True, help="md, html or pdf")
+@click.option("--for", "recipient", help="a peer: the report holds only what the handling policy lets it see")
+@click.option("--as", "user", help="Puente user reading it (default: $PUENTE_USER or $USER)")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), help="file to write (- for stdout)")
+def report(reference: str, kind: str, recipient: str | None, user: str | None, output: str | None) -> None:
+    """Write a ticket's readable report (TLP banner, summary, observables, timeline, requests, clocks)."""
+    runtime = load_runtime()
+    check_schema(runtime)
+    text = f"/incident report {reference} format={kind}" + (f" for={recipient}" if recipient else "")
+    reply = CommandCore(runtime).handle(Command(text=text, platform="console", user_id=user or default_user()))
+    if not reply.ok or reply.attachment is None:
+        raise click.ClickException(reply.plain_text())
+    if output == "-":
+        sys.stdout.buffer.write(reply.attachment.content)
+        return
+    path = Path(output or reply.attachment.name)
+    path.write_bytes(reply.attachment.content)
+    click.echo(f"{reply.text} Written to {path}.")

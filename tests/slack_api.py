@@ -39,6 +39,7 @@ class SlackStandIn:
         self._runner: web.AppRunner | None = None
         self._ts = 0
         self.port = 0
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes Puente uploaded
 
     # lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> SlackStandIn:
@@ -56,6 +57,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -132,6 +134,13 @@ class SlackStandIn:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
             return {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}", "message": params}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:08d}"
+            self.uploads[file_id] = b""
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params["files"] if isinstance(params["files"], list) else json.loads(params["files"])
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         if method == "chat.update":
             return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
         if method == "chat.postEphemeral":
@@ -141,6 +150,11 @@ class SlackStandIn:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Where files.getUploadURLExternal sends the file's bytes (Slack's upload URL)."""
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
 
     async def _response(self, request: web.Request) -> web.Response:
         self._record(Call(f"response:{request.match_info['name']}", await self._params(request), None))

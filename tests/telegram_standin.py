@@ -7,6 +7,7 @@ Tests post Updates to Puente's webhook the way Telegram does and read what the b
 
 from __future__ import annotations
 
+import email.policy
 import itertools
 import json
 import socket
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -127,6 +129,16 @@ class BotApiStandIn:
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return 200, {"ok": True, "result": message}
+        if method == "sendDocument":
+            filename, content = params["document"]
+            message = {
+                "message_id": next(self.message_ids),
+                "date": int(time.time()),
+                "from": bot_user(),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "document": {"file_id": f"doc-{len(content)}", "file_unique_id": "u1", "file_name": filename},
+            }
+            return 200, {"ok": True, "result": message}
         return 200, {"ok": True, "result": True}
 
 
@@ -139,7 +151,7 @@ def _handler(standin: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             _, _, rest = self.path.partition("/bot")
             token, _, method = rest.partition("/")
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if token != TOKEN:
                 status, payload = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             else:
@@ -157,10 +169,28 @@ def _handler(standin: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _params(content_type: str, body: str) -> dict[str, Any]:
+def _params(content_type: str, raw: bytes) -> dict[str, Any]:
+    if content_type.startswith("multipart/form-data"):
+        return _multipart(content_type, raw)
+    body = raw.decode()
     if content_type.startswith("application/json"):
         return dict(json.loads(body or "{}"))
     params: dict[str, Any] = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    for key in JSON_FIELDS & params.keys():
+        params[key] = json.loads(params[key])
+    return params
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Form fields as text, files as (filename, bytes): how sendDocument arrives."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        filename = part.get_filename()
+        params[str(name)] = (filename, content) if filename else content.decode()
     for key in JSON_FIELDS & params.keys():
         params[key] = json.loads(params[key])
     return params

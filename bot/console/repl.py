@@ -11,9 +11,17 @@ from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, files: Path | None = None) -> str:
+    """The reply as the terminal shows it; an attached document is saved under `files` and named."""
     text = reply.plain_text()
-    return text if reply.ok else f"error: {text}"
+    if not reply.ok:
+        return f"error: {text}"
+    if reply.attachment is not None and files is not None:
+        files.mkdir(parents=True, exist_ok=True)
+        path = files / reply.attachment.name
+        path.write_bytes(reply.attachment.content)
+        text += f"\n  saved to {path}"
+    return text
 
 
 class Console:
@@ -30,7 +38,7 @@ class Console:
         return self.core.handle(Command(text=line, platform="console", user_id=self.user))
 
     def render_one(self, line: str) -> str:
-        return render(self.run_one(line))
+        return render(self.run_one(line), self.core.runtime.settings.var_dir / "reports")
 
     def complete(self, text: str) -> list[str]:
         return self.core.complete(Command(text=text, platform="console", user_id=self.user))

@@ -26,6 +26,7 @@ VALUES: dict[str, Callable[[Context], list[str]]] = {
     "countries": lambda ctx: sorted(c.alpha_2 for c in pycountry.countries),
     "status": lambda ctx: [s.value for s in TicketStatus],
     "peer": lambda ctx: [p.name for p in peers.listing(ctx)],
+    "format": lambda ctx: ["md", "html", "pdf"],
 }
 # Enough references to complete what is being worked on without reading a large table.
 RECENT_TICKETS = 200

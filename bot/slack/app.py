@@ -138,8 +138,9 @@ class SlackAdapter:
         command = Command(text=text, platform=PLATFORM, user_id=user_id, channel_id=channel_id, delivery=delivery)
         return self.core.handle_once(command)
 
-    def _respond(self, response_url: str, reply: Reply | None) -> None:
-        """In the channel for the team to see; errors and help only to the person who asked."""
+    def _respond(self, response_url: str, reply: Reply | None, channel_id: str | None = None) -> None:
+        """In the channel for the team to see; errors and help only to the person who asked; an
+        attached report is uploaded to the channel as a file."""
         if reply is None:
             return
         response_type = "ephemeral" if reply.private or not reply.ok else "in_channel"
@@ -150,6 +151,11 @@ class SlackAdapter:
             )
             if sent.status_code != 200:
                 log.error("Slack refused a reply (%s): %s", sent.status_code, sent.body)
+        if reply.ok and reply.attachment is not None and channel_id:
+            attached = reply.attachment
+            self.web.files_upload_v2(
+                channel=channel_id, content=attached.content, filename=attached.name, title=attached.name
+            )
 
     def _run_slash_command(self, body: dict[str, Any], delivery: str) -> None:
         text = str(body.get("text") or "").strip()
@@ -162,7 +168,7 @@ class SlackAdapter:
             else:
                 self.web.views_open(trigger_id=body["trigger_id"], view=new_ticket_view(channel_id))
             return
-        self._respond(body["response_url"], self._run(text, user_id, channel_id, delivery))
+        self._respond(body["response_url"], self._run(text, user_id, channel_id, delivery), channel_id)
 
     def _refusal(self, user_id: str) -> Reply | None:
         """Unknown people get the core's refusal before filling in a form they could not submit."""
@@ -176,7 +182,7 @@ class SlackAdapter:
     def _run_button(self, body: dict[str, Any], action: dict[str, Any], delivery: str) -> None:
         command = action["selected_option"]["value"] if "selected_option" in action else action["value"]
         channel_id = (body.get("channel") or {}).get("id")
-        self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id, delivery))
+        self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id, delivery), channel_id)
 
     def _open_from_submission(self, user_id: str, channel_id: str | None, command: str, delivery: str) -> None:
         reply = self._run(command, user_id, channel_id, delivery)

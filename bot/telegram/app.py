@@ -15,6 +15,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     ReplyParameters,
@@ -129,6 +130,10 @@ class TelegramAdapter:
         for part in parts:
             post = partial(bot.send_message, chat_id, part.html, reply_markup=part.keyboard, reply_parameters=quote)
             sent.append(await obeying_flood_control(post))
+        if reply.ok and reply.attachment is not None:
+            document = InputFile(reply.attachment.content, filename=reply.attachment.name)
+            upload = partial(bot.send_document, chat_id, document, reply_parameters=quote)
+            sent.append(await obeying_flood_control(upload))
         return sent
 
     def _render(self, reply: Reply) -> list[TelegramMessage]:

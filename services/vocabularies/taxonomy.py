@@ -36,6 +36,21 @@ class TLP(StrEnum):
     def label(self) -> str:
         return f"TLP:{self.value.upper()}"
 
+    @property
+    def meaning(self) -> str:
+        """FIRST's TLP 2.0 definition, as a banner says it."""
+        return TLP_MEANINGS[self]
+
+
+TLP_MEANINGS = {
+    TLP.CLEAR: "Disclosure is not limited.",
+    TLP.GREEN: "Limited disclosure: recipients may share it within their community, not publicly.",
+    TLP.AMBER: "Limited disclosure: recipients may share it only within their organisation and its clients,"
+    " on a need-to-know basis.",
+    TLP.AMBER_STRICT: "Limited disclosure: recipients may share it only within their own organisation.",
+    TLP.RED: "For the eyes and ears of the individual recipients only: no further disclosure.",
+}
+
 
 # Looked up once per object of a share: a table, not a search of the members each time.
 _TLP_RANKS = {level: index for index, level in enumerate(TLP)}

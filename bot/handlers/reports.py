@@ -1,0 +1,43 @@
+"""The `report` command: a ticket as a document people read (Markdown, HTML or PDF), sent as a file."""
+
+from __future__ import annotations
+
+from puente.bot.registry import Invocation, Subcommand
+from puente.bot.replies import Attachment, Reply
+from puente.services.errors import InvalidInput
+from puente.services.reports import documents
+from puente.services.reports import service as reports
+
+USAGE = "/incident report INC-… [format=md|html|pdf] [for=PEER]"
+
+
+def document_format(value: str) -> documents.Format:
+    try:
+        return documents.Format(value.strip().lower().removeprefix("."))
+    except ValueError:
+        raise InvalidInput(f"Unknown report format {value!r}: use md, html or pdf.") from None
+
+
+def report(call: Invocation) -> Reply:
+    reference = call.args.word(0, "a ticket reference", USAGE)
+    kind = document_format(call.args.options.get("format", "md"))
+    found = reports.build(call.ctx, reference, call.args.options.get("peer"))
+    name = f"{found.view.reference}{'-' + found.recipient if found.recipient else ''}.{kind.value}"
+    return Reply(
+        text=f"{found.view.reference}: report ({kind.value}, {found.tlp.label}).",
+        lines=[documents.banner(found)],
+        ticket=found.view.reference,
+        attachment=Attachment(name, documents.render(found, kind), kind.media_type),
+    )
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "report",
+        "report INC-… [format=md|html|pdf] [for=PEER]",
+        "A readable incident report, sent as a file.",
+        report,
+        {"format": "format", "for": "peer"},
+        details="With for=PEER, only what the handling policy lets that peer see. TLP banner at top and bottom.",
+    ),
+]

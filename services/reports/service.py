@@ -1,0 +1,77 @@
+"""What an incident report says: gathered from the same services `show`, `timeline` and the web view use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from puente.services.assistance import service as assistance
+from puente.services.assistance.service import RequestView
+from puente.services.context import Context
+from puente.services.escalation.regulatory import REGULATORY_DEADLINES, deadline_of
+from puente.services.peers import outbox
+from puente.services.peers import service as peers
+from puente.services.peers.outbox import DeliveryLine
+from puente.services.tickets import service as tickets
+from puente.services.tickets.service import TicketView, is_cross_border
+from puente.services.vocabularies.countries import country_name
+from puente.services.vocabularies.taxonomy import TLP
+from puente.storage.models import TimelineEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    name: str
+    after_awareness: str
+    due: datetime
+    overdue: bool
+
+
+@dataclass(slots=True)
+class Report:
+    """A ticket as a report shows it. `recipient` is who it is for (None: our own CSIRT)."""
+
+    view: TicketView
+    tlp: TLP
+    csirt: str
+    produced_at: datetime
+    countries: list[str]
+    cross_border: bool
+    recipient: str | None = None
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    requests: list[RequestView] = field(default_factory=list)
+    deliveries: list[DeliveryLine] = field(default_factory=list)
+    clocks: list[Clock] = field(default_factory=list)
+
+
+def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
+    """The report of a ticket for our CSIRT, or for `recipient` (a peer): then only what it may see."""
+    view = tickets.view(ctx, reference)
+    ticket = view.ticket
+    now = ctx.now()
+    report = Report(
+        view=view,
+        tlp=TLP(ticket.tlp),
+        csirt=ctx.settings.csirt_name,
+        produced_at=now,
+        countries=[f"{code} ({country_name(code)})" for code in ticket.countries],
+        cross_border=is_cross_border(ticket, ctx.settings.csirt_country),
+        recipient=recipient,
+    )
+    if recipient is not None:
+        return _for_recipient(ctx, report, peers.get(ctx, recipient).name)
+    _, report.timeline = tickets.history(ctx, ticket.reference)
+    report.requests = assistance.of_ticket(ctx, ticket)
+    report.deliveries = outbox.of_ticket(ctx, ticket.id or 0)
+    report.clocks = [
+        Clock(d.name, d.after_awareness, due := deadline_of(ticket, d), due <= now) for d in REGULATORY_DEADLINES
+    ]
+    return report
+
+
+def _for_recipient(ctx: Context, report: Report, recipient: str) -> Report:
+    # What our CSIRT did internally (timeline, deliveries to others, clocks) is ours; the recipient
+    # reads the incident itself and its exchanges with the recipient.
+    report.requests = [r for r in assistance.of_ticket(ctx, report.view.ticket) if r.peer == recipient]
+    report.deliveries = [d for d in outbox.of_ticket(ctx, report.view.ticket.id or 0) if d.peer == recipient]
+    return report

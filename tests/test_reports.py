@@ -1,0 +1,137 @@
+"""Incident reports people read: every section, the TLP banner at both ends, the recipient's view,
+and the document delivered as a file by the console, `puente report`, Telegram and Slack."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from puente.bot.commands import Command
+from puente.bot.core import CommandCore
+from puente.bot.replies import Reply
+from puente.services.context import Runtime
+from puente.services.peers import service as peers
+from puente.services.users import service as users
+from puente.storage.models import Role
+from tests.running import PUENTE
+from tests.slack_api import SlackStandIn
+from tests.test_slack import client, slack, slack_runtime, slash  # noqa: F401 - fixtures
+from tests.test_telegram import ANA, Telegram, api, telegram  # noqa: F401 - fixtures
+
+HOSTILE_NOTE = 'Victim said *urgent* [click](http://evil.example) <script>alert("x")</script>'
+
+
+@pytest.fixture
+def core(runtime: Runtime) -> CommandCore:
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "ana", Role.ANALYST)
+        peers.add(ctx, peers.PeerDraft("cert-br", ["BR"], "https://127.0.0.1:9/taxii2/", "inbox"))
+    return CommandCore(runtime)
+
+
+def say(core: CommandCore, text: str) -> Reply:
+    reply = core.handle(Command(text=text, platform="console", user_id="ana"))
+    assert reply.ok, reply.text
+    return reply
+
+
+def opened(core: CommandCore) -> str:
+    reply = say(
+        core,
+        "/incident new Ransomware at the port sev=critical countries=CO,BR tlp=red sector=transportation"
+        " ioc=203.0.113.7,evil.example",
+    )
+    assert reply.ticket is not None
+    say(core, f"/incident note {reply.ticket} {HOSTILE_NOTE}")
+    return reply.ticket
+
+
+def test_the_markdown_report_holds_every_section_between_two_tlp_banners(core: CommandCore) -> None:
+    reference = opened(core)
+    reply = say(core, f"/incident report {reference}")
+    assert reply.attachment is not None and reply.attachment.name == f"{reference}.md"
+    text = reply.attachment.content.decode()
+    lines = text.strip().splitlines()
+    banner = "**TLP:RED — For the eyes and ears of the individual recipients only: no further disclosure.**"
+    assert lines[0] == banner and lines[-1] == banner
+    for section in (
+        "Summary",
+        "Countries and sectors",
+        "Observables",
+        "Notes",
+        "Requests for assistance",
+        "Deliveries",
+        "Regulatory clocks",
+        "Timeline",
+    ):
+        assert f"## {section}" in text
+    assert "CO (Colombia), BR (Brazil) — cross-border" in text and "transportation" in text
+    assert "203.0.113.7" in text and "evil.example" in text
+    assert "early warning" in text and "opened" in text
+    # what people wrote cannot become formatting or a link
+    assert "[click](http" not in text and "\\[click\\]" in text and "<script>" not in text
+
+
+def test_html_escapes_ticket_text_and_pdf_reads_back_with_its_banners(core: CommandCore) -> None:
+    reference = opened(core)
+    page = say(core, f"/incident report {reference} format=html").attachment
+    assert page is not None and page.media_type == "text/html"
+    html = page.content.decode()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.count('class="tlp tlp-red"') == 2
+    document = say(core, f"/incident report {reference} format=pdf").attachment
+    assert document is not None and document.content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+    assert text.count("TLP:RED") >= 3  # top and bottom banners, and the summary
+    assert "Ransomware at the port" in text and "203.0.113.7" in text
+
+
+def test_a_report_for_a_peer_leaves_out_our_own_workings(core: CommandCore) -> None:
+    reference = opened(core)
+    mine = say(core, f"/incident report {reference}").attachment
+    theirs = say(core, f"/incident report {reference} for=cert-br").attachment
+    assert mine is not None and theirs is not None and theirs.name == f"{reference}-cert-br.md"
+    assert "for internal use" in mine.content.decode() and "for cert-br" in theirs.content.decode()
+    assert "opened" in mine.content.decode() and "opened" not in theirs.content.decode()
+    refused = core.handle(Command(text=f"/incident report {reference} for=nobody", platform="console", user_id="ana"))
+    assert not refused.ok and "nobody" in refused.text
+    bad = core.handle(Command(text=f"/incident report {reference} format=docx", platform="console", user_id="ana"))
+    assert not bad.ok and "use md, html or pdf" in bad.text
+
+
+def test_telegram_sends_the_report_as_a_document(telegram: Telegram) -> None:  # noqa: F811
+    ana = telegram.person(ANA)
+    ana.says("/incident new Phishing wave sev=high countries=BR")
+    ana.says("/incident report INC-2026-0001 format=pdf")
+    [document] = telegram.api.of("sendDocument")
+    filename, content = document.params["document"]
+    assert filename == "INC-2026-0001.pdf" and content.startswith(b"%PDF")
+
+
+def test_slack_uploads_the_report_to_the_channel(client: TestClient, slack: SlackStandIn) -> None:  # noqa: F811
+    slash(client, slack, "new Phishing wave sev=high countries=BR", name="new")
+    slack.wait_for("response:new")
+    slash(client, slack, "report INC-2026-0001 format=html", name="report")
+    [completed] = slack.wait_for("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "C0SOC"
+    [uploaded] = [content for content in slack.uploads.values() if content]
+    assert b"TLP:AMBER" in uploaded and b"Phishing wave" in uploaded
+
+
+def test_puente_report_writes_the_file(cli_env: dict[str, str], tmp_path: Path) -> None:
+    def puente(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*PUENTE, *args], env=cli_env, capture_output=True, text=True, cwd=tmp_path)
+
+    assert puente("db", "upgrade").returncode == 0
+    assert puente("users", "add", "ana", "--role", "analyst").returncode == 0
+    assert puente("say", "--as", "ana", "/incident new Outage sev=low").returncode == 0
+    written = puente("report", "INC-2026-0001", "--as", "ana", "--format", "html", "-o", "report.html")
+    assert written.returncode == 0, written.stderr
+    assert "TLP:AMBER" in (tmp_path / "report.html").read_text()
+    unknown = puente("report", "INC-2026-0001", "--as", "stranger")
+    assert unknown.returncode == 1 and "stranger" in unknown.stderr
