@@ -75,7 +75,10 @@ def sections(report: Report) -> Iterator[Section]:
             for m in request.messages
         ]
     yield Section("Requests for assistance", requests)
-    yield Section("Deliveries", [(d.peer, f"{d.summary}: {d.detail}") for d in report.deliveries])
+    deliveries = [(d.peer, f"{d.summary}: {d.detail}") for d in report.deliveries]
+    if report.earlier_deliveries:
+        deliveries.append(("", f"… and {report.earlier_deliveries} earlier deliveries (the timeline lists them)."))
+    yield Section("Deliveries", deliveries)
     yield Section(
         "Regulatory clocks",
         [

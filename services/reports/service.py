@@ -19,6 +19,10 @@ from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.models import TimelineEvent
 
 
+# A report lists the latest deliveries; a ticket shared for months keeps the rest in its timeline.
+DELIVERIES_SHOWN = 200
+
+
 @dataclass(frozen=True, slots=True)
 class Clock:
     name: str
@@ -42,6 +46,7 @@ class Report:
     requests: list[RequestView] = field(default_factory=list)
     deliveries: list[DeliveryLine] = field(default_factory=list)
     clocks: list[Clock] = field(default_factory=list)
+    earlier_deliveries: int = 0
 
 
 def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
@@ -62,7 +67,7 @@ def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
         return _for_recipient(ctx, report, peers.get(ctx, recipient).name)
     _, report.timeline = tickets.history(ctx, ticket.reference)
     report.requests = assistance.of_ticket(ctx, ticket)
-    report.deliveries = outbox.of_ticket(ctx, ticket.id or 0)
+    report.deliveries, report.earlier_deliveries = outbox.of_ticket(ctx, ticket.id or 0, DELIVERIES_SHOWN)
     report.clocks = [
         Clock(d.name, d.after_awareness, due := deadline_of(ticket, d), due <= now) for d in REGULATORY_DEADLINES
     ]
@@ -73,5 +78,6 @@ def _for_recipient(ctx: Context, report: Report, recipient: str) -> Report:
     # What our CSIRT did internally (timeline, deliveries to others, clocks) is ours; the recipient
     # reads the incident itself and its exchanges with the recipient.
     report.requests = [r for r in assistance.of_ticket(ctx, report.view.ticket) if r.peer == recipient]
-    report.deliveries = [d for d in outbox.of_ticket(ctx, report.view.ticket.id or 0) if d.peer == recipient]
+    deliveries, _ = outbox.of_ticket(ctx, report.view.ticket.id or 0, DELIVERIES_SHOWN)
+    report.deliveries = [d for d in deliveries if d.peer == recipient]
     return report
