@@ -8,8 +8,9 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -57,9 +58,19 @@ def link_for(runtime: Runtime, user: str) -> str:
     return url.group(0)
 
 
+def follow(client: TestClient, url: str) -> httpx.Response:
+    """Open a sign-in link and press Sign in, as a person does."""
+    parts = urlsplit(url)
+    page = client.get(f"{parts.path}?{parts.query}")
+    if page.status_code != 200:
+        return page
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token, page.text
+    return client.post("/signin", data={"token": html.unescape(token.group(1))})
+
+
 def sign_in(runtime: Runtime, client: TestClient, user: str) -> None:
-    parts = urlsplit(link_for(runtime, user))
-    answer = client.get(f"{parts.path}?{parts.query}")
+    answer = follow(client, link_for(runtime, user))
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/tickets"
 
@@ -75,10 +86,16 @@ def chat_listed(runtime: Runtime, user: str, arguments: str) -> list[str]:
 
 
 def test_a_link_signs_in_once_with_a_session_cookie_script_cannot_read(runtime: Runtime, browser: TestClient) -> None:
-    parts = urlsplit(link_for(runtime, "ana"))
+    link = link_for(runtime, "ana")
+    parts = urlsplit(link)
     assert parts.path == "/signin" and parts.netloc == "127.0.0.1:8080"
+    # A chat app fetching the link for a preview does not use it up, nor learn whose it is.
+    for _ in range(2):
+        preview = browser.get(f"{parts.path}?{parts.query}")
+        assert preview.status_code == 200 and "ana" not in preview.text
+    assert browser.get("/tickets").status_code == 401
 
-    first = browser.get(f"{parts.path}?{parts.query}")
+    first = follow(browser, link)
     assert first.status_code == 303
     cookie = first.headers["set-cookie"].lower()
     assert "puente_session=" in cookie
@@ -86,18 +103,28 @@ def test_a_link_signs_in_once_with_a_session_cookie_script_cannot_read(runtime: 
     assert browser.get("/tickets").status_code == 200
 
     browser.cookies.clear()
-    again = browser.get(f"{parts.path}?{parts.query}")
+    again = follow(browser, link)
     assert again.status_code == 401
     assert "used already" in again.text and "/incident web" in again.text
+    assert browser.post("/signin", data={"token": parse_qs(parts.query)["token"][0]}).status_code == 401
     assert browser.get("/tickets").status_code == 401
+
+
+def test_another_site_cannot_sign_a_browser_in(runtime: Runtime, browser: TestClient) -> None:
+    token = parse_qs(urlsplit(link_for(runtime, "ana")).query)["token"][0]
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null", "Sec-Fetch-Site": "cross-site"}):
+        forged = browser.post("/signin", data={"token": token}, headers=headers)
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+    own = browser.post("/signin", data={"token": token}, headers={"Origin": "http://127.0.0.1:8080"})
+    assert own.status_code == 303, "the link was not used up by the forged form"
 
 
 def test_a_link_runs_out_after_five_minutes_and_a_session_after_eight_hours(
     runtime: Runtime, browser: TestClient, clock: ManualClock
 ) -> None:
-    late = urlsplit(link_for(runtime, "ana"))
+    late = link_for(runtime, "ana")
     clock.advance(timedelta(minutes=5))
-    refused = browser.get(f"{late.path}?{late.query}")
+    refused = follow(browser, late)
     assert refused.status_code == 401 and "ran out" in refused.text
 
     sign_in(runtime, browser, "ana")
@@ -116,6 +143,7 @@ def test_nothing_is_shown_without_a_session_and_a_forged_one_opens_nothing(brows
     browser.cookies.set("puente_session", "made-up")
     assert browser.get("/tickets").status_code == 401
     assert browser.get("/signin?token=made-up").status_code == 401
+    assert browser.post("/signin", data={"token": "made-up"}).status_code == 401
 
 
 def test_every_page_forbids_outside_resources_framing_and_caching(runtime: Runtime, browser: TestClient) -> None:
@@ -136,7 +164,7 @@ def test_every_page_forbids_outside_resources_framing_and_caching(runtime: Runti
 def test_the_web_view_only_reads_writes_are_not_routes(runtime: Runtime, browser: TestClient) -> None:
     say(runtime, "ana", "/incident new Phishing wave")
     sign_in(runtime, browser, "ana")
-    for path in ("/tickets", "/tickets/INC-2026-0001", "/signin"):
+    for path in ("/tickets", "/tickets/INC-2026-0001", "/requests", "/map", "/oncall", "/clocks"):
         assert browser.post(path).status_code == 405
 
 
@@ -246,8 +274,8 @@ def test_the_operator_hands_out_a_link_at_the_command_line(runtime: Runtime, bro
     }
     done = CliRunner().invoke(main, ["web-link", "--as", "dora"], env=env)
     assert done.exit_code == 0, done.output
-    url = urlsplit(dict(line.split(": ", 1) for line in done.output.splitlines())["link"])
-    assert browser.get(f"{url.path}?{url.query}").status_code == 303
+    url = dict(line.split(": ", 1) for line in done.output.splitlines())["link"]
+    assert follow(browser, url).status_code == 303
     assert "dora (lead)" in browser.get("/tickets").text
     unknown = CliRunner().invoke(main, ["web-link", "--as", "nobody"], env=env)
     assert unknown.exit_code == 1 and "No Puente user 'nobody'" in unknown.output

@@ -86,8 +86,9 @@ def sign_in(page: Any, instance: Instance, user: str) -> str:
     """Follow a link from `puente web-link`; returns the server's address."""
     link = dict(line.split(": ", 1) for line in instance.cli("web-link", "--as", user).splitlines())["link"]
     page.goto(link)
+    page.click("#continue button")
     base = f"http://127.0.0.1:{instance.port}"
-    assert page.url == f"{base}/tickets"
+    page.wait_for_url(f"{base}/tickets")
     return base
 
 

@@ -16,6 +16,8 @@ TEXTS: dict[str, str] = {
     "nav.signed_in": "{name} ({role})",
     "signin.title": "Sign in",
     "signin.how": "Ask Puente for a sign-in link in chat: /incident web. The link works once, for a few minutes.",
+    "signin.continue": "Sign in",
+    "signin.once": "This link works once, for a few minutes; the session lasts a working day.",
     "signin.operator": "An operator can make one at the command line: puente web-link --as USER",
     "refused.title": "Not shown",
     "refused.again": "Sign in again",

@@ -61,16 +61,26 @@ def issue_link(ctx: Context, user_name: str | None = None) -> SignInLink:
     return SignInLink(f"{ctx.settings.effective_base_url}{SIGN_IN_PATH}?token={token}", expires)
 
 
-def redeem(ctx: Context, token: str) -> WebSession:
-    """Use a link: it opens a session once, and never again."""
+def _usable(ctx: Context, token: str) -> WebSignIn:
     row = web_sessions.by_link(ctx.session, _digest(token)) if token else None
-    now = ctx.now()
     if row is None:
         raise Unauthenticated(f"This sign-in link is not valid. {ASK_FOR_A_LINK}")
     if row.used_at is not None:
         raise Unauthenticated(f"This sign-in link was used already; each link works once. {ASK_FOR_A_LINK}")
-    if row.link_expires_at <= now:
+    if row.link_expires_at <= ctx.now():
         raise Unauthenticated(f"This sign-in link ran out at {row.link_expires_at:%H:%M} UTC. {ASK_FOR_A_LINK}")
+    return row
+
+
+def check_link(ctx: Context, token: str) -> None:
+    """Refuse a link that cannot sign in (unknown, used, run out), without using it."""
+    _usable(ctx, token)
+
+
+def redeem(ctx: Context, token: str) -> WebSession:
+    """Use a link: it opens a session once, and never again."""
+    row = _usable(ctx, token)
+    now = ctx.now()
     user = ctx.session.get(User, row.user_id)
     assert user is not None, "removing a user removes their sign-ins"
     session_token = secrets.token_urlsafe(32)
