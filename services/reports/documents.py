@@ -84,7 +84,7 @@ def sections(report: Report) -> Iterator[Section]:
         [
             (
                 c.name,
-                f"{c.after_awareness} after awareness: {c.due:%Y-%m-%d %H:%M} UTC{' (overdue)' if c.overdue else ''}",
+                f"{c.after_awareness} after awareness: {c.due:%Y-%m-%d %H:%M} UTC, {c.state}",
             )
             for c in report.clocks
         ],

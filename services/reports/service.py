@@ -8,7 +8,7 @@ from datetime import datetime
 from puente.services.assistance import service as assistance
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
-from puente.services.escalation.regulatory import REGULATORY_DEADLINES, deadline_of
+from puente.services.escalation import service as escalation
 from puente.services.peers import outbox
 from puente.services.peers import service as peers
 from puente.services.peers.outbox import DeliveryLine
@@ -17,7 +17,6 @@ from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies.countries import country_name
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.models import TimelineEvent
-
 
 # A report lists the latest deliveries; a ticket shared for months keeps the rest in its timeline.
 DELIVERIES_SHOWN = 200
@@ -28,7 +27,7 @@ class Clock:
     name: str
     after_awareness: str
     due: datetime
-    overdue: bool
+    state: str  # running, due soon, OVERDUE, filed …
 
 
 @dataclass(slots=True)
@@ -68,9 +67,7 @@ def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
     _, report.timeline = tickets.history(ctx, ticket.reference)
     report.requests = assistance.of_ticket(ctx, ticket)
     report.deliveries, report.earlier_deliveries = outbox.of_ticket(ctx, ticket.id or 0, DELIVERIES_SHOWN)
-    report.clocks = [
-        Clock(d.name, d.after_awareness, due := deadline_of(ticket, d), due <= now) for d in REGULATORY_DEADLINES
-    ]
+    report.clocks = [Clock(c.stage.name, c.after, c.due, c.state(now)) for c in escalation.clocks_of(ctx, ticket)]
     return report
 
 
