@@ -42,49 +42,13 @@ from puente.services.feeds import partners
 from puente.services.notify import Notice, Recipient
 from puente.services.peers import service as peers
 from puente.services.users import service as users
+from puente.services.vocabularies import countries
 from puente.settings import load_settings
 from puente.storage.engine import make_engine
 from puente.storage.migrate import upgrade
 from puente.storage.models import Role
 
-# The 35 member states of the Organization of American States.
-STATES = [
-    "AG",
-    "AR",
-    "BS",
-    "BB",
-    "BZ",
-    "BO",
-    "BR",
-    "CA",
-    "CL",
-    "CO",
-    "CR",
-    "CU",
-    "DM",
-    "DO",
-    "EC",
-    "SV",
-    "US",
-    "GD",
-    "GT",
-    "GY",
-    "HT",
-    "HN",
-    "JM",
-    "MX",
-    "NI",
-    "PA",
-    "PY",
-    "PE",
-    "KN",
-    "LC",
-    "VC",
-    "SR",
-    "TT",
-    "UY",
-    "VE",
-]
+STATES = countries.OAS_MEMBER_STATES
 AFFECTED = 10
 SECRET_KEY = Fernet.generate_key().decode()  # peers' credentials are kept sealed, as in any deployment
 GOAL_P99_S = 5.0

@@ -18,6 +18,8 @@ from typing import Any
 
 import pycountry
 
+from puente.services.vocabularies import countries
+
 SHAPES = Path(__file__).parent / "americas.json"
 # A polygon belongs to the map when the middle of its bounding box lies here (longitude, latitude).
 WEST, EAST, SOUTH, NORTH = -170.0, -25.0, -57.0, 84.0
@@ -31,67 +33,7 @@ def _overseas(code: str, latitude: float) -> str:
     return "BQ" if code == "NL" else code
 
 
-# Countries and territories of the Americas (the OAS members and their neighbours), by ISO 3166 code.
-AMERICAS = frozenset(
-    [
-        "AG",
-        "AI",
-        "AR",
-        "AW",
-        "BB",
-        "BL",
-        "BM",
-        "BO",
-        "BQ",
-        "BR",
-        "BS",
-        "BZ",
-        "CA",
-        "CL",
-        "CO",
-        "CR",
-        "CU",
-        "CW",
-        "DM",
-        "DO",
-        "EC",
-        "FK",
-        "GD",
-        "GF",
-        "GL",
-        "GS",
-        "GT",
-        "GY",
-        "HN",
-        "HT",
-        "JM",
-        "KN",
-        "KY",
-        "LC",
-        "MF",
-        "MQ",
-        "GP",
-        "MS",
-        "MX",
-        "NI",
-        "PA",
-        "PE",
-        "PM",
-        "PR",
-        "PY",
-        "SR",
-        "SV",
-        "SX",
-        "TC",
-        "TT",
-        "US",
-        "UY",
-        "VC",
-        "VE",
-        "VG",
-        "VI",
-    ]
-)
+AMERICAS = frozenset(countries.OAS_MEMBER_STATES + countries.AMERICAS_TERRITORIES)
 # Simplification: points closer than this to the last one kept are dropped, islands smaller than this
 # area are left out (unless they are all a country has), both in SVG units of a map WIDTH wide.
 NEAR = 1.2

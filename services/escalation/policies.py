@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -319,18 +319,32 @@ def _known_fields(location: tuple[Any, ...]) -> str:
     return "the file has [channels.NAME], [policies.SEVERITY], [paging] and [stale_after_minutes] tables"
 
 
-_cache: dict[tuple[str, int], Policies] = {}
+T = TypeVar("T")
+
+
+class OperatorFile(Generic[T]):
+    """A file the operator edits while Puente runs: parsed again only when its modification time changes."""
+
+    def __init__(self, setting: str, parse: Callable[[str, str], T], error: type[InvalidInput]) -> None:
+        self._setting, self._parse, self._error = setting, parse, error
+        self._parsed: dict[tuple[str, int], T] = {}
+
+    def load(self, path: Path) -> T:
+        try:
+            stamp = (str(path), path.stat().st_mtime_ns)
+            if stamp not in self._parsed:
+                self._parsed.clear()
+                self._parsed[stamp] = self._parse(path.read_text(encoding="utf-8"), str(path))
+        except OSError as error:
+            raise self._error(f"{self._setting}: cannot read {path}: {error.strerror or error}") from None
+        return self._parsed[stamp]
+
+
+_policy_file = OperatorFile[Policies]("PUENTE_ESCALATION_POLICIES", parse_policies, PolicyError)
 
 
 def load_policies(path: Path | None) -> Policies:
     """The policies in force: the file's (re-read when it changes) or the built-in ones."""
     if path is None:
         return Policies(dict(BUILT_IN), {}, {severity: "built-in" for severity in Severity})
-    try:
-        stamp = (str(path), path.stat().st_mtime_ns)
-        if stamp not in _cache:
-            _cache.clear()
-            _cache[stamp] = parse_policies(path.read_text(encoding="utf-8"), str(path))
-    except OSError as error:
-        raise PolicyError(f"PUENTE_ESCALATION_POLICIES: cannot read {path}: {error.strerror or error}") from None
-    return _cache[stamp]
+    return _policy_file.load(path)

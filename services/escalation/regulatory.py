@@ -30,7 +30,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from puente.services.errors import InvalidInput
-from puente.services.escalation.policies import Policy, Problems, located, make_steps, validation_problems
+from puente.services.escalation.policies import (
+    OperatorFile,
+    Policy,
+    Problems,
+    located,
+    make_steps,
+    validation_problems,
+)
 from puente.services.vocabularies import taxonomy
 from puente.services.vocabularies.countries import country_code
 from puente.storage.clocks import RegulatoryFiling
@@ -130,21 +137,12 @@ def parse_clocks(text: str, source: str) -> list[ClockSet]:
         raise ClockError(located(text, source, problems)) from None
 
 
-_cache: dict[tuple[str, int], list[ClockSet]] = {}
+_clock_file = OperatorFile[list[ClockSet]]("PUENTE_REGULATORY_CLOCKS", parse_clocks, ClockError)
 
 
 def load_clocks(path: Path | None) -> list[ClockSet]:
     """The clock sets of the file (re-read when it changes), before the built-in one."""
-    if path is None:
-        return []
-    try:
-        stamp = (str(path), path.stat().st_mtime_ns)
-        if stamp not in _cache:
-            _cache.clear()
-            _cache[stamp] = parse_clocks(path.read_text(encoding="utf-8"), str(path))
-    except OSError as error:
-        raise ClockError(f"PUENTE_REGULATORY_CLOCKS: cannot read {path}: {error.strerror or error}") from None
-    return _cache[stamp]
+    return [] if path is None else _clock_file.load(path)
 
 
 def longest(path: Path | None) -> timedelta:

@@ -6,6 +6,19 @@ import pycountry
 
 from puente.services.errors import InvalidInput
 
+# The 35 member states of the Organization of American States: the community Puente serves.
+OAS_MEMBER_STATES: tuple[str, ...] = (
+    "AG", "AR", "BS", "BB", "BZ", "BO", "BR", "CA", "CL", "CO", "CR", "CU", "DM", "DO", "EC", "SV",
+    "US", "GD", "GT", "GY", "HT", "HN", "JM", "MX", "NI", "PA", "PY", "PE", "KN", "LC", "VC", "SR",
+    "TT", "UY", "VE",
+)  # fmt: skip
+# Territories of the Americas that are not member states (dependencies and overseas parts of other
+# states): incidents there concern the region's CSIRTs all the same.
+AMERICAS_TERRITORIES: tuple[str, ...] = (
+    "AI", "AW", "BL", "BM", "BQ", "CW", "FK", "GF", "GL", "GP", "GS", "KY", "MF", "MQ", "MS", "PM",
+    "PR", "SX", "TC", "VG", "VI",
+)  # fmt: skip
+
 
 def country_code(value: str) -> str:
     """Return the upper-case alpha-2 code, or explain which codes are expected."""
