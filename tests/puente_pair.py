@@ -81,6 +81,14 @@ class Instance:
     def say(self, user: str, text: str) -> str:
         return self.cli("say", "--as", user, text)
 
+    def say_refused(self, user: str, text: str) -> str:
+        """What this deployment answers to a command it refuses (one it carries out fails the test)."""
+        try:
+            done = self.say(user, text)
+        except AssertionError as refusal:
+            return " ".join(str(refusal).split())
+        raise AssertionError(f"{self.name} did not refuse {text!r}:\n{done}")
+
     def runtime(self) -> Runtime:
         """This deployment's runtime, for reading it from the test process."""
         return Runtime.from_settings(load_settings(**{k: v for k, v in self.env.items() if k.startswith("PUENTE_")}))

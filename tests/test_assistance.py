@@ -129,7 +129,7 @@ def csirt_pair(
 
 def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csirt, Csirt]) -> None:
     co, br = pair
-    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber pap=green")
     sent = co.say(
         "ana", "assist INC-2026-0001 cert-br block-host,takedown by=8h Please take down the C2 at 198.51.100.7"
     )
@@ -247,7 +247,7 @@ def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(
     pair: tuple[Csirt, Csirt], clock: ManualClock
 ) -> None:
     co, br = pair
-    co.say("ana", "new Defacement sev=high countries=CO,BR")
+    co.say("ana", "new Defacement sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br takedown by=1h")
     co.exchange()
     br.exchange()
@@ -283,7 +283,7 @@ def test_the_oncall_person_paged_acks_the_request_before_the_first_step_has_fire
     co, br = pair
     with br.runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "olga", Role.ONCALL)
-    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br block-host")
     co.exchange()
     inbox_worker.poll_peer(br.runtime, "csirt-co")  # the page exists; the escalation worker has not run yet
@@ -299,7 +299,7 @@ def test_the_oncall_person_paged_acks_the_request_before_the_first_step_has_fire
 
 def test_a_refused_ack_never_undoes_the_stopped_page(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
     co, br = pair
-    co.say("ana", "new Defacement sev=high countries=CO,BR")
+    co.say("ana", "new Defacement sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br takedown by=1h")
     co.exchange()
     br.exchange()

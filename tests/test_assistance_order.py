@@ -75,7 +75,7 @@ def _open_page_kinds(csirt: Csirt) -> list[str]:
 
 def test_a_cancel_never_overtakes_its_rfa_on_the_way_out(pair: tuple[Csirt, Csirt], clock: ManualClock) -> None:
     co, br = pair
-    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br block-host")
     co.say("ana", "cancel INC-2026-0001 found another way")
     # A push of the RFA is under way (or its process died): the CANCEL, due at once, waits behind it.
@@ -92,7 +92,7 @@ def test_a_cancel_never_overtakes_its_rfa_on_the_way_out(pair: tuple[Csirt, Csir
 
 def test_a_cancel_that_overtook_its_rfa_waits_for_it_and_then_stops_its_page(pair: tuple[Csirt, Csirt]) -> None:
     co, br = pair
-    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br block-host")
     co.say("ana", "cancel INC-2026-0001 found another way")
     rfa, cancel = _queued(co)
@@ -108,7 +108,7 @@ def test_a_cancel_that_overtook_its_rfa_waits_for_it_and_then_stops_its_page(pai
 
 def test_answers_that_arrive_in_reverse_order_apply_in_the_order_made(pair: tuple[Csirt, Csirt]) -> None:
     co, br = pair
-    co.say("ana", "new Phishing kit sev=high countries=CO,BR")
+    co.say("ana", "new Phishing kit sev=high countries=CO,BR pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br takedown")
     (rfa,) = _queued(co)
     _arrives(br, rfa)
@@ -170,7 +170,7 @@ def test_our_taxii_door_refuses_a_message_out_of_turn_with_a_failure_in_the_stat
         )
     issued = add_partner(runtime, "cert-br", peer="cert-br", identity=PEER_IDENTITY)
     inbox = next(c.id for c in issued.collections if c.alias == "cert-br-inbox")
-    say(runtime, "ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    say(runtime, "ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=green")
     say(runtime, "ana", "/incident assist INC-2026-0001 cert-br block-host")
     with runtime.unit_of_work() as ctx:
         row = ctx.session.exec(select(AssistanceRequest)).one()

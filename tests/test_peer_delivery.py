@@ -79,7 +79,7 @@ def port() -> int:
 @pytest.fixture
 def shared_ticket(runtime: Runtime, port: int) -> Iterator[Runtime]:
     _add_peer(runtime, port)
-    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example")
+    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example pap=green")
     yield runtime
 
 
@@ -119,9 +119,8 @@ def test_red_goes_only_to_peers_named_in_the_command(shared_ticket: Runtime) -> 
     _say(runtime, "update INC-2026-0001 tlp=red")
     reply = CommandCore(runtime).handle(Command(text="share INC-2026-0001", platform="console", user_id="ana"))
     assert not reply.ok
-    assert (
-        "TLP:RED: it goes only to peers you name" in reply.text and "Suggested by its countries: cert-br" in reply.text
-    )
+    assert "TLP:RED: it goes only to recipients you name" in reply.text
+    assert "Suggested by its countries: cert-br" in reply.text
     assert "→ cert-br (named; BR)" in _say(runtime, "share INC-2026-0001 to cert-br")
 
 
@@ -384,7 +383,7 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
 ) -> None:
     runtime = sqlite_runtime
     _add_peer(runtime, port)
-    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example")
+    _say(runtime, "new C2 server in Brazil sev=high countries=CO,BR tlp=green ioc=c2[.]example pap=green")
     _say(runtime, "assist INC-2026-0001 cert-br block-host")
     url, base_url = str(runtime.engine.url), runtime.settings.effective_base_url
 

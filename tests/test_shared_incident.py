@@ -152,7 +152,7 @@ def test_the_requesters_text_reaches_the_responders_page_show_and_timeline(
     pair: tuple[Csirt, Csirt],  # noqa: F811
 ) -> None:
     co, br = pair
-    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR ioc=198.51.100.7,evil.example")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR ioc=198.51.100.7,evil.example pap=green")
     co.say("ana", "assist INC-2026-0001 cert-br block-host by=8h Please take down the C2 at 198.51.100.7")
     co.exchange()
     br.exchange()

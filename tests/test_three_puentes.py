@@ -76,7 +76,11 @@ def test_one_incident_shared_updated_contributed_forwarded_and_warned_across_thr
         assert co.say("ana", "/incident list all").startswith("1 all ticket(s)")
         wait_until(lambda: _shows(ar, ref, "note by lead (cert-br)", "192.0.2.55"), "AR has it too", TIMEOUT)
 
-        # 4. CO asks BR for help with text; BR forwards the request to AR, where the text arrives too.
+        # 4. PAP:RED permits no takedown; at PAP:GREEN CO asks BR for help with text; BR forwards the request
+        # to AR, where the text arrives too.
+        refused = co.say_refused("ana", f"/incident assist {ref} cert-br block-host,takedown by=8h Take it down")
+        assert f"{ref} is PAP:RED: block-host, takedown could be noticed by the adversary" in refused
+        co.say("ana", f"/incident update {ref} pap=green")
         co.say("ana", f"/incident assist {ref} cert-br block-host,takedown by=8h Please take down 198.51.100.7")
         wait_until(lambda: br.request_state(ref) == "SENT", "BR has the request", TIMEOUT)
         shown = br.say("lead", f"/incident show {br_ref.group(1)}")

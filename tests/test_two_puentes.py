@@ -25,7 +25,7 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
             "all good",
         ):
             assert line in tested
-        opened = co.say("ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber")
+        opened = co.say("ana", "/incident new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber pap=green")
         reference = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
         asked = co.say(
             "ana", f"/incident assist {reference} cert-br block-host,takedown by=8h Please take down 198.51.100.7"

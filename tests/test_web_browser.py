@@ -46,7 +46,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance
     with puente_pair(tmp_path_factory.mktemp("network")) as (co, br):
         co.cli("users", "add", "omar", "--role", "oncall")
         co.cli("oncall", "rotation", "add", "primary", "--users", "omar,ana", "--handoff", "mon 09:00", "--tz", "UTC")
-        co.say("ana", "/incident new Ransomware at the port sev=high countries=CO,BR tlp=amber sector=transport")
+        co.say(
+            "ana", "/incident new Ransomware at the port sev=high countries=CO,BR tlp=amber sector=transport pap=green"
+        )
         co.say("ana", '/incident new "<b>Phishing</b> wave" sev=medium countries=CO,AR ioc=login-bank.example')
         co.say("ana", "/incident new Defacement of a ministry site sev=low tlp=red")
         co.say("ana", "/incident new Botnet in Mexico sev=low countries=MX")

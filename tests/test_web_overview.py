@@ -83,7 +83,7 @@ def test_the_shipped_shapes_cover_the_americas() -> None:
 def test_the_board_shows_requests_by_state_with_their_deadlines(
     runtime: Runtime, browser: TestClient, clock: ManualClock
 ) -> None:
-    say(runtime, "ana", "/incident new Ransomware at the port sev=critical countries=CO,BR")
+    say(runtime, "ana", "/incident new Ransomware at the port sev=critical countries=CO,BR pap=green")
     say(runtime, "ana", "/incident assist INC-2026-0001 cert-br investigate,block-host by=4h Please look")
     say(runtime, "ana", "/incident new Minister's phone sev=high countries=CO,BR tlp=red")
     say(runtime, "ana", "/incident assist INC-2026-0002 cert-br investigate by=2h")

@@ -41,6 +41,7 @@ def share(call: Invocation) -> Reply:
         f"also suggested, not included: {s.peer.name} ({s.because}) — add it with: to {s.peer.name}"
         for s in preview.left_out
     ]
+    lines += [f"suggested, withheld: {r.recipient} — {r.reason}" for r in preview.withheld]
     command = f"share {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}"
     who = ", ".join(preview.names)
     return Reply(
@@ -94,7 +95,8 @@ def notify(call: Invocation) -> Reply:
             f" STIX 2.1 to {len(preview.recipients)} peer(s); their on-call is paged at {ticket.severity}:"
         ),
         fields=[("TLP", preview.tlp.label), ("Recipients", who), ("Text", text or f"Early warning: {ticket.title}")],
-        lines=[f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)})" for r in preview.recipients],
+        lines=[f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)})" for r in preview.recipients]
+        + [f"suggested, withheld: {r.recipient} — {r.reason}" for r in preview.withheld],
         buttons=[Button("Notify", command, ButtonStyle.PRIMARY, confirm=f"Warn {who} of {ticket.reference}?")],
         ticket=ticket.reference,
     )

@@ -12,6 +12,7 @@ from puente.services.assistance import service
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
+from puente.services.handling.decision import Exit
 from puente.services.peers import flows as peer_flows
 from puente.services.sharing import copies
 from puente.services.sharing import service as sharing
@@ -43,7 +44,7 @@ def _names_a_recipient(ctx: Context, word: str) -> bool:
 
 def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     """Who an early warning about the ticket would reach: the sharing rules of its TLP decide, as for `share`."""
-    return sharing.plan(ctx, reference, named)
+    return sharing.plan(ctx, reference, named, Exit.NOTIFY)
 
 
 def notify(ctx: Context, reference: str, named: list[str], text: str) -> SharePlan:
@@ -61,6 +62,7 @@ def notify(ctx: Context, reference: str, named: list[str], text: str) -> SharePl
     )
     warned.sent = peer_flows.send_to_peers(
         ctx,
+        warned.decision,
         recipients,
         [*objects, note],
         max(TLP(ticket.tlp), TLP.AMBER, key=lambda t: t.rank),

@@ -12,6 +12,7 @@ from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
+from puente.services.handling.decision import Exit
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
 from puente.stix import assistance as stix_notes
@@ -30,6 +31,7 @@ def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestVie
         raise InvalidInput(f"{third.name} asked for this; forward to another peer (puente peers list shows them).")
     requester = ctx.session.get(Peer, original.peer_id)
     assert requester is not None
+    service.decision_for(ctx, ticket, Exit.FORWARD, third, original.actions)
     onward = _request_of_our_own(ctx, ticket, original, requester, third, text)
     original.forwarded_to, original.forwarded_state = third.name, onward.state
     view = service.send_message(
@@ -83,7 +85,7 @@ def _request_of_our_own(
         sequence=1,
     )
     note = service.as_note(ctx, row, message, at=now, note_id=row.note_id)
-    service.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects))
+    service.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects), exit=Exit.FORWARD, actions=row.actions)
     service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
     service.record_on_timeline(
         ctx,

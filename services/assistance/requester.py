@@ -13,6 +13,7 @@ from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
+from puente.services.handling.decision import Exit
 from puente.services.peers import service as peers
 from puente.services.sharing import copies
 from puente.services.tickets import service as tickets
@@ -31,6 +32,7 @@ def request(
     peer = peers.get(ctx, peer_name)
     if not actions:
         raise InvalidInput("Name at least one action: " + ", ".join(ACTIONS) + ".")
+    service.decision_for(ctx, ticket, Exit.ASSIST, peer, actions)
     now = ctx.now()
     row = AssistanceRequest(
         request_id=str(uuid.uuid4()),
@@ -57,7 +59,7 @@ def request(
     # The whole ticket goes with the request: the responder's ticket holds what ours does (and follows it).
     copies.link(ctx, peer, ticket)
     objects, _ = exchange.current_objects(ctx, ticket)
-    service.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects))
+    service.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects), actions=row.actions)
     copies.sent_to(ctx, [peer], ticket)
     service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
     service.record_on_timeline(

@@ -8,6 +8,7 @@ queued for the peer, recorded on the request and on the ticket's timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.escalation import service as escalation
 from puente.services.exchange import service as exchange
+from puente.services.handling import material as handling_material
+from puente.services.handling.decision import Decision, Exit, Recipient, decide
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
@@ -230,6 +233,11 @@ def as_note(
     )
 
 
+def decision_for(ctx: Context, ticket: Ticket, exit: Exit, peer: Peer, actions: Sequence[str] = ()) -> Decision:
+    """The handling decision for a request's message about `ticket` to `peer`; refused, it says why."""
+    return decide(handling_material.of_ticket(ctx, ticket), exit, [Recipient(peer.name)], actions).require()
+
+
 def queue_note(
     ctx: Context,
     row: AssistanceRequest,
@@ -237,8 +245,17 @@ def queue_note(
     kind: str,
     note: dict[str, Any],
     extra: tuple[dict[str, Any], ...] = (),
+    *,
+    exit: Exit | None = None,
+    actions: Sequence[str] = (),
 ) -> None:
-    """Send the note (and the objects it needs, such as the incident) to the peer."""
+    """Send the note (and the objects it needs, such as the incident) to the peer, as the handling decision
+    for `exit` (a request of ours by default, or our answer on a peer's) and the requested `actions` allows."""
+    ticket = ctx.session.get(Ticket, row.ticket_id)
+    assert ticket is not None
+    decision = decision_for(
+        ctx, ticket, exit or (Exit.ASSIST if row.direction == OUTBOUND else Exit.CONTRIBUTION), peer, actions
+    )
     ticket_ref = (
         row.requester_reference if row.direction == OUTBOUND else (row.responder_reference or row.requester_reference)
     )
@@ -246,6 +263,7 @@ def queue_note(
     level = max(TLP(row.tlp), TLP.AMBER, key=lambda t: t.rank)
     peer_flows.send_to_peers(
         ctx,
+        decision,
         [peer],
         [*extra, note],
         level,

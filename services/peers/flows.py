@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from puente.services.context import Context
+from puente.services.errors import Forbidden
 from puente.services.exchange import service as exchange
 from puente.services.feeds import collections
+from puente.services.handling.decision import Decision
 from puente.services.peers import outbox
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.peers import Peer
@@ -19,6 +21,7 @@ from puente.storage.peers import Peer
 
 def send_to_peers(
     ctx: Context,
+    decision: Decision,
     recipients: Sequence[Peer],
     objects: list[dict[str, Any]],
     tlp: TLP,
@@ -33,8 +36,12 @@ def send_to_peers(
 
     Definitions are published, not pushed (see `outbox.pushable`). `stored` says the objects are a
     ticket's stored versions, checked on their way in (see `collections.publish`). Returns how many
-    objects each recipient is pushed.
+    objects each recipient is pushed. Only recipients the handling `decision` allows are sent anything.
     """
+    if not decision.allows(peer.name for peer in recipients):
+        outside = [peer.name for peer in recipients if peer.name not in decision.allowed]
+        reasons = [r.reason for r in decision.refused if r.recipient is None or r.recipient in outside]
+        raise Forbidden(" ".join(reasons) or f"Nothing decided that {', '.join(outside)} may have this.")
     ours = exchange.our_identity(ctx)
     ours_first = [ours, *(o for o in objects if o["id"] != ours["id"])]
     pushed = outbox.pushable(ours_first, ours["id"])

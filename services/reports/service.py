@@ -9,6 +9,8 @@ from puente.services.assistance import service as assistance
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.escalation import service as escalation
+from puente.services.handling import material as handling_material
+from puente.services.handling.decision import Exit, Recipient, decide
 from puente.services.peers import outbox
 from puente.services.peers import service as peers
 from puente.services.peers.outbox import DeliveryLine
@@ -63,7 +65,9 @@ def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
         recipient=recipient,
     )
     if recipient is not None:
-        return _for_recipient(ctx, report, peers.get(ctx, recipient).name)
+        name = peers.get(ctx, recipient).name
+        decide(handling_material.of_ticket(ctx, ticket), Exit.REPORT, [Recipient(name)]).require()
+        return _for_recipient(ctx, report, name)
     _, report.timeline = tickets.history(ctx, ticket.reference)
     report.requests = assistance.of_ticket(ctx, ticket)
     report.deliveries, report.earlier_deliveries = outbox.of_ticket(ctx, ticket.id or 0, DELIVERIES_SHOWN)

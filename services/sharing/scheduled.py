@@ -15,6 +15,8 @@ import orjson
 
 from puente.services.context import Context, Runtime
 from puente.services.exchange import service as exchange
+from puente.services.handling import material as handling_material
+from puente.services.handling.decision import Exit, Recipient, decide
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import outbox
 from puente.services.vocabularies.taxonomy import TLP
@@ -44,15 +46,24 @@ def send_new_versions(ctx: Context) -> int:
             continue
         exchange.current_objects(ctx, ticket)
         ours = exchange.our_identity(ctx)["id"]
+        material = handling_material.of_ticket(ctx, ticket)
         for link in links:
             peer = ctx.session.get(Peer, link.peer_id)
             assert peer is not None
             versions = stix_objects.stored_after(ctx.session, ticket_id, link.sent_through)
+            decision = decide(material, Exit.CONTRIBUTION, [Recipient(peer.name)])
             news = outbox.pushable(
                 [orjson.loads(v.content) for v in versions if v.producer is None or v.producer != peer.identity_id],
                 ours,
             )
-            if any(o["type"] not in patterns.SCO_TYPES for o in news):
+            if news and decision.refused:
+                # Withheld, not queued for later: a release would come as the originator's new version.
+                ctx.record(
+                    action="versions-withheld",
+                    ticket_id=ticket.id,
+                    summary=" ".join(r.reason for r in decision.refused)[:300],
+                )
+            elif any(o["type"] not in patterns.SCO_TYPES for o in news):
                 definitions = [
                     d
                     for d in exchange.bundle_for(news)["objects"]
@@ -60,6 +71,7 @@ def send_new_versions(ctx: Context) -> int:
                 ]
                 peer_flows.send_to_peers(
                     ctx,
+                    decision,
                     [peer],
                     news,
                     TLP(ticket.tlp),

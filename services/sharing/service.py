@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
+from puente.services.handling import material as handling_material
+from puente.services.handling.decision import Decision, Exit, Recipient, Refusal, decide
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.sharing import copies
@@ -31,13 +33,19 @@ class ShareRecipient:
 
 @dataclass
 class SharePlan:
-    """Exactly what a confirmed share sends, and to whom."""
+    """Exactly what a confirmed share sends, and to whom; `withheld` are the suggested peers the handling
+    decision leaves out, with why."""
 
     ticket: Ticket
     tlp: TLP
     recipients: list[ShareRecipient]
+    decision: Decision
     left_out: list[peers.Suggestion] = field(default_factory=list)
     sent: int = 0
+
+    @property
+    def withheld(self) -> list[Refusal]:
+        return self.decision.withheld
 
     @property
     def names(self) -> list[str]:
@@ -58,30 +66,40 @@ def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
+def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE) -> SharePlan:
+    """Who would receive the ticket through `exit` (a share or an early warning): the peers named, or those
+    its countries and domains suggest, as far as the handling decision allows."""
     require_role(ctx, Role.ANALYST, "sharing a ticket")
     ticket = tickets.get(ctx, reference)
     tlp = TLP(ticket.tlp)
     suggested = peers.suggest(ctx, ticket, domains=ticket_domains(ctx, ticket))
     chosen = peers.resolve_recipients(ctx, named)
-    if tlp == TLP.RED and not chosen:
-        raise Forbidden(
-            f"{ticket.reference} is TLP:RED: it goes only to peers you "
-            f"name, e.g. /incident share {ticket.reference} to PEER."
-            + (f" Suggested by its countries: {', '.join(s.peer.name for s in suggested)}." if suggested else "")
-        )
     if chosen:
-        recipients = [ShareRecipient(p, "named") for p in chosen]
+        candidates = [ShareRecipient(p, "named") for p in chosen]
         left_out = [s for s in suggested if s.peer.id not in {p.id for p in chosen}]
     else:
-        recipients = [ShareRecipient(s.peer, s.because) for s in suggested]
+        candidates = [ShareRecipient(s.peer, s.because) for s in suggested]
         left_out = []
+    decision = decide(
+        handling_material.of_ticket(ctx, ticket),
+        exit,
+        [Recipient(c.peer.name, named=bool(chosen)) for c in candidates],
+    )
+    if decision.withheld and not decision.allowed:
+        reasons = dict.fromkeys(r.reason for r in decision.withheld)
+        raise Forbidden(
+            " ".join(reasons)
+            + f" Name whom to send it to, e.g. /incident {exit.value} {ticket.reference} to PEER."
+            + f" Suggested by its countries: {', '.join(str(r.recipient) for r in decision.withheld)}."
+        )
+    decision.require()
+    recipients = [c for c in candidates if c.peer.name in decision.allowed]
     if not recipients:
         raise InvalidInput(
             f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
             f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
         )
-    return SharePlan(ticket, tlp, recipients, left_out)
+    return SharePlan(ticket, tlp, recipients, decision, left_out)
 
 
 def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
@@ -100,6 +118,7 @@ def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     ]
     shared.sent = peer_flows.send_to_peers(
         ctx,
+        shared.decision,
         recipients,
         objects,
         shared.tlp,
