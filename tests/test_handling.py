@@ -4,18 +4,24 @@ two Puente CSIRTs over medallion, with a third peer (CERT-AR) that BR knows."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
+from puente.services.clock import ManualClock
 from puente.services.handling import pap as pap_rules
 from puente.services.handling.decision import Exit, Material, Recipient, decide
 from puente.services.handling.policy import CollectionKind
 from puente.services.peers import service as peers
+from puente.services.sharing import copies
 from puente.services.vocabularies.taxonomy import PAP, TLP
 from puente.stix.assistance import ACTIONS
+from puente.storage.models import Ticket
 from puente.storage.outbox import OutboxMessage
 from puente.storage.peers import Peer
 from tests.test_assistance import Csirt, pair  # noqa: F401  (the two CSIRTs fixture)
+from tests.test_shared_incident import _versions_flow
 
 AR_IDENTITY = "identity--5b1e3e0a-6a43-4d0e-9d0b-2f6f0a4c0a11"
 ACTIVE = [a for a in ACTIONS if pap_rules.EXPOSURE[a] is pap_rules.Exposure.ACTIVE]
@@ -212,3 +218,38 @@ def test_a_request_on_red_material_is_not_forwarded_to_a_csirt_the_originator_ne
     assert _queued_for(br, "cert-ar") == 0
     br.say("lead", "ack INC-2026-0001")  # answering the originator is always allowed
     assert _queued_for(br, "csirt-co") == 1
+
+
+def test_later_versions_wait_for_the_originators_release(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    co, br = pair
+    _know_ar(br)
+    _know_ar(co)
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=red ioc=198.51.100.7")
+    co.say("ana", "share INC-2026-0001 to cert-br confirm")
+    co.exchange()
+    br.exchange()
+    with br.runtime.unit_of_work() as ctx:  # a link made before the rules held (an older Puente's share)
+        ticket = ctx.session.exec(select(Ticket)).one()
+        copies.link(ctx, peers.get(ctx, "cert-ar"), ticket, sent_through=0)
+    clock.advance(timedelta(minutes=1))
+    br.say("lead", "note INC-2026-0001 The C2 also answers from AS64500")
+    _versions_flow(br)
+    assert _queued_for(br, "cert-ar") == 0
+    assert "versions-withheld" in br.say("lead", "timeline INC-2026-0001")
+    _versions_flow(br)  # nothing moved: nothing is weighed again
+    assert br.say("lead", "timeline INC-2026-0001").count("versions-withheld") == 1
+
+    clock.advance(timedelta(minutes=1))
+    co.say("ana", "share INC-2026-0001 to cert-ar confirm")  # CO releases it to AR: its incident now names AR
+    _versions_flow(co)
+    co.exchange()
+    br.exchange()
+    _versions_flow(br)
+    with br.runtime.unit_of_work() as ctx:
+        ar = peers.get(ctx, "cert-ar")
+        (update,) = ctx.session.exec(select(OutboxMessage).where(OutboxMessage.peer_id == ar.id))
+        assert update.summary == "update INC-2026-0001"
+        assert any("AS64500" in str(obj.get("content")) for obj in update.objects)

@@ -109,6 +109,11 @@ def link(
     assert ticket.id is not None and peer.id is not None
     found = peer_store.link_for_incident(ctx.session, peer.id, ticket.incident_id)
     if found is None:
+        if ticket.producer is None:
+            # Our incident now names one more participant: a new version for those it is already shared with,
+            # which releases it to that participant as far as they are concerned (services/handling).
+            ticket.updated_at = ctx.now()
+            ctx.session.add(ticket)
         found = TicketLink(
             ticket_id=ticket.id,
             peer_id=peer.id,

@@ -57,13 +57,17 @@ def send_new_versions(ctx: Context) -> int:
                 ours,
             )
             if news and decision.refused:
-                # Withheld, not queued for later: a release would come as the originator's new version.
+                # Withheld until the ticket moves again (a release by the originator, a change of ours): the link
+                # stays where it was sent through, so the peer then gets every version since.
                 ctx.record(
                     action="versions-withheld",
                     ticket_id=ticket.id,
                     summary=" ".join(r.reason for r in decision.refused)[:300],
                 )
-            elif any(o["type"] not in patterns.SCO_TYPES for o in news):
+                link.synced_at = ticket.updated_at
+                ctx.session.add(link)
+                continue
+            if any(o["type"] not in patterns.SCO_TYPES for o in news):
                 definitions = [
                     d
                     for d in exchange.bundle_for(news)["objects"]
