@@ -10,7 +10,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 # Characters that change how text is shown instead of being shown: bidirectional overrides and
 # isolates (which can make "LCAR" read as "RACL"), and zero-width joiners and spaces.
@@ -57,6 +58,9 @@ class Notice:
     fields: tuple[tuple[str, str], ...] = ()
     actions: tuple[Action, ...] = ()
     ticket: str | None = None
+    # Names this message among everything Puente sends, so a platform that can read back what it sent
+    # (`SentMessages`) can tell whether a send whose answer never came arrived.
+    key: str | None = None
 
 
 # How a Notifier names its platform, and so how people's and rooms' addresses are keyed: "slack", "telegram".
@@ -89,7 +93,8 @@ class DeliveryError(Exception):
 class DeliveryUnknown(DeliveryError):
     """The platform did not answer in time: the message may or may not have arrived.
 
-    Sending it again could page the person twice, so the caller records the outcome as unknown instead.
+    Sending it again blindly could page the person twice: the caller checks for it where the platform
+    can (`SentMessages`), and elsewhere sends it once more marked as a possible repeat.
     """
 
 
@@ -106,4 +111,15 @@ class Notifier(Protocol):
 
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
         """Replace a delivered message in place (e.g. once a page is acknowledged)."""
+        ...
+
+
+@runtime_checkable
+class SentMessages(Protocol):
+    """What a Notifier offers when its platform lets it read back what it sent (Slack does; a Telegram
+    bot cannot read its chats): a send whose outcome is unknown is then checked, not repeated."""
+
+    def find_sent(self, recipient: Recipient, key: str, since: datetime) -> str | None:
+        """The handle of the message sent to `recipient` from `since` on whose Notice had `key`, or None if
+        none arrived; raises DeliveryError when the platform cannot be asked."""
         ...

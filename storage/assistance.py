@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage.types import utc_field
@@ -85,6 +85,27 @@ class HeldMessage(SQLModel, table=True):
 def held_for(session: Session, peer_id: int, request_id: str) -> list[HeldMessage]:
     statement = select(HeldMessage).where(HeldMessage.peer_id == peer_id, HeldMessage.request_id == request_id)
     return sorted(session.exec(statement), key=lambda h: (h.sequence is None, h.sequence or 0, h.id or 0))
+
+
+def held_beyond_use(
+    session: Session, closed_state: str, received_before: datetime
+) -> list[tuple[HeldMessage, AssistanceRequest | None]]:
+    """Held messages that can no longer apply, with their request if it arrived: the request is in
+    `closed_state`, or the message was held since `received_before` or earlier."""
+    statement = (
+        select(HeldMessage, AssistanceRequest)
+        .join(
+            AssistanceRequest,
+            and_(
+                col(AssistanceRequest.peer_id) == col(HeldMessage.peer_id),
+                col(AssistanceRequest.request_id) == col(HeldMessage.request_id),
+            ),
+            isouter=True,
+        )
+        .where(or_(col(AssistanceRequest.state) == closed_state, col(HeldMessage.received_at) <= received_before))
+        .order_by(col(HeldMessage.id))
+    )
+    return [(held, row) for held, row in session.exec(statement)]
 
 
 def by_request_id(session: Session, peer_id: int, request_id: str) -> AssistanceRequest | None:

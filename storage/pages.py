@@ -30,7 +30,10 @@ class PageStatus(StrEnum):
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
-    # The platform did not answer in time: maybe delivered. Never sent again blindly (it would page twice).
+    # The platform did not answer in time: maybe delivered. Never sent again blindly (it would page twice):
+    # the worker looks for it where the platform can, and elsewhere sends it once more, marked as a possible repeat.
+    UNCONFIRMED = "unconfirmed"
+    # Still unconfirmed when nothing more can be done (the repeat went unanswered too): counted as reached.
     UNKNOWN = "unknown"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -42,6 +45,8 @@ class DeliveryPurpose(StrEnum):
 
 
 OPEN_PAGE_STATUSES = (PageStatus.ACTIVE.value, PageStatus.EXHAUSTED.value)
+# Deliveries the worker still has to send (or, for an unconfirmed one, to check).
+OUTSTANDING = (DeliveryStatus.PENDING.value, DeliveryStatus.UNCONFIRMED.value)
 
 
 class Page(SQLModel, table=True):
@@ -121,7 +126,7 @@ def due_deliveries(session: Session, now: datetime, limit: int) -> list[PageDeli
     """Deliveries due now, the most overdue first; read only: claim_delivery takes each."""
     statement = (
         select(PageDelivery)
-        .where(PageDelivery.status == DeliveryStatus.PENDING.value, col(PageDelivery.due_at) <= now)
+        .where(col(PageDelivery.status).in_(OUTSTANDING), col(PageDelivery.due_at) <= now)
         .order_by(col(PageDelivery.due_at), col(PageDelivery.id))
         .limit(limit)
     )
@@ -135,7 +140,7 @@ def claim_delivery(session: Session, delivery_id: int, now: datetime, lease_unti
         update(PageDelivery)
         .where(
             col(PageDelivery.id) == delivery_id,
-            col(PageDelivery.status) == DeliveryStatus.PENDING.value,
+            col(PageDelivery.status).in_(OUTSTANDING),
             col(PageDelivery.due_at) <= now,
         )
         .values(attempts=col(PageDelivery.attempts) + 1, due_at=lease_until)
@@ -148,10 +153,10 @@ def mark_reached(
     session: Session, delivery_id: int, status: DeliveryStatus, handle: str | None, now: datetime, note: str | None
 ) -> bool:
     """Record a send that reached (or may have reached) its recipient; False if the delivery is no longer
-    pending (its page was stopped while it was on its way: the caller updates the message)."""
+    outstanding (its page was stopped while it was on its way: the caller updates the message)."""
     statement = (
         update(PageDelivery)
-        .where(col(PageDelivery.id) == delivery_id, col(PageDelivery.status) == DeliveryStatus.PENDING.value)
+        .where(col(PageDelivery.id) == delivery_id, col(PageDelivery.status).in_(OUTSTANDING))
         .values(status=status.value, handle=handle, sent_at=now, error=note)
         .execution_options(synchronize_session=False)
     )
@@ -168,7 +173,7 @@ def next_due(session: Session) -> datetime | None:
     ).first()
     delivery = session.exec(
         select(PageDelivery.due_at)
-        .where(PageDelivery.status == DeliveryStatus.PENDING.value)
+        .where(col(PageDelivery.status).in_(OUTSTANDING))
         .order_by(col(PageDelivery.due_at))
         .limit(1)
     ).first()

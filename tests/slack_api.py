@@ -40,6 +40,10 @@ class SlackStandIn:
         self._ts = 0
         self.port = 0
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes Puente uploaded
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel id -> the messages posted there, oldest first
+        # method -> how many of its next calls get no answer: "applied" ones take effect first, "lost" ones do not.
+        self._unanswered: dict[str, list[bool]] = {}
+        self._released: asyncio.Event | None = None
 
     # lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> SlackStandIn:
@@ -53,6 +57,7 @@ class SlackStandIn:
         self._thread.join(5)
 
     async def _start(self) -> None:
+        self._released = asyncio.Event()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
@@ -65,6 +70,8 @@ class SlackStandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def _stop(self) -> None:
+        assert self._released is not None
+        self._released.set()
         for socket in list(self._sockets):
             await socket.close()
         assert self._runner is not None
@@ -77,6 +84,11 @@ class SlackStandIn:
 
     def response_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def withhold_answer(self, method: str, times: int = 1, applied: bool = True) -> None:
+        """The next `times` calls of `method` are recorded but never answered (the caller times out); with
+        `applied` they take effect all the same (a message is posted), without it they are lost on the way."""
+        self._unanswered.setdefault(method, []).extend([applied] * times)
 
     # recording -------------------------------------------------------------------------------
     def _record(self, call: Call) -> None:
@@ -120,6 +132,13 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or params.get("token")
         self._record(Call(method, params, token))
+        withheld = self._unanswered.get(method)
+        if withheld:
+            applied = withheld.pop(0)
+            if applied:
+                self._answer(method, params)
+            assert self._released is not None
+            await self._released.wait()  # until the stand-in closes: long after the caller gave up
         return web.json_response(self._answer(method, params))
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -129,11 +148,21 @@ class SlackStandIn:
             if params["channel"] == GONE:
                 return {"ok": False, "error": "channel_not_found"}
             self._ts += 1
-            channel = str(params["channel"])
-            # Posting to a user id opens the app's DM with them, which has its own channel id.
-            if channel.startswith("U"):
-                channel = "D" + channel[1:]
-            return {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}", "message": params}
+            channel = self._conversation(str(params["channel"]))
+            message = {
+                "type": "message",
+                "user": BOT_USER,
+                "text": params.get("text", ""),
+                "ts": f"1700000000.{self._ts:06d}",
+            }
+            if params.get("metadata"):
+                message["metadata"] = params["metadata"]
+            self.history.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": message["ts"], "message": params}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": self._conversation(str(params["users"]))}}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "files.getUploadURLExternal":
             file_id = f"F{len(self.uploads) + 1:08d}"
             self.uploads[file_id] = b""
@@ -150,6 +179,28 @@ class SlackStandIn:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    @staticmethod
+    def _conversation(address: str) -> str:
+        """Posting to a user id opens the app's DM with them, which has its own channel id."""
+        return "D" + address[1:] if address.startswith("U") else address
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, `limit` at a time; metadata only when asked for, as Slack does. (It answers with
+        the whole history, whatever `oldest` says: its timestamps do not follow the test's clock.)"""
+        newest_first = list(reversed(self.history.get(str(params["channel"]), [])))
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        shown = newest_first[start : start + limit]
+        if str(params.get("include_all_metadata")).lower() not in ("true", "1"):
+            shown = [{k: v for k, v in m.items() if k != "metadata"} for m in shown]
+        more = start + limit < len(newest_first)
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     async def _upload(self, request: web.Request) -> web.Response:
         """Where files.getUploadURLExternal sends the file's bytes (Slack's upload URL)."""

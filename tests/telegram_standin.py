@@ -70,6 +70,8 @@ class BotApiStandIn:
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5001))
     slow: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait before answering
+    unanswered: dict[str, int] = field(default_factory=dict)  # method -> how many of its next calls go unanswered
+    released: threading.Event = field(default_factory=threading.Event)  # set when the stand-in closes
     port: int = 0
 
     @property
@@ -83,6 +85,11 @@ class BotApiStandIn:
     def refuse(self, method: str, description: str) -> None:
         """Answer the next call of `method` with 400 Bad Request and this description."""
         self.refusals.setdefault(method, deque()).append(description)
+
+    def withhold_answer(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect (a message is sent) but their answer never comes:
+        the caller times out not knowing."""
+        self.unanswered[method] = self.unanswered.get(method, 0) + times
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -128,6 +135,9 @@ class BotApiStandIn:
             }
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
+            if self.unanswered.get(method):
+                self.unanswered[method] -= 1
+                self.released.wait()  # until the stand-in closes: long after the caller gave up
             return 200, {"ok": True, "result": message}
         if method == "sendDocument":
             filename, content = params["document"]
@@ -206,6 +216,7 @@ def bot_api() -> Iterator[BotApiStandIn]:
     try:
         yield standin
     finally:
+        standin.released.set()
         server.shutdown()
         server.server_close()
 

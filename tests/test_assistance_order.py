@@ -4,6 +4,7 @@ arrives before the message it follows waits for it; one the peer may not send is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from puente.services.assistance import scheduled as assistance_timers
 from puente.services.assistance import service as assistance
+from puente.services.assistance.answers import HELD_AT_MOST
 from puente.services.clock import ManualClock
 from puente.services.escalation import service as escalation
 from puente.services.inbox.service import IngestReport, ingest
@@ -19,7 +22,7 @@ from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.stix import assistance as stix_notes
 from puente.storage import outbox as outbox_store
-from puente.storage.assistance import AssistanceMessage, AssistanceRequest
+from puente.storage.assistance import AssistanceMessage, AssistanceRequest, HeldMessage
 from puente.storage.models import Ticket, TimelineEvent
 from puente.storage.outbox import OutboxMessage
 from tests.conftest import make_runtime
@@ -201,3 +204,47 @@ def test_our_taxii_door_refuses_a_message_out_of_turn_with_a_failure_in_the_stat
         logged = [e.summary for e in ctx.session.exec(select(TimelineEvent)) if e.action == "assistance-refused"]
     assert logged == ["cert-br's CLOSE refused: only the requester sends CLOSE, and on this request that is us"]
     runtime.engine.dispose()
+
+
+def _held(csirt: Csirt) -> list[str]:
+    with csirt.runtime.unit_of_work() as ctx:
+        return [h.request_id for h in ctx.session.exec(select(HeldMessage))]
+
+
+def test_a_held_message_whose_gap_is_never_filled_is_dropped_in_the_end_and_the_timeline_says_so(
+    pair: tuple[Csirt, Csirt], clock: ManualClock
+) -> None:
+    co, br = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=green")
+    co.say("ana", "assist INC-2026-0001 cert-br block-host")
+    co.say("ana", "cancel INC-2026-0001 found another way")
+    _rfa, cancel = _queued(co)
+    _arrives(br, cancel)  # its RFA is lost for good
+    clock.advance(HELD_AT_MOST - timedelta(minutes=1))
+    assistance_timers.tick(br.runtime)
+    assert len(_held(br)) == 1, "kept while what it follows may still come"
+    clock.advance(timedelta(minutes=1))
+    assistance_timers.tick(br.runtime)
+    assert _held(br) == []
+    [dropped] = _events(br, "assistance-held-dropped")
+    assert dropped.startswith(f"{br.peer_name}'s CANCEL number 2 on request ")
+    assert dropped.endswith("was held and is dropped: what it follows never arrived since 2026-01-05 12:00 UTC")
+
+
+def test_a_held_answer_to_a_request_closed_meanwhile_is_dropped(pair: tuple[Csirt, Csirt]) -> None:
+    co, br = pair
+    co.say("ana", "new Phishing kit sev=high countries=CO,BR pap=green")
+    co.say("ana", "assist INC-2026-0001 cert-br takedown")
+    (rfa,) = _queued(co)
+    _arrives(br, rfa)
+    br.say("lead", "ack INC-2026-0001")
+    br.say("lead", "accept INC-2026-0001")
+    _ack, accept = _queued(br)
+    _arrives(co, accept)  # overtook the ACK, which is still on its way
+    co.say("ana", "cancel INC-2026-0001 solved it ourselves")
+    assert _state(co) == "CLOSED" and len(_held(co)) == 1
+    assistance_timers.tick(co.runtime)
+    assert _held(co) == []
+    [dropped] = _events(co, "assistance-held-dropped")
+    assert dropped.startswith(f"{co.peer_name}'s ACCEPT number 2 on request ")
+    assert dropped.endswith("was held and is dropped: the request is closed")

@@ -3,12 +3,15 @@ on the one it sent us, applied in the order the peer made them.
 
 Each side numbers its messages on a request (`sequence`). A message whose predecessor has not arrived
 yet, or whose request has not (a CANCEL that overtook its RFA), is held and applied once the gap is
-filled; one the peer may not send in the request's state is refused and logged, never applied.
+filled; one the peer may not send in the request's state is refused and logged, never applied. A held
+message that can no longer apply (its request is closed, or the gap was never filled) is dropped in the
+end, and the timeline says what was dropped.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -30,6 +33,10 @@ from puente.storage.models import Ticket
 from puente.storage.peers import Peer
 
 log = logging.getLogger(__name__)
+
+# A gap not filled in this long never will be: a peer's outbox gives up retrying after hours, and an
+# operator has days to retry a message set aside at either end.
+HELD_AT_MOST = timedelta(days=14)
 
 
 def receive(ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[str, Any]) -> AssistanceRequest | None:
@@ -100,6 +107,39 @@ def release_held(ctx: Context, peer: Peer, row: AssistanceRequest) -> None:
         message = stix_notes.read(ready.note)
         if message is not None:
             _in_order(ctx, peer, row, message, ready.note)
+
+
+def drop_held_beyond_use(ctx: Context) -> int:
+    """Drop the held messages that can no longer apply: their request is closed, or they waited
+    HELD_AT_MOST for the message before them. Each is logged and told on the timeline. Returns how many."""
+    now = ctx.now()
+    dropped = request_store.held_beyond_use(ctx.session, State.CLOSED.value, now - HELD_AT_MOST)
+    for held, row in dropped:
+        peer = ctx.session.get(Peer, held.peer_id)
+        sender = peer.name if peer else f"peer #{held.peer_id}"
+        try:
+            message = stix_notes.read(held.note)
+        except stix_notes.NotAMessage:
+            message = None
+        what = f"{sender}'s {message.type if message else 'message'}"
+        if held.sequence is not None:
+            what += f" number {held.sequence}"
+        if row is not None and row.state == State.CLOSED:
+            why = "the request is closed"
+        else:
+            why = f"what it follows never arrived since {held.received_at:%Y-%m-%d %H:%M} UTC"
+        log.warning("dropped %s on request %s (note %s): %s", what, held.request_id, held.note_id, why)
+        timeline.record(
+            ctx.session,
+            at=now,
+            actor="assistance-timer",
+            action="assistance-held-dropped",
+            ticket_id=row.ticket_id if row else None,
+            summary=f"{what} on request {held.request_id} was held and is dropped: {why}",
+            after={"note": held.note_id, "version": held.version},
+        )
+        ctx.session.delete(held)
+    return len(dropped)
 
 
 def _in_order(

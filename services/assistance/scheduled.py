@@ -1,10 +1,11 @@
 """What the `assistance-timers` worker runs: requested deadlines (a request past its deadline
-EXPIRES) and ACK deadlines (a late ACK re-sends our RFA once, then sends the peer an ESCALATE, which
-pages its leads, and pages our on-call with the peer's backup point of contact)."""
+EXPIRES), ACK deadlines (a late ACK re-sends our RFA once, then sends the peer an ESCALATE, which
+pages its leads, and pages our on-call with the peer's backup point of contact), and the held
+messages that can no longer apply (dropped, and said so on the timeline)."""
 
 from __future__ import annotations
 
-from puente.services.assistance import requester, service
+from puente.services.assistance import answers, requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
 from puente.services.context import Context, Runtime
 from puente.services.escalation import peer_pages
@@ -24,9 +25,10 @@ def tick(runtime: Runtime) -> float:
 
 
 def run_timers(ctx: Context) -> int:
-    """Expire requests past their deadline; re-send an RFA whose ACK is late, then escalate. Returns changes made."""
+    """Expire requests past their deadline; re-send an RFA whose ACK is late, then escalate; drop the held
+    messages that can no longer apply. Returns changes made."""
     now = ctx.now()
-    changed = 0
+    changed = answers.drop_held_beyond_use(ctx)
     for row in request_store.in_states(ctx.session, [s.value for s in ACTIVE]):
         if service.expire_if_due(ctx, row):
             changed += 1

@@ -5,13 +5,16 @@ due, and record how each went.
 step's deliveries in the same transaction, then sends the deliveries outside any transaction, recording
 each as soon as its send returns: a worker killed between two sends repeats neither, one killed in the
 middle of a send repeats that one only. A delivery that keeps failing makes the next step fire early
-rather than waiting; one whose outcome is unknown (no answer in time) counts as reached and is not repeated.
+rather than waiting. One whose outcome is unknown (no answer in time) counts as reached and is never sent
+again blindly: a moment later the worker looks for it on a platform that can read back what it sent
+(`SentMessages`: Slack) and sends it only if it is absent; elsewhere (Telegram) it sends it once more,
+marked as a possible repeat, and never a third time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -20,7 +23,7 @@ from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import PageKind, queue_update
-from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Notifier, Recipient
+from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Notifier, Recipient, SentMessages
 from puente.services.users.service import as_recipients
 from puente.storage import oncall as oncall_store
 from puente.storage import pages as page_store
@@ -38,6 +41,13 @@ PAGE_MESSAGE_LEASE = timedelta(seconds=60)
 RETRY_DELAYS = (timedelta(seconds=15), timedelta(seconds=45))
 # Pages raised by another process are noticed within this many seconds.
 POLL_SECONDS = 1.0
+# How long after a send whose answer never came the worker checks for it (or repeats it, marked).
+CHECK_AFTER = timedelta(seconds=15)
+# What a repeat says, where the platform cannot tell us whether the first send arrived.
+POSSIBLE_REPEAT = (
+    "Sent again",
+    "the first send got no answer from the chat platform; if you already saw this page, it is the same one",
+)
 
 
 def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recipient]:
@@ -148,6 +158,18 @@ class _Outgoing:
     purpose: str
     handle: str | None
     notice: Notice
+    # When a send of it went unanswered (it may have arrived): the attempt checks or repeats instead.
+    unconfirmed_since: datetime | None = None
+
+
+def delivery_key(delivery_id: int) -> str:
+    """What names a page message on the platform, so a check can find it (see SentMessages)."""
+    return f"puente-page-delivery-{delivery_id}"
+
+
+def possible_repeat(notice: Notice) -> Notice:
+    """The page once more, saying it may be the same one the person already has."""
+    return replace(notice, fields=(POSSIBLE_REPEAT, *notice.fields))
 
 
 def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
@@ -164,10 +186,13 @@ def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
         if delivery.purpose == DeliveryPurpose.UPDATE:
             notice = update_notice(ctx, page, ticket, delivery.recipient)
         else:
-            notice = page_notice(page, ticket, delivery.step)
+            notice = replace(page_notice(page, ticket, delivery.step), key=delivery_key(delivery.id or 0))
         recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
+        unconfirmed = delivery.sent_at if delivery.status == DeliveryStatus.UNCONFIRMED else None
         outgoing.append(
-            _Outgoing(delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice)
+            _Outgoing(
+                delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice, unconfirmed
+            )
         )
     return outgoing
 
@@ -179,55 +204,80 @@ def claim(ctx: Context, item: _Outgoing) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """How one send went: delivered (with the platform's handle), refused (retry), or unknown (never repeat)."""
+    """How one send went: `status` SENT (with the platform's handle), UNCONFIRMED (no answer: check it
+    later), UNKNOWN (no answer, and nothing more can be done), or None: refused (retry)."""
 
+    status: DeliveryStatus | None
     handle: str | None = None
     error: str | None = None
-    unknown: bool = False
 
 
 def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outcome:
     notifier = notifiers.get(item.platform)
     if notifier is None:
-        return _Outcome(error=f"no {item.platform} notifier in this process")
+        return _Outcome(None, error=f"no {item.platform} notifier in this process")
+    checks = isinstance(notifier, SentMessages)
     try:
         if item.purpose == DeliveryPurpose.UPDATE:
             notifier.update(item.recipient, item.handle or "", item.notice)
-            return _Outcome(handle=item.handle or "")
-        return _Outcome(handle=notifier.send(item.recipient, item.notice))
+            return _Outcome(DeliveryStatus.SENT, handle=item.handle or "")
+        if item.unconfirmed_since is None:
+            return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, item.notice))
+        if isinstance(notifier, SentMessages):
+            found = notifier.find_sent(item.recipient, item.notice.key or "", item.unconfirmed_since)
+            return _Outcome(DeliveryStatus.SENT, handle=found or notifier.send(item.recipient, item.notice))
+        return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, possible_repeat(item.notice)))
     except DeliveryUnknown as error:
-        return _Outcome(error=str(error) or type(error).__name__, unknown=True)
+        if item.purpose == DeliveryPurpose.UPDATE:
+            return _Outcome(None, error=str(error) or type(error).__name__)  # editing twice changes nothing
+        # Check (again) where the platform can; where it cannot, this was the one repeat allowed.
+        again = item.unconfirmed_since is None or checks
+        status = DeliveryStatus.UNCONFIRMED if again else DeliveryStatus.UNKNOWN
+        return _Outcome(status, error=str(error) or type(error).__name__)
     except DeliveryError as error:
-        return _Outcome(error=str(error) or type(error).__name__)
+        return _Outcome(None, error=str(error) or type(error).__name__)
     except Exception as error:  # a broken adapter must not stop the chain; it is retried like a refusal
         log.exception("%s notifier failed", item.platform)
-        return _Outcome(error=f"{type(error).__name__}: {error}")
+        return _Outcome(None, error=f"{type(error).__name__}: {error}")
 
 
 def _record_outcome(ctx: Context, item: _Outgoing, outcome: _Outcome) -> None:
     """Record one send the moment it returns, so a crash afterwards never sends it again."""
     with ctx.session.no_autoflush:
         now = ctx.now()
-        reached = outcome.error is None or outcome.unknown
-        status = DeliveryStatus.UNKNOWN if outcome.unknown else DeliveryStatus.SENT
-        if reached and page_store.mark_reached(
+        status = outcome.status
+        if status in (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN) and page_store.mark_reached(
             ctx.session, item.delivery_id, status, outcome.handle, now, outcome.error
         ):
             return  # the common case, in one statement
         delivery = page_store.deliveries_by_id(ctx.session, {item.delivery_id})[item.delivery_id]
         page = page_store.pages_by_id(ctx.session, {delivery.page_id})[delivery.page_id]
-        if reached:
-            delivery.status = status.value
-            delivery.handle, delivery.sent_at, delivery.error = outcome.handle, now, outcome.error
+        error = (outcome.error or "refused")[:1000]
+        if delivery.status not in page_store.OUTSTANDING:
+            # Its page was stopped while this was on its way: a page message that arrived is updated.
+            if status is not None:
+                arrived = status == DeliveryStatus.SENT
+                delivery.status = (DeliveryStatus.SENT if arrived else DeliveryStatus.UNKNOWN).value
+                delivery.handle, delivery.sent_at, delivery.error = outcome.handle, now, outcome.error
+            else:
+                delivery.error = error
             ctx.session.add(delivery)
-            stopped = page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED)
-            if delivery.purpose == DeliveryPurpose.PAGE and stopped and not outcome.unknown:
-                queue_update(ctx, delivery, now)  # stopped while this was on its way
+            if delivery.purpose == DeliveryPurpose.PAGE and status == DeliveryStatus.SENT:
+                queue_update(ctx, delivery, now)
             return
-        error = outcome.error or "refused"
-        delivery.error = error[:1000]
+        delivery.error = error
+        if delivery.status == DeliveryStatus.PENDING and status == DeliveryStatus.UNCONFIRMED:
+            # It may have arrived: checked a moment from now, never sent again blindly, and reached meanwhile.
+            delivery.status, delivery.sent_at, delivery.due_at = status.value, now, now + CHECK_AFTER
+            ctx.session.add(delivery)
+            return
         if delivery.attempts <= len(RETRY_DELAYS):
             delivery.due_at = now + RETRY_DELAYS[delivery.attempts - 1]
+            ctx.session.add(delivery)
+            return
+        if delivery.status == DeliveryStatus.UNCONFIRMED:
+            # Could not be checked in time: it may well have arrived, so it counts as reached rather than failed.
+            delivery.status = DeliveryStatus.UNKNOWN.value
             ctx.session.add(delivery)
             return
         delivery.status = DeliveryStatus.FAILED.value
@@ -253,7 +303,7 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
         return
     assert page.id is not None
     others = page_store.deliveries(ctx.session, page.id, step=step, purpose=DeliveryPurpose.PAGE.value)
-    if any(d.status in (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN, DeliveryStatus.PENDING) for d in others):
+    if any(d.status not in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED) for d in others):
         return
     page.next_fire_at = now
     ctx.session.add(page)

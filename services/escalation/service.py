@@ -254,6 +254,10 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
         if delivery.status == DeliveryStatus.PENDING:
             delivery.status = DeliveryStatus.CANCELLED.value
             ctx.session.add(delivery)
+        elif delivery.status == DeliveryStatus.UNCONFIRMED:
+            # Nobody needs paging now: not worth a check or a repeat, and without a handle it cannot be updated.
+            delivery.status = DeliveryStatus.UNKNOWN.value
+            ctx.session.add(delivery)
         elif delivery.status == DeliveryStatus.SENT:
             queue_update(ctx, delivery, now)
     if _is_scheduled_reminder(page):
