@@ -6,7 +6,7 @@ one country touching 10 others is notified (early warning) and shared.
 Each deployment is `puente run` served in this process (its own SQLite file, port, TAXII server and
 workers: a 2-core machine cannot hold 35 interpreters), peered with the others it needs: the origin
 with the 10 affected CSIRTs, each of them with the origin, configured as `puente partners add` and
-`puente peers add` would. Measured, per round: from `/incident notify … confirm` at the origin to each
+`puente peers add` would. Measured, per round: from `/incident notify … confirm=…` at the origin to each
 affected CSIRT's on-call being handed the early-warning page (p50, p99, max); objects lost (a version
 the origin stored for the ticket that a receiver does not hold) and duplicates (a second ticket or
 page for one incident, or one object version stored twice): both must be 0. Then the same with 3 of
@@ -154,6 +154,10 @@ class Deployment:
             raise SystemExit(f"{self.alias}: {text!r} refused: {reply.text}")
         return reply.plain_text()
 
+    def confirmation(self, preview: str) -> str:
+        """The command that confirms what `preview` (a share or notify) shows, with the preview's digest."""
+        return self.say(preview).split("Confirm: ", 1)[1].split("\n", 1)[0]
+
     def query(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as connection:
             return connection.execute(sql, args).fetchall()
@@ -236,9 +240,11 @@ def outbreak(
     )
     reference = opened.split("Opened ", 1)[1].split(".", 1)[0]
     incident = str(origin.query("SELECT incident_id FROM tickets WHERE reference = ?", reference)[0][0])
+    warning = origin.confirmation(f"notify {reference} Wiper outbreak {number}: patch and block now")
+    share = origin.confirmation(f"share {reference}")
     started = time.perf_counter()
-    origin.say(f"notify {reference} Wiper outbreak {number}: patch and block now confirm")
-    origin.say(f"share {reference} confirm")
+    origin.say(warning)
+    origin.say(share)
     if down:
         time.sleep(max(0.0, down_seconds - (time.perf_counter() - started)))
         for deployment in down:

@@ -8,7 +8,7 @@ commit -> Reply) except export, which runs as `puente export` does:
   add 1       one more observable into the ticket of N
   show        `/incident show`
   export      the ticket as a STIX bundle, first time (every object versioned) and again (nothing changed)
-  share       `/incident share … to PEER confirm`, first time and again
+  share       `/incident share … to PEER`, then its confirmation, first time and again
   show x3     `show` after three shares (must cost what `show` cost before them)
 Each figure is one run, wall-clock and CPU seconds; CPU per 1,000 observables staying flat (or
 falling) from size to size means the command grows linearly (or better).
@@ -79,9 +79,14 @@ def measure(url: str, size: int) -> dict[str, tuple[float, float]]:
         )
     console = Console(CommandCore(runtime), "bench")
 
-    def run(line: str) -> None:
+    def run(line: str) -> str:
         reply = console.run_one(line)
         assert reply.ok, reply.text[:500]
+        return reply.plain_text()
+
+    def share() -> None:
+        preview = run(f"/incident share {reference} to cert-br")
+        assert "queued for cert-br" in run(preview.split("Confirm: ", 1)[1].split("\n", 1)[0])
 
     reference = console.run_one("/incident new Scaling bench countries=CO,BR").ticket
     assert reference is not None
@@ -96,9 +101,9 @@ def measure(url: str, size: int) -> dict[str, tuple[float, float]]:
 
     figures["export"] = timed(export)
     figures["export again"] = timed(export)
-    figures["share"] = timed(lambda: run(f"/incident share {reference} to cert-br confirm"))
-    figures["share again"] = timed(lambda: run(f"/incident share {reference} to cert-br confirm"))
-    run(f"/incident share {reference} to cert-br confirm")
+    figures["share"] = timed(share)
+    figures["share again"] = timed(share)
+    share()
     figures["show x3"] = timed(lambda: run(f"/incident show {reference}"))
     runtime.engine.dispose()
     return figures

@@ -89,7 +89,7 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
     "name": "Puente ticket",
     "description": "What a Puente CSIRT ticket records beyond STIX and Incident Core, for lossless exchange.",
     "created": "2026-11-01T00:00:00.000Z",
-    "modified": "2026-11-30T00:00:00.000Z",
+    "modified": "2026-11-30T05:00:00.000Z",
     "created_by_ref": PUENTE_PROJECT_IDENTITY,
     "schema": (
         "Property extension of incident. status (required): the ticket's lifecycle state, one of "
@@ -98,9 +98,10 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
         + ", ".join(PAP_LEVELS)
         + ". aware_at (required): STIX timestamp when the CSIRT became aware of the incident."
         " participants: the identities of the CSIRTs the incident is shared with, so that what one of them"
-        " adds reaches the others."
+        " adds reaches the others. legal_basis: the ground on which the ticket's personal data may be shared"
+        " (e.g. LGPD art. 7 IX); without it, a Puente shares none."
     ),
-    "version": "1.1.0",
+    "version": "1.2.0",
     "extension_types": ["property-extension"],
 }
 
@@ -112,6 +113,7 @@ PUENTE_TICKET_DEFINITION: dict[str, Any] = {
         ("pap", EnumProperty(list(PAP_LEVELS), required=True)),
         ("aware_at", TimestampProperty(required=True, precision="millisecond")),
         ("participants", ListProperty(ReferenceProperty(valid_types=["identity"], spec_version="2.1"))),
+        ("legal_basis", StringProperty()),
     ],
 )
 class PuenteTicket:

@@ -88,6 +88,8 @@ class TicketFacts:
     countries: list[str] = field(default_factory=list)
     tlp: str = "amber"
     pap: str = "amber"
+    # The ground on which the ticket's personal data may be shared, as its CSIRT recorded it.
+    legal_basis: str | None = None
     # The producer's labels no field above holds (MISP galaxy tags, OpenCTI labels).
     labels: list[str] = field(default_factory=list)
     observables: list[ObservableFacts] = field(default_factory=list)
@@ -199,6 +201,7 @@ def ticket_objects(
             "pap": facts.pap,
             "aware_at": format_timestamp(facts.aware_at or facts.created_at),
             **({"participants": sorted(facts.participants)} if facts.participants else {}),
+            **({"legal_basis": facts.legal_basis} if facts.legal_basis else {}),
         },
     }
     objects = [incident]
@@ -387,5 +390,6 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
         observables=[ObservableFacts(o.kind, o.value, valid_from.get(o)) for o in dict.fromkeys(found)],
         notes=notes,
         participants=[str(p) for p in ours.get("participants", ()) if isinstance(p, str)],
+        legal_basis=str(ours["legal_basis"])[:300] if isinstance(ours.get("legal_basis"), str) else None,
     )
     return ImportedTicket(facts, incident, producer, indicated, held)

@@ -96,6 +96,8 @@ class Ticket(SQLModel, table=True):
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
     tlp: str = Field(max_length=16)
     pap: str = Field(max_length=16)
+    # Why personal data in the ticket may be shared (`LGPD art. 7 IX`); without it, it may not (DESIGN.md).
+    legal_basis: str | None = Field(default=None, max_length=300)
     aware_at: datetime = utc_field(nullable=False)
     owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     opened_by_id: int | None = Field(default=None, foreign_key="users.id")

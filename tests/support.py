@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,3 +17,10 @@ def acting_as(runtime: Runtime, name: str) -> Iterator[Context]:
         ctx.actor = by_name(ctx.session, name)
         assert ctx.actor is not None, f"no user {name}"
         yield ctx
+
+
+def confirmation(preview: str) -> str:
+    """The command a share or notify preview gives to confirm it, with the preview's digest."""
+    match = re.search(r"^\s*Confirm: (.+)$", preview, re.MULTILINE)
+    assert match, f"no confirmation in:\n{preview}"
+    return match.group(1)

@@ -1,135 +1,40 @@
-"""The handling policy wherever material leaves: onward sharing under TLP 2.0, PAP gating of requested actions,
-and every exit asking the one decision (services/handling/decision.py). The rules on plain values first, then
-two Puente CSIRTs over medallion, with a third peer (CERT-AR) that BR knows."""
+"""The handling policy wherever material leaves, between two Puente CSIRTs over medallion with a third peer
+(CERT-AR) that BR knows: onward sharing under TLP 2.0, PAP gating of requested actions, personal data, the
+preview's promise, publishing for partners, and every exit asking the one decision (services/handling).
+The rules on plain values are tests/test_handling_rules.py."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
+from puente.bot.commands import Command
 from puente.services.clock import ManualClock
+from puente.services.errors import InvalidInput
+from puente.services.feeds import partners
 from puente.services.handling import pap as pap_rules
-from puente.services.handling.decision import Exit, Material, Recipient, decide
-from puente.services.handling.policy import CollectionKind
 from puente.services.peers import service as peers
 from puente.services.sharing import copies
+from puente.services.sharing import service as sharing
 from puente.services.vocabularies.taxonomy import PAP, TLP
 from puente.stix.assistance import ACTIONS
+from puente.storage import collections as collection_store
+from puente.storage import peers as peer_store
+from puente.storage.collections import CollectionEntry
 from puente.storage.models import Ticket
 from puente.storage.outbox import OutboxMessage
 from puente.storage.peers import Peer
+from tests.support import confirmation
 from tests.test_assistance import Csirt, pair  # noqa: F401  (the two CSIRTs fixture)
 from tests.test_shared_incident import _versions_flow
 
 AR_IDENTITY = "identity--5b1e3e0a-6a43-4d0e-9d0b-2f6f0a4c0a11"
-ACTIVE = [a for a in ACTIONS if pap_rules.EXPOSURE[a] is pap_rules.Exposure.ACTIVE]
-PASSIVE = [a for a in ACTIONS if pap_rules.EXPOSURE[a] is pap_rules.Exposure.PASSIVE]
-
-
-def _received(tlp: TLP, released: frozenset[str] = frozenset(), pap: PAP = PAP.GREEN) -> Material:
-    return Material(
-        "INC-2026-0007", tlp, pap, originator="csirt-co", originator_contact="+57 1 555", released_to=released
-    )
-
-
-# ---- the rules on plain values -----------------------------------------------------------------
-
-
-def test_every_action_of_the_vocabulary_has_an_exposure() -> None:
-    assert set(pap_rules.EXPOSURE) == set(ACTIONS)
-    assert {"takedown", "block-host", "contact-source-site", "other"} <= set(ACTIVE)
-    assert {"investigate", "watch-and-report"} <= set(PASSIVE)
-
-
-@pytest.mark.parametrize(
-    ("level", "refused"),
-    [
-        (PAP.RED, ["honeypot", "takedown"]),
-        (PAP.AMBER, ["takedown"]),
-        (PAP.GREEN, []),
-        (PAP.CLEAR, []),
-    ],
-)
-def test_pap_refuses_what_the_adversary_could_notice(level: PAP, refused: list[str]) -> None:
-    assert pap_rules.not_permitted(level, ["investigate", "honeypot", "takedown", "takedown"]) == refused
-    assert pap_rules.exposure("not-in-the-vocabulary") is pap_rules.Exposure.ACTIVE
-
-
-def test_a_pap_red_request_for_a_takedown_is_refused_naming_the_pap_and_the_actions() -> None:
-    ours = Material("INC-2026-0001", TLP.AMBER, PAP.RED)
-    decision = decide(ours, Exit.ASSIST, [Recipient("cert-br")], ["investigate", "block-host", "takedown"])
-    assert decision.blocking and decision.refused[0].recipient is None
-    reason = decision.refused[0].reason
-    assert reason.startswith("INC-2026-0001 is PAP:RED: block-host, takedown could be noticed by the adversary")
-    assert "Ask only for investigate, watch-and-report" in reason and "pap=green" in reason
-    assert not decide(ours, Exit.ASSIST, [Recipient("cert-br")], PASSIVE).refused
-    # Actions only count where they are requested.
-    assert not decide(ours, Exit.SHARE, [Recipient("cert-br")], ["takedown"]).refused
-    theirs = decide(_received(TLP.AMBER, pap=PAP.AMBER), Exit.FORWARD, [Recipient("cert-ar")], ["block-port"])
-    assert "ask csirt-co whether it may be lowered" in theirs.refused[0].reason
-
-
-@pytest.mark.parametrize("tlp", [TLP.AMBER_STRICT, TLP.RED])
-def test_strictly_received_material_goes_back_only_to_its_originator_or_those_it_named(tlp: TLP) -> None:
-    material = _received(tlp, released=frozenset({"cert-mx"}))
-    decision = decide(
-        material,
-        Exit.SHARE,
-        [Recipient("csirt-co"), Recipient("cert-mx"), Recipient("cert-ar")],
-    )
-    assert decision.allowed == ("csirt-co", "cert-mx")
-    (refusal,) = decision.refused
-    assert refusal.recipient == "cert-ar"
-    assert refusal.reason == (
-        f"INC-2026-0007 came from csirt-co under {tlp.label}: it goes only to csirt-co or those csirt-co named"
-        " (cert-mx), not to cert-ar. Ask csirt-co (+57 1 555) to release it to cert-ar: once csirt-co shares its"
-        " incident with cert-ar, cert-ar is named on it and may have it from us too."
-    )
-    for exit in Exit:
-        assert decide(material, exit, [Recipient("cert-ar")]).blocking, exit
-        assert not decide(material, exit, [Recipient("csirt-co")]).refused, exit
-    with pytest.raises(Exception, match="came from csirt-co"):
-        decision.require()
-
-
-def test_received_amber_goes_to_named_organisations_never_to_feeds_nor_mere_suggestions() -> None:
-    material = _received(TLP.AMBER)
-    decision = decide(material, Exit.SHARE, [Recipient("cert-ar", named=False), Recipient("cert-mx")])
-    assert decision.allowed == ("cert-mx",)
-    assert [r.recipient for r in decision.withheld] == ["cert-ar"] and not decision.blocking
-    assert decision.require() is decision
-    for kind in (CollectionKind.PUBLIC, CollectionKind.COMMUNITY):
-        fed = decide(material, Exit.FEED, [Recipient(kind.value, feed=kind)])
-        assert fed.allowed == () and "never to the" in fed.refused[0].reason
-
-
-@pytest.mark.parametrize(
-    ("tlp", "public", "community"),
-    [
-        (TLP.CLEAR, True, True),
-        (TLP.GREEN, False, True),
-        (TLP.AMBER, False, False),
-        (TLP.AMBER_STRICT, False, False),
-        (TLP.RED, False, False),
-    ],
-)
-def test_our_material_reaches_the_feeds_its_tlp_allows(tlp: TLP, public: bool, community: bool) -> None:
-    ours = Material("INC-2026-0001", tlp, PAP.CLEAR)
-    feeds = [Recipient(k.value, feed=k) for k in (CollectionKind.PUBLIC, CollectionKind.COMMUNITY)]
-    decision = decide(ours, Exit.FEED, feeds)
-    assert ("public" in decision.allowed, "community" in decision.allowed) == (public, community)
-
-
-def test_red_goes_only_to_recipients_named_and_nothing_without_a_recipient() -> None:
-    ours = Material("INC-2026-0001", TLP.RED, PAP.AMBER)
-    decision = decide(ours, Exit.SHARE, [Recipient("cert-br", named=False)])
-    assert decision.allowed == () and "goes only to recipients you name" in decision.refused[0].reason
-    with pytest.raises(Exception, match="goes only to recipients you name"):
-        decision.require()
-    assert decide(ours, Exit.SHARE, [Recipient("cert-br")]).allowed == ("cert-br",)
-    assert decide(ours, Exit.SHARE, [Recipient("cert-br"), Recipient("cert-br")]).allowed == ("cert-br",)
 
 
 # ---- two Puente CSIRTs, and CERT-AR known to BR -------------------------------------------------
@@ -157,12 +62,12 @@ def test_amber_strict_received_is_not_reshared_and_the_refusal_names_the_origina
     co, br = pair
     _know_ar(br)
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=amber+strict ioc=198.51.100.7")
-    co.say("ana", "share INC-2026-0001 to cert-br confirm")
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br")))
     co.exchange()
     br.exchange()
     assert "[csirt-co INC-2026-0001]" in br.say("lead", "show INC-2026-0001")
 
-    refused = br.refused("ana", "share INC-2026-0001 to cert-ar confirm")
+    refused = br.refused("ana", "share INC-2026-0001 to cert-ar")
     assert "INC-2026-0001 came from csirt-co under TLP:AMBER+STRICT: it goes only to csirt-co, not to cert-ar" in (
         refused
     )
@@ -172,7 +77,8 @@ def test_amber_strict_received_is_not_reshared_and_the_refusal_names_the_origina
     preview = br.say("ana", "share INC-2026-0001")
     assert "→ csirt-co" in preview and "→ cert-ar" not in preview
     assert "suggested, withheld: cert-ar — INC-2026-0001 came from csirt-co" in preview
-    assert "came from csirt-co" in br.refused("ana", "notify INC-2026-0001 to cert-ar Seen here too confirm")
+    assert "came from csirt-co" in br.refused("ana", "notify INC-2026-0001 to cert-ar Seen here too")
+    assert "came from csirt-co" in br.refused("ana", "share INC-2026-0001 to cert-ar confirm=0123456789")
     assert "came from csirt-co" in br.refused("ana", "assist INC-2026-0001 cert-ar investigate")
     assert "came from csirt-co" in br.refused("ana", "report INC-2026-0001 for=cert-ar")
     assert _queued_for(br, "cert-ar") == 0
@@ -183,10 +89,10 @@ def test_released_by_the_originator_it_may_go_on(pair: tuple[Csirt, Csirt]) -> N
     _know_ar(br)
     _know_ar(co)
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=red ioc=198.51.100.7")
-    co.say("ana", "share INC-2026-0001 to cert-br cert-ar confirm")
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br cert-ar")))
     co.exchange()
     br.exchange()
-    done = br.say("ana", "share INC-2026-0001 to cert-ar confirm")
+    done = br.say("ana", confirmation(br.say("ana", "share INC-2026-0001 to cert-ar")))
     assert "queued for cert-ar" in done and _queued_for(br, "cert-ar") == 1
 
 
@@ -228,7 +134,7 @@ def test_later_versions_wait_for_the_originators_release(
     _know_ar(br)
     _know_ar(co)
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=red ioc=198.51.100.7")
-    co.say("ana", "share INC-2026-0001 to cert-br confirm")
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br")))
     co.exchange()
     br.exchange()
     with br.runtime.unit_of_work() as ctx:  # a link made before the rules held (an older Puente's share)
@@ -243,7 +149,8 @@ def test_later_versions_wait_for_the_originators_release(
     assert br.say("lead", "timeline INC-2026-0001").count("versions-withheld") == 1
 
     clock.advance(timedelta(minutes=1))
-    co.say("ana", "share INC-2026-0001 to cert-ar confirm")  # CO releases it to AR: its incident now names AR
+    # CO releases it to AR: its incident now names AR.
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-ar")))
     _versions_flow(co)
     co.exchange()
     br.exchange()
@@ -253,3 +160,239 @@ def test_later_versions_wait_for_the_originators_release(
         (update,) = ctx.session.exec(select(OutboxMessage).where(OutboxMessage.peer_id == ar.id))
         assert update.summary == "update INC-2026-0001"
         assert any("AS64500" in str(obj.get("content")) for obj in update.objects)
+
+
+# ---- personal data and the preview's promise ----------------------------------------------------
+
+
+def test_personal_data_is_listed_and_not_shared_until_a_legal_basis_is_recorded(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+) -> None:
+    co, br = pair
+    co.say(
+        "ana",
+        "new Extortion of a bank client sev=high countries=CO,BR ioc=maria.souza@gmail.com"
+        ' desc="Victim Maria Souza, CPF 529.982.247-25, cel +55 11 98765-4321, writes from maria.souza@gmail.com"',
+    )
+    preview = co.say("ana", "share INC-2026-0001 to cert-br")
+    assert "may be personal data: CPF (BR) 529.982.247-25 (description)" in preview
+    assert "may be personal data: phone number +55 11 98765-4321 (description)" in preview
+    assert "may be personal data: e-mail address maria.souza@gmail.com (description)" in preview
+    assert "may be personal data: e-mail observable, possibly personal: maria.souza@gmail.com (observable)" in preview
+    assert "⛔ INC-2026-0001 holds what may be personal data" in preview and "[Share:" not in preview
+    refused = co.refused("ana", confirmation(preview))
+    assert refused.startswith("INC-2026-0001 holds what may be personal data: e-mail address maria.souza@gmail.com")
+    assert 'record the legal basis for sharing it: /incident update INC-2026-0001 legal="LGPD art. 7 IX"' in refused
+    assert _queued_for(co, "cert-br") == 0
+
+    co.say("ana", 'update INC-2026-0001 legal="LGPD art. 7 IX"')
+    assert co.refused("ana", confirmation(preview)).startswith("What INC-2026-0001 would go to, or how, changed")
+    again = co.say("ana", "share INC-2026-0001 to cert-br")
+    assert "Legal basis: LGPD art. 7 IX" in again and "[Share:" in again
+    assert "queued for cert-br" in co.say("ana", confirmation(again))
+    co.exchange()
+    br.exchange()
+    assert "Legal basis: LGPD art. 7 IX" in br.say("lead", "show INC-2026-0001")
+
+
+def test_a_press_after_the_recipients_changed_sends_nothing_and_shows_the_new_preview(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+) -> None:
+    co, _ = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=amber")
+    preview = co.say("ana", "share INC-2026-0001")
+    assert "→ cert-br" in preview and "cert-ar" not in preview
+    button = confirmation(preview)
+    assert f"[Share: /incident {button}]" in preview
+    _know_ar(co)  # a peer added between the preview and the press
+    reply = co.core.handle(Command(text=button, platform="console", user_id="ana"))
+    assert not reply.ok
+    shown = reply.plain_text()
+    assert shown.startswith("What INC-2026-0001 would go to, or how, changed since the preview: nothing was sent.")
+    assert "→ cert-ar" in shown and "→ cert-br" in shown and confirmation(shown) != button
+    assert _queued_for(co, "cert-ar") == 0 and _queued_for(co, "cert-br") == 0
+    co.say("ana", "update INC-2026-0001 pap=green")  # the PAP the preview showed changed too
+    assert not co.core.handle(Command(text=confirmation(shown), platform="console", user_id="ana")).ok
+
+
+def test_a_typed_confirm_without_the_previews_digest_only_previews(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811
+    co, _ = pair
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR")
+    for command in ("share INC-2026-0001 confirm", "notify INC-2026-0001 Seen here confirm"):
+        shown = co.say("ana", command)
+        assert shown.startswith("Nothing was sent: a confirmation carries the preview it confirms")
+        assert "Preview:" in shown
+    assert _queued_for(co, "cert-br") == 0
+    assert "early warning sent to cert-br" in co.say("ana", confirmation(co.say("ana", "notify INC-2026-0001 Seen")))
+
+
+# ---- suggested recipients -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://user@evil.gov.br:8080/x", "evil.gov.br"),
+        ("http://evil.gov.br?x=1", "evil.gov.br"),
+        ("https://[2001:db8::1]:443/a", "2001:db8::1"),
+        ("evil.gov.br/path", "evil.gov.br"),
+        ("http://EVIL.gov.br#top", "evil.gov.br"),
+    ],
+)
+def test_a_urls_host_is_read_as_the_standard_library_reads_it(url: str, host: str) -> None:
+    assert sharing.url_host(url) == host
+
+
+def test_urls_route_to_the_peer_of_their_country_code_domain(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811
+    co, _ = pair
+    with co.runtime.unit_of_work(actor_name="operator") as ctx:
+        assert peers.parse_domains("br, gov.br") == ["br", "gov.br"]
+        with pytest.raises(InvalidInput, match="use a suffix such as gov.br, example.ar or br"):
+            peers.parse_domains("b")
+        peers.add(
+            ctx,
+            peers.PeerDraft(
+                "cert-mx", ["MX"], "http://127.0.0.1:9/taxii2/", "inbox-collection", domains=peers.parse_domains("br")
+            ),
+        )
+    co.say("ana", "new Phishing pages sev=medium countries=CO ioc=http://user@evil.gov.br:8080/x")
+    assert "→ cert-mx (domain evil.gov.br; MX)" in co.say("ana", "share INC-2026-0001")
+    co.say("ana", "new More phishing sev=medium countries=CO ioc=http://evil.gov.br?x=1")
+    assert "→ cert-mx (domain evil.gov.br; MX)" in co.say("ana", "share INC-2026-0002")
+
+
+# ---- feeds for partner teams ----------------------------------------------------------------------
+
+
+def _held_in(csirt: Csirt, alias: str) -> list[dict[str, object]]:
+    with csirt.runtime.unit_of_work() as ctx:
+        collection = collection_store.by_alias(ctx.session, alias)
+        if collection is None:
+            return []
+        rows = ctx.session.exec(select(CollectionEntry).where(CollectionEntry.collection_id == collection.id))
+        return [orjson.loads(row.raw) for row in rows]
+
+
+def _published(csirt: Csirt, command: str) -> str:
+    return csirt.say("ana", confirmation(csirt.say("ana", command)))
+
+
+@pytest.mark.parametrize(("tlp", "collections"), [("clear", ["public", "community"]), ("green", ["community"])])
+def test_a_ticket_is_published_where_its_tlp_allows_and_its_later_versions_follow(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+    clock: ManualClock,
+    tlp: str,
+    collections: list[str],
+) -> None:
+    co, _ = pair
+    co.say("ana", f"new Scanning from a botnet sev=low countries=CO tlp={tlp} ioc=198.51.100.7")
+    preview = co.say("ana", "publish INC-2026-0001")
+    assert [f"→ collection {alias}" in preview for alias in ("public", "community")] == [
+        alias in collections for alias in ("public", "community")
+    ]
+    assert "published in" in co.say("ana", confirmation(preview))
+    for alias in collections:
+        assert any(o["type"] == "incident" for o in _held_in(co, alias))
+        assert f"📰 published in {alias} since" in co.say("ana", "show INC-2026-0001")
+    assert "public" in collections or _held_in(co, "public") == []
+
+    clock.advance(timedelta(minutes=1))
+    co.say("ana", "ioc INC-2026-0001 203.0.113.9")
+    _versions_flow(co)
+    for alias in collections:
+        assert any("203.0.113.9" in str(o.get("pattern", "")) for o in _held_in(co, alias)), alias
+
+    clock.advance(timedelta(minutes=1))
+    co.say("ana", "update INC-2026-0001 tlp=amber")  # now for named organisations only: nothing more goes there
+    co.say("ana", "ioc INC-2026-0001 203.0.113.10")
+    _versions_flow(co)
+    for alias in collections:
+        assert not any("203.0.113.10" in str(o.get("pattern", "")) for o in _held_in(co, alias)), alias
+    assert "publication-withheld" in co.say("ana", "timeline INC-2026-0001")
+
+
+def test_amber_is_published_only_in_named_partners_collections_and_red_nowhere(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+) -> None:
+    co, _ = pair
+    with co.runtime.unit_of_work(actor_name="operator") as ctx:
+        partners.add(ctx, "isac-energia")
+    co.say("ana", "new Wiper at a utility sev=high countries=CO tlp=amber ioc=198.51.100.7")
+    assert "published only in the own collections of partners you name" in co.refused("ana", "publish INC-2026-0001")
+    assert "No partner 'isac-nada': partners are isac-energia" in co.refused(
+        "ana", "publish INC-2026-0001 to isac-nada"
+    )
+    assert "published in isac-energia" in _published(co, "publish INC-2026-0001 to isac-energia")
+    assert any(o["type"] == "incident" for o in _held_in(co, "isac-energia"))
+    assert _held_in(co, "community") == [] and _held_in(co, "public") == []
+    co.say("ana", "new Minister's phone sev=high countries=CO tlp=red")
+    refused = co.refused("ana", "publish INC-2026-0002 to isac-energia")
+    assert "INC-2026-0002 is TLP:RED: it is never published in a feed" in refused
+
+
+def test_what_was_received_strictly_is_not_published_to_a_partner_the_originator_never_named(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+) -> None:
+    co, br = pair
+    with br.runtime.unit_of_work(actor_name="operator") as ctx:
+        partners.add(ctx, "isac-energia")
+    co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR tlp=amber+strict ioc=198.51.100.7")
+    _published(co, "share INC-2026-0001 to cert-br")
+    co.exchange()
+    br.exchange()
+    refused = br.refused("ana", "publish INC-2026-0001 to isac-energia")
+    assert "came from csirt-co under TLP:AMBER+STRICT: it goes only to csirt-co, not to isac-energia" in refused
+    assert _held_in(br, "isac-energia") == []
+
+
+# ---- a hop further, with hypothesis over the real services -------------------------------------------
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tlp=st.sampled_from(list(TLP)),
+    pap=st.sampled_from(list(PAP)),
+    released=st.booleans(),
+    exit=st.sampled_from(["share", "notify", "assist", "report"]),
+    actions=st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3, unique=True),
+)
+def test_what_br_may_pass_on_to_ar_is_what_the_rules_say(
+    pair: tuple[Csirt, Csirt],  # noqa: F811
+    tlp: TLP,
+    pap: PAP,
+    released: bool,
+    exit: str,
+    actions: list[str],
+) -> None:
+    co, br = pair
+    for csirt in (co, br):
+        with csirt.runtime.unit_of_work() as ctx:
+            known = peer_store.by_name(ctx.session, "cert-ar") is not None
+        if not known:
+            _know_ar(csirt)
+    title = f"Incident {uuid.uuid4().hex[:8]}"
+    opened = co.say("ana", f"new {title} sev=high countries=CO,BR tlp={tlp.value} pap={pap.value}")
+    reference = opened.split("Opened ", 1)[1].split(".", 1)[0]
+    co.say("ana", confirmation(co.say("ana", f"share {reference} to cert-br" + (" cert-ar" if released else ""))))
+    co.exchange()
+    br.exchange()
+    with br.runtime.unit_of_work() as ctx:
+        ours = ctx.session.exec(select(Ticket).where(Ticket.title == title)).one().reference
+    before = _queued_for(br, "cert-ar")
+    strict = tlp in (TLP.AMBER_STRICT, TLP.RED) and not released
+    refused_actions = exit == "assist" and bool(pap_rules.not_permitted(pap, actions))
+    may = not strict and not refused_actions
+    command = {
+        "share": f"share {ours} to cert-ar",
+        "notify": f"notify {ours} to cert-ar Seen here too",
+        "assist": f"assist {ours} cert-ar {','.join(actions)} Please look",
+        "report": f"report {ours} for=cert-ar",
+    }[exit]
+    reply = br.core.handle(Command(text=command, platform="console", user_id="ana"))
+    assert reply.ok == may, (tlp, pap, released, exit, actions, reply.plain_text())
+    if not may:
+        assert ("came from csirt-co" in reply.text) if strict else (f"PAP:{pap.value.upper()}" in reply.text)
+    elif exit in ("share", "notify"):
+        assert br.core.handle(Command(text=confirmation(reply.plain_text()), platform="console", user_id="ana")).ok
+    queued = _queued_for(br, "cert-ar") - before
+    assert queued == (1 if may and exit != "report" else 0)

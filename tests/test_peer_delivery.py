@@ -38,6 +38,7 @@ from puente.storage.peers import IngestedObject
 from puente.taxii import client
 from tests.conftest import SECRET_KEY
 from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
+from tests.support import confirmation
 
 PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
 
@@ -95,10 +96,10 @@ def test_share_previews_then_pushes_and_the_peer_reads_valid_stix(
     preview = _say(runtime, "share INC-2026-0001")
     assert "Preview: share INC-2026-0001 (TLP:GREEN)" in preview
     assert "→ cert-br (country BR; BR)" in preview
-    assert "[Share: /incident share INC-2026-0001 confirm]" in preview
+    assert "[Share: /incident share INC-2026-0001 confirm=" in preview
     with runtime.unit_of_work() as ctx:
         assert ctx.session.exec(select(OutboxMessage)).all() == []  # a preview sends nothing
-    assert "queued for cert-br" in _say(runtime, "share INC-2026-0001 confirm")
+    assert "queued for cert-br" in _say(runtime, confirmation(preview))
     with medallion(tmp_path, port):
         assert outbox_worker.push_due_messages(runtime) == 1
         objects = _collection(port).get_objects()["objects"]

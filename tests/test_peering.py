@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from puente.cli.main import main
 from tests.puente_pair import Instance, wait_until
+from tests.support import confirmation
 
 
 def token_in(output: str) -> str:
@@ -45,7 +46,7 @@ def test_invite_join_accept_makes_two_puentes_peers_both_ways(tmp_path: Path) ->
         opened = co.say("ana", "/incident new Phishing kit on gov host countries=CO tlp=green ioc=http://x.gov.br/a")
         reference = opened.split()[1].rstrip(".")
         assert "cert-br" in co.say("ana", f"/incident share {reference}")
-        co.say("ana", f"/incident share {reference} confirm")
+        co.say("ana", confirmation(co.say("ana", f"/incident share {reference}")))
         wait_until(lambda: "Phishing kit on gov host" in br.say("ana", "/incident list all"), "CERT-BR has the ticket")
     finally:
         co.stop()

@@ -30,6 +30,7 @@ from puente.services.users import service as users
 from puente.storage import peers as peer_store
 from puente.storage.models import Role, Ticket, TicketStatus
 from puente.storage.peers import IngestedObject
+from tests.support import confirmation
 
 
 @pytest.fixture
@@ -146,7 +147,8 @@ def test_a_large_often_shared_ticket_and_a_mistyped_reference_read_through_index
     assert say(core, "/incident new Other ticket countries=CO").ok
     assert say(core, f"/incident ioc {reference} {pasted(600)}").ok
     for _ in range(12):
-        assert say(core, f"/incident share {reference} to cert-br confirm").ok
+        preview = say(core, f"/incident share {reference} to cert-br").plain_text()
+        assert "queued for cert-br" in say(core, confirmation(preview)).plain_text()
 
     with query_plans(sqlite_runtime.engine) as plans:
         shown = say(core, f"/incident show {reference}")

@@ -26,13 +26,14 @@ from puente.storage import stix_objects, timeline
 from puente.storage.models import Ticket
 from puente.storage.outbox import OutboxMessage
 from tests.peer_servers import free_port, medallion
+from tests.support import confirmation
 from tests.test_assistance import Csirt, pair  # noqa: F401  (the two CSIRTs fixture)
 from tests.test_peer_delivery import PEER_IDENTITY, _add_peer, _collection, _say
 
 
 def _versions_flow(csirt: Csirt) -> None:
-    with csirt.runtime.unit_of_work(actor_name="sharing") as ctx:
-        sharing_worker.send_new_versions(ctx)
+    """One pass of the shared-versions worker."""
+    sharing_worker.tick(csirt.runtime)
 
 
 def _field(shown: str, name: str) -> str:
@@ -54,7 +55,7 @@ def test_a_shared_ticket_arrives_whole_and_its_later_versions_follow(
     co.say("ana", "note INC-2026-0001 Seen from two utilities since 08:00")
     preview = co.say("ana", "share INC-2026-0001 to cert-br")
     assert "Preview" in preview
-    co.say("ana", "share INC-2026-0001 to cert-br confirm")
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br")))
     co.exchange()
     br.exchange()
 
@@ -117,7 +118,7 @@ def test_what_a_peer_adds_to_its_copy_comes_back_attributed_to_the_one_ticket(
 ) -> None:
     co, br = pair
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR ioc=198.51.100.7")
-    co.say("ana", "share INC-2026-0001 to cert-br confirm")
+    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br")))
     co.exchange()
     br.exchange()
 
@@ -178,10 +179,10 @@ def test_an_early_warning_is_previewed_then_sent_and_pages_the_receiver_at_the_t
     preview = co.say("ana", "notify INC-2026-0001 Kit seen at two banks")
     assert "Preview: early warning about INC-2026-0001 (TLP:AMBER)" in preview
     assert "→ cert-br (country BR; BR)" in preview
-    assert "[Notify: /incident notify INC-2026-0001 Kit seen at two banks confirm]" in preview
+    assert "[Notify: /incident notify INC-2026-0001 Kit seen at two banks confirm=" in preview
     with co.runtime.unit_of_work() as ctx:
         assert ctx.session.exec(select(OutboxMessage)).all() == []  # a preview sends nothing
-    sent = co.say("ana", "notify INC-2026-0001 to cert-br Kit seen at two banks confirm")
+    sent = co.say("ana", confirmation(co.say("ana", "notify INC-2026-0001 to cert-br Kit seen at two banks")))
     assert "early warning sent to cert-br" in sent
     co.exchange()
     br.exchange()
@@ -203,7 +204,7 @@ def test_a_third_party_taxii_peer_gets_the_whole_ticket_its_new_versions_and_war
     say = partial(_say, runtime)
     say("new Botnet C2 hosted in Brazil sev=high countries=CO,BR pap=red ioc=198.51.100.7,evil.example,203.0.113.9")
     say("note INC-2026-0001 Seen from two utilities")
-    say("share INC-2026-0001 to cert-br confirm")
+    say(confirmation(say("share INC-2026-0001 to cert-br")))
     with medallion(tmp_path, port):
         assert outbox_worker.push_due_messages(runtime) == 1
         held = _collection(port).get_objects()["objects"]
@@ -215,7 +216,7 @@ def test_a_third_party_taxii_peer_gets_the_whole_ticket_its_new_versions_and_war
         say("update INC-2026-0001 sev=critical")
         with runtime.unit_of_work(actor_name="sharing") as ctx:
             assert sharing_worker.send_new_versions(ctx) == 1
-        say("notify INC-2026-0001 to cert-br Spreading to AR confirm")
+        say(confirmation(say("notify INC-2026-0001 to cert-br Spreading to AR")))
         assert outbox_worker.push_due_messages(runtime) == 2
         incidents = [o for o in _collection(port).get_objects(type="incident", version="all")["objects"]]
         criticality = sorted(o["extensions"][INCIDENT_CORE_ID]["criticality"] for o in incidents)

@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from tests.puente_pair import Instance, puente_trio, wait_until
+from tests.support import confirmation
 
 TIMEOUT = 60.0  # a loaded 2-core machine: conditions are awaited, this only bounds a hang
 
@@ -40,7 +41,7 @@ def test_one_incident_shared_updated_contributed_forwarded_and_warned_across_thr
         co.say("ana", f"/incident note {ref} Beaconing from two power utilities")
         preview = co.say("ana", f"/incident share {ref} to cert-br cert-ar")
         assert "Preview" in preview and "→ cert-br" in preview and "→ cert-ar" in preview
-        co.say("ana", f"/incident share {ref} to cert-br cert-ar confirm")
+        co.say("ana", confirmation(co.say("ana", f"/incident share {ref} to cert-br cert-ar")))
 
         # 1. It arrives whole at both.
         for peer in (br, ar):
@@ -112,7 +113,7 @@ def test_one_incident_shared_updated_contributed_forwarded_and_warned_across_thr
         second = re.search(r"Opened (INC-\d{4}-\d{4})", opened).group(1)  # type: ignore[union-attr]
         preview = co.say("ana", f"/incident notify {second} Kit seen at two banks")
         assert "→ cert-ar (country AR; AR)" in preview and "cert-br" not in preview
-        co.say("ana", f"/incident notify {second} Kit seen at two banks confirm")
+        co.say("ana", confirmation(co.say("ana", f"/incident notify {second} Kit seen at two banks")))
         wait_until(
             lambda: "early warning: csirt-co (CSIRT-CO duty desk) warns of Phishing kit" in ar.log.read_text(),
             "AR's on-call is paged",

@@ -37,6 +37,8 @@ def ticket_fields(ticket: Ticket, owner: str | None, our_country: str) -> list[t
         ("PAP", f"PAP:{ticket.pap.upper()}"),
         ("Countries", countries),
     ]
+    if ticket.legal_basis:
+        fields.append(("Legal basis", ticket.legal_basis))
     if ticket.rsit_classification:
         fields.append(("Type", f"{ticket.rsit_classification}/{ticket.rsit_type}"))
     if ticket.sectors:

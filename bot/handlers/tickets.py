@@ -11,6 +11,7 @@ from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
 from puente.services.assistance import service as assistance
 from puente.services.errors import InvalidInput
+from puente.services.feeds import publishing
 from puente.services.peers import outbox
 from puente.services.tickets import lifecycle, search
 from puente.services.tickets import service as tickets
@@ -32,6 +33,7 @@ TICKET_OPTIONS = {
     "desc": "description",
     "description": "description",
     "title": "title",
+    "legal": "legal_basis",
 }
 NEW_OPTIONS = TICKET_OPTIONS | {"aware": "aware", "ioc": "observables", "iocs": "observables"}
 UPDATE_OPTIONS = TICKET_OPTIONS | {"status": "status"}
@@ -67,6 +69,7 @@ def _changes(options: dict[str, str]) -> tickets.TicketChanges:
         countries=countries.country_codes(options["countries"]) if "countries" in options else None,
         tlp=taxonomy.tlp(options["tlp"]) if "tlp" in options else None,
         pap=taxonomy.pap(options["pap"]) if "pap" in options else None,
+        legal_basis=options.get("legal_basis"),
     )
 
 
@@ -77,6 +80,10 @@ def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     reply.lines += clock_lines(call, view.ticket)
     deliveries, earlier = outbox.of_ticket(call.ctx, view.ticket.id or 0)
     reply.lines += peer_lines(requests, deliveries, earlier)
+    reply.lines += [
+        f"📰 published in {p.alias} since {p.published_at:%Y-%m-%d %H:%M} UTC"
+        for p in publishing.where(call.ctx, view.ticket)
+    ]
     reply.buttons = request_buttons(requests) + reply.buttons
     return reply
 
@@ -93,6 +100,7 @@ def new(call: Invocation) -> Reply:
         countries=changes.countries or [],
         tlp=changes.tlp or tickets.DEFAULT_TLP,
         pap=changes.pap or tickets.DEFAULT_PAP,
+        legal_basis=changes.legal_basis,
         aware_at=_aware_at(options["aware"]) if "aware" in options else None,
         observables=parse_observables([options["observables"]]) if "observables" in options else [],
     )

@@ -47,9 +47,9 @@ def plan(ctx: Context, reference: str, named: list[str]) -> SharePlan:
     return sharing.plan(ctx, reference, named, Exit.NOTIFY)
 
 
-def notify(ctx: Context, reference: str, named: list[str], text: str) -> SharePlan:
-    """Send the NOTIFY, with the ticket's objects, to every recipient of the plan."""
-    warned = plan(ctx, reference, named)
+def notify(ctx: Context, reference: str, named: list[str], text: str, digest: str) -> SharePlan:
+    """Send the NOTIFY, with the ticket's objects, to every recipient of the previewed plan (`digest`)."""
+    warned = sharing.confirmed(ctx, reference, named, digest, Exit.NOTIFY)
     ticket = warned.ticket
     recipients = [recipient.peer for recipient in warned.recipients]
     for peer in recipients:

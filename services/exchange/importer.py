@@ -204,6 +204,7 @@ def take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None =
             labels=facts.labels,
             tlp=taxonomy.TLP(facts.tlp),
             pap=taxonomy.PAP(facts.pap),
+            legal_basis=facts.legal_basis,
             aware_at=facts.aware_at,
             incident_id=facts.incident_id,
             producer=imported.producer,
@@ -285,6 +286,7 @@ def _refresh(
     ticket.labels = facts.labels
     ticket.tlp = facts.tlp
     ticket.pap = facts.pap
+    ticket.legal_basis = facts.legal_basis
     ticket.updated_at = ctx.now()
     ctx.session.add(ticket)
     after = tickets.snapshot(ticket)

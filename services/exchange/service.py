@@ -92,6 +92,7 @@ def _facts(ctx: Context, ticket: Ticket) -> TicketFacts:
         labels=list(ticket.labels),
         tlp=ticket.tlp,
         pap=ticket.pap,
+        legal_basis=ticket.legal_basis,
         observables=[
             ObservableFacts(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, ticket.id)
         ],

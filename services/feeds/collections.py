@@ -126,6 +126,18 @@ def publish(
     (import, or our own mapping): checking them again would cost most of a large share.
     """
     level = tlp if isinstance(tlp, TLP) else taxonomy.tlp(tlp)
+    return publish_in(ctx, objects, level, handling.destinations(level, recipients), stored=stored)
+
+
+def publish_in(
+    ctx: Context,
+    objects: Sequence[Mapping[str, Any]],
+    level: TLP,
+    destinations: Sequence[Destination],
+    *,
+    stored: bool = False,
+) -> Published:
+    """Store objects at TLP `level` in each of `destinations` (see `publish`)."""
     entries: list[NewEntry] = []
     for stix_object in objects:
         reason = None if stored else _problem(stix_object)
@@ -136,7 +148,7 @@ def publish(
             raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
         entries.append(entry(stix_object, (marked or level).value))
     added: dict[str, int] = {}
-    for destination in handling.destinations(level, recipients):
+    for destination in destinations:
         handling.check_fits(destination.kind, level)
         collection = collections.lock_for_append(ctx.session, ensure_collection(ctx, destination).id)
         results = collections.append(ctx.session, collection, ctx.now(), entries)

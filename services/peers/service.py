@@ -20,7 +20,8 @@ from puente.storage.peers import Peer
 from puente.taxii import client
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+# A suffix of the constituency: a domain such as gov.br, or a top-level domain alone such as br.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)*[a-z]{2,63}$")
 
 
 @dataclass
@@ -59,7 +60,7 @@ def parse_domains(value: str) -> list[str]:
         if not text:
             continue
         if not _DOMAIN.match(text):
-            raise InvalidInput(f"Bad domain {item.strip()!r}: use a suffix such as gov.br or example.ar.")
+            raise InvalidInput(f"Bad domain {item.strip()!r}: use a suffix such as gov.br, example.ar or br.")
         domains.append(text)
     return domains
 

@@ -4,7 +4,8 @@ shared with, by themselves.
 For each link whose ticket changed since the peer was last sent its versions, the ticket's objects are
 versioned as they stand (services/exchange) and the versions stored since go to the peer through the
 outbox: ours (a new incident version, a new indicator, a note), never the peer's own objects back,
-never another CSIRT's (a peer's server takes from us only what we created).
+never another CSIRT's (a peer's server takes from us only what we created). A ticket published for partners
+follows into its collections the same way (services/feeds/publishing.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import orjson
 
 from puente.services.context import Context, Runtime
 from puente.services.exchange import service as exchange
+from puente.services.feeds import publishing
 from puente.services.handling import material as handling_material
 from puente.services.handling.decision import Exit, Recipient, decide
 from puente.services.peers import flows as peer_flows
@@ -30,9 +32,11 @@ SYNC_EVERY_SECONDS = 1.0
 
 
 def tick(runtime: Runtime) -> float:
-    """The `shared-versions` worker: one pass over the shared tickets that changed, then a short sleep."""
+    """The `shared-versions` worker: one pass over the shared and published tickets that changed, then a short
+    sleep."""
     with runtime.unit_of_work(actor_name="sharing") as ctx:
         send_new_versions(ctx)
+        publishing.follow(ctx)
     return SYNC_EVERY_SECONDS
 
 

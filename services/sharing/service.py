@@ -1,19 +1,22 @@
 """Sharing a ticket with peer CSIRTs: a preview of who gets what under the ticket's TLP, then delivery.
 
-The TLP decides the audience (DESIGN.md, "Sharing policy"): CLEAR, GREEN, AMBER and AMBER+STRICT
-go to the peers named in the command or, when none is named, to the peers the ticket's countries
-and domains suggest; RED goes only to peers named in the command.
+The handling decision (services/handling) decides the audience: the peers named in the command or, when
+none is named, those the ticket's countries and domains suggest, as far as TLP 2.0, onward sharing and
+personal data allow. The preview is the promise: a send carries the digest of the preview it confirms,
+and is refused, with a new preview, when what it would do has changed since.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from puente.services.context import Context
-from puente.services.errors import Forbidden, InvalidInput
+from puente.services.errors import Conflict, Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
 from puente.services.handling import material as handling_material
-from puente.services.handling.decision import Decision, Exit, Recipient, Refusal, decide
+from puente.services.handling import personal
+from puente.services.handling.decision import Decision, Exit, Recipient, Refusal, Rule, decide
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.sharing import copies
@@ -34,13 +37,14 @@ class ShareRecipient:
 @dataclass
 class SharePlan:
     """Exactly what a confirmed share sends, and to whom; `withheld` are the suggested peers the handling
-    decision leaves out, with why."""
+    decision leaves out, with why. `digest` is what a confirmation must carry: the preview's promise."""
 
     ticket: Ticket
     tlp: TLP
     recipients: list[ShareRecipient]
     decision: Decision
     left_out: list[peers.Suggestion] = field(default_factory=list)
+    personal_data: list[personal.Finding] = field(default_factory=list)
     sent: int = 0
 
     @property
@@ -48,8 +52,28 @@ class SharePlan:
         return self.decision.withheld
 
     @property
+    def held_back(self) -> list[Refusal]:
+        """What stops this send until the analyst acts (personal data without a legal basis)."""
+        return self.decision.blocking
+
+    @property
     def names(self) -> list[str]:
         return [r.peer.name for r in self.recipients]
+
+    @property
+    def digest(self) -> str:
+        return self.decision.digest
+
+
+class PreviewOutdated(Conflict):
+    """A confirmation whose preview no longer holds: `plan` is what a new preview shows."""
+
+    def __init__(self, plan: SharePlan) -> None:
+        super().__init__(
+            f"What {plan.ticket.reference} would go to, or how, changed since the preview: nothing was sent."
+            " Check the new preview and confirm again."
+        )
+        self.plan = plan
 
 
 def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
@@ -59,11 +83,20 @@ def ticket_domains(ctx: Context, ticket: Ticket) -> list[str]:
         value = observable.value.lower()
         if observable.kind == "domain-name":
             found.append(value)
-        elif observable.kind == "url":
-            found.append(value.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0])
+        elif observable.kind == "url" and (host := url_host(value)):
+            found.append(host)
         elif observable.kind == "email-addr" and "@" in value:
             found.append(value.rsplit("@", 1)[1])
     return list(dict.fromkeys(found))
+
+
+def url_host(url: str) -> str | None:
+    """The host a URL names, as the standard library reads it (after any user, before any port, query or
+    fragment); None when it names none."""
+    try:
+        return urlsplit(url if "//" in url else f"//{url}").hostname
+    except ValueError:
+        return None
 
 
 def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE) -> SharePlan:
@@ -85,26 +118,40 @@ def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE
         exit,
         [Recipient(c.peer.name, named=bool(chosen)) for c in candidates],
     )
-    if decision.withheld and not decision.allowed:
+    if decision.withheld and not decision.allowed and not decision.blocking:
         reasons = dict.fromkeys(r.reason for r in decision.withheld)
         raise Forbidden(
             " ".join(reasons)
             + f" Name whom to send it to, e.g. /incident {exit.value} {ticket.reference} to PEER."
             + f" Suggested by its countries: {', '.join(str(r.recipient) for r in decision.withheld)}."
         )
-    decision.require()
-    recipients = [c for c in candidates if c.peer.name in decision.allowed]
+    decision.require(previewing=True)
+    # Those only personal data holds back are still the recipients the preview names.
+    held_back = {r.recipient for r in decision.blocking if r.rule is Rule.PERSONAL}
+    recipients = [c for c in candidates if c.peer.name in decision.allowed or c.peer.name in held_back]
     if not recipients:
         raise InvalidInput(
             f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
             f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
         )
-    return SharePlan(ticket, tlp, recipients, decision, left_out)
+    found = handling_material.findings(ctx, ticket) if decision.material.personal else []
+    return SharePlan(ticket, tlp, recipients, decision, left_out, found)
 
 
-def share(ctx: Context, reference: str, named: list[str]) -> SharePlan:
-    """Queue the ticket's objects for every recipient of the plan; the outbox delivers them."""
-    shared = plan(ctx, reference, named)
+def confirmed(ctx: Context, reference: str, named: list[str], digest: str, exit: Exit = Exit.SHARE) -> SharePlan:
+    """The plan a preview promised (its `digest`), as it stands now; if anything changed since, the refusal
+    carries the new preview. The send still refuses what only the analyst can settle (personal data)."""
+    now = plan(ctx, reference, named, exit)
+    if digest != now.digest:
+        raise PreviewOutdated(now)
+    now.decision.require()
+    return now
+
+
+def share(ctx: Context, reference: str, named: list[str], digest: str) -> SharePlan:
+    """Queue the ticket's objects for every recipient of the previewed plan (`digest`: services/handling); the
+    outbox delivers them."""
+    shared = confirmed(ctx, reference, named, digest)
     ticket = shared.ticket
     recipients = [recipient.peer for recipient in shared.recipients]
     for peer in recipients:  # the incident names every CSIRT it is shared with: link them first

@@ -38,6 +38,7 @@ class TicketDraft:
     labels: list[str] = field(default_factory=list)
     tlp: TLP = DEFAULT_TLP
     pap: PAP = DEFAULT_PAP
+    legal_basis: str | None = None
     aware_at: datetime | None = None
     observables: list[Observable] = field(default_factory=list)
     # Set when the ticket comes from another producer's STIX incident (services/exchange/importer.py).
@@ -61,6 +62,8 @@ class TicketChanges:
     countries: list[str] | None = None
     tlp: TLP | None = None
     pap: PAP | None = None
+    # "" clears it.
+    legal_basis: str | None = None
 
     def is_empty(self) -> bool:
         return all(value is None for value in vars(self).values())
@@ -103,6 +106,7 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
         "countries": list(ticket.countries),
         "tlp": ticket.tlp,
         "pap": ticket.pap,
+        "legal_basis": ticket.legal_basis,
         "owner_id": ticket.owner_id,
     }
 
@@ -145,6 +149,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
         labels=list(draft.labels),
         tlp=draft.tlp.value,
         pap=draft.pap.value,
+        legal_basis=single_line(draft.legal_basis or "")[:300] or None,
         aware_at=draft.aware_at or now,
         owner_id=owner_id,
         opened_by_id=owner_id,
@@ -242,6 +247,8 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         ticket.tlp = changes.tlp.value
     if changes.pap is not None:
         ticket.pap = changes.pap.value
+    if changes.legal_basis is not None:
+        ticket.legal_basis = single_line(changes.legal_basis)[:300] or None
     after = snapshot(ticket)
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if not changed:
