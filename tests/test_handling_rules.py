@@ -6,7 +6,7 @@ databases, so the mutation run (bench/mutation.py) runs them for every mutant.""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass, replace
 from types import SimpleNamespace
 from typing import cast
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.services.handling import pap as pap_rules
-from puente.services.handling.decision import ORIGINATOR_ONLY, Exit, Material, Recipient, decide
+from puente.services.handling.decision import ORIGINATOR_ONLY, Exit, Material, Recipient, Rule, decide
 from puente.services.handling.policy import ALLOWED_TLPS, CollectionKind
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP
@@ -253,3 +253,87 @@ def test_a_role_allows_what_it_and_the_roles_before_it_may_do(role: Role, needed
 def test_nobody_known_may_do_anything() -> None:
     with pytest.raises(Forbidden, match="Sharing a ticket needs a known Puente user"):
         require_role(cast(Context, SimpleNamespace(actor=None)), Role.ONCALL, "sharing a ticket")
+
+
+# ---- what the decision says, exactly ---------------------------------------------------------------
+
+
+def test_a_decision_allows_exactly_the_recipients_it_weighed() -> None:
+    ours = Material("INC-2026-0001", TLP.AMBER, PAP.AMBER)
+    decision = decide(ours, Exit.SHARE, [Recipient("cert-br"), Recipient("cert-ar")])
+    assert decision.allows(["cert-br"]) and decision.allows(["cert-br", "cert-ar"]) and decision.allows([])
+    assert not decision.allows(["cert-mx"]) and not decision.allows(["cert-br", "cert-mx"])
+    refused = decide(ours, Exit.ASSIST, [Recipient("cert-br")], ["takedown"])
+    assert refused.allowed == ("cert-br",) and not refused.allows(["cert-br"])
+    with pytest.raises(FrozenInstanceError):
+        decision.allowed = ()  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        ours.tlp = TLP.CLEAR  # type: ignore[misc]
+
+
+def test_received_material_may_reach_a_feed_only_below_amber() -> None:
+    community = Recipient("community", feed=CollectionKind.COMMUNITY)
+    assert decide(_received(TLP.GREEN), Exit.FEED, [community]).allowed == ("community",)
+    for tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
+        (refusal,) = decide(_received(tlp), Exit.FEED, [community]).refused
+        assert refusal.reason == (
+            f"INC-2026-0007 came from csirt-co under {tlp.label}: it goes only to organisations with a need to"
+            " know, never to the community collection."
+        )
+    ours = decide(Material("INC-2026-0001", TLP.AMBER, PAP.AMBER), Exit.FEED, [community]).refused[0].reason
+    assert ours == (
+        "INC-2026-0001 is TLP:AMBER: it may not go to the community collection (that collection takes TLP:CLEAR"
+        " and TLP:GREEN)."
+    )
+
+
+def _personal(count: int, legal: str | None = None) -> Material:
+    found = tuple(f"phone number +55 11 9876-000{n} (note {n})" for n in range(count))
+    return Material("INC-2026-0001", TLP.GREEN, PAP.GREEN, personal=found, legal_basis=legal)
+
+
+def test_personal_data_refusals_list_five_findings_and_count_the_rest() -> None:
+    five = decide(_personal(5), Exit.SHARE, [Recipient("cert-br")]).refused[0].reason
+    assert five.startswith(
+        "INC-2026-0001 holds what may be personal data: phone number +55 11 9876-0000 (note 0); phone number"
+    )
+    assert "(note 4). Remove it (/incident update INC-2026-0001 desc=… title=…), or record" in five
+    assert "more" not in five
+    seven = decide(_personal(7), Exit.SHARE, [Recipient("cert-br")]).refused[0].reason
+    assert "(note 4); and 2 more. Remove it" in seven and "(note 5)" not in seven
+    assert not decide(_personal(7, "LGPD art. 7 IX"), Exit.SHARE, [Recipient("cert-br")]).refused
+    feed = Recipient("community", feed=CollectionKind.COMMUNITY)
+    assert decide(_personal(1), Exit.FEED, [feed]).refused[0].rule is Rule.PERSONAL
+    assert decide(_personal(1, "LGPD art. 7 IX"), Exit.FEED, [feed]).allowed == ("community",)
+
+
+def test_a_preview_lists_personal_data_where_a_send_refuses_it() -> None:
+    decision = decide(_personal(1), Exit.SHARE, [Recipient("cert-br")])
+    assert decision.require(previewing=True) is decision
+    with pytest.raises(Forbidden, match="holds what may be personal data"):
+        decision.require()
+    onward = decide(_received(TLP.RED, pap=PAP.GREEN), Exit.SHARE, [Recipient("cert-ar")])
+    with pytest.raises(Forbidden, match="came from csirt-co"):
+        onward.require(previewing=True)
+    suggested = decide(_received(TLP.AMBER), Exit.SHARE, [Recipient("cert-ar", named=False)])
+    assert suggested.withheld and not suggested.blocking
+    with pytest.raises(Forbidden, match="name cert-ar to include it"):
+        suggested.require()
+
+
+def test_the_digest_changes_with_whatever_the_preview_showed() -> None:
+    base = Material("INC-2026-0001", TLP.AMBER, PAP.AMBER, legal_basis="LGPD art. 7 IX")
+    digest = decide(base, Exit.SHARE, [Recipient("cert-br")]).digest
+    assert len(digest) == 10 and digest == decide(base, Exit.SHARE, [Recipient("cert-br")]).digest
+    changed = [
+        decide(base, Exit.NOTIFY, [Recipient("cert-br")]),
+        decide(replace(base, reference="INC-2026-0002"), Exit.SHARE, [Recipient("cert-br")]),
+        decide(replace(base, tlp=TLP.GREEN), Exit.SHARE, [Recipient("cert-br")]),
+        decide(replace(base, pap=PAP.RED), Exit.SHARE, [Recipient("cert-br")]),
+        decide(base, Exit.SHARE, [Recipient("cert-br"), Recipient("cert-ar")]),
+        decide(replace(base, tlp=TLP.RED), Exit.SHARE, [Recipient("cert-br"), Recipient("cert-ar", named=False)]),
+        decide(replace(base, personal=("e-mail address a@b.example (title)",)), Exit.SHARE, [Recipient("cert-br")]),
+        decide(replace(base, legal_basis="Ley 1581 art. 10"), Exit.SHARE, [Recipient("cert-br")]),
+        decide(replace(base, legal_basis=None), Exit.SHARE, [Recipient("cert-br")]),
+    ]
+    assert len({digest, *(d.digest for d in changed)}) == len(changed) + 1

@@ -87,12 +87,13 @@ class Rule(StrEnum):
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why `recipient` may not have the material; `recipient` None refuses the whole send."""
+    """Why `recipient` may not have the material; `recipient` None refuses the whole send (and is `named`: no
+    analyst can send around it)."""
 
     recipient: str | None
     reason: str
-    named: bool = True
-    rule: Rule = Rule.TLP
+    named: bool
+    rule: Rule
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,12 @@ class Decision:
     @property
     def blocking(self) -> list[Refusal]:
         """The refusals that stop the send: of the whole of it, or of a recipient the analyst named."""
-        return [r for r in self.refused if r.recipient is None or r.named]
+        return [r for r in self.refused if r.named]
 
     @property
     def withheld(self) -> list[Refusal]:
         """Suggested recipients left out, each with why: the preview says so, the send goes on without them."""
-        return [r for r in self.refused if r.recipient is not None and not r.named]
+        return [r for r in self.refused if not r.named]
 
     @property
     def digest(self) -> str:
@@ -154,11 +155,12 @@ def decide(material: Material, exit: Exit, recipients: Sequence[Recipient], acti
                 None,
                 f"{material.reference} is TLP:RED: it is never published in a feed; it goes only to peers you"
                 f" name: /incident share {material.reference} to PEER.",
-                rule=Rule.TLP,
+                True,
+                Rule.TLP,
             )
         )
     if exit in ACTING and (not_permitted := pap_rules.not_permitted(material.pap, actions)):
-        refused.append(Refusal(None, _pap_refusal(material, not_permitted), rule=Rule.PAP))
+        refused.append(Refusal(None, _pap_refusal(material, not_permitted), True, Rule.PAP))
     allowed: list[str] = []
     seen: set[str] = set()
     for recipient in recipients:
