@@ -13,6 +13,7 @@ import puente.storage.outbox
 import puente.storage.pages
 import puente.storage.partners
 import puente.storage.peers
+import puente.storage.publications
 import puente.storage.stix_objects
 import puente.storage.web_sessions  # noqa: F401
 

@@ -186,7 +186,7 @@ def test_personal_data_is_listed_and_not_shared_until_a_legal_basis_is_recorded(
     assert _queued_for(co, "cert-br") == 0
 
     co.say("ana", 'update INC-2026-0001 legal="LGPD art. 7 IX"')
-    assert co.refused("ana", confirmation(preview)).startswith("What INC-2026-0001 would go to, or how, changed")
+    assert co.say("ana", confirmation(preview)).startswith("What INC-2026-0001 would go to, or how, changed")
     again = co.say("ana", "share INC-2026-0001 to cert-br")
     assert "Legal basis: LGPD art. 7 IX" in again and "[Share:" in again
     assert "queued for cert-br" in co.say("ana", confirmation(again))
@@ -205,14 +205,12 @@ def test_a_press_after_the_recipients_changed_sends_nothing_and_shows_the_new_pr
     button = confirmation(preview)
     assert f"[Share: /incident {button}]" in preview
     _know_ar(co)  # a peer added between the preview and the press
-    reply = co.core.handle(Command(text=button, platform="console", user_id="ana"))
-    assert not reply.ok
-    shown = reply.plain_text()
+    shown = co.say("ana", button)  # a new preview, as a preview is: nothing was sent
     assert shown.startswith("What INC-2026-0001 would go to, or how, changed since the preview: nothing was sent.")
     assert "→ cert-ar" in shown and "→ cert-br" in shown and confirmation(shown) != button
     assert _queued_for(co, "cert-ar") == 0 and _queued_for(co, "cert-br") == 0
     co.say("ana", "update INC-2026-0001 pap=green")  # the PAP the preview showed changed too
-    assert not co.core.handle(Command(text=confirmation(shown), platform="console", user_id="ana")).ok
+    assert "changed since the preview" in co.say("ana", confirmation(shown))
 
 
 def test_a_typed_confirm_without_the_previews_digest_only_previews(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811

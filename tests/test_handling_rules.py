@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.services.handling import pap as pap_rules
-from puente.services.handling.decision import ORIGINATOR_ONLY, Exit, Material, Recipient, Rule, decide
+from puente.services.handling.decision import ORIGINATOR_ONLY, Exit, Material, Recipient, Refusal, Rule, decide
 from puente.services.handling.policy import ALLOWED_TLPS, CollectionKind
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import PAP, TLP
@@ -337,3 +337,40 @@ def test_the_digest_changes_with_whatever_the_preview_showed() -> None:
         decide(replace(base, legal_basis=None), Exit.SHARE, [Recipient("cert-br")]),
     ]
     assert len({digest, *(d.digest for d in changed)}) == len(changed) + 1
+
+
+@pytest.mark.parametrize("tlp", [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT])
+def test_our_own_material_goes_to_the_peers_suggested_below_red(tlp: TLP) -> None:
+    ours = Material("INC-2026-0001", tlp, PAP.AMBER)
+    assert decide(ours, Exit.SHARE, [Recipient("cert-br", named=False)]).allowed == ("cert-br",)
+    assert decide(ours, Exit.PUBLISH, [Recipient("isac-energia")]).allowed == ("isac-energia",)
+
+
+@pytest.mark.parametrize("tlp", [TLP.CLEAR, TLP.GREEN])
+def test_material_received_below_amber_goes_on_to_the_peers_suggested(tlp: TLP) -> None:
+    decision = decide(_received(tlp), Exit.SHARE, [Recipient("cert-ar", named=False)])
+    assert decision.allowed == ("cert-ar",) and not decision.refused
+
+
+def test_a_red_publish_is_refused_even_in_a_preview() -> None:
+    decision = decide(Material("INC-2026-0001", TLP.RED, PAP.AMBER), Exit.PUBLISH, [Recipient("isac-energia")])
+    (refusal,) = decision.blocking
+    assert refusal.recipient is None and refusal.rule is Rule.TLP
+    with pytest.raises(Forbidden, match="is TLP:RED: it is never published in a feed"):
+        decision.require(previewing=True)
+    paps = decide(Material("INC-2026-0001", TLP.AMBER, PAP.RED), Exit.ASSIST, [Recipient("cert-br")], ["takedown"])
+    with pytest.raises(Forbidden, match="is PAP:RED"):
+        paps.require(previewing=True)
+
+
+def test_what_a_decision_is_made_of_cannot_change_after_it() -> None:
+    material = Material("INC-2026-0001", TLP.AMBER, PAP.AMBER)
+    decision = decide(material, Exit.SHARE, [Recipient("cert-br", named=False), Recipient("cert-ar")])
+    for made, field_name in (
+        (material, "tlp"),
+        (decision, "allowed"),
+        (Recipient("cert-br"), "named"),
+        (Refusal("cert-br", "why", True, Rule.TLP), "reason"),
+    ):
+        with pytest.raises(FrozenInstanceError):
+            setattr(made, field_name, None)

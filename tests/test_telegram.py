@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from puente.bot.core import CommandCore
 from puente.bot.handlers import default_registry
@@ -23,10 +24,12 @@ from puente.bot.telegram.webhook import TelegramService, TelegramStartError
 from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
+from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
 from puente.services.users import service as users
 from puente.settings import SettingsError
 from puente.storage.models import Role, TicketStatus
+from puente.storage.outbox import OutboxMessage
 from tests.conftest import make_runtime
 from tests.support import acting_as
 from tests.telegram_standin import (
@@ -439,3 +442,25 @@ def test_a_web_sign_in_link_is_only_ever_posted_in_a_private_chat(telegram: Tele
     (answer,) = telegram.replies(mark)
     assert answer.params["chat_id"] == str(ANA)
     assert "http://127.0.0.1:8080/signin?token=" in answer.text
+
+
+def test_a_share_pressed_after_a_peer_was_added_sends_nothing_and_shows_the_new_preview(telegram: Telegram) -> None:
+    def peer(name: str, country: str) -> None:
+        with telegram.runtime.unit_of_work(actor_name="operator") as ctx:
+            peers.add(ctx, peers.PeerDraft(name, [country], "http://127.0.0.1:9/taxii2/", "inbox-collection"))
+
+    peer("cert-br", "BR")
+    ana = telegram.person(ANA)
+    ana.says("/incident new Botnet C2 across the region countries=CO,BR,AR")
+    ana.says("/incident share INC-2026-0001")
+    preview = telegram.replies()[-1]
+    assert "cert-br" in preview.text and "cert-ar" not in preview.text
+    peer("cert-ar", "AR")  # between the preview and the press
+    ana.presses(preview, "Share")
+    question = telegram.replies()[-1]
+    mark = len(telegram.api.calls)
+    ana.presses(question, "Confirm")
+    shown = " ".join(call.text for call in telegram.api.since(mark) if call.text)
+    assert "changed since the preview: nothing was sent" in shown and "cert-ar" in shown
+    with telegram.runtime.unit_of_work() as ctx:
+        assert ctx.session.exec(select(OutboxMessage)).all() == []

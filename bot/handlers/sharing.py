@@ -90,7 +90,6 @@ def share(call: Invocation) -> Reply:
                 confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?",
             )
         ],
-        ok=outdated is None,
         ticket=ticket.reference,
     )
 
@@ -142,7 +141,6 @@ def notify(call: Invocation) -> Reply:
         buttons=[]
         if preview.held_back
         else [Button("Notify", command, ButtonStyle.PRIMARY, confirm=f"Warn {who} of {ticket.reference}?")],
-        ok=outdated is None,
         ticket=ticket.reference,
     )
 
@@ -190,7 +188,6 @@ def publish(call: Invocation) -> Reply:
         buttons=[]
         if preview.held_back
         else [Button("Publish", command, ButtonStyle.PRIMARY, confirm=f"Publish {ticket.reference} in {where}?")],
-        ok=outdated is None,
         ticket=ticket.reference,
     )
 

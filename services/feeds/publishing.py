@@ -24,11 +24,11 @@ from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
 from puente.services.vocabularies.taxonomy import TLP
-from puente.storage import collections as collection_store
 from puente.storage import partners as partner_store
+from puente.storage import publications as publication_store
 from puente.storage import stix_objects
-from puente.storage.collections import TicketPublication
 from puente.storage.models import Role, Ticket
+from puente.storage.publications import TicketPublication
 
 _SHARED = {CollectionKind.PUBLIC.value: CollectionKind.PUBLIC, CollectionKind.COMMUNITY.value: CollectionKind.COMMUNITY}
 
@@ -126,7 +126,7 @@ def publish(ctx: Context, reference: str, partners: list[str], digest: str) -> P
     objects, _ = exchange.current_objects(ctx, ticket)
     collections.publish_in(ctx, _with_definitions(objects), done.tlp, done.destinations, stored=True)
     through = stix_objects.last_row(ctx.session, ticket.id or 0)
-    existing = {p.alias: p for p in collection_store.publications_of(ctx.session, ticket.id or 0)}
+    existing = {p.alias: p for p in publication_store.publications_of(ctx.session, ticket.id or 0)}
     for destination in done.destinations:
         row = existing.get(destination.alias) or TicketPublication(
             ticket_id=ticket.id or 0, alias=destination.alias, published_at=now, synced_at=ticket.updated_at
@@ -144,14 +144,14 @@ def publish(ctx: Context, reference: str, partners: list[str], digest: str) -> P
 
 def where(ctx: Context, ticket: Ticket) -> list[TicketPublication]:
     """The collections the ticket is published in."""
-    return collection_store.publications_of(ctx.session, ticket.id or 0)
+    return publication_store.publications_of(ctx.session, ticket.id or 0)
 
 
 def follow(ctx: Context) -> int:
     """Put the versions stored since each publication in its collection, as far as the handling decision
     still allows (a TLP raised since keeps them out, and says so); returns how many collections moved."""
     moved = 0
-    for publication in collection_store.publications_behind(ctx.session):
+    for publication in publication_store.publications_behind(ctx.session):
         ticket = ctx.session.get(Ticket, publication.ticket_id)
         assert ticket is not None
         destination = _destination(publication.alias)
