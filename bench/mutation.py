@@ -68,6 +68,30 @@ class Score:
         return self.killed / tried if tried else 1.0
 
 
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _annotations(module: Path) -> list[Span]:
+    """Where the module's annotations are, from (line, column) to (line, column). Puente's modules do not
+    evaluate them (`from __future__ import annotations`), so a mutant there is one no test could tell apart."""
+    spans: list[Span] = []
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        annotation: ast.expr | None = None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            annotation = node.returns
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            annotation = node.annotation
+        if annotation is not None and annotation.end_lineno is not None and annotation.end_col_offset is not None:
+            spans.append(
+                ((annotation.lineno, annotation.col_offset), (annotation.end_lineno, annotation.end_col_offset))
+            )
+    return spans
+
+
+def _in_annotation(position: tuple[int, int], spans: list[Span]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
 def _lines_of(module: Path, names: tuple[str, ...]) -> set[int]:
     tree = ast.parse(module.read_text(encoding="utf-8"))
     lines: set[int] = set()
@@ -97,15 +121,17 @@ def run(target: Target, folder: Path) -> tuple[Score, list[str]]:
     config, session = _config(target, folder), folder / f"{Path(target.module).stem}.sqlite"
     cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
     subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=ROOT, check=True)
-    if target.definitions:
-        wanted = _lines_of(ROOT / target.module, target.definitions)
-        with use_db(str(session), WorkDB.Mode.open) as db:
-            outside = [
-                item.job_id
-                for item in db.pending_work_items
-                if not any(m.start_pos[0] in wanted for m in item.mutations)
-            ]
-            db.set_multiple_results(outside, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+    wanted = _lines_of(ROOT / target.module, target.definitions) if target.definitions else None
+    annotations = _annotations(ROOT / target.module)
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        # cosmic-ray counts columns from 0 as ast does; its lines from 1 as ast does.
+        skipped = [
+            item.job_id
+            for item in db.pending_work_items
+            if any(_in_annotation(tuple(m.start_pos), annotations) for m in item.mutations)
+            or (wanted is not None and not any(m.start_pos[0] in wanted for m in item.mutations))
+        ]
+        db.set_multiple_results(skipped, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
     subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=ROOT, check=True)
     score, survivors = Score(), []
     with use_db(str(session), WorkDB.Mode.open) as db:
