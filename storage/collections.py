@@ -78,6 +78,8 @@ class CollectionEntry(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="taxii_partners.id", index=True)
     date_added: datetime = utc_field(nullable=False)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The build whose TAXII door screened a partner's object (services/feeds/screening.py); None otherwise.
+    screened_by: str | None = Field(default=None, max_length=32)
 
 
 class TaxiiStatus(SQLModel, table=True):
@@ -109,6 +111,7 @@ class NewEntry:
     tlp: str | None = None
     created_by_ref: str | None = None
     partner_id: int | None = None
+    screened_by: str | None = None
 
 
 @dataclass
@@ -215,6 +218,7 @@ def append(
                 "partner_id": entry.partner_id,
                 "date_added": cursor,
                 "raw": entry.raw,
+                "screened_by": entry.screened_by,
             }
         )
         results.append((entry, cursor))
@@ -354,13 +358,18 @@ def delete_entries(session: Session, collection_id: str, stix_id: str, entry_ids
 
 def entries_after(
     session: Session, collection_id: str, after: datetime | None, limit: int
-) -> list[Row[datetime, bytes, int | None]]:
-    """(date_added, raw, partner_id) of the entries after the cursor, oldest first: plain rows, as a
-    drained inbox may hold tens of thousands."""
+) -> list[Row[datetime, bytes, int | None, str | None]]:
+    """(date_added, raw, partner_id, screened_by) of the entries after the cursor, oldest first: plain
+    rows, as a drained inbox may hold tens of thousands."""
     conditions: list[Any] = [col(CollectionEntry.collection_id) == collection_id]
     if after is not None:
         conditions.append(col(CollectionEntry.date_added) > after)
-    columns = (col(CollectionEntry.date_added), col(CollectionEntry.raw), col(CollectionEntry.partner_id))
+    columns = (
+        col(CollectionEntry.date_added),
+        col(CollectionEntry.raw),
+        col(CollectionEntry.partner_id),
+        col(CollectionEntry.screened_by),
+    )
     statement = select(*columns).where(*conditions).order_by(col(CollectionEntry.date_added)).limit(limit)
     return list(session.execute(statement))
 

@@ -8,11 +8,12 @@ recognised without parsing it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Text, UniqueConstraint, func
+from sqlalchemy import Column, Index, Text, UniqueConstraint, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from puente.storage import bulk
@@ -21,8 +22,12 @@ from puente.storage.types import UTCDateTime
 
 class StixObjectVersion(SQLModel, table=True):
     __tablename__ = "stix_objects"
-    # The unique index also serves lookups by ticket and by (ticket, object).
-    __table_args__ = (UniqueConstraint("ticket_id", "stix_id", "version"),)
+    # The unique index also serves lookups by ticket and by (ticket, object); the other finds which object
+    # holds a key in a ticket, so a batch of a peer's envelope reads no more than it names.
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "stix_id", "version"),
+        Index("ix_stix_objects_ticket_key", "ticket_id", "ticket_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
@@ -53,6 +58,8 @@ class StoredVersion(NamedTuple):
 
 
 _STORED_COLUMNS = [getattr(StixObjectVersion, name) for name in StoredVersion._fields]
+# Ids or keys per IN (…): well under SQLite's and PostgreSQL's limits on bound parameters.
+_LOOKUP_CHUNK = 500
 
 
 def latest_for_ticket(session: Session, ticket_id: int | None) -> dict[str, StoredVersion]:
@@ -63,6 +70,63 @@ def latest_for_ticket(session: Session, ticket_id: int | None) -> dict[str, Stor
     for row in session.execute(statement.order_by(col(StixObjectVersion.version))):
         latest[row[0]] = StoredVersion(*row)
     return latest
+
+
+class VersionHead(NamedTuple):
+    """What versioning an object needs of its latest stored version: not its content."""
+
+    stix_id: str
+    version: int
+    modified: str | None
+    created_by_ref: str | None
+    ticket_key: str | None
+
+
+_HEAD_COLUMNS = [getattr(StixObjectVersion, name) for name in VersionHead._fields]
+
+
+def latest_of(session: Session, ticket_id: int, stix_ids: Iterable[str]) -> dict[str, VersionHead]:
+    """The latest stored version of each of these objects in a ticket, looked up by id: a batch of a
+    peer's envelope costs the same whether the ticket holds 10 objects or 100,000."""
+    ordered = sorted(set(stix_ids))
+    latest: dict[str, VersionHead] = {}
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        statement = (
+            select(*_HEAD_COLUMNS)
+            .where(
+                StixObjectVersion.ticket_id == ticket_id,
+                col(StixObjectVersion.stix_id).in_(ordered[start : start + _LOOKUP_CHUNK]),
+            )
+            .order_by(col(StixObjectVersion.version))
+        )
+        for row in session.execute(statement):
+            latest[row[0]] = VersionHead(*row)
+    return latest
+
+
+def key_holders(session: Session, ticket_id: int, keys: Iterable[str]) -> dict[str, str]:
+    """Which object's latest version holds each of these ticket keys in a ticket (key -> stix id)."""
+    ordered = sorted(set(keys))
+    later = aliased(StixObjectVersion)
+    newer_exists = (
+        select(later.id)
+        .where(
+            later.ticket_id == StixObjectVersion.ticket_id,
+            later.stix_id == StixObjectVersion.stix_id,
+            later.version > StixObjectVersion.version,
+        )
+        .exists()
+    )
+    held: dict[str, str] = {}
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        statement = select(StixObjectVersion.ticket_key, StixObjectVersion.stix_id).where(
+            StixObjectVersion.ticket_id == ticket_id,
+            col(StixObjectVersion.ticket_key).in_(ordered[start : start + _LOOKUP_CHUNK]),
+            ~newer_exists,
+        )
+        for key, stix_id in session.execute(statement):
+            held[key] = stix_id
+    return held
 
 
 def add_versions(session: Session, rows: list[dict[str, Any]]) -> None:

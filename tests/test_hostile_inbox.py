@@ -25,6 +25,7 @@ from puente.services.assistance import inbound
 from puente.services.context import Runtime
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import service as peers
+from puente.stix import validation
 from puente.stix.timestamps import parse_timestamp
 from puente.storage import collections as collection_store
 from puente.storage.collections import NewEntry
@@ -113,8 +114,9 @@ def test_each_poison_is_refused_at_the_door_and_a_genuine_rfa_still_becomes_a_ti
     _genuine_rfa_becomes_a_ticket(door)
 
 
-def _stored_past_the_door(door: Door, peer: str, objects: list[dict[str, Any]]) -> None:
-    """What a door without today's checks let in (say, before an upgrade): stored in the inbox as sent."""
+def _stored_past_the_door(door: Door, peer: str, objects: list[dict[str, Any]], screened_by: str | None = None) -> None:
+    """What a door without today's checks let in (say, before an upgrade): stored in the inbox as sent,
+    stamped with the build that screened it (None: before builds were stamped)."""
     with door.runtime.unit_of_work() as ctx:
         inbox = collection_store.lock_for_append(ctx.session, door.inbox[peer])
         entries = [
@@ -126,17 +128,22 @@ def _stored_past_the_door(door: Door, peer: str, objects: list[dict[str, Any]]) 
                 version_at=parse_timestamp(o["modified"]),
                 raw=orjson.dumps(o),
                 created_by_ref=o["created_by_ref"],
+                screened_by=screened_by,
             )
             for o in objects
         ]
         collection_store.append(ctx.session, inbox, ctx.now(), entries)
 
 
-def test_poisons_an_older_door_let_in_are_rejected_and_the_cursor_moves_on(runtime: Runtime) -> None:
+@pytest.mark.parametrize("screened_by", [None, "an older build's digest"])
+def test_poisons_an_older_door_let_in_are_rejected_and_the_cursor_moves_on(
+    runtime: Runtime, screened_by: str | None
+) -> None:
     door = open_door(runtime)
     # cert-ar is read before cert-br: its trouble must not hold cert-br's request.
     found = incident("cert-ar")
-    _stored_past_the_door(door, "cert-ar", [found, rfa("cert-ar", found, severity={"level": "high"})])
+    poisoned = [found, rfa("cert-ar", found, severity={"level": "high"})]
+    _stored_past_the_door(door, "cert-ar", poisoned, screened_by)
     inbox_worker.take_inbox(runtime)
     _genuine_rfa_becomes_a_ticket(door, "cert-br")
     _genuine_rfa_becomes_a_ticket(door, "cert-ar")
@@ -144,6 +151,25 @@ def test_poisons_an_older_door_let_in_are_rejected_and_the_cursor_moves_on(runti
         events = ctx.session.exec(select(TimelineEvent).where(TimelineEvent.action == "peer-object-rejected"))
         rejected = [event.summary for event in events]
     assert any("severity must be one of" in line for line in rejected)
+
+
+def test_what_this_builds_door_screened_is_taken_in_without_validating_it_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    door = open_door(runtime)
+    genuine = incident("cert-br", reference="INC-2026-0078", name="Defacement of a ministry site")
+    posted = door.post("cert-br", [genuine, rfa("cert-br", genuine)])
+    assert posted.status_code == 202 and posted.json()["success_count"] == 2, posted.text
+
+    def validated_again(obj: Any) -> None:
+        raise AssertionError(f"{obj.get('id')} was validated again")
+
+    monkeypatch.setattr(validation, "check_object", validated_again)
+    inbox_worker.take_inbox(runtime)
+    assert [t.title for t in door.tickets()] == ["Defacement of a ministry site"]
+    with runtime.unit_of_work() as ctx:
+        events = ctx.session.exec(select(TimelineEvent).where(TimelineEvent.action == "peer-object-set-aside"))
+        assert list(events) == []
 
 
 def _operator(runtime: Runtime, *args: str) -> str:

@@ -7,6 +7,7 @@ touching one ticket or one reference reads through indexes, never a whole table.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,9 @@ from puente.services.inbox.service import ingest
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.storage import peers as peer_store
-from puente.storage.models import Role, Ticket, TicketStatus
+from puente.storage.models import Role, Ticket, TicketObservable, TicketStatus
 from puente.storage.peers import IngestedObject
+from puente.storage.stix_objects import StixObjectVersion
 from tests.support import confirmation
 
 
@@ -225,3 +227,65 @@ def test_a_large_inbox_is_taken_in_once_in_batches_and_idle_peers_are_left_alone
     with runtime.unit_of_work(actor_name="peer:cert-br") as ctx:
         report = ingest(ctx, br, [*posted[:3], newer, newer])
     assert (report.accepted, report.duplicates, report.rejected) == (1, 4, [])
+
+
+def shared_incident(creator: str, indicators: int) -> list[dict[str, Any]]:
+    """A peer's incident with many indicators, each with its `indicates` relationship, in posting order."""
+    at = "2026-01-05T12:00:00.000Z"
+    common = {"spec_version": "2.1", "created_by_ref": creator, "created": at, "modified": at}
+    found = {**common, "type": "incident", "id": f"incident--{uuid.uuid4()}", "name": "Botnet C2 across the region"}
+    objects = [found]
+    for n in range(indicators):
+        pointer = indicator(creator, n)
+        objects += [
+            pointer,
+            {
+                **common,
+                "type": "relationship",
+                "id": f"relationship--{uuid.uuid4()}",
+                "relationship_type": "indicates",
+                "source_ref": pointer["id"],
+                "target_ref": found["id"],
+            },
+        ]
+    return objects
+
+
+def test_a_shared_incident_taken_in_batch_by_batch_reads_only_what_each_batch_names(
+    sqlite_runtime: Runtime,
+) -> None:
+    creator = f"identity--{uuid.uuid4()}"
+    with sqlite_runtime.unit_of_work(actor_name="operator") as ctx:
+        issued = partners.add(ctx, "csirt-co", peer="csirt-co", identity=creator)
+        peers.add(
+            ctx,
+            peers.PeerDraft(
+                name="csirt-co",
+                countries=["CO"],
+                taxii_url="http://127.0.0.1:9/taxii2/",
+                collection_id=str(uuid.uuid4()),
+                identity_id=creator,
+            ),
+        )
+        partner = partners.authenticate(ctx, f"Token {issued.key}")
+    posted = shared_incident(creator, 1200)
+    inbox = next(c for c in partner.collections if c.alias == "csirt-co-inbox")
+    received = door.receive(sqlite_runtime.unit_of_work, partner, inbox, door.screen(partner, posted))
+    assert received.success_count == len(posted)
+
+    assert inbox_worker.take_inbox(sqlite_runtime) > 0  # the first batch opens the ticket
+    with query_plans(sqlite_runtime.engine) as plans:
+        while inbox_worker.take_inbox(sqlite_runtime):
+            pass
+    # Every version the ticket holds, read again for each batch, made a large envelope slower batch after batch.
+    every_version = re.compile(r"FROM stix_objects\s+WHERE stix_objects\.ticket_id = \?\s*(ORDER BY|$)")
+    whole_ticket = [plan for plan in plans if every_version.search(plan) and "max(" not in plan]
+    assert whole_ticket == []
+    assert full_scans(plans, "stix_objects", "ticket_observables", "taxii_entries", "peer_ingested") == []
+    with sqlite_runtime.unit_of_work() as ctx:
+        ticket = ctx.session.exec(select(Ticket)).one()
+        observables = ctx.session.exec(select(func.count()).select_from(TicketObservable)).one()
+        held = select(func.count()).select_from(StixObjectVersion).where(StixObjectVersion.ticket_id == ticket.id)
+        versions = ctx.session.exec(held).one()
+    assert ticket.incident_id == posted[0]["id"]
+    assert (observables, versions) == (1200, len(posted))

@@ -20,7 +20,7 @@ from puente.services.errors import Forbidden
 from puente.stix.timestamps import format_timestamp, newer, parse_timestamp
 from puente.storage import stix_objects
 from puente.storage.models import Ticket
-from puente.storage.stix_objects import StoredVersion
+from puente.storage.stix_objects import VersionHead
 
 _TIMESTAMPS = ("created", "modified")
 
@@ -78,10 +78,13 @@ def store_received(
 ) -> int:
     """Keep each received object version not already stored with the ticket."""
     assert ticket.id is not None
-    latest = stix_objects.latest_for_ticket(ctx.session, ticket.id)
+    # Only what this batch names is looked up: a peer's envelope comes in batches, and each would
+    # otherwise read every version the ticket holds.
+    latest = stix_objects.latest_of(ctx.session, ticket.id, (obj["id"] for obj in objects))
     # A key names what the ticket builds itself from one object: another producer's object for the same
     # thing (a peer's indicator of an observable we indicate already) does not take it over.
-    held = {version.ticket_key: version.stix_id for version in latest.values() if version.ticket_key}
+    wanted = {*keys.values(), *(version.ticket_key for version in latest.values() if version.ticket_key)}
+    held = stix_objects.key_holders(ctx.session, ticket.id, wanted)
     rows: list[dict[str, Any]] = []
     for obj in objects:
         previous = latest.get(obj["id"])
@@ -102,8 +105,6 @@ def store_received(
         version = row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
         rows.append(version)
         # Later versions of the same object in this bundle are numbered after this one.
-        latest[obj["id"]] = StoredVersion(
-            obj["id"], number, version["modified"], version["created_by_ref"], creator, key, None, ""
-        )
+        latest[obj["id"]] = VersionHead(obj["id"], number, version["modified"], version["created_by_ref"], key)
     stix_objects.add_versions(ctx.session, rows)
     return len(rows)

@@ -18,7 +18,7 @@ import orjson
 
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput, NotFound
-from puente.services.feeds import filters, pages
+from puente.services.feeds import filters, pages, screening
 from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection
 from puente.services.handling import policy as handling
 from puente.services.handling.policy import CollectionKind, Destination
@@ -57,11 +57,13 @@ class Published:
 
 @dataclass(frozen=True)
 class InboxEntry:
-    """One object a peer posted to its inbox; `date_added` is the cursor to pass back next time."""
+    """One object a peer posted to its inbox; `date_added` is the cursor to pass back next time.
+    `screened` says this build's TAXII door validated it on its way in (services/feeds/screening.py)."""
 
     date_added: datetime
     stix_object: dict[str, Any]
     partner: str | None
+    screened: bool = False
 
 
 def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection:
@@ -85,7 +87,9 @@ def ensure_collection(ctx: Context, destination: Destination) -> TaxiiCollection
     return collection
 
 
-def entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | None = None) -> NewEntry:
+def entry(
+    stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | None = None, screened_by: str | None = None
+) -> NewEntry:
     version = stix_object.get("modified") or stix_object.get("created") or UNVERSIONED
     creator = stix_object.get("created_by_ref")
     return NewEntry(
@@ -98,6 +102,7 @@ def entry(stix_object: Mapping[str, Any], tlp: str | None, partner_id: int | Non
         tlp=tlp,
         created_by_ref=creator if isinstance(creator, str) else None,
         partner_id=partner_id,
+        screened_by=screened_by,
     )
 
 
@@ -167,9 +172,10 @@ def inbox_entries(ctx: Context, peer: str, after: datetime | None = None, limit:
     if inbox is None:
         return []
     names = {p.id: p.name for p in partner_store.all_partners(ctx.session)}
+    build = screening.this_build()
     return [
-        InboxEntry(date_added, orjson.loads(raw), names.get(partner_id) if partner_id else None)
-        for date_added, raw, partner_id in collections.entries_after(ctx.session, inbox.id, after, limit)
+        InboxEntry(date_added, orjson.loads(raw), names.get(partner_id) if partner_id else None, screened_by == build)
+        for date_added, raw, partner_id, screened_by in collections.entries_after(ctx.session, inbox.id, after, limit)
     ]
 
 

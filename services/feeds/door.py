@@ -20,7 +20,7 @@ from typing import Any
 from puente.services.context import Context
 from puente.services.errors import NotFound, Unauthenticated
 from puente.services.exchange import storable
-from puente.services.feeds import ownership
+from puente.services.feeds import ownership, screening
 from puente.services.feeds.collections import UNVERSIONED, collection_for, entry, visible
 from puente.services.feeds.records import AuthenticatedPartner, PartnerCollection, PostStatus, StatusDetail
 from puente.services.handling import policy as handling
@@ -80,6 +80,7 @@ def screen(partner: AuthenticatedPartner, objects: Iterable[Any]) -> Screened:
     """Check each posted object on its own, outside any transaction; refusals carry a reason."""
     objects = list(objects)
     screened = Screened(total=len(objects))
+    build = screening.this_build()
     for obj in objects:
         reason = _refusal(partner, obj)
         if reason is not None:
@@ -87,7 +88,7 @@ def screen(partner: AuthenticatedPartner, objects: Iterable[Any]) -> Screened:
             screened.failures.append(StatusDetail(object_id, version, _visible(reason)[:500]))
             continue
         marked = handling.marked_tlp(obj)
-        screened.accepted.append(entry(obj, marked.value if marked else None, partner.id))
+        screened.accepted.append(entry(obj, marked.value if marked else None, partner.id, screened_by=build))
         if (incident := ownership.asks_about(obj)) is not None:
             screened.asked[obj["id"]] = incident
     return screened

@@ -70,8 +70,11 @@ def _invalid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _refusal(peer: Peer, ours: str, obj: Any) -> str | None:
-    """Why a peer's object is not taken in, "" for one that is skipped quietly, or None to take it."""
+def _refusal(peer: Peer, ours: str, obj: Any, *, screened: bool = False) -> str | None:
+    """Why a peer's object is not taken in, "" for one that is skipped quietly, or None to take it.
+
+    A `screened` object passed this build's validation at our TAXII door (services/feeds/door.py) before
+    it was stored in the inbox: only who may send it is checked again."""
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
         return "not a STIX object"
     if obj["id"] in stix_notes.KNOWN_DEFINITIONS or obj.get("created_by_ref") == ours or obj["id"] == ours:
@@ -79,7 +82,7 @@ def _refusal(peer: Peer, ours: str, obj: Any) -> str | None:
     refusal = handling.creator_refusal(peer.identity_id, obj)
     if refusal is not None:
         return f"not {peer.name}'s to send: {refusal}"
-    problem = _invalid(obj)
+    problem = None if screened else _invalid(obj)
     return f"invalid: {problem}" if problem else None
 
 
@@ -91,9 +94,9 @@ class Envelope:
     requested: set[str]
 
     @classmethod
-    def of(cls, peer: Peer, ours: str, objects: list[Any]) -> Envelope:
+    def of(cls, peer: Peer, ours: str, objects: list[Any], *, screened: bool = False) -> Envelope:
         related = [o for o in objects if isinstance(o, dict) and o.get("type") in ("incident", "note")]
-        usable = [o for o in related if _refusal(peer, ours, o) is None]
+        usable = [o for o in related if _refusal(peer, ours, o, screened=screened) is None]
         messages = [stix_notes.read(o) for o in usable if o["type"] == "note"]
         return cls(
             {o["id"]: o for o in usable if o["type"] == "incident"},
@@ -101,17 +104,21 @@ class Envelope:
         )
 
 
-def ingest(ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | None = None) -> IngestReport:
+def ingest(
+    ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | None = None, *, screened: bool = False
+) -> IngestReport:
     """Take in a peer's objects; rejected ones are reported and logged, never stored.
 
     `envelope` is what came with them, when they are taken in one at a time (services/inbox/held.py).
+    `screened` objects are what this build's TAXII door validated on their way into our inbox
+    (services/feeds/screening.py): validating them again would cost about as much as taking them in.
     Anything that fails while applying raises: the caller sets the object aside.
     """
     report = IngestReport()
     ours = assistance.our_identity(ctx)
     candidates: list[dict[str, Any]] = []
     for obj in objects:
-        refusal = _refusal(peer, ours, obj)
+        refusal = _refusal(peer, ours, obj, screened=screened)
         if refusal:
             stix_id = obj["id"] if isinstance(obj, dict) and isinstance(obj.get("id"), str) else "?"
             _reject(ctx, peer, report, stix_id, refusal)
@@ -123,7 +130,7 @@ def ingest(ctx: Context, peer: Peer, objects: list[Any], envelope: Envelope | No
         _reject(ctx, peer, report, stix_id, f"not {peer.name}'s to send: {why}")
     candidates = [o for o in candidates if o["id"] not in refused]
     candidates.sort(key=lambda o: _ORDER.get(o["type"], 2))
-    context = envelope or Envelope.of(peer, ours, candidates)
+    context = envelope or Envelope.of(peer, ours, candidates, screened=screened)
     # Versions taken in already, looked up for the whole batch at once; a repeat within it counts as seen too.
     taken = peer_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
     fresh: list[dict[str, Any]] = []
