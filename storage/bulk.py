@@ -8,11 +8,14 @@ driver gets the rows as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
 from sqlmodel import Session
+
+_NOTHING = object()
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], order_by: str | None = None) -> None:
@@ -29,15 +32,29 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
     if order_by is not None:
         rows = sorted(rows, key=itemgetter(order_by))
     names = list(compiled.positiontup or ()) if compiled.positional else list(rows[0])
-    # Column by column: each bind processor is looked up once, and zip() builds the rows in C.
-    columns = []
-    for name in names:
-        values = [row[name] for row in rows]
-        process = table.c[name].type.bind_processor(dialect)
-        if process is not None:
-            values = [None if value is None else process(value) for value in values]
-        columns.append(values)
-    params: list[Any] = list(zip(*columns, strict=True))
+    # Each row's values in one C call; then only the columns with a bind processor (UTC datetimes, JSON)
+    # are processed, each value once per run of repeats (a batch's rows share its timestamp).
+    getter = itemgetter(*names)
+    params: list[Any] = list(map(getter, rows)) if len(names) > 1 else [(getter(row),) for row in rows]
+    processors = {n: table.c[name].type.bind_processor(dialect) for n, name in enumerate(names)}
+    if any(processors.values()):
+        columns: list[Any] = list(zip(*params, strict=True))
+        for n, process in processors.items():
+            if process is not None:
+                columns[n] = _processed(columns[n], process)
+        params = list(zip(*columns, strict=True))
     if not compiled.positional:
         params = [dict(zip(names, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.string, params)
+
+
+def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """The values as the driver takes them; a value repeated in a run is processed once."""
+    done: list[Any] = []
+    last: Any = _NOTHING
+    processed: Any = None
+    for value in values:
+        if value is not last:
+            last, processed = value, None if value is None else process(value)
+        done.append(processed)
+    return done

@@ -23,6 +23,7 @@ from taxii2client.v21 import Collection
 from puente.cli.main import main
 from puente.services.assistance import inbound
 from puente.services.context import Runtime
+from puente.services.exchange import storable
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import service as peers
 from puente.stix import validation
@@ -83,6 +84,18 @@ POISONS: dict[str, tuple[Poison, str]] = {
     ),
     "NUL in an id": (lambda: [incident("cert-br", id="incident--\x00")], "id contains a NUL character"),
 }
+
+
+@pytest.mark.parametrize("container", ["dict", "list"])
+def test_nesting_is_held_to_32_levels_the_object_itself_counted(container: str) -> None:
+    def nested(levels: int) -> Any:
+        value: Any = "leaf"
+        for _ in range(levels):
+            value = {"inner": value} if container == "dict" else [value]
+        return value
+
+    assert storable.problem(incident("cert-br", x_nested=nested(31))) is None
+    assert storable.problem(incident("cert-br", x_nested=nested(32))) == "the object is nested deeper than 32 levels"
 
 
 def _genuine_rfa_becomes_a_ticket(door: Door, peer: str = "cert-br") -> None:

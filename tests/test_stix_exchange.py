@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from collections.abc import Iterator
@@ -274,6 +275,7 @@ def test_malformed_content_is_refused_whole_naming_object_and_property(
 def test_not_json_is_refused_plainly(theirs: Runtime) -> None:
     with acting_as(theirs, "joao") as ctx, pytest.raises(InvalidInput, match="Not JSON"):
         importer.import_content(ctx, b"{nope")
+    assert gc.isenabled(), "the garbage collector, held off during an import, runs again after a refused one"
 
 
 @pytest.mark.skipif(

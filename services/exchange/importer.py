@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from puente.services.context import Context
+from puente.services.context import Context, collector_paused
 from puente.services.errors import InvalidInput
 from puente.services.escalation import service as escalation
 from puente.services.exchange import storable, versions
@@ -134,16 +134,18 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     Malformed content is refused as a whole with a message naming the object and property.
     """
     require_role(ctx, Role.ANALYST, "importing STIX")
-    try:
-        objects = check_content(_load(data))
-    except InvalidStix as error:
-        raise InvalidInput(f"Invalid STIX 2.1: {error}") from None
-    if not objects:
-        raise InvalidInput("The bundle holds no objects; there is nothing to import.")
-    for obj in objects:
-        if (problem := storable.problem(obj)) is not None:
-            raise InvalidInput(f"Cannot import {str(obj['id'])[:80]!r}: {problem}.".replace("\x00", "\\x00"))
-    return take_in(ctx, objects)
+    with collector_paused():
+        try:
+            objects = check_content(_load(data))
+        except InvalidStix as error:
+            raise InvalidInput(f"Invalid STIX 2.1: {error}") from None
+        if not objects:
+            raise InvalidInput("The bundle holds no objects; there is nothing to import.")
+        clean = not isinstance(data, dict) and storable.nul_free(data)
+        for obj in objects:
+            if (problem := storable.problem(obj, nul_free=clean)) is not None:
+                raise InvalidInput(f"Cannot import {str(obj['id'])[:80]!r}: {problem}.".replace("\x00", "\\x00"))
+        return take_in(ctx, objects)
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,11 @@ def take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None =
     What changed on a ticket already held is one timeline entry (`csirt-co: severity high -> critical;
     +1 observable`).
     """
+    with collector_paused():
+        return _take_in(ctx, objects, sender)
+
+
+def _take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None) -> ImportResult:
     objects = _with_held_incident(ctx, objects)
     imported = mapping.ticket_of(objects)
     facts = imported.facts

@@ -48,16 +48,23 @@ _REASON = _length(AssistanceRequest.reason)
 _SEVERITIES = tuple(level.value for level in Severity)
 
 
-def _too_deep(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        for inner in item.values() if isinstance(item, Mapping) else item:
-            if isinstance(inner, Mapping | list):
-                stack.append((inner, depth + 1))
-    return False
+_CONTAINERS = (dict, list)
+
+
+def _too_deep(value: Mapping[str, Any]) -> bool:
+    # Level by level, looking only at the containers JSON gives (dicts and lists): most STIX objects have
+    # a handful, and a check per value (let alone the abstract Mapping one) cost more than all the rest.
+    level = [inner for inner in value.values() if isinstance(inner, _CONTAINERS)]
+    for _ in range(MAX_DEPTH - 1):
+        if not level:
+            return False
+        level = [
+            inner
+            for container in level
+            for inner in (container.values() if isinstance(container, dict) else container)
+            if isinstance(inner, _CONTAINERS)
+        ]
+    return bool(level)
 
 
 def _nul_at(value: Any, path: str = "") -> str | None:
@@ -77,15 +84,21 @@ def _nul_at(value: Any, path: str = "") -> str | None:
     return None
 
 
-def _shape(value: Mapping[str, Any]) -> str | None:
+def _shape(value: Mapping[str, Any], nul_free: bool) -> str | None:
     """A NUL character or nesting too deep, anywhere in the object (keys included), or None."""
     if _too_deep(value):
         return f"the object is nested deeper than {MAX_DEPTH} levels"
     # JSON writes a NUL as \u0000: one search of the bytes clears nearly every object at once.
-    if b"\\u0000" not in orjson.dumps(value):
+    if nul_free or b"\\u0000" not in orjson.dumps(value):
         return None
     where = _nul_at(value)
     return f"{where} contains a NUL character" if where is not None else None
+
+
+def nul_free(data: bytes | str) -> bool:
+    """Whether JSON text holds no NUL character: JSON can only write one as \\u0000, so one search of a
+    whole bundle clears every object in it at once."""
+    return (b"\\u0000" not in data) if isinstance(data, bytes) else ("\\u0000" not in data)
 
 
 def _text(value: Any, name: str, longest: int, *, required: bool = False) -> str | None:
@@ -147,11 +160,13 @@ def _assistance(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def problem(obj: Any) -> str | None:
-    """Why the database could not hold this object as sent, or None when it can (obj is any JSON value)."""
+def problem(obj: Any, *, nul_free: bool = False) -> str | None:
+    """Why the database could not hold this object as sent, or None when it can (obj is any JSON value).
+
+    `nul_free`: the JSON the object was read from has no \\u0000 in it (see `nul_free`)."""
     if not isinstance(obj, Mapping):
         return None  # not an object at all: STIX validation says so
-    shape = _shape(obj)
+    shape = _shape(obj, nul_free)
     if shape is not None:
         return shape
     for name, longest in (("id", _ID), ("type", _TYPE)):

@@ -80,11 +80,13 @@ def store_received(
     assert ticket.id is not None
     # Only what this batch names is looked up: a peer's envelope comes in batches, and each would
     # otherwise read every version the ticket holds.
-    latest = stix_objects.latest_of(ctx.session, ticket.id, (obj["id"] for obj in objects))
+    # A ticket just opened holds nothing yet: there is nothing to look up.
+    holds_any = stix_objects.last_row(ctx.session, ticket.id) > 0
+    latest = stix_objects.latest_of(ctx.session, ticket.id, (obj["id"] for obj in objects)) if holds_any else {}
     # A key names what the ticket builds itself from one object: another producer's object for the same
     # thing (a peer's indicator of an observable we indicate already) does not take it over.
     wanted = {*keys.values(), *(version.ticket_key for version in latest.values() if version.ticket_key)}
-    held = stix_objects.key_holders(ctx.session, ticket.id, wanted)
+    held = stix_objects.key_holders(ctx.session, ticket.id, wanted) if holds_any else {}
     rows: list[dict[str, Any]] = []
     for obj in objects:
         previous = latest.get(obj["id"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from puente.services.context import Context, Runtime
+from puente.services.context import Context, Runtime, collector_paused
 from puente.services.feeds import collections
 from puente.services.handling.policy import CollectionKind
 from puente.services.inbox import held
@@ -19,6 +19,10 @@ from puente.taxii import client
 log = logging.getLogger(__name__)
 
 INBOX_EVERY_SECONDS = 0.1
+# Inbox entries taken in per transaction. Each commit writes again every index page the batch touched,
+# and each batch repeats a few dozen look-ups: 2,000 take a large envelope in at close to import's pace
+# while the write lock is held for a fraction of a second (about 0.15 s of CPU here).
+INBOX_BATCH = 2000
 POLL_EVERY_SECONDS = 30.0
 
 
@@ -45,9 +49,9 @@ def take_inbox(runtime: Runtime) -> int:
 def _take_peer_inbox(runtime: Runtime, name: str) -> int:
     """One batch of the peer's inbox in one transaction; if any of it fails, each object on its own."""
     try:
-        with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
+        with collector_paused(), runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
             peer = peers.get(ctx, name)
-            entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+            entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor, limit=INBOX_BATCH)
             if not entries:
                 return 0
             # What this build's door screened is not validated again; an older door's entries are.
@@ -60,7 +64,7 @@ def _take_peer_inbox(runtime: Runtime, name: str) -> int:
         log.warning("a batch from %s failed to apply; taking its objects one at a time", name, exc_info=True)
     with runtime.unit_of_work(actor_name=f"peer:{name}") as ctx:
         peer = peers.get(ctx, name)
-        entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor)
+        entries = collections.inbox_entries(ctx, peer.name, after=peer.inbox_cursor, limit=INBOX_BATCH)
 
     def reached(ctx: Context, peer: Peer, n: int) -> None:
         peer.inbox_cursor = entries[n].date_added
