@@ -48,9 +48,15 @@ _DEFANGS = (
 )
 
 
+# Every defanged form has a bracket, or starts hxxp or fxp: a value with neither needs no search.
+_DEFANG_MARKS = frozenset("[({")
+
+
 def refang(text: str) -> str:
     """Undo the usual defanging: `hxxp://evil[.]example` -> `http://evil.example`."""
     value = text.strip().strip("<>\"'")
+    if _DEFANG_MARKS.isdisjoint(value) and not value[:4].lower().startswith(("hxxp", "fxp")):
+        return value
     for pattern, replacement in _DEFANGS:
         value = pattern.sub(replacement, value)
     return value
@@ -68,6 +74,9 @@ def is_domain(value: str) -> bool:
 
 
 def _ip_kind(value: str) -> ObservableKind | None:
+    # Without a colon only IPv4 is possible, all digits, dots and a prefix length: no need to try.
+    if ":" not in value and not value.replace(".", "").replace("/", "").isdigit():
+        return None
     try:
         network = ipaddress.ip_network(value, strict=False) if "/" in value else ipaddress.ip_address(value)
     except ValueError:
