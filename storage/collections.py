@@ -386,8 +386,9 @@ def purge_statuses(session: Session, before: datetime) -> None:
     session.execute(delete(TaxiiStatus).where(col(TaxiiStatus.request_timestamp) < before))
 
 
-def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The identities recorded as creators of each of these objects, in any collection."""
+def creators_of(session: Session, stix_ids: Sequence[str], besides: str | None = None) -> dict[str, set[str]]:
+    """The identities recorded as creators of each of these objects, in any collection;
+    `besides` leaves one identity out (the writer asking: only the others matter)."""
     found: dict[str, set[str]] = {}
     ordered = sorted(set(stix_ids))
     for start in range(0, len(ordered), 500):
@@ -396,6 +397,7 @@ def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]
             .where(
                 col(CollectionEntry.stix_id).in_(ordered[start : start + 500]),
                 col(CollectionEntry.created_by_ref).is_not(None),
+                *([col(CollectionEntry.created_by_ref) != besides] if besides is not None else []),
             )
             .distinct()
         )

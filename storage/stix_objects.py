@@ -150,8 +150,9 @@ def version_numbers(session: Session, ticket_id: int) -> dict[tuple[str, str | N
     return {(stix_id, modified): version for stix_id, modified, version in session.execute(statement)}
 
 
-def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The identities recorded as creators of each of these objects, in any ticket."""
+def creators_of(session: Session, stix_ids: Sequence[str], besides: str | None = None) -> dict[str, set[str]]:
+    """The identities recorded as creators of each of these objects, in any ticket;
+    `besides` leaves one identity out (the writer asking: only the others matter)."""
     found: dict[str, set[str]] = {}
     ordered = sorted(set(stix_ids))
     for start in range(0, len(ordered), 500):
@@ -160,6 +161,7 @@ def creators_of(session: Session, stix_ids: Sequence[str]) -> dict[str, set[str]
             .where(
                 col(StixObjectVersion.stix_id).in_(ordered[start : start + 500]),
                 col(StixObjectVersion.created_by_ref).is_not(None),
+                *([col(StixObjectVersion.created_by_ref) != besides] if besides is not None else []),
             )
             .distinct()
         )

@@ -60,8 +60,9 @@ def foreign(
     if not ids:
         return {}
     looked_up = [*ids, *asked.values()]
-    known = collections.creators_of(ctx.session, looked_up)
-    for stix_id, creators in stix_objects.creators_of(ctx.session, looked_up).items():
+    # Only identities other than the writer's can make an id foreign: the writer's own rows are not read.
+    known = collections.creators_of(ctx.session, looked_up, besides=writer_identity)
+    for stix_id, creators in stix_objects.creators_of(ctx.session, looked_up, besides=writer_identity).items():
         known.setdefault(stix_id, set()).update(creators)
     # Our tickets' incidents are ours even before any version of them was exported or shared.
     for stix_id in ticket_store.our_incident_ids(ctx.session, [i for i in looked_up if i.startswith("incident--")]):
