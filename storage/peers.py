@@ -69,10 +69,11 @@ class IngestedObject(SQLModel, table=True):
     """One object version received from a peer; the unique key makes a second arrival a no-op."""
 
     __tablename__ = "peer_ingested"
+    # The unique index also serves every look-up by peer: no index of its own to keep up per row.
     __table_args__ = (UniqueConstraint("peer_id", "stix_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    peer_id: int = Field(foreign_key="peers.id", index=True)
+    peer_id: int = Field(foreign_key="peers.id")
     stix_id: str = Field(max_length=128)
     version: str = Field(max_length=40)
     received_at: datetime = utc_field(nullable=False)

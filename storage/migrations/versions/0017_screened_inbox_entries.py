@@ -1,5 +1,6 @@
 """TAXII entries say which build's door screened them, so the inbox validates again only what an older
-door let in; an index finds which object holds a key in a ticket
+door let in; an index finds which object holds a key in a ticket; peer_ingested loses an index its
+unique key already provides
 
 Revision ID: 0017
 Revises: 0016
@@ -24,9 +25,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("screened_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
     with op.batch_alter_table("stix_objects") as batch:
         batch.create_index("ix_stix_objects_ticket_key", ["ticket_id", "ticket_key"], unique=False)
+    with op.batch_alter_table("peer_ingested") as batch:
+        batch.drop_index("ix_peer_ingested_peer_id")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("peer_ingested") as batch:
+        batch.create_index("ix_peer_ingested_peer_id", ["peer_id"], unique=False)
     with op.batch_alter_table("stix_objects") as batch:
         batch.drop_index("ix_stix_objects_ticket_key")
     with op.batch_alter_table("taxii_entries") as batch:
