@@ -364,12 +364,7 @@ def entries_after(
     conditions: list[Any] = [col(CollectionEntry.collection_id) == collection_id]
     if after is not None:
         conditions.append(col(CollectionEntry.date_added) > after)
-    columns = (
-        col(CollectionEntry.date_added),
-        col(CollectionEntry.raw),
-        col(CollectionEntry.partner_id),
-        col(CollectionEntry.screened_by),
-    )
+    columns = [col(getattr(CollectionEntry, name)) for name in ("date_added", "raw", "partner_id", "screened_by")]
     statement = select(*columns).where(*conditions).order_by(col(CollectionEntry.date_added)).limit(limit)
     return list(session.execute(statement))
 
@@ -387,8 +382,7 @@ def purge_statuses(session: Session, before: datetime) -> None:
 
 
 def creators_of(session: Session, stix_ids: Sequence[str], besides: str | None = None) -> dict[str, set[str]]:
-    """The identities recorded as creators of each of these objects, in any collection;
-    `besides` leaves one identity out (the writer asking: only the others matter)."""
+    """The identities recorded as creators of each of these objects, in any collection, but `besides`."""
     found: dict[str, set[str]] = {}
     ordered = sorted(set(stix_ids))
     for start in range(0, len(ordered), 500):
