@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev db clean browser
+.PHONY: run test lint install install-dev db clean browser catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ browser:
 	      || echo "could not install chromium: the browser tests will skip"; \
 	  else echo "chromium is not installed (apt-get install chromium as root): the browser tests will skip"; fi; \
 	fi
+
+# What Puente says lives in gettext catalogues, one per language (i18n/locale/LANG/LC_MESSAGES/puente.po).
+# After changing a message in the code: `make catalogues` extracts them all again and merges them into
+# every catalogue; then translate what is new (`make test` fails while a catalogue lacks a message).
+SOURCES := bot cli server services stix storage taxii i18n
+LOCALE_DIR := i18n/locale
+catalogues: install-dev
+	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext --project=Puente \
+	  -o $(LOCALE_DIR)/puente.pot $(SOURCES)
+	for pair in en:en es:es pt:pt_BR fr:fr; do \
+	  $(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap \
+	    -i $(LOCALE_DIR)/puente.pot -l $${pair#*:} -o $(LOCALE_DIR)/$${pair%%:*}/LC_MESSAGES/puente.po || exit 1; \
+	done
 
 test: lint browser
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 
 _OPTION = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.DOTALL)
@@ -24,6 +25,8 @@ class Command:
 
     `delivery` is the platform's key for the request that carried it (a Telegram update id, a Slack
     event id or request digest): a platform may deliver a request again, and it runs once.
+    `language_hint` is the language the platform says the person uses (a Telegram language_code, a
+    Slack locale): they are answered in it unless they chose a language of their own.
     """
 
     text: str
@@ -31,6 +34,7 @@ class Command:
     user_id: str
     channel_id: str | None = None
     delivery: str | None = None
+    language_hint: str | None = None
 
 
 @dataclass(slots=True)
@@ -45,7 +49,7 @@ class Arguments:
 
     def word(self, index: int, what: str, usage: str) -> str:
         if len(self.words) <= index:
-            raise InvalidInput(f"Missing {what}. Usage: {usage}")
+            raise InvalidInput(_("Missing {what}. Usage: {usage}").format(what=what, usage=usage))
         return self.words[index]
 
 
@@ -65,7 +69,7 @@ def _tokens(text: str) -> list[str]:
     try:
         return list(lexer)
     except ValueError:
-        raise InvalidInput('Unbalanced double quote: close it, e.g. title="Ransomware at the port".') from None
+        raise InvalidInput(_('Unbalanced double quote: close it, e.g. title="Ransomware at the port".')) from None
 
 
 def parse_arguments(text: str, options: Mapping[str, str]) -> Arguments:
@@ -80,12 +84,19 @@ def parse_arguments(text: str, options: Mapping[str, str]) -> Arguments:
         if key not in options:
             known = sorted(set(options))
             close = difflib.get_close_matches(key, known, n=1)
-            hint = f" Did you mean {close[0]}=?" if close else ""
-            accepted = f" Options here: {', '.join(known)}." if known else " This command takes no options."
-            raise InvalidInput(f"Unknown option {key!r}.{hint}{accepted}")
+            said = [_("Unknown option {key!r}.").format(key=key)]
+            if close:
+                said.append(_("Did you mean {option}=?").format(option=close[0]))
+            if known:
+                said.append(_("Options here: {options}.").format(options=", ".join(known)))
+            else:
+                said.append(_("This command takes no options."))
+            raise InvalidInput(" ".join(said))
         name = options[key]
         if name in arguments.options:
-            raise InvalidInput(f"Option {name!r} given twice; give it once (lists take commas: countries=BR,AR).")
+            raise InvalidInput(
+                _("Option {name!r} given twice; give it once (lists take commas: countries=BR,AR).").format(name=name)
+            )
         arguments.options[name] = match.group(2)
     return arguments
 

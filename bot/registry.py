@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from puente.bot.commands import Arguments, Command
 from puente.bot.replies import Reply
+from puente.i18n import Text
 from puente.services.context import Context
 
 
@@ -26,13 +27,15 @@ Handler = Callable[[Invocation], Reply]
 
 @dataclass(frozen=True, slots=True)
 class Subcommand:
+    """One /incident subcommand; `summary` and `details` read in the language of whoever asks for help."""
+
     name: str
     usage: str
-    summary: str
+    summary: Text
     handler: Handler
     options: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
-    details: str = ""
+    details: Text = ""
     parses_options: bool = True
 
 

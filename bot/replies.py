@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from puente import i18n
 from puente.services.notify import printable, single_line
 
 
@@ -56,6 +57,9 @@ class Reply:
     # member alone, the adapter posts it only in a private chat and refuses it elsewhere.
     secret: bool = False
     attachment: Attachment | None = None
+    # The language it was written in (its reader's): adapters say what they add to it (a modal, a
+    # keyboard, a "more" pointer) in the same language.
+    language: str = field(default_factory=i18n.current)
 
     @classmethod
     def error(cls, message: str) -> Reply:

@@ -15,6 +15,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
+# The languages Puente speaks (gettext catalogues under puente/i18n/locale), and the one it speaks by default.
+LANGUAGES = ("en", "es", "pt", "fr")
+DEFAULT_LANGUAGE = "en"
 MAKE_SECRET_KEY = "make one with `puente secret-key` and set it in the environment or .env"
 
 
@@ -29,6 +32,8 @@ class Settings(BaseSettings):
     csirt_name: str = Field(default="CSIRT", alias="PUENTE_CSIRT_NAME")
     csirt_country: str = Field(default="CO", alias="PUENTE_CSIRT_COUNTRY")
     base_url: str = Field(default="", alias="PUENTE_BASE_URL")
+    # What people read when neither they nor their chat platform said which language they use.
+    language: str = Field(default=DEFAULT_LANGUAGE, alias="PUENTE_LANGUAGE")
     # Seals peer secrets at rest (Fernet). Several keys, comma-separated: the first seals, all open (rotation).
     secret_key: SecretStr = Field(default=SecretStr(""), alias="PUENTE_SECRET_KEY")
     host: str = Field(default="127.0.0.1", alias="PUENTE_HOST")
@@ -67,6 +72,14 @@ class Settings(BaseSettings):
         code = value.strip().upper()
         if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
             raise ValueError(f"Unknown country {value.strip()!r}: use ISO 3166 codes such as BR, AR, MX.")
+        return code
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in LANGUAGES:
+            raise ValueError(f"Puente speaks {', '.join(LANGUAGES)}: set one of them (pt is Brazilian Portuguese)")
         return code
 
     @field_validator("secret_key")

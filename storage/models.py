@@ -45,6 +45,8 @@ class User(SQLModel, table=True):
     name: str = Field(unique=True, index=True, max_length=64)
     role: str = Field(default=Role.ANALYST.value, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
+    # en, es, pt or fr; None: the language their chat platform says they use, else PUENTE_LANGUAGE.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = utc_field(nullable=False)
 
     @property

@@ -44,6 +44,7 @@ class SlackStandIn:
         # method -> how many of its next calls get no answer: "applied" ones take effect first, "lost" ones do not.
         self._unanswered: dict[str, list[bool]] = {}
         self._released: asyncio.Event | None = None
+        self.locales: dict[str, str] = {}  # user id -> the locale users.info gives them (default en-US)
 
     # lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> SlackStandIn:
@@ -174,6 +175,9 @@ class SlackStandIn:
             return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.999999"}
+        if method == "users.info":
+            user = str(params["user"])
+            return {"ok": True, "user": {"id": user, "locale": self.locales.get(user, "en-US")}}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0NEWTICKET", **params.get("view", {})}}
         if method == "apps.connections.open":

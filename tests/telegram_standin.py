@@ -246,9 +246,16 @@ class TelegramUser:
     _update_ids = itertools.count(1)
 
     def __init__(
-        self, webhook: str, user_id: int, first_name: str, chat_id: int | None = None, chat_type: str = "private"
+        self,
+        webhook: str,
+        user_id: int,
+        first_name: str,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str | None = None,
     ) -> None:
         self.webhook = webhook
+        self.language_code = language_code
         self.user_id = user_id
         self.first_name = first_name
         self.chat_id = chat_id if chat_id is not None else user_id
@@ -261,7 +268,10 @@ class TelegramUser:
         return {"id": self.chat_id, "type": self.chat_type, "title": "CSIRT coordination"}
 
     def _sender(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        sender: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code is not None:  # the language of the person's Telegram app
+            sender["language_code"] = self.language_code
+        return sender
 
     def message_update(self, text: str, edited: bool = False) -> dict[str, Any]:
         command = text.split(None, 1)[0] if text.startswith("/") else ""

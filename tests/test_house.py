@@ -15,7 +15,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("bot", "cli", "server", "services", "stix", "storage", "taxii")
+FOLDERS = ("bot", "cli", "server", "services", "stix", "storage", "taxii", "i18n")
 LONGEST_MODULE = 400
 
 
@@ -153,7 +153,7 @@ def test_the_wheel_holds_every_module_under_puente(tmp_path: Path) -> None:
         for folder in FOLDERS
         for path in (ROOT / folder).rglob("*")
         if path.is_file()
-        and path.suffix in (".py", ".mako", ".yaml", ".html", ".css", ".js", ".json")
+        and path.suffix in (".py", ".mako", ".yaml", ".html", ".css", ".js", ".json", ".po", ".pot")
         and "__pycache__" not in path.parts
     }
     expected |= {"puente/__init__.py", "puente/settings.py"}

@@ -7,6 +7,7 @@ from puente.bot.handlers import (
     clocks,
     exchange,
     help,
+    language,
     observables,
     oncall,
     overview,
@@ -31,6 +32,7 @@ def default_registry() -> Registry:
             *oncall.SUBCOMMANDS,
             *overview.SUBCOMMANDS,
             *web.SUBCOMMANDS,
+            *language.SUBCOMMANDS,
             *help.SUBCOMMANDS,
         ]
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from puente import i18n
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
+from puente.i18n import _, lazy_gettext
 from puente.services.errors import InvalidInput
 
 
@@ -13,14 +15,17 @@ def help_(call: Invocation) -> Reply:
         subcommand = call.registry.find(name)
         if subcommand is None:
             close = call.registry.suggest(name)
-            hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise InvalidInput(f"No subcommand {name!r}.{hint}")
-        lines = [subcommand.details] if subcommand.details else []
+            if close:
+                raise InvalidInput(
+                    _("No subcommand {name!r}. Did you mean {close}?").format(name=name, close=i18n.either(close))
+                )
+            raise InvalidInput(_("No subcommand {name!r}.").format(name=name))
+        lines = [str(subcommand.details)] if subcommand.details else []
         if subcommand.aliases:
-            lines.append("Also: " + ", ".join(subcommand.aliases))
+            lines.append(_("Also: {aliases}").format(aliases=", ".join(subcommand.aliases)))
         return Reply(text=f"/incident {subcommand.usage}\n{subcommand.summary}", lines=lines, private=True)
     lines = [f"/incident {s.usage} — {s.summary}" for s in call.registry]
-    return Reply(text="Puente commands (help SUBCOMMAND for details):", lines=lines, private=True)
+    return Reply(text=_("Puente commands (help SUBCOMMAND for details):"), lines=lines, private=True)
 
 
-SUBCOMMANDS = [Subcommand("help", "help [SUBCOMMAND]", "Show the commands.", help_, parses_options=False)]
+SUBCOMMANDS = [Subcommand("help", "help [SUBCOMMAND]", lazy_gettext("Show the commands."), help_, parses_options=False)]

@@ -22,6 +22,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 
@@ -93,6 +94,8 @@ class SlackAdapter:
         self.app.view(CALLBACK_ID)(self._submission)
         self.http = AsyncSlackRequestHandler(self.app)
         self._work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="slack-work")
+        # Each person's Slack locale, asked once: what they read when they chose no language in Puente.
+        self._locales: dict[str, str | None] = {}
 
     def close(self) -> None:
         """Finish the queued work (replies still owed to Slack) and stop the threads."""
@@ -135,8 +138,28 @@ class SlackAdapter:
     # work: in the pool's threads ------------------------------------------------------------
     def _run(self, text: str, user_id: str, channel_id: str | None, delivery: str) -> Reply | None:
         """The command's reply; None when Slack delivered this request before (it was answered then)."""
-        command = Command(text=text, platform=PLATFORM, user_id=user_id, channel_id=channel_id, delivery=delivery)
+        command = Command(
+            text=text,
+            platform=PLATFORM,
+            user_id=user_id,
+            channel_id=channel_id,
+            delivery=delivery,
+            language_hint=self._locale(user_id),
+        )
         return self.core.handle_once(command)
+
+    def _locale(self, user_id: str) -> str | None:
+        """The locale Slack shows this person in (users.info, include_locale), asked once per person; None
+        when Slack will not say (a missing users:read scope), so they read Puente's language meanwhile."""
+        if user_id not in self._locales:
+            try:
+                answer = self.web.users_info(user=user_id, include_locale=True)
+            except (SlackApiError, SlackClientError, OSError) as error:
+                log.warning("Slack did not say %s's locale: %s", user_id, error)
+                return None
+            user = answer.get("user") or {}
+            self._locales[user_id] = user.get("locale") if isinstance(user, dict) else None
+        return self._locales[user_id]
 
     def _respond(self, response_url: str, reply: Reply | None, channel_id: str | None = None) -> None:
         """In the channel for the team to see; errors and help only to the person who asked; an

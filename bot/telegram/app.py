@@ -112,6 +112,7 @@ class TelegramAdapter:
             user_id=str(sender.id),
             channel_id=str(message.chat.id),
             delivery=delivery(update),
+            language_hint=sender.language_code,
         )
         reply = await asyncio.to_thread(self.core.handle_once, command)
         if reply is None:  # Telegram sent this update before, and it was answered then
@@ -199,7 +200,12 @@ class TelegramAdapter:
                 await obeying_flood_control(ask)
             return
         command = Command(
-            text=pressed.command, platform=PLATFORM, user_id=presser, channel_id=str(chat_id), delivery=update_key
+            text=pressed.command,
+            platform=PLATFORM,
+            user_id=presser,
+            channel_id=str(chat_id),
+            delivery=update_key,
+            language_hint=query.from_user.language_code,
         )
         reply = await asyncio.to_thread(self.core.handle_once, command)
         if reply is None:  # a press Telegram sent before: run and answered then

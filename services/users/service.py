@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from puente import i18n
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from puente.services.notify import PLATFORM_NAME, Recipient
@@ -40,7 +42,28 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise InvalidInput(f"Unknown role {value!r}: use {', '.join(r.value for r in Role)}.") from None
+        raise InvalidInput(
+            _("Unknown role {value!r}: use {roles}.").format(value=value, roles=", ".join(r.value for r in Role))
+        ) from None
+
+
+def parse_language(value: str) -> str:
+    """A language Puente speaks, by its code (es) or a tag naming it (es-CO, pt_BR)."""
+    code = i18n.supported(value)
+    if code is None:
+        known = ", ".join(f"{code} ({name})" for code, name in i18n.NAMES.items())
+        raise InvalidInput(_("Puente does not speak {value!r}: choose {known}.").format(value=value, known=known))
+    return code
+
+
+def parse_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            _("Unknown time zone {value!r}: use an IANA name such as America/Bogota.").format(value=value)
+        ) from None
+    return value
 
 
 def add(
@@ -50,29 +73,42 @@ def add(
     *,
     addresses: Mapping[str, str | None] | None = None,
     timezone: str | None = None,
+    language: str | None = None,
 ) -> User:
-    """Add a person with their address on each chat platform they use, e.g. {"slack": "U024BE7LH"}."""
+    """Add a person with their address on each chat platform they use, e.g. {"slack": "U024BE7LH"}, and the
+    language they read (none: their platform's, else the deployment's)."""
     name = name.strip()
     if not USER_NAME.fullmatch(name):
         raise InvalidInput(
-            f"Bad user name {name!r}: one word of letters, digits and . _ - (no other signs), e.g. ana or ana.perez."
+            _(
+                "Bad user name {name!r}: one word of letters, digits and . _ - (no other signs), e.g. ana or ana.perez."
+            ).format(name=name)
         )
     if name.casefold() in SYSTEM_ACTORS:
-        raise InvalidInput(f"{name!r} is the name of one of Puente's own actors on the timeline; pick a person's name.")
+        raise InvalidInput(
+            _("{name!r} is the name of one of Puente's own actors on the timeline; pick a person's name.").format(
+                name=name
+            )
+        )
     if users.by_name(ctx.session, name) is not None:
-        raise Conflict(f"User {name!r} exists already; remove it first or pick another name.")
+        raise Conflict(_("User {name!r} exists already; remove it first or pick another name.").format(name=name))
     given = {platform: address for platform, address in (addresses or {}).items() if address}
     for platform, address in given.items():
         if not PLATFORM_NAME.fullmatch(platform):
-            raise InvalidInput(f"Unknown chat platform {platform!r}: name it in lower case, e.g. slack or telegram.")
+            raise InvalidInput(
+                _("Unknown chat platform {platform!r}: name it in lower case, e.g. slack or telegram.").format(
+                    platform=platform
+                )
+            )
         if (other := users.by_address(ctx.session, platform, address)) is not None:
-            raise Conflict(f"{platform.capitalize()} id {address} already belongs to {other.name}.")
-    if timezone:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput(f"Unknown time zone {timezone!r}: use an IANA name such as America/Bogota.") from None
-    user = User(name=name, role=role.value, timezone=timezone or None, created_at=ctx.now())
+            raise Conflict(
+                _("{platform} id {address} already belongs to {name}.").format(
+                    platform=platform.capitalize(), address=address, name=other.name
+                )
+            )
+    zone = parse_timezone(timezone) if timezone else None
+    spoken = parse_language(language) if language else None
+    user = User(name=name, role=role.value, timezone=zone, language=spoken, created_at=ctx.now())
     ctx.session.add(user)
     ctx.session.flush()
     for platform, address in given.items():
@@ -80,15 +116,31 @@ def add(
     ctx.record(
         action="user-added",
         summary=f"{name} as {role.value}",
-        after={"name": name, "role": role.value},
+        after={"name": name, "role": role.value, **({"language": spoken} if spoken else {})},
     )
+    return user
+
+
+def change(ctx: Context, name: str, *, language: str | None = None, timezone: str | None = None) -> User:
+    """Change what a person reads Puente in: their language, their time zone (None leaves one as it is)."""
+    user = users.by_name(ctx.session, name)
+    if user is None:
+        raise NotFound(_("No Puente user {name!r}.").format(name=name))
+    before = {"language": user.language, "timezone": user.timezone}
+    if language is not None:
+        user.language = parse_language(language)
+    if timezone is not None:
+        user.timezone = parse_timezone(timezone)
+    after = {"language": user.language, "timezone": user.timezone}
+    ctx.session.add(user)
+    ctx.record(action="user-changed", summary=name, before=before, after=after)
     return user
 
 
 def remove(ctx: Context, name: str) -> None:
     user = users.by_name(ctx.session, name)
     if user is None:
-        raise NotFound(f"No Puente user {name!r}.")
+        raise NotFound(_("No Puente user {name!r}.").format(name=name))
     before = {"name": user.name, "role": user.role, "addresses": users.addresses_of(ctx.session, [user])[name]}
     users.delete(ctx.session, user)
     ctx.record(action="user-removed", summary=name, before=before)
@@ -108,17 +160,23 @@ def as_recipients(ctx: Context, people: Iterable[User]) -> list[Recipient]:
     return [Recipient(user.name, held[user.name]) for user in people]
 
 
+def known(ctx: Context, platform: str, address: str) -> User | None:
+    """The Puente user a chat identity (on the console: a user name) belongs to, if any."""
+    if platform == CONSOLE:
+        return users.by_name(ctx.session, address)
+    return users.by_address(ctx.session, platform, address)
+
+
 def identify(ctx: Context, platform: str, address: str) -> User:
     """Map a chat identity (on the console: a user name) to a Puente user, or refuse with how to get access."""
-    if platform == CONSOLE:
-        user = users.by_name(ctx.session, address)
-    else:
-        user = users.by_address(ctx.session, platform, address)
+    user = known(ctx, platform, address)
     if user is None:
         who, flag = (address, "") if platform == CONSOLE else ("YOUR_NAME", f" --{platform} {address}")
         raise Unauthenticated(
-            f"You are not a Puente user yet ({platform} id {address}). Ask a Puente admin to run:"
-            f" puente users add {who} --role analyst{flag}"
+            _(
+                "You are not a Puente user yet ({platform} id {address}). Ask a Puente admin to run:"
+                " puente users add {who} --role analyst{flag}"
+            ).format(platform=platform, address=address, who=who, flag=flag)
         )
     return user
 
@@ -133,10 +191,12 @@ def bootstrap_admin(ctx: Context, name: str) -> User | None:
 def require_role(ctx: Context, role: Role, doing: str) -> User:
     actor = ctx.actor
     if actor is None:
-        raise Forbidden(f"{doing.capitalize()} needs a known Puente user.")
+        raise Forbidden(_("{doing} needs a known Puente user.").format(doing=doing.capitalize()))
     if not actor.role_enum.allows(role):
         raise Forbidden(
-            f"{actor.name} is {actor.role}; {doing} needs the {role.value} role or above."
-            " Ask an admin: puente users add NAME --role " + role.value
+            _(
+                "{name} is {role}; {doing} needs the {needed} role or above."
+                " Ask an admin: puente users add NAME --role {needed}"
+            ).format(name=actor.name, role=actor.role, doing=doing, needed=role.value)
         )
     return actor

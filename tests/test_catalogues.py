@@ -1,0 +1,240 @@
+"""The catalogues hold everything Puente says, in every language it speaks.
+
+Babel extracts the messages from the code as `make catalogues` does; each catalogue must translate
+every one of them, with the same placeholders (a translation that drops `{reference}` would say less,
+one that adds a placeholder would fail when formatted). A scan of the modules that answer people
+finds text handed to a reply, a notice, a button or a refusal that never went through a catalogue.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from puente import i18n
+from puente.settings import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+# The folders puente/ links (as the Makefile's SOURCES).
+SOURCES = ("bot", "cli", "server", "services", "stix", "storage", "taxii", "i18n")
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _extracted() -> dict[str, tuple[str, ...]]:
+    """Every message the code marks, by its id: (singular,) or (singular, plural)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for folder in SOURCES:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, keywords=KEYWORDS, comment_tags=()
+        ):
+            forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
+            found[forms[0]] = forms
+    return found
+
+
+def _catalogue(name: str) -> Catalog:
+    with (i18n.LOCALE_DIR / name).open("rb") as po:
+        return read_po(po)
+
+
+EXTRACTED = _extracted()
+
+
+def test_the_code_marks_messages_for_the_catalogues() -> None:
+    assert len(EXTRACTED) > 20
+    assert "Unknown subcommand {name!r}. /incident help lists them all." in EXTRACTED
+
+
+def test_the_template_holds_what_the_code_says_now() -> None:
+    """`make catalogues` was run after the last change of a message."""
+    template = {message.id if isinstance(message.id, str) else message.id[0] for message in _catalogue("puente.pot")}
+    template.discard("")
+    assert sorted(set(EXTRACTED) - template) == [], "new messages: run `make catalogues` and translate them"
+    assert sorted(template - set(EXTRACTED)) == [], "messages the code no longer says: run `make catalogues`"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_catalogue_translates_every_message_with_its_placeholders(language: str) -> None:
+    catalogue = _catalogue(f"{language}/LC_MESSAGES/puente.po")
+    translated = {(m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue if m.id}
+    missing = sorted(set(EXTRACTED) - set(translated))
+    assert missing == [], f"{language} lacks {len(missing)} message(s): run `make catalogues` and translate them"
+    unused = sorted(set(translated) - set(EXTRACTED))
+    assert unused == [], f"{language} translates messages the code no longer says: run `make catalogues`"
+    problems = []
+    for msgid, forms in EXTRACTED.items():
+        message = translated[msgid]
+        strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
+        if message.fuzzy or not all(s.strip() for s in strings):
+            problems.append(f"untranslated: {msgid!r}")
+            continue
+        expected = set(PLACEHOLDER.findall(forms[-1])) | set(PLACEHOLDER.findall(forms[0]))
+        for string in strings:
+            if set(PLACEHOLDER.findall(string)) != expected:
+                problems.append(f"placeholders differ: {msgid!r} -> {string!r}")
+        if len(forms) != (2 if isinstance(message.id, tuple) else 1):
+            problems.append(f"plural forms differ from the code: {msgid!r}")
+    assert problems == []
+
+
+# What people read: the text of a reply, a notice, a button, and the refusals of the errors family.
+# Per constructor, which positional arguments and keywords are text (a Button's command is not).
+TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "Reply": ((0,), ("text", "fields", "lines")),
+    "error": ((0,), ("message",)),
+    "Notice": ((0, 1), ("text", "fields")),
+    "Button": ((0,), ("label", "confirm")),
+    "Action": ((0,), ("label",)),
+    **{
+        refusal: ((0,), ())
+        for refusal in ("PuenteError", "InvalidInput", "NotFound", "Forbidden", "Unauthenticated", "Conflict")
+    },
+    **{refusal: ((0,), ()) for refusal in ("ClockError", "PolicyError")},
+    # What is missing, in `Arguments.word`'s "Missing {what}."; what is refused, in `require_role`'s.
+    "word": ((1,), ()),
+    "require_role": ((2,), ("doing",)),
+}
+# Lists whose items are a reply's lines or fields as they are built up.
+TEXT_LISTS = {"lines", "fields"}
+GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext"}
+# Words in a literal: one that holds none ("\n", " — ", ": ") is punctuation, not language.
+WORDS = re.compile(r"[^\W\d_]{2,}")
+# Command lines shown as they are typed are the same in every language.
+COMMAND = re.compile(r"^\s*(/incident|puente)\b")
+
+# The modules that answer people (commands, refusals, pages, notices).
+USER_FACING = sorted(
+    str(path.relative_to(ROOT))
+    for pattern in ("bot/core.py", "bot/replies.py", "bot/commands.py", "bot/handlers/*.py", "services/**/*.py")
+    for path in ROOT.glob(pattern)
+)
+# Still saying English text of their own; each leaves this list once its text is in the catalogues
+# (the test below fails while a module here has become clean, so the list only shrinks).
+NOT_YET_TRANSLATED: set[str] = {
+    "bot/handlers/assistance.py",
+    "bot/handlers/cards.py",
+    "bot/handlers/clocks.py",
+    "bot/handlers/exchange.py",
+    "bot/handlers/observables.py",
+    "bot/handlers/oncall.py",
+    "bot/handlers/overview.py",
+    "bot/handlers/reports.py",
+    "bot/handlers/sharing.py",
+    "bot/handlers/tickets.py",
+    "bot/handlers/web.py",
+    "services/assistance/early_warning.py",
+    "services/assistance/forwarding.py",
+    "services/assistance/protocol.py",
+    "services/assistance/requester.py",
+    "services/assistance/service.py",
+    "services/escalation/filings.py",
+    "services/escalation/messages.py",
+    "services/escalation/policies.py",
+    "services/escalation/regulatory.py",
+    "services/escalation/rotations.py",
+    "services/escalation/service.py",
+    "services/exchange/importer.py",
+    "services/exchange/versions.py",
+    "services/feeds/collections.py",
+    "services/feeds/door.py",
+    "services/feeds/filters.py",
+    "services/feeds/pages.py",
+    "services/feeds/partners.py",
+    "services/handling/policy.py",
+    "services/inbox/held.py",
+    "services/peers/invitations.py",
+    "services/peers/secrets.py",
+    "services/peers/service.py",
+    "services/sharing/service.py",
+    "services/tickets/lifecycle.py",
+    "services/tickets/observables.py",
+    "services/tickets/readers.py",
+    "services/tickets/search.py",
+    "services/tickets/service.py",
+    "services/users/signin.py",
+    "services/vocabularies/countries.py",
+    "services/vocabularies/taxonomy.py",
+}
+
+
+def _called(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def _literals(node: ast.AST) -> list[ast.Constant]:
+    """The string literals inside `node` that no gettext call wraps."""
+    if isinstance(node, ast.Call) and _called(node) in GETTEXT:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node]
+    found: list[ast.Constant] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(node, ast.JoinedStr) and isinstance(child, ast.FormattedValue):
+            found += _literals(child.value)  # the format spec is not text
+            continue
+        found += _literals(child)
+    return found
+
+
+def _texts(call: ast.Call) -> list[ast.expr]:
+    name = _called(call)
+    if name in TEXT_ARGUMENTS:
+        positions, keywords = TEXT_ARGUMENTS[name]
+        given = [arg for index, arg in enumerate(call.args) if index in positions]
+        return given + [keyword.value for keyword in call.keywords if keyword.arg in keywords]
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if name in ("append", "extend", "insert") and isinstance(receiver, ast.Name) and receiver.id in TEXT_LISTS:
+        return list(call.args[-1:])
+    return []
+
+
+def untranslated(source: str) -> list[tuple[int, str]]:
+    """(line, literal) for each piece of language handed to people without a catalogue."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        for text in _texts(node):
+            for literal in _literals(text):
+                value = str(literal.value)
+                if WORDS.search(value) and not COMMAND.match(value):
+                    found.append((literal.lineno, value))
+    return found
+
+
+def test_the_scan_finds_text_that_skipped_the_catalogue_and_passes_text_that_went_through_it() -> None:
+    caught = untranslated(
+        "def f(n, ref):\n"
+        "    raise NotFound(f'No ticket {ref}.')\n"
+        "    lines.append('Nothing yet')\n"
+        "    return Reply(text=_('Opened {ref}.').format(ref=ref) + ' Share it.', fields=[('Owner', n)])\n"
+    )
+    assert [line for line, _text in caught] == [2, 3, 4, 4]
+    clean = untranslated(
+        "def f(n, ref):\n"
+        "    raise NotFound(_('No ticket {ref}.').format(ref=ref))\n"
+        "    lines.append(f'/incident show {ref}')\n"
+        "    lines.append(ngettext('{n} page', '{n} pages', n).format(n=n) + ' — ' + ref)\n"
+        "    return Reply(text='\\n'.join([ref]), buttons=[Button(_('Show'), f'show {ref}')])\n"
+    )
+    assert clean == []
+
+
+@pytest.mark.parametrize("module", USER_FACING)
+def test_what_a_module_says_to_people_comes_from_the_catalogues(module: str) -> None:
+    found = untranslated((ROOT / module).read_text())
+    if module in NOT_YET_TRANSLATED:
+        assert found, f"{module} says nothing outside the catalogues now: take it off NOT_YET_TRANSLATED"
+        return
+    assert found == [], f"{module} says text that is in no catalogue (wrap it in _() or ngettext())"
