@@ -10,8 +10,10 @@ Whose language that is lives in a context variable, set around the work done for
 (`with language("es"): …`): the command core sets it for the person who typed, the workers for
 the person they page. Placeholders are named (`{reference}`), so a translation may move them.
 
-The catalogues are the .po files under locale/, compiled in memory by Babel when a language is
-first read: nothing generated is kept in the repository, and no build step can forget them.
+The catalogues are the .po files under locale/LANG/LC_MESSAGES (puente.po: the command core, handlers
+and domains; adapters.po: Slack, Telegram, console, web view, command line, reports), compiled in memory
+by Babel when a language is first read: nothing generated is kept in the repository, and no build step
+can forget them.
 `make catalogues` extracts the messages again after the code changes.
 """
 
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.lists import format_list
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -86,9 +89,14 @@ def switch(code: str) -> str:
 
 @cache
 def translations(code: str) -> gnu_gettext.GNUTranslations:
-    """One language's catalogue, compiled from its .po file the first time it is needed."""
-    with (LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        catalog = read_po(po, locale=LOCALES[code], domain=DOMAIN)
+    """One language's catalogues (the command core's and the adapters'), compiled into one the first time
+    the language is needed."""
+    catalog = Catalog(locale=LOCALES[code], domain=DOMAIN)
+    for path in sorted((LOCALE_DIR / code / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po, locale=LOCALES[code]):
+                if message.id:
+                    catalog[message.id] = message
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

@@ -14,28 +14,42 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
 
 from puente import i18n
 from puente.settings import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-# The folders puente/ links (as the Makefile's SOURCES).
-SOURCES = ("bot", "cli", "server", "services", "stix", "storage", "taxii", "i18n")
+# Where each catalogue's messages are said (as the Makefile's CORE_SOURCES and ADAPTER_SOURCES).
+DOMAINS = {
+    "puente": (
+        ("bot/__init__.py", "bot/core.py", "bot/commands.py", "bot/registry.py", "bot/replies.py", "bot/handlers"),
+        ("services", "stix", "storage", "taxii", "i18n"),
+    ),
+    "adapters": (("bot/slack", "bot/telegram", "bot/console", "server", "cli", "services/reports"), ()),
+}
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
-def _extracted() -> dict[str, tuple[str, ...]]:
-    """Every message the code marks, by its id: (singular,) or (singular, plural)."""
+def _extracted(domain: str) -> dict[str, tuple[str, ...]]:
+    """Every message the code of a catalogue's area marks, by its id: (singular,) or (singular, plural)."""
     found: dict[str, tuple[str, ...]] = {}
-    for folder in SOURCES:
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder, keywords=KEYWORDS, comment_tags=()
-        ):
-            forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
-            found[forms[0]] = forms
+    paths = [ROOT / path for group in DOMAINS[domain] for path in group]
+    files = [path for path in paths if path.is_file()]
+    for folder in (path for path in paths if path.is_dir()):
+        files += [
+            file
+            for file in folder.rglob("*.py")
+            if not (domain == "puente" and file.is_relative_to(ROOT / "services" / "reports"))
+        ]
+    for file in files:
+        with file.open("rb") as source:
+            for _line, message, _comments, _context in extract("python", source, keywords=KEYWORDS):
+                forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
+                if forms:
+                    found[forms[0]] = forms
     return found
 
 
@@ -44,40 +58,42 @@ def _catalogue(name: str) -> Catalog:
         return read_po(po)
 
 
-EXTRACTED = _extracted()
+EXTRACTED = {domain: _extracted(domain) for domain in DOMAINS}
 
 
 def test_the_code_marks_messages_for_the_catalogues() -> None:
-    assert len(EXTRACTED) > 20
-    assert "Unknown subcommand {name!r}. /incident help lists them all." in EXTRACTED
+    assert len(EXTRACTED["puente"]) > 20
+    assert "Unknown subcommand {name!r}. /incident help lists them all." in EXTRACTED["puente"]
 
 
-def test_the_template_holds_what_the_code_says_now() -> None:
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_template_holds_what_the_code_says_now(domain: str) -> None:
     """`make catalogues` was run after the last change of a message."""
-    template = {message.id if isinstance(message.id, str) else message.id[0] for message in _catalogue("puente.pot")}
-    template.discard("")
-    assert sorted(set(EXTRACTED) - template) == [], "new messages: run `make catalogues` and translate them"
-    assert sorted(template - set(EXTRACTED)) == [], "messages the code no longer says: run `make catalogues`"
+    template = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue(f"{domain}.pot") if m.id}
+    assert sorted(set(EXTRACTED[domain]) - template) == [], "new messages: run `make catalogues`, translate them"
+    assert sorted(template - set(EXTRACTED[domain])) == [], "messages the code no longer says: run `make catalogues`"
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_catalogue_translates_every_message_with_its_placeholders(language: str) -> None:
-    catalogue = _catalogue(f"{language}/LC_MESSAGES/puente.po")
+def test_every_catalogue_translates_every_message_with_its_placeholders(domain: str, language: str) -> None:
+    catalogue = _catalogue(f"{language}/LC_MESSAGES/{domain}.po")
+    expected = EXTRACTED[domain]
     translated = {(m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue if m.id}
-    missing = sorted(set(EXTRACTED) - set(translated))
+    missing = sorted(set(expected) - set(translated))
     assert missing == [], f"{language} lacks {len(missing)} message(s): run `make catalogues` and translate them"
-    unused = sorted(set(translated) - set(EXTRACTED))
+    unused = sorted(set(translated) - set(expected))
     assert unused == [], f"{language} translates messages the code no longer says: run `make catalogues`"
     problems = []
-    for msgid, forms in EXTRACTED.items():
+    for msgid, forms in expected.items():
         message = translated[msgid]
         strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
         if message.fuzzy or not all(s.strip() for s in strings):
             problems.append(f"untranslated: {msgid!r}")
             continue
-        expected = set(PLACEHOLDER.findall(forms[-1])) | set(PLACEHOLDER.findall(forms[0]))
+        placeholders = set(PLACEHOLDER.findall(forms[-1])) | set(PLACEHOLDER.findall(forms[0]))
         for string in strings:
-            if set(PLACEHOLDER.findall(string)) != expected:
+            if set(PLACEHOLDER.findall(string)) != placeholders:
                 problems.append(f"placeholders differ: {msgid!r} -> {string!r}")
         if len(forms) != (2 if isinstance(message.id, tuple) else 1):
             problems.append(f"plural forms differ from the code: {msgid!r}")
