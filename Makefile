@@ -53,9 +53,9 @@ CORE_SOURCES := bot/__init__.py bot/core.py bot/commands.py bot/registry.py bot/
 ADAPTER_SOURCES := bot/slack bot/telegram bot/console server cli services/reports
 LOCALE_DIR := i18n/locale
 catalogues: install-dev
-	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext --project=Puente \
+	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext -k lazy_pgettext:1c,2 --project=Puente \
 	  --ignore-dirs ".* ._ reports" -o $(LOCALE_DIR)/puente.pot $(CORE_SOURCES)
-	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext --project=Puente \
+	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext -k lazy_pgettext:1c,2 --project=Puente \
 	  -o $(LOCALE_DIR)/adapters.pot $(ADAPTER_SOURCES)
 	for domain in puente adapters; do for pair in en:en es:es pt:pt_BR fr:fr; do \
 	  po=$(LOCALE_DIR)/$${pair%%:*}/LC_MESSAGES/$$domain.po; \

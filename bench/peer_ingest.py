@@ -40,6 +40,7 @@ from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import outbox
 from puente.services.peers import service as peers
+from puente.services.tickets import notes
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind
 from puente.services.users import service as users
@@ -79,7 +80,7 @@ def shared_objects(directory: Path, count: int) -> tuple[str, list[dict[str, Any
         ticket = tickets.open_ticket(
             ctx, tickets.TicketDraft(title="Botnet C2 across the region", countries=["CO", "BR"], observables=found)
         )
-        tickets.add_note(ctx, ticket.reference, "Sinkholed the first C2 domains.")
+        notes.add_note(ctx, ticket.reference, "Sinkholed the first C2 domains.")
         identity = exchange.our_identity(ctx)
         objects, _ = exchange.current_objects(ctx, ticket)
         pushed = outbox.pushable([identity, *(o for o in objects if o["id"] != identity["id"])], identity["id"])

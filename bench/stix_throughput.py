@@ -32,6 +32,7 @@ from puente.services.clock import SystemClock
 from puente.services.context import Runtime
 from puente.services.exchange.importer import import_content
 from puente.services.exchange.service import export_ticket, serialize
+from puente.services.tickets import notes
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind
 from puente.services.users import service as users
@@ -183,7 +184,7 @@ def main() -> None:
             title="Botnet C2 across the region", countries=["CO", "BR", "AR"], observables=observables(args.observables)
         )
         reference = tickets.open_ticket(ctx, draft).reference
-        tickets.add_note(ctx, reference, "Sinkholed the first C2 domains.")
+        notes.add_note(ctx, reference, "Sinkholed the first C2 domains.")
 
     exported = []
 

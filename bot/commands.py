@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from puente.i18n import _
 from puente.services.errors import InvalidInput
+from puente.services.vocabularies import aliases
 
-_OPTION = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.DOTALL)
+# A key is a word in any language (`países=`, `gravité=`); values may hold anything.
+_OPTION = re.compile(r"^([^\W\d_][\w-]*)=(.*)$", re.DOTALL)
 _PREFIX = re.compile(r"^/?incident(?:@[A-Za-z0-9_]+)?(?:\s+|$)", re.IGNORECASE)
 
 
@@ -72,18 +74,20 @@ def _tokens(text: str) -> list[str]:
         raise InvalidInput(_('Unbalanced double quote: close it, e.g. title="Ransomware at the port".')) from None
 
 
-def parse_arguments(text: str, options: Mapping[str, str]) -> Arguments:
-    """Split into words and `key=value` options; `options` maps every accepted spelling to its name."""
+def parse_arguments(text: str, options: Mapping[str, str], translated: Mapping[str, str] | None = None) -> Arguments:
+    """Split into words and `key=value` options; `options` maps every accepted English spelling to its name,
+    `translated` the keys of the other languages (`gravedad`, `pays`)."""
+    accepted = {**(translated or {}), **options}
     arguments = Arguments(raw=text)
     for token in _tokens(text):
         match = _OPTION.match(token)
         if match is None:
             arguments.words.append(token)
             continue
-        key = match.group(1).lower().replace("_", "-")
-        if key not in options:
+        key = aliases.fold(match.group(1))
+        if key not in accepted:
             known = sorted(set(options))
-            close = difflib.get_close_matches(key, known, n=1)
+            close = difflib.get_close_matches(key, sorted(accepted), n=1)
             said = [_("Unknown option {key!r}.").format(key=key)]
             if close:
                 said.append(_("Did you mean {option}=?").format(option=close[0]))
@@ -92,7 +96,7 @@ def parse_arguments(text: str, options: Mapping[str, str]) -> Arguments:
             else:
                 said.append(_("This command takes no options."))
             raise InvalidInput(" ".join(said))
-        name = options[key]
+        name = accepted[key]
         if name in arguments.options:
             raise InvalidInput(
                 _("Option {name!r} given twice; give it once (lists take commas: countries=BR,AR).").format(name=name)

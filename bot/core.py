@@ -56,7 +56,7 @@ class CommandCore:
                 ctx.actor = users.identify(ctx, command.platform, command.user_id)
                 i18n.switch(self._language(ctx.actor.language, command))
                 if subcommand.parses_options:
-                    args = parse_arguments(rest, subcommand.options)
+                    args = parse_arguments(rest, subcommand.options, subcommand.translated_options)
                 else:
                     args = Arguments(rest.split(), {}, rest)
                 return subcommand.handler(Invocation(ctx, command, args, self.registry))

@@ -23,10 +23,12 @@ import gettext as gnu_gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -46,6 +48,8 @@ LOCALES = {"en": "en", "es": "es", "pt": "pt_BR", "fr": "fr"}
 NAMES = {"en": "English", "es": "español", "pt": "português", "fr": "français"}
 
 _reader: ContextVar[str] = ContextVar("puente_reader_language", default=DEFAULT_LANGUAGE)
+# The reader's IANA time zone; None reads UTC.
+_zone: ContextVar[str | None] = ContextVar("puente_reader_zone", default=None)
 
 
 def supported(tag: str | None) -> str | None:
@@ -69,14 +73,16 @@ def current() -> str:
 
 
 @contextmanager
-def language(code: str | None) -> Iterator[str]:
-    """Say everything inside in `code` (a language Puente speaks; anything else means the default)."""
+def language(code: str | None, zone: str | None = None) -> Iterator[str]:
+    """Say everything inside in `code` (a language Puente speaks; anything else means the default), and
+    moments in `zone` (UTC when None) where no zone is given."""
     chosen = supported(code) or DEFAULT_LANGUAGE
-    token = _reader.set(chosen)
+    token, zone_token = _reader.set(chosen), _zone.set(zone)
     try:
         yield chosen
     finally:
         _reader.reset(token)
+        _zone.reset(zone_token)
 
 
 def switch(code: str) -> str:
@@ -108,6 +114,12 @@ def gettext(message: str) -> str:
     return translations(current()).gettext(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the reader's language as `context` means it: a code word such as "high" is a
+    severity in one place and something else in another."""
+    return translations(current()).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form of a message that goes with `count`, by the reader's language's plural rule
     (French and Brazilian Portuguese say "0 page", English and Spanish "0 pages")."""
@@ -119,31 +131,39 @@ _ = gettext
 
 class LazyText:
     """Text fixed at import time (a subcommand's summary, a button's label), translated each time it is
-    read, so it reads in the language of whoever reads it then. Use it as text: str(), f-strings, format."""
+    read, so it reads in the language of whoever reads it then; `values` fill its placeholders then.
+    Use it as text: str(), f-strings, format."""
 
-    __slots__ = ("message",)
+    __slots__ = ("context", "message", "values")
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, context: str | None = None, values: dict[str, object] | None = None) -> None:
         self.message = message
+        self.context = context
+        self.values = values or {}
 
     def __str__(self) -> str:
-        return gettext(self.message)
+        said = gettext(self.message) if self.context is None else pgettext(self.context, self.message)
+        return said.format(**self.values) if self.values else said
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
     def __repr__(self) -> str:
-        return f"lazy_gettext({self.message!r})"
+        return f"LazyText({self.message!r}, {self.context!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LazyText) and other.message == self.message
+        return isinstance(other, LazyText) and (other.message, other.context) == (self.message, self.context)
 
     def __hash__(self) -> int:
-        return hash(self.message)
+        return hash((self.message, self.context))
 
 
-def lazy_gettext(message: str) -> LazyText:
-    return LazyText(message)
+def lazy_gettext(message: str, **values: object) -> LazyText:
+    return LazyText(message, values=values)
+
+
+def lazy_pgettext(context: str, message: str) -> LazyText:
+    return LazyText(message, context)
 
 
 # Text as a reader reads it: already in their language, or translated when it is read.
@@ -176,13 +196,107 @@ def zone_of(name: str | None) -> tzinfo:
 
 
 def format_datetime(moment: datetime, zone: str | tzinfo | None = None, *, year: bool = False) -> str:
-    """A moment as the reader reads it: in their time zone (UTC when unknown), weekday, day, month and
+    """A moment as the reader reads it: in `zone`, else the reader's (UTC when unknown), weekday, day, month and
     time in their language's words and order, then the zone ("Mon, Mar 2, 09:00 -05", "lun, 2 mar, 9:00 -05",
     "seg., 2 de mar. 09:00 -05")."""
-    where = zone if isinstance(zone, tzinfo) else zone_of(zone)
+    where = zone if isinstance(zone, tzinfo) else zone_of(zone or _zone.get())
     local = moment.astimezone(where)
     reader = locale()
     day = format_skeleton("yMMMEd" if year else "MMMEd", local, tzinfo=where, locale=reader)
     time = format_skeleton("Hm", local, tzinfo=where, locale=reader)
     # CLDR's pattern joining a date and a time: {1} is the date, {0} the time.
     return f"{str(reader.datetime_formats['medium']).format(time, day)} {local.tzname()}"
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogues where it is stored to be said later (a `Phrase`), untranslated."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Codes of a vocabulary, read as its words (`Words("action", ("block-host",))` is "bloquear host")."""
+
+    context: str
+    codes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ", ".join(pgettext(self.context, code) for code in self.codes)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A moment, read in the reader's zone and format."""
+
+    at: datetime
+    year: bool = False
+
+    def __str__(self) -> str:
+        return format_datetime(self.at, year=self.year)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Free text as a person wrote it, read as written, led by the language it was written in (`[es] …`)
+    when that is not the reader's: a Brazilian responder knows a Colombian request is Spanish."""
+
+    text: str
+    language: str | None = None
+
+    def __str__(self) -> str:
+        if self.language and supported(self.language) != current():
+            return f"[{self.language}] {self.text}"
+        return self.text
+
+
+Value = Union[str, Words, Moment, Written, "Phrase"]
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Something said now and read later, by whoever reads it then, in their language: a message marked
+    with `N_` and its values. It is stored as data (`stored`, `from_stored`), so a page raised by a worker
+    reads in Spanish to one person and in Portuguese to another."""
+
+    message: str
+    values: dict[str, Value] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return gettext(self.message).format(**{name: str(value) for name, value in self.values.items()})
+
+    def stored(self) -> dict[str, Any]:
+        return {"message": self.message, "values": {name: _store(value) for name, value in self.values.items()}}
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> Phrase:
+        return cls(str(data["message"]), {name: _value(value) for name, value in dict(data["values"]).items()})
+
+
+def _store(value: Value) -> object:
+    if isinstance(value, Words):
+        return {"words": value.context, "codes": list(value.codes)}
+    if isinstance(value, Moment):
+        return {"moment": value.at.isoformat(), "year": value.year}
+    if isinstance(value, Phrase):
+        return {"phrase": value.stored()}
+    if isinstance(value, Written):
+        return {"written": value.text, "language": value.language}
+    return value
+
+
+def _value(stored: object) -> Value:
+    if isinstance(stored, dict):
+        if "words" in stored:
+            return Words(str(stored["words"]), tuple(stored["codes"]))
+        if "moment" in stored:
+            return Moment(datetime.fromisoformat(str(stored["moment"])), bool(stored.get("year")))
+        if "written" in stored:
+            return Written(str(stored["written"]), stored.get("language"))
+        return Phrase.from_stored(stored["phrase"])
+    return str(stored)
+
+
+def in_english(text: str | Phrase) -> str:
+    """What a Phrase says in English: the audit timeline's record of it."""
+    with language(DEFAULT_LANGUAGE):
+        return str(text)

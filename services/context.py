@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from puente import i18n
 from puente.services.clock import Clock, SystemClock
 from puente.services.notify import Notifier
 from puente.settings import Settings
@@ -90,6 +91,11 @@ class Context:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    def when(self, moment: datetime, *, year: bool = False) -> str:
+        """A moment as the person acting reads it: in their time zone (UTC when they gave none) and
+        their language's format."""
+        return i18n.format_datetime(moment, self.actor.timezone if self.actor else None, year=year)
 
     def record(
         self,

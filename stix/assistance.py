@@ -7,6 +7,7 @@ reason). The extension-definition is published with the first message to each pe
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,7 +135,11 @@ class Message:
     forwarded_reference: str | None = None
     forwarded_state: str | None = None
     sequence: int | None = None
+    lang: str | None = None  # the language `text` is written in (STIX `lang`, RFC 5646)
 
+
+# A language tag as RFC 5646 writes one (es, pt-BR, es-419); anything else is not kept.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
 
 _OPTIONAL = ("state", "reason", "severity", "forwarded_to", "forwarded_reference", "forwarded_state", "sequence")
 
@@ -173,7 +178,15 @@ def note(
     }
     if marking_ref:
         obj["object_marking_refs"] = [marking_ref]
+    if message.lang and message.text:
+        obj["lang"] = message.lang
     return obj
+
+
+def language_of(obj: dict[str, Any]) -> str | None:
+    """The language an object's text is written in, as its producer says (STIX `lang`), if it says it well."""
+    lang = obj.get("lang")
+    return lang if isinstance(lang, str) and LANGUAGE_TAG.fullmatch(lang) else None
 
 
 class NotAMessage(ValueError):
@@ -235,6 +248,7 @@ def read(obj: dict[str, Any]) -> Message | None:
         forwarded_reference=ext.get("forwarded_reference"),
         forwarded_state=forwarded_state,
         sequence=sequence,
+        lang=language_of(obj),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pycountry
 
 from puente.stix import patterns
+from puente.stix.assistance import language_of
 from puente.stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
 from puente.stix.markings import MARKING_IDS, tlp_of
 from puente.stix.patterns import Observable
@@ -68,6 +69,7 @@ class NoteFacts:
     author: str
     text: str
     created_at: datetime
+    language: str | None = None  # STIX `lang`: what the note is written in
 
 
 @dataclass
@@ -257,6 +259,7 @@ def ticket_objects(
                 "authors": [note.author],
                 "object_refs": [facts.incident_id],
                 "object_marking_refs": marking,
+                **({"lang": note.language} if note.language else {}),
             }
         )
     return TicketObjects(objects, keys)
@@ -366,6 +369,7 @@ def ticket_of(objects: list[dict[str, Any]]) -> ImportedTicket:
             author=str((o.get("authors") or [names.get(o.get("created_by_ref", ""), "")])[0] or "unknown"),
             text="\n\n".join(str(part) for part in (o.get("abstract"), o.get("content")) if part),
             created_at=parse_timestamp(o["created"]),
+            language=language_of(o),
         )
         for o in objects
         if o["type"] == "note" and (incident_id is None or incident_id in o.get("object_refs", []))

@@ -28,6 +28,7 @@ class AssistanceRequest(SQLModel, table=True):
     note_id: str = Field(max_length=64)
     actions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     text: str = ""
+    language: str | None = Field(default=None, max_length=35)  # what `text` was written in (es, pt-BR)
     severity: str = Field(max_length=16)
     tlp: str = Field(max_length=16)
     state: str = Field(max_length=16, index=True)
@@ -61,6 +62,7 @@ class AssistanceMessage(SQLModel, table=True):
     note_id: str = Field(max_length=64)
     author: str = Field(max_length=128)
     text: str = ""
+    language: str | None = Field(default=None, max_length=35)  # what `text` was written in (es, pt-BR)
     reason: str | None = Field(default=None, max_length=64)
     at: datetime = utc_field(nullable=False)
 

@@ -130,6 +130,8 @@ class TicketNote(SQLModel, table=True):
     note_id: str = Field(unique=True, max_length=64)
     author: str = Field(max_length=128)
     text: str
+    # The language it was written in (a language tag: es, pt-BR); None when nobody said.
+    language: str | None = Field(default=None, max_length=35)
     created_at: datetime = utc_field(nullable=False)
 
 

@@ -64,7 +64,9 @@ class Page(SQLModel, table=True):
     # Distinguishes pages a ticket may only have once (e.g. "deadline:72h").
     key: str | None = Field(default=None, max_length=64)
     policy: str = Field(max_length=32)
-    summary: str = ""
+    summary: str = ""  # in English, as the timeline records it
+    # What it says as a phrase (i18n.Phrase.stored()), read by each recipient in their own language.
+    wording: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The policy's steps as they were when the page was raised, so a restart never changes a running chain.
     steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     repeat: int = 1

@@ -16,6 +16,10 @@ def by_name(session: Session, name: str) -> User | None:
     return session.exec(select(User).where(User.name == name)).first()
 
 
+def by_names(session: Session, names: Iterable[str]) -> list[User]:
+    return list(session.exec(select(User).where(col(User.name).in_(list(names)))))
+
+
 def by_address(session: Session, platform: str, address: str) -> User | None:
     """The person a chat platform's address belongs to."""
     statement = (

@@ -134,14 +134,14 @@ def test_rfa_from_assist_to_result_and_close_updates_both_sides(pair: tuple[Csir
         "ana", "assist INC-2026-0001 cert-br block-host,takedown by=8h Please take down the C2 at 198.51.100.7"
     )
     assert "request for assistance sent to cert-br" in sent and "SENT" in sent
-    assert "ACK expected by 2026-01-05 16:00 UTC" in sent  # high: 4 h
+    assert "ACK expected by Mon, Jan 5, 16:00 UTC" in sent  # high: 4 h
 
     co.exchange()
     br.exchange()
     page = "\n".join(br.notices.printed)
     assert "high ticket: [csirt-co" not in page  # the request's own page, not a second one for its severity
     assert " for INC-2026-0001: request for assistance: csirt-co (CSIRT-CO duty desk +00 555)" in page
-    assert "asks us to block-host, takedown on their INC-2026-0001 by 2026-01-05 20:00 UTC" in page
+    assert "asks us to block-host, takedown on their INC-2026-0001 by Mon, Jan 5, 2026, 20:00 UTC" in page
     assert "Why: incoming request for assistance" in page and "[Acknowledge: /incident ack P" in page
     linked = br.say("lead", "show INC-2026-0001")
     assert "[csirt-co INC-2026-0001] Botnet C2 hosted in Brazil" in linked
@@ -254,7 +254,7 @@ def test_actions_past_the_requested_deadline_expire_and_must_not_be_carried_out(
     br.say("lead", "ack INC-2026-0001")
     clock.advance(timedelta(hours=2))
     refusal = br.refused("lead", "accept INC-2026-0001")
-    assert "expired at 2026-01-05 13:00 UTC: its actions must not be carried out" in refusal
+    assert "expired at Mon, Jan 5, 2026, 13:00 UTC: its actions must not be carried out" in refusal
     assert "— EXPIRED" in br.say("lead", "show INC-2026-0001")
     assert "— EXPIRED" in co.say("ana", "show INC-2026-0001")
     assert "CLOSED" in co.say("ana", "close INC-2026-0001 rfa too late")

@@ -27,7 +27,7 @@ from puente.services.context import Runtime
 from puente.services.errors import Conflict, NotFound
 from puente.services.peers import outbox
 from puente.services.peers import service as peers
-from puente.services.tickets import audit
+from puente.services.tickets import audit, notes
 from puente.services.tickets import service as tickets
 from puente.services.users import service as users
 from puente.settings import SettingsError, load_settings
@@ -191,7 +191,7 @@ def open_ticket(runtime: Runtime) -> str:
         reference = tickets.open_ticket(ctx, tickets.TicketDraft(title="Phishing wave")).reference
     for text_ in ("first look", "called the bank", "takedown asked"):
         with acting_as(runtime, "ana") as ctx:
-            tickets.add_note(ctx, reference, text_)
+            notes.add_note(ctx, reference, text_)
     return reference
 
 
@@ -255,7 +255,7 @@ def test_concurrent_writers_keep_one_chain_per_ticket(runtime: Runtime) -> None:
     def write(worker: int) -> None:
         for n in range(8):
             with acting_as(runtime, "ana") as ctx:
-                tickets.add_note(ctx, reference, f"worker {worker} note {n}")
+                notes.add_note(ctx, reference, f"worker {worker} note {n}")
             with runtime.unit_of_work(actor_name="operator") as ctx:
                 ctx.record("checked", f"worker {worker} round {n}")
 

@@ -86,7 +86,7 @@ def test_console_reads_commands_from_stdin(env: dict[str, str]) -> None:
     assert session.returncode == 0, session.stderr
     assert "First run: first is now this Puente's admin" in session.stdout
     assert "Opened INC-" in session.stdout
-    assert "1 open ticket(s):" in session.stdout
+    assert "1 open ticket:" in session.stdout
 
 
 def test_a_bad_setting_stops_start_up_with_one_line(env: dict[str, str]) -> None:

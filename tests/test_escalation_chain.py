@@ -69,8 +69,8 @@ def test_critical_ticket_pages_step_by_step_until_acknowledged_and_then_stops(pa
 
     escalation_worker.tick(runtime)
     told = {who: notice.text for who, _, notice in notifier.updates}
-    assert told["bob"] == "Page P1 for INC-2026-0001: taken by carla at 12:05 UTC."
-    assert told["carla"] == "Page P1 for INC-2026-0001: taken by carla at 13:05 CET."  # her own zone
+    assert told["bob"] == "Page P1 for INC-2026-0001: taken by carla at Mon, Jan 5, 12:05 UTC."
+    assert told["carla"] == "Page P1 for INC-2026-0001: taken by carla at Mon, Jan 5, 13:05 CET."  # her own zone
     assert {handle for _, handle, _ in notifier.updates} == {"msg-1", "msg-2"}
 
     clock.advance(timedelta(minutes=30))
@@ -202,20 +202,23 @@ def test_regulatory_deadlines_remind_the_owner_once_each(paging, clock: ManualCl
     clock.advance(timedelta(minutes=30))
     escalation_worker.tick(runtime)
     assert notifier.texts_to("ana") == [
-        "Page P1 for INC-2026-0001: early warning due 2026-01-06 "
-        "12:00 UTC (24 h after awareness at 2026-01-05 12:00 UTC). Once filed: /incident filed INC-2026-0001"
+        # In ana's time zone (America/Bogota) and her language's format.
+        "Page P1 for INC-2026-0001: early warning due Tue, Jan 6, 2026, 07:00 -05"
+        " (24 h after awareness at Mon, Jan 5, 2026, 07:00 -05). Once filed: /incident filed INC-2026-0001"
         " early-warning [ref=…]"
     ]
     clock.advance(timedelta(hours=48))
     escalation_worker.tick(runtime)
     assert notifier.texts_to("ana")[1].startswith(
-        "Page P2 for INC-2026-0001: incident notification due 2026-01-08 12:00 UTC"
+        "Page P2 for INC-2026-0001: incident notification due Thu, Jan 8, 2026, 07:00 -05"
     )
     # Taking the ticket's current page does not silence the final-report reminder still ahead.
     assert say(runtime, "ana", "/incident ack INC-2026-0001").ok
     clock.set(clock.now().replace(month=2, day=4, hour=12))
     escalation_worker.tick(runtime)
-    assert notifier.texts_to("ana")[2].startswith("Page P3 for INC-2026-0001: final report due 2026-02-05 12:00 UTC")
+    assert notifier.texts_to("ana")[2].startswith(
+        "Page P3 for INC-2026-0001: final report due Thu, Feb 5, 2026, 07:00 -05"
+    )
     assert notifier.recipients() == ["ana", "ana", "ana"]
 
 
@@ -275,6 +278,6 @@ def test_a_new_chat_platform_pages_people_and_rooms_at_their_address_there(
     escalation_worker.tick(runtime)
     assert matrix.addressed[2:] == [("bob", "@bob:csirt.example"), ("#soc", "!soc:csirt.example")]
     assert [notice.text for _, _, notice in matrix.updates] == [
-        "Page P1 for INC-2026-0001: taken by bob at 12:05 UTC."
+        "Page P1 for INC-2026-0001: taken by bob at Mon, Jan 5, 12:05 UTC."
     ] * 2
     runtime.engine.dispose()

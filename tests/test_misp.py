@@ -11,6 +11,7 @@ import pytest
 from puente.services.context import Runtime
 from puente.services.exchange import importer
 from puente.services.exchange import service as exchange
+from puente.services.tickets import notes
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
 from puente.services.users import service as users
@@ -118,7 +119,7 @@ def test_every_ticket_converts_to_a_misp_event_with_each_observable_an_attribute
         observables = parse_observables(values)
         draft = tickets.TicketDraft(title="C2 beaconing", countries=["CO", "BR"], tlp=level, observables=observables)
         reference = tickets.open_ticket(ctx, draft).reference
-        tickets.add_note(ctx, reference, "Sinkholed evil.example.")
+        notes.add_note(ctx, reference, "Sinkholed evil.example.")
     converted = misp.from_stix(export(analyst, reference), tmp_path)
     expected = Counter((MISP_TYPES[o.kind.value], o.value, frozenset({f"tlp:{level.value}"})) for o in observables)
     assert attribute_facts(converted) == expected

@@ -90,11 +90,11 @@ def test_chat_oncall_shows_now_and_next_in_the_viewers_time_zone(runtime: Runtim
     ana = say(runtime, "ana", "/incident oncall")  # ana is in America/Bogota
     assert ana.ok
     assert ana.text == "On call (times in America/Bogota):"
-    assert ana.lines == ["primary: bob now, until Mon 05 Jan 09:00 -05; next carla"]
+    assert ana.lines == ["primary: bob now, until Mon, Jan 5, 09:00 -05; next carla"]
     carla = say(runtime, "carla", "/incident oncall")  # carla is in Europe/Madrid
-    assert carla.lines == ["primary: bob now, until Mon 05 Jan 15:00 CET; next carla"]
+    assert carla.lines == ["primary: bob now, until Mon, Jan 5, 15:00 CET; next carla"]
     bob = say(runtime, "bob", "/incident oncall")  # no zone known: the rotation's own
-    assert bob.lines == ["primary: bob now, until Mon 05 Jan 09:00 -05; next carla"]
+    assert bob.lines == ["primary: bob now, until Mon, Jan 5, 09:00 -05; next carla"]
 
 
 def test_cli_adds_rotations_and_overrides_and_lists_them(sqlite_url: str, tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
-"""Parity: the same commands typed on any chat platform leave the same trace in Puente.
+"""Parity: the same commands typed on any chat platform, in any language Puente speaks, leave the same
+trace in Puente.
 
 One table of commands runs through the console (the command core directly) and through each
 chat adapter's real pipeline; every table Puente writes (tickets, observables, notes, timeline,
 outbox rows once they exist) must end up identical, and the same commands must be refused.
+The table is typed in English, Spanish, Portuguese and French by people who read Puente in that
+language: each leaves the same trace as the English one, but for the language it records.
 Adding an adapter is one entry in ADAPTERS.
 """
 
@@ -61,9 +64,78 @@ TABLE: list[tuple[str, str]] = [
     ("ana", "/incident reopen INC-2026-0002"),  # refused: not resolved yet
 ]
 
+# The same table as analysts type it in each language: their words for the commands, options and values.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "en": TABLE,
+    "es": [
+        (
+            "ana",
+            "/incident nuevo Phishing wave against banks gravedad=alta "
+            "países=BR,AR tlp=ámbar tipo=fraud/phishing sector=finanzas",
+        ),
+        TABLE[1],
+        ("beto", "/incident nota INC-2026-0001 CERT.br confirms the same kit on their side"),
+        (
+            "ana",
+            "/incident actualizar INC-2026-0001 estado=en-curso sev=crítica"
+            ' título="Phishing wave against regional banks"',
+        ),
+        ("ana", "/incident asignar INC-2026-0001 beto"),
+        ("ana", "/incident actualizar INC-2026-0001 países=XX"),
+        ("beto", "/incident nuevo Defacement of ministry portal países=CO tipo=intrusions/application-compromise"),
+        ("beto", "/incident resolver INC-2026-0001 kit taken down by the hosting provider"),
+        ("beto", "/incident cerrar INC-2026-0001"),
+        ("ana", "/incident reabrir INC-2026-0002"),
+    ],
+    "pt": [
+        (
+            "ana",
+            "/incident novo Phishing wave against banks gravidade=alta "
+            "países=BR,AR tlp=âmbar tipo=fraud/phishing setor=finanças",
+        ),
+        TABLE[1],
+        ("beto", "/incident nota INC-2026-0001 CERT.br confirms the same kit on their side"),
+        (
+            "ana",
+            "/incident atualizar INC-2026-0001 situação=em-andamento sev=crítica"
+            ' título="Phishing wave against regional banks"',
+        ),
+        ("ana", "/incident atribuir INC-2026-0001 beto"),
+        ("ana", "/incident atualizar INC-2026-0001 países=XX"),
+        ("beto", "/incident novo Defacement of ministry portal países=CO tipo=intrusions/application-compromise"),
+        ("beto", "/incident resolver INC-2026-0001 kit taken down by the hosting provider"),
+        ("beto", "/incident fechar INC-2026-0001"),
+        ("ana", "/incident reabrir INC-2026-0002"),
+    ],
+    "fr": [
+        (
+            "ana",
+            "/incident nouveau Phishing wave against banks gravité=haute "
+            "pays=BR,AR tlp=ambre catégorie=fraud/phishing secteur=banque",
+        ),
+        TABLE[1],
+        ("beto", "/incident remarque INC-2026-0001 CERT.br confirms the same kit on their side"),
+        (
+            "ana",
+            "/incident modifier INC-2026-0001 statut=en-cours sev=critique"
+            ' titre="Phishing wave against regional banks"',
+        ),
+        ("ana", "/incident attribuer INC-2026-0001 beto"),
+        ("ana", "/incident modifier INC-2026-0001 pays=XX"),
+        ("beto", "/incident nouveau Defacement of ministry portal pays=CO catégorie=intrusions/application-compromise"),
+        ("beto", "/incident résoudre INC-2026-0001 kit taken down by the hosting provider"),
+        ("beto", "/incident fermer INC-2026-0001"),
+        ("ana", "/incident rouvrir INC-2026-0002"),
+    ],
+}
+
 # Bookkeeping an adapter keeps for itself (button tokens, chat requests seen), not a domain effect.
 ADAPTER_TABLES = {"pending_buttons", "chat_requests"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# What differs between languages by design: the language people read in and wrote their notes in (and
+# so the timeline digests that cover them).
+LANGUAGE = re.compile(r'"language": "[a-z]{2}"')
+DIGEST = re.compile(r'"(previous_)?digest": "[0-9a-f]{64}"')
 
 
 class Adapter(Protocol):
@@ -159,13 +231,13 @@ def slack(runtime: Runtime) -> Iterator[Adapter]:
 ADAPTERS: dict[str, Callable[[Runtime], AbstractContextManager[Adapter]]] = {"telegram": telegram, "slack": slack}
 
 
-def fresh_runtime(template: Path, folder: Path, clock: ManualClock) -> Runtime:
+def fresh_runtime(template: Path, folder: Path, clock: ManualClock, language: str = "en") -> Runtime:
     folder.mkdir()
     shutil.copy(template, folder / "puente.db")
     runtime = make_runtime(f"sqlite:///{folder / 'puente.db'}", clock, folder)
     with runtime.unit_of_work(actor_name="operator") as ctx:
         for name, (role, telegram_id, slack_id) in PEOPLE.items():
-            users.add(ctx, name, role, addresses={"telegram": telegram_id, "slack": slack_id})
+            users.add(ctx, name, role, addresses={"telegram": telegram_id, "slack": slack_id}, language=language)
     return runtime
 
 
@@ -190,25 +262,52 @@ def effects(runtime: Runtime) -> dict[str, list[str]]:
     return found
 
 
-def run_table(adapter: Callable[[Runtime], AbstractContextManager[Adapter]], runtime: Runtime) -> list[bool]:
+def run_table(
+    adapter: Callable[[Runtime], AbstractContextManager[Adapter]], runtime: Runtime, language: str = "en"
+) -> list[bool]:
     with adapter(runtime) as chat:
-        return [chat.run(who, text) for who, text in TABLE]
+        return [chat.run(who, text) for who, text in TABLES[language]]
 
 
+def without_language(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        table: [DIGEST.sub("<digest>", LANGUAGE.sub('"language": "<language>"', row)) for row in rows]
+        for table, rows in found.items()
+    }
+
+
+@pytest.mark.parametrize("language", sorted(TABLES))
 @pytest.mark.parametrize("platform", sorted(ADAPTERS))
 def test_every_adapter_leaves_the_same_trace_as_the_console(
-    platform: str, sqlite_template: Path, tmp_path: Path
+    platform: str, language: str, sqlite_template: Path, tmp_path: Path
 ) -> None:
-    reference = fresh_runtime(sqlite_template, tmp_path / "console", ManualClock())
-    adapted = fresh_runtime(sqlite_template, tmp_path / platform, ManualClock())
+    reference = fresh_runtime(sqlite_template, tmp_path / "console", ManualClock(), language)
+    adapted = fresh_runtime(sqlite_template, tmp_path / platform, ManualClock(), language)
     try:
-        expected_verdicts = run_table(console, reference)
+        expected_verdicts = run_table(console, reference, language)
         assert expected_verdicts == [True] * 5 + [False] + [True] * 3 + [False]  # the table means what it says
-        assert run_table(ADAPTERS[platform], adapted) == expected_verdicts
+        assert run_table(ADAPTERS[platform], adapted, language) == expected_verdicts
         expected, actual = effects(reference), effects(adapted)
         assert len(expected["timeline_events"]) >= 9 and len(expected["ticket_observables"]) == 3
         for table in expected:
             assert actual[table] == expected[table], f"{platform} differs from the console in {table}"
+        assert f'"language": "{language}"' in "".join(expected["ticket_notes"])  # the note records its language
     finally:
         reference.engine.dispose()
         adapted.engine.dispose()
+
+
+@pytest.mark.parametrize("language", sorted(set(TABLES) - {"en"}))
+def test_the_table_typed_in_another_language_leaves_the_trace_of_the_english_one(
+    language: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    english = fresh_runtime(sqlite_template, tmp_path / "en", ManualClock())
+    translated = fresh_runtime(sqlite_template, tmp_path / language, ManualClock(), language)
+    try:
+        assert run_table(console, translated, language) == run_table(console, english)
+        expected, actual = without_language(effects(english)), without_language(effects(translated))
+        for table in expected:
+            assert actual[table] == expected[table], f"typed in {language}, {table} differs from English"
+    finally:
+        english.engine.dispose()
+        translated.engine.dispose()

@@ -51,8 +51,8 @@ def test_a_clock_already_overdue_when_the_ticket_is_opened_pages_at_once(team, c
     assert say(runtime, "ana", f"/incident new Data leak at the registry aware={aware}").ok
     escalation_worker.tick(runtime)
     assert notifier.texts_to("ana") == [
-        "Page P1 for INC-2026-0001: OVERDUE: early warning due 2026-01-05 06:00 UTC (24 h after awareness at"
-        " 2026-01-04 06:00 UTC). Once filed: /incident filed INC-2026-0001 early-warning [ref=…]"
+        "Page P1 for INC-2026-0001: OVERDUE: early warning due Mon, Jan 5, 2026, 01:00 -05 (24 h after awareness at"
+        " Sun, Jan 4, 2026, 01:00 -05). Once filed: /incident filed INC-2026-0001 early-warning [ref=…]"
     ]
 
 
@@ -60,10 +60,11 @@ def test_show_lists_each_clock_in_the_readers_time_zone_and_filing_stops_its_rem
     runtime, notifier = team
     say(runtime, "ana", "/incident new Data leak at the registry aware=2026-01-05T10:00Z")
     shown = say(runtime, "ana", "/incident show INC-2026-0001").plain_text()  # ana reads in America/Bogota
-    assert "⏰ early warning due Tue 06 Jan 2026 05:00 -05 (24 h after awareness, built-in (NIS2-style)): running" in (
-        shown
+    assert (
+        "⏰ early warning due Tue, Jan 6, 2026, 05:00 -05 (24 h after awareness, built-in (NIS2-style)): running"
+        in (shown)
     )
-    assert "⏰ final report due Thu 05 Feb 2026 05:00 -05 (1 month after awareness" in shown
+    assert "⏰ final report due Thu, Feb 5, 2026, 05:00 -05 (1 month after awareness" in shown
 
     filed = say(runtime, "ana", "/incident filed INC-2026-0001 early-warning ref=CCOC-2026-118")
     assert filed.ok, filed.plain_text()
@@ -88,11 +89,11 @@ def test_the_clock_set_follows_the_tickets_country_and_sector(team, clock: Manua
     say(runtime, "ana", "/incident new Ransomware at a hospital sector=healthcare aware=2026-01-05T10:00Z")
     say(runtime, "ana", "/incident new Botnet in Brazil countries=BR aware=2026-01-05T10:00Z")
     health = say(runtime, "ana", "/incident show INC-2026-0001").plain_text()
-    assert "⏰ early warning due Mon 05 Jan 2026 11:00 -05 (6 h after awareness, Colombian health sector)" in health
-    assert "⏰ incident notification due Thu 08 Jan 2026 05:00 -05 (3 d after awareness" in health
+    assert "⏰ early warning due Mon, Jan 5, 2026, 11:00 -05 (6 h after awareness, Colombian health sector)" in health
+    assert "⏰ incident notification due Thu, Jan 8, 2026, 05:00 -05 (3 d after awareness" in health
     assert "final report" not in health  # the set has no final-report clock
     brazil = say(runtime, "ana", "/incident show INC-2026-0002").plain_text()
-    assert "⏰ incident notification due Thu 05 Mar 2026 05:00 -05 (2 months after awareness, Brazil)" in brazil
+    assert "⏰ incident notification due Thu, Mar 5, 2026, 05:00 -05 (2 months after awareness, Brazil)" in brazil
     assert "early warning" not in brazil
 
 

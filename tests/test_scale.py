@@ -88,23 +88,23 @@ def test_cross_border_list_finds_tickets_behind_a_thousand_local_ones(core: Comm
     local_tickets(runtime, 1, first_number=1205, countries=())  # imported without countries: not cross-border
 
     listed = say(core, "/incident list cross-border")
-    assert listed.text == "3 cross-border ticket(s):"
+    assert listed.text == "3 cross-border tickets:"
     assert [line.split()[0] for line in listed.lines] == older[::-1]
 
     everything = say(core, "/incident list open")
-    assert everything.text == "50 of 1204 open ticket(s):"
+    assert everything.text == "50 of 1204 open tickets:"
     assert everything.lines[0].startswith("INC-2026-1205 ")
 
 
 def test_observables_pasted_by_the_thousand_are_each_added_once(core: CommandCore) -> None:
     reference = say(core, "/incident new Scanning wave").ticket
     first = say(core, f"/incident ioc {reference} {pasted(1200)}")
-    assert first.text == f"{reference}: added 1200 observable(s)."
+    assert first.text == f"{reference}: added 1200 observables."
     again = say(core, f"/incident ioc {reference} {pasted(1300)} {pasted(1300)}")
-    assert again.text == f"{reference}: added 100 observable(s), 1200 already on the ticket."
+    assert again.text == f"{reference}: added 100 observables, 1200 already on the ticket."
     shown = say(core, f"/incident show {reference}")
     assert dict(shown.fields)["Observables"] == "1300"
-    assert shown.lines[:2] == ["ipv4-addr: 10.0.0.0", "domain-name: host1.evil.example"]
+    assert shown.lines[2:4] == ["ipv4-addr: 10.0.0.0", "domain-name: host1.evil.example"]  # after TLP and PAP
     assert "… and 1275 more observables" in shown.lines
 
 

@@ -580,7 +580,9 @@ def test_the_manifest_installs_the_command_interactivity_and_scopes_puente_uses(
     assert command["command"] == "/incident" and command["url"].endswith("/slack/events")
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
-    assert {"commands", "chat:write", "chat:write.public", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "chat:write.public", "users:read"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
     # Looking for a page whose send went unanswered, in a DM or a channel.
     assert {"im:write", "im:history", "channels:history", "groups:history"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]

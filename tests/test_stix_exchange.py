@@ -23,6 +23,7 @@ from puente.services.context import Runtime
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.exchange import importer, versions
 from puente.services.exchange import service as exchange
+from puente.services.tickets import notes
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
 from puente.services.users import service as users
@@ -62,7 +63,7 @@ def open_rich_ticket(runtime: Runtime) -> str:
             ),
         )
         reference = tickets.open_ticket(ctx, draft).reference
-        tickets.add_note(ctx, reference, "Sinkholed evil.example.")
+        notes.add_note(ctx, reference, "Sinkholed evil.example.")
     return reference
 
 

@@ -185,7 +185,7 @@ def test_button_runs_its_command_as_the_person_who_pressed_it(telegram: Telegram
     telegram.person(BETO, "Beto", chat_id=GROUP, chat_type="supergroup").presses(card, "Timeline")
     answer, timeline = telegram.api.since(mark)
     assert answer.method == "answerCallbackQuery" and "show_alert" not in answer.params
-    assert answer.params["text"] == "Timeline of INC-2026-0001 (1 events):"
+    assert answer.params["text"] == "Timeline of INC-2026-0001 (1 event):"
     assert timeline.method == "sendMessage" and "ana opened: opened INC-2026-0001: Botnet C2" in timeline.text
     assert timeline.params["reply_parameters"]["message_id"] == card.message_id
 
@@ -425,7 +425,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
             escalation_worker.tick(runtime)
             edit = api.of("editMessageText")[-1]
             assert (edit.params["chat_id"], edit.message_id) == ("2001", page.message_id)
-            assert edit.text.startswith("<b>Page P1 for INC-2026-0001: taken by bob at 12:00 UTC.</b>")
+            assert edit.text.startswith("<b>Page P1 for INC-2026-0001: taken by bob at Mon, Jan 5, 12:00 UTC.</b>")
             assert "reply_markup" not in edit.params
     finally:
         notifier.close()

@@ -15,6 +15,7 @@ from puente.bot.handlers import (
     sharing,
     tickets,
     web,
+    words,
 )
 from puente.bot.registry import Registry
 
@@ -34,5 +35,7 @@ def default_registry() -> Registry:
             *web.SUBCOMMANDS,
             *language.SUBCOMMANDS,
             *help.SUBCOMMANDS,
-        ]
+        ],
+        words=words.SUBCOMMANDS,
+        option_words=words.OPTIONS,
     )

@@ -1,14 +1,19 @@
-"""How tickets look in a Reply, the same for every handler and platform."""
+"""How tickets look in a Reply, the same for every handler and platform, in the reader's language."""
 
 from __future__ import annotations
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.services.assistance.protocol import DECLINE_REASONS, INBOUND, State
+from puente.i18n import Written, _, ngettext
+from puente.services.assistance.protocol import INBOUND, State
 from puente.services.assistance.service import RequestView
+from puente.services.context import Context
 from puente.services.notify import quoted
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets.service import TicketView, is_cross_border
+from puente.services.vocabularies import assistance as protocol_words
+from puente.services.vocabularies import words
 from puente.services.vocabularies.countries import country_name
+from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.models import Ticket, TicketStatus, TimelineEvent
 
 
@@ -19,53 +24,71 @@ def titled(ticket: Ticket, origin: str | None) -> str:
 
 
 def one_line(ticket: Ticket, our_country: str, origin: str | None = None) -> str:
-    border = " 🌎 cross-border" if is_cross_border(ticket, our_country) else ""
+    border = " 🌎 " + _("cross-border") if is_cross_border(ticket, our_country) else ""
     return (
-        f"{ticket.reference} [{ticket.severity}] {ticket.status} TLP:{ticket.tlp.upper()}"
+        f"{ticket.reference} [{words.severity(ticket.severity)}] {words.status(ticket.status)} TLP:{ticket.tlp.upper()}"
         f" {','.join(ticket.countries)}{border} — {titled(ticket, origin)}"
     )
 
 
-def ticket_fields(ticket: Ticket, owner: str | None, our_country: str) -> list[tuple[str, str]]:
+def ticket_fields(ctx: Context, ticket: Ticket, owner: str | None, our_country: str) -> list[tuple[str, str]]:
     countries = ", ".join(f"{code} ({country_name(code)})" for code in ticket.countries)
     if is_cross_border(ticket, our_country):
-        countries += " — cross-border"
+        countries += " — " + _("cross-border")
     fields = [
-        ("Status", ticket.status),
-        ("Severity", ticket.severity),
+        (_("Status"), words.status(ticket.status)),
+        (_("Severity"), words.severity(ticket.severity)),
         ("TLP", f"TLP:{ticket.tlp.upper()}"),
         ("PAP", f"PAP:{ticket.pap.upper()}"),
-        ("Countries", countries),
+        (_("Countries"), countries),
     ]
     if ticket.legal_basis:
-        fields.append(("Legal basis", ticket.legal_basis))
-    if ticket.rsit_classification:
-        fields.append(("Type", f"{ticket.rsit_classification}/{ticket.rsit_type}"))
+        fields.append((_("Legal basis"), ticket.legal_basis))
+    if ticket.rsit_classification and ticket.rsit_type:
+        fields.append((_("Type"), words.rsit(ticket.rsit_classification, ticket.rsit_type)))
     if ticket.sectors:
-        fields.append(("Sectors", ", ".join(ticket.sectors)))
-    fields.append(("Owner", owner or "unassigned"))
-    fields.append(("Aware since", ticket.aware_at.strftime("%Y-%m-%d %H:%M UTC")))
+        fields.append((_("Sectors"), words.sectors(ticket.sectors)))
+    fields.append((_("Owner"), owner or _("unassigned")))
+    fields.append((_("Aware since"), ctx.when(ticket.aware_at, year=True)))
     return fields
 
 
 def ticket_buttons(ticket: Ticket) -> list[Button]:
     reference = ticket.reference
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        return [Button("Reopen", f"reopen {reference}")]
+        return [Button(_("Reopen"), f"reopen {reference}")]
     return [
-        Button("Timeline", f"timeline {reference}"),
-        Button("Resolve", f"resolve {reference}", ButtonStyle.PRIMARY, confirm=f"Resolve {reference}?"),
+        Button(_("Timeline"), f"timeline {reference}"),
+        Button(
+            _("Resolve"),
+            f"resolve {reference}",
+            ButtonStyle.PRIMARY,
+            confirm=_("Resolve {reference}?").format(reference=reference),
+        ),
     ]
 
 
-def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
+def ticket_card(ctx: Context, headline: str, view: TicketView, our_country: str) -> Reply:
     ticket = view.ticket
-    lines = [f"{o.kind}: {o.value}" for o in view.observables]
+    # What the markings ask of the reader, in their words (FIRST's TLP 2.0 and PAP definitions).
+    lines = [
+        f"TLP:{ticket.tlp.upper()} — {TLP(ticket.tlp).meaning}",
+        f"PAP:{ticket.pap.upper()} — {words.pap_meaning(ticket.pap)}",
+    ]
+    lines += [f"{o.kind}: {o.value}" for o in view.observables]
     if view.observable_count > len(view.observables):
-        lines.append(f"… and {view.observable_count - len(view.observables)} more observables")
-    lines += [f"note by {n.author} at {n.created_at:%Y-%m-%d %H:%M}: {n.text}" for n in view.notes[-5:]]
-    fields = ticket_fields(ticket, view.owner, our_country)
-    fields.append(("Observables", str(view.observable_count)))
+        more = view.observable_count - len(view.observables)
+        lines.append(
+            ngettext("… and {count} more observable", "… and {count} more observables", more).format(count=more)
+        )
+    lines += [
+        _("note by {author} at {time}: {text}").format(
+            author=n.author, time=ctx.when(n.created_at, year=True), text=Written(n.text, n.language)
+        )
+        for n in view.notes[-5:]
+    ]
+    fields = ticket_fields(ctx, ticket, view.owner, our_country)
+    fields.append((_("Observables"), str(view.observable_count)))
     text = f"{headline}\n{ticket.reference}: {titled(ticket, view.origin)}"
     if ticket.description:
         text += f"\n{quoted(ticket.description)}"
@@ -73,6 +96,8 @@ def ticket_card(headline: str, view: TicketView, our_country: str) -> Reply:
 
 
 def timeline_lines(events: list[TimelineEvent]) -> list[str]:
+    """The audit timeline as it was recorded, to the second in UTC: the record every reader and the web
+    view quote alike (its digests cover exactly this)."""
     return [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor} {e.action}: {e.summary}" for e in events]
 
 
@@ -84,7 +109,14 @@ def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earl
         lines.append(f"🤝 {view.line}")
         lines += [f"   {line}" for line in view.said[-6:]]
     if earlier:
-        lines.append(f"📤 … {earlier} earlier deliveries (see /incident timeline)")
+        lines.append(
+            "📤 "
+            + ngettext(
+                "… {count} earlier delivery (see /incident timeline)",
+                "… {count} earlier deliveries (see /incident timeline)",
+                earlier,
+            ).format(count=earlier)
+        )
     lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]
     return lines
 
@@ -95,10 +127,10 @@ def request_buttons(requests: list[RequestView]) -> list[Button]:
     if not waiting:
         return []
     reference = waiting[-1].ticket
-    buttons = [Button("Accept", f"accept {reference}", ButtonStyle.PRIMARY)]
+    buttons = [Button(_("Accept"), f"accept {reference}", ButtonStyle.PRIMARY)]
     if waiting[-1].request.state == State.SENT:
-        buttons.insert(0, Button("Acknowledge", f"ack {reference}", ButtonStyle.PRIMARY))
+        buttons.insert(0, Button(_("Acknowledge"), f"ack {reference}", ButtonStyle.PRIMARY))
     buttons.append(
-        Button("Decline", f"decline {reference}", ButtonStyle.DANGER, choices=tuple((r, r) for r in DECLINE_REASONS))
+        Button(_("Decline"), f"decline {reference}", ButtonStyle.DANGER, choices=protocol_words.reason_choices())
     )
     return buttons

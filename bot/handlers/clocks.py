@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
+from puente.i18n import _, lazy_gettext
 from puente.services.escalation import filings, regulatory
 from puente.services.escalation import service as escalation
 from puente.services.tickets import service as tickets
@@ -16,29 +14,31 @@ from puente.storage.models import Ticket
 USAGE = f"/incident filed INC-… {'|'.join(regulatory.STAGE_KEYS)} [ref=AUTHORITY-REFERENCE]"
 
 
-def _local(call: Invocation, moment: datetime) -> str:
-    zone = ZoneInfo(call.ctx.actor.timezone) if call.ctx.actor and call.ctx.actor.timezone else ZoneInfo("UTC")
-    local = moment.astimezone(zone)
-    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
-
-
 def clock_lines(call: Invocation, ticket: Ticket) -> list[str]:
-    """⏰ early warning due Tue 06 Jan 2026 07:00 -05 (24 h after awareness): running"""
+    """⏰ early warning due Tue, Jan 6, 2026, 07:00 -05 (24 h after awareness, built-in): running"""
     now = call.ctx.now()
     return [
-        f"⏰ {clock.stage.name} due {_local(call, clock.due)} ({clock.after} after awareness,"
-        f" {clock.source}): {clock.state(now)}"
+        "⏰ "
+        + _("{stage} due {due} ({after} after awareness, {source}): {state}").format(
+            stage=clock.stage.name,
+            due=call.ctx.when(clock.due, year=True),
+            after=clock.after,
+            source=clock.source,
+            state=clock.state(now),
+        )
         for clock in escalation.clocks_of(call.ctx, ticket)
     ]
 
 
 def filed(call: Invocation) -> Reply:
-    reference = call.args.word(0, "a ticket reference", USAGE)
-    stage = call.args.word(1, f"the stage filed ({', '.join(regulatory.STAGE_KEYS)})", USAGE)
+    reference = call.args.word(0, _("a ticket reference"), USAGE)
+    stage = call.args.word(1, _("the stage filed ({stages})").format(stages=", ".join(regulatory.STAGE_KEYS)), USAGE)
     ticket = tickets.get(call.ctx, reference)
     clock = filings.file(call.ctx, ticket, stage, call.args.options.get("ref"))
     return Reply(
-        text=f"{ticket.reference}: {clock.stage.name} recorded as filed; its reminders stop.",
+        text=_("{reference}: {stage} recorded as filed; its reminders stop.").format(
+            reference=ticket.reference, stage=clock.stage.name
+        ),
         lines=clock_lines(call, ticket),
         ticket=ticket.reference,
     )
@@ -48,9 +48,11 @@ SUBCOMMANDS = [
     Subcommand(
         "filed",
         USAGE.removeprefix("/incident "),
-        "Record that a regulatory notification was filed (stops that clock's reminders).",
+        lazy_gettext("Record that a regulatory notification was filed (stops that clock's reminders)."),
         filed,
         {"ref": "ref"},
-        details="Clocks run from the time of awareness (aware= on /incident new); /incident show lists them.",
+        details=lazy_gettext(
+            "Clocks run from the time of awareness (aware= on /incident new); /incident show lists them."
+        ),
     ),
 ]

@@ -13,7 +13,7 @@ from puente.bot.registry import Registry
 from puente.services.context import Context
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
-from puente.services.vocabularies import taxonomy
+from puente.services.vocabularies import aliases, taxonomy
 from puente.storage.models import TicketStatus
 
 # Values offered after `key=`, by the field an option key names (see each Subcommand's options).
@@ -43,7 +43,7 @@ def candidates(ctx: Context, registry: Registry, line: str) -> list[str]:
         return []
     if "=" in typed:
         key, _, value = typed.partition("=")
-        field = subcommand.options.get(key.lower())
+        field = subcommand.option_field(aliases.fold(key))
         found = VALUES[field](ctx) if field in VALUES else []
         return [f"{key}={choice}" for choice in found if choice.startswith(value.lower())]
     if len(words) == 2 and "INC-…" in subcommand.usage:

@@ -21,11 +21,19 @@ def help_(call: Invocation) -> Reply:
                 )
             raise InvalidInput(_("No subcommand {name!r}.").format(name=name))
         lines = [str(subcommand.details)] if subcommand.details else []
-        if subcommand.aliases:
-            lines.append(_("Also: {aliases}").format(aliases=", ".join(subcommand.aliases)))
+        if also := call.registry.words_of(subcommand):
+            lines.append(_("Also: {aliases}").format(aliases=", ".join(also)))
         return Reply(text=f"/incident {subcommand.usage}\n{subcommand.summary}", lines=lines, private=True)
-    lines = [f"/incident {s.usage} — {s.summary}" for s in call.registry]
+    lines = [f"/incident {_said(call, s)} — {s.summary}" for s in call.registry]
     return Reply(text=_("Puente commands (help SUBCOMMAND for details):"), lines=lines, private=True)
+
+
+def _said(call: Invocation, subcommand: Subcommand) -> str:
+    """A subcommand's usage as the reader may type it: in their own word, with the English one beside it."""
+    local = call.registry.local_name(subcommand)
+    if local == subcommand.name:
+        return subcommand.usage
+    return f"{local} ({subcommand.name}){subcommand.usage.removeprefix(subcommand.name)}"
 
 
 SUBCOMMANDS = [Subcommand("help", "help [SUBCOMMAND]", lazy_gettext("Show the commands."), help_, parses_options=False)]

@@ -40,7 +40,7 @@ SUBCOMMANDS = [
         f"lang [{CHOICES}]",
         lazy_gettext("Show or choose the language Puente speaks to you."),
         lang_,
-        aliases=("language", "idioma", "langue"),
+        aliases=("language",),
         parses_options=False,
     )
 ]

@@ -5,35 +5,56 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
+from puente.i18n import _, lazy_gettext
 from puente.services.assistance import board
 from puente.services.tickets import clocks
+from puente.services.vocabularies import assistance as protocol_words
 
 
 def requests(call: Invocation) -> Reply:
     columns = board.board(call.ctx)
-    lines = [f"{state.value}: {view.ticket} {view.line}" for state, views in columns.items() for view in views]
+    lines = [
+        f"{protocol_words.state(state.value)}: {view.ticket} {view.line}"
+        for state, views in columns.items()
+        for view in views
+    ]
     if not lines:
-        return Reply(text="No requests for assistance.")
-    return Reply(text=f"Requests for assistance ({len(lines)}), by state:", lines=lines)
+        return Reply(text=_("No requests for assistance."))
+    return Reply(text=_("Requests for assistance ({count}), by state:").format(count=len(lines)), lines=lines)
 
 
 def clocks_(call: Invocation) -> Reply:
     due = clocks.due_within(call.ctx)
     if not due:
-        return Reply(text="No regulatory deadline in the next 24 h.")
+        return Reply(text=_("No regulatory deadline in the next 24 h."))
     return Reply(
-        text=f"Regulatory clocks due in the next 24 h ({len(due)}):",
+        text=_("Regulatory clocks due in the next 24 h ({count}):").format(count=len(due)),
         lines=[
-            f"{clock.due:%Y-%m-%d %H:%M} UTC {clock.ticket.reference} {clock.deadline}"
-            f" ({clock.after_awareness} after awareness), owner {clock.owner or 'unassigned'}"
+            _("{due} {reference} {deadline} ({after} after awareness), owner {owner}").format(
+                due=call.ctx.when(clock.due),
+                reference=clock.ticket.reference,
+                deadline=clock.deadline,
+                after=clock.after_awareness,
+                owner=clock.owner or _("unassigned"),
+            )
             for clock in due
         ],
     )
 
 
 SUBCOMMANDS = [
-    Subcommand("requests", "requests", "Every request for assistance, ours and peers', by state.", requests, {}),
     Subcommand(
-        "clocks", "clocks", "Regulatory deadlines (early warning, notification, report) due in 24 h.", clocks_, {}
+        "requests",
+        "requests",
+        lazy_gettext("Every request for assistance, ours and peers', by state."),
+        requests,
+        {},
+    ),
+    Subcommand(
+        "clocks",
+        "clocks",
+        lazy_gettext("Regulatory deadlines (early warning, notification, report) due in 24 h."),
+        clocks_,
+        {},
     ),
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.i18n import _, lazy_gettext
 from puente.services.assistance import early_warning
 from puente.services.feeds import publishing
 from puente.services.peers import service as peers
 from puente.services.sharing import service as sharing
+from puente.services.vocabularies import words as vocabulary
 from puente.services.vocabularies.countries import country_name
 
 CONFIRM = "confirm"
@@ -25,8 +27,11 @@ def _confirmation(words: list[str]) -> tuple[list[str], str | None]:
 
 
 def _handling_lines(preview: sharing.SharePlan) -> list[str]:
-    lines = [f"suggested, withheld: {r.recipient} — {r.reason}" for r in preview.withheld]
-    lines += [f"may be personal data: {finding}" for finding in preview.personal_data]
+    lines = [
+        _("suggested, withheld: {recipient} — {reason}").format(recipient=r.recipient, reason=r.reason)
+        for r in preview.withheld
+    ]
+    lines += [_("may be personal data: {finding}").format(finding=finding) for finding in preview.personal_data]
     lines += [f"⛔ {reason}" for reason in dict.fromkeys(r.reason for r in preview.held_back)]
     return lines
 
@@ -35,13 +40,13 @@ def _why_previewed(confirmation: str | None, outdated: sharing.PreviewOutdated |
     if outdated is not None:
         return f"{outdated} "
     if confirmation == "":
-        return "Nothing was sent: a confirmation carries the preview it confirms (the button does). "
+        return _("Nothing was sent: a confirmation carries the preview it confirms (the button does).") + " "
     return ""
 
 
 def share(call: Invocation) -> Reply:
     usage = "/incident share INC-… [to PEER|COUNTRY …]"
-    reference = call.args.word(0, "a ticket reference", usage)
+    reference = call.args.word(0, _("a ticket reference"), usage)
     words, confirmation = _confirmation(call.args.words[1:])
     if words and words[0].lower() == "to":
         words = words[1:]
@@ -55,19 +60,31 @@ def share(call: Invocation) -> Reply:
         else:
             return Reply(
                 text=(
-                    f"{done.ticket.reference} ({done.tlp.label}): {done.sent} STIX object(s) queued for "
-                    f"{', '.join(done.names)}; /incident show {done.ticket.reference} follows delivery."
+                    _(
+                        "{reference} ({label}): {sent} STIX object(s) queued for {value}; /incident show "
+                        "{reference} follows delivery."
+                    ).format(
+                        reference=done.ticket.reference,
+                        label=done.tlp.label,
+                        sent=done.sent,
+                        value=", ".join(done.names),
+                    )
                 ),
                 ticket=done.ticket.reference,
             )
     preview = outdated.plan if outdated is not None else sharing.plan(call.ctx, reference, named)
     ticket = preview.ticket
     lines = [
-        f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)}) at {r.peer.taxii_url}"
+        "→ "
+        + _("{peer} ({because}; {countries}) at {url}").format(
+            peer=r.peer.name, because=r.because, countries=", ".join(r.peer.countries), url=r.peer.taxii_url
+        )
         for r in preview.recipients
     ]
     lines += [
-        f"also suggested, not included: {s.peer.name} ({s.because}) — add it with: to {s.peer.name}"
+        _("also suggested, not included: {peer} ({because}) — add it with: to {peer}").format(
+            peer=s.peer.name, because=s.because
+        )
         for s in preview.left_out
     ]
     lines += _handling_lines(preview)
@@ -75,19 +92,28 @@ def share(call: Invocation) -> Reply:
     who = ", ".join(preview.names)
     return Reply(
         text=(
-            f"{_why_previewed(confirmation, outdated)}Preview: share {ticket.reference} ({preview.tlp.label}) — the"
-            f" ticket as STIX 2.1 (incident, countries, indicators, notes) to {len(preview.recipients)} peer(s):"
+            _(
+                "{confirmation}Preview: share {reference} ({label}) — the ticket as STIX 2.1 (incident, "
+                "countries, indicators, notes) to {recipients} peer(s):"
+            ).format(
+                confirmation=_why_previewed(confirmation, outdated),
+                reference=ticket.reference,
+                label=preview.tlp.label,
+                recipients=len(preview.recipients),
+            )
         ),
-        fields=_fields(preview, who) + [("Confirm", command)],
+        fields=_fields(preview, who) + [(_("Confirm"), command)],
         lines=lines,
         buttons=[]
         if preview.held_back
         else [
             Button(
-                "Share",
+                _("Share"),
                 command,
                 ButtonStyle.PRIMARY,
-                confirm=f"Send {ticket.reference} ({preview.tlp.label}) to {who}?",
+                confirm=_("Send {reference} ({label}) to {who}?").format(
+                    reference=ticket.reference, label=preview.tlp.label, who=who
+                ),
             )
         ],
         ticket=ticket.reference,
@@ -95,15 +121,15 @@ def share(call: Invocation) -> Reply:
 
 
 def _fields(preview: sharing.SharePlan, who: str) -> list[tuple[str, str]]:
-    fields = [("TLP", preview.tlp.label), ("PAP", f"PAP:{preview.ticket.pap.upper()}"), ("Recipients", who)]
+    fields = [("TLP", preview.tlp.label), ("PAP", f"PAP:{preview.ticket.pap.upper()}"), (_("Recipients"), who)]
     if preview.ticket.legal_basis:
-        fields.append(("Legal basis", preview.ticket.legal_basis))
+        fields.append((_("Legal basis"), preview.ticket.legal_basis))
     return fields
 
 
 def notify(call: Invocation) -> Reply:
     usage = "/incident notify INC-… [to PEER|COUNTRY …] [text]"
-    reference = call.args.word(0, "a ticket reference", usage)
+    reference = call.args.word(0, _("a ticket reference"), usage)
     words, confirmation = _confirmation(call.args.words[1:])
     named, text = early_warning.recipients_and_text(call.ctx, words)
     outdated = None
@@ -115,8 +141,10 @@ def notify(call: Invocation) -> Reply:
         else:
             return Reply(
                 text=(
-                    f"{done.ticket.reference} ({done.tlp.label}): early warning sent to {', '.join(done.names)};"
-                    f" /incident show {done.ticket.reference} follows delivery."
+                    _(
+                        "{reference} ({label}): early warning sent to {value}; /incident show {reference} "
+                        "follows delivery."
+                    ).format(reference=done.ticket.reference, label=done.tlp.label, value=", ".join(done.names))
                 ),
                 ticket=done.ticket.reference,
             )
@@ -131,23 +159,44 @@ def notify(call: Invocation) -> Reply:
     )
     return Reply(
         text=(
-            f"{_why_previewed(confirmation, outdated)}Preview: early warning about {ticket.reference}"
-            f" ({preview.tlp.label}) — NOTIFY with the ticket as STIX 2.1 to {len(preview.recipients)} peer(s);"
-            f" their on-call is paged at {ticket.severity}:"
+            _(
+                "{confirmation}Preview: early warning about {reference} ({label}) — NOTIFY with the ticket as "
+                "STIX 2.1 to {recipients} peer(s); their on-call is paged at {severity}:"
+            ).format(
+                confirmation=_why_previewed(confirmation, outdated),
+                reference=ticket.reference,
+                label=preview.tlp.label,
+                recipients=len(preview.recipients),
+                severity=vocabulary.severity(ticket.severity),
+            )
         ),
-        fields=_fields(preview, who) + [("Text", text or f"Early warning: {ticket.title}"), ("Confirm", command)],
-        lines=[f"→ {r.peer.name} ({r.because}; {', '.join(r.peer.countries)})" for r in preview.recipients]
+        fields=_fields(preview, who)
+        + [(_("Text"), text or _("Early warning: {title}").format(title=ticket.title)), (_("Confirm"), command)],
+        lines=[
+            "→ "
+            + _("{peer} ({because}; {countries})").format(
+                peer=r.peer.name, because=r.because, countries=", ".join(r.peer.countries)
+            )
+            for r in preview.recipients
+        ]
         + _handling_lines(preview),
         buttons=[]
         if preview.held_back
-        else [Button("Notify", command, ButtonStyle.PRIMARY, confirm=f"Warn {who} of {ticket.reference}?")],
+        else [
+            Button(
+                _("Notify"),
+                command,
+                ButtonStyle.PRIMARY,
+                confirm=_("Warn {who} of {reference}?").format(who=who, reference=ticket.reference),
+            )
+        ],
         ticket=ticket.reference,
     )
 
 
 def publish(call: Invocation) -> Reply:
     usage = "/incident publish INC-… [to PARTNER …]"
-    reference = call.args.word(0, "a ticket reference", usage)
+    reference = call.args.word(0, _("a ticket reference"), usage)
     words, confirmation = _confirmation(call.args.words[1:])
     if words and words[0].lower() == "to":
         words = words[1:]
@@ -161,8 +210,9 @@ def publish(call: Invocation) -> Reply:
         else:
             return Reply(
                 text=(
-                    f"{done.ticket.reference} ({done.tlp.label}) published in {', '.join(done.aliases)}; its later"
-                    " versions follow it there."
+                    _("{reference} ({label}) published in {value}; its later versions follow it there.").format(
+                        reference=done.ticket.reference, label=done.tlp.label, value=", ".join(done.aliases)
+                    )
                 ),
                 ticket=done.ticket.reference,
             )
@@ -172,22 +222,31 @@ def publish(call: Invocation) -> Reply:
         f"publish {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}={preview.digest}"
     )
     where = ", ".join(preview.aliases)
-    lines = [f"→ collection {alias}" for alias in preview.aliases]
-    lines += [f"may be personal data: {finding}" for finding in preview.personal_data]
+    lines = ["→ " + _("collection {alias}").format(alias=alias) for alias in preview.aliases]
+    lines += [_("may be personal data: {finding}").format(finding=finding) for finding in preview.personal_data]
     lines += [f"⛔ {reason}" for reason in preview.held_back]
     prefix = f"{outdated} " if outdated is not None else ""
     if confirmation == "":
-        prefix = "Nothing was published: a confirmation carries the preview it confirms (the button does). "
+        prefix = _("Nothing was published: a confirmation carries the preview it confirms (the button does).") + " "
     return Reply(
         text=(
-            f"{prefix}Preview: publish {ticket.reference} ({preview.tlp.label}) — the ticket as STIX 2.1 in"
-            f" {len(preview.aliases)} collection(s) of ours that partner teams read:"
+            _(
+                "{prefix}Preview: publish {reference} ({label}) — the ticket as STIX 2.1 in {aliases} "
+                "collection(s) of ours that partner teams read:"
+            ).format(prefix=prefix, reference=ticket.reference, label=preview.tlp.label, aliases=len(preview.aliases))
         ),
-        fields=[("TLP", preview.tlp.label), ("Collections", where), ("Confirm", command)],
+        fields=[("TLP", preview.tlp.label), (_("Collections"), where), (_("Confirm"), command)],
         lines=lines,
         buttons=[]
         if preview.held_back
-        else [Button("Publish", command, ButtonStyle.PRIMARY, confirm=f"Publish {ticket.reference} in {where}?")],
+        else [
+            Button(
+                _("Publish"),
+                command,
+                ButtonStyle.PRIMARY,
+                confirm=_("Publish {reference} in {where}?").format(reference=ticket.reference, where=where),
+            )
+        ],
         ticket=ticket.reference,
     )
 
@@ -195,53 +254,68 @@ def publish(call: Invocation) -> Reply:
 def peers_(call: Invocation) -> Reply:
     country = call.args.words[0] if call.args.words else None
     found = peers.listing(call.ctx, country)
-    where = f" for {country.upper()} ({country_name(country.upper())})" if country else ""
+    where = (
+        " " + _("for {country} ({name})").format(country=country.upper(), name=country_name(country.upper()))
+        if country
+        else ""
+    )
     if not found:
         return Reply(
             text=(
-                f"No peer CSIRTs{where}. An operator adds them with: puente "
-                "peers add NAME --countries … --taxii-url … --collection …"
+                _(
+                    "No peer CSIRTs{where}. An operator adds them with: puente peers add NAME --countries … "
+                    "--taxii-url … --collection …"
+                ).format(where=where)
             )
         )
     lines = []
     for peer in found:
-        line = f"{peer.name} — {', '.join(peer.countries)}: {peer.contact or 'no contact on file'}"
+        line = f"{peer.name} — {', '.join(peer.countries)}: {peer.contact or _('no contact on file')}"
         if peer.backup_contact:
-            line += f" (backup: {peer.backup_contact})"
+            line += " " + _("(backup: {contact})").format(contact=peer.backup_contact)
         lines.append(line)
-    return Reply(text=f"{len(found)} peer CSIRT point(s) of contact{where}:", lines=lines)
+    return Reply(
+        text=_("{found} peer CSIRT point(s) of contact{where}:").format(found=len(found), where=where), lines=lines
+    )
 
 
 SUBCOMMANDS = [
     Subcommand(
         "share",
         "share INC-… [to PEER|COUNTRY …] [confirm=DIGEST]",
-        "Share a ticket with peer CSIRTs (preview first).",
+        lazy_gettext("Share a ticket with peer CSIRTs (preview first)."),
         share,
         parses_options=False,
         details=(
-            "TLP:RED goes only to peers you name; other levels go to the peers you name or those the ticket's"
-            " countries suggest. The preview's Share button (or confirm=DIGEST, as the preview shows it) sends"
-            " exactly what was previewed; if anything changed since, a new preview is shown instead."
+            lazy_gettext(
+                "TLP:RED goes only to peers you name; other levels go to the peers you name or those the "
+                "ticket's countries suggest. The preview's Share button (or confirm=DIGEST, as the preview "
+                "shows it) sends exactly what was previewed; if anything changed since, a new preview is shown "
+                "instead."
+            )
         ),
     ),
     Subcommand(
         "notify",
         "notify INC-… [to PEER|COUNTRY …] [text] [confirm=DIGEST]",
-        "Early warning to peer CSIRTs (preview first).",
+        lazy_gettext("Early warning to peer CSIRTs (preview first)."),
         notify,
         parses_options=False,
-        details="Goes to the peers the ticket's countries suggest, or those named; their on-call is paged at the"
-        " ticket's severity. TLP:RED goes only to peers you name.",
+        details=lazy_gettext(
+            "Goes to the peers the ticket's countries suggest, or those named; their on-call is paged at the "
+            "ticket's severity. TLP:RED goes only to peers you name."
+        ),
     ),
     Subcommand(
         "publish",
         "publish INC-… [to PARTNER …] [confirm=DIGEST]",
-        "Publish a ticket in the TAXII collections partner teams read (preview first).",
+        lazy_gettext("Publish a ticket in the TAXII collections partner teams read (preview first)."),
         publish,
         parses_options=False,
-        details="TLP:CLEAR goes in public and community, GREEN in community, AMBER and AMBER+STRICT only in the"
-        " own collections of the partners you name, RED in none. Later versions follow it there.",
+        details=lazy_gettext(
+            "TLP:CLEAR goes in public and community, GREEN in community, AMBER and AMBER+STRICT only in the "
+            "own collections of the partners you name, RED in none. Later versions follow it there."
+        ),
     ),
-    Subcommand("peers", "peers [COUNTRY]", "Points of contact of peer CSIRTs.", peers_, {}),
+    Subcommand("peers", "peers [COUNTRY]", lazy_gettext("Points of contact of peer CSIRTs."), peers_, {}),
 ]

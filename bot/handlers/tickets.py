@@ -9,14 +9,15 @@ from puente.bot.handlers.cards import one_line, peer_lines, request_buttons, tic
 from puente.bot.handlers.clocks import clock_lines
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
+from puente.i18n import LazyText, _, lazy_gettext, ngettext
 from puente.services.assistance import service as assistance
 from puente.services.errors import InvalidInput
 from puente.services.feeds import publishing
 from puente.services.peers import outbox
-from puente.services.tickets import lifecycle, search
+from puente.services.tickets import lifecycle, notes, search
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
-from puente.services.vocabularies import countries, taxonomy
+from puente.services.vocabularies import countries, taxonomy, words
 from puente.storage.models import Ticket, TicketStatus
 
 TICKET_OPTIONS = {
@@ -54,7 +55,9 @@ def _aware_at(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"Bad aware={value!r}: use an ISO time such as 2026-03-01T08:30Z.") from None
+        raise InvalidInput(
+            _("Bad aware={value!r}: use an ISO time such as 2026-03-01T08:30Z.").format(value=value)
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -75,7 +78,7 @@ def _changes(options: dict[str, str]) -> tickets.TicketChanges:
 
 def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     view = tickets.view(call.ctx, ticket)
-    reply = ticket_card(headline, view, call.ctx.settings.csirt_country)
+    reply = ticket_card(call.ctx, headline, view, call.ctx.settings.csirt_country)
     requests = assistance.of_ticket(call.ctx, view.ticket)
     reply.lines += clock_lines(call, view.ticket)
     deliveries, earlier = outbox.of_ticket(call.ctx, view.ticket.id or 0)
@@ -105,54 +108,68 @@ def new(call: Invocation) -> Reply:
         observables=parse_observables([options["observables"]]) if "observables" in options else [],
     )
     ticket = tickets.open_ticket(call.ctx, draft)
-    return _show(call, ticket, f"Opened {ticket.reference}.")
+    return _show(call, ticket, _("Opened {reference}.").format(reference=ticket.reference))
 
 
 def show(call: Invocation) -> Reply:
-    reference = call.args.word(0, "a ticket reference", "/incident show INC-2026-0001")
+    reference = call.args.word(0, _("a ticket reference"), "/incident show INC-2026-0001")
     return _show(call, reference, f"{reference.upper()}")
 
 
 def list_(call: Invocation) -> Reply:
-    words = call.args.words
-    filters = search.parse_filter(words[0] if words else "", call.args.options)
-    if len(words) > 1:
+    typed = call.args.words
+    filters = search.parse_filter(typed[0] if typed else "", call.args.options)
+    if len(typed) > 1:
         raise InvalidInput(
-            f"Unexpected words {' '.join(words[1:])!r}: search with q=TEXT. Usage: /incident {LIST_USAGE}"
+            _("Unexpected words {words!r}: search with q=TEXT. Usage: /incident {usage}").format(
+                words=" ".join(typed[1:]), usage=LIST_USAGE
+            )
         )
     found = search.find(call.ctx, filters)
     our = call.ctx.settings.csirt_country
+    scope = words.scope(filters.scope.value)
     if not found.tickets:
-        return Reply(text=f"No {filters.scope.value} tickets{' found' if call.args.options else ''}.")
-    shown = f"{len(found.tickets)} of {found.total}" if found.has_more else f"{found.total}"
+        if call.args.options:
+            return Reply(text=_("No {scope} tickets found.").format(scope=scope))
+        return Reply(text=_("No {scope} tickets.").format(scope=scope))
+    if found.has_more:
+        said = ngettext(
+            "{shown} of {total} {scope} ticket:", "{shown} of {total} {scope} tickets:", found.total
+        ).format(shown=len(found.tickets), total=found.total, scope=scope)
+    else:
+        said = ngettext("{total} {scope} ticket:", "{total} {scope} tickets:", found.total).format(
+            total=found.total, scope=scope
+        )
     origins = tickets.origins(call.ctx, found.tickets)
     return Reply(
-        text=f"{shown} {filters.scope.value} ticket(s):",
+        text=said,
         lines=[one_line(t, our, origins.get(t.id or 0)) for t in found.tickets],
     )
 
 
 def update(call: Invocation) -> Reply:
     usage = "/incident update INC-… sev=high status=in-progress countries=BR,AR tlp=amber type=… sector=…"
-    reference = call.args.word(0, "a ticket reference", usage)
+    reference = call.args.word(0, _("a ticket reference"), usage)
     if len(call.args.words) > 1:
         raise InvalidInput(
-            f"Unexpected words {' '.join(call.args.words[1:])!r}: give changes as key=value. Usage: {usage}"
+            _("Unexpected words {words!r}: give changes as key=value. Usage: {usage}").format(
+                words=" ".join(call.args.words[1:]), usage=usage
+            )
         )
     ticket = tickets.update(call.ctx, reference, _changes(call.args.options))
-    return _show(call, ticket, f"Updated {ticket.reference}.")
+    return _show(call, ticket, _("Updated {reference}.").format(reference=ticket.reference))
 
 
 def assign(call: Invocation) -> Reply:
     usage = "/incident assign INC-… USER"
-    reference = call.args.word(0, "a ticket reference", usage)
-    ticket = tickets.assign(call.ctx, reference, call.args.word(1, "the user to assign", usage))
-    return _show(call, ticket, f"Assigned {ticket.reference}.")
+    reference = call.args.word(0, _("a ticket reference"), usage)
+    ticket = tickets.assign(call.ctx, reference, call.args.word(1, _("the user to assign"), usage))
+    return _show(call, ticket, _("Assigned {reference}.").format(reference=ticket.reference))
 
 
-def _mover(target: TicketStatus, verb: str) -> Subcommand:
+def _mover(target: TicketStatus, verb: str, summary: LazyText) -> Subcommand:
     def run(call: Invocation) -> Reply:
-        reference = call.args.word(0, "a ticket reference", f"/incident {verb} INC-… [reason]")
+        reference = call.args.word(0, _("a ticket reference"), f"/incident {verb} INC-… [reason]")
         if target == TicketStatus.CLOSED and len(call.args.words) > 1 and call.args.words[1].lower() == "rfa":
             return assistance_handlers.close_request(call)
         reason = " ".join(call.args.words[1:])
@@ -160,23 +177,28 @@ def _mover(target: TicketStatus, verb: str) -> Subcommand:
             ticket = tickets.reopen(call.ctx, reference, reason)
         else:
             ticket = tickets.move(call.ctx, reference, target, reason)
-        return _show(call, ticket, f"{ticket.reference} is now {ticket.status}.")
+        headline = _("{reference} is now {status}.").format(
+            reference=ticket.reference, status=words.status(ticket.status)
+        )
+        return _show(call, ticket, headline)
 
-    return Subcommand(verb, f"{verb} INC-… [reason]", f"{verb.capitalize()} a ticket.", run, parses_options=False)
+    return Subcommand(verb, f"{verb} INC-… [reason]", summary, run, parses_options=False)
 
 
 def note(call: Invocation) -> Reply:
     usage = "/incident note INC-… <text>"
-    reference = call.args.word(0, "a ticket reference", usage)
-    tickets.add_note(call.ctx, reference, " ".join(call.args.raw.split(None, 1)[1:]))
-    return Reply(text=f"Note added to {reference.upper()}.", ticket=reference.upper())
+    reference = call.args.word(0, _("a ticket reference"), usage)
+    notes.add_note(call.ctx, reference, " ".join(call.args.raw.split(None, 1)[1:]))
+    return Reply(text=_("Note added to {reference}.").format(reference=reference.upper()), ticket=reference.upper())
 
 
 def timeline(call: Invocation) -> Reply:
-    reference = call.args.word(0, "a ticket reference", "/incident timeline INC-…")
+    reference = call.args.word(0, _("a ticket reference"), "/incident timeline INC-…")
     ticket, events = tickets.history(call.ctx, reference)
     return Reply(
-        text=f"Timeline of {ticket.reference} ({len(events)} events):",
+        text=ngettext(
+            "Timeline of {reference} ({count} event):", "Timeline of {reference} ({count} events):", len(events)
+        ).format(reference=ticket.reference, count=len(events)),
         lines=timeline_lines(events),
         ticket=ticket.reference,
     )
@@ -186,27 +208,36 @@ SUBCOMMANDS = [
     Subcommand(
         "new",
         "new <title> [sev=…] [countries=BR,AR] [tlp=…] [pap=…] [type=class/type] [sector=…] [ioc=…] [aware=ISO time]",
-        "Open a ticket.",
+        lazy_gettext("Open a ticket."),
         new,
         NEW_OPTIONS,
-        details="Severity low|medium|high|critical (default medium); "
-        "TLP clear|green|amber|amber+strict|red (default amber);"
-        " type is RSIT, e.g. malicious-code/c2-server; sector a STIX industry sector such as energy or healthcare.",
+        details=lazy_gettext(
+            "Severity low|medium|high|critical (default medium); "
+            "TLP clear|green|amber|amber+strict|red (default amber);"
+            " type is RSIT, e.g. malicious-code/c2-server; sector a STIX industry sector such as energy or healthcare."
+        ),
     ),
-    Subcommand("show", "show INC-…", "Show a ticket.", show, {}),
+    Subcommand("show", "show INC-…", lazy_gettext("Show a ticket."), show, {}),
     Subcommand(
         "list",
         LIST_USAGE,
-        "List tickets.",
+        lazy_gettext("List tickets."),
         list_,
         LIST_OPTIONS,
-        details="q= finds a reference, title or observable (e.g. q=evil.example). Shows the newest 50.",
+        details=lazy_gettext("q= finds a reference, title or observable (e.g. q=evil.example). Shows the newest 50."),
     ),
-    Subcommand("update", "update INC-… key=value …", "Change a ticket's fields or status.", update, UPDATE_OPTIONS),
-    Subcommand("assign", "assign INC-… USER", "Make someone the ticket's owner.", assign, {}),
-    _mover(TicketStatus.RESOLVED, "resolve"),
-    _mover(TicketStatus.CLOSED, "close"),  # `close INC-… rfa` closes our assistance request instead
-    _mover(TicketStatus.IN_PROGRESS, "reopen"),
-    Subcommand("note", "note INC-… <text>", "Add a note to a ticket.", note, parses_options=False),
-    Subcommand("timeline", "timeline INC-…", "The ticket's audit timeline.", timeline, {}),
+    Subcommand(
+        "update",
+        "update INC-… key=value …",
+        lazy_gettext("Change a ticket's fields or status."),
+        update,
+        UPDATE_OPTIONS,
+    ),
+    Subcommand("assign", "assign INC-… USER", lazy_gettext("Make someone the ticket's owner."), assign, {}),
+    _mover(TicketStatus.RESOLVED, "resolve", lazy_gettext("Resolve a ticket.")),
+    # `close INC-… rfa` closes our assistance request instead
+    _mover(TicketStatus.CLOSED, "close", lazy_gettext("Close a ticket.")),
+    _mover(TicketStatus.IN_PROGRESS, "reopen", lazy_gettext("Reopen a ticket.")),
+    Subcommand("note", "note INC-… <text>", lazy_gettext("Add a note to a ticket."), note, parses_options=False),
+    Subcommand("timeline", "timeline INC-…", lazy_gettext("The ticket's audit timeline."), timeline, {}),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
+from puente.i18n import _, lazy_gettext
 from puente.services.users import signin
 
 
@@ -12,8 +13,9 @@ def web(call: Invocation) -> Reply:
     minutes = int(signin.LINK_LIFETIME.total_seconds() // 60)
     # The link is a secret: only the person who asked sees it.
     return Reply(
-        text=f"Your sign-in link to the web view (works once, for {minutes} minutes, until"
-        f" {link.expires_at:%H:%M} UTC): {link.url}",
+        text=_("Your sign-in link to the web view (works once, for {minutes} minutes, until {until}): {url}").format(
+            minutes=minutes, until=call.ctx.when(link.expires_at), url=link.url
+        ),
         private=True,
         secret=True,
     )
@@ -23,10 +25,12 @@ SUBCOMMANDS = [
     Subcommand(
         "web",
         "web",
-        "A single-use link that signs you in to the web view.",
+        lazy_gettext("A single-use link that signs you in to the web view."),
         web,
         {},
-        details="Tickets, requests for assistance, the map, on-call and regulatory clocks, read-only;"
-        " you see what your role allows.",
+        details=lazy_gettext(
+            "Tickets, requests for assistance, the map, on-call and regulatory clocks, read-only;"
+            " you see what your role allows."
+        ),
     ),
 ]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -94,8 +95,10 @@ class SlackAdapter:
         self.app.view(CALLBACK_ID)(self._submission)
         self.http = AsyncSlackRequestHandler(self.app)
         self._work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="slack-work")
-        # Each person's Slack locale, asked once: what they read when they chose no language in Puente.
+        # Each person's Slack locale, asked once (both work threads may serve one person at a time): what they
+        # read when they chose no language in Puente.
         self._locales: dict[str, str | None] = {}
+        self._asking = threading.Lock()
 
     def close(self) -> None:
         """Finish the queued work (replies still owed to Slack) and stop the threads."""
@@ -151,15 +154,16 @@ class SlackAdapter:
     def _locale(self, user_id: str) -> str | None:
         """The locale Slack shows this person in (users.info, include_locale), asked once per person; None
         when Slack will not say (a missing users:read scope), so they read Puente's language meanwhile."""
-        if user_id not in self._locales:
-            try:
-                answer = self.web.users_info(user=user_id, include_locale=True)
-            except (SlackApiError, SlackClientError, OSError) as error:
-                log.warning("Slack did not say %s's locale: %s", user_id, error)
-                return None
-            user = answer.get("user") or {}
-            self._locales[user_id] = user.get("locale") if isinstance(user, dict) else None
-        return self._locales[user_id]
+        with self._asking:
+            if user_id not in self._locales:
+                try:
+                    answer = self.web.users_info(user=user_id, include_locale=True)
+                except (SlackApiError, SlackClientError, OSError) as error:
+                    log.warning("Slack did not say %s's locale: %s", user_id, error)
+                    return None
+                user = answer.get("user") or {}
+                self._locales[user_id] = user.get("locale") if isinstance(user, dict) else None
+            return self._locales[user_id]
 
     def _respond(self, response_url: str, reply: Reply | None, channel_id: str | None = None) -> None:
         """In the channel for the team to see; errors and help only to the person who asked; an

@@ -75,7 +75,7 @@ def ticket_page(request: Request, reference: str) -> HTMLResponse:
         deliveries, earlier = outbox.of_ticket(ctx, ticket.id or 0)
         return {
             "view": view,
-            "fields": ticket_fields(ticket, view.owner, ctx.settings.csirt_country),
+            "fields": ticket_fields(ctx, ticket, view.owner, ctx.settings.csirt_country),
             "requests": assistance.of_ticket(ctx, ticket),
             "deliveries": deliveries,
             "earlier_deliveries": earlier,

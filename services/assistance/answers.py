@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import N_, Phrase, Words, Written
 from puente.services.assistance import forwarding, notices, protocol, service
 from puente.services.assistance.protocol import OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
@@ -227,7 +228,9 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
     ctx.actor_name = ctx.actor_name or f"peer:{peer.name}"
     service.move(ctx, row, new_state, message.reason)
     row.ack_due_at = None  # any answer shows the peer has the request
-    service.record_message(ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason)
+    service.record_message(
+        ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason, message.lang
+    )
     summary = (
         f"{peer.name} sent {message.type}"
         + (f" ({message.reason})" if message.reason else "")
@@ -241,10 +244,35 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
         return
     if message.type == "ESCALATE":
         peer_pages.page_for_peer_escalation(
-            ctx, ours, peer.name, row.request_id, f"no ACK from us for its {row.requester_reference} ({message.text})"
+            ctx,
+            ours,
+            peer.name,
+            row.request_id,
+            Phrase(
+                N_("no ACK from us for its {reference} ({text})"),
+                {"reference": row.requester_reference, "text": Written(message.text, message.lang)},
+            ),
         )
         return
     if row.direction == OUTBOUND or message.type in ("CANCEL", "CLOSE"):
         # The peer answered our request, or ended its own: what was paging about the request is pointless.
         escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{peer.name} sent {message.type}")
-    notices.tell_owner(ctx, ours, f"{ours.reference}: {summary}")
+    notices.tell_owner(ctx, ours, _answer_phrase(ours, peer, message, new_state))
+
+
+def _answer_phrase(ours: Ticket, peer: Peer, message: stix_notes.Message, state: State) -> Phrase:
+    """What our owner reads of a peer's answer, in their language; the peer's text as written, led by its
+    language (`[pt] …`) when that is not the reader's."""
+    return Phrase(
+        N_("{reference}: {peer} sent {message}{reason}: {text} — now {state}"),
+        {
+            "reference": ours.reference,
+            "peer": peer.name,
+            "message": Words("message type", (message.type,)),
+            "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (message.reason,))})
+            if message.reason
+            else "",
+            "text": Written(single_line(message.text)[:150], message.lang),
+            "state": Words("request state", (state.value,)),
+        },
+    )

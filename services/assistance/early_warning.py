@@ -8,6 +8,7 @@ import re
 import uuid
 from typing import Any
 
+from puente.i18n import _
 from puente.services.assistance import service
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
@@ -34,7 +35,11 @@ def recipients_and_text(ctx: Context, words: list[str]) -> tuple[list[str], str]
         named += [name for name in rest[0].split(",") if name]
         rest = rest[1:]
     if not named:
-        raise InvalidInput(f"{rest[0] if rest else 'Nothing'} names no peer after `to`: puente peers list shows them.")
+        raise InvalidInput(
+            _("{value} names no peer after `to`: puente peers list shows them.").format(
+                value=rest[0] if rest else _("Nothing")
+            )
+        )
     return named, " ".join(rest)
 
 

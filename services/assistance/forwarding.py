@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from puente.i18n import _
 from puente.services.assistance import service
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
@@ -28,7 +29,9 @@ def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestVie
     original = service.find_request(ctx, ticket, INBOUND, None)
     third = peers.get(ctx, to)
     if third.id == original.peer_id:
-        raise InvalidInput(f"{third.name} asked for this; forward to another peer (puente peers list shows them).")
+        raise InvalidInput(
+            _("{name} asked for this; forward to another peer (puente peers list shows them).").format(name=third.name)
+        )
     requester = ctx.session.get(Peer, original.peer_id)
     assert requester is not None
     service.decision_for(ctx, ticket, Exit.FORWARD, third, original.actions)
@@ -60,6 +63,7 @@ def _request_of_our_own(
         note_id=f"note--{uuid.uuid4()}",
         actions=list(original.actions),
         text=f"{asked} {text}".strip() if text else asked,
+        language=original.language,
         severity=original.severity,
         tlp=original.tlp,
         state=State.SENT.value,
@@ -83,10 +87,11 @@ def _request_of_our_own(
         state=State.SENT.value,
         severity=row.severity,
         sequence=1,
+        lang=row.language,
     )
     note = service.as_note(ctx, row, message, at=now, note_id=row.note_id)
     service.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects), exit=Exit.FORWARD, actions=row.actions)
-    service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
+    service.record_message(ctx, row, "out", "RFA", note["id"], row.text, language=row.language)
     service.record_on_timeline(
         ctx,
         row,

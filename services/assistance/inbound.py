@@ -32,7 +32,7 @@ def receive(
     if message.type == "NOTIFY":
         ticket = linked_ticket(ctx, peer, message, tickets)
         note_from_peer(ctx, ticket, f"{peer.name} notified: {message.text}")
-        notices.page_for_early_warning(ctx, ticket, peer, message.text)
+        notices.page_for_early_warning(ctx, ticket, peer, message.text, message.lang)
         return None
     if message.type == "RFA":
         row = _receive_rfa(ctx, peer, message, note, tickets)
@@ -70,6 +70,7 @@ def _receive_rfa(
         note_id=str(note.get("id")),
         actions=list(message.actions),
         text=message.text,
+        language=message.lang,
         severity=message.severity or ticket.severity,
         tlp=ticket.tlp,
         state=State.SENT.value,
@@ -81,7 +82,7 @@ def _receive_rfa(
     )
     ctx.session.add(row)
     ctx.session.flush()
-    service.record_message(ctx, row, "in", "RFA", row.note_id, message.text)
+    service.record_message(ctx, row, "in", "RFA", row.note_id, message.text, language=message.lang)
     summary = f"{peer.name} asks us to {', '.join(message.actions) or 'assist'} on their {message.requester_reference}"
     if message.deadline:
         summary += f" by {message.deadline:%Y-%m-%d %H:%M} UTC"

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
@@ -105,8 +106,11 @@ def parse_actions(value: str) -> list[str]:
     actions = [a.strip().lower() for a in value.split(",") if a.strip()]
     unknown = [a for a in actions if a not in ACTIONS]
     if not actions or unknown:
-        start = f"Unknown action {unknown[0]!r}: use" if unknown else "Name at least one action:"
-        raise InvalidInput(f"{start} {', '.join(ACTIONS)}.")
+        if unknown:
+            said = _("Unknown action {action!r}: use {actions}.").format(action=unknown[0], actions=", ".join(ACTIONS))
+        else:
+            said = _("Name at least one action: {actions}.").format(actions=", ".join(ACTIONS))
+        raise InvalidInput(said)
     return list(dict.fromkeys(actions))
 
 
@@ -120,16 +124,20 @@ def parse_deadline(value: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"Bad deadline {value!r}: use by=4h, by=30m, by=2d or an ISO time such as 2026-03-01T18:00Z."
+            _("Bad deadline {value!r}: use by=4h, by=30m, by=2d or an ISO time such as 2026-03-01T18:00Z.").format(
+                value=value
+            )
         ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment <= now:
-        raise InvalidInput(f"The deadline {value} is already past; give a later one.")
+        raise InvalidInput(_("The deadline {value} is already past; give a later one.").format(value=value))
     return moment
 
 
 def parse_reason(value: str) -> str:
     reason = value.strip().lower()
     if reason not in DECLINE_REASONS:
-        raise InvalidInput(f"Unknown reason {value!r}: use one of {', '.join(DECLINE_REASONS)}.")
+        raise InvalidInput(
+            _("Unknown reason {value!r}: use one of {value2}.").format(value=value, value2=", ".join(DECLINE_REASONS))
+        )
     return reason

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from puente.i18n import _
 from puente.services.assistance import service
 from puente.services.assistance.protocol import ACTIONS, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
@@ -27,11 +28,11 @@ def request(
     ctx: Context, reference: str, peer_name: str, actions: list[str], deadline: datetime | None = None, text: str = ""
 ) -> RequestView:
     """Send an RFA to a peer about one of our tickets."""
-    require_role(ctx, Role.ANALYST, "asking a peer for assistance")
+    require_role(ctx, Role.ANALYST, _("asking a peer for assistance"))
     ticket = tickets.get(ctx, reference)
     peer = peers.get(ctx, peer_name)
     if not actions:
-        raise InvalidInput("Name at least one action: " + ", ".join(ACTIONS) + ".")
+        raise InvalidInput(_("Name at least one action: {actions}.").format(actions=", ".join(ACTIONS)))
     service.decision_for(ctx, ticket, Exit.ASSIST, peer, actions)
     now = ctx.now()
     row = AssistanceRequest(
@@ -44,6 +45,7 @@ def request(
         note_id=f"note--{uuid.uuid4()}",
         actions=list(actions),
         text=text.strip(),
+        language=service.writers_language(ctx, text),
         severity=ticket.severity,
         tlp=ticket.tlp,
         state=State.SENT.value,
@@ -58,10 +60,10 @@ def request(
     note = rfa_note(ctx, row, now)
     # The whole ticket goes with the request: the responder's ticket holds what ours does (and follows it).
     copies.link(ctx, peer, ticket)
-    objects, _ = exchange.current_objects(ctx, ticket)
+    objects, _versions = exchange.current_objects(ctx, ticket)
     service.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects), actions=row.actions)
     copies.sent_to(ctx, [peer], ticket)
-    service.record_message(ctx, row, "out", "RFA", note["id"], row.text)
+    service.record_message(ctx, row, "out", "RFA", note["id"], row.text, language=row.language)
     service.record_on_timeline(
         ctx,
         row,
@@ -84,6 +86,7 @@ def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, An
         state=State.SENT.value,
         severity=row.severity,
         sequence=1,
+        lang=row.language if row.text else None,
     )
     return service.as_note(ctx, row, message, at=at, note_id=row.note_id)
 

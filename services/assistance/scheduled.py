@@ -5,6 +5,7 @@ messages that can no longer apply (dropped, and said so on the timeline)."""
 
 from __future__ import annotations
 
+from puente.i18n import N_, Phrase, Words
 from puente.services.assistance import answers, requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
 from puente.services.context import Context, Runtime
@@ -78,6 +79,11 @@ def _escalate(ctx: Context, row: AssistanceRequest, peer: Peer) -> None:
         ticket,
         peer.name,
         row.request_id,
-        f"no ACK for our request ({', '.join(row.actions)}) even after "
-        f"a re-send; ESCALATE sent to {peer.name}; call their backup point of contact: {backup}",
+        Phrase(
+            N_(
+                "no ACK for our request ({actions}) even after a re-send; ESCALATE sent to {peer};"
+                " call their backup point of contact: {backup}"
+            ),
+            {"actions": Words("action", tuple(row.actions)), "peer": peer.name, "backup": backup},
+        ),
     )

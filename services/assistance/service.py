@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from puente import i18n
+from puente.i18n import Written, _
 from puente.services.assistance.protocol import ACTIVE, INBOUND, OUTBOUND, TRANSITIONS, State, role_to_send
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +26,7 @@ from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
+from puente.services.vocabularies import assistance as words
 from puente.services.vocabularies.taxonomy import TLP
 from puente.stix import assistance as stix_notes
 from puente.stix.markings import MARKING_IDS
@@ -35,41 +38,57 @@ from puente.storage.peers import Peer
 
 @dataclass(frozen=True)
 class RequestView:
-    """A request as `show` and the replies present it."""
+    """A request as `show` and the replies present it, to a reader in time zone `zone`."""
 
     request: AssistanceRequest
     peer: str
     ticket: str
     messages: list[AssistanceMessage]
+    zone: str | None = None
 
     @property
     def said(self) -> list[str]:
-        """What each side wrote on the request, oldest first: `RFA from csirt-co: Please take down …`."""
+        """What each side wrote on the request, oldest first: `RFA from csirt-co: Please take down …`, the
+        text led by the language it was written in when that is not the reader's (`[es] Por favor …`)."""
         lines = []
         for m in self.messages:
             text = m.text.strip()
             if not text and not m.reason:
                 continue
-            who = f"from {self.peer}" if m.direction == "in" else f"to {self.peer} by {m.author}"
-            reason = f" ({m.reason})" if m.reason else ""
-            lines.append(f"{m.type} {who}{reason}: {text}" if text else f"{m.type} {who}{reason}")
+            if m.direction == "in":
+                who = _("{message} from {peer}").format(message=words.message(m.type), peer=self.peer)
+            else:
+                who = _("{message} to {peer} by {author}").format(
+                    message=words.message(m.type), peer=self.peer, author=m.author
+                )
+            reason = f" ({words.reason(m.reason)})" if m.reason else ""
+            if text:
+                lines.append(_("{who}: {text}").format(who=who + reason, text=Written(text, m.language)))
+            else:
+                lines.append(who + reason)
         return lines
 
     @property
     def line(self) -> str:
         r = self.request
-        side = f"asked {self.peer}" if r.direction == OUTBOUND else f"asked by {self.peer}"
-        other = r.responder_reference if r.direction == OUTBOUND else r.requester_reference
-        text = f"{side} ({other or 'no ticket yet'}): {', '.join(r.actions)} — {r.state}"
+        if r.direction == OUTBOUND:
+            side = _("asked {peer}").format(peer=self.peer)
+            other = r.responder_reference
+        else:
+            side = _("asked by {peer}").format(peer=self.peer)
+            other = r.requester_reference
+        text = _("{side} ({ticket}): {actions} — {state}").format(
+            side=side, ticket=other or _("no ticket yet"), actions=words.actions(r.actions), state=words.state(r.state)
+        )
         if r.forwarded_to:
             where = f"{r.forwarded_to} {r.forwarded_reference}" if r.forwarded_reference else r.forwarded_to
-            text += f" → {where}: {r.forwarded_state or 'SENT'}"
+            text += f" → {where}: {words.state(r.forwarded_state or 'SENT')}"
         if r.reason:
-            text += f" ({r.reason})"
+            text += f" ({words.reason(r.reason)})"
         if r.deadline:
-            text += f", by {r.deadline:%Y-%m-%d %H:%M} UTC"
+            text += ", " + _("by {deadline}").format(deadline=i18n.format_datetime(r.deadline, self.zone, year=True))
         if r.state == State.SENT and r.ack_due_at and r.direction == OUTBOUND:
-            text += f", ACK due {r.ack_due_at:%H:%M} UTC"
+            text += ", " + _("ACK due {due}").format(due=i18n.format_datetime(r.ack_due_at, self.zone))
         return text
 
 
@@ -84,6 +103,7 @@ def view_of(ctx: Context, row: AssistanceRequest) -> RequestView:
         _peer_name(ctx, row.peer_id),
         ticket.reference if ticket else "?",
         request_store.messages(ctx.session, row.id or 0),
+        ctx.actor.timezone if ctx.actor else None,
     )
 
 
@@ -112,13 +132,24 @@ def find_request(ctx: Context, ticket: Ticket, direction: str | None, peer_name:
         rows = [r for r in rows if r.peer_id == peer.id]
     open_rows = [r for r in rows if r.state != State.CLOSED] or rows
     if not open_rows:
-        what = {OUTBOUND: "request of ours", INBOUND: "request from a peer", None: "assistance request"}[direction]
+        if direction == OUTBOUND:
+            missing = _("{reference} has no request of ours.")
+        elif direction == INBOUND:
+            missing = _("{reference} has no request from a peer.")
+        else:
+            missing = _("{reference} has no assistance request.")
         raise NotFound(
-            f"{ticket.reference} has no {what}. /incident assist {ticket.reference} PEER ACTION asks a peer for help."
+            missing.format(reference=ticket.reference)
+            + " "
+            + _("/incident assist {reference} PEER ACTION asks a peer for help.").format(reference=ticket.reference)
         )
     if len({r.peer_id for r in open_rows}) > 1:
         names = sorted({_peer_name(ctx, r.peer_id) for r in open_rows})
-        raise InvalidInput(f"{ticket.reference} has requests with {', '.join(names)}: add peer=NAME to say which.")
+        raise InvalidInput(
+            _("{reference} has requests with {peers}: add peer=NAME to say which.").format(
+                reference=ticket.reference, peers=", ".join(names)
+            )
+        )
     return open_rows[-1]
 
 
@@ -145,26 +176,32 @@ def send_message(
 
     `forwarded` (FORWARD only): the CSIRT the request went on to, its reference there once known, its state."""
     sender, allowed, target = TRANSITIONS[kind]
-    require_role(ctx, role_to_send(kind), f"sending {kind}")
+    require_role(ctx, role_to_send(kind), _("sending {message}").format(message=words.message(kind)))
     ticket = tickets.get(ctx, reference)
     row = find_request(ctx, ticket, sender, peer_name)
     expire_if_due(ctx, row)
     current = State(row.state)
     if current not in allowed:
-        if current == State.EXPIRED and sender == INBOUND:
+        if current == State.EXPIRED and sender == INBOUND and row.deadline is not None:
             raise Conflict(
-                f"The request on {ticket.reference} expired at "
-                f"{row.deadline:%Y-%m-%d %H:%M} UTC: its actions must not be carried out."
-                f" The requester may close it or ask again."
+                _(
+                    "The request on {reference} expired at {deadline}: its actions must not be carried out."
+                    " The requester may close it or ask again."
+                ).format(reference=ticket.reference, deadline=ctx.when(row.deadline, year=True))
             )
         raise Conflict(
-            f"The request on {ticket.reference} is {current.value}; {kind} "
-            f"is possible only when it is {' or '.join(sorted(allowed))}."
+            _("The request on {reference} is {state}; {message} is possible only when it is {states}.").format(
+                reference=ticket.reference,
+                state=words.state(current.value),
+                message=words.message(kind),
+                states=i18n.either([words.state(s) for s in sorted(allowed)]),
+            )
         )
     if kind in ("INFO", "INFO-REQUEST", "SITREP", "RESULT") and not text.strip():
         raise InvalidInput(
-            f"{kind} needs text: /incident {kind.lower().split('-')[0]} "
-            f"{ticket.reference} <what you need / found / did>"
+            _("{message} needs text: /incident {command} {reference} <what you need / found / did>").format(
+                message=words.message(kind), command=kind.lower().split("-")[0], reference=ticket.reference
+            )
         )
     view = send(ctx, row, kind, text, new_state=outcome or target, reason=reason, forwarded=forwarded)
     escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{kind} sent by {ctx.who}")
@@ -186,6 +223,7 @@ def send(
     peer = ctx.session.get(Peer, row.peer_id)
     assert peer is not None
     now = ctx.now()
+    language = writers_language(ctx, text)
     if row.direction == INBOUND and row.responder_reference is None:
         row.responder_reference = _reference_of(ctx, row)
     row.sent_sequence += 1
@@ -202,11 +240,12 @@ def send(
         forwarded_reference=forwarded[1] if forwarded else None,
         forwarded_state=forwarded[2].value if forwarded else None,
         sequence=row.sent_sequence,
+        lang=language,
     )
     note = as_note(ctx, row, message, at=now)
     move(ctx, row, new_state, reason)
     queue_note(ctx, row, peer, kind, note)
-    record_message(ctx, row, "out", kind, note["id"], text.strip(), reason)
+    record_message(ctx, row, "out", kind, note["id"], text.strip(), reason, language)
     record_on_timeline(
         ctx,
         row,
@@ -301,9 +340,17 @@ def expire_if_due(ctx: Context, row: AssistanceRequest) -> bool:
 
 
 def record_message(
-    ctx: Context, row: AssistanceRequest, way: str, kind: str, note_id: str, text: str, reason: str | None = None
+    ctx: Context,
+    row: AssistanceRequest,
+    way: str,
+    kind: str,
+    note_id: str,
+    text: str,
+    reason: str | None = None,
+    language: str | None = None,
 ) -> None:
-    """Record a message on the request; `way` is "out" for ours, "in" for the peer's."""
+    """Record a message on the request; `way` is "out" for ours, "in" for the peer's; `language` is what
+    its text is written in."""
     ctx.session.add(
         AssistanceMessage(
             request_row_id=row.id or 0,
@@ -312,10 +359,17 @@ def record_message(
             note_id=note_id,
             author=ctx.who,
             text=text,
+            language=language if text else None,
             reason=reason,
             at=ctx.now(),
         )
     )
+
+
+def writers_language(ctx: Context, text: str) -> str | None:
+    """The language a person writing `text` now writes in: the one they read Puente in. Puente's own
+    workers write no free text of anyone's."""
+    return i18n.current() if ctx.actor is not None and text.strip() else None
 
 
 def record_on_timeline(ctx: Context, row: AssistanceRequest, action: str, summary: str) -> None:

@@ -4,6 +4,7 @@ ticket's timeline."""
 
 from __future__ import annotations
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput
 from puente.services.escalation import regulatory
@@ -16,17 +17,27 @@ from puente.storage.models import Role, Ticket
 
 def file(ctx: Context, ticket: Ticket, stage: str, reference: str | None = None) -> regulatory.Clock:
     """Record that the stage's notification was filed; its clock stops reminding."""
-    actor = require_role(ctx, Role.ANALYST, "recording a regulatory filing")
+    actor = require_role(ctx, Role.ANALYST, _("recording a regulatory filing"))
     key = stage.strip().lower()
     if key not in regulatory.STAGE_KEYS:
-        raise InvalidInput(f"Unknown stage {stage!r}: use {', '.join(regulatory.STAGE_KEYS)}.")
+        raise InvalidInput(
+            _("Unknown stage {stage!r}: use {value}.").format(stage=stage, value=", ".join(regulatory.STAGE_KEYS))
+        )
     clock = next((c for c in clocks_of(ctx, ticket) if c.stage.key == key), None)
     if clock is None:
-        raise InvalidInput(f"{ticket.reference} has no {key} clock under its clock set; nothing to file.")
+        raise InvalidInput(
+            _("{reference} has no {key} clock under its clock set; nothing to file.").format(
+                reference=ticket.reference, key=key
+            )
+        )
     if clock.filed is not None:
         raise Conflict(
-            f"The {clock.stage.name} of {ticket.reference} was filed already, at {clock.filed.filed_at:%Y-%m-%d %H:%M}"
-            f" UTC by {clock.filed.filed_by}."
+            _("The {name} of {reference} was filed already, at {filed_at} by {filed_by}.").format(
+                name=clock.stage.name,
+                reference=ticket.reference,
+                filed_at=ctx.when(clock.filed.filed_at, year=True),
+                filed_by=clock.filed.filed_by,
+            )
         )
     now = ctx.now()
     ref = (reference or "").strip()[:200] or None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from puente.i18n import N_, Phrase, in_english
 from puente.services.context import Context
 from puente.services.escalation.policies import Policy, make_steps
 from puente.services.escalation.service import PageKind, policies_in_force, raise_page, request_key
@@ -21,7 +22,7 @@ LEADS_WAIT_MINUTES = 10
 
 
 def page_for_assistance_request(
-    ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str
+    ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str | Phrase
 ) -> Page | None:
     """An incoming request for assistance pages the on-call by the policy of the ticket's severity.
 
@@ -31,9 +32,14 @@ def page_for_assistance_request(
     allowed = policies_in_force(ctx).paging.peer_pages_per_hour
     if page_store.raised_since(ctx.session, PageKind.ASSISTANCE, raiser, ctx.now() - timedelta(hours=1)) < allowed:
         return raise_page(
-            ctx, ticket, PageKind.ASSISTANCE, f"request for assistance: {summary}", key=request_key(request_id)
+            ctx,
+            ticket,
+            PageKind.ASSISTANCE,
+            Phrase(N_("request for assistance: {summary}"), {"summary": summary}),
+            key=request_key(request_id),
         )
-    line = f"{ticket.reference} ({ticket.severity}): {summary}"
+    # Gathered requests read as the timeline records them: a flood is read once, not worded per reader.
+    line = f"{ticket.reference} ({ticket.severity}): {in_english(summary)}"
     key = f"peer-group:{peer_name}"
     group = page_store.gathering(ctx.session, key)
     if group is None:
@@ -59,14 +65,20 @@ def _worst(ctx: Context, *severities: str) -> str:
     return max((Severity(s) for s in severities), key=lambda s: s.rank).value
 
 
-def page_for_missed_ack(ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str) -> Page:
+def page_for_missed_ack(ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str | Phrase) -> Page:
     """A peer did not acknowledge our request in time: page the on-call by the ticket's severity policy."""
     return raise_page(
-        ctx, ticket, PageKind.MISSED_ACK, f"{peer_name} missed the ACK deadline: {summary}", key=request_key(request_id)
+        ctx,
+        ticket,
+        PageKind.MISSED_ACK,
+        Phrase(N_("{peer} missed the ACK deadline: {summary}"), {"peer": peer_name, "summary": summary}),
+        key=request_key(request_id),
     )
 
 
-def page_for_peer_escalation(ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str) -> Page:
+def page_for_peer_escalation(
+    ctx: Context, ticket: Ticket, peer_name: str, request_id: str, summary: str | Phrase
+) -> Page:
     """The requesting peer escalated: it has no ACK from us. Page our leads at critical."""
     rounds = policies_in_force(ctx).for_severity(Severity.CRITICAL).repeat
     leads = Policy(repeat=rounds, steps=make_steps(("role", "lead", LEADS_WAIT_MINUTES)))
@@ -74,7 +86,7 @@ def page_for_peer_escalation(ctx: Context, ticket: Ticket, peer_name: str, reque
         ctx,
         ticket,
         PageKind.PEER_ESCALATED,
-        f"{peer_name} escalated its request: {summary}",
+        Phrase(N_("{peer} escalated its request: {summary}"), {"peer": peer_name, "summary": summary}),
         policy_name=Severity.CRITICAL.value,
         policy=leads,
         key=request_key(request_id),

@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 from puente.services.notify import PLATFORM_NAME
 from puente.services.vocabularies.taxonomy import Severity
@@ -275,7 +276,7 @@ def parse_policies(text: str, source: str) -> Policies:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{source}: not valid TOML: {error}") from None
+        raise PolicyError(_("{source}: not valid TOML: {error}").format(source=source, error=error)) from None
     problems: Problems = []
     try:
         parsed = PolicyFile.model_validate(data)

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from puente.i18n import N_, Moment, Phrase, _
 from puente.services.errors import InvalidInput
 from puente.services.escalation.policies import (
     OperatorFile,
@@ -129,7 +130,7 @@ def parse_clocks(text: str, source: str) -> list[ClockSet]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ClockError(f"{source}: not valid TOML: {error}") from None
+        raise ClockError(_("{source}: not valid TOML: {error}").format(source=source, error=error)) from None
     try:
         return ClockFile.model_validate(data).clocks
     except ValidationError as error:
@@ -192,12 +193,16 @@ class Clock:
 
     def state(self, now: datetime) -> str:
         if self.filed is not None:
-            late = " (late)" if self.filed.filed_at > self.due else ""
-            ref = f", ref {self.filed.reference}" if self.filed.reference else ""
-            return f"filed{late} by {self.filed.filed_by}{ref}"
+            if self.filed.filed_at > self.due:
+                said = _("filed (late) by {name}").format(name=self.filed.filed_by)
+            else:
+                said = _("filed by {name}").format(name=self.filed.filed_by)
+            return said + (
+                ", " + _("ref {reference}").format(reference=self.filed.reference) if self.filed.reference else ""
+            )
         if self.due <= now:
-            return "OVERDUE"
-        return "due soon" if self.due - self.stage.remind_before <= now else "running"
+            return _("OVERDUE")
+        return _("due soon") if self.due - self.stage.remind_before <= now else _("running")
 
 
 def clocks(path: Path | None, ticket: Ticket, filings: dict[str, RegulatoryFiling]) -> list[Clock]:
@@ -217,7 +222,7 @@ class Reminder:
     """A reminder page to raise: its key on the ticket, what it says and when it fires."""
 
     key: str
-    summary: str
+    summary: Phrase
     fire_at: datetime
 
 
@@ -228,11 +233,20 @@ def reminders_ahead(all_clocks: list[Clock], ticket: Ticket, now: datetime, take
     for clock in all_clocks:
         if clock.filed is not None or clock.key in taken:
             continue
-        overdue = "OVERDUE: " if clock.due <= now else ""
-        summary = (
-            f"{overdue}{clock.stage.name} due {clock.due:%Y-%m-%d %H:%M} UTC ({clock.after} after awareness"
-            f" at {ticket.aware_at:%Y-%m-%d %H:%M} UTC). Once filed: /incident filed {ticket.reference}"
-            f" {clock.stage.key} [ref=…]"
+        summary = Phrase(
+            N_(
+                "{overdue}{stage} due {due} ({after} after awareness at {aware})."
+                " Once filed: /incident filed {reference} {key} [ref=…]"
+            ),
+            {
+                "overdue": Phrase(N_("OVERDUE: ")) if clock.due <= now else "",
+                "stage": clock.stage.name,
+                "due": Moment(clock.due, year=True),
+                "after": clock.after,
+                "aware": Moment(ticket.aware_at, year=True),
+                "reference": ticket.reference,
+                "key": clock.stage.key,
+            },
         )
         reminders.append(Reminder(clock.key, summary, max(now, clock.due - clock.stage.remind_before)))
     return reminders

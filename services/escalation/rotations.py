@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from puente.storage import oncall as oncall_store
@@ -55,15 +56,19 @@ class RotationNow:
 def parse_handoff(text: str) -> Handoff:
     match = _HANDOFF.match(text)
     if match is None:
-        raise InvalidInput(f"Bad handoff {text!r}: {HANDOFF_HINT}.")
+        raise InvalidInput(_("Bad handoff {text!r}: {HANDOFF_HINT}.").format(text=text, HANDOFF_HINT=HANDOFF_HINT))
     day, hour, minute = match.group(1).lower(), int(match.group(2)), int(match.group(3))
     if hour > 23 or minute > 59:
-        raise InvalidInput(f"Bad handoff time in {text!r}: {HANDOFF_HINT}.")
+        raise InvalidInput(
+            _("Bad handoff time in {text!r}: {HANDOFF_HINT}.").format(text=text, HANDOFF_HINT=HANDOFF_HINT)
+        )
     if day == "daily":
         return Handoff(None, time(hour, minute))
     weekday = next((i for i, name in enumerate(WEEKDAYS) if day.startswith(name)), None)
     if weekday is None:
-        raise InvalidInput(f"Bad handoff day {match.group(1)!r}: {HANDOFF_HINT}.")
+        raise InvalidInput(
+            _("Bad handoff day {match!r}: {HANDOFF_HINT}.").format(match=match.group(1), HANDOFF_HINT=HANDOFF_HINT)
+        )
     return Handoff(weekday, time(hour, minute))
 
 
@@ -71,7 +76,9 @@ def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"Unknown time zone {name!r}: use an IANA name such as America/Bogota.") from None
+        raise InvalidInput(
+            _("Unknown time zone {name!r}: use an IANA name such as America/Bogota.").format(name=name)
+        ) from None
 
 
 def _at(day: date, handoff: Handoff, zone: ZoneInfo) -> datetime:
@@ -131,14 +138,20 @@ def _require_operator(ctx: Context, doing: str) -> None:
     """The CLI (no chat actor) is the operator; a chat user needs the lead role."""
     actor = ctx.actor
     if actor is not None and not actor.role_enum.allows(Role.LEAD):
-        raise Forbidden(f"{actor.name} is {actor.role}; {doing} needs the lead role or above.")
+        raise Forbidden(
+            _("{name} is {role}; {doing} needs the lead role or above.").format(
+                name=actor.name, role=actor.role, doing=doing
+            )
+        )
 
 
 def _known_users(ctx: Context, names: list[str]) -> list[str]:
     missing = [name for name in names if users.by_name(ctx.session, name) is None]
     if missing:
         raise NotFound(
-            f"No Puente user {', '.join(map(repr, missing))}: add them first with puente users add NAME --role oncall."
+            _("No Puente user {value}: add them first with puente users add NAME --role oncall.").format(
+                value=", ".join(map(repr, missing))
+            )
         )
     return names
 
@@ -147,12 +160,12 @@ def add_rotation(ctx: Context, name: str, members: list[str], handoff: str, time
     _require_operator(ctx, "adding a rotation")
     name = name.strip()
     if not name or any(ch.isspace() for ch in name):
-        raise InvalidInput("A rotation name is one word, e.g. primary or network-team.")
+        raise InvalidInput(_("A rotation name is one word, e.g. primary or network-team."))
     members = [m.strip().lstrip("@") for m in members if m.strip()]
     if not members:
-        raise InvalidInput("A rotation needs people: --users ana,bob,carla (in turn order).")
+        raise InvalidInput(_("A rotation needs people: --users ana,bob,carla (in turn order)."))
     if oncall_store.by_name(ctx.session, name) is not None:
-        raise Conflict(f"Rotation {name!r} exists already; remove it first or pick another name.")
+        raise Conflict(_("Rotation {name!r} exists already; remove it first or pick another name.").format(name=name))
     parsed, zone = parse_handoff(handoff), parse_timezone(timezone)
     now = ctx.now()
     day = last_handoff(parsed, zone, now)
@@ -179,7 +192,11 @@ def get_rotation(ctx: Context, name: str) -> Rotation:
     rotation = oncall_store.by_name(ctx.session, name.strip())
     if rotation is None:
         known = ", ".join(r.name for r in oncall_store.all_rotations(ctx.session))
-        raise NotFound(f"No rotation {name!r}. Rotations: {known or 'none yet (puente oncall rotation add NAME …)'}.")
+        raise NotFound(
+            _("No rotation {name!r}. Rotations: {value}.").format(
+                name=name, value=known or _("none yet (puente oncall rotation add NAME …)")
+            )
+        )
     return rotation
 
 
@@ -202,7 +219,11 @@ def add_override(
     rotation = get_rotation(ctx, rotation_name)
     user_name = _known_users(ctx, [user_name.strip().lstrip("@")])[0]
     if ends <= starts:
-        raise InvalidInput(f"An override must end after it starts ({starts:%Y-%m-%d %H:%M} -> {ends:%Y-%m-%d %H:%M}).")
+        raise InvalidInput(
+            _("An override must end after it starts ({starts:%Y-%m-%d %H:%M} -> {ends:%Y-%m-%d %H:%M}).").format(
+                starts=starts, ends=ends
+            )
+        )
     override = RotationOverride(
         rotation_id=rotation.id or 0,
         user_name=user_name,
@@ -225,6 +246,9 @@ def parse_moment(text: str, zone: ZoneInfo) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"Bad time {text!r}: use ISO format such as 2026-03-02T09:00 (rotation's time zone) or 2026-03-02T14:00Z."
+            _(
+                "Bad time {text!r}: use ISO format such as 2026-03-02T09:00 (rotation's time zone) or "
+                "2026-03-02T14:00Z."
+            ).format(text=text)
         ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)

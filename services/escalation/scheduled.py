@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
+from puente import i18n
 from puente.services.context import Context, Runtime
 from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
@@ -179,14 +180,19 @@ def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
         return []
     found = page_store.pages_by_id(ctx.session, {d.page_id for d in due})
     tickets_by_id = ticket_store.by_ids(ctx.session, {p.ticket_id for p in found.values() if p.ticket_id})
+    # Each person reads a page in their own language and time zone; a channel, in the deployment's language.
+    people = {user.name: user for user in users.by_names(ctx.session, {d.recipient for d in due})}
     outgoing = []
     for delivery in due:
         page = found[delivery.page_id]
         ticket = tickets_by_id.get(page.ticket_id) if page.ticket_id else None
-        if delivery.purpose == DeliveryPurpose.UPDATE:
-            notice = update_notice(ctx, page, ticket, delivery.recipient)
-        else:
-            notice = replace(page_notice(page, ticket, delivery.step), key=delivery_key(delivery.id or 0))
+        person = people.get(delivery.recipient)
+        spoken = person.language if person and person.language else ctx.settings.language
+        with i18n.language(spoken, person.timezone if person else None):
+            if delivery.purpose == DeliveryPurpose.UPDATE:
+                notice = update_notice(ctx, page, ticket)
+            else:
+                notice = replace(page_notice(page, ticket, delivery.step), key=delivery_key(delivery.id or 0))
         recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
         unconfirmed = delivery.sent_at if delivery.status == DeliveryStatus.UNCONFIRMED else None
         outgoing.append(

@@ -11,12 +11,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from puente.i18n import N_, Phrase, Words, _, in_english
 from puente.services.context import Context, Runtime
 from puente.services.errors import Conflict, NotFound
 from puente.services.escalation import policies as escalation_policy
 from puente.services.escalation import regulatory
 from puente.services.escalation.policies import Policy
 from puente.services.users.service import require_role
+from puente.services.vocabularies import words
 from puente.services.vocabularies.taxonomy import Severity
 from puente.storage import clocks as clock_store
 from puente.storage import pages as page_store
@@ -60,8 +62,15 @@ def check_policies(runtime: Runtime, platforms: Collection[str]) -> escalation_p
         unknown = sorted(set(channel.addresses) - set(platforms))
         if unknown:
             raise escalation_policy.PolicyError(
-                f"{runtime.settings.escalation_policies}: [channels.{name}] has an address on {', '.join(unknown)},"
-                f" a chat platform this Puente has no adapter for (use {', '.join(sorted(platforms))})"
+                _(
+                    "{escalation_policies}: [channels.{name}] has an address on {value}, a chat platform this "
+                    "Puente has no adapter for (use {value2})"
+                ).format(
+                    escalation_policies=runtime.settings.escalation_policies,
+                    name=name,
+                    value=", ".join(unknown),
+                    value2=", ".join(sorted(platforms)),
+                )
             )
     return policies
 
@@ -85,7 +94,7 @@ def raise_page(
     ctx: Context,
     ticket: Ticket | None,
     kind: str,
-    summary: str,
+    summary: str | Phrase,
     *,
     policy_name: str | None = None,
     policy: Policy | None = None,
@@ -93,7 +102,8 @@ def raise_page(
     fire_at: datetime | None = None,
 ) -> Page:
     """Start a chain for `ticket` (none for a page about several) with the policy of its severity (or the
-    one given). Step 1 fires at `fire_at` (now)."""
+    one given). Step 1 fires at `fire_at` (now). A `Phrase` reads in each recipient's language; the
+    timeline records it in English."""
     now = ctx.now()
     name = policy_name or (ticket.severity if ticket else Severity.CRITICAL.value)
     policy = policy or policies_in_force(ctx).for_severity(name)
@@ -102,7 +112,8 @@ def raise_page(
         kind=kind,
         key=key,
         policy=name,
-        summary=summary.strip()[:SUMMARY_LENGTH],
+        summary=in_english(summary).strip()[:SUMMARY_LENGTH],
+        wording=summary.stored() if isinstance(summary, Phrase) else None,
         steps=_step_snapshot(ctx, policy),
         repeat=policy.repeat,
         next_fire_at=fire_at or now,
@@ -165,10 +176,13 @@ def page_for_severity(
     return raise_page(ctx, ticket, PageKind.SEVERITY, _severity_summary(ctx, ticket))
 
 
-def _severity_summary(ctx: Context, ticket: Ticket) -> str:
+def _severity_summary(ctx: Context, ticket: Ticket) -> Phrase:
     others = [country for country in ticket.countries if country != ctx.settings.csirt_country]
-    where = f" (cross-border: {', '.join(others)})" if others else ""
-    return f"{ticket.severity} ticket: {ticket.title}{where}"
+    where = Phrase(N_(" (cross-border: {countries})"), {"countries": ", ".join(others)}) if others else ""
+    return Phrase(
+        N_("{severity} ticket: {title}{where}"),
+        {"severity": Words("severity", (ticket.severity,)), "title": ticket.title, "where": where},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,18 +195,23 @@ class PageView:
 
 def escalate(ctx: Context, ticket: Ticket, reason: str = "") -> PageView:
     """`/incident escalate`: page the on-call for a ticket by the policy of its severity."""
-    actor = require_role(ctx, Role.ONCALL, "escalating a ticket")
+    actor = require_role(ctx, Role.ONCALL, _("escalating a ticket"))
     if ticket.status in CLOSED_STATUSES:
         raise Conflict(
-            f"{ticket.reference} is {ticket.status}; reopen it before escalating (/incident reopen {ticket.reference})."
+            _("{reference} is {status}; reopen it before escalating (/incident reopen {reference}).").format(
+                reference=ticket.reference, status=words.status(ticket.status)
+            )
         )
-    page = raise_page(ctx, ticket, PageKind.ESCALATE, reason.strip() or f"escalated by {actor.name}: {ticket.title}")
+    said: str | Phrase = reason.strip() or Phrase(
+        N_("escalated by {name}: {title}"), {"name": actor.name, "title": ticket.title}
+    )
+    page = raise_page(ctx, ticket, PageKind.ESCALATE, said)
     return PageView(page, ticket.reference)
 
 
-def page_for_early_warning(ctx: Context, ticket: Ticket, summary: str) -> Page:
+def page_for_early_warning(ctx: Context, ticket: Ticket, summary: Phrase) -> Page:
     """A peer's early warning (NOTIFY): page the on-call by the policy of the ticket's severity, whatever it is."""
-    return raise_page(ctx, ticket, PageKind.EARLY_WARNING, f"early warning: {summary}")
+    return raise_page(ctx, ticket, PageKind.EARLY_WARNING, Phrase(N_("early warning: {summary}"), {"summary": summary}))
 
 
 def on_ticket_opened(ctx: Context, ticket: Ticket) -> None:
@@ -297,7 +316,7 @@ def parse_page_reference(text: str) -> int | None:
 def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageView]:
     """Stop the open pages of a ticket, one page (by its number, P12 -> 12), or without a target those
     that paged the actor. Returns the pages stopped, maybe none; everyone paged is told who took it."""
-    actor = require_role(ctx, Role.ONCALL, "acknowledging a page")
+    actor = require_role(ctx, Role.ONCALL, _("acknowledging a page"))
     if target is None:
         found = page_store.open_pages_reaching(ctx.session, actor.name)
     elif isinstance(target, int):
@@ -306,8 +325,12 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
         if not found:
             page = ctx.session.get(Page, page_id)
             if page is None:
-                raise NotFound(f"No page P{page_id}.")
-            raise Conflict(f"Page P{page_id} is already {page.status}: {page.outcome or ''}".rstrip(": "))
+                raise NotFound(_("No page P{page_id}.").format(page_id=page_id))
+            raise Conflict(
+                _("Page P{page_id} is already {status}: {value}")
+                .format(page_id=page_id, status=page.status, value=page.outcome or "")
+                .rstrip(": ")
+            )
     else:
         assert target.id is not None
         # Every page from the moment it exists, first step fired or not; but a regulatory reminder still

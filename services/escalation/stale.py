@@ -4,6 +4,7 @@ says otherwise) reminds its owner, or our leads if nobody owns it, once per such
 
 from __future__ import annotations
 
+from puente.i18n import N_, Phrase, Words
 from puente.services.context import Context, Runtime
 from puente.services.escalation import notices
 from puente.services.escalation.service import PageKind, policies_in_force, raise_page
@@ -45,8 +46,18 @@ def remind_quiet_tickets(ctx: Context) -> int:
             ctx,
             ticket,
             PageKind.STALE,
-            f"no update for {hours:.0f} h (a {ticket.severity} ticket is reminded after"
-            f" {limit.total_seconds() / 3600:g} h): {ticket.title}. A note or an update shows it is in hand.",
+            Phrase(
+                N_(
+                    "no update for {hours} h (a {severity} ticket is reminded after {limit} h): {title}."
+                    " A note or an update shows it is in hand."
+                ),
+                {
+                    "hours": f"{hours:.0f}",
+                    "severity": Words("severity", (ticket.severity,)),
+                    "limit": f"{limit.total_seconds() / 3600:g}",
+                    "title": ticket.title,
+                },
+            ),
             policy_name="stale",
             policy=notices.TO_OWNER if ticket.owner_id else notices.TO_LEADS,
             key=key,

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import _
 from puente.services.context import Context, collector_paused
 from puente.services.errors import InvalidInput
 from puente.services.escalation import service as escalation
@@ -50,7 +51,7 @@ def _load(data: bytes | str | dict[str, Any]) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"Not JSON: {error}. Expected a STIX 2.1 bundle.") from None
+        raise InvalidInput(_("Not JSON: {error}. Expected a STIX 2.1 bundle.").format(error=error)) from None
 
 
 def _matching(kind: str, value: str, skipped: list[str]) -> Observable | None:
@@ -133,18 +134,22 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     Importing the same bundle twice changes nothing. This is the one mapping of received STIX to a ticket.
     Malformed content is refused as a whole with a message naming the object and property.
     """
-    require_role(ctx, Role.ANALYST, "importing STIX")
+    require_role(ctx, Role.ANALYST, _("importing STIX"))
     with collector_paused():
         try:
             objects = check_content(_load(data))
         except InvalidStix as error:
-            raise InvalidInput(f"Invalid STIX 2.1: {error}") from None
+            raise InvalidInput(_("Invalid STIX 2.1: {error}").format(error=error)) from None
         if not objects:
-            raise InvalidInput("The bundle holds no objects; there is nothing to import.")
+            raise InvalidInput(_("The bundle holds no objects; there is nothing to import."))
         clean = not isinstance(data, dict) and storable.nul_free(data)
         for obj in objects:
             if (problem := storable.problem(obj, nul_free=clean)) is not None:
-                raise InvalidInput(f"Cannot import {str(obj['id'])[:80]!r}: {problem}.".replace("\x00", "\\x00"))
+                raise InvalidInput(
+                    _("Cannot import {value!r}: {problem}.")
+                    .format(value=str(obj["id"])[:80], problem=problem)
+                    .replace("\x00", "\\x00")
+                )
         return take_in(ctx, objects)
 
 
@@ -330,6 +335,7 @@ def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts], csirts: Map
                 note_id=note.note_id,
                 author=author[:128],
                 text=note.text,
+                language=note.language,
                 created_at=note.created_at,
             )
         )

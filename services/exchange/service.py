@@ -97,7 +97,8 @@ def _facts(ctx: Context, ticket: Ticket) -> TicketFacts:
             ObservableFacts(o.kind, o.value, o.added_at) for o in ticket_store.observables(ctx.session, ticket.id)
         ],
         notes=[
-            NoteFacts(n.note_id, n.author, n.text, n.created_at) for n in ticket_store.notes(ctx.session, ticket.id)
+            NoteFacts(n.note_id, n.author, n.text, n.created_at, n.language)
+            for n in ticket_store.notes(ctx.session, ticket.id)
         ],
         participants=_participants(ctx, ticket),
     )

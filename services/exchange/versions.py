@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.stix.timestamps import format_timestamp, newer, parse_timestamp
@@ -97,8 +98,10 @@ def store_received(
                 continue  # held already: an SCO, a marking definition, or this or a later version
             if obj.get("created_by_ref") != previous.created_by_ref:
                 raise Forbidden(
-                    f"{obj['id']}: 'created_by_ref' is {obj.get('created_by_ref')!r} but the object was created by"
-                    f" {previous.created_by_ref!r}; only its creator may issue a new version."
+                    _(
+                        "{value}: 'created_by_ref' is {obj!r} but the object was created by "
+                        "{created_by_ref!r}; only its creator may issue a new version."
+                    ).format(value=obj["id"], obj=obj.get("created_by_ref"), created_by_ref=previous.created_by_ref)
                 )
         number = previous.version + 1 if previous is not None else 1
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Forbidden, InvalidInput, NotFound
 from puente.services.feeds import filters, pages, screening
@@ -147,10 +148,18 @@ def publish_in(
     for stix_object in objects:
         reason = None if stored else _problem(stix_object)
         if reason is not None:
-            raise InvalidInput(f"Cannot publish {stix_object.get('id', 'an object')!r}: {reason}.")
+            raise InvalidInput(
+                _("Cannot publish {stix_object!r}: {reason}.").format(
+                    stix_object=stix_object.get("id", _("an object")), reason=reason
+                )
+            )
         marked = handling.marked_tlp(stix_object)
         if marked is not None and marked.rank > level.rank:
-            raise Forbidden(f"{stix_object['id']} is marked {marked.label}: it cannot be shared as {level.label}.")
+            raise Forbidden(
+                _("{value} is marked {label}: it cannot be shared as {label2}.").format(
+                    value=stix_object["id"], label=marked.label, label2=level.label
+                )
+            )
         entries.append(entry(stix_object, (marked or level).value))
     added: dict[str, int] = {}
     for destination in destinations:
@@ -204,11 +213,23 @@ def collection_for(
     """The collection if the partner may use it so; 404 when it may not even know it exists, 403 otherwise."""
     collection = next((c for c in partner.collections if c.id == collection_id), None)
     if collection is None:
-        raise NotFound(f"No collection {collection_id} for {partner.name}: GET the collections endpoint to see yours.")
+        raise NotFound(
+            _("No collection {collection_id} for {name}: GET the collections endpoint to see yours.").format(
+                collection_id=collection_id, name=partner.name
+            )
+        )
     if read and not collection.can_read:
-        raise Forbidden(f"{partner.name} may write to collection {collection.alias} but not read it.")
+        raise Forbidden(
+            _("{name} may write to collection {alias} but not read it.").format(
+                name=partner.name, alias=collection.alias
+            )
+        )
     if write and not collection.can_write:
-        raise Forbidden(f"{partner.name} may read collection {collection.alias} but not write to it.")
+        raise Forbidden(
+            _("{name} may read collection {alias} but not write to it.").format(
+                name=partner.name, alias=collection.alias
+            )
+        )
     return collection
 
 
@@ -225,7 +246,11 @@ def delete_object(
     matching = collections.entries_of_object(ctx.session, collection.id, stix_id, query)
     foreign = [e for e in matching if partner.identity_ref is None or e.created_by_ref != partner.identity_ref]
     if foreign:
-        raise Forbidden(f"{stix_id} was not created by {partner.name}: you may only delete your own objects.")
+        raise Forbidden(
+            _("{stix_id} was not created by {name}: you may only delete your own objects.").format(
+                stix_id=stix_id, name=partner.name
+            )
+        )
     if matching:
         collections.delete_entries(ctx.session, collection.id, stix_id, [e.id for e in matching if e.id is not None])
         timeline.record(

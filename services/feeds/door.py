@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import NotFound, Unauthenticated
 from puente.services.exchange import storable
@@ -98,7 +99,9 @@ def _writable(ctx: Context, partner: AuthenticatedPartner, collection: PartnerCo
     """The collection, if the partner may still write to it: access withdrawn mid-upload stores nothing more."""
     current = ctx.session.get(Partner, partner.id)
     if current is None or current.revoked_at is not None:
-        raise Unauthenticated(f"The credentials of {partner.name} were revoked: nothing more was stored.")
+        raise Unauthenticated(
+            _("The credentials of {name} were revoked: nothing more was stored.").format(name=partner.name)
+        )
     return collection_for(replace(partner, collections=visible(ctx, partner.id)), collection.id, write=True)
 
 
@@ -180,7 +183,11 @@ def _post_status(
 def status_for(ctx: Context, partner: AuthenticatedPartner, status_id: str) -> PostStatus:
     status = collections.status_by_id(ctx.session, status_id)
     if status is None or status.partner_id != partner.id:
-        raise NotFound(f"No status {status_id!r} for {partner.name}: statuses are kept {STATUS_KEPT.days} days.")
+        raise NotFound(
+            _("No status {status_id!r} for {name}: statuses are kept {days} days.").format(
+                status_id=status_id, name=partner.name, days=STATUS_KEPT.days
+            )
+        )
     return _post_status(
         status,
         [StatusDetail(d["id"], d["version"], d["message"]) for d in status.successes],

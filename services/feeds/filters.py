@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Iterable
 from datetime import datetime
 
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 from puente.stix.timestamps import format_timestamp, parse_timestamp
 from puente.storage.collections import EntryQuery
@@ -32,15 +33,17 @@ def _from_token(token: str) -> datetime:
         padded = token + "=" * (-len(token) % 4)
         return parse_timestamp(base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii"))
     except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidInput(f"next={token!r} is not a token this server gave: repeat the request without it.") from None
+        raise InvalidInput(
+            _("next={token!r} is not a token this server gave: repeat the request without it.").format(token=token)
+        ) from None
 
 
 def _values(name: str, raw: str) -> list[str]:
     values = raw.split(",")
     if any(not v for v in values):
-        raise InvalidInput(f"{name} has an empty value: separate values with ',' and no spaces.")
+        raise InvalidInput(_("{name} has an empty value: separate values with ',' and no spaces.").format(name=name))
     if len(set(values)) != len(values):
-        raise InvalidInput(f"{name} repeats a value.")
+        raise InvalidInput(_("{name} repeats a value.").format(name=name))
     return values
 
 
@@ -51,7 +54,7 @@ def parse(
     seen: dict[str, str] = {}
     for name, value in params:
         if name in seen:
-            raise InvalidInput(f"{name} appears twice: give it once, with values separated by ','.")
+            raise InvalidInput(_("{name} appears twice: give it once, with values separated by ','.").format(name=name))
         seen[name] = value
     query = EntryQuery(limit=page_size, all_versions=all_versions)
     after: datetime | None = None
@@ -59,7 +62,7 @@ def parse(
         try:
             after = parse_timestamp(seen["added_after"])
         except ValueError as error:
-            raise InvalidInput(f"added_after: {error}.") from None
+            raise InvalidInput(_("added_after: {error}.").format(error=error)) from None
     if "next" in seen:
         cursor = _from_token(seen["next"])
         after = cursor if after is None else max(after, cursor)
@@ -68,7 +71,7 @@ def parse(
         text = seen["limit"]
         digits = text.lstrip("0")
         if not text.isascii() or not text.isdigit() or not digits:
-            raise InvalidInput(f"limit={text[:40]!r}: give a positive whole number.")
+            raise InvalidInput(_("limit={value!r}: give a positive whole number.").format(value=text[:40]))
         # Any number longer than the page size is capped by it: no need to read thousands of digits.
         query.limit = page_size if len(digits) > len(str(page_size)) else min(int(digits), page_size)
     if "id" in fields and "match[id]" in seen:
@@ -80,7 +83,7 @@ def parse(
     if "version" in fields and "match[version]" in seen:
         values = _values("match[version]", seen["match[version]"])
         if "all" in values and len(values) > 1:
-            raise InvalidInput("match[version]=all cannot be combined with other versions.")
+            raise InvalidInput(_("match[version]=all cannot be combined with other versions."))
         query.all_versions = "all" in values
         query.first = "first" in values
         query.last = "last" in values
@@ -91,6 +94,8 @@ def parse(
             try:
                 stamps.append(parse_timestamp(value))
             except ValueError:
-                raise InvalidInput(f"match[version]={value!r}: use first, last, all or a timestamp.") from None
+                raise InvalidInput(
+                    _("match[version]={value!r}: use first, last, all or a timestamp.").format(value=value)
+                ) from None
         query.versions = tuple(stamps)
     return query

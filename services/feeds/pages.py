@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import NotFound
 from puente.services.feeds import filters
@@ -20,7 +21,7 @@ from puente.storage.collections import EntryQuery, ObjectPage
 def require_object(ctx: Context, collection: PartnerCollection, stix_id: str) -> None:
     """404 unless the collection holds at least one version of the object."""
     if not collections.object_exists(ctx.session, collection.id, stix_id):
-        raise NotFound(f"No object {stix_id} in collection {collection.id}.")
+        raise NotFound(_("No object {stix_id} in collection {id}.").format(stix_id=stix_id, id=collection.id))
 
 
 def _envelope_page(page: ObjectPage) -> EnvelopePage:

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from puente.services.feeds.collections import ensure_collection, visible
@@ -72,9 +73,11 @@ def add(
         peer = peer.strip()
         handling.check_audience_name(peer)
     if identity is not None and not IDENTITY_ID.match(identity):
-        raise InvalidInput(f"Identity {identity!r} is not a STIX identity id: use identity--<uuid>.")
+        raise InvalidInput(
+            _("Identity {identity!r} is not a STIX identity id: use identity--<uuid>.").format(identity=identity)
+        )
     if partners.by_name(ctx.session, name) is not None:
-        raise Conflict(f"Partner {name!r} exists already: revoke it first or pick another name.")
+        raise Conflict(_("Partner {name!r} exists already: revoke it first or pick another name.").format(name=name))
     audience = peer or name
     entitled = handling.partner_collections(audience, is_peer=peer is not None)
     chosen = handling.restrict(entitled, collections) if collections else entitled
@@ -129,7 +132,7 @@ def revoke(ctx: Context, name: str) -> Partner:
     """Withdraw a partner's credentials and access at once; its past posts stay."""
     partner = partners.by_name(ctx.session, name)
     if partner is None:
-        raise NotFound(f"No partner {name!r}: `puente partners list` shows them.")
+        raise NotFound(_("No partner {name!r}: `puente partners list` shows them.").format(name=name))
     if partner.revoked_at is None:
         partner.revoked_at = ctx.now()
         ctx.session.add(partner)
@@ -141,15 +144,15 @@ def revoke(ctx: Context, name: str) -> Partner:
 def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartner:
     """The partner behind an Authorization header (Basic, or Token/Bearer key); refused with how to fix it."""
     if not authorization:
-        raise Unauthenticated(f"No credentials. {AUTH_HINT}")
-    scheme, _, value = authorization.strip().partition(" ")
+        raise Unauthenticated(_("No credentials. {AUTH_HINT}").format(AUTH_HINT=AUTH_HINT))
+    scheme, _sep, value = authorization.strip().partition(" ")
     value = value.strip()
     partner: Partner | None = None
     if scheme.lower() == "basic":
         try:
-            user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+            user, _sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise Unauthenticated(f"Malformed Basic credentials. {AUTH_HINT}") from None
+            raise Unauthenticated(_("Malformed Basic credentials. {AUTH_HINT}").format(AUTH_HINT=AUTH_HINT)) from None
         # A NUL cannot be in any name (and PostgreSQL cannot even compare one): unknown credentials.
         candidate = None if "\x00" in user else partners.by_name(ctx.session, user)
         if candidate is not None and hmac.compare_digest(
@@ -159,7 +162,7 @@ def authenticate(ctx: Context, authorization: str | None) -> AuthenticatedPartne
     elif scheme.lower() in ("token", "bearer"):
         partner = partners.by_key_hash(ctx.session, _key_hash(value))
     if partner is None or partner.id is None or partner.revoked_at is not None:
-        raise Unauthenticated(f"Unknown or revoked credentials. {AUTH_HINT}")
+        raise Unauthenticated(_("Unknown or revoked credentials. {AUTH_HINT}").format(AUTH_HINT=AUTH_HINT))
     return AuthenticatedPartner(partner.id, partner.name, partner.identity_ref, visible(ctx, partner.id))
 
 
@@ -170,12 +173,18 @@ def named(ctx: Context, name: str) -> Partner | None:
 def set_identity(ctx: Context, name: str, identity: str) -> Partner:
     """Recognise the partner's STIX identity (learnt when a peering completes): only objects it created are taken."""
     if not IDENTITY_ID.match(identity):
-        raise InvalidInput(f"Identity {identity!r} is not a STIX identity id: use identity--<uuid>.")
+        raise InvalidInput(
+            _("Identity {identity!r} is not a STIX identity id: use identity--<uuid>.").format(identity=identity)
+        )
     partner = partners.by_name(ctx.session, name)
     if partner is None or partner.revoked_at is not None:
-        raise NotFound(f"No active partner {name!r}: `puente partners list` shows them.")
+        raise NotFound(_("No active partner {name!r}: `puente partners list` shows them.").format(name=name))
     if partner.identity_ref not in (None, identity):
-        raise Conflict(f"Partner {name!r} already has identity {partner.identity_ref}; revoke it and add it again.")
+        raise Conflict(
+            _("Partner {name!r} already has identity {identity_ref}; revoke it and add it again.").format(
+                name=name, identity_ref=partner.identity_ref
+            )
+        )
     partner.identity_ref = identity
     ctx.session.add(partner)
     ctx.record(action="partner-identified", summary=f"{name} is {identity}", after={"identity": identity})

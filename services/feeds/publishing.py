@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.exchange import service as exchange
@@ -84,9 +85,9 @@ def _audience(ctx: Context, name: str) -> str:
     if partner is None or partner.revoked_at is not None:
         known = ", ".join(p.name for p in partner_store.all_partners(ctx.session) if p.revoked_at is None)
         raise NotFound(
-            f"No partner {name!r}"
-            + (f": partners are {known}." if known else ".")
-            + " An operator adds one with: puente partners add NAME …"
+            _("No partner {name!r}").format(name=name)
+            + (_(": partners are {known}.").format(known=known) if known else ".")
+            + _(" An operator adds one with: puente partners add NAME …")
         )
     return partner.audience
 
@@ -94,7 +95,7 @@ def _audience(ctx: Context, name: str) -> str:
 def plan(ctx: Context, reference: str, partners: list[str]) -> PublishPlan:
     """Where the ticket would be published: the shared collections its TLP allows, or, for AMBER and
     AMBER+STRICT, the own collections of the partners named."""
-    require_role(ctx, Role.ANALYST, "publishing a ticket")
+    require_role(ctx, Role.ANALYST, _("publishing a ticket"))
     ticket = tickets.get(ctx, reference)
     tlp = TLP(ticket.tlp)
     audiences = list(dict.fromkeys(_audience(ctx, name) for name in partners))
@@ -106,8 +107,10 @@ def plan(ctx: Context, reference: str, partners: list[str]) -> PublishPlan:
     decision.require(previewing=True)
     if not candidates:
         raise InvalidInput(
-            f"{ticket.reference} is {tlp.label}: it is published only in the own collections of partners you"
-            f" name: /incident publish {ticket.reference} to PARTNER."
+            _(
+                "{reference} is {label}: it is published only in the own collections of partners you name: "
+                "/incident publish {reference} to PARTNER."
+            ).format(reference=ticket.reference, label=tlp.label)
         )
     held = {r.recipient for r in decision.blocking if r.rule is Rule.PERSONAL}
     chosen = [d for d in candidates if d.alias in decision.allowed or d.alias in held]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from puente.i18n import _
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.vocabularies.taxonomy import TLP
 from puente.stix.markings import TLP_BY_MARKING_ID
@@ -105,7 +106,9 @@ def destinations(tlp: TLP, recipients: Sequence[str] = ()) -> list[Destination]:
     names = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))
     if not names:
         raise InvalidInput(
-            f"{tlp.label} material goes only to named recipients: name the peers or partners to share with."
+            _("{label} material goes only to named recipients: name the peers or partners to share with.").format(
+                label=tlp.label
+            )
         )
     for name in names:
         check_audience_name(name)
@@ -115,7 +118,9 @@ def destinations(tlp: TLP, recipients: Sequence[str] = ()) -> list[Destination]:
 def check_fits(kind: CollectionKind, tlp: TLP) -> None:
     """The last guard before storing: refuse material too restricted for the collection."""
     if tlp not in ALLOWED_TLPS[kind]:
-        raise Forbidden(f"{tlp.label} material may not go to a {kind.value} collection.")
+        raise Forbidden(
+            _("{label} material may not go to a {value} collection.").format(label=tlp.label, value=kind.value)
+        )
 
 
 def check_audience_name(name: str) -> None:
@@ -126,8 +131,10 @@ def check_audience_name(name: str) -> None:
         or name.endswith(INBOX_SUFFIX)
     ):
         raise InvalidInput(
-            f"{name!r} cannot name a peer or partner: use letters, digits, '-', '_' or '.',"
-            f" not 'public' or 'community', and not ending in '{INBOX_SUFFIX}'."
+            _(
+                "{name!r} cannot name a peer or partner: use letters, digits, '-', '_' or '.', not 'public' or "
+                "'community', and not ending in '{INBOX_SUFFIX}'."
+            ).format(name=name, INBOX_SUFFIX=INBOX_SUFFIX)
         )
 
 
@@ -152,8 +159,12 @@ def restrict(entitled: dict[Destination, Rights], aliases: Iterable[str]) -> dic
         if not alias:
             continue
         if alias not in by_alias:
-            raise InvalidInput(f"Collection {alias!r} is not for this partner: choose among {', '.join(by_alias)}.")
+            raise InvalidInput(
+                _("Collection {alias!r} is not for this partner: choose among {value}.").format(
+                    alias=alias, value=", ".join(by_alias)
+                )
+            )
         chosen[by_alias[alias]] = entitled[by_alias[alias]]
     if not chosen:
-        raise InvalidInput(f"Name at least one collection: {', '.join(by_alias)}.")
+        raise InvalidInput(_("Name at least one collection: {value}.").format(value=", ".join(by_alias)))
     return chosen

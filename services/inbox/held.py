@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import _
 from puente.services.assistance import service as assistance
 from puente.services.context import Context, Runtime
 from puente.services.errors import NotFound
@@ -124,8 +125,9 @@ def _rows(ctx: Context, peer: Peer, which: Sequence[int] | None) -> list[HeldObj
     missing = [str(n) for n in which if n not in found]
     if missing:
         raise NotFound(
-            f"Nothing set aside from {peer.name} with id {', '.join(missing)}:"
-            f" `puente peers inbox {peer.name}` lists them."
+            _("Nothing set aside from {name} with id {value}: `puente peers inbox {name}` lists them.").format(
+                name=peer.name, value=", ".join(missing)
+            )
         )
     return [found[n] for n in which]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.services.exchange import service as exchange
@@ -41,7 +42,9 @@ def send_to_peers(
     if not decision.allows(peer.name for peer in recipients):
         outside = [peer.name for peer in recipients if peer.name not in decision.allowed]
         reasons = [r.reason for r in decision.refused if r.recipient is None or r.recipient in outside]
-        raise Forbidden(" ".join(reasons) or f"Nothing decided that {', '.join(outside)} may have this.")
+        raise Forbidden(
+            " ".join(reasons) or _("Nothing decided that {value} may have this.").format(value=", ".join(outside))
+        )
     ours = exchange.our_identity(ctx)
     ours_first = [ours, *(o for o in objects if o["id"] != ours["id"])]
     pushed = outbox.pushable(ours_first, ours["id"])

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.exchange import service as exchange
@@ -78,7 +79,7 @@ class Offer:
             raise InvalidInput(BAD_TOKEN.format(command=command)) from None
         if offer.kind != kind:
             hint = "`puente peers accept`" if offer.kind == "answer" else "`puente peers join`"
-            raise InvalidInput(f"This is an {offer.kind} token: it goes to {hint}.")
+            raise InvalidInput(_("This is an {kind} token: it goes to {hint}.").format(kind=offer.kind, hint=hint))
         return offer
 
 
@@ -112,10 +113,12 @@ def _offer(
 def invite(ctx: Context, draft: Constituency, contact: str = "", backup_contact: str = "") -> str:
     """Issue credentials for the peer we invite and return the invitation token for its operator."""
     if peer_store.by_name(ctx.session, draft.name) is not None:
-        raise Conflict(f"Peer {draft.name!r} exists already; `puente peers remove {draft.name}` first to replace it.")
+        raise Conflict(
+            _("Peer {name!r} exists already; `puente peers remove {name}` first to replace it.").format(name=draft.name)
+        )
     invited = Constituency(draft.name, country_codes(draft.countries), list(draft.domains), list(draft.asns))
     if not invited.countries:
-        raise InvalidInput("A peer serves at least one country: --countries BR,AR")
+        raise InvalidInput(_("A peer serves at least one country: --countries BR,AR"))
     issued = partners.add(ctx, draft.name, peer=draft.name)
     # The name the invited side will know us by, unless its operator chooses another.
     our_name = re.sub(r"[^a-z0-9._-]+", "-", ctx.settings.csirt_name.lower()).strip("-") or "peer"
@@ -143,7 +146,9 @@ def accept(ctx: Context, token: str) -> Peer:
     invited = answer.invited
     partner = partners.named(ctx, invited.name)
     if partner is None or partner.peer != invited.name:
-        raise NotFound(f"We never invited {invited.name!r}: `puente peers invite {invited.name} …` starts a peering.")
+        raise NotFound(
+            _("We never invited {name!r}: `puente peers invite {name} …` starts a peering.").format(name=invited.name)
+        )
     partners.set_identity(ctx, invited.name, answer.identity)
     draft = _draft(invited.name, invited.countries, answer)
     draft.domains, draft.asns = list(invited.domains), list(invited.asns)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from cryptography.fernet import InvalidToken
 from sqlmodel import col, or_, select
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.settings import MAKE_SECRET_KEY, Settings
@@ -24,9 +25,17 @@ def seal(settings: Settings, secret: str, what: str) -> str:
     """The secret as it is stored; refused without PUENTE_SECRET_KEY (Puente keeps none in plain text)."""
     sealer = settings.sealer
     if sealer is None:
-        raise InvalidInput(f"PUENTE_SECRET_KEY is not set, and Puente stores {what} only encrypted: {MAKE_SECRET_KEY}.")
+        raise InvalidInput(
+            _("PUENTE_SECRET_KEY is not set, and Puente stores {what} only encrypted: {MAKE_SECRET_KEY}.").format(
+                what=what, MAKE_SECRET_KEY=MAKE_SECRET_KEY
+            )
+        )
     if len(secret) > LONGEST_SECRET:
-        raise InvalidInput(f"{what.capitalize()} is {len(secret)} characters long; at most {LONGEST_SECRET} are kept.")
+        raise InvalidInput(
+            _("{what} is {secret} characters long; at most {LONGEST_SECRET} are kept.").format(
+                what=what.capitalize(), secret=len(secret), LONGEST_SECRET=LONGEST_SECRET
+            )
+        )
     return SEALED + sealer.encrypt(secret.encode()).decode()
 
 
@@ -41,14 +50,18 @@ def unseal(settings: Settings, stored: str | None, what: str) -> str | None:
     sealer = settings.sealer
     if sealer is None:
         raise InvalidInput(
-            f"{what.capitalize()} is encrypted and PUENTE_SECRET_KEY is not set: set the key it was sealed with."
+            _("{what} is encrypted and PUENTE_SECRET_KEY is not set: set the key it was sealed with.").format(
+                what=what.capitalize()
+            )
         )
     try:
         return sealer.decrypt(stored.removeprefix(SEALED).encode()).decode()
     except InvalidToken:
         raise InvalidInput(
-            f"PUENTE_SECRET_KEY does not open {what}: set the key it was sealed with"
-            " (while changing keys, list the new one first, then the old: NEW,OLD)."
+            _(
+                "PUENTE_SECRET_KEY does not open {what}: set the key it was sealed with (while changing keys, "
+                "list the new one first, then the old: NEW,OLD)."
+            ).format(what=what)
         ) from None
 
 

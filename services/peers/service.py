@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.peers import secrets
@@ -48,7 +49,7 @@ def parse_asns(value: str) -> list[int]:
         if not text:
             continue
         if not text.isdigit() or not 0 < int(text) < 2**32:
-            raise InvalidInput(f"Bad ASN {item.strip()!r}: use numbers such as 28573 or AS28573.")
+            raise InvalidInput(_("Bad ASN {item!r}: use numbers such as 28573 or AS28573.").format(item=item.strip()))
         asns.append(int(text))
     return asns
 
@@ -60,36 +61,50 @@ def parse_domains(value: str) -> list[str]:
         if not text:
             continue
         if not _DOMAIN.match(text):
-            raise InvalidInput(f"Bad domain {item.strip()!r}: use a suffix such as gov.br, example.ar or br.")
+            raise InvalidInput(
+                _("Bad domain {item!r}: use a suffix such as gov.br, example.ar or br.").format(item=item.strip())
+            )
         domains.append(text)
     return domains
 
 
 def add(ctx: Context, draft: PeerDraft) -> Peer:
     if not _NAME.match(draft.name):
-        raise InvalidInput(f"Bad peer name {draft.name!r}: one word of letters, digits, '.', '_' or '-', e.g. cert-br.")
+        raise InvalidInput(
+            _("Bad peer name {name!r}: one word of letters, digits, '.', '_' or '-', e.g. cert-br.").format(
+                name=draft.name
+            )
+        )
     if peer_store.by_name(ctx.session, draft.name) is not None:
-        raise Conflict(f"Peer {draft.name!r} exists already; `puente peers remove {draft.name}` first to replace it.")
+        raise Conflict(
+            _("Peer {name!r} exists already; `puente peers remove {name}` first to replace it.").format(name=draft.name)
+        )
     countries = country_codes(draft.countries)
     if not countries:
-        raise InvalidInput("A peer serves at least one country: --countries BR,AR")
+        raise InvalidInput(_("A peer serves at least one country: --countries BR,AR"))
     if not draft.taxii_url.startswith(("http://", "https://")):
         raise InvalidInput(
-            f"Bad TAXII URL {draft.taxii_url!r}: give the server's discovery or API root URL (http:// or https://)."
+            _("Bad TAXII URL {taxii_url!r}: give the server's discovery or API root URL (http:// or https://).").format(
+                taxii_url=draft.taxii_url
+            )
         )
     if draft.key and (draft.user or draft.password):
-        raise InvalidInput("Give either --user/--password or --key for a peer, not both.")
+        raise InvalidInput(_("Give either --user/--password or --key for a peer, not both."))
     if bool(draft.user) != bool(draft.password):
         raise InvalidInput(
-            "--user and a password go together: --password-file FILE or PUENTE_PEER_PASSWORD"
-            " (or run on a terminal to be asked)."
+            _(
+                "--user and a password go together: --password-file FILE or PUENTE_PEER_PASSWORD (or run on a "
+                "terminal to be asked)."
+            )
         )
     if draft.identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", draft.identity_id):
         raise InvalidInput(
-            f"Bad identity {draft.identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff."
+            _("Bad identity {identity_id!r}: a STIX id such as identity--f431f809-377b-45e0-aa1c-6a4751cae5ff.").format(
+                identity_id=draft.identity_id
+            )
         )
     if draft.identity_id and peer_store.by_identity(ctx.session, draft.identity_id) is not None:
-        raise Conflict(f"Another peer already has identity {draft.identity_id}.")
+        raise Conflict(_("Another peer already has identity {identity_id}.").format(identity_id=draft.identity_id))
     peer = Peer(
         name=draft.name,
         countries=countries,
@@ -127,7 +142,7 @@ def get(ctx: Context, name: str) -> Peer:
     peer = peer_store.by_name(ctx.session, name.strip())
     if peer is None:
         known = ", ".join(p.name for p in peer_store.all_peers(ctx.session)) or "none yet (puente peers add …)"
-        raise NotFound(f"No peer {name.strip()!r}. Known peers: {known}.")
+        raise NotFound(_("No peer {name!r}. Known peers: {known}.").format(name=name.strip(), known=known))
     return peer
 
 
@@ -158,17 +173,24 @@ def remove(ctx: Context, name: str, drop: frozenset[int] | None = frozenset()) -
     )
     if history:
         raise Conflict(
-            f"{peer.name} has {history} assistance request(s) or linked "
-            "ticket(s) on record; the audit trail keeps the peer."
-            f" Change its endpoint with remove/add only before it is used."
+            _(
+                "{name} has {history} assistance request(s) or linked ticket(s) on record; the audit trail "
+                "keeps the peer. Change its endpoint with remove/add only before it is used."
+            ).format(name=peer.name, history=history)
         )
     waiting = outbox_store.undelivered_to(ctx.session, peer.id or 0)
     unconfirmed = [row for row in waiting if drop is not None and row.id not in drop]
     if unconfirmed:
         raise Conflict(
-            f"{peer.name} has {len(unconfirmed)} delivery(ies) not delivered yet that removing it would drop"
-            f" ({', '.join(f'#{row.id} {row.summary}' for row in unconfirmed[:5])}); `puente peers remove {peer.name}`"
-            " lists them and asks before dropping them (--yes drops them without asking)."
+            _(
+                "{name} has {unconfirmed} delivery(ies) not delivered yet that removing it would drop "
+                "({value}); `puente peers remove {name}` lists them and asks before dropping them (--yes drops "
+                "them without asking)."
+            ).format(
+                name=peer.name,
+                unconfirmed=len(unconfirmed),
+                value=", ".join(f"#{row.id} {row.summary}" for row in unconfirmed[:5]),
+            )
         )
     for row in waiting:
         ctx.record(
@@ -260,7 +282,11 @@ def resolve_recipients(ctx: Context, names: list[str]) -> list[Peer]:
             code = country_code(name)
             by_country = [p for p in peer_store.all_peers(ctx.session) if code in p.countries]
             if not by_country:
-                raise NotFound(f"No peer serves {code}; add one with puente peers add NAME --countries {code} …")
+                raise NotFound(
+                    _("No peer serves {code}; add one with puente peers add NAME --countries {code} …").format(
+                        code=code
+                    )
+                )
             for found in by_country:
                 chosen[found.id or 0] = found
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
@@ -102,7 +103,7 @@ def url_host(url: str) -> str | None:
 def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE) -> SharePlan:
     """Who would receive the ticket through `exit` (a share or an early warning): the peers named, or those
     its countries and domains suggest, as far as the handling decision allows."""
-    require_role(ctx, Role.ANALYST, "sharing a ticket")
+    require_role(ctx, Role.ANALYST, _("sharing a ticket"))
     ticket = tickets.get(ctx, reference)
     tlp = TLP(ticket.tlp)
     suggested = peers.suggest(ctx, ticket, domains=ticket_domains(ctx, ticket))
@@ -122,8 +123,12 @@ def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE
         reasons = dict.fromkeys(r.reason for r in decision.withheld)
         raise Forbidden(
             " ".join(reasons)
-            + f" Name whom to send it to, e.g. /incident {exit.value} {ticket.reference} to PEER."
-            + f" Suggested by its countries: {', '.join(str(r.recipient) for r in decision.withheld)}."
+            + _(" Name whom to send it to, e.g. /incident {value} {reference} to PEER.").format(
+                value=exit.value, reference=ticket.reference
+            )
+            + _(" Suggested by its countries: {value}.").format(
+                value=", ".join(str(r.recipient) for r in decision.withheld)
+            )
         )
     decision.require(previewing=True)
     # Those only personal data holds back are still the recipients the preview names.
@@ -131,8 +136,10 @@ def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE
     recipients = [c for c in candidates if c.peer.name in decision.allowed or c.peer.name in held_back]
     if not recipients:
         raise InvalidInput(
-            f"No peer to share {ticket.reference} with: its countries ({', '.join(ticket.countries)}) match no peer."
-            f" Name one: /incident share {ticket.reference} to PEER (puente peers list shows them)."
+            _(
+                "No peer to share {reference} with: its countries ({value}) match no peer. Name one: /incident "
+                "share {reference} to PEER (puente peers list shows them)."
+            ).format(reference=ticket.reference, value=", ".join(ticket.countries))
         )
     found = handling_material.findings(ctx, ticket) if decision.material.personal else []
     return SharePlan(ticket, tlp, recipients, decision, left_out, found)

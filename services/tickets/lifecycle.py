@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from puente.i18n import _
 from puente.services.errors import Conflict, InvalidInput
+from puente.services.vocabularies import aliases, words
 from puente.storage.models import TicketStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {
@@ -20,28 +22,38 @@ REOPENABLE = frozenset({S.RESOLVED, S.CLOSED})
 
 
 def parse_status(value: str) -> S:
-    text = value.strip().lower().replace("_", "-").replace(" ", "-")
+    text = aliases.code_of(value, aliases.STATUS)
     if text == "inprogress":
         text = "in-progress"
     try:
         return S(text)
     except ValueError:
-        raise InvalidInput(f"Unknown status {value!r}: use one of {', '.join(s.value for s in S)}.") from None
+        raise InvalidInput(
+            _("Unknown status {value!r}: use one of {statuses}.").format(
+                value=value, statuses=", ".join(s.value for s in S)
+            )
+        ) from None
 
 
 def check_transition(reference: str, current: S, target: S) -> None:
     """Refuse a move the lifecycle does not allow, saying what would work instead."""
     if target == current:
-        raise Conflict(f"{reference} is already {current.value}.")
+        raise Conflict(_("{reference} is already {status}.").format(reference=reference, status=words.status(current)))
     if target in ALLOWED[current]:
         return
     if target == S.CLOSED:
         raise Conflict(
-            f"{reference} is {current.value}; resolve it first (/incident resolve {reference}), then close it."
+            _("{reference} is {status}; resolve it first (/incident resolve {reference}), then close it.").format(
+                reference=reference, status=words.status(current)
+            )
         )
     if current == S.CLOSED:
-        raise Conflict(f"{reference} is closed; reopen it first (/incident reopen {reference}).")
+        raise Conflict(
+            _("{reference} is closed; reopen it first (/incident reopen {reference}).").format(reference=reference)
+        )
     options = ", ".join(sorted(s.value for s in ALLOWED[current]))
     raise Conflict(
-        f"{reference} cannot go from {current.value} to {target.value}; from {current.value} it can go to: {options}."
+        _("{reference} cannot go from {current} to {target}; from {current} it can go to: {options}.").format(
+            reference=reference, current=words.status(current), target=words.status(target), options=options
+        )
     )

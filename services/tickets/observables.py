@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 from puente.stix.patterns import uri
 
@@ -97,30 +98,40 @@ def parse_observable(text: str) -> Observable:
     """Type one observable, or say precisely why it is not one."""
     value = refang(text)
     if not value:
-        raise InvalidInput("Empty observable: give an IP, CIDR, domain, URL, e-mail or file hash.")
+        raise InvalidInput(_("Empty observable: give an IP, CIDR, domain, URL, e-mail or file hash."))
     if (kind := _ip_kind(value)) is not None:
         return Observable(kind, _canonical_ip(value))
     if "://" in value:
         if not _URL.match(value):
-            raise InvalidInput(f"Malformed URL {text!r}: expected scheme://host/path.")
+            raise InvalidInput(_("Malformed URL {text!r}: expected scheme://host/path.").format(text=text))
         # Kept as an RFC 3986 URI (non-ASCII and the like percent-encoded), as STIX's url object requires.
         return Observable(ObservableKind.URL, uri(value))
     if "@" in value:
-        local, _, domain = value.rpartition("@")
+        local, _sep, domain = value.rpartition("@")
         if not _LOCAL_PART.match(local) or not is_domain(domain):
-            raise InvalidInput(f"Malformed e-mail address {text!r}: expected name@domain.example.")
+            raise InvalidInput(_("Malformed e-mail address {text!r}: expected name@domain.example.").format(text=text))
         return Observable(ObservableKind.EMAIL, f"{local}@{domain.lower()}")
     if _HEX.match(value):
         if len(value) in _HASH_LENGTHS:
             return Observable(_HASH_LENGTHS[len(value)], value.lower())
-        raise InvalidInput(f"Malformed hash {text!r}: {len(value)} hex digits; MD5 has 32, SHA-1 40, SHA-256 64.")
+        raise InvalidInput(
+            _("Malformed hash {text!r}: {value} hex digits; MD5 has 32, SHA-1 40, SHA-256 64.").format(
+                text=text, value=len(value)
+            )
+        )
     if re.fullmatch(r"[0-9.]+(/\d+)?", value) or (":" in value and re.fullmatch(r"[0-9a-fA-F:./]+", value)):
-        raise InvalidInput(f"Malformed IP address {text!r}: expected e.g. 192.0.2.10, 2001:db8::1 or 198.51.100.0/24.")
+        raise InvalidInput(
+            _("Malformed IP address {text!r}: expected e.g. 192.0.2.10, 2001:db8::1 or 198.51.100.0/24.").format(
+                text=text
+            )
+        )
     if is_domain(value):
         return Observable(ObservableKind.DOMAIN, value.lower().rstrip("."))
     raise InvalidInput(
-        f"Cannot tell what {text!r} is: give an IPv4/IPv6 address or CIDR, a domain, a URL,"
-        " an e-mail address or an MD5/SHA-1/SHA-256 hash (defanged forms such as 1.2.3[.]4 are fine)."
+        _(
+            "Cannot tell what {text!r} is: give an IPv4/IPv6 address or CIDR, a domain, a URL, an e-mail "
+            "address or an MD5/SHA-1/SHA-256 hash (defanged forms such as 1.2.3[.]4 are fine)."
+        ).format(text=text)
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.services.users.service import require_role
@@ -45,6 +46,8 @@ def readable(ctx: Context, doing: str) -> Readable:
 def check_readable(ctx: Context, ticket: Ticket, doing: str) -> None:
     if not readable(ctx, doing).allows(ticket):
         raise Forbidden(
-            f"{ticket.reference} is {NEED_TO_KNOW.label}: on call, you read it only once you are paged for it"
-            " or own it. Ask an analyst or your lead."
+            _(
+                "{reference} is {label}: on call, you read it only once you are paged for it or own it. Ask an "
+                "analyst or your lead."
+            ).format(reference=ticket.reference, label=NEED_TO_KNOW.label)
         )

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.tickets import lifecycle
 from puente.services.tickets.readers import Readable, readable
-from puente.services.vocabularies import countries, taxonomy
+from puente.services.vocabularies import aliases, countries, taxonomy
 from puente.services.vocabularies.taxonomy import TLP, Severity
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Ticket, TicketStatus
@@ -47,9 +48,11 @@ FILTER_FIELDS = ("status", "severity", "country", "sector", "tlp", "text")
 def parse_filter(scope: str, given: Mapping[str, str]) -> TicketFilter:
     """A listing from words a person typed: a scope and any of FILTER_FIELDS (empty values are ignored)."""
     try:
-        chosen = Scope(scope.strip().lower() or Scope.OPEN.value)
+        chosen = Scope(aliases.code_of(scope, aliases.SCOPE) or Scope.OPEN.value)
     except ValueError:
-        raise InvalidInput(f"Unknown list {scope!r}: use {', '.join(s.value for s in Scope)}.") from None
+        raise InvalidInput(
+            _("Unknown list {scope!r}: use {scopes}.").format(scope=scope, scopes=", ".join(s.value for s in Scope))
+        ) from None
     values = {name: given[name].strip() for name in FILTER_FIELDS if given.get(name, "").strip()}
     return TicketFilter(
         scope=chosen,

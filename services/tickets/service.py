@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import InvalidInput, NotFound
 from puente.services.escalation import service as escalation
@@ -17,6 +18,7 @@ from puente.services.tickets.observables import Observable
 from puente.services.tickets.readers import check_readable
 from puente.services.tickets.search import Scope, TicketFilter, find
 from puente.services.users.service import require_role
+from puente.services.vocabularies import words
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
 from puente.storage import peers as peer_store
 from puente.storage import tickets as ticket_store
@@ -90,8 +92,11 @@ def get(ctx: Context, reference: str) -> Ticket:
     ticket = ticket_store.by_reference(ctx.session, reference.strip())
     if ticket is None:
         similar = ticket_store.similar_references(ctx.session, reference)
-        hint = f" Did you mean {', '.join(similar)}?" if similar else " /incident list shows the open tickets."
-        raise NotFound(f"No ticket {reference.strip()!r}.{hint}")
+        if similar:
+            hint = _("Did you mean {references}?").format(references=", ".join(similar))
+        else:
+            hint = _("/incident list shows the open tickets.")
+        raise NotFound(_("No ticket {reference!r}.").format(reference=reference.strip()) + " " + hint)
     return ticket
 
 
@@ -116,7 +121,7 @@ def is_cross_border(ticket: Ticket, our_country: str) -> bool:
 
 
 def open_ticket(ctx: Context, draft: TicketDraft) -> Ticket:
-    actor = require_role(ctx, Role.ANALYST, "opening a ticket")
+    actor = require_role(ctx, Role.ANALYST, _("opening a ticket"))
     return _create(ctx, draft, actor.id)
 
 
@@ -130,7 +135,7 @@ def open_for_peer(ctx: Context, draft: TicketDraft, peer_name: str, *, page_seve
 def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_severity: bool = True) -> Ticket:
     title = single_line(draft.title)
     if not title:
-        raise InvalidInput("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]")
+        raise InvalidInput(_("A ticket needs a title: /incident new <title> [sev=high countries=BR tlp=amber …]"))
     now = ctx.now()
     year = now.year
     number = ticket_store.next_number(ctx.session, year)
@@ -201,7 +206,7 @@ def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> li
     return find(ctx, TicketFilter(scope), limit=limit).tickets
 
 
-def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict[str, Any]) -> None:
+def touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict[str, Any]) -> None:
     now = ctx.now()
     ticket.updated_at = now
     ctx.session.add(ticket)
@@ -216,11 +221,13 @@ def _touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict
 
 
 def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
-    require_role(ctx, Role.ANALYST, "updating a ticket")
+    require_role(ctx, Role.ANALYST, _("updating a ticket"))
     if changes.is_empty():
         raise InvalidInput(
-            "Nothing to update: give e.g. sev=high status=in-progress countries=BR,AR tlp=amber"
-            ' type=malicious-code/c2-server sector=energy title="…"'
+            _(
+                "Nothing to update: give e.g. sev=high status=in-progress countries=BR,AR tlp=amber "
+                'type=malicious-code/c2-server sector=energy title="…"'
+            )
         )
     ticket = get(ctx, reference)
     before = snapshot(ticket)
@@ -229,7 +236,7 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         ticket.status = changes.status.value
     if changes.title is not None:
         if not single_line(changes.title):
-            raise InvalidInput("A ticket's title cannot be empty.")
+            raise InvalidInput(_("A ticket's title cannot be empty."))
         ticket.title = single_line(changes.title)[:300]
     if changes.description is not None:
         ticket.description = printable(changes.description)
@@ -241,7 +248,7 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         ticket.sectors = list(changes.sectors)
     if changes.countries is not None:
         if not changes.countries:
-            raise InvalidInput("A ticket affects at least one country: countries=CO,BR")
+            raise InvalidInput(_("A ticket affects at least one country: countries=CO,BR"))
         ticket.countries = list(changes.countries)
     if changes.tlp is not None:
         ticket.tlp = changes.tlp.value
@@ -252,9 +259,11 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
     after = snapshot(ticket)
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if not changed:
-        raise InvalidInput(f"{ticket.reference} already has those values; nothing changed.")
+        raise InvalidInput(
+            _("{reference} already has those values; nothing changed.").format(reference=ticket.reference)
+        )
     summary = ", ".join(f"{key} {before[key]} -> {value}" for key, value in changed.items())
-    _touch(ctx, ticket, "updated", summary, before)
+    touch(ctx, ticket, "updated", summary, before)
     if "status" in changed:
         _status_changed(ctx, ticket, TicketStatus(before["status"]))
     if "severity" in changed or "countries" in changed:
@@ -287,7 +296,7 @@ def _status_changed(ctx: Context, ticket: Ticket, previous: TicketStatus) -> Non
 def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -> Ticket:
     """A lifecycle step (resolve, close, reopen, …), checked against the allowed transitions."""
     needed = Role.LEAD if target == TicketStatus.CLOSED else Role.ANALYST
-    require_role(ctx, needed, f"moving a ticket to {target.value}")
+    require_role(ctx, needed, _("moving a ticket to {value}").format(value=target.value))
     ticket = get(ctx, reference)
     current = TicketStatus(ticket.status)
     lifecycle.check_transition(ticket.reference, current, target)
@@ -295,7 +304,7 @@ def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -
     ticket.status = target.value
     action = "reopened" if current in lifecycle.REOPENABLE and target not in lifecycle.REOPENABLE else target.value
     summary = f"{current.value} -> {target.value}" + (f": {reason}" if reason else "")
-    _touch(ctx, ticket, action, summary, before)
+    touch(ctx, ticket, action, summary, before)
     _status_changed(ctx, ticket, current)
     return ticket
 
@@ -304,24 +313,30 @@ def reopen(ctx: Context, reference: str, reason: str = "") -> Ticket:
     ticket = get(ctx, reference)
     if TicketStatus(ticket.status) not in lifecycle.REOPENABLE:
         raise InvalidInput(
-            f"{ticket.reference} is {ticket.status}, not resolved or closed; there is nothing to reopen."
+            _("{reference} is {status}, not resolved or closed; there is nothing to reopen.").format(
+                reference=ticket.reference, status=words.status(ticket.status)
+            )
         )
     return move(ctx, reference, TicketStatus.IN_PROGRESS, reason)
 
 
 def assign(ctx: Context, reference: str, user_name: str) -> Ticket:
-    require_role(ctx, Role.ANALYST, "assigning a ticket")
+    require_role(ctx, Role.ANALYST, _("assigning a ticket"))
     ticket = get(ctx, reference)
     name = user_name.strip().lstrip("@")
     owner = users.by_name(ctx.session, name)
     if owner is None:
         known = ", ".join(u.name for u in users.all_users(ctx.session)[:10])
-        raise NotFound(f"No Puente user {name!r}. Known users: {known or 'none yet'}.")
+        raise NotFound(
+            _("No Puente user {name!r}. Known users: {value}.").format(name=name, value=known or _("none yet"))
+        )
     if ticket.owner_id == owner.id:
-        raise InvalidInput(f"{ticket.reference} is already assigned to {owner.name}.")
+        raise InvalidInput(
+            _("{reference} is already assigned to {name}.").format(reference=ticket.reference, name=owner.name)
+        )
     before = snapshot(ticket)
     ticket.owner_id = owner.id
-    _touch(ctx, ticket, "assigned", f"assigned to {owner.name}", before)
+    touch(ctx, ticket, "assigned", f"assigned to {owner.name}", before)
     return ticket
 
 
@@ -339,11 +354,11 @@ def add_observables(
     A peer's shared incident brings its observables with no person acting (`check_role=False`).
     """
     if check_role:
-        require_role(ctx, Role.ANALYST, "adding observables")
+        require_role(ctx, Role.ANALYST, _("adding observables"))
     if isinstance(ticket, str):
         ticket = get(ctx, ticket)
     if not found:
-        raise InvalidInput("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …")
+        raise InvalidInput(_("No observables given: /incident ioc INC-… 198.51.100.7 evil[.]example …"))
     assert ticket.id is not None
     wanted = list(dict.fromkeys(found))
     existing = ticket_store.observables_present(ctx.session, ticket.id, ((o.kind.value, o.value) for o in wanted))
@@ -373,22 +388,7 @@ def _record_observables(
         summary = "added " + ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])
         if len(added) > 20:
             summary += f" and {len(added) - 20} more"
-        _touch(ctx, ticket, "observables-added", summary, before)
-
-
-def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
-    require_role(ctx, Role.ONCALL, "adding a note")
-    if not text.strip():
-        raise InvalidInput("A note needs text: /incident note INC-… <what happened>")
-    ticket = get(ctx, reference)
-    check_readable(ctx, ticket, "adding a note")
-    now = ctx.now()
-    note = TicketNote(
-        ticket_id=ticket.id or 0, note_id=f"note--{uuid.uuid4()}", author=ctx.who, text=text.strip(), created_at=now
-    )
-    ctx.session.add(note)
-    _touch(ctx, ticket, "noted", text.strip()[:200], snapshot(ticket))
-    return note
+        touch(ctx, ticket, "observables-added", summary, before)
 
 
 def history(ctx: Context, reference: str) -> tuple[Ticket, list[TimelineEvent]]:

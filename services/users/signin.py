@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from puente.i18n import _, lazy_gettext
 from puente.services.context import Context
 from puente.services.errors import NotFound, Unauthenticated
 from puente.services.users.service import require_role
@@ -22,7 +23,7 @@ from puente.storage.web_sessions import WebSignIn
 LINK_LIFETIME = timedelta(minutes=5)
 SESSION_LIFETIME = timedelta(hours=8)
 SIGN_IN_PATH = "/signin"
-ASK_FOR_A_LINK = "Ask for a new link in chat with /incident web."
+ASK_FOR_A_LINK = lazy_gettext("Ask for a new link in chat with /incident web.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,11 @@ def _digest(secret: str) -> str:
 def issue_link(ctx: Context, user_name: str | None = None) -> SignInLink:
     """A single-use sign-in link, valid for LINK_LIFETIME, for whoever asks (or, from the operator, the named user)."""
     if user_name is None:
-        person = require_role(ctx, Role.ONCALL, "signing in to the web view")
+        person = require_role(ctx, Role.ONCALL, _("signing in to the web view"))
     elif (found := users.by_name(ctx.session, user_name.strip())) is not None:
         person = found
     else:
-        raise NotFound(f"No Puente user {user_name!r}: puente users list shows them.")
+        raise NotFound(_("No Puente user {user_name!r}: puente users list shows them.").format(user_name=user_name))
     assert person.id is not None
     token = secrets.token_urlsafe(32)
     now = ctx.now()
@@ -64,11 +65,17 @@ def issue_link(ctx: Context, user_name: str | None = None) -> SignInLink:
 def _usable(ctx: Context, token: str) -> WebSignIn:
     row = web_sessions.by_link(ctx.session, _digest(token)) if token else None
     if row is None:
-        raise Unauthenticated(f"This sign-in link is not valid. {ASK_FOR_A_LINK}")
+        raise Unauthenticated(_("This sign-in link is not valid. {ask}").format(ask=ASK_FOR_A_LINK))
     if row.used_at is not None:
-        raise Unauthenticated(f"This sign-in link was used already; each link works once. {ASK_FOR_A_LINK}")
+        raise Unauthenticated(
+            _("This sign-in link was used already; each link works once. {ask}").format(ask=ASK_FOR_A_LINK)
+        )
     if row.link_expires_at <= ctx.now():
-        raise Unauthenticated(f"This sign-in link ran out at {row.link_expires_at:%H:%M} UTC. {ASK_FOR_A_LINK}")
+        raise Unauthenticated(
+            _("This sign-in link ran out at {link_expires_at}. {ask}").format(
+                link_expires_at=ctx.when(row.link_expires_at), ask=ASK_FOR_A_LINK
+            )
+        )
     return row
 
 
@@ -96,9 +103,13 @@ def reader(ctx: Context, session_token: str | None) -> User:
     """The user a browser session belongs to, while it lasts."""
     row = web_sessions.by_session(ctx.session, _digest(session_token)) if session_token else None
     if row is None or row.session_expires_at is None:
-        raise Unauthenticated(f"You are not signed in. {ASK_FOR_A_LINK}")
+        raise Unauthenticated(_("You are not signed in. {ask}").format(ask=ASK_FOR_A_LINK))
     if row.session_expires_at <= ctx.now():
-        raise Unauthenticated(f"Your session ended at {row.session_expires_at:%H:%M} UTC. {ASK_FOR_A_LINK}")
+        raise Unauthenticated(
+            _("Your session ended at {session_expires_at}. {ask}").format(
+                session_expires_at=ctx.when(row.session_expires_at), ask=ASK_FOR_A_LINK
+            )
+        )
     user = ctx.session.get(User, row.user_id)
     assert user is not None, "removing a user removes their sessions"
     return user

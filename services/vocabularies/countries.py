@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pycountry
 
+from puente import i18n
+from puente.i18n import _
 from puente.services.errors import InvalidInput
 
 # The 35 member states of the Organization of American States: the community Puente serves.
@@ -25,7 +27,9 @@ def country_code(value: str) -> str:
     code = value.strip().upper()
     if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
         return code
-    raise InvalidInput(f"Unknown country {value.strip()!r}: use ISO 3166 codes such as BR, AR, MX.")
+    raise InvalidInput(
+        _("Unknown country {value!r}: use ISO 3166 codes such as BR, AR, MX.").format(value=value.strip())
+    )
 
 
 def country_codes(values: str | list[str]) -> list[str]:
@@ -41,5 +45,9 @@ def country_codes(values: str | list[str]) -> list[str]:
 
 
 def country_name(code: str) -> str:
+    """The country's name in the reader's language (CLDR's), else ISO 3166's English one."""
+    named = i18n.locale().territories.get(code.upper())
+    if named:
+        return str(named)
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country is not None else code

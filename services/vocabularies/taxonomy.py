@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 from enum import StrEnum
 
+from puente.i18n import _, lazy_gettext
 from puente.services.errors import InvalidInput
+from puente.services.vocabularies import aliases
 
 
 class Severity(StrEnum):
@@ -38,17 +40,19 @@ class TLP(StrEnum):
 
     @property
     def meaning(self) -> str:
-        """FIRST's TLP 2.0 definition, as a banner says it."""
-        return TLP_MEANINGS[self]
+        """FIRST's TLP 2.0 definition, as a banner says it (in the reader's language)."""
+        return str(TLP_MEANINGS[self])
 
 
 TLP_MEANINGS = {
-    TLP.CLEAR: "Disclosure is not limited.",
-    TLP.GREEN: "Limited disclosure: recipients may share it within their community, not publicly.",
-    TLP.AMBER: "Limited disclosure: recipients may share it only within their organisation and its clients,"
-    " on a need-to-know basis.",
-    TLP.AMBER_STRICT: "Limited disclosure: recipients may share it only within their own organisation.",
-    TLP.RED: "For the eyes and ears of the individual recipients only: no further disclosure.",
+    TLP.CLEAR: lazy_gettext("Disclosure is not limited."),
+    TLP.GREEN: lazy_gettext("Limited disclosure: recipients may share it within their community, not publicly."),
+    TLP.AMBER: lazy_gettext(
+        "Limited disclosure: recipients may share it only within their organisation and its clients,"
+        " on a need-to-know basis."
+    ),
+    TLP.AMBER_STRICT: lazy_gettext("Limited disclosure: recipients may share it only within their own organisation."),
+    TLP.RED: lazy_gettext("For the eyes and ears of the individual recipients only: no further disclosure."),
 }
 
 
@@ -148,47 +152,66 @@ SECTOR_ALIASES: dict[str, str] = {
 
 def _suggest(value: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(value, choices, n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    return " " + _("Did you mean {choice!r}?").format(choice=close[0]) if close else ""
 
 
 def severity(value: str) -> Severity:
     try:
-        return Severity(value.strip().lower())
+        return Severity(aliases.code_of(value, aliases.SEVERITY))
     except ValueError:
-        raise InvalidInput(f"Unknown severity {value!r}: use low, medium, high or critical.") from None
+        raise InvalidInput(
+            _("Unknown severity {value!r}: use low, medium, high or critical.").format(value=value)
+        ) from None
+
+
+def _colour(value: str, prefix: str) -> str:
+    """A TLP or PAP level as typed ("TLP:AMBER+STRICT", "ámbar estricto", "white") as its code."""
+    text = aliases.fold(value).removeprefix(prefix + ":").replace("-", "+")
+    colour, plus, strict = text.partition("+")
+    code = aliases.COLOURS.get(colour, colour)
+    if code == "white":
+        code = "clear"  # TLP 1.0's WHITE became CLEAR in 2.0
+    if plus and strict in aliases.STRICT:
+        return f"{code}+strict"
+    return code + plus + strict
 
 
 def tlp(value: str) -> TLP:
-    text = value.strip().lower().removeprefix("tlp:").replace("_", "+").replace(" ", "+")
-    if text == "white":
-        text = "clear"  # TLP 1.0's WHITE became CLEAR in 2.0
     try:
-        return TLP(text)
+        return TLP(_colour(value, "tlp"))
     except ValueError:
-        raise InvalidInput(f"Unknown TLP {value!r}: use clear, green, amber, amber+strict or red.") from None
+        raise InvalidInput(
+            _("Unknown TLP {value!r}: use clear, green, amber, amber+strict or red.").format(value=value)
+        ) from None
 
 
 def pap(value: str) -> PAP:
     try:
-        return PAP(value.strip().lower().removeprefix("pap:").replace("white", "clear"))
+        return PAP(_colour(value, "pap"))
     except ValueError:
-        raise InvalidInput(f"Unknown PAP {value!r}: use clear, green, amber or red.") from None
+        raise InvalidInput(_("Unknown PAP {value!r}: use clear, green, amber or red.").format(value=value)) from None
 
 
 def rsit_type(value: str) -> tuple[str, str]:
     """Parse `classification/type` or a bare type (unambiguous in RSIT) into both parts."""
     text = value.strip().lower()
     if "/" in text:
-        classification, _, kind = text.partition("/")
+        classification, _sep, kind = text.partition("/")
         if classification not in RSIT:
             raise InvalidInput(
-                f"Unknown RSIT classification {classification!r}."
-                f"{_suggest(classification, list(RSIT))} Classifications: {', '.join(RSIT)}."
+                _("Unknown RSIT classification {classification!r}.").format(classification=classification)
+                + _suggest(classification, list(RSIT))
+                + " "
+                + _("Classifications: {classifications}.").format(classifications=", ".join(RSIT))
             )
         if kind not in RSIT[classification]:
             raise InvalidInput(
-                f"Unknown RSIT type {kind!r} for {classification}.{_suggest(kind, list(RSIT[classification]))}"
-                f" Types of {classification}: {', '.join(RSIT[classification])}."
+                _("Unknown RSIT type {kind!r} for {classification}.").format(kind=kind, classification=classification)
+                + _suggest(kind, list(RSIT[classification]))
+                + " "
+                + _("Types of {classification}: {kinds}.").format(
+                    classification=classification, kinds=", ".join(RSIT[classification])
+                )
             )
         return classification, kind
     owners = [c for c, kinds in RSIT.items() if text in kinds]
@@ -196,25 +219,35 @@ def rsit_type(value: str) -> tuple[str, str]:
         return owners[0], text
     if text in RSIT:
         raise InvalidInput(
-            f"RSIT classification {text!r} needs a type: {', '.join(f'{text}/{k}' for k in RSIT[text])}."
+            _("RSIT classification {classification!r} needs a type: {types}.").format(
+                classification=text, types=", ".join(f"{text}/{k}" for k in RSIT[text])
+            )
         )
     every = [f"{c}/{k}" for c, kinds in RSIT.items() for k in kinds]
     raise InvalidInput(
-        f"Unknown RSIT type {value!r}.{_suggest(text, every + [k for kinds in RSIT.values() for k in kinds])}"
-        " Use classification/type, e.g. malicious-code/c2-server or fraud/phishing."
+        _("Unknown RSIT type {value!r}.").format(value=value)
+        + _suggest(text, every + [k for kinds in RSIT.values() for k in kinds])
+        + " "
+        + _("Use classification/type, e.g. malicious-code/c2-server or fraud/phishing.")
     )
 
 
 def sector(value: str) -> str:
-    text = value.strip().lower().replace(" ", "-").replace("_", "-")
+    text = aliases.fold(value)
     if text in STIX_SECTORS:
         return text
     if text in SECTOR_ALIASES:
         return SECTOR_ALIASES[text]
+    if text in aliases.SECTORS:
+        return aliases.SECTORS[text]
     raise InvalidInput(
-        f"Unknown sector {value!r}.{_suggest(text, list(STIX_SECTORS) + list(SECTOR_ALIASES))}"
-        " Use a STIX industry sector such as energy, healthcare, financial-services,"
-        " telecommunications, transportation or government-national."
+        _("Unknown sector {value!r}.").format(value=value)
+        + _suggest(text, list(STIX_SECTORS) + list(SECTOR_ALIASES))
+        + " "
+        + _(
+            "Use a STIX industry sector such as energy, healthcare, financial-services,"
+            " telecommunications, transportation or government-national."
+        )
     )
 
 

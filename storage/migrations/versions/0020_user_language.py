@@ -1,8 +1,8 @@
 """user language: the language each person reads Puente in (en, es, pt, fr); none means their chat
 platform's, else the deployment's PUENTE_LANGUAGE
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-30 05:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
