@@ -6,7 +6,7 @@ import logging
 
 from puente import i18n
 from puente.bot.commands import Arguments, Command, parse_arguments, split_command
-from puente.bot.handlers import completion, default_registry
+from puente.bot.handlers import default_registry
 from puente.bot.registry import Invocation, Registry
 from puente.bot.replies import Reply
 from puente.i18n import _
@@ -85,6 +85,9 @@ class CommandCore:
 
     def complete(self, command: Command) -> list[str]:
         """Words that may replace the last word of a partly typed command (the console's Tab)."""
+        # Imported here: completion reads every family and vocabulary, which a one-shot command never needs.
+        from puente.bot.handlers import completion
+
         try:
             with self.runtime.unit_of_work() as ctx:
                 ctx.actor = users.identify(ctx, command.platform, command.user_id)

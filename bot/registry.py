@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+import importlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from puente import i18n
@@ -49,23 +51,52 @@ class Subcommand:
 
 class Registry:
     """The subcommands by every name they answer to: English, their aliases, and their words in each
-    language (`words`: English name -> language -> words; `option_words`: option field -> language -> keys)."""
+    language (`words`: English name -> language -> words; `option_words`: option field -> language -> keys),
+    in help order.
+
+    A family is a handler module (its `SUBCOMMANDS`) named with the English names and aliases it declares.
+    It is imported the first time one of its names or words is looked up, so a one-shot `puente say`
+    imports only the handlers it runs and the domains they call; listing the subcommands (help,
+    completion) imports every family.
+    """
 
     def __init__(
         self,
         subcommands: Iterable[Subcommand] = (),
         words: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
         option_words: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
+        families: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self._by_name: dict[str, Subcommand] = {}
         self._languages: dict[str, set[str]] = {}  # name -> the languages it is a word of
         self._ordered: list[Subcommand] = []
         self._words = words or {}
         self._option_words = option_words or {}
+        self._families = {module: frozenset(names) for module, names in (families or {}).items()}
+        self._family_of: dict[str, str] = {}  # every name and word of a family not loaded yet -> its module
+        self._loaded: dict[str, list[Subcommand]] = {}
+        self._loading = threading.Lock()
         for subcommand in subcommands:
             self.add(subcommand)
+        for module, names in self._families.items():
+            for name in names:
+                if name in self._by_name or name in self._family_of:
+                    raise ValueError(f"subcommand {name!r} registered twice")
+                self._family_of[name] = module
+                self._languages[name] = {i18n.DEFAULT_LANGUAGE}
+            for name in names:
+                for language, said in self._words.get(name, {}).items():
+                    for word in said:
+                        if self._family_of.setdefault(word, module) != module or word in self._by_name:
+                            raise ValueError(f"{word!r} names two subcommands")
+                        self._languages.setdefault(word, set()).add(language)
 
     def add(self, subcommand: Subcommand) -> None:
+        self._ordered.append(self._index(subcommand))
+
+    def _index(self, subcommand: Subcommand) -> Subcommand:
+        """Look the subcommand up by its names and words from now on; it is returned with the option keys
+        of the other languages filled in."""
         for name in (subcommand.name, *subcommand.aliases):
             if name in self._by_name:
                 raise ValueError(f"subcommand {name!r} registered twice")
@@ -88,11 +119,29 @@ class Registry:
             for name, found in self._by_name.items():
                 if found.name == subcommand.name:
                     self._by_name[name] = subcommand
-        self._ordered.append(subcommand)
+        return subcommand
+
+    def _family(self, module: str) -> list[Subcommand]:
+        with self._loading:
+            if module not in self._loaded:
+                declared: list[Subcommand] = importlib.import_module(module).SUBCOMMANDS
+                names = {name for subcommand in declared for name in (subcommand.name, *subcommand.aliases)}
+                if names != self._families[module]:
+                    raise ValueError(
+                        f"{module} declares the subcommands {sorted(names)} but is registered for"
+                        f" {sorted(self._families[module])}: list the same names in both places"
+                    )
+                self._loaded[module] = [self._index(subcommand) for subcommand in declared]
+            return self._loaded[module]
 
     def find(self, name: str) -> Subcommand | None:
         """The subcommand a typed word names, in any language, accents or not (`résoudre`, `resoudre`)."""
-        return self._by_name.get(name) or self._by_name.get(aliases.fold(name))
+        for said in (name, aliases.fold(name)):
+            if said not in self._by_name and said in self._family_of:
+                self._family(self._family_of[said])
+            if said in self._by_name:
+                return self._by_name[said]
+        return None
 
     def suggest(self, name: str) -> list[str]:
         """Names close to a mistyped one, in English and in the reader's language."""
@@ -112,12 +161,13 @@ class Registry:
             said += [word for word in words if word not in said]
         return said
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._ordered)
+    def __iter__(self) -> Iterator[Subcommand]:
+        return iter([*self._ordered, *(s for module in self._families for s in self._family(module))])
 
     def names(self) -> list[str]:
         """The English names and the reader's own words (what the console completes)."""
         reader = i18n.current()
-        return [s.name for s in self._ordered] + [
-            word for s in self._ordered for word in self._words.get(s.name, {}).get(reader, ())
+        subcommands = list(self)
+        return [s.name for s in subcommands] + [
+            word for s in subcommands for word in self._words.get(s.name, {}).get(reader, ())
         ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from puente.stix.extensions import (
+from puente.stix.definitions import (
     INCIDENT_CORE_DEFINITION,
     PUENTE_PROJECT_IDENTITY,
     PUENTE_TICKET_DEFINITION,

@@ -25,7 +25,7 @@ import pycountry
 
 from puente.stix import patterns
 from puente.stix.assistance import language_of
-from puente.stix.extensions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
+from puente.stix.definitions import INCIDENT_CORE_ID, PAP_LEVELS, PUENTE_TICKET_ID, TICKET_STATUSES
 from puente.stix.markings import MARKING_IDS, tlp_of
 from puente.stix.patterns import Observable
 from puente.stix.timestamps import format_timestamp, parse_timestamp

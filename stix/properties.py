@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 import idna
-from stix2patterns.validator import run_validator
 
 from puente.stix.patterns import SIMPLE_PATTERN
 from puente.stix.timestamps import instant
@@ -175,6 +174,9 @@ def hashes(object_id: str, prop: str, value: Any) -> None:
 def pattern_errors(pattern: str) -> tuple[str, ...]:
     if not pattern.strip():
         return ("the pattern is empty",)
+    # Imported on first use: the pattern grammar (ANTLR) is costly to load and most commands check no pattern.
+    from stix2patterns.validator import run_validator
+
     try:
         return tuple(run_validator(pattern, stix_version="2.1"))
     except Exception as error:  # the validator itself trips on some garbage; that is still a refusal

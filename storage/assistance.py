@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class AssistanceRequest(SQLModel, table=True):
+class AssistanceRequest(Table, table=True):
     """One request for assistance; `direction` says whether we asked (outbound) or were asked (inbound)."""
 
     __tablename__ = "assistance_requests"
@@ -50,7 +50,7 @@ class AssistanceRequest(SQLModel, table=True):
     updated_at: datetime = utc_field(nullable=False)
 
 
-class AssistanceMessage(SQLModel, table=True):
+class AssistanceMessage(Table, table=True):
     """One protocol message sent or received about a request (the note that carried it)."""
 
     __tablename__ = "assistance_messages"
@@ -67,7 +67,7 @@ class AssistanceMessage(SQLModel, table=True):
     at: datetime = utc_field(nullable=False)
 
 
-class HeldMessage(SQLModel, table=True):
+class HeldMessage(Table, table=True):
     """A peer's message that arrived before one it follows (its RFA, or an earlier message of the same
     request): kept, and applied once the one before it is."""
 

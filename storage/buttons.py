@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, delete
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import UTCDateTime
+from puente.storage.types import Table, UTCDateTime
 
 
-class PendingButton(SQLModel, table=True):
+class PendingButton(Table, table=True):
     """What pressing a button does: run `command`, after `confirm` or a pick among `choices`."""
 
     __tablename__ = "pending_buttons"

@@ -3,16 +3,16 @@ re-sent Telegram update or a retried or replayed Slack request is not run a seco
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 
 from sqlalchemy import delete, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class ChatRequest(SQLModel, table=True):
+class ChatRequest(Table, table=True):
     """One delivery: its platform and the key the platform gives it (a Telegram update id, a Slack
     event id or the digest of a signed request)."""
 
@@ -30,8 +30,10 @@ def first_arrival(session: Session, platform: str, key: str, now: datetime) -> b
     if that commits this one is a repeat, if it rolls back this one runs.
     """
     values = {"platform": platform, "key": key, "received_at": now}
+    # The dialect's own insert, imported for the database in use: on SQLite, the PostgreSQL dialect is never loaded.
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ChatRequest)
+    dialect_insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    insert = dialect_insert(ChatRequest)
     added = session.execute(insert.values(**values).on_conflict_do_nothing().returning(col(ChatRequest.key)))
     return added.first() is not None
 

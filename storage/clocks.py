@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class RegulatoryFiling(SQLModel, table=True):
+class RegulatoryFiling(Table, table=True):
     __tablename__ = "regulatory_filings"
     __table_args__ = (UniqueConstraint("ticket_id", "stage"),)
 

@@ -29,15 +29,15 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, col
 
 from puente.storage import bulk
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-class TaxiiCollection(SQLModel, table=True):
+class TaxiiCollection(Table, table=True):
     """A collection partners poll or write to; `kind` says which audience it serves (services/handling/policy.py)."""
 
     __tablename__ = "taxii_collections"
@@ -52,7 +52,7 @@ class TaxiiCollection(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
 
 
-class CollectionEntry(SQLModel, table=True):
+class CollectionEntry(Table, table=True):
     """One version of one STIX object in one collection."""
 
     __tablename__ = "taxii_entries"
@@ -82,7 +82,7 @@ class CollectionEntry(SQLModel, table=True):
     screened_by: str | None = Field(default=None, max_length=32)
 
 
-class TaxiiStatus(SQLModel, table=True):
+class TaxiiStatus(Table, table=True):
     """The outcome of one POST to a collection, readable by the partner who sent it."""
 
     __tablename__ = "taxii_statuses"

@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
 class Role(StrEnum):
@@ -38,7 +38,7 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-class User(SQLModel, table=True):
+class User(Table, table=True):
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,7 +54,7 @@ class User(SQLModel, table=True):
         return Role(self.role)
 
 
-class ChatIdentity(SQLModel, table=True):
+class ChatIdentity(Table, table=True):
     """Where a person is reached on one chat platform: a Slack user id, a Telegram chat id, ….
 
     The platform is the name its chat adapter goes by, so a new adapter needs no new column; an
@@ -69,7 +69,7 @@ class ChatIdentity(SQLModel, table=True):
     address: str = Field(max_length=255)
 
 
-class TicketSequence(SQLModel, table=True):
+class TicketSequence(Table, table=True):
     """The last reference number handed out per year; bumped in the creating transaction."""
 
     __tablename__ = "ticket_sequences"
@@ -78,7 +78,7 @@ class TicketSequence(SQLModel, table=True):
     last_number: int = 0
 
 
-class Ticket(SQLModel, table=True):
+class Ticket(Table, table=True):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("year", "number"),)
 
@@ -110,7 +110,7 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = utc_field(nullable=False)
 
 
-class TicketObservable(SQLModel, table=True):
+class TicketObservable(Table, table=True):
     __tablename__ = "ticket_observables"
     __table_args__ = (UniqueConstraint("ticket_id", "kind", "value"),)
 
@@ -122,7 +122,7 @@ class TicketObservable(SQLModel, table=True):
     added_by_id: int | None = Field(default=None, foreign_key="users.id")
 
 
-class TicketNote(SQLModel, table=True):
+class TicketNote(Table, table=True):
     __tablename__ = "ticket_notes"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -135,7 +135,7 @@ class TicketNote(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
 
 
-class TimelineEvent(SQLModel, table=True):
+class TimelineEvent(Table, table=True):
     """Append-only audit record of every state change: who, when, what, before and after; each event's
     digest covers what it says and the digest of the event before it (storage/timeline.py)."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class Rotation(SQLModel, table=True):
+class Rotation(Table, table=True):
     """People who take turns on call, handing off at a fixed local time every day or every week."""
 
     __tablename__ = "oncall_rotations"
@@ -25,7 +25,7 @@ class Rotation(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
 
 
-class RotationOverride(SQLModel, table=True):
+class RotationOverride(Table, table=True):
     """Someone covering a rotation for a while (a swap, a holiday); the newest override wins."""
 
     __tablename__ = "oncall_overrides"

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, ColumnElement, and_, exists, func, or_
 from sqlalchemy.orm import aliased, defer
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
 class DeliveryState(StrEnum):
@@ -25,7 +25,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Table, table=True):
     __tablename__ = "peer_outbox"
 
     id: int | None = Field(default=None, primary_key=True)

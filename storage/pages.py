@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, insert, update
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, col, func, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
 class PageStatus(StrEnum):
@@ -49,7 +49,7 @@ OPEN_PAGE_STATUSES = (PageStatus.ACTIVE.value, PageStatus.EXHAUSTED.value)
 OUTSTANDING = (DeliveryStatus.PENDING.value, DeliveryStatus.UNCONFIRMED.value)
 
 
-class Page(SQLModel, table=True):
+class Page(Table, table=True):
     __tablename__ = "pages"
     # ix_pages_raised: how many pages one peer raised lately (services/escalation/peer_pages.py).
     __table_args__ = (
@@ -89,7 +89,7 @@ class Page(SQLModel, table=True):
         return f"P{self.id}"
 
 
-class PageDelivery(SQLModel, table=True):
+class PageDelivery(Table, table=True):
     __tablename__ = "page_deliveries"
     __table_args__ = (Index("ix_page_deliveries_due", "status", "due_at"),)
 

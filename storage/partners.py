@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, UniqueConstraint, delete, select
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, col
 
 from puente.storage.collections import TaxiiCollection
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class Partner(SQLModel, table=True):
+class Partner(Table, table=True):
     """A team that polls our collections; `audience` is the peer it speaks for, or its own name."""
 
     __tablename__ = "taxii_partners"
@@ -30,7 +30,7 @@ class Partner(SQLModel, table=True):
     revoked_at: datetime | None = utc_field(nullable=True)
 
 
-class PartnerGrant(SQLModel, table=True):
+class PartnerGrant(Table, table=True):
     __tablename__ = "taxii_partner_grants"
     __table_args__ = (UniqueConstraint("partner_id", "collection_id"),)
 

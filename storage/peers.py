@@ -7,18 +7,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, and_, delete, or_
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from puente.storage import bulk
 from puente.storage.collections import TaxiiCollection
 from puente.storage.models import Ticket
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 # Ids per IN (…) look-up: well under SQLite's limit on bound parameters.
 _LOOKUP_CHUNK = 500
 
 
-class Peer(SQLModel, table=True):
+class Peer(Table, table=True):
     """A peer CSIRT: where to push (`collection_id`), optionally where to poll (`pull_collection_id`)."""
 
     __tablename__ = "peers"
@@ -45,7 +45,7 @@ class Peer(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
 
 
-class TicketLink(SQLModel, table=True):
+class TicketLink(Table, table=True):
     """Our ticket and a peer's about the same shared incident: the peer shared it with us, or we with it.
 
     `sent_through` and `synced_at` say how far the peer has our versions of the ticket's objects (the
@@ -65,7 +65,7 @@ class TicketLink(SQLModel, table=True):
     synced_at: datetime | None = utc_field(nullable=True)
 
 
-class IngestedObject(SQLModel, table=True):
+class IngestedObject(Table, table=True):
     """One object version received from a peer; the unique key makes a second arrival a no-op."""
 
     __tablename__ = "peer_ingested"
@@ -79,7 +79,7 @@ class IngestedObject(SQLModel, table=True):
     received_at: datetime = utc_field(nullable=False)
 
 
-class HeldObject(SQLModel, table=True):
+class HeldObject(Table, table=True):
     """An object a peer sent that was taken in but could not be applied, set aside with the reason.
 
     Ingestion moves past it; an operator retries it (once the cause is fixed) or discards it.

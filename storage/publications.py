@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, col
 
 from puente.storage.models import Ticket
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class TicketPublication(SQLModel, table=True):
+class TicketPublication(Table, table=True):
     """A ticket published in a collection (`/incident publish`): its later versions follow it there.
     `published_through` is the last of the ticket's stored object versions put in the collection."""
 

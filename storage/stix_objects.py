@@ -14,13 +14,13 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, func
 from sqlalchemy.orm import aliased
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from puente.storage import bulk
-from puente.storage.types import UTCDateTime
+from puente.storage.types import Table, UTCDateTime
 
 
-class StixObjectVersion(SQLModel, table=True):
+class StixObjectVersion(Table, table=True):
     __tablename__ = "stix_objects"
     # The unique index also serves lookups by ticket and by (ticket, object); the other finds which object
     # holds a key in a ticket, so a batch of a peer's envelope reads no more than it names.

@@ -1,4 +1,4 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""The base of Puente's tables, and column types that behave the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import Column, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
+
+
+class Table(SQLModel):
+    """What every table derives from. Its validation schema is built on first use, not at import: building
+    all of them would cost a short command such as `puente say` a good part of its start-up."""
+
+    model_config = SQLModel.model_config | {"defer_build": True}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
-from puente.storage.types import utc_field
+from puente.storage.types import Table, utc_field
 
 
-class WebSignIn(SQLModel, table=True):
+class WebSignIn(Table, table=True):
     __tablename__ = "web_sign_ins"
 
     id: int | None = Field(default=None, primary_key=True)

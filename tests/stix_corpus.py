@@ -22,7 +22,7 @@ import stix2
 import stix2generator
 from stix2validator import ValidationOptions, validate_instance
 
-from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
+from puente.stix.definitions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_objects
 from puente.stix.markings import TLP_EXTENSION_DEFINITION, marking_definition
 from puente.stix.validation import InvalidStix, check_object

@@ -7,6 +7,8 @@ from sqlmodel import func, select
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
+from puente.bot.handlers import FAMILIES, default_registry
+from puente.bot.registry import Registry
 from puente.services.context import Runtime
 from puente.services.users import service as users
 from puente.storage.models import Role, Ticket, TicketObservable, TimelineEvent
@@ -106,3 +108,23 @@ def test_help_lists_every_subcommand_and_explains_one(core: CommandCore) -> None
     detail = say(core, "/incident help ioc")
     assert "defanged" in " ".join(detail.lines)
     assert say(core, "/incident").text == overview.text
+
+
+def test_every_family_declares_the_names_it_is_registered_for() -> None:
+    registry = default_registry()
+    declared = {name for subcommand in registry for name in (subcommand.name, *subcommand.aliases)}
+    assert declared == {name for names in FAMILIES.values() for name in names}
+    for module, names in FAMILIES.items():
+        for name in names:
+            found = registry.find(name)
+            assert found is not None and found.handler.__module__ == module, name
+    assert registry.names()[:3] == ["new", "show", "list"] and registry.names()[-1] == "help"
+
+
+def test_a_family_that_disagrees_with_its_registration_is_refused_by_name() -> None:
+    registry = Registry(families={"puente.bot.handlers.web": ("web", "webview")})
+    assert "webview" in registry.suggest("webveiw")  # names are known before their module is loaded
+    with pytest.raises(ValueError, match=r"puente.bot.handlers.web declares the subcommands \['web'\]"):
+        registry.find("webview")
+    with pytest.raises(ValueError, match="'help' registered twice"):
+        Registry(families={"puente.bot.handlers.help": ("help",), "puente.bot.handlers.web": ("web", "help")})

@@ -21,7 +21,7 @@ from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.services.sharing import scheduled as sharing_worker
 from puente.stix.assistance import ASSISTANCE_EXTENSION_ID
-from puente.stix.extensions import INCIDENT_CORE_ID
+from puente.stix.definitions import INCIDENT_CORE_ID
 from puente.storage import stix_objects, timeline
 from puente.storage.models import Ticket
 from puente.storage.outbox import OutboxMessage

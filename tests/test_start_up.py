@@ -11,8 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
+from sqlmodel.main import default_registry
 
+from puente.storage import schema
 from puente.storage.migrate import alembic_config, head_revision
+from puente.storage.types import Table
 from tests.running import PUENTE, running
 
 
@@ -31,6 +34,20 @@ def imported_modules(env: dict[str, str], *args: str) -> set[str]:
         [sys.executable, "-X", "importtime", "-m", "puente.cli", *args], env=env, capture_output=True, text=True
     )
     return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def loaded_modules(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """What a `puente` command printed, and every module loaded when it exited: those imported through
+    importlib too (the lazily loaded commands), which -X importtime does not report."""
+    report = (
+        "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('\\nMODULES ' + ' '.join(sys.modules)))"
+    )
+    run = "sys.argv[0] = 'puente'; runpy.run_module('puente.cli', run_name='__main__')"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{report}; {run}", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    printed, _, modules = result.stderr.rpartition("\nMODULES ")
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout, printed), set(modules.split())
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -54,6 +71,27 @@ def test_say_imports_neither_alembic_nor_a_terminal_ui_nor_postgres_on_sqlite(en
     assert "puente.bot.core" in modules
     for library in ("alembic", "prompt_toolkit", "psycopg", "uvicorn", "mako"):
         assert library not in modules, f"puente say imports {library}"
+
+
+def test_say_show_loads_only_the_ticket_commands_and_no_stix_taxii_or_migration_library(env: dict[str, str]) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
+    opened = puente(env, "say", "--as", "ana", "/incident new Start-up check sev=high")
+    reference = opened.stdout.split()[1].rstrip(".")
+    shown, modules = loaded_modules(env, "say", "--as", "ana", f"/incident show {reference}")
+    assert shown.returncode == 0 and f"{reference}: Start-up check" in shown.stdout, shown.stderr
+    libraries = {"stix2", "stix2patterns", "taxii2client", "requests", "alembic", "psycopg", "prompt_toolkit", "fpdf"}
+    heavy = sorted(m for m in modules if m.split(".")[0] in libraries or m == "sqlalchemy.dialects.postgresql")
+    assert heavy == [], f"puente say … show loads {heavy[:5]}"
+    handlers = {m.removeprefix("puente.bot.handlers.") for m in modules if m.startswith("puente.bot.handlers.")}
+    assert "tickets" in handlers and handlers.isdisjoint({"sharing", "exchange", "reports", "oncall", "web", "help"})
+
+
+def test_every_table_derives_from_table_so_its_schema_is_built_on_first_use() -> None:
+    tables = [mapper.class_ for mapper in default_registry.mappers]
+    assert {t.__table__.name for t in tables} == set(schema.metadata.tables)
+    assert [t.__name__ for t in tables if not issubclass(t, Table)] == []
+    assert all(t.model_config.get("defer_build") for t in tables)
 
 
 def test_the_schema_head_is_read_without_alembic_and_agrees_with_it() -> None:

@@ -15,7 +15,7 @@ from puente.services.errors import InvalidInput
 from puente.services.exchange import importer
 from puente.services.exchange import service as exchange
 from puente.services.users import service as users
-from puente.stix.extensions import INCIDENT_CORE_ID
+from puente.stix.definitions import INCIDENT_CORE_ID
 from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role

@@ -28,7 +28,7 @@ from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import parse_observables
 from puente.services.users import service as users
 from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
-from puente.stix.extensions import INCIDENT_CORE_ID
+from puente.stix.definitions import INCIDENT_CORE_ID
 from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, TicketStatus

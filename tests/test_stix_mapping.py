@@ -17,7 +17,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from puente.services.vocabularies.taxonomy import RSIT, STIX_SECTORS
 from puente.stix import patterns
-from puente.stix.extensions import INCIDENT_CORE_DEFINITION, INCIDENT_CORE_ID, PUENTE_TICKET_DEFINITION
+from puente.stix.definitions import INCIDENT_CORE_DEFINITION, INCIDENT_CORE_ID, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts, identity, ticket_objects, ticket_of
 from puente.stix.markings import MARKING_IDS, TLP_EXTENSION_DEFINITION, marking_definition
 from puente.stix.patterns import Observable

@@ -25,7 +25,6 @@ from puente.services.users.service import require_role
 from puente.services.vocabularies import countries, taxonomy
 from puente.stix import mapping, patterns, timestamps
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
-from puente.stix.validation import InvalidStix, check_content
 from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Role, Ticket, TicketNote, TicketStatus
@@ -135,6 +134,9 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
     Malformed content is refused as a whole with a message naming the object and property.
     """
     require_role(ctx, Role.ANALYST, _("importing STIX"))
+    # Imported here: validation loads stix2, which the commands that only read tickets never need.
+    from puente.stix.validation import InvalidStix, check_content
+
     with collector_paused():
         try:
             objects = check_content(_load(data))

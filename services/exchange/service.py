@@ -21,7 +21,7 @@ from puente.services.exchange import versions
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
 from puente.stix import mapping
-from puente.stix.extensions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
+from puente.stix.definitions import INCIDENT_CORE_DEFINITION, PUENTE_TICKET_DEFINITION
 from puente.stix.mapping import NoteFacts, ObservableFacts, TicketFacts
 from puente.stix.markings import MARKING_IDS, TLP_BY_MARKING_ID, TLP_EXTENSION_DEFINITION, marking_definition
 from puente.stix.patterns import SCO_TYPES

@@ -26,7 +26,6 @@ from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.vocabularies import taxonomy
 from puente.services.vocabularies.taxonomy import TLP
 from puente.stix.timestamps import parse_timestamp
-from puente.stix.validation import InvalidStix, check_object
 from puente.storage import collections, timeline
 from puente.storage import partners as partner_store
 from puente.storage.collections import NewEntry, TaxiiCollection
@@ -109,6 +108,9 @@ def entry(
 
 def _problem(stix_object: Any) -> str | None:
     """Why an object cannot be stored (strict STIX 2.1 validation), or None when it can."""
+    # Imported here: validation loads stix2, which commands that only read a collection never need.
+    from puente.stix.validation import InvalidStix, check_object
+
     try:
         check_object(stix_object)
     except InvalidStix as error:

@@ -20,7 +20,7 @@ from puente.i18n import _
 from puente.services.errors import Forbidden, InvalidInput
 from puente.services.vocabularies.taxonomy import TLP
 from puente.stix.markings import TLP_BY_MARKING_ID
-from puente.stix.validation import OBSERVABLE_TYPES
+from puente.stix.properties import OBSERVABLE_TYPES
 
 
 class CollectionKind(StrEnum):

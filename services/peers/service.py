@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from puente.i18n import _
 from puente.services.context import Context
@@ -18,7 +19,9 @@ from puente.storage import outbox as outbox_store
 from puente.storage import peers as peer_store
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
-from puente.taxii import client
+
+if TYPE_CHECKING:
+    from puente.taxii import client
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A suffix of the constituency: a domain such as gov.br, or a top-level domain alone such as br.
@@ -221,6 +224,9 @@ def listing(ctx: Context, country: str | None = None) -> list[Peer]:
 
 def endpoint(settings: Settings, peer: Peer, collection_id: str | None = None) -> client.Endpoint:
     """Where and how to reach the peer, its secrets opened for the purpose."""
+    # Imported here, as in `test`: the TAXII client loads requests and taxii2client, which only reaching a peer needs.
+    from puente.taxii import client
+
     return client.Endpoint(
         url=peer.taxii_url,
         collection_id=collection_id or peer.collection_id,
@@ -233,6 +239,8 @@ def endpoint(settings: Settings, peer: Peer, collection_id: str | None = None) -
 
 def test(ctx: Context, name: str) -> client.Probe:
     """Probe the peer's server (push collection, then the pull collection) and remember the API root found."""
+    from puente.taxii import client
+
     peer = get(ctx, name)
     found = client.probe(endpoint(ctx.settings, peer))
     if found.api_root_url and found.api_root_url != peer.api_root_url:
