@@ -27,6 +27,7 @@ import stix2.exceptions
 from stix2.registry import class_for_type
 
 import puente.stix.extensions  # noqa: F401  (registers the extensions so stix2.parse checks them)
+from puente.stix import timestamps
 from puente.stix.json_types import check_json_types
 from puente.stix.object_rules import check_by_rules
 from puente.stix.properties import (
@@ -43,6 +44,7 @@ from puente.stix.properties import (
     identifier,
     instant_of,
     pattern,
+    pattern_errors,
 )
 from puente.stix.timestamps import has_milliseconds, instant
 
@@ -245,3 +247,10 @@ def check_content(data: Any) -> list[dict[str, Any]]:
     for obj in objects:
         check_object(obj)
     return objects
+
+
+def forget_what_was_read() -> None:
+    """Empty the caches filled while checking objects (timestamps, pattern shapes): after a large upload,
+    so that nothing of it stays alive to keep its memory from going back to the system."""
+    pattern_errors.cache_clear()
+    timestamps.forget_cached()

@@ -6,8 +6,10 @@ being stored chat commands and the workers get the write lock in between its bat
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import tracemalloc
 
 import httpx
 import orjson
@@ -15,6 +17,7 @@ from sqlmodel import func, select
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
+from puente.server.taxii import objects as objects_route
 from puente.services.assistance import scheduled as assistance_worker
 from puente.services.escalation import scheduled as escalation_worker
 from puente.services.peers import scheduled as outbox_worker
@@ -73,3 +76,36 @@ def test_workers_and_chat_keep_working_while_a_10_mb_upload_is_stored(sqlite_tax
     assert still_uploading and 0 < during < len(objects), "the commands ran between the upload's batches"
     status = outcome["status"]
     assert status.status_code == 202 and status.json()["success_count"] == len(objects)
+
+
+def test_what_an_upload_allocates_is_all_freed_once_it_is_stored(sqlite_taxii_server: RunningServer) -> None:
+    server, runtime = sqlite_taxii_server, sqlite_taxii_server.runtime
+    issued = add_partner(runtime, "cert-br", peer="cert-br", identity=PEER_IDENTITY)
+    inbox = next(g.id for g in issued.collections if g.alias == "cert-br-inbox")
+
+    def upload(body: bytes) -> int:
+        with httpx.Client(auth=(issued.user, issued.password), timeout=300) as client:
+            answer = client.post(
+                f"{server.api_root}collections/{inbox}/objects/",
+                content=body,
+                headers={"Accept": TAXII, "Content-Type": TAXII},
+            )
+        assert answer.status_code == 202, answer.text[:300]
+        return int(answer.json()["success_count"])
+
+    # A small upload first: what any first request loads (modules, compiled statements) is not the upload's.
+    assert upload(orjson.dumps({"objects": [indicator(n, creator=PEER_IDENTITY) for n in range(100)]})) == 100
+    body = orjson.dumps({"objects": [indicator(n, creator=PEER_IDENTITY) for n in range(100, 3_100)]})
+    assert len(body) > objects_route.LARGE_UPLOAD  # large enough to be handed back
+    gc.collect()
+    tracemalloc.start()
+    try:
+        assert upload(body) == 3_000
+        del body
+        gc.collect()
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak > 10_000_000, "the upload's objects were traced"
+    # Nothing of the upload stays alive: no cache entry holding a string of it (each would pin memory).
+    assert kept < 256 * 1024, f"{kept / 1024:.0f} KiB of the upload are still allocated"
