@@ -174,3 +174,42 @@ def test_telegram_repeats_a_page_once_even_when_the_repeat_goes_unanswered_too(
     assert len(api.of("sendMessage")) == 2
     [delivery] = _deliveries(runtime)
     assert delivery.status == DeliveryStatus.UNKNOWN  # maybe reached: not failed, so the chain keeps its pace
+
+
+@pytest.mark.parametrize("arrived", [True, False], ids=["posted", "lost-on-the-way"])
+def test_slack_page_taken_before_its_check_is_looked_for_only_to_be_updated(
+    on_slack: tuple[Runtime, SlackStandIn], clock: ManualClock, arrived: bool
+) -> None:
+    runtime, slack = on_slack
+    slack.withhold_answer("chat.postMessage", applied=arrived)
+    assert say(runtime, "ana", "/incident new Ransomware at the port sev=critical").ok
+    escalation_worker.tick(runtime)
+    assert say(runtime, "bob", "/incident ack INC-2026-0001").ok  # he saw it, or heard of it otherwise
+    clock.advance(escalation_worker.CHECK_AFTER)
+    escalation_worker.tick(runtime)
+    escalation_worker.tick(runtime)
+    assert len(slack.of("chat.postMessage")) == 1, "a page nobody needs is not sent again"
+    [page_message] = _deliveries(runtime)[:1]
+    if arrived:
+        [message] = slack.history["D0BOB"]
+        [update] = slack.of("chat.update")
+        assert (update.params["ts"], page_message.status) == (message["ts"], DeliveryStatus.SENT)
+        assert update.params["text"].startswith("Page P1 for INC-2026-0001: taken by bob")
+    else:
+        assert "D0BOB" not in slack.history and slack.of("chat.update") == []
+        assert page_message.status == DeliveryStatus.CANCELLED
+
+
+def test_telegram_page_taken_before_its_repeat_is_not_repeated(
+    telegram: tuple[Runtime, BotApiStandIn], clock: ManualClock
+) -> None:
+    runtime, api = telegram
+    api.withhold_answer("sendMessage")
+    assert say(runtime, "ana", "/incident new Ransomware sev=critical").ok
+    escalation_worker.tick(runtime)
+    assert say(runtime, "bob", "/incident ack INC-2026-0001").ok
+    clock.advance(escalation_worker.CHECK_AFTER)
+    escalation_worker.tick(runtime)
+    assert len(api.of("sendMessage")) == 1
+    [delivery] = _deliveries(runtime)
+    assert delivery.status == DeliveryStatus.UNKNOWN

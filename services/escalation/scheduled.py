@@ -161,6 +161,8 @@ class _Outgoing:
     notice: Notice
     # When a send of it went unanswered (it may have arrived): the attempt checks or repeats instead.
     unconfirmed_since: datetime | None = None
+    # Its page was taken or cancelled: an unconfirmed page message is only looked for (to update it).
+    stopped: bool = False
 
 
 def delivery_key(delivery_id: int) -> str:
@@ -195,9 +197,17 @@ def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
                 notice = replace(page_notice(page, ticket, delivery.step), key=delivery_key(delivery.id or 0))
         recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
         unconfirmed = delivery.sent_at if delivery.status == DeliveryStatus.UNCONFIRMED else None
+        stopped = page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED)
         outgoing.append(
             _Outgoing(
-                delivery.id or 0, delivery.platform, recipient, delivery.purpose, delivery.handle, notice, unconfirmed
+                delivery.id or 0,
+                delivery.platform,
+                recipient,
+                delivery.purpose,
+                delivery.handle,
+                notice,
+                unconfirmed,
+                stopped,
             )
         )
     return outgoing
@@ -211,7 +221,8 @@ def claim(ctx: Context, item: _Outgoing) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """How one send went: `status` SENT (with the platform's handle), UNCONFIRMED (no answer: check it
-    later), UNKNOWN (no answer, and nothing more can be done), or None: refused (retry)."""
+    later), UNKNOWN (no answer, and nothing more can be done), CANCELLED (looked for once its page was
+    stopped, and it never arrived), or None: refused (retry)."""
 
     status: DeliveryStatus | None
     handle: str | None = None
@@ -231,7 +242,11 @@ def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outc
             return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, item.notice))
         if isinstance(notifier, SentMessages):
             found = notifier.find_sent(item.recipient, item.notice.key or "", item.unconfirmed_since)
+            if item.stopped:  # nobody needs paging now: only a message that arrived matters (it is updated)
+                return _Outcome(DeliveryStatus.SENT, handle=found) if found else _Outcome(DeliveryStatus.CANCELLED)
             return _Outcome(DeliveryStatus.SENT, handle=found or notifier.send(item.recipient, item.notice))
+        if item.stopped:
+            return _Outcome(DeliveryStatus.UNKNOWN)  # no repeat of a page nobody needs any more
         return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, possible_repeat(item.notice)))
     except DeliveryUnknown as error:
         if item.purpose == DeliveryPurpose.UPDATE:
@@ -252,12 +267,19 @@ def _record_outcome(ctx: Context, item: _Outgoing, outcome: _Outcome) -> None:
     with ctx.session.no_autoflush:
         now = ctx.now()
         status = outcome.status
-        if status in (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN) and page_store.mark_reached(
+        settled = (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN, DeliveryStatus.CANCELLED)
+        marked = status in settled and page_store.mark_reached(
             ctx.session, item.delivery_id, status, outcome.handle, now, outcome.error
-        ):
+        )
+        if marked and (item.unconfirmed_since is None or status != DeliveryStatus.SENT):
             return  # the common case, in one statement
         delivery = page_store.deliveries_by_id(ctx.session, {item.delivery_id})[item.delivery_id]
         page = page_store.pages_by_id(ctx.session, {delivery.page_id})[delivery.page_id]
+        if marked:
+            # Found (or sent) on a check: a page stopped before or meanwhile has it updated too.
+            if page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED):
+                queue_update(ctx, delivery, now)
+            return
         error = (outcome.error or "refused")[:1000]
         if delivery.status not in page_store.OUTSTANDING:
             # Its page was stopped while this was on its way: a page message that arrived is updated.

@@ -273,12 +273,9 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
         if delivery.status == DeliveryStatus.PENDING:
             delivery.status = DeliveryStatus.CANCELLED.value
             ctx.session.add(delivery)
-        elif delivery.status == DeliveryStatus.UNCONFIRMED:
-            # Nobody needs paging now: not worth a check or a repeat, and without a handle it cannot be updated.
-            delivery.status = DeliveryStatus.UNKNOWN.value
-            ctx.session.add(delivery)
         elif delivery.status == DeliveryStatus.SENT:
             queue_update(ctx, delivery, now)
+        # An unconfirmed one is left to the worker: it looks for it where the platform can, to update it.
     if _is_scheduled_reminder(page):
         return
     action = "page-acknowledged" if status == PageStatus.ACKNOWLEDGED else "page-cancelled"
