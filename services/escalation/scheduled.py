@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from puente import i18n
+from puente.i18n import _
 from puente.services.context import Context, Runtime
 from puente.services.escalation import rotations
 from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
@@ -44,11 +45,6 @@ RETRY_DELAYS = (timedelta(seconds=15), timedelta(seconds=45))
 POLL_SECONDS = 1.0
 # How long after a send whose answer never came the worker checks for it (or repeats it, marked).
 CHECK_AFTER = timedelta(seconds=15)
-# What a repeat says, where the platform cannot tell us whether the first send arrived.
-POSSIBLE_REPEAT = (
-    "Sent again",
-    "the first send got no answer from the chat platform; if you already saw this page, it is the same one",
-)
 
 
 def _recipients(ctx: Context, page: Page, step: dict[str, object]) -> list[Recipient]:
@@ -163,6 +159,8 @@ class _Outgoing:
     unconfirmed_since: datetime | None = None
     # Its page was taken or cancelled: an unconfirmed page message is only looked for (to update it).
     stopped: bool = False
+    # What an unconfirmed page message says if it is sent once more (where the platform cannot check).
+    repeat: Notice | None = None
 
 
 def delivery_key(delivery_id: int) -> str:
@@ -171,8 +169,10 @@ def delivery_key(delivery_id: int) -> str:
 
 
 def possible_repeat(notice: Notice) -> Notice:
-    """The page once more, saying it may be the same one the person already has."""
-    return replace(notice, fields=(POSSIBLE_REPEAT, *notice.fields))
+    """The page once more, saying it may be the same one the person already has (where the platform cannot
+    tell us whether the first send arrived), in the reader's language."""
+    said = _("the first send got no answer from the chat platform; if you already saw this page, it is the same one")
+    return replace(notice, fields=((_("Sent again"), said), *notice.fields))
 
 
 def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
@@ -195,8 +195,9 @@ def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
                 notice = update_notice(ctx, page, ticket)
             else:
                 notice = replace(page_notice(page, ticket, delivery.step), key=delivery_key(delivery.id or 0))
+            unconfirmed = delivery.sent_at if delivery.status == DeliveryStatus.UNCONFIRMED else None
+            repeat = possible_repeat(notice) if unconfirmed is not None else None
         recipient = Recipient.at(delivery.recipient, delivery.platform, delivery.address)
-        unconfirmed = delivery.sent_at if delivery.status == DeliveryStatus.UNCONFIRMED else None
         stopped = page.status in (PageStatus.ACKNOWLEDGED, PageStatus.CANCELLED)
         outgoing.append(
             _Outgoing(
@@ -208,6 +209,7 @@ def due_messages(ctx: Context, limit: int) -> list[_Outgoing]:
                 notice,
                 unconfirmed,
                 stopped,
+                repeat,
             )
         )
     return outgoing
@@ -247,7 +249,7 @@ def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outc
             return _Outcome(DeliveryStatus.SENT, handle=found or notifier.send(item.recipient, item.notice))
         if item.stopped:
             return _Outcome(DeliveryStatus.UNKNOWN)  # no repeat of a page nobody needs any more
-        return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, possible_repeat(item.notice)))
+        return _Outcome(DeliveryStatus.SENT, handle=notifier.send(item.recipient, item.repeat or item.notice))
     except DeliveryUnknown as error:
         if item.purpose == DeliveryPurpose.UPDATE:
             return _Outcome(None, error=str(error) or type(error).__name__)  # editing twice changes nothing
@@ -374,7 +376,7 @@ def send_due_page_messages(runtime: Runtime, limit: int = BATCH) -> int:
 
 def tick(runtime: Runtime) -> float:
     """The timer worker: fire due steps, send due page messages, sleep until the next is due (at most POLL_SECONDS)."""
-    for _ in range(20):  # until nothing is due (a failed delivery may make a step due), bounded so stop() is heard
+    for _round in range(20):  # until nothing is due (a failed delivery may make a step due), bounded so stop() is heard
         fired = fire_due_steps(runtime)
         sent = send_due_page_messages(runtime)
         if not (fired or sent):
