@@ -374,3 +374,29 @@ def test_what_a_decision_is_made_of_cannot_change_after_it() -> None:
     ):
         with pytest.raises(FrozenInstanceError):
             setattr(made, field_name, None)
+
+
+def test_a_recipient_named_twice_is_weighed_once_and_the_others_still_are() -> None:
+    ours = Material("INC-2026-0001", TLP.RED, PAP.AMBER)
+    named = [Recipient("cert-br"), Recipient("cert-br"), Recipient("cert-ar"), Recipient("cert-mx", named=False)]
+    decision = decide(ours, Exit.SHARE, named)
+    assert decision.allowed == ("cert-br", "cert-ar") and [r.recipient for r in decision.refused] == ["cert-mx"]
+
+
+def test_a_long_list_of_personal_data_says_how_many_more() -> None:
+    eleven = decide(_personal(11), Exit.SHARE, [Recipient("cert-br")]).refused[0].reason
+    assert "(note 4); and 6 more. Remove it" in eleven
+
+
+def test_the_originator_is_known_by_its_name_however_the_name_was_read() -> None:
+    read = "".join(["csirt", "-", "co"])  # as read from a database row, not the same object as ours
+    assert decide(_received(TLP.RED), Exit.CONTRIBUTION, [Recipient(read)]).allowed == (read,)
+    six = decide(_personal(6), Exit.SHARE, [Recipient("cert-br")]).refused[0].reason
+    assert "(note 4); and 1 more. Remove it" in six
+
+
+def test_the_digest_tells_apart_who_was_left_out() -> None:
+    red = Material("INC-2026-0001", TLP.RED, PAP.AMBER)
+    br = decide(red, Exit.SHARE, [Recipient("cert-br", named=False)])
+    ar = decide(red, Exit.SHARE, [Recipient("cert-ar", named=False)])
+    assert br.refused[0].reason == ar.refused[0].reason and br.digest != ar.digest
