@@ -100,7 +100,7 @@ def test_received_amber_goes_to_named_organisations_never_to_feeds_nor_mere_sugg
     assert [r.recipient for r in decision.withheld] == ["cert-ar"] and not decision.blocking
     assert decision.require() is decision
     for kind in (CollectionKind.PUBLIC, CollectionKind.COMMUNITY):
-        fed = decide(material, Exit.FEED, [Recipient(kind.value, feed=kind)])
+        fed = decide(material, Exit.PUBLISH, [Recipient(kind.value, feed=kind)])
         assert fed.allowed == () and "never to the" in fed.refused[0].reason
 
 
@@ -117,7 +117,7 @@ def test_received_amber_goes_to_named_organisations_never_to_feeds_nor_mere_sugg
 def test_our_material_reaches_the_feeds_its_tlp_allows(tlp: TLP, public: bool, community: bool) -> None:
     ours = Material("INC-2026-0001", tlp, PAP.CLEAR)
     feeds = [Recipient(k.value, feed=k) for k in (CollectionKind.PUBLIC, CollectionKind.COMMUNITY)]
-    decision = decide(ours, Exit.FEED, feeds)
+    decision = decide(ours, Exit.PUBLISH, feeds)
     assert ("public" in decision.allowed, "community" in decision.allowed) == (public, community)
 
 
@@ -195,8 +195,8 @@ def test_no_chain_of_hops_lets_material_go_where_its_handling_forbids(
         copy = holders[sender]
         material = _material(sender, copy, tlp, pap, participants, personal, legal)
         feed = next((kind for kind, alias in FEEDS.items() if alias == to), None)
-        if feed is None and exit is Exit.FEED:
-            continue
+        if feed is not None and exit is not Exit.PUBLISH:
+            continue  # the shared collections are reached by publishing only
         decision = decide(material, exit, [Recipient(to, named=named, feed=feed)], actions)
         if decision.blocking or to not in decision.allowed or to == sender:
             continue
@@ -273,14 +273,14 @@ def test_a_decision_allows_exactly_the_recipients_it_weighed() -> None:
 
 def test_received_material_may_reach_a_feed_only_below_amber() -> None:
     community = Recipient("community", feed=CollectionKind.COMMUNITY)
-    assert decide(_received(TLP.GREEN), Exit.FEED, [community]).allowed == ("community",)
+    assert decide(_received(TLP.GREEN), Exit.PUBLISH, [community]).allowed == ("community",)
     for tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
-        (refusal,) = decide(_received(tlp), Exit.FEED, [community]).refused
+        (refusal,) = [r for r in decide(_received(tlp), Exit.PUBLISH, [community]).refused if r.recipient]
         assert refusal.reason == (
             f"INC-2026-0007 came from csirt-co under {tlp.label}: it goes only to organisations with a need to"
             " know, never to the community collection."
         )
-    ours = decide(Material("INC-2026-0001", TLP.AMBER, PAP.AMBER), Exit.FEED, [community]).refused[0].reason
+    ours = decide(Material("INC-2026-0001", TLP.AMBER, PAP.AMBER), Exit.PUBLISH, [community]).refused[0].reason
     assert ours == (
         "INC-2026-0001 is TLP:AMBER: it may not go to the community collection (that collection takes TLP:CLEAR"
         " and TLP:GREEN)."
@@ -303,8 +303,8 @@ def test_personal_data_refusals_list_five_findings_and_count_the_rest() -> None:
     assert "(note 4); and 2 more. Remove it" in seven and "(note 5)" not in seven
     assert not decide(_personal(7, "LGPD art. 7 IX"), Exit.SHARE, [Recipient("cert-br")]).refused
     feed = Recipient("community", feed=CollectionKind.COMMUNITY)
-    assert decide(_personal(1), Exit.FEED, [feed]).refused[0].rule is Rule.PERSONAL
-    assert decide(_personal(1, "LGPD art. 7 IX"), Exit.FEED, [feed]).allowed == ("community",)
+    assert decide(_personal(1), Exit.PUBLISH, [feed]).refused[0].rule is Rule.PERSONAL
+    assert decide(_personal(1, "LGPD art. 7 IX"), Exit.PUBLISH, [feed]).allowed == ("community",)
 
 
 def test_a_preview_lists_personal_data_where_a_send_refuses_it() -> None:

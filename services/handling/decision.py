@@ -4,7 +4,7 @@ Every way material leaves Puente asks `decide` first, and sending to peers (serv
 refuses recipients a decision did not allow. The rules, after TLP 2.0 (FIRST) and PAP 2.0:
 - TLP:CLEAR goes anywhere; GREEN to the community (never the `public` collection); AMBER, AMBER+STRICT
   and RED to named organisations only, never a feed (`policy.ALLOWED_TLPS`); RED only to recipients the
-  analyst names, never to those merely suggested.
+  analyst names, never to those merely suggested, and never published, not even for a named partner.
 - Onward sharing: material received under AMBER+STRICT or RED (a peer's incident and our copy of it,
   with its observables and notes) goes back only to its originator or to the recipients the originator
   named; received under AMBER, only to organisations named as having a need to know.
@@ -36,9 +36,8 @@ class Exit(StrEnum):
     ASSIST = "assist"  # a request for assistance
     NOTIFY = "notify"  # an early warning
     FORWARD = "forward"  # a request passed on to a third CSIRT
-    PUBLISH = "publish"  # into partners' feeds
+    PUBLISH = "publish"  # into the TAXII collections partner teams read
     CONTRIBUTION = "contribution"  # later versions and what we add, to those the ticket is shared with
-    FEED = "feed"  # our TAXII collections
     REPORT = "report"  # a report written for a recipient
 
 
