@@ -43,27 +43,13 @@ browser:
 	  else echo "chromium is not installed (apt-get install chromium as root): the browser tests will skip"; fi; \
 	fi
 
-# What Puente says lives in gettext catalogues, two per language (i18n/locale/LANG/LC_MESSAGES/*.po), so
-# the command core's text and the adapters' are translated apart: `puente` (the command core, handlers,
-# domains) and `adapters` (Slack, Telegram, console, web view, command line, reports).
+# What Puente says lives in gettext catalogues, three per language (i18n/locale/LANG/LC_MESSAGES/*.po):
+# `puente` (the command core, handlers, domains), `adapters` (Slack, Telegram, console, command line) and
+# `web` (the web view, reports); i18n/catalogues.py says which code each one holds.
 # After changing a message in the code: `make catalogues` extracts them all again and merges them into
 # every catalogue; then translate what is new (`make test` fails while a catalogue lacks a message).
-CORE_SOURCES := bot/__init__.py bot/core.py bot/commands.py bot/registry.py bot/replies.py bot/handlers \
-  services stix storage taxii i18n
-ADAPTER_SOURCES := bot/slack bot/telegram bot/console server cli services/reports
-LOCALE_DIR := i18n/locale
 catalogues: install-dev
-	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext -k lazy_pgettext:1c,2 --project=Puente \
-	  --ignore-dirs ".* ._ reports" -o $(LOCALE_DIR)/puente.pot $(CORE_SOURCES)
-	$(BIN)/pybabel --quiet extract --no-location --sort-output --no-wrap -k lazy_gettext -k lazy_pgettext:1c,2 --project=Puente \
-	  -o $(LOCALE_DIR)/adapters.pot $(ADAPTER_SOURCES)
-	for domain in puente adapters; do for pair in en:en es:es pt:pt_BR fr:fr; do \
-	  po=$(LOCALE_DIR)/$${pair%%:*}/LC_MESSAGES/$$domain.po; \
-	  if [ -f $$po ]; then \
-	    $(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap \
-	      -i $(LOCALE_DIR)/$$domain.pot -l $${pair#*:} -o $$po || exit 1; \
-	  else $(BIN)/pybabel --quiet init --no-wrap -i $(LOCALE_DIR)/$$domain.pot -l $${pair#*:} -o $$po || exit 1; fi; \
-	done; done
+	$(BIN)/python -m puente.i18n.catalogues
 
 test: lint browser
 	$(BIN)/pytest $(PYTEST_ARGS)

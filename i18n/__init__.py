@@ -11,9 +11,9 @@ Whose language that is lives in a context variable, set around the work done for
 the person they page. Placeholders are named (`{reference}`), so a translation may move them.
 
 The catalogues are the .po files under locale/LANG/LC_MESSAGES (puente.po: the command core, handlers
-and domains; adapters.po: Slack, Telegram, console, web view, command line, reports), compiled in memory
-by Babel when a language is first read: nothing generated is kept in the repository, and no build step
-can forget them.
+and domains; adapters.po: Slack, Telegram, console, command line; web.po: the web view and reports; each
+message in one of them only, see catalogues.py), compiled in memory by Babel when a language is first
+read: nothing generated is kept in the repository, and no build step can forget them.
 `make catalogues` extracts the messages again after the code changes.
 """
 

@@ -13,44 +13,15 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from puente import i18n
+from puente.i18n import catalogues
 from puente.settings import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-# Where each catalogue's messages are said (as the Makefile's CORE_SOURCES and ADAPTER_SOURCES).
-DOMAINS = {
-    "puente": (
-        ("bot/__init__.py", "bot/core.py", "bot/commands.py", "bot/registry.py", "bot/replies.py", "bot/handlers"),
-        ("services", "stix", "storage", "taxii", "i18n"),
-    ),
-    "adapters": (("bot/slack", "bot/telegram", "bot/console", "server", "cli", "services/reports"), ()),
-}
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-
-
-def _extracted(domain: str) -> dict[str, tuple[str, ...]]:
-    """Every message the code of a catalogue's area marks, by its id: (singular,) or (singular, plural)."""
-    found: dict[str, tuple[str, ...]] = {}
-    paths = [ROOT / path for group in DOMAINS[domain] for path in group]
-    files = [path for path in paths if path.is_file()]
-    for folder in (path for path in paths if path.is_dir()):
-        files += [
-            file
-            for file in folder.rglob("*.py")
-            if not (domain == "puente" and file.is_relative_to(ROOT / "services" / "reports"))
-        ]
-    for file in files:
-        with file.open("rb") as source:
-            for _line, message, _comments, _context in extract("python", source, keywords=KEYWORDS):
-                forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
-                if forms:
-                    found[forms[0]] = forms
-    return found
 
 
 def _catalogue(name: str) -> Catalog:
@@ -58,28 +29,52 @@ def _catalogue(name: str) -> Catalog:
         return read_po(po)
 
 
-EXTRACTED = {domain: _extracted(domain) for domain in DOMAINS}
+def _key(message: Message) -> catalogues.Key:
+    return (message.id if isinstance(message.id, str) else message.id[0], message.context)
+
+
+EXTRACTED = catalogues.extracted()
 
 
 def test_the_code_marks_messages_for_the_catalogues() -> None:
     assert len(EXTRACTED["puente"]) > 20
-    assert "Unknown subcommand {name!r}. /incident help lists them all." in EXTRACTED["puente"]
+    assert ("Unknown subcommand {name!r}. /incident help lists them all.", None) in EXTRACTED["puente"]
 
 
-@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_message_lives_in_one_catalogue_the_first_that_says_it() -> None:
+    owners = [set(messages) for messages in EXTRACTED.values()]
+    assert all(not (a & b) for index, a in enumerate(owners) for b in owners[index + 1 :])
+    said_by_the_core = set(catalogues.said("puente"))
+    assert all(key not in said_by_the_core for domain in ("adapters", "web") for key in EXTRACTED[domain])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_compiled_catalogue_says_each_message_as_its_own_catalogue_translates_it(language: str) -> None:
+    """A language's catalogues are compiled into one, where a second translation of a message would
+    silently replace the first."""
+    compiled = i18n.translations(language)
+    for domain in catalogues.DOMAINS:
+        for message in _catalogue(f"{language}/LC_MESSAGES/{domain}.po"):
+            if message.id and isinstance(message.id, str) and message.string:
+                context, msgid = message.context, message.id
+                said = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
+                assert said == message.string, (domain, message.id)
+
+
+@pytest.mark.parametrize("domain", catalogues.DOMAINS)
 def test_the_template_holds_what_the_code_says_now(domain: str) -> None:
     """`make catalogues` was run after the last change of a message."""
-    template = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue(f"{domain}.pot") if m.id}
+    template = {_key(m) for m in _catalogue(f"{domain}.pot") if m.id}
     assert sorted(set(EXTRACTED[domain]) - template) == [], "new messages: run `make catalogues`, translate them"
     assert sorted(template - set(EXTRACTED[domain])) == [], "messages the code no longer says: run `make catalogues`"
 
 
-@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("domain", catalogues.DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_catalogue_translates_every_message_with_its_placeholders(domain: str, language: str) -> None:
     catalogue = _catalogue(f"{language}/LC_MESSAGES/{domain}.po")
     expected = EXTRACTED[domain]
-    translated = {(m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue if m.id}
+    translated = {_key(m): m for m in catalogue if m.id}
     missing = sorted(set(expected) - set(translated))
     assert missing == [], f"{language} lacks {len(missing)} message(s): run `make catalogues` and translate them"
     unused = sorted(set(translated) - set(expected))
