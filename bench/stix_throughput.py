@@ -37,8 +37,7 @@ from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind
 from puente.services.users import service as users
 from puente.settings import load_settings
-from puente.stix import properties, timestamps
-from puente.stix.validation import check_content
+from puente.stix.validation import check_content, forget_what_was_read
 from puente.storage.engine import make_engine
 from puente.storage.migrate import upgrade
 from puente.storage.models import Role
@@ -82,10 +81,8 @@ def runtime(directory: Path, name: str, csirt: str) -> Runtime:
 
 
 def _fresh_caches() -> None:
-    """Forget the patterns and timestamps Puente has already read: every import starts cold."""
-    properties.pattern_errors.cache_clear()
-    timestamps.instant.cache_clear()
-    timestamps.parse_timestamp.cache_clear()
+    """Forget all that checking has read (patterns, property names, timestamps): every import starts cold."""
+    forget_what_was_read()
 
 
 Times = tuple[float, float]  # (wall, CPU) seconds

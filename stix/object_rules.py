@@ -207,8 +207,11 @@ def rules(stix_type: str) -> tuple[dict[str, Check], frozenset[str], tuple[Const
     return checks, required, CONSTRAINTS[stix_type]
 
 
-def check_by_rules(obj: dict[str, Any], object_id: str, custom: Callable[[str, str], bool]) -> bool:
-    """Check an object of a kind covered here; False (nothing refused) if stix2 must judge it instead."""
+def check_by_rules(obj: dict[str, Any], object_id: str) -> bool:
+    """Check an object of a kind covered here; False (nothing refused) if stix2 must judge it instead.
+
+    The object's property names are checked already: each is one stix2 defines for its type (all of which
+    have a check here, but for the core ones) or a valid custom name, which stix2 keeps unchecked."""
     found = rules(obj["type"])
     if found is None:
         return False
@@ -221,8 +224,6 @@ def check_by_rules(obj: dict[str, Any], object_id: str, custom: Callable[[str, s
             check = checks.get(prop)
             if check is not None:
                 check(object_id, prop, value)
-            elif prop not in _CORE and not custom(obj["type"], prop):
-                return False
     except Unchecked:
         return False
     for constraint in constraints:

@@ -17,7 +17,6 @@ A refusal names the object and the property: `indicator--…: 'pattern' …`.
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +38,7 @@ from puente.stix.properties import (
     FORMATS,
     HAND_CHECKED,
     OBSERVABLE_TYPES,
+    Check,
     InvalidStix,
     Unchecked,
     identifier,
@@ -46,7 +46,7 @@ from puente.stix.properties import (
     pattern,
     pattern_errors,
 )
-from puente.stix.timestamps import has_milliseconds, instant
+from puente.stix.timestamps import instant
 
 # A type name: a-z, 0-9 and single hyphens, starting with a letter, 3 to 250 characters.
 _TYPE = re.compile(r"(?=.{3,250}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -93,7 +93,9 @@ def _common(obj: dict[str, Any]) -> str:
 
 def _versioning_time(object_id: str, prop: str, value: Any) -> int:
     moment = instant_of(object_id, prop, value)
-    if not has_milliseconds(value):
+    # A timestamp (as instant_of just read it) is 20 characters, or 21 and its fractional digits: it has
+    # at least milliseconds exactly when it is 24 or longer (timestamps.has_milliseconds, without a regex).
+    if len(value) < 24:
         raise InvalidStix(object_id, prop, f"must be precise to the millisecond, as in {EXAMPLE}, not {value!r}.")
     return moment
 
@@ -158,7 +160,8 @@ def check_object(obj: Any) -> dict[str, Any]:
         raise InvalidStix("an object", None, f"must be a JSON object, not {type(obj).__name__}.")
     object_id = _common(obj)
     for prop, value in obj.items():
-        if value is None or value == [] or (value == {} and not _custom(obj["type"], prop)):
+        # None, [] and {} are all falsy: the (rarer) falsy values alone are looked at more closely.
+        if not value and (value is None or value == [] or (value == {} and not _custom(obj["type"], prop))):
             raise InvalidStix(object_id, prop, "must not be null or empty: leave the property out instead.")
     if obj["type"] in HAND_CHECKED:
         try:
@@ -166,39 +169,72 @@ def check_object(obj: Any) -> dict[str, Any]:
             return obj
         except Unchecked:
             pass
-    known = CUSTOM_OBJECT_PROPERTIES if is_custom_type(obj["type"]) else stix2_known_properties(obj["type"])
+    custom_type = is_custom_type(obj["type"])
+    known = CUSTOM_OBJECT_PROPERTIES if custom_type else stix2_known_properties(obj["type"])
     for prop in obj:
-        if prop not in known and not CUSTOM_PROPERTY.fullmatch(prop):
+        if prop not in known and not custom_name(prop):
             raise InvalidStix(
                 object_id, prop, "is not a valid custom property name (lower case a-z, 0-9, _; 3 to 250)."
             )
     _common_properties(obj, object_id)
     # A type stix2 does not know (`x-misp-attribute`, `x-mitre-tactic`, Incident Core's `task`) gets the
     # checks every object gets; the rest of it is the producer's and is kept as sent.
-    if not is_custom_type(obj["type"]) and not check_by_rules(obj, object_id, _custom):
+    if not custom_type and not check_by_rules(obj, object_id):
         _by_stix2(obj, object_id)
     return obj
 
 
+@lru_cache(maxsize=4096)
+def custom_name(prop: str) -> bool:
+    """Whether a property name is a valid custom one; producers use a few dozen names thousands of times."""
+    return CUSTOM_PROPERTY.fullmatch(prop) is not None
+
+
 def _custom(stix_type: str, prop: str) -> bool:
     """A custom property: stix2 keeps it unchecked (allow_custom), so a valid name is all it needs."""
-    return prop not in stix2_known_properties(stix_type) and CUSTOM_PROPERTY.fullmatch(prop) is not None
+    return prop not in stix2_known_properties(stix_type) and custom_name(prop)
+
+
+def _lenient(check: Check) -> Check:
+    def lenient(object_id: str, prop: str, value: Any) -> None:
+        # What the common check leaves open, stix2 judges. (try/except, not contextlib.suppress: it runs
+        # for nearly every object, and entering a context manager costs more than the check.)
+        try:  # noqa: SIM105
+            check(object_id, prop, value)
+        except Unchecked:
+            pass
+
+    return lenient
+
+
+_LENIENT_COMMON = {prop: _lenient(check) for prop, check in COMMON_CHECKS.items()}
+
+
+def _identifiers(object_id: str, prop: str, value: Any) -> None:
+    # stix2 takes any UUID of the RFC 4122 variant; the standard's identifiers are of versions 1 to 5.
+    for item in value if isinstance(value, list) else [value]:
+        identifier(object_id, prop, item)
+
+
+@lru_cache(maxsize=256)
+def _property_checks(stix_type: str) -> dict[str, Check]:
+    """The check `_common_properties` gives each property of a type, found once per type: a common
+    check, else the type's format of it, else, for stix2's references, the standard's identifiers."""
+    checks: dict[str, Check] = {
+        prop: _identifiers for prop in stix2_known_properties(stix_type) if prop.endswith(("_ref", "_refs"))
+    }
+    checks |= {prop: check for (kind, prop), check in FORMATS.items() if kind == stix_type}
+    return checks | _LENIENT_COMMON
 
 
 def _common_properties(obj: dict[str, Any], object_id: str) -> None:
     """Properties with one meaning on every object, and an observable's value, in the standard's terms
     (stix2 is lenient with some: a confidence of 101, a malformed address)."""
+    checks = _property_checks(obj["type"])
     for prop, value in obj.items():
-        check = COMMON_CHECKS.get(prop)
+        check = checks.get(prop)
         if check is not None:
-            with suppress(Unchecked):  # what the common check leaves open, stix2 judges
-                check(object_id, prop, value)
-        elif (format_check := FORMATS.get((obj["type"], prop))) is not None:
-            format_check(object_id, prop, value)
-        elif prop.endswith(("_ref", "_refs")) and prop in stix2_known_properties(obj["type"]):
-            # stix2 takes any UUID of the RFC 4122 variant; the standard's identifiers are of versions 1 to 5.
-            for item in value if isinstance(value, list) else [value]:
-                identifier(object_id, prop, item)
+            check(object_id, prop, value)
     if obj["type"] == "artifact" and "decryption_key" in obj and "encryption_algorithm" not in obj:
         raise InvalidStix(object_id, "decryption_key", "must not be present without encryption_algorithm.")
     if obj["type"] in _AT_LEAST_ONE_PROPERTY and not set(obj) - _NOT_DESCRIPTIVE:
@@ -253,4 +289,5 @@ def forget_what_was_read() -> None:
     """Empty the caches filled while checking objects (timestamps, pattern shapes): after a large upload,
     so that nothing of it stays alive to keep its memory from going back to the system."""
     pattern_errors.cache_clear()
+    custom_name.cache_clear()
     timestamps.forget_cached()

@@ -58,11 +58,18 @@ def test_parsing_agrees_with_stix2_and_writing_keeps_every_microsecond(ns: int, 
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-01-05T12:00:00", "2026-01-05 12:00:00Z", "2026-01-05T12:00:00+00:00", "2026-02-30T00:00:00Z", "", "nope"],
-)
+    [
+        "2026-01-05T12:00:00", "2026-01-05 12:00:00Z", "2026-01-05T12:00:00+00:00", "2026-02-30T00:00:00Z", "",
+        "nope", "0000-01-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T23:59:60Z",
+        "2026-00-01T00:00:00Z", "2026-01-00T00:00:00Z", "2026-1-01T00:00:00Z",
+    ],
+)  # fmt: skip
 def test_what_is_not_a_stix_timestamp_is_refused(text: str) -> None:
+    """By both readings alike: what is stored is checked with the (cached) instant validation read."""
     with pytest.raises(ValueError, match="not a STIX timestamp"):
         instant(text)
+    with pytest.raises(ValueError, match="not a STIX timestamp"):
+        parse_timestamp(text)
 
 
 def test_the_half_second_is_later_than_the_whole_second_although_it_sorts_before_it() -> None:

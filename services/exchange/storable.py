@@ -20,7 +20,7 @@ from sqlalchemy import Column
 
 from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
-from puente.stix.timestamps import parse_timestamp
+from puente.stix.timestamps import instant
 from puente.storage.assistance import AssistanceRequest
 from puente.storage.collections import CollectionEntry
 from puente.storage.peers import TicketLink
@@ -117,7 +117,8 @@ def _versions(obj: Mapping[str, Any]) -> str | None:
             continue
         value = obj[name]
         try:
-            parse_timestamp(value)
+            # The instant accepts what parse_timestamp does, and validation has just read it (cached).
+            instant(value)
         except (TypeError, ValueError):
             return f"{name} must be a STIX timestamp such as 2026-03-01T08:30:00.000Z, not {str(value)[:40]!r}"
         if len(value) > _VERSION:
