@@ -4,7 +4,7 @@ Three catalogues per language, so each part of Puente is translated apart:
 
 - `puente`: the command core, the handlers and the domains (what every adapter says alike);
 - `adapters`: what Slack, Telegram, the console and the command line say of their own;
-- `web`: the web view's pages and the reports.
+- `web`: the web view's pages (its Python and its Jinja templates) and the reports.
 
 A message belongs to one catalogue only, the first of those that says it: an adapter that says
 "Severity" reads the command core's translation of it, so a word cannot be translated two ways
@@ -59,6 +59,11 @@ Key = tuple[str, str | None]
 Message = tuple[str, ...]
 
 
+# How Babel reads each kind of file: Python, and the web view's Jinja templates (their `_()`, `ngettext()`
+# and `pgettext()` calls; tests/test_catalogues.py holds their other text to account).
+METHODS = {".py": "python", ".html": "jinja2.ext:babel_extract"}
+
+
 def _files(domain: str) -> Iterator[Path]:
     sources, left_out = DOMAINS[domain]
     for source in sources:
@@ -66,7 +71,7 @@ def _files(domain: str) -> Iterator[Path]:
         if path.is_file():
             yield path
             continue
-        for file in sorted(path.rglob("*.py")):
+        for file in sorted(found for suffix in METHODS for found in path.rglob(f"*{suffix}")):
             if not any(file.is_relative_to(ROOT / folder) for folder in left_out):
                 yield file
 
@@ -76,7 +81,7 @@ def said(domain: str) -> dict[Key, Message]:
     said: dict[Key, Message] = {}
     for file in _files(domain):
         with file.open("rb") as source:
-            for _line, message, _comments, context in extract("python", source, keywords=KEYWORDS):
+            for _line, message, _comments, context in extract(METHODS[file.suffix], source, keywords=KEYWORDS):
                 forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
                 if forms:
                     said[(forms[0], context)] = forms

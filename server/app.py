@@ -90,6 +90,9 @@ def create_app(runtime: Runtime, workers: list[Worker] | None = None) -> FastAPI
         # A path the TAXII mount cannot match (e.g. a control character in it) still gets a TAXII error.
         if request.url.path.startswith("/taxii2"):
             return error_response(error.status_code, str(error.detail))
+        # A browser is shown a page in its language; a script keeps FastAPI's JSON.
+        if "text/html" in request.headers.get("accept", ""):
+            return web.error_page(request, error.status_code)
         return await http_exception_handler(request, error)
 
     if slack is not None and settings.slack_signing_secret:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ast
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
+from jinja2 import Environment, nodes
 
 from puente import i18n
 from puente.i18n import catalogues
@@ -112,6 +114,8 @@ TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "word": ((1,), ()),
     "Subcommand": ((2,), ("summary", "details")),
     "require_role": ((2,), ("doing",)),
+    # A web page's values (a refusal's message), by name.
+    "render": ((2,), ()),
 }
 # Lists whose items are a reply's lines or fields as they are built up.
 TEXT_LISTS = {"lines", "fields"}
@@ -121,10 +125,17 @@ WORDS = re.compile(r"[^\W\d_]{2,}")
 # Command lines shown as they are typed, and acronyms (TLP, PAP), are the same in every language.
 COMMAND = re.compile(r"^\s*(/incident|puente)\b|^[A-Z]{2,5}$")
 
-# The modules that answer people (commands, refusals, pages, notices).
+# The modules that answer people (commands, refusals, pages, notices, reports, the web view).
 USER_FACING = sorted(
     str(path.relative_to(ROOT))
-    for pattern in ("bot/core.py", "bot/replies.py", "bot/commands.py", "bot/handlers/*.py", "services/**/*.py")
+    for pattern in (
+        "bot/core.py",
+        "bot/replies.py",
+        "bot/commands.py",
+        "bot/handlers/*.py",
+        "services/**/*.py",
+        "server/web/*.py",
+    )
     for path in ROOT.glob(pattern)
 )
 
@@ -148,6 +159,9 @@ def _literals(node: ast.AST) -> list[ast.Constant]:
         return _literals(node.value)
     if isinstance(node, ast.Call) and _called(node) == "get":
         return _literals(node.func)
+    # A dict's keys name its values (a page's `{"message": …}`); the values are what is said.
+    if isinstance(node, ast.Dict):
+        return [found for value in node.values for found in _literals(value)]
     found: list[ast.Constant] = []
     for child in ast.iter_child_nodes(node):
         if isinstance(node, ast.JoinedStr) and isinstance(child, ast.FormattedValue):
@@ -212,3 +226,100 @@ def test_the_scan_finds_text_that_skipped_the_catalogue_and_passes_text_that_wen
 def test_what_a_module_says_to_people_comes_from_the_catalogues(module: str) -> None:
     found = untranslated((ROOT / module).read_text())
     assert found == [], f"{module} says text that is in no catalogue (wrap it in _() or ngettext())"
+
+
+# The web view's templates: the text of their HTML, what a browser shows of their attributes, and every
+# string their expressions hold outside the message of a `_()`, `ngettext()` or `pgettext()` call.
+TEMPLATES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "server/web/templates").glob("*.html"))
+# What a browser shows of a tag besides its text: a tooltip, a placeholder, an image's description.
+SHOWN_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label"}
+# Codes a template compares or passes on (a form field's name, a path, a query, a template), never language.
+CODE = re.compile(r"^[a-z0-9_./:+=&?%-]*$")
+# The product's name, the same in every language.
+NAMES = {"Puente"}
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def _language(value: str, code_allowed: bool = False) -> bool:
+    said = value.replace("\x00", " ").strip()
+    for name in NAMES:
+        said = said.replace(name, "")
+    return bool(WORDS.search(said)) and not (COMMAND.match(said) or (code_allowed and CODE.match(said)))
+
+
+def _shown(node: nodes.Node) -> list[nodes.Const]:
+    """The strings an expression prints as they are: itself, either side of `or` and of `… if … else …`,
+    the parts of a `~` join, and the values given to a message's placeholders."""
+    if isinstance(node, nodes.Const):
+        return [node]
+    if isinstance(node, nodes.CondExpr):
+        return _shown(node.expr1) + (_shown(node.expr2) if node.expr2 is not None else [])
+    if isinstance(node, (nodes.Or, nodes.And)):
+        return _shown(node.left) + _shown(node.right)
+    if isinstance(node, nodes.Concat):
+        return [found for part in node.nodes for found in _shown(part)]
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in GETTEXT:
+        return [found for keyword in node.kwargs for found in _shown(keyword.value)]
+    return []
+
+
+class _Page(HTMLParser):
+    """The text of an HTML page and the attributes a browser shows, with their lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.shown: list[tuple[int, str]] = []
+
+    def handle_data(self, data: str) -> None:
+        self.shown.append((self.getpos()[0], data))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.shown += [(self.getpos()[0], value) for name, value in attrs if name in SHOWN_ATTRIBUTES and value]
+
+
+def untranslated_template(source: str) -> list[tuple[int, str]]:
+    """(line, text) for each piece of language in a Jinja template that no catalogue call says."""
+    tree = Environment().parse(source)
+    messages = set()
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in GETTEXT:
+            said = 2 if call.node.name in ("ngettext", "pgettext") else 1
+            messages |= {id(argument) for argument in call.args[:said]}
+    # Printed as they are, strings must be no language; elsewhere (a field's name, a path, a state
+    # compared, a code handed to `words.severity`) they may be codes, never prose.
+    printed = {id(found) for output in tree.find_all(nodes.Output) for node in output.nodes for found in _shown(node)}
+    found = [
+        (constant.lineno, constant.value)
+        for constant in tree.find_all(nodes.Const)
+        if isinstance(constant.value, str)
+        and id(constant) not in messages
+        and _language(constant.value, code_allowed=id(constant) not in printed)
+    ]
+    # The HTML with each expression and statement blanked out, its lines kept.
+    page = _Page()
+    page.feed(_JINJA.sub(lambda match: "\x00" + "\n" * match.group(0).count("\n"), source))
+    page.close()
+    return sorted(found + [(line, text.replace("\x00", " ").strip()) for line, text in page.shown if _language(text)])
+
+
+def test_the_template_scan_finds_text_outside_the_catalogue_and_passes_text_that_went_through_it() -> None:
+    caught = untranslated_template(
+        '<h1>Tickets</h1>\n<input placeholder="Search tickets">\n'
+        '{{ ticket.owner or "unassigned" }} {{ _("{n} open", n="and more") }}\n'
+        '{% for path, label in [("/map", "The map")] %}{{ label }}{% endfor %}\n'
+    )
+    assert caught == [(1, "Tickets"), (2, "Search tickets"), (3, "and more"), (3, "unassigned"), (4, "The map")]
+    clean = untranslated_template(
+        '<h1 title="{{ _("Tickets") }}">{{ _("Tickets") }} · Puente</h1><th>TLP</th>\n'
+        '<input name="country" placeholder="BR">{{ ngettext("{count} ticket", "{count} tickets", n) }}\n'
+        '{% if r.state == "SENT" %}{{ words.scope("cross-border") }}{% endif %}'
+        '<a href="/tickets?scope=all&tlp=red">{{ _("Run {command}", command="/incident web") }}</a>\n'
+        '{{ e.at.strftime("%Y-%m-%d %H:%M:%S") }} {{ pgettext("role", role) }}'
+    )
+    assert clean == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_what_a_page_says_comes_from_the_catalogues(template: str) -> None:
+    found = untranslated_template((ROOT / template).read_text())
+    assert found == [], f"{template} says text that is in no catalogue (wrap it in _() or ngettext())"

@@ -17,7 +17,6 @@ from puente.services.assistance.protocol import OUTBOUND
 from puente.services.context import Context
 from puente.services.escalation import rotations
 from puente.services.tickets import clocks, search
-from puente.services.vocabularies.countries import country_name
 
 router = APIRouter()
 # Open tickets per country from which a country takes each colour of the map (level 1, 2, 3, 4).
@@ -53,7 +52,6 @@ def incident_map(request: Request) -> HTMLResponse:
             "links": links,
             "all_links": geography.links,
             "outside": sorted(code for code in geography.by_country if code not in shapes.shapes),
-            "name": country_name,
         }
 
     return show(request, "map.html", build, active="/map")
