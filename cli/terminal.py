@@ -50,12 +50,17 @@ def say(user: str, command_text: str) -> None:
 @click.option("--format", "kind", default="md", show_default=True, help="md, html or pdf")
 @click.option("--for", "recipient", help="a peer: the report holds only what the handling policy lets it see")
 @click.option("--as", "user", help="Puente user reading it (default: $PUENTE_USER or $USER)")
+@click.option("--lang", "language", help="en, es, pt or fr (default: PUENTE_LANGUAGE)")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), help="file to write (- for stdout)")
-def report(reference: str, kind: str, recipient: str | None, user: str | None, output: str | None) -> None:
+def report(
+    reference: str, kind: str, recipient: str | None, user: str | None, language: str | None, output: str | None
+) -> None:
     """Write a ticket's readable report (TLP banner, summary, observables, timeline, requests, clocks)."""
     runtime = load_runtime()
     check_schema(runtime)
-    text = f"/incident report {reference} format={kind}" + (f" for={recipient}" if recipient else "")
+    # A file written at the command line is for whoever opens it: in the deployment's language unless asked.
+    written_in = language or runtime.settings.language
+    text = f"/incident report {reference} format={kind} lang={written_in}" + (f" for={recipient}" if recipient else "")
     reply = CommandCore(runtime).handle(Command(text=text, platform="console", user_id=user or default_user()))
     if not reply.ok or reply.attachment is None:
         raise click.ClickException(reply.plain_text())

@@ -114,16 +114,18 @@ TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "word": ((1,), ()),
     "Subcommand": ((2,), ("summary", "details")),
     "require_role": ((2,), ("doing",)),
-    # A web page's values (a refusal's message), by name.
+    # A web page's values (a refusal's message), by name; a report's section, its title and rows.
     "render": ((2,), ()),
+    "Section": ((0, 1), ("title", "rows")),
 }
 # Lists whose items are a reply's lines or fields as they are built up.
-TEXT_LISTS = {"lines", "fields"}
+TEXT_LISTS = {"lines", "fields", "rows"}
 GETTEXT = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext", "lazy_pgettext"}
 # Words in a literal: one that holds none ("\n", " — ", ": ") is punctuation, not language.
 WORDS = re.compile(r"[^\W\d_]{2,}")
-# Command lines shown as they are typed, and acronyms (TLP, PAP), are the same in every language.
-COMMAND = re.compile(r"^\s*(/incident|puente)\b|^[A-Z]{2,5}$")
+# Command lines shown as they are typed, and acronyms (TLP, PAP, and labels such as PAP:GREEN), are the
+# same in every language.
+COMMAND = re.compile(r"^\s*(/incident|puente)\b|^[A-Z]{2,5}:?$")
 
 # The modules that answer people (commands, refusals, pages, notices, reports, the web view).
 USER_FACING = sorted(

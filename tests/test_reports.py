@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -135,3 +136,99 @@ def test_puente_report_writes_the_file(cli_env: dict[str, str], tmp_path: Path) 
     assert "TLP:AMBER" in (tmp_path / "report.html").read_text()
     unknown = puente("report", "INC-2026-0001", "--as", "stranger")
     assert unknown.returncode == 1 and "stranger" in unknown.stderr
+
+
+# What a report says in each language: its headings, a field as the reader's vocabulary says it, a
+# country's CLDR name, the TLP label (FIRST's, in every language) with its meaning, the audience line.
+IN_LANGUAGE: dict[str, dict[str, Any]] = {
+    "es": {
+        "headings": ("Resumen", "Países y sectores", "Observables", "Notas", "Solicitudes de asistencia", "Envíos"),
+        "said": ("**Gravedad**: crítica", "**Sectores**: transporte", "CO (Colombia), BR (Brasil) — transfronterizo"),
+        "banner": "TLP:RED — Solo para los ojos y oídos de los destinatarios individuales",
+        "audience": "para uso interno.",
+        "clocks": "## Plazos regulatorios",
+    },
+    "pt": {
+        "headings": ("Resumo", "Países e setores", "Observáveis", "Notas", "Pedidos de assistência", "Entregas"),
+        "said": ("**Gravidade**: crítica", "**Setores**: transporte", "CO (Colômbia), BR (Brasil) — transfronteiriço"),
+        "banner": "TLP:RED — Apenas para os olhos e ouvidos dos destinatários individuais",
+        "audience": "para uso interno.",
+        "clocks": "## Prazos regulatórios",
+    },
+    "fr": {
+        "headings": ("Résumé", "Pays et secteurs", "Observables", "Notes", "Demandes d'assistance", "Envois"),
+        "said": ("**Gravité** : critique", "**Secteurs** : transports", "CO (Colombie), BR (Brésil) — transfrontalier"),
+        "banner": "TLP:RED — Réservé aux yeux et oreilles des destinataires individuels",
+        "audience": "à usage interne.",
+        "clocks": "## Délais réglementaires",
+    },
+}
+ENGLISH = ("## Summary", "## Countries and sectors", "## Timeline", "Severity", "for internal use", "Brazil", "None.")
+
+
+@pytest.mark.parametrize("language", sorted(IN_LANGUAGE))
+def test_a_report_reads_in_the_language_of_whoever_asks(core: CommandCore, language: str) -> None:
+    reference = opened(core)
+    say(core, f"/incident lang {language}")
+    reply = say(core, f"/incident report {reference}")
+    assert reply.attachment is not None
+    text = reply.attachment.content.decode()
+    expected = IN_LANGUAGE[language]
+    lines = text.strip().splitlines()
+    assert lines[0].startswith(f"**{expected['banner']}") and lines[-1] == lines[0]
+    for heading in expected["headings"]:
+        assert f"## {heading}\n" in text, heading
+    assert expected["clocks"] in text
+    for said in expected["said"]:
+        assert said in text, said
+    assert expected["audience"] in text
+    assert [english for english in ENGLISH if english in text] == []
+    # What people wrote stays as they wrote it.
+    assert "Victim said \\*urgent\\*" in text
+    assert reply.lines == [lines[0].strip("*").replace("\\", "")], "the reply's banner is the reader's too"
+
+
+def test_a_spanish_pdf_reads_back_in_spanish(core: CommandCore) -> None:
+    reference = opened(core)
+    say(core, "/incident lang es")
+    document = say(core, f"/incident report {reference} format=pdf").attachment
+    assert document is not None
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+    assert "Informe de CSIRT-CO" in text and "para uso interno" in text
+    assert "Países y sectores" in text and "CO (Colombia), BR (Brasil) - transfronterizo" in text
+    # The built-in fonts draw Latin-1: the banner's dash is drawn as one, not as a "?".
+    assert "TLP:RED - Solo para los ojos y oídos" in text
+    page = say(core, f"/incident report {reference} format=html").attachment
+    assert page is not None and '<html lang="es">' in page.content.decode()
+
+
+def test_the_reader_may_ask_for_another_language_and_a_peer_reads_puentes(core: CommandCore) -> None:
+    reference = opened(core)
+    say(core, "/incident lang es")
+    french = say(core, f"/incident report {reference} idioma=fr")
+    assert french.attachment is not None and "## Résumé" in french.attachment.content.decode()
+    assert french.text.startswith(f"{reference}: informe"), "the reply is hers, in Spanish"
+    theirs = say(core, f"/incident report {reference} for=cert-br").attachment
+    assert theirs is not None
+    assert "## Summary" in theirs.content.decode() and "for cert-br." in theirs.content.decode()
+    refused = core.handle(Command(f"/incident report {reference} lang=de", "console", "ana"))
+    assert not refused.ok
+    assert (
+        refused.text
+        == "Puente escribe informes en en (English), es (español), pt (português) o fr (français), no en 'de'."
+    )
+
+
+def test_puente_report_writes_in_the_language_asked_else_puentes(cli_env: dict[str, str], tmp_path: Path) -> None:
+    def puente(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*PUENTE, *args], env=cli_env | env, capture_output=True, text=True, cwd=tmp_path)
+
+    assert puente("db", "upgrade").returncode == 0
+    assert puente("users", "add", "ana", "--role", "analyst").returncode == 0
+    assert puente("say", "--as", "ana", "/incident new Outage sev=low countries=BR").returncode == 0
+    asked = puente("report", "INC-2026-0001", "--as", "ana", "--lang", "pt", "-o", "-")
+    assert asked.returncode == 0, asked.stderr
+    assert "## Resumo" in asked.stdout and "BR (Brasil)" in asked.stdout
+    default = puente("report", "INC-2026-0001", "--as", "ana", "-o", "-", PUENTE_LANGUAGE="fr")
+    assert default.returncode == 0, default.stderr
+    assert "## Résumé" in default.stdout and "BR (Brésil)" in default.stdout

@@ -60,5 +60,6 @@ OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "by": {"es": ("plazo",), "pt": ("prazo",), "fr": ("delai",)},
     "peer": {"es": ("par",), "pt": ("par",), "fr": ("pair",)},
     "format": {"es": ("formato",), "pt": ("formato",), "fr": ("format",)},
+    "language": {"es": ("idioma",), "pt": ("idioma", "lingua"), "fr": ("langue",)},
     "ref": {"es": ("referencia",), "pt": ("referencia",), "fr": ("reference",)},
 }

@@ -2,6 +2,8 @@
 
 Every format opens and closes with the TLP 2.0 banner, so a page torn off still says how to handle it.
 Ticket text is written by people and peers: Markdown escapes it, HTML escapes it, PDF draws it as text.
+Headings, labels and sentences are in the language set around the writing (i18n.language), dates in its
+zone; free text stays as written, led by its language when that is not the document's.
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
+from puente import i18n
+from puente.i18n import Written, _, ngettext
 from puente.services.reports.service import Report
+from puente.services.vocabularies import assistance as assistance_words
+from puente.services.vocabularies import words
+from puente.services.vocabularies.countries import country_name
 
 # What a Markdown reader would take for formatting, a link, a heading or a table border.
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~])")
@@ -35,6 +43,7 @@ class Section:
 
 
 def banner(report: Report) -> str:
+    """The TLP 2.0 label as FIRST writes it (TLP:AMBER, in every language), and what it means, in the reader's."""
     return f"{report.tlp.label} — {report.tlp.meaning}"
 
 
@@ -42,55 +51,100 @@ def heading(report: Report) -> str:
     return f"{report.view.reference}: {report.view.ticket.title}"
 
 
+def _when(moment: datetime) -> str:
+    return i18n.format_datetime(moment, year=True)
+
+
 def produced(report: Report) -> str:
-    audience = f"for {report.recipient}" if report.recipient else "for internal use"
-    return f"Report by {report.csirt}, {report.produced_at:%Y-%m-%d %H:%M} UTC, {audience}."
+    if report.recipient:
+        said = _("Report by {csirt}, {moment}, for {recipient}.")
+    else:
+        said = _("Report by {csirt}, {moment}, for internal use.")
+    return said.format(csirt=report.csirt, moment=_when(report.produced_at), recipient=report.recipient)
+
+
+def _request_rows(report: Report) -> list[tuple[str, str]]:
+    rows = []
+    for request in report.requests:
+        rows.append((_("Request"), request.line))
+        for m in request.messages:
+            if m.direction == "in":
+                who = _("{message} from {peer}").format(message=assistance_words.message(m.type), peer=request.peer)
+            else:
+                who = _("{message} to {peer} by {author}").format(
+                    message=assistance_words.message(m.type), peer=request.peer, author=m.author
+                )
+            reason = f" ({assistance_words.reason(m.reason)})" if m.reason else ""
+            rows.append((f"{_when(m.at)} · {who}{reason}", str(Written(m.text, m.language))))
+    return rows
 
 
 def sections(report: Report) -> Iterator[Section]:
     ticket = report.view.ticket
-    summary = [
-        ("Status", str(ticket.status)),
-        ("Severity", str(ticket.severity)),
-        ("TLP", report.tlp.label),
-        ("PAP", f"PAP:{str(ticket.pap).upper()}"),
-        ("Owner", report.view.owner or "unassigned"),
-        ("Aware since", f"{ticket.aware_at:%Y-%m-%d %H:%M} UTC"),
-    ]
-    if ticket.rsit_classification:
-        summary.append(("Type", f"{ticket.rsit_classification}/{ticket.rsit_type}"))
-    if ticket.description:
-        summary.append(("", ticket.description))
-    yield Section("Summary", summary)
-    where = [("Countries", ", ".join(report.countries) + (" — cross-border" if report.cross_border else ""))]
-    where.append(("Sectors", ", ".join(ticket.sectors) or "none recorded"))
-    yield Section("Countries and sectors", where)
-    yield Section("Observables", [(o.kind, o.value) for o in report.view.observables])
-    yield Section("Notes", [(f"{n.author}, {n.created_at:%Y-%m-%d %H:%M}", n.text) for n in report.view.notes])
-    requests: list[tuple[str, str]] = []
-    for request in report.requests:
-        requests.append(("Request", request.line))
-        requests += [
-            (f"{m.at:%Y-%m-%d %H:%M} {m.type} ({'sent' if m.direction == 'out' else 'received'}, {m.author})", m.text)
-            for m in request.messages
-        ]
-    yield Section("Requests for assistance", requests)
-    deliveries = [(d.peer, f"{d.summary}: {d.detail}") for d in report.deliveries]
-    if report.earlier_deliveries:
-        deliveries.append(("", f"… and {report.earlier_deliveries} earlier deliveries (the timeline lists them)."))
-    yield Section("Deliveries", deliveries)
     yield Section(
-        "Regulatory clocks",
+        _("Summary"),
+        [
+            (_("Status"), words.status(ticket.status)),
+            (_("Severity"), words.severity(ticket.severity)),
+            ("TLP", report.tlp.label),
+            ("PAP", f"PAP:{str(ticket.pap).upper()}"),
+            (_("Owner"), report.view.owner or _("unassigned")),
+            (_("Aware since"), _when(ticket.aware_at)),
+            *(
+                [(_("Type"), words.rsit(ticket.rsit_classification, ticket.rsit_type or ""))]
+                if ticket.rsit_classification
+                else []
+            ),
+            *([("", ticket.description)] if ticket.description else []),
+        ],
+    )
+    countries = ", ".join(f"{code} ({country_name(code)})" for code in ticket.countries)
+    yield Section(
+        _("Countries and sectors"),
+        [
+            (_("Countries"), countries + (" — " + _("cross-border") if report.cross_border else "")),
+            (_("Sectors"), words.sectors(ticket.sectors) or _("none recorded")),
+        ],
+    )
+    yield Section(_("Observables"), [(o.kind, o.value) for o in report.view.observables])
+    notes = [(f"{n.author}, {_when(n.created_at)}", str(Written(n.text, n.language))) for n in report.view.notes]
+    yield Section(_("Notes"), notes)
+    yield Section(_("Requests for assistance"), _request_rows(report))
+    earlier = report.earlier_deliveries
+    yield Section(
+        _("Deliveries"),
+        [(d.peer, f"{d.summary}: {d.detail}") for d in report.deliveries]
+        + (
+            [
+                (
+                    "",
+                    ngettext(
+                        "… and {count} earlier delivery (the timeline lists them).",
+                        "… and {count} earlier deliveries (the timeline lists them).",
+                        earlier,
+                    ).format(count=earlier),
+                )
+            ]
+            if earlier
+            else []
+        ),
+    )
+    yield Section(
+        _("Regulatory clocks"),
         [
             (
-                c.name,
-                f"{c.after_awareness} after awareness: {c.due:%Y-%m-%d %H:%M} UTC, {c.state}",
+                c.stage.name,
+                _("{after} after awareness: {due}, {state}").format(
+                    after=c.after, due=_when(c.due), state=c.state(report.produced_at)
+                ),
             )
             for c in report.clocks
         ],
     )
+    # The audit timeline as it was recorded, to the second in UTC, as `/incident timeline` quotes it.
     yield Section(
-        "Timeline", [(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}", f"{e.action}: {e.summary}") for e in report.timeline]
+        _("Timeline (UTC)"),
+        [(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}", f"{e.action}: {e.summary}") for e in report.timeline],
     )
 
 
@@ -102,6 +156,11 @@ def render(report: Report, kind: Format) -> bytes:
     return as_markdown(report).encode()
 
 
+def _labelled(label: str, value: str) -> str:
+    # French sets a space before the colon.
+    return _("{label}: {value}").format(label=label, value=value)
+
+
 def _md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
 
@@ -109,12 +168,12 @@ def _md(text: str) -> str:
 def as_markdown(report: Report) -> str:
     lines = [f"**{_md(banner(report))}**", "", f"# {_md(heading(report))}", "", _md(produced(report)), ""]
     for section in sections(report):
-        lines += [f"## {section.title}", ""]
+        lines += [f"## {_md(section.title)}", ""]
         if not section.rows:
-            lines += ["None.", ""]
+            lines += [_md(_("None.")), ""]
             continue
         for label, value in section.rows:
-            lines.append(f"- **{_md(label)}:** {_md(value)}" if label else _md(value))
+            lines.append("- " + _labelled(f"**{_md(label)}**", _md(value)) if label else _md(value))
         lines.append("")
     lines.append(f"**{_md(banner(report))}**")
     return "\n".join(lines) + "\n"
@@ -134,7 +193,8 @@ def as_html(report: Report) -> str:
     tlp_banner = f'<p class="tlp tlp-{e(report.tlp.value)}">{e(banner(report))}</p>'
     parts = [
         "<!doctype html>",
-        f'<html lang="en"><head><meta charset="utf-8"><title>{e(heading(report))}</title>',
+        f'<html lang="{i18n.LOCALES[i18n.current()].replace("_", "-")}"><head><meta charset="utf-8">',
+        f"<title>{e(heading(report))}</title>",
         f"<style>{_STYLE}</style></head><body>",
         tlp_banner,
         f"<h1>{e(heading(report))}</h1>",
@@ -143,7 +203,7 @@ def as_html(report: Report) -> str:
     for section in sections(report):
         parts.append(f"<h2>{e(section.title)}</h2>")
         if not section.rows:
-            parts.append("<p>None.</p>")
+            parts.append(f"<p>{e(_('None.'))}</p>")
             continue
         parts.append("<dl>")
         for label, value in section.rows:
@@ -153,9 +213,15 @@ def as_html(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
+# Typography Latin-1 lacks, as the PDF's built-in fonts can draw it.
+_TYPOGRAPHY = str.maketrans(
+    {"—": "-", "–": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe", "Œ": "OE"}
+)
+
+
 def _latin(text: str) -> str:
     # The PDF's built-in fonts cover Latin-1: Spanish, Portuguese and French, not emoji or other scripts.
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
 
 
 def as_pdf(report: Report) -> bytes:
@@ -180,9 +246,9 @@ def as_pdf(report: Report) -> bytes:
         pdf.set_font("Helvetica", "B", 12)
         pdf.multi_cell(0, 7, _latin(section.title), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 9)
-        rows = section.rows or [("", "None.")]
+        rows = section.rows or [("", _("None."))]
         for label, value in rows:
-            line = f"{label}: {value}" if label else value
+            line = _labelled(label, value) if label else value
             pdf.multi_cell(0, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     tlp_line()

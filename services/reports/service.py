@@ -1,4 +1,9 @@
-"""What an incident report says: gathered from the same services `show`, `timeline` and the web view use."""
+"""What an incident report says: gathered from the same services `show`, `timeline` and the web view use.
+
+What it holds are records and codes; documents.py words them when the document is written, in the
+language set around that (the reader's, or the one asked for), so a report built for one person can be
+written in another's language.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from puente.services.assistance import service as assistance
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.escalation import service as escalation
+from puente.services.escalation.regulatory import Clock
 from puente.services.handling import material as handling_material
 from puente.services.handling.decision import Exit, Recipient, decide
 from puente.services.peers import outbox
@@ -16,20 +22,11 @@ from puente.services.peers import service as peers
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets import service as tickets
 from puente.services.tickets.service import TicketView, is_cross_border
-from puente.services.vocabularies.countries import country_name
 from puente.services.vocabularies.taxonomy import TLP
 from puente.storage.models import TimelineEvent
 
 # A report lists the latest deliveries; a ticket shared for months keeps the rest in its timeline.
 DELIVERIES_SHOWN = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    name: str
-    after_awareness: str
-    due: datetime
-    state: str  # running, due soon, OVERDUE, filed …
 
 
 @dataclass(slots=True)
@@ -40,7 +37,6 @@ class Report:
     tlp: TLP
     csirt: str
     produced_at: datetime
-    countries: list[str]
     cross_border: bool
     recipient: str | None = None
     timeline: list[TimelineEvent] = field(default_factory=list)
@@ -60,7 +56,6 @@ def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
         tlp=TLP(ticket.tlp),
         csirt=ctx.settings.csirt_name,
         produced_at=now,
-        countries=[f"{code} ({country_name(code)})" for code in ticket.countries],
         cross_border=is_cross_border(ticket, ctx.settings.csirt_country),
         recipient=recipient,
     )
@@ -71,7 +66,7 @@ def build(ctx: Context, reference: str, recipient: str | None = None) -> Report:
     _, report.timeline = tickets.history(ctx, ticket.reference)
     report.requests = assistance.of_ticket(ctx, ticket)
     report.deliveries, report.earlier_deliveries = outbox.of_ticket(ctx, ticket.id or 0, DELIVERIES_SHOWN)
-    report.clocks = [Clock(c.stage.name, c.after, c.due, c.state(now)) for c in escalation.clocks_of(ctx, ticket)]
+    report.clocks = escalation.clocks_of(ctx, ticket)
     return report
 
 
