@@ -1,7 +1,7 @@
 """The web view in a real browser: Debian's Chromium, headless, driven by Playwright (never a browser of
 its own), against two `puente run` deployments that really exchanged a request for assistance. It signs
 in with a link, reads the ticket list, a ticket, the board, the map, on-call and the clocks, and takes a
-screenshot of each page into the test's folder."""
+screenshot of each page into the test's folder; then walks them all again as a Spanish analyst."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance
     """CSIRT-CO asked CERT-BR for help on a cross-border ransomware ticket; a few more tickets are open."""
     with puente_pair(tmp_path_factory.mktemp("network")) as (co, br):
         co.cli("users", "add", "omar", "--role", "oncall")
+        co.cli("users", "add", "sofia", "--role", "analyst", "--lang", "es", "--tz", "America/Bogota")
         co.cli("oncall", "rotation", "add", "primary", "--users", "omar,ana", "--handoff", "mon 09:00", "--tz", "UTC")
         co.say(
             "ana", "/incident new Ransomware at the port sev=high countries=CO,BR tlp=amber sector=transport pap=green"
@@ -204,3 +205,71 @@ def test_an_oncall_reader_does_not_see_a_red_ticket_in_the_browser(
     assert answer is not None and answer.status == 403
     assert "TLP:RED" in page.locator("#refusal").inner_text()
     assert "ministry" not in page.content()
+
+
+def test_a_spanish_analyst_walks_every_page_in_spanish(
+    network: tuple[Instance, Instance], page: Any, tmp_path: Path
+) -> None:
+    co, _ = network
+    page.goto(f"http://127.0.0.1:{co.port}/signin?token=gastado")
+    assert page.locator("html").get_attribute("lang") == "en", "before sign-in: the browser's (Chromium's en-US)"
+    base = sign_in(page, co, "sofia")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("header .who").inner_text() == "sofia (analista)"
+    assert page.locator("header nav").inner_text().split("\n") == [
+        "Tickets",
+        "Solicitudes de asistencia",
+        "Mapa",
+        "Guardia",
+        "Plazos regulatorios",
+    ]
+    assert page.locator("#found").inner_text() == "4 tickets encontrados"
+    assert page.locator('tr[data-reference="INC-2026-0001"] .severity').inner_text() == "alta"
+    assert "transfronterizo" in page.locator('tr[data-reference="INC-2026-0001"]').inner_text()
+    screenshot(page, tmp_path, "tickets-es")
+    page.select_option("select[name=severity]", label="alta")
+    page.click("form.filters button")
+    page.wait_for_url(re.compile(r".*severity=high.*"))
+    assert rows(page) == ["INC-2026-0001"]
+
+    page.goto(f"{base}/tickets/INC-2026-0001")
+    names, values = page.locator("#fields dt").all_inner_texts(), page.locator("#fields dd").all_inner_texts()
+    fields = dict(zip(names, values, strict=True))
+    assert fields["Gravedad"] == "alta" and fields["TLP"] == "TLP:AMBER"
+    assert fields["Países"] == "CO (Colombia), BR (Brasil) — transfronterizo"
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:2] == ["Observables (0)", "Notas (1)"] and "Solicitudes de asistencia" in headings
+    assert "pedida a cert-br" in page.locator("section.request").inner_text()
+    assert "entregado" in page.locator("#deliveries").inner_text()
+    assert "cert-br: versión 1" in page.locator("#stix tr", has_text="incident--").first.inner_text()
+    screenshot(page, tmp_path, "ticket-es")
+
+    page.goto(f"{base}/requests")
+    card = page.locator('section[data-state="SENT"] article[data-ticket="INC-2026-0001"]')
+    assert page.locator('section[data-state="SENT"] h2').inner_text() == "ENVIADA (1)"
+    assert "pedimos a cert-br" in card.inner_text() and "investigar, bloquear host" in card.inner_text()
+    ack = card.locator("time.countdown").last
+    shown = ack.inner_text()
+    assert re.fullmatch(r"en \d+ h \d\d min \d\d s", shown), shown
+    page.wait_for_function("([el, before]) => el.textContent !== before", arg=[ack.element_handle(), shown])
+    assert re.fullmatch(r"en \d+ h \d\d min \d\d s", ack.inner_text()), "the script counts in Spanish too"
+    screenshot(page, tmp_path, "requests-es")
+
+    page.goto(f"{base}/map")
+    assert page.locator("h1").inner_text() == "Incidentes abiertos en las Américas"
+    assert page.locator('#by-country tr[data-country="MX"]').inner_text().split() == ["MX", "México", "1"]
+    assert page.locator('#americas path[data-country="BR"] title').text_content() == "Brasil: 1 ticket abierto"
+    screenshot(page, tmp_path, "map-es")
+
+    page.goto(f"{base}/oncall")
+    assert page.locator("#rotations thead").inner_text().split() == ["Turno", "Ahora", "Siguiente"]
+    assert ", hasta " in page.locator('tr[data-rotation="primary"]').inner_text()
+    screenshot(page, tmp_path, "oncall-es")
+
+    page.goto(f"{base}/clocks")
+    assert page.locator("h1").inner_text() == "Plazos regulatorios que vencen en las próximas 24 h"
+    assert re.match(r"en \d+ h \d\d min \d\d s", page.locator("#clocks tbody tr time").first.inner_text())
+    screenshot(page, tmp_path, "clocks-es")
+
+    page.goto(f"{base}/no-such-page")
+    assert page.locator("#refusal").inner_text().startswith("No hay ninguna página en esta dirección.")

@@ -146,7 +146,9 @@ def test_before_sign_in_the_browser_language_decides(browser: TestClient) -> Non
     assert '<html lang="en">' in browser.get("/").text
 
 
-def test_a_missing_page_is_a_page_in_the_browsers_language_and_json_for_scripts(browser: TestClient) -> None:
+def test_a_missing_page_is_a_page_in_the_readers_language_and_json_for_scripts(
+    runtime: Runtime, browser: TestClient
+) -> None:
     missing = browser.get("/nothing/here", headers={"Accept": "text/html", "Accept-Language": "fr"})
     assert missing.status_code == 404 and '<html lang="fr">' in missing.text
     assert "Il n&#39;y a pas de page à cette adresse" in missing.text
@@ -154,3 +156,7 @@ def test_a_missing_page_is_a_page_in_the_browsers_language_and_json_for_scripts(
     assert browser.get("/nothing/here").json() == {"detail": "Not Found"}
     wrong = browser.post("/tickets", headers={"Accept": "text/html", "Accept-Language": "es"})
     assert wrong.status_code == 405 and "no se puede abrir de esa manera (405)" in wrong.text
+    # Once signed in, the reader's language, whatever the browser asks for.
+    sign_in(runtime, browser, "ana")
+    hers = browser.get("/nothing/here", headers={"Accept": "text/html", "Accept-Language": "fr"})
+    assert hers.status_code == 404 and '<html lang="es">' in hers.text and "No hay ninguna página" in hers.text

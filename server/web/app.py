@@ -19,7 +19,7 @@ from puente import i18n
 from puente.i18n import _
 from puente.server.web import overview, tickets
 from puente.server.web.rendering import SECURITY_HEADERS, STATIC, render
-from puente.server.web.session import COOKIE, browser_language, runtime_of
+from puente.server.web.session import COOKIE, browser_language, runtime_of, visitor_language
 from puente.services.context import Runtime
 from puente.services.errors import PuenteError
 from puente.services.users import signin
@@ -95,8 +95,8 @@ def _redeem(runtime: Runtime, token: str, reading: str) -> signin.WebSession:
 
 def error_page(request: Request, status: int) -> HTMLResponse:
     """A page for an address the web view does not have (404) or a method it does not take (405), in the
-    browser's language."""
-    with i18n.language(browser_language(request)):
+    reader's language (the browser's before sign-in)."""
+    with i18n.language(visitor_language(request)):
         if status == HTTPStatus.NOT_FOUND:
             message = _("There is no page at this address. The tickets are at {home}.").format(home=HOME)
         else:

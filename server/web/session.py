@@ -20,6 +20,7 @@ from puente.server.web.rendering import render
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
 from puente.services.users import signin
+from puente.storage.models import User
 
 COOKIE = "puente_session"
 
@@ -49,6 +50,23 @@ def browser_language(request: Request) -> str:
     return next((code for code in spoken if code), runtime_of(request).settings.language)
 
 
+def reader_language(runtime: Runtime, reader: User) -> str:
+    return i18n.choose(reader.language, None, runtime.settings.language)
+
+
+def visitor_language(request: Request) -> str:
+    """The language of a page that belongs to no route (an address that is not there): the signed-in
+    reader's, else the browser's."""
+    runtime = runtime_of(request)
+    if request.cookies.get(COOKIE):
+        with runtime.reading() as ctx:
+            try:
+                return reader_language(runtime, signin.reader(ctx, request.cookies.get(COOKIE)))
+            except PuenteError:
+                pass
+    return browser_language(request)
+
+
 def show(
     request: Request,
     template: str,
@@ -65,9 +83,8 @@ def show(
             ctx.actor = signin.reader(ctx, request.cookies.get(COOKIE))
         except PuenteError as error:
             return render("refused.html", None, {"message": str(error)}, status=error.http_status, active=active)
-        reader = i18n.choose(ctx.actor.language, None, runtime.settings.language)
         # Rendered inside the unit of work: the records are read until the page is written.
-        with i18n.language(reader, ctx.actor.timezone):
+        with i18n.language(reader_language(runtime, ctx.actor), ctx.actor.timezone):
             try:
                 return render(template, ctx.actor, build(ctx), active=active, status=status)
             except PuenteError as error:
