@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.handling import policy as handling
 from puente.storage import outbox as outbox_store
@@ -72,14 +73,14 @@ def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[Deli
     rows, earlier = outbox_store.of_ticket(ctx.session, ticket_id, latest)
     for row in rows:
         peer = names.get(row.peer_id, f"peer #{row.peer_id}")
-        if row.state == DeliveryState.DELIVERED.value:
-            detail = f"delivered {row.delivered_at:%Y-%m-%d %H:%M:%S} UTC"
+        if row.state == DeliveryState.DELIVERED.value and row.delivered_at is not None:
+            detail = _("delivered {moment}").format(moment=ctx.when(row.delivered_at))
         elif row.state == DeliveryState.FAILED.value:
-            detail = f"failed: {row.last_error}"
+            detail = _("failed: {error}").format(error=row.last_error)
         else:
-            when = f"{row.next_try_at:%H:%M:%S} UTC" if row.next_try_at else "now"
-            detail = f"pending, try {row.attempts + 1} at {when}" + (
-                f" (last: {row.last_error})" if row.last_error else ""
-            )
+            when = ctx.when(row.next_try_at) if row.next_try_at else _("now")
+            detail = _("pending, try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
+            if row.last_error:
+                detail += " " + _("(last: {error})").format(error=row.last_error)
         lines.append(DeliveryLine(peer, row.summary, row.state, detail))
     return lines, earlier
