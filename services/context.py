@@ -17,7 +17,7 @@ from puente.services.clock import Clock, SystemClock
 from puente.services.notify import Notifier
 from puente.settings import Settings
 from puente.storage import timeline
-from puente.storage.engine import make_engine, snapshot, transaction
+from puente.storage.engine import make_engine, release_connection_caches, snapshot, transaction
 from puente.storage.models import User
 
 
@@ -69,6 +69,10 @@ class Runtime:
         looks at (the web view) reads through this, so no page load can change state."""
         with snapshot(self.engine) as session:
             yield Context(self, session, actor)
+
+    def release_connection_caches(self) -> None:
+        """After a large write: free what the database connections cache in this process (storage/engine.py)."""
+        release_connection_caches(self.engine)
 
 
 @dataclass

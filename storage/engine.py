@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -74,6 +74,11 @@ _HOLDS_TURN = "puente_holds_turn"
 BUSY_TIMEOUT_SECONDS = 30
 
 
+def _in_a_file(database: str | None) -> TypeGuard[str]:
+    """A SQLite database in a file of its own, not in memory (nor a URI, which may name memory)."""
+    return database is not None and database not in ("", ":memory:") and not database.startswith("file:")
+
+
 def _turns_for(database: str) -> Turns:
     with _TURNS_LOCK:
         return _TURNS.setdefault(os.path.abspath(database), Turns())
@@ -88,7 +93,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        if _in_a_file(parsed.database):
             _private_file(Path(parsed.database))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}, **kwargs
@@ -141,6 +146,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def release_connection_caches(engine: Engine) -> None:
+    """Free the caches the pooled connections keep in this process, once a large write has filled them.
+
+    Each SQLite connection keeps a page cache (2 MB by default) and its prepared statements in this
+    process; after a 10 MB upload they hold the upload's pages. The pooled connections are closed and
+    new ones opened on next use; one in use at that moment finishes its work and is closed with the old
+    pool. A SQLite database in memory lives in its connection, so it is left alone; so is PostgreSQL,
+    whose caches live in the database server and whose connections cost a login to replace.
+    """
+    if engine.dialect.name == "sqlite" and _in_a_file(engine.url.database):
+        engine.dispose()
 
 
 @contextmanager

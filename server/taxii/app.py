@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from puente.server.taxii import collections, discovery, manifest, objects, status, versions
+from puente.server.taxii import collections, discovery, manifest, memory, objects, status, versions
 from puente.server.taxii.guards import Guards
 from puente.server.taxii.responses import TaxiiError, error_response
 from puente.services.context import Runtime
@@ -62,6 +62,7 @@ def create_taxii_app(runtime: Runtime) -> FastAPI:
         title="Puente TAXII 2.1", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(_no_nul)]
     )
     app.state.runtime = runtime
+    memory.fix_allocator_thresholds()  # before any upload can make glibc's thresholds slide
     app.state.guards = Guards(runtime.settings, runtime.clock)
     _answer_errors_as_taxii(app)
     app.include_router(discovery.router)

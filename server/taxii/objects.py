@@ -31,6 +31,7 @@ from puente.server.taxii.responses import (
     taxii_json,
 )
 from puente.services.assistance import answers
+from puente.services.context import Runtime
 from puente.services.errors import InvalidInput
 from puente.services.feeds import collections, door, pages
 from puente.services.feeds.records import AuthenticatedPartner
@@ -112,8 +113,17 @@ async def add_objects(
         status = await run_in_threadpool(door.receive, work, partner, collection, screened)
         del screened
     if int(request.headers.get("content-length") or 0) > LARGE_UPLOAD:
-        await run_in_threadpool(memory.give_back)
+        _give_back_when_over(runtime)
     return taxii_json(status_resource(status), status=202)
+
+
+def _give_back_when_over(runtime: Runtime) -> None:
+    """Hand memory back once this request is over: its answer sent and what its frames held of the upload
+    (the status names every object) freed, so that the collection frees everything the upload left."""
+    loop = asyncio.get_running_loop()
+    request = asyncio.current_task()
+    assert request is not None, "an endpoint runs in the request's task"
+    request.add_done_callback(lambda _over: loop.run_in_executor(None, memory.give_back, runtime))
 
 
 def _refuse_out_of_turn(work: PartnerWork, partner: AuthenticatedPartner, screened: door.Screened) -> None:
