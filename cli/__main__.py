@@ -1,5 +1,5 @@
 """`python -m puente.cli`: the same as the `puente` command."""
 
-from puente.cli.main import main
+from puente.cli.main import start
 
-main()
+start()

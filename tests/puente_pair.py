@@ -116,7 +116,7 @@ class Instance:
             running.stop(self.process)
 
 
-def _issued(output: str) -> dict[str, str]:
+def issued_credentials(output: str) -> dict[str, str]:
     values = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
     collections = {alias: cid for alias, cid, _ in re.findall(r"(\S+)=(\S+)\((\S+)\)", values["collections"])}
     return {"user": values["user"], "password": values["password"], **collections}
@@ -146,7 +146,7 @@ def puente_pair(directory: Path) -> Iterator[tuple[Instance, Instance]]:
     for local, remote in ((co, br), (br, co)):
         # The remote issues credentials to the local side and gives it an inbox;
         # the local side records the remote as its peer.
-        issued = _issued(
+        issued = issued_credentials(
             remote.cli(
                 "partners", "add", remote.peer_name, "--peer", remote.peer_name, "--identity", identities[local.name]
             )
@@ -200,7 +200,7 @@ def puente_trio(directory: Path) -> Iterator[dict[str, Instance]]:
         for remote_alias, remote in csirts.items():
             if remote is local:
                 continue
-            issued = _issued(
+            issued = issued_credentials(
                 remote.cli("partners", "add", local_alias, "--peer", local_alias, "--identity", identities[local_alias])
             )
             local.cli(
