@@ -9,7 +9,7 @@ from typing import TextIO
 import click
 
 from puente.cli.operator import load_runtime, operator
-from puente.services.assistance import service as assistance
+from puente.services.assistance import messages as assistance_messages
 from puente.services.errors import PuenteError
 from puente.services.inbox import held
 from puente.services.peers import invitations
@@ -95,7 +95,7 @@ def _first_line(source: TextIO) -> str:
 def peers_list() -> None:
     """List peers, and our own identity (give it to peers for their --identity)."""
     with operator() as ctx:
-        click.echo(f"our identity: {assistance.our_identity(ctx)}")
+        click.echo(f"our identity: {assistance_messages.our_identity(ctx)}")
         for peer in peers.listing(ctx):
             auth = "key" if peer.api_key else ("basic" if peer.user else "none")
             pull = f" pull={peer.pull_collection_id}" if peer.pull_collection_id else ""

@@ -16,8 +16,8 @@ from sqlmodel import select
 from puente.bot.commands import Command
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.core import CommandCore
+from puente.services.assistance import messages as assistance_messages
 from puente.services.assistance import scheduled as assistance_worker
-from puente.services.assistance import service as assistance
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
@@ -82,7 +82,7 @@ def _csirt(url: str, clock: ManualClock, tmp_path: Path, name: str, country: str
 
 def _identity(csirt: Csirt) -> str:
     with csirt.runtime.unit_of_work() as ctx:
-        return assistance.our_identity(ctx)
+        return assistance_messages.our_identity(ctx)
 
 
 def _peer(csirt: Csirt, other: Csirt, country: str, taxii: Medallion) -> None:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from puente.services.assistance import messages as assistance_messages
 from puente.services.assistance import scheduled as assistance_timers
-from puente.services.assistance import service as assistance
 from puente.services.assistance.answers import HELD_AT_MOST
 from puente.services.clock import ManualClock
 from puente.services.escalation import service as escalation
@@ -131,7 +131,7 @@ def test_answers_that_arrive_in_reverse_order_apply_in_the_order_made(pair: tupl
 def _forged(br: Csirt, kind: str, request_id: str, incident_id: str, sequence: int) -> dict[str, Any]:
     """A note as CERT-BR's Puente would sign it, carrying `kind` out of turn."""
     with br.runtime.unit_of_work() as ctx:
-        ours = assistance.our_identity(ctx)
+        ours = assistance_messages.our_identity(ctx)
         message = stix_notes.Message(
             kind, request_id, "INC-2026-0001", incident_id, "forced", state="COMPLETED", sequence=sequence
         )

@@ -23,7 +23,7 @@ from taxii2client.v21 import Collection
 
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
-from puente.services.assistance import service as assistance
+from puente.services.assistance import messages as assistance_messages
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.inbox import scheduled as inbox_worker
@@ -224,7 +224,7 @@ def test_poller_takes_in_the_peers_objects_and_rejects_spoofed_ones(
     }
     spoofed = _peer_note("identity--7d3c1f0e-1111-4a4a-9999-000000000001", incident)
     with runtime.unit_of_work() as ctx:
-        ours = _peer_note(assistance.our_identity(ctx), incident)
+        ours = _peer_note(assistance_messages.our_identity(ctx), incident)
     invalid = dict(_peer_note(PEER_IDENTITY, incident), created="yesterday")
     with medallion(tmp_path, port):
         _collection(port).add_objects({"objects": [genuine, spoofed, ours]})

@@ -7,8 +7,8 @@ from __future__ import annotations
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.i18n import _, lazy_gettext
+from puente.services.assistance import messages as assistance_messages
 from puente.services.assistance import protocol, requester, responder
-from puente.services.assistance import service as assistance
 from puente.services.assistance.protocol import ACTIONS, DECLINE_REASONS
 from puente.services.assistance.service import RequestView
 from puente.services.vocabularies import aliases
@@ -105,7 +105,7 @@ def info(call: Invocation) -> Reply:
     reference = call.args.word(0, _("a ticket reference"), "/incident info INC-… <what you need or what you give>")
     peer = call.args.options.get("peer")
     # One command for both sides: the responder asks for information, the requester gives it.
-    if assistance.our_side(call.ctx, reference, peer) == protocol.INBOUND:
+    if assistance_messages.our_side(call.ctx, reference, peer) == protocol.INBOUND:
         view = responder.ask_for_info(call.ctx, reference, _text(call, 1), peer_name=peer)
     else:
         view = requester.give_info(call.ctx, reference, _text(call, 1), peer_name=peer)

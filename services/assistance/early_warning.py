@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from puente.i18n import _
-from puente.services.assistance import service
+from puente.services.assistance import messages
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
@@ -63,7 +63,7 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
     words = text.strip() or f"Early warning: {ticket.title}"
     message = stix_notes.Message("NOTIFY", str(uuid.uuid4()), ticket.reference, ticket.incident_id, words)
     note = stix_notes.note(
-        message, created_by=service.our_identity(ctx), marking_ref=MARKING_IDS.get(ticket.tlp), at=ctx.now()
+        message, created_by=messages.our_identity(ctx), marking_ref=MARKING_IDS.get(ticket.tlp), at=ctx.now()
     )
     warned.sent = peer_flows.send_to_peers(
         ctx,

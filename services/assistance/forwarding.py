@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from puente.i18n import _
-from puente.services.assistance import service
+from puente.services.assistance import messages, service
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -26,7 +26,7 @@ def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestVie
     """Send the request on the ticket on to peer `to` (our own RFA, with the ticket told as ours), and tell
     the requester with FORWARD."""
     ticket = tickets.get(ctx, reference)
-    original = service.find_request(ctx, ticket, INBOUND, None)
+    original = messages.find_request(ctx, ticket, INBOUND, None)
     third = peers.get(ctx, to)
     if third.id == original.peer_id:
         raise InvalidInput(
@@ -34,10 +34,10 @@ def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestVie
         )
     requester = ctx.session.get(Peer, original.peer_id)
     assert requester is not None
-    service.decision_for(ctx, ticket, Exit.FORWARD, third, original.actions)
+    messages.decision_for(ctx, ticket, Exit.FORWARD, third, original.actions)
     onward = _request_of_our_own(ctx, ticket, original, requester, third, text)
     original.forwarded_to, original.forwarded_state = third.name, onward.state
-    view = service.send_message(
+    view = messages.send_message(
         ctx,
         reference,
         "FORWARD",
@@ -89,8 +89,8 @@ def _request_of_our_own(
         sequence=1,
         lang=row.language,
     )
-    note = service.as_note(ctx, row, message, at=now, note_id=row.note_id)
-    service.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects), exit=Exit.FORWARD, actions=row.actions)
+    note = messages.as_note(ctx, row, message, at=now, note_id=row.note_id)
+    messages.queue_note(ctx, row, third, "RFA", note, extra=tuple(objects), exit=Exit.FORWARD, actions=row.actions)
     service.record_message(ctx, row, "out", "RFA", note["id"], row.text, language=row.language)
     service.record_on_timeline(
         ctx,
@@ -127,6 +127,6 @@ def tell_requester(ctx: Context, onward: AssistanceRequest) -> None:
         forwarded_state=onward.state,
         sequence=original.sent_sequence,
     )
-    note = service.as_note(ctx, original, message, at=ctx.now())
-    service.queue_note(ctx, original, requester, "FORWARD", note)
+    note = messages.as_note(ctx, original, message, at=ctx.now())
+    messages.queue_note(ctx, original, requester, "FORWARD", note)
     service.record_message(ctx, original, "out", "FORWARD", note["id"], message.text)

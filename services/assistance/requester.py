@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from puente.i18n import _
-from puente.services.assistance import service
+from puente.services.assistance import messages, service
 from puente.services.assistance.protocol import ACTIONS, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -33,7 +33,7 @@ def request(
     peer = peers.get(ctx, peer_name)
     if not actions:
         raise InvalidInput(_("Name at least one action: {actions}.").format(actions=", ".join(ACTIONS)))
-    service.decision_for(ctx, ticket, Exit.ASSIST, peer, actions)
+    messages.decision_for(ctx, ticket, Exit.ASSIST, peer, actions)
     now = ctx.now()
     row = AssistanceRequest(
         request_id=str(uuid.uuid4()),
@@ -61,7 +61,7 @@ def request(
     # The whole ticket goes with the request: the responder's ticket holds what ours does (and follows it).
     copies.link(ctx, peer, ticket)
     objects, _versions = exchange.current_objects(ctx, ticket)
-    service.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects), actions=row.actions)
+    messages.queue_note(ctx, row, peer, "RFA", note, extra=tuple(objects), actions=row.actions)
     copies.sent_to(ctx, [peer], ticket)
     service.record_message(ctx, row, "out", "RFA", note["id"], row.text, language=row.language)
     service.record_on_timeline(
@@ -88,17 +88,17 @@ def rfa_note(ctx: Context, row: AssistanceRequest, at: datetime) -> dict[str, An
         sequence=1,
         lang=row.language if row.text else None,
     )
-    return service.as_note(ctx, row, message, at=at, note_id=row.note_id)
+    return messages.as_note(ctx, row, message, at=at, note_id=row.note_id)
 
 
 def give_info(ctx: Context, reference: str, text: str, peer_name: str | None = None) -> RequestView:
     """INFO: what the responder asked us for."""
-    return service.send_message(ctx, reference, "INFO", text, peer_name=peer_name)
+    return messages.send_message(ctx, reference, "INFO", text, peer_name=peer_name)
 
 
 def close(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
-    return service.send_message(ctx, reference, "CLOSE", text, peer_name=peer_name)
+    return messages.send_message(ctx, reference, "CLOSE", text, peer_name=peer_name)
 
 
 def cancel(ctx: Context, reference: str, text: str = "", peer_name: str | None = None) -> RequestView:
-    return service.send_message(ctx, reference, "CANCEL", text, peer_name=peer_name)
+    return messages.send_message(ctx, reference, "CANCEL", text, peer_name=peer_name)

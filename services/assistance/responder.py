@@ -3,7 +3,7 @@ then SITREP, INFO-REQUEST and at last RESULT."""
 
 from __future__ import annotations
 
-from puente.services.assistance import forwarding, service
+from puente.services.assistance import forwarding, messages
 from puente.services.assistance.protocol import INBOUND, State, parse_reason
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -23,28 +23,28 @@ def awaits_ack(ctx: Context, reference: str) -> bool:
 
 def acknowledge(ctx: Context, reference: str) -> RequestView:
     """ACK the inbound request on this ticket: we have it and someone is looking."""
-    return service.send_message(ctx, reference, "ACK", f"Received by {ctx.who}.")
+    return messages.send_message(ctx, reference, "ACK", f"Received by {ctx.who}.")
 
 
 def accept(ctx: Context, reference: str, text: str = "", partial: bool = False) -> RequestView:
-    return service.send_message(ctx, reference, "PARTIAL" if partial else "ACCEPT", text)
+    return messages.send_message(ctx, reference, "PARTIAL" if partial else "ACCEPT", text)
 
 
 def decline(ctx: Context, reference: str, reason: str, text: str = "") -> RequestView:
-    return service.send_message(ctx, reference, "DECLINE", text, reason=parse_reason(reason))
+    return messages.send_message(ctx, reference, "DECLINE", text, reason=parse_reason(reason))
 
 
 def ask_for_info(ctx: Context, reference: str, text: str, peer_name: str | None = None) -> RequestView:
     """INFO-REQUEST: what we need from the requester to go on."""
-    return service.send_message(ctx, reference, "INFO-REQUEST", text, peer_name=peer_name)
+    return messages.send_message(ctx, reference, "INFO-REQUEST", text, peer_name=peer_name)
 
 
 def sitrep(ctx: Context, reference: str, text: str) -> RequestView:
-    return service.send_message(ctx, reference, "SITREP", text)
+    return messages.send_message(ctx, reference, "SITREP", text)
 
 
 def result(ctx: Context, reference: str, text: str, failed: bool = False) -> RequestView:
-    return service.send_message(ctx, reference, "RESULT", text, outcome=State.FAILED if failed else State.COMPLETED)
+    return messages.send_message(ctx, reference, "RESULT", text, outcome=State.FAILED if failed else State.COMPLETED)
 
 
 def forward(ctx: Context, reference: str, to: str, text: str = "") -> RequestView:

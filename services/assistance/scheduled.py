@@ -6,7 +6,7 @@ messages that can no longer apply (dropped, and said so on the timeline)."""
 from __future__ import annotations
 
 from puente.i18n import N_, Phrase, Words
-from puente.services.assistance import answers, requester, service
+from puente.services.assistance import answers, messages, requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
 from puente.services.context import Context, Runtime
 from puente.services.escalation import peer_pages
@@ -40,7 +40,7 @@ def run_timers(ctx: Context) -> int:
         assert peer is not None
         if not row.ack_resent:
             note = requester.rfa_note(ctx, row, now)  # a new version of the same note, so the peer sees it again
-            service.queue_note(ctx, row, peer, "RFA", note)
+            messages.queue_note(ctx, row, peer, "RFA", note)
             row.ack_resent = True
             row.ack_due_at = now + ack_window(row.severity)
             ctx.session.add(row)
@@ -58,7 +58,7 @@ def _escalate(ctx: Context, row: AssistanceRequest, peer: Peer) -> None:
     on-call is paged with the peer's backup point of contact to call."""
     row.ack_due_at = None
     backup = peer.backup_contact or peer.contact or "no contact on file"
-    service.send(
+    messages.send(
         ctx,
         row,
         "ESCALATE",

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from puente.i18n import _
-from puente.services.assistance import service as assistance
+from puente.services.assistance import messages as assistance_messages
 from puente.services.context import Context, Runtime
 from puente.services.errors import NotFound
 from puente.services.inbox.service import Envelope, IngestReport, ingest
@@ -88,7 +88,7 @@ def take_each(runtime: Runtime, peer_name: str, objects: Sequence[Any], progress
     report = IngestReport()
     with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:
         peer = peers.get(ctx, peer_name)
-        envelope = Envelope.of(peer, assistance.our_identity(ctx), list(objects))
+        envelope = Envelope.of(peer, assistance_messages.our_identity(ctx), list(objects))
     for n, obj in enumerate(objects):
         try:
             with runtime.unit_of_work(actor_name=f"peer:{peer_name}") as ctx:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from puente.services.assistance import inbound
-from puente.services.assistance import service as assistance
+from puente.services.assistance import messages as assistance_messages
 from puente.services.context import Context
 from puente.services.exchange import storable
 from puente.services.feeds import ownership
@@ -115,7 +115,7 @@ def ingest(
     Anything that fails while applying raises: the caller sets the object aside.
     """
     report = IngestReport()
-    ours = assistance.our_identity(ctx)
+    ours = assistance_messages.our_identity(ctx)
     candidates: list[dict[str, Any]] = []
     for obj in objects:
         refusal = _refusal(peer, ours, obj, screened=screened)
