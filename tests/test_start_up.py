@@ -84,7 +84,11 @@ def test_say_show_loads_only_the_ticket_commands_and_no_stix_taxii_or_migration_
     heavy = sorted(m for m in modules if m.split(".")[0] in libraries or m == "sqlalchemy.dialects.postgresql")
     assert heavy == [], f"puente say … show loads {heavy[:5]}"
     handlers = {m.removeprefix("puente.bot.handlers.") for m in modules if m.startswith("puente.bot.handlers.")}
-    assert "tickets" in handlers and handlers.isdisjoint({"sharing", "exchange", "reports", "oncall", "web", "help"})
+    assert "tickets" in handlers
+    assert handlers.isdisjoint({"assistance", "sharing", "exchange", "reports", "oncall", "web", "help"}), handlers
+    # Showing reads the ticket's requests, deliveries and publications: nothing that sends or publishes.
+    senders = {"assistance.messages", "exchange.service", "handling.decision", "peers.flows", "feeds.publishing"}
+    assert sorted(m for m in senders if f"puente.services.{m}" in modules) == []
 
 
 def test_every_table_derives_from_table_so_its_schema_is_built_on_first_use() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from puente.bot.handlers import assistance as assistance_handlers
 from puente.bot.handlers.cards import one_line, peer_lines, request_buttons, ticket_card, timeline_lines
 from puente.bot.handlers.clocks import clock_lines
 from puente.bot.registry import Invocation, Subcommand
@@ -12,7 +11,7 @@ from puente.bot.replies import Reply
 from puente.i18n import LazyText, _, lazy_gettext, ngettext
 from puente.services.assistance import service as assistance
 from puente.services.errors import InvalidInput
-from puente.services.feeds import publishing
+from puente.services.feeds import publications
 from puente.services.peers import outbox
 from puente.services.tickets import lifecycle, notes, search
 from puente.services.tickets import service as tickets
@@ -85,7 +84,7 @@ def _show(call: Invocation, ticket: Ticket | str, headline: str) -> Reply:
     reply.lines += peer_lines(requests, deliveries, earlier)
     reply.lines += [
         f"📰 published in {p.alias} since {p.published_at:%Y-%m-%d %H:%M} UTC"
-        for p in publishing.where(call.ctx, view.ticket)
+        for p in publications.where(call.ctx, view.ticket)
     ]
     reply.buttons = request_buttons(requests) + reply.buttons
     return reply
@@ -171,6 +170,9 @@ def _mover(target: TicketStatus, verb: str, summary: LazyText) -> Subcommand:
     def run(call: Invocation) -> Reply:
         reference = call.args.word(0, _("a ticket reference"), f"/incident {verb} INC-… [reason]")
         if target == TicketStatus.CLOSED and len(call.args.words) > 1 and call.args.words[1].lower() == "rfa":
+            # Imported here: the assistance family loads the protocol's domains, which `show` never needs.
+            from puente.bot.handlers import assistance as assistance_handlers
+
             return assistance_handlers.close_request(call)
         reason = " ".join(call.args.words[1:])
         if target == TicketStatus.IN_PROGRESS:

@@ -145,11 +145,6 @@ def publish(ctx: Context, reference: str, partners: list[str], digest: str) -> P
     return done
 
 
-def where(ctx: Context, ticket: Ticket) -> list[TicketPublication]:
-    """The collections the ticket is published in."""
-    return publication_store.publications_of(ctx.session, ticket.id or 0)
-
-
 def follow(ctx: Context) -> int:
     """Put the versions stored since each publication in its collection, as far as the handling decision
     still allows (a TLP raised since keeps them out, and says so); returns how many collections moved."""
