@@ -10,7 +10,6 @@ from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, and_, 
 from sqlmodel import Field, Session, col, select
 
 from puente.storage import bulk
-from puente.storage.collections import TaxiiCollection
 from puente.storage.models import Ticket
 from puente.storage.types import Table, utc_field
 
@@ -119,6 +118,10 @@ def with_inbox_news(session: Session, inbox_kind: str) -> list[str]:
 
     One query however many peers there are: an idle inbox worker asks only this.
     """
+    # Imported here: the collections' tables are the TAXII server's, which a command that only reads
+    # peers (`puente say … show`) never needs.
+    from puente.storage.collections import TaxiiCollection
+
     statement = (
         select(Peer.name)
         .join(

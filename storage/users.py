@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from puente.storage.models import ChatIdentity, Ticket, TicketObservable, User
-from puente.storage.web_sessions import WebSignIn
 
 
 def by_name(session: Session, name: str) -> User | None:
@@ -60,6 +59,9 @@ def any_user(session: Session) -> bool:
 def delete(session: Session, user: User) -> None:
     """Delete a user, their chat identities and web sessions; tickets and observables they touched keep their
     history without the link."""
+    # Imported here: sign-in links are the web view's; every other use of users goes without them.
+    from puente.storage.web_sessions import WebSignIn
+
     session.execute(delete_rows(ChatIdentity).where(col(ChatIdentity.user_id) == user.id))
     session.execute(delete_rows(WebSignIn).where(col(WebSignIn.user_id) == user.id))
     session.execute(update(Ticket).where(col(Ticket.owner_id) == user.id).values(owner_id=None))

@@ -14,7 +14,6 @@ from sqlmodel import select
 
 from puente.i18n import _
 from puente.services.context import Context
-from puente.services.handling import policy as handling
 from puente.storage import outbox as outbox_store
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import Peer
@@ -49,6 +48,9 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
     """What a peer's server will take from us: what the writer rule lets our identity send (our own
     objects, our identity, observables). Definitions are published on our server, not pushed:
     medallion 3.0.0 cannot store an extension-definition (it reads its `version` as a time)."""
+    # Imported here: the handling rules load the STIX property checks, which listing deliveries never needs.
+    from puente.services.handling import policy as handling
+
     return [
         o
         for o in objects

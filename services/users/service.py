@@ -12,7 +12,7 @@ from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from puente.services.notify import PLATFORM_NAME, Recipient
-from puente.storage import chat_requests, users
+from puente.storage import users
 from puente.storage.models import Role, User
 
 # At the terminal a person is known by their user name, not by an address of theirs.
@@ -33,6 +33,9 @@ REMEMBER_CHAT_REQUESTS = timedelta(days=1)
 def first_arrival(ctx: Context, platform: str, delivery: str) -> bool:
     """Whether a request a chat platform delivered (`delivery`: its key there) is new. Remembered in
     this unit of work, so it counts as seen once the work commits, and on every replica."""
+    # Imported here: only Slack and Telegram deliver a request twice; a console command never asks.
+    from puente.storage import chat_requests
+
     now = ctx.now()
     chat_requests.forget_before(ctx.session, now - REMEMBER_CHAT_REQUESTS)
     return chat_requests.first_arrival(ctx.session, platform, delivery, now)
