@@ -14,6 +14,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from puente import i18n
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
 from puente.settings import MAKE_SECRET_KEY, SettingsError, load_settings, unknown_variables
@@ -27,6 +28,8 @@ def load_runtime() -> Runtime:
         settings = load_settings()
     except SettingsError as error:
         raise click.ClickException(f"bad setting: {error}") from None
+    # A command is one short process: the next one reads the catalogues this one compiled.
+    i18n.keep_compiled_in(settings.var_dir / "catalogues")
     return Runtime.from_settings(settings)
 
 

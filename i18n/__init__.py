@@ -12,14 +12,18 @@ the person they page. Placeholders are named (`{reference}`), so a translation m
 
 The catalogues are the .po files under locale/LANG/LC_MESSAGES (puente.po: the command core, handlers
 and domains; adapters.po: Slack, Telegram, console, command line; web.po: the web view and reports; each
-message in one of them only, see catalogues.py), compiled in memory by Babel when a language is first
-read: nothing generated is kept in the repository, and no build step can forget them.
+message in one of them only, see catalogues.py), compiled by Babel when a language is first read:
+nothing generated is kept in the repository, and no build step can forget them. A command line process
+keeps what it compiled in the deployment's PUENTE_VAR_DIR (`keep_compiled_in`), so the next one-shot
+`puente say` reads it instead of parsing the .po files again.
 `make catalogues` extracts the messages again after the code changes.
 """
 
 from __future__ import annotations
 
 import gettext as gnu_gettext
+import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,9 +38,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.lists import format_list
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from puente.settings import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -46,6 +47,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALES = {"en": "en", "es": "es", "pt": "pt_BR", "fr": "fr"}
 # What each language is called, in that language (for choosing one).
 NAMES = {"en": "English", "es": "español", "pt": "português", "fr": "français"}
+
+# Where compiled catalogues are kept between processes; None: compiled in memory by every process.
+_kept_in: Path | None = None
 
 _reader: ContextVar[str] = ContextVar("puente_reader_language", default=DEFAULT_LANGUAGE)
 # The reader's IANA time zone; None reads UTC.
@@ -93,20 +97,54 @@ def switch(code: str) -> str:
     return chosen
 
 
+def keep_compiled_in(folder: Path) -> None:
+    """Keep each language's compiled catalogue in `folder` (and read it from there), named by what its .po
+    files hold, so a changed .po file is compiled again."""
+    global _kept_in
+    _kept_in = folder
+
+
 @cache
 def translations(code: str) -> gnu_gettext.GNUTranslations:
-    """One language's catalogues (the command core's and the adapters'), compiled into one the first time
-    the language is needed."""
+    """One language's catalogues (the command core's, the adapters' and the web view's), compiled into one
+    the first time the language is needed, or read as a process compiled them before."""
+    sources = [path.read_bytes() for path in sorted((LOCALE_DIR / code / "LC_MESSAGES").glob("*.po"))]
+    if _kept_in is None:
+        return gnu_gettext.GNUTranslations(BytesIO(_compiled(code, sources)))
+    digest = hashlib.sha256(b"".join(sources)).hexdigest()[:16]
+    kept = _kept_in / f"{code}-{digest}.mo"
+    try:
+        return gnu_gettext.GNUTranslations(BytesIO(kept.read_bytes()))
+    except OSError:  # not compiled yet (or not readable as a catalogue): compiled again below
+        pass
+    compiled = _compiled(code, sources)
+    try:
+        _kept_in.mkdir(parents=True, exist_ok=True)
+        for earlier in _kept_in.glob(f"{code}-*.mo"):  # compiled from .po files since changed
+            earlier.unlink(missing_ok=True)
+        # Written whole, then renamed: a process reading it at the same time sees all of it or none.
+        partial = kept.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(compiled)
+        partial.replace(kept)
+    except OSError:  # a folder it may not write to: every process compiles the catalogue, as without one
+        pass
+    return gnu_gettext.GNUTranslations(BytesIO(compiled))
+
+
+def _compiled(code: str, sources: list[bytes]) -> bytes:
+    # Imported here: Babel's catalogue reader and writer are needed only when a .po file changed.
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     catalog = Catalog(locale=LOCALES[code], domain=DOMAIN)
-    for path in sorted((LOCALE_DIR / code / "LC_MESSAGES").glob("*.po")):
-        with path.open("rb") as po:
-            for message in read_po(po, locale=LOCALES[code]):
-                if message.id:
-                    catalog[message.id] = message
+    for source in sources:
+        for message in read_po(BytesIO(source), locale=LOCALES[code]):
+            if message.id:
+                catalog[message.id] = message
     compiled = BytesIO()
     write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gnu_gettext.GNUTranslations(compiled)
+    return compiled.getvalue()
 
 
 def gettext(message: str) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment, nodes
 
@@ -61,6 +63,38 @@ def test_the_compiled_catalogue_says_each_message_as_its_own_catalogue_translate
                 context, msgid = message.context, message.id
                 said = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
                 assert said == message.string, (domain, message.id)
+
+
+def test_a_compiled_catalogue_is_read_by_the_next_process_until_its_po_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-shot `puente say` reads the catalogue an earlier command compiled into PUENTE_VAR_DIR instead
+    of parsing the .po files again; once they change, it is compiled again and the old one removed."""
+    shutil.copytree(i18n.LOCALE_DIR / "es", tmp_path / "locale" / "es")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    monkeypatch.setattr(i18n, "_kept_in", None)
+    i18n.keep_compiled_in(tmp_path / "var")
+    i18n.translations.cache_clear()
+    try:
+        assert i18n.translations("es").gettext("Show a ticket.") != "Show a ticket."
+        [kept] = (tmp_path / "var").iterdir()
+        # Put another catalogue in its place: what the next process says shows it read the kept one.
+        planted = Catalog(locale="es", domain=i18n.DOMAIN)
+        planted.add("Show a ticket.", "kept")
+        with kept.open("wb") as mo:
+            write_mo(mo, planted)
+        i18n.translations.cache_clear()
+        assert i18n.translations("es").gettext("Show a ticket.") == "kept"
+
+        with (tmp_path / "locale" / "es" / "LC_MESSAGES" / "puente.po").open("a") as po:
+            po.write('\nmsgid "A message added since"\nmsgstr "Un mensaje agregado después"\n')
+        i18n.translations.cache_clear()
+        assert i18n.translations("es").gettext("A message added since") == "Un mensaje agregado después"
+        assert i18n.translations("es").gettext("Show a ticket.") not in ("kept", "Show a ticket.")
+        assert [p.name for p in (tmp_path / "var").iterdir()] != [kept.name]
+        assert len(list((tmp_path / "var").iterdir())) == 1
+    finally:
+        i18n.translations.cache_clear()
 
 
 @pytest.mark.parametrize("domain", catalogues.DOMAINS)
