@@ -7,6 +7,7 @@ needs) is imported when that command is invoked.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -78,9 +79,23 @@ def start() -> None:
     +12 to +15 MB after four uploads, growing), whereas glibc returns every free page once the
     upload is over (server/taxii/memory.py): back within a few MB. It costs about a tenth more CPU on an
     upload. A PYTHONMALLOC already set (pymalloc, say) is the operator's choice and is kept.
+
+    Importing the command's module creates most of the objects the process will ever hold (libraries,
+    tables, domains), all alive until it exits: the cyclic garbage collector would walk them again at each
+    full collection and once more at exit, a good part of a one-shot `puente say`. So it waits while the
+    command is imported, then leaves what is there alone (frozen). Not in `main`: a test that invokes it
+    shares its process with all the test holds.
     """
     if sys.argv[1:2] == ["run"] and "PYTHONMALLOC" not in os.environ and _on_glibc():
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONMALLOC": "malloc"})
+    gc.disable()
+    try:
+        name = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+        if name in COMMANDS:
+            main.get_command(click.Context(main), name)
+    finally:
+        gc.freeze()
+        gc.enable()
     main()
 
 

@@ -99,6 +99,25 @@ def test_say_show_loads_only_the_ticket_commands_and_no_stix_taxii_or_migration_
     assert sorted(t for t in tables if f"puente.storage.{t}" in modules) == []
 
 
+def test_what_start_up_imported_is_frozen_out_of_the_garbage_collectors_walks(env: dict[str, str]) -> None:
+    """Modules, classes and tables live as long as the process: walking them at every full collection and
+    once more at exit cost a one-shot command a good part of its CPU."""
+    assert puente(env, "db", "upgrade").returncode == 0
+    assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
+    report = "import atexit, gc, sys; atexit.register(lambda: print(gc.get_freeze_count(), len(gc.get_objects())))"
+    run = "sys.argv[0] = 'puente'; runpy.run_module('puente.cli', run_name='__main__')"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import runpy; {report}; {run}", "say", "--as", "ana", "/incident list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, walked = map(int, result.stdout.splitlines()[-1].split())
+    assert frozen > walked, f"{frozen} objects frozen, {walked} left to the collector"
+
+
 def test_every_table_derives_from_table_so_its_schema_is_built_on_first_use() -> None:
     tables = [mapper.class_ for mapper in default_registry.mappers]
     assert {t.__table__.name for t in tables} == set(schema.metadata.tables)
