@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
+from puente import i18n
 from puente.bot.commands import Command
-from puente.bot.console.repl import Console, render
+from puente.bot.console.repl import Console, render, reports_folder
 from puente.bot.core import CommandCore
 from puente.cli.operator import check_schema, default_user, load_runtime, operator
+from puente.i18n import _
 from puente.services.context import Runtime
 from puente.services.users import service as users
 
@@ -19,7 +21,13 @@ def console_user(runtime: Runtime, user: str | None) -> str:
     name = user or default_user()
     with operator(runtime) as ctx:
         if users.bootstrap_admin(ctx, name) is not None:
-            click.echo(f"First run: {name} is now this Puente's admin (puente users add … for the team).")
+            # The new admin has chosen no language yet: they read the deployment's.
+            with i18n.language(runtime.settings.language):
+                click.echo(
+                    _("First run: {name} is now this Puente's admin (puente users add … for the team).").format(
+                        name=name
+                    )
+                )
     return name
 
 
@@ -40,8 +48,8 @@ def say(user: str, command_text: str) -> None:
     """Run one /incident command, print the reply; exit 1 when it is refused."""
     runtime = load_runtime()
     check_schema(runtime)
-    reply = CommandCore(runtime).handle(Command(text=command_text, platform="console", user_id=user))
-    click.echo(render(reply, runtime.settings.var_dir / "reports"))
+    reply = CommandCore(runtime).handle(Command(text=command_text, platform=users.CONSOLE, user_id=user))
+    click.echo(render(reply, reports_folder(runtime)))
     sys.exit(0 if reply.ok else 1)
 
 
@@ -61,7 +69,7 @@ def report(
     # A file written at the command line is for whoever opens it: in the deployment's language unless asked.
     written_in = language or runtime.settings.language
     text = f"/incident report {reference} format={kind} lang={written_in}" + (f" for={recipient}" if recipient else "")
-    reply = CommandCore(runtime).handle(Command(text=text, platform="console", user_id=user or default_user()))
+    reply = CommandCore(runtime).handle(Command(text=text, platform=users.CONSOLE, user_id=user or default_user()))
     if not reply.ok or reply.attachment is None:
         raise click.ClickException(reply.plain_text())
     if output == "-":
@@ -69,4 +77,5 @@ def report(
         return
     path = Path(output or reply.attachment.name)
     path.write_bytes(reply.attachment.content)
-    click.echo(f"{reply.text} Written to {path}.")
+    with i18n.language(reply.language):
+        click.echo(_("{reply} Written to {path}.").format(reply=reply.text, path=path))

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from puente import i18n
+
 # Characters that change how text is shown instead of being shown: bidirectional overrides and
 # isolates (which can make "LCAR" read as "RACL"), and zero-width joiners and spaces.
 _INVISIBLE = frozenset(
@@ -61,6 +63,9 @@ class Notice:
     # Names this message among everything Puente sends, so a platform that can read back what it sent
     # (`SentMessages`) can tell whether a send whose answer never came arrived.
     key: str | None = None
+    # The language it was written in (its recipient's): the adapter says what it adds (a prefix, a
+    # "shortened" note, a confirm dialog) in the same language.
+    language: str = field(default_factory=i18n.current)
 
 
 # How a Notifier names its platform, and so how people's and rooms' addresses are keyed: "slack", "telegram".

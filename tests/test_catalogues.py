@@ -151,17 +151,59 @@ TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     # A web page's values (a refusal's message), by name; a report's section, its title and rows.
     "render": ((2,), ()),
     "Section": ((0, 1), ("title", "rows")),
+    # What the chat adapters show of their own: a Slack modal's texts, inputs, options and sections; a
+    # Telegram key, message and callback answer (the alert a press shows).
+    "_text": ((0,), ()),
+    "_input": ((1,), ("label", "hint")),
+    "_option": ((0,), ("label",)),
+    "_section": ((0,), ()),
+    "InlineKeyboardButton": ((0,), ("text",)),
+    "TelegramMessage": ((0,), ("html",)),
+    "answer": ((0,), ("text",)),
+    # What the console and `puente console`/`say`/`report` print and ask on the terminal.
+    "print": ((0,), ()),
+    "echo": ((0,), ("message",)),
+    "secho": ((0,), ("message",)),
+    "prompt": ((0,), ("message",)),
+    "ClickException": ((0,), ()),
 }
+# A Block Kit object's text (`{"type": "plain_text", "text": "Cancel"}`) is what Slack shows.
+TEXT_KEYS = {"text"}
+# Logs are for the operator, in English (they are read beside the libraries' own).
+LOGGERS = {"log", "logger", "logging"}
 # Lists whose items are a reply's lines or fields as they are built up.
 TEXT_LISTS = {"lines", "fields", "rows"}
-GETTEXT = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext", "lazy_pgettext"}
+# N_ marks a message that a Phrase translates when it is read.
+GETTEXT = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext", "lazy_pgettext", "N_"}
 # Words in a literal: one that holds none ("\n", " — ", ": ") is punctuation, not language.
 WORDS = re.compile(r"[^\W\d_]{2,}")
 # Command lines shown as they are typed, and acronyms (TLP, PAP, and labels such as PAP:GREEN), are the
 # same in every language.
-COMMAND = re.compile(r"^\s*(/incident|puente)\b|^[A-Z]{2,5}:?$")
+COMMAND = re.compile(r"^\W*?(/incident|puente)\b|^[A-Z]{2,5}:?$")
 
-# The modules that answer people (commands, refusals, pages, notices, reports, the web view).
+# The command line's modules that speak to the operator alone, who configures Puente: their output stays
+# English (scripts read some of it: `partners add`'s `key:` lines, `web-link`'s `link:` and `expires:`), as
+# do the settings, logs and TAXII errors they print. What reaches a chat user, or is printed as a user
+# (`puente console`, `say`, `report`: cli/terminal.py), is scanned like the adapters.
+OPERATOR_ONLY = {
+    "cli/__init__.py",
+    "cli/__main__.py",
+    "cli/main.py",  # `puente --help`
+    "cli/audit.py",
+    "cli/database.py",
+    "cli/doctor.py",
+    "cli/oncall.py",
+    "cli/operator.py",
+    "cli/partners.py",
+    "cli/peers.py",
+    "cli/serve.py",
+    "cli/stix.py",
+    "cli/users.py",
+    "cli/web.py",
+}
+
+# The modules that answer people (commands, refusals, pages, notices, reports, the web view), and the
+# adapters that show them.
 USER_FACING = sorted(
     str(path.relative_to(ROOT))
     for pattern in (
@@ -171,8 +213,13 @@ USER_FACING = sorted(
         "bot/handlers/*.py",
         "services/**/*.py",
         "server/web/*.py",
+        "bot/slack/*.py",
+        "bot/telegram/*.py",
+        "bot/console/*.py",
+        "cli/*.py",
     )
     for path in ROOT.glob(pattern)
+    if str(path.relative_to(ROOT)) not in OPERATOR_ONLY
 )
 
 
@@ -209,20 +256,42 @@ def _literals(node: ast.AST) -> list[ast.Constant]:
 
 def _texts(call: ast.Call) -> list[ast.expr]:
     name = _called(call)
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Name) and receiver.id in LOGGERS:
+        return []
     if name in TEXT_ARGUMENTS:
         positions, keywords = TEXT_ARGUMENTS[name]
         given = [arg for index, arg in enumerate(call.args) if index in positions]
         return given + [keyword.value for keyword in call.keywords if keyword.arg in keywords]
-    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     if name in ("append", "extend", "insert") and isinstance(receiver, ast.Name) and receiver.id in TEXT_LISTS:
         return list(call.args[-1:])
     return []
+
+
+def _keyed_texts(node: ast.Dict) -> list[ast.expr]:
+    """A Block Kit object's (a dict with a "type") values under a text key, but not a nested object
+    (`"text": {"type": "mrkdwn", …}`)."""
+    keys = {key.value for key in node.keys if isinstance(key, ast.Constant)}
+    if "type" not in keys:
+        return []
+    return [
+        value
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and key.value in TEXT_KEYS and not isinstance(value, ast.Dict)
+    ]
 
 
 def untranslated(source: str) -> list[tuple[int, str]]:
     """(line, literal) for each piece of language handed to people without a catalogue."""
     found = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            found += [
+                (literal.lineno, str(literal.value))
+                for text in _keyed_texts(node)
+                for literal in _literals(text)
+                if WORDS.search(str(literal.value)) and not COMMAND.match(str(literal.value))
+            ]
         if not isinstance(node, ast.Call):
             continue
         if _called(node) == "Subcommand":
@@ -254,6 +323,25 @@ def test_the_scan_finds_text_that_skipped_the_catalogue_and_passes_text_that_wen
         "    lines.append(f'/incident show {ref}')\n"
         "    lines.append(ngettext('{n} page', '{n} pages', n).format(n=n) + ' — ' + ref)\n"
         "    return Reply(text='\\n'.join([ref]), buttons=[Button(_('Show'), f'show {ref}')])\n"
+    )
+    assert clean == []
+
+
+def test_the_scan_finds_what_an_adapter_shows_without_the_catalogue() -> None:
+    caught = untranslated(
+        "def f(ref):\n"
+        "    deny = {'type': 'plain_text', 'text': 'Cancel'}\n"
+        "    key = InlineKeyboardButton('Confirm', callback_data=ref)\n"
+        "    print(f'Stopping Puente for {ref}.')\n"
+        "    block = _input('title', 'Title', {'type': 'plain_text_input'})\n"
+    )
+    assert [line for line, _text in caught] == [2, 3, 4, 5]
+    clean = untranslated(
+        "def f(ref):\n"
+        "    deny = {'type': 'plain_text', 'text': _('Cancel')}\n"
+        "    section = {'type': 'section', 'text': {'type': 'mrkdwn', 'text': ref}}\n"
+        "    log.error('Slack refused a reply (%s)', ref)\n"
+        "    print(_('[to {name}] {text}').format(name=ref, text=ref) + f': /incident {ref}')\n"
     )
     assert clean == []
 

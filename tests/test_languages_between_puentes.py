@@ -40,7 +40,7 @@ def test_a_spanish_requester_and_a_portuguese_responder_each_read_the_request_in
         )
         wait_until(lambda: paged in br.log.read_text(), "CERT-BR's lead is paged, in Portuguese")
         page = next(line for line in br.log.read_text().splitlines() if paged in line)
-        assert page.startswith("[to lead] Alerta P") and '"[es] Por favor den de baja el C2"' in page
+        assert page.startswith("[para lead] Alerta P") and '"[es] Por favor den de baja el C2"' in page
 
         acked = br.say("lead", f"/incident ciente {reference}")
         assert "Confirmado" in acked and "a cadeia foi interrompida" in acked

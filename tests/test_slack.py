@@ -239,7 +239,8 @@ def test_new_without_text_opens_the_modal(client: TestClient, slack: SlackStandI
     [opened] = slack.wait_for("views.open")
     assert opened.params["trigger_id"] == "1337.42.trigger"
     view = opened.params["view"]
-    assert view["callback_id"] == "puente.new" and view["private_metadata"] == "C0SOC"
+    assert view["callback_id"] == "puente.new"
+    assert json.loads(view["private_metadata"]) == {"channel": "C0SOC", "language": "en"}
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert list(blocks) == [
         "title",
@@ -306,7 +307,7 @@ def submission(values: dict[str, Any], user: str = ANA) -> dict[str, Any]:
             "id": "V0NEWTICKET",
             "type": "modal",
             "callback_id": "puente.new",
-            "private_metadata": "C0SOC",
+            "private_metadata": json.dumps({"channel": "C0SOC", "language": "en"}),
             "state": {"values": {b: {"value": state(b)} for b in blocks}},
         },
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from puente import i18n
 from puente.bot.console import PLATFORM
+from puente.i18n import _
 from puente.services.notify import Notice, Recipient, printable, single_line
 
 
@@ -21,11 +23,17 @@ class ConsoleNotifier:
 
     def send(self, recipient: Recipient, notice: Notice) -> str:
         handle = f"console:{len(self.printed)}"
-        self._print(f"[to {recipient.name}] {notice.text}", notice)
+        # Whom it is for, in the language the notice is written in (its recipient's).
+        with i18n.language(notice.language):
+            self._print(_("[to {name}] {text}").format(name=recipient.name, text=notice.text), notice)
         return handle
 
     def update(self, recipient: Recipient, handle: str, notice: Notice) -> None:
-        self._print(f"[to {recipient.name}, update {handle}] {notice.text}", notice)
+        with i18n.language(notice.language):
+            headline = _("[to {name}, update {handle}] {text}").format(
+                name=recipient.name, handle=handle, text=notice.text
+            )
+        self._print(headline, notice)
 
     def _print(self, headline: str, notice: Notice) -> None:
         lines = [

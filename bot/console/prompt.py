@@ -17,6 +17,9 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from puente import i18n
+from puente.i18n import _, pgettext
+
 
 class Console(Protocol):
     """What the prompt needs of the console (bot/console/repl.py) it runs for."""
@@ -29,9 +32,12 @@ class Console(Protocol):
 
     def complete(self, text: str) -> list[str]: ...
 
+    def language(self) -> str: ...
+
 
 PROMPT = "puente> "
-LEAVE_QUESTION = "Leaving stops Puente here: its TAXII server and workers (pages, deliveries) too. Stop Puente? [y/N] "
+# What answers yes at the terminal in every language, besides the reader's own words for it.
+YES = {"y", "yes"}
 
 
 class CommandCompleter(Completer):
@@ -53,7 +59,12 @@ def interact(console: Console) -> None:
         console.history.parent.mkdir(parents=True, exist_ok=True)
         history = FileHistory(str(console.history))
     session: PromptSession[str] = PromptSession(history=history, completer=CommandCompleter(console))
-    print(f"Puente console as {console.user}. Type /incident help; Tab completes; quit or Ctrl-D leaves.")
+    with i18n.language(console.language()):
+        print(
+            _("Puente console as {user}. Type /incident help; Tab completes; quit or Ctrl-D leaves.").format(
+                user=console.user
+            )
+        )
     with patch_stdout(raw=True):
         while True:
             try:
@@ -70,16 +81,24 @@ def interact(console: Console) -> None:
                 try:
                     print(console.render_one(line), flush=True)
                 except KeyboardInterrupt:
-                    print("Interrupted: that command was not completed and changed nothing.", flush=True)
+                    with i18n.language(console.language()):
+                        print(_("Interrupted: that command was not completed and changed nothing."), flush=True)
     if console.serving:
-        print("Stopping Puente: TAXII server and workers.", flush=True)
+        with i18n.language(console.language()):
+            print(_("Stopping Puente: TAXII server and workers."), flush=True)
 
 
 def _may_leave(console: Console, session: PromptSession[str]) -> bool:
     if not console.serving:
         return True
+    with i18n.language(console.language()):
+        question = _(
+            "Leaving stops Puente here: its TAXII server and workers (pages, deliveries) too. Stop Puente? [y/N] "
+        )
+        # The reader's short and long yes, as the question offers them ("s sí", "s sim", "o oui").
+        yes = YES | set(pgettext("answer", "y yes").split())
     try:
-        return session.prompt(LEAVE_QUESTION).strip().lower() in ("y", "yes")
+        return session.prompt(question).strip().lower() in yes
     except KeyboardInterrupt:
         return False
     except EOFError:

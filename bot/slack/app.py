@@ -27,12 +27,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 
+from puente import i18n
 from puente.bot.commands import Command, split_command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
 from puente.bot.slack import PLATFORM
 from puente.bot.slack.blocks import CHOOSE_ACTION, RUN_ACTION, Message, render_reply
-from puente.bot.slack.modal import CALLBACK_ID, new_ticket_command, new_ticket_view
+from puente.bot.slack.modal import CALLBACK_ID, Opened, new_ticket_command, new_ticket_view
+from puente.i18n import ngettext
 from puente.services.context import Runtime
 from puente.services.errors import Unauthenticated
 from puente.services.users import service as users
@@ -56,8 +58,14 @@ def _limit(messages: list[Message], reply: Reply) -> list[Message]:
         return messages
     kept = messages[: MAX_RESPONSES - 1]
     command = f"puente say --as NAME 'timeline {reply.ticket}'" if reply.ticket else "puente console"
-    note = f"… {len(messages) - len(kept)} more part(s) are too long for Slack; {command} prints everything."
-    return [*kept, *render_reply(Reply(text=note))]
+    left = len(messages) - len(kept)
+    with i18n.language(reply.language):
+        note = ngettext(
+            "… {count} more part is too long for Slack; {command} prints everything.",
+            "… {count} more parts are too long for Slack; {command} prints everything.",
+            left,
+        ).format(count=left, command=command)
+        return [*kept, *render_reply(Reply(text=note))]
 
 
 def request_key(request: AsyncBoltRequest) -> str:
@@ -79,6 +87,8 @@ class SlackAdapter:
         settings = runtime.settings
         self.runtime = runtime
         self.core = core or CommandCore(runtime)
+        # What the typed words name: `/incident nuevo` alone opens the new-ticket form like `new`.
+        self.registry = self.core.registry
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url(settings))
         self.web = WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=10)
         self.app = AsyncApp(
@@ -125,29 +135,27 @@ class SlackAdapter:
     async def _submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        submission = new_ticket_command(view["state"]["values"])
+        opened = Opened.from_metadata(view.get("private_metadata"), self.runtime.settings.language)
+        submission = new_ticket_command(view["state"]["values"], opened.language)
         if submission.command is None:
             await ack(response_action="errors", errors=submission.errors)
             return
         await ack()
-        self._later(
-            self._open_from_submission,
-            body["user"]["id"],
-            view.get("private_metadata") or None,
-            submission.command,
-            request_key(request),
-        )
+        self._later(self._open_from_submission, body["user"]["id"], opened, submission.command, request_key(request))
 
     # work: in the pool's threads ------------------------------------------------------------
-    def _run(self, text: str, user_id: str, channel_id: str | None, delivery: str) -> Reply | None:
-        """The command's reply; None when Slack delivered this request before (it was answered then)."""
+    def _run(
+        self, text: str, user_id: str, channel_id: str | None, delivery: str, language: str | None = None
+    ) -> Reply | None:
+        """The command's reply; None when Slack delivered this request before (it was answered then).
+        `language`: the one the person was reading (a modal's), else their Slack locale is the hint."""
         command = Command(
             text=text,
             platform=PLATFORM,
             user_id=user_id,
             channel_id=channel_id,
             delivery=delivery,
-            language_hint=self._locale(user_id),
+            language_hint=language or self._locale(user_id),
         )
         return self.core.handle_once(command)
 
@@ -188,31 +196,37 @@ class SlackAdapter:
         text = str(body.get("text") or "").strip()
         user_id, channel_id = str(body["user_id"]), body.get("channel_id")
         name, rest = split_command(text)
-        if name == "new" and not rest:
-            refusal = self._refusal(user_id)
+        subcommand = self.registry.find(name) if name else None
+        if subcommand is not None and subcommand.name == "new" and not rest:  # `new`, `nuevo`, `novo`, `nouveau`…
+            language, refusal = self._reader(user_id)
             if refusal is not None:
                 self._respond(body["response_url"], refusal)
             else:
-                self.web.views_open(trigger_id=body["trigger_id"], view=new_ticket_view(channel_id))
+                opened = Opened(channel_id, language)
+                self.web.views_open(trigger_id=body["trigger_id"], view=new_ticket_view(opened))
             return
         self._respond(body["response_url"], self._run(text, user_id, channel_id, delivery), channel_id)
 
-    def _refusal(self, user_id: str) -> Reply | None:
-        """Unknown people get the core's refusal before filling in a form they could not submit."""
-        try:
-            with self.runtime.unit_of_work() as ctx:
-                users.identify(ctx, PLATFORM, user_id)
-        except Unauthenticated as error:
-            return Reply.error(str(error))
-        return None
+    def _reader(self, user_id: str) -> tuple[str, Reply | None]:
+        """The language a person reads (their own choice, else their Slack locale, else Puente's), and for a
+        stranger the core's refusal, given before they fill in a form they could not submit."""
+        hint, default = self._locale(user_id), self.runtime.settings.language
+        with i18n.language(i18n.choose(None, hint, default)) as language:
+            try:
+                with self.runtime.unit_of_work() as ctx:
+                    chosen = users.identify(ctx, PLATFORM, user_id).language
+            except Unauthenticated as error:
+                return language, Reply.error(str(error))
+            return i18n.choose(chosen, hint, default), None
 
     def _run_button(self, body: dict[str, Any], action: dict[str, Any], delivery: str) -> None:
         command = action["selected_option"]["value"] if "selected_option" in action else action["value"]
         channel_id = (body.get("channel") or {}).get("id")
         self._respond(body["response_url"], self._run(command, body["user"]["id"], channel_id, delivery), channel_id)
 
-    def _open_from_submission(self, user_id: str, channel_id: str | None, command: str, delivery: str) -> None:
-        reply = self._run(command, user_id, channel_id, delivery)
+    def _open_from_submission(self, user_id: str, opened: Opened, command: str, delivery: str) -> None:
+        channel_id = opened.channel_id
+        reply = self._run(command, user_id, channel_id, delivery, opened.language)
         if reply is None:
             return
         for message in render_reply(reply):

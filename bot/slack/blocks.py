@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from puente import i18n
 from puente.bot.replies import Button, ButtonStyle, Reply
+from puente.i18n import _
 from puente.services.notify import Notice, printable, single_line
 
 MAX_BLOCKS = 50
@@ -92,7 +94,7 @@ def _confirm(button: Button) -> Block:
         "title": {"type": "plain_text", "text": clip(button.label, 100)},
         "text": {"type": "plain_text", "text": clip(button.confirm, MAX_CONFIRM_TEXT)},
         "confirm": {"type": "plain_text", "text": clip(button.label, 30)},
-        "deny": {"type": "plain_text", "text": "Cancel"},
+        "deny": {"type": "plain_text", "text": _("Cancel")},
     }
     if button.style == ButtonStyle.DANGER:
         dialog["style"] = "danger"
@@ -153,7 +155,13 @@ def _fallback(reply: Reply) -> str:
 
 
 def render_reply(reply: Reply) -> list[Message]:
-    """One or more messages, each within Block Kit's limits, in the order they are to be posted."""
+    """One or more messages, each within Block Kit's limits, in the order they are to be posted; what the
+    rendering adds (a confirm dialog's Cancel, "part 2 of 3") reads in the reply's language."""
+    with i18n.language(reply.language):
+        return _render_reply(reply)
+
+
+def _render_reply(reply: Reply) -> list[Message]:
     content = _text_sections(reply.text) + _field_sections(reply.fields)
     if reply.lines:
         content += _text_sections("\n".join(single_line(line) for line in reply.lines))
@@ -169,7 +177,12 @@ def render_reply(reply: Reply) -> list[Message]:
         text = (
             _fallback(reply)
             if number == 1
-            else clip(f"{escape(headline)} (part {number} of {len(chunks)})", MAX_FALLBACK_TEXT)
+            else clip(
+                _("{headline} (part {number} of {count})").format(
+                    headline=escape(headline), number=number, count=len(chunks)
+                ),
+                MAX_FALLBACK_TEXT,
+            )
         )
         messages.append(Message(text=text, blocks=blocks))
     return messages
@@ -177,7 +190,9 @@ def render_reply(reply: Reply) -> list[Message]:
 
 def notice_reply(notice: Notice) -> Reply:
     buttons = [Button(a.label, a.command, ButtonStyle(a.style)) for a in notice.actions]
-    return Reply(text=notice.text, fields=list(notice.fields), buttons=buttons, ticket=notice.ticket)
+    return Reply(
+        text=notice.text, fields=list(notice.fields), buttons=buttons, ticket=notice.ticket, language=notice.language
+    )
 
 
 def render_notice(notice: Notice) -> Message:
@@ -187,5 +202,6 @@ def render_notice(notice: Notice) -> Message:
         return messages[0]
     actions = [b for b in messages[-1].blocks if b["type"] == "actions"]
     blocks = [b for m in messages for b in m.blocks if b["type"] != "actions"][: MAX_BLOCKS - len(actions) - 1]
-    blocks.append(_section("… (shortened; /incident show has the rest)"))
+    with i18n.language(notice.language):
+        blocks.append(_section(_("… (shortened; /incident show has the rest)")))
     return Message(text=messages[0]["text"], blocks=blocks + actions)

@@ -1,17 +1,24 @@
 """The `/incident new` modal: a form built from Puente's vocabularies, checked by the same parsers
-as the typed command, and turned into that command so the core opens the ticket."""
+as the typed command, and turned into that command so the core opens the ticket.
+
+The form reads in the language of whoever opened it; that language rides in the modal's
+private_metadata with the channel, so its errors and the answer to its submission read in it too.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from puente import i18n
 from puente.bot.commands import format_option
 from puente.bot.slack.blocks import clip
+from puente.i18n import _
 from puente.services.errors import PuenteError
 from puente.services.tickets.observables import parse_observables
-from puente.services.vocabularies import countries, taxonomy
+from puente.services.vocabularies import countries, taxonomy, words
 
 CALLBACK_ID = "puente.new"
 ACTION = "value"
@@ -46,7 +53,29 @@ BEYOND = [
     "ZA",
     "NG",
 ]
-SEVERITY_HINT = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical (24/7)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What a modal remembers of where it was opened: the channel (None: a DM with the app) and the
+    language its reader reads."""
+
+    channel_id: str | None
+    language: str
+
+    def metadata(self) -> str:
+        return json.dumps({"channel": self.channel_id, "language": self.language})
+
+    @classmethod
+    def from_metadata(cls, metadata: str | None, default: str) -> Opened:
+        """The modal's metadata; a modal opened by an earlier Puente kept only the channel id there."""
+        try:
+            kept = json.loads(metadata or "{}")
+        except ValueError:
+            return cls(metadata, default)
+        if not isinstance(kept, dict):
+            return cls(metadata, default)
+        return cls(kept.get("channel") or None, i18n.supported(kept.get("language")) or default)
 
 
 @dataclass
@@ -63,6 +92,17 @@ def _text(text: str) -> dict[str, Any]:
 
 def _option(label: str, value: str) -> dict[str, Any]:
     return {"text": _text(clip(label, 75)), "value": value}
+
+
+def _capital(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def _severity_option(code: str) -> dict[str, Any]:
+    word = _capital(words.severity(code))
+    # Critical tickets page around the clock: the picker says so.
+    label = _("{severity} (24/7)").format(severity=word) if code == taxonomy.Severity.CRITICAL else word
+    return _option(label, code)
 
 
 def _country_option(code: str) -> dict[str, Any]:
@@ -84,63 +124,71 @@ def _input(
     return block
 
 
-def new_ticket_view(channel_id: str | None) -> dict[str, Any]:
-    """The modal; `channel_id` (where /incident new was typed) comes back on submission."""
-    severity_options = [_option(SEVERITY_HINT[s.value], s.value) for s in taxonomy.Severity]
+def new_ticket_view(opened: Opened) -> dict[str, Any]:
+    """The modal, in `opened.language`; `opened` comes back on submission."""
+    with i18n.language(opened.language):
+        return _view(opened)
+
+
+def _view(opened: Opened) -> dict[str, Any]:
+    severity_options = [_severity_option(s.value) for s in taxonomy.Severity]
     tlp_options = [_option(t.label, t.value) for t in taxonomy.TLP]
     type_groups = [
         {
-            "label": _text(clip(classification, 75)),
-            "options": [_option(kind, f"{classification}/{kind}") for kind in kinds],
+            "label": _text(clip(_capital(words.rsit_class(classification)), 75)),
+            "options": [_option(_capital(words.rsit_kind(kind)), f"{classification}/{kind}") for kind in kinds],
         }
         for classification, kinds in taxonomy.RSIT.items()
     ]
     country_groups = [
-        {"label": _text("The Americas"), "options": [_country_option(c) for c in AMERICAS]},
-        {"label": _text("Beyond the Americas"), "options": [_country_option(c) for c in BEYOND]},
+        {"label": _text(_("The Americas")), "options": [_country_option(c) for c in AMERICAS]},
+        {"label": _text(_("Beyond the Americas")), "options": [_country_option(c) for c in BEYOND]},
     ]
     medium = next(o for o in severity_options if o["value"] == "medium")
     amber = next(o for o in tlp_options if o["value"] == "amber")
+    sector_options = [_option(_capital(words.sector(s)), s) for s in taxonomy.STIX_SECTORS]
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "private_metadata": channel_id or "",
-        "title": _text("New ticket"),
-        "submit": _text("Open ticket"),
-        "close": _text("Cancel"),
+        "private_metadata": opened.metadata(),
+        "title": _text(clip(_("New ticket"), 24)),
+        "submit": _text(clip(_("Open ticket"), 24)),
+        "close": _text(clip(_("Cancel"), 24)),
         "blocks": [
-            _input("title", "Title", {"type": "plain_text_input", "max_length": 200}),
-            _input("description", "Description", {"type": "plain_text_input", "multiline": True}, optional=True),
+            _input("title", _("Title"), {"type": "plain_text_input", "max_length": 200}),
+            _input("description", _("Description"), {"type": "plain_text_input", "multiline": True}, optional=True),
             _input(
-                "severity", "Severity", {"type": "static_select", "options": severity_options, "initial_option": medium}
+                "severity",
+                _("Severity"),
+                {"type": "static_select", "options": severity_options, "initial_option": medium},
             ),
-            _input("type", "RSIT type", {"type": "static_select", "option_groups": type_groups}, optional=True),
+            _input("type", _("RSIT type"), {"type": "static_select", "option_groups": type_groups}, optional=True),
             _input(
                 "countries",
-                "Affected countries",
+                _("Affected countries"),
                 {"type": "multi_static_select", "option_groups": country_groups},
                 optional=True,
             ),
             _input(
                 "other_countries",
-                "Other countries",
+                _("Other countries"),
                 {"type": "plain_text_input"},
                 optional=True,
-                hint="ISO 3166 codes not in the list above, e.g. KE, EG",
+                hint=_("ISO 3166 codes not in the list above, e.g. KE, EG"),
             ),
             _input(
                 "sectors",
-                "Sectors",
-                {"type": "multi_static_select", "options": [_option(s, s) for s in taxonomy.STIX_SECTORS]},
+                _("Sectors"),
+                {"type": "multi_static_select", "options": sector_options},
                 optional=True,
             ),
             _input("tlp", "TLP", {"type": "static_select", "options": tlp_options, "initial_option": amber}),
             _input(
                 "observables",
-                "Observables",
+                _("Observables"),
                 {"type": "plain_text_input", "multiline": True},
                 optional=True,
-                hint="One per line: IPs, CIDRs, domains, URLs, e-mails, hashes; defanged forms are fine.",
+                hint=_("One per line: IPs, CIDRs, domains, URLs, e-mails, hashes; defanged forms are fine."),
             ),
         ],
     }
@@ -158,8 +206,14 @@ def _selected(values: dict[str, Any], block_id: str) -> list[str]:
     return [str(option["value"]) for option in state.get("selected_options") or []]
 
 
-def new_ticket_command(values: dict[str, Any]) -> Submission:
-    """Check every field with the domain parsers; each refusal goes next to the field it concerns."""
+def new_ticket_command(values: dict[str, Any], language: str) -> Submission:
+    """Check every field with the domain parsers; each refusal goes next to the field it concerns, in
+    `language` (the form's)."""
+    with i18n.language(language):
+        return _submission(values)
+
+
+def _submission(values: dict[str, Any]) -> Submission:
     submission = Submission()
     words = ["new"]
 
@@ -172,7 +226,7 @@ def new_ticket_command(values: dict[str, Any]) -> Submission:
 
     title = _value(values, "title").strip()
     if not title:
-        submission.errors["title"] = "Give the ticket a title, e.g. Phishing wave against ministries."
+        submission.errors["title"] = _("Give the ticket a title, e.g. Phishing wave against ministries.")
     words.append(format_option("title", title))
     if description := _value(values, "description").strip():
         words.append(format_option("desc", description))

@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from puente import i18n
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Button, Reply
@@ -48,6 +49,7 @@ from puente.bot.telegram.render import (
     render_single,
     stored_buttons,
 )
+from puente.i18n import _
 from puente.services.context import Runtime
 from puente.services.errors import PuenteError
 from puente.services.users import service as users
@@ -118,7 +120,8 @@ class TelegramAdapter:
         if reply is None:  # Telegram sent this update before, and it was answered then
             return
         if reply.secret and message.chat.type != ChatType.PRIVATE:
-            reply = Reply.error("That answer is for you alone: ask me in a private chat with the bot.")
+            with i18n.language(reply.language):
+                reply = Reply.error(_("That answer is for you alone: ask me in a private chat with the bot."))
         await self.send(message.get_bot(), message.chat.id, reply, reply_to=message.message_id)
 
     async def send(self, bot: Bot, chat_id: int | str, reply: Reply, reply_to: int | None = None) -> list[Message]:
@@ -145,26 +148,38 @@ class TelegramAdapter:
         with self.runtime.unit_of_work() as ctx:
             return render_single(reply, stored_buttons(ctx))
 
-    def _press(self, token: str, telegram_id: str) -> PressedButton:
-        with self.runtime.unit_of_work() as ctx:
-            # Refuse strangers before showing them any confirm or picker.
-            users.identify(ctx, PLATFORM, telegram_id)
-            return buttons.press(ctx, token)
+    def _language(self, telegram_id: str, hint: str | None) -> str:
+        """What the person who pressed reads: their own choice, else their Telegram app's, else Puente's."""
+        with self.runtime.reading() as ctx:
+            person = users.known(ctx, PLATFORM, telegram_id)
+            chosen = person.language if person else None
+        return i18n.choose(chosen, hint, self.runtime.settings.language)
 
-    def _prompt(self, pressed: PressedButton) -> list[TelegramMessage]:
-        """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button."""
-        if pressed.choices:
-            keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
-            question = pressed.confirm or f"/incident {pressed.command} …: choose one."
-        else:
-            keys = [Button("Confirm", pressed.command)]
-            question = pressed.confirm or f"Run /incident {pressed.command}?"
-        with self.runtime.unit_of_work() as ctx:
-            markup = keyboard(keys, stored_buttons(ctx, ON_PROMPT))
-        assert markup is not None
-        cancel = [InlineKeyboardButton("Cancel", callback_data=CANCEL)]
-        # A question may be long (a share preview lists every recipient): split it like any reply.
-        *parts, last = render(Reply(text=question), lambda _: "")
+    def _press(self, token: str, telegram_id: str, hint: str | None) -> tuple[PressedButton, str]:
+        """The pressed button and the presser's language; a refusal is raised in the language."""
+        default = self.runtime.settings.language
+        with i18n.language(i18n.choose(None, hint, default)), self.runtime.unit_of_work() as ctx:
+            # Refuse strangers before showing them any confirm or picker.
+            person = users.identify(ctx, PLATFORM, telegram_id)
+            spoken = i18n.switch(i18n.choose(person.language, hint, default))
+            return buttons.press(ctx, token), spoken
+
+    def _prompt(self, pressed: PressedButton, language: str) -> list[TelegramMessage]:
+        """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button, its keys and
+        question in the presser's language (a confirm the reply carried reads in the reply's)."""
+        with i18n.language(language):
+            if pressed.choices:
+                keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
+                question = pressed.confirm or _("/incident {command} …: choose one.").format(command=pressed.command)
+            else:
+                keys = [Button(_("Confirm"), pressed.command)]
+                question = pressed.confirm or _("Run /incident {command}?").format(command=pressed.command)
+            with self.runtime.unit_of_work() as ctx:
+                markup = keyboard(keys, stored_buttons(ctx, ON_PROMPT))
+            assert markup is not None
+            cancel = [InlineKeyboardButton(_("Cancel"), callback_data=CANCEL)]
+            # A question may be long (a share preview lists every recipient): split it like any reply.
+            *parts, last = render(Reply(text=question), lambda button: "")
         return [*parts, TelegramMessage(last.html, InlineKeyboardMarkup([*markup.inline_keyboard, cancel]))]
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,27 +188,33 @@ class TelegramAdapter:
         try:
             await self._button(query, delivery(update))
         except Exception:
-            # Never leave the presser watching a spinner; the error handler logs the rest.
-            await query.answer("Something went wrong on our side; nothing was changed.", show_alert=True)
+            # Never leave the presser watching a spinner; the error handler logs the rest. The database may be
+            # what failed: their Telegram app's language is the one at hand.
+            with i18n.language(i18n.choose(None, query.from_user.language_code, self.runtime.settings.language)):
+                sorry = _("Something went wrong on our side; nothing was changed.")
+            await query.answer(sorry, show_alert=True)
             raise
 
     async def _button(self, query: CallbackQuery, update_key: str) -> None:
         data = query.data or ""
+        presser, hint = str(query.from_user.id), query.from_user.language_code
         if data == CANCEL:
-            await obeying_flood_control(lambda: query.answer("Cancelled."))
-            await self._replace(query, Reply(text="Cancelled."))
+            language = await asyncio.to_thread(self._language, presser, hint)
+            with i18n.language(language):
+                cancelled = Reply(text=_("Cancelled."))
+            await obeying_flood_control(lambda: query.answer(cancelled.text))
+            await self._replace(query, cancelled)
             return
-        kind, _, token = data.partition(":")
-        presser = str(query.from_user.id)
+        kind, _sep, token = data.partition(":")
         try:
-            pressed = await asyncio.to_thread(self._press, token, presser)
+            pressed, language = await asyncio.to_thread(self._press, token, presser, hint)
         except PuenteError as error:
             refusal = _short(str(error))
             await obeying_flood_control(lambda: query.answer(refusal, show_alert=True))
             return
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         if kind == ON_REPLY and (pressed.confirm or pressed.choices):
-            prompt = await asyncio.to_thread(self._prompt, pressed)
+            prompt = await asyncio.to_thread(self._prompt, pressed, language)
             await obeying_flood_control(lambda: query.answer())
             for part in prompt:
                 ask = partial(query.get_bot().send_message, chat_id, part.html, reply_markup=part.keyboard)
@@ -205,7 +226,7 @@ class TelegramAdapter:
             user_id=presser,
             channel_id=str(chat_id),
             delivery=update_key,
-            language_hint=query.from_user.language_code,
+            language_hint=hint,
         )
         reply = await asyncio.to_thread(self.core.handle_once, command)
         if reply is None:  # a press Telegram sent before: run and answered then

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import NotFound
 from puente.storage import buttons as button_store
@@ -60,7 +61,11 @@ def press(ctx: Context, token: str) -> PressedButton:
     """The button behind `token`; refuses expired and unknown tokens with what to do instead."""
     button = button_store.by_token(ctx.session, token)
     if button is None:
-        raise NotFound("This button is no longer known to Puente. Type the command instead, e.g. /incident show INC-…")
+        raise NotFound(
+            _("This button is no longer known to Puente. Type the command instead, e.g. /incident show INC-…")
+        )
     if button.expires_at <= ctx.now():
-        raise NotFound(f"This button has expired. Type the command instead: /incident {button.command}")
+        raise NotFound(
+            _("This button has expired. Type the command instead: /incident {command}").format(command=button.command)
+        )
     return PressedButton(button.command, button.confirm, tuple((label, value) for label, value in button.choices))

@@ -13,8 +13,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from puente import i18n
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.bot.telegram import buttons
+from puente.i18n import _
 from puente.services.context import Context
 from puente.services.notify import Notice, printable, single_line
 
@@ -131,14 +133,20 @@ def render(reply: Reply, callback_data: CallbackData) -> list[TelegramMessage]:
 
 
 def render_single(reply: Reply, callback_data: CallbackData) -> TelegramMessage:
-    """The reply as exactly one message (an edit cannot add messages): cut short with a note if need be."""
+    """The reply as exactly one message (an edit cannot add messages): cut short with a note, in the reply's
+    language, if need be."""
     parts = split_html(_lines(reply), MESSAGE_LIMIT - 64)
-    html = parts[0] if len(parts) == 1 else parts[0] + "\n… (cut short: too long for one Telegram message)"
-    return TelegramMessage(html, keyboard(reply.buttons, callback_data))
+    if len(parts) == 1:
+        return TelegramMessage(parts[0], keyboard(reply.buttons, callback_data))
+    with i18n.language(reply.language):
+        note = escape(_("… (cut short: too long for one Telegram message)"), quote=False)
+    return TelegramMessage(f"{parts[0]}\n{note}", keyboard(reply.buttons, callback_data))
 
 
 def reply_of(notice: Notice) -> Reply:
     """A notice reads like a reply: the same rendering serves pages and command answers."""
     styles = {style.value: style for style in ButtonStyle}
     buttons = [Button(a.label, a.command, styles.get(a.style, ButtonStyle.DEFAULT)) for a in notice.actions]
-    return Reply(text=notice.text, fields=list(notice.fields), buttons=buttons, ticket=notice.ticket)
+    return Reply(
+        text=notice.text, fields=list(notice.fields), buttons=buttons, ticket=notice.ticket, language=notice.language
+    )

@@ -163,7 +163,16 @@ def pap_meaning(code: str) -> str:
 
 def rsit(classification: str, kind: str) -> str:
     """An RSIT type as `classification/type` in the reader's words."""
-    return f"{_read(RSIT_CLASSES, classification)}/{_read(RSIT_TYPES, kind)}"
+    return f"{rsit_class(classification)}/{rsit_kind(kind)}"
+
+
+def rsit_class(code: str) -> str:
+    return _read(RSIT_CLASSES, code)
+
+
+def rsit_kind(code: str) -> str:
+    """An RSIT type without its classification (a picker groups them under it)."""
+    return _read(RSIT_TYPES, code)
 
 
 def sector(code: str) -> str:
