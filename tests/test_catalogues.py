@@ -281,10 +281,29 @@ def _keyed_texts(node: ast.Dict) -> list[ast.expr]:
     ]
 
 
+def _scripts(tree: ast.Module) -> set[int]:
+    """The nodes a module runs as a maintainer's script (`if __name__ == "__main__":`): its output is for the
+    maintainer who runs it, not for people using Puente."""
+    return {
+        id(inner)
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+
+
 def untranslated(source: str) -> list[tuple[int, str]]:
     """(line, literal) for each piece of language handed to people without a catalogue."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    scripts = _scripts(tree)
+    for node in ast.walk(tree):
+        if id(node) in scripts:
+            continue
         if isinstance(node, ast.Dict):
             found += [
                 (literal.lineno, str(literal.value))
@@ -342,6 +361,8 @@ def test_the_scan_finds_what_an_adapter_shows_without_the_catalogue() -> None:
         "    section = {'type': 'section', 'text': {'type': 'mrkdwn', 'text': ref}}\n"
         "    log.error('Slack refused a reply (%s)', ref)\n"
         "    print(_('[to {name}] {text}').format(name=ref, text=ref) + f': /incident {ref}')\n"
+        "if __name__ == '__main__':\n"
+        "    print('wrote the shapes')\n"
     )
     assert clean == []
 
