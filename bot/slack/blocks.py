@@ -122,7 +122,7 @@ def _elements(buttons: list[Button]) -> list[Block]:
         commands = [(label, f"{button.command} {value}") for label, value in button.choices]
         if not commands:
             elements.append(_button(button, len(elements)))
-        elif len(commands) <= MAX_OPTIONS and all(len(c) <= MAX_OPTION_VALUE for _, c in commands):
+        elif len(commands) <= MAX_OPTIONS and all(len(c) <= MAX_OPTION_VALUE for _label, c in commands):
             picker: Block = {
                 "type": "static_select",
                 "placeholder": {"type": "plain_text", "text": clip(button.label, MAX_OPTION_TEXT)},
