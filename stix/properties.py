@@ -194,9 +194,32 @@ def pattern_shape(text: str) -> str:
     return text if "hashes" in text else _COMPARED_LITERAL.sub(r"\1''", text)
 
 
+# Patterns of string comparisons only, in brackets joined by AND, OR and FOLLOWEDBY, without qualifiers,
+# parentheses or comments: what ATT&CK, MISP and the OASIS examples mostly write. Such a pattern is valid
+# STIX patterning by construction of this expression, a strict subset of the stix2-patterns grammar: names
+# are lower case and never a keyword, tokens are spaced as the grammar's lexer reads them, and hashes are
+# left out (their values are checked beyond the grammar). Anything else goes through the grammar itself.
+_KEYWORDS = (
+    "and", "or", "not", "followedby", "like", "matches", "issuperset", "issubset", "exists", "last", "in",
+    "start", "stop", "seconds", "true", "false", "within", "repeats", "times",
+)  # fmt: skip
+_NOT_KEYWORD = rf"(?!(?:{'|'.join(_KEYWORDS)})(?![a-z0-9_]))"
+_STRING = r"'(?:[^'\\]|\\['\\])*'"
+_STEP = rf"{_NOT_KEYWORD}[a-z][a-z0-9_]*|{_STRING}"
+_PATH = rf"{_NOT_KEYWORD}[a-z][a-z0-9]*(?:-[a-z0-9]+)*:(?:{_STEP})(?:\.(?:{_STEP})|\[(?:\*|0|[1-9][0-9]*)\])*"
+_STRING_TEST = rf"{_PATH}(?: ?(?:=|!=|<=?|>=?) ?| (?:LIKE|MATCHES|ISSUBSET|ISSUPERSET) ){_STRING}"
+_OBSERVATION = rf"\[ ?{_STRING_TEST}(?: (?:AND|OR) {_STRING_TEST})* ?\]"
+_STRING_COMPARISONS = re.compile(rf"{_OBSERVATION}(?: (?:AND|OR|FOLLOWEDBY) {_OBSERVATION})*")
+
+
+def valid_by_construction(text: str) -> bool:
+    """Whether a pattern is one Puente writes or of string comparisons only: valid without the grammar."""
+    return bool(SIMPLE_PATTERN.fullmatch(text) or ("hashes" not in text and _STRING_COMPARISONS.fullmatch(text)))
+
+
 def pattern(object_id: str, prop: str, value: Any) -> None:
     string(object_id, prop, value)
-    if SIMPLE_PATTERN.fullmatch(value):
+    if valid_by_construction(value):
         return
     errors = pattern_errors(pattern_shape(value))
     if errors:

@@ -3,8 +3,9 @@
 `stix2.parse` is the yardstick but spends most of its time in the ANTLR pattern parser and in
 building objects. Here the kinds a ticket is made of (indicator, relationship and the SCOs of
 Puente's observables) are checked by hand against the same rules, property by property;
-a pattern of the one-comparison form Puente writes is valid by construction of its regular
-expression, any other goes through the stix2-patterns validator (cached). Every other object,
+a pattern of the one-comparison form Puente writes, or of string comparisons only (what ATT&CK,
+MISP and the OASIS examples mostly write), is valid by construction of its regular expression, any
+other goes through the stix2-patterns validator (cached by shape). Every other object,
 and any of those kinds carrying a property the hand check does not know, is checked by
 `stix2.parse` itself. Custom properties are accepted as `allow_custom=True` does, and custom
 objects (`x-misp-attribute`, `x-mitre-tactic`, Incident Core's `task`), which stix2 would pass

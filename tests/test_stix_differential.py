@@ -4,6 +4,7 @@ only that, is accepted (bench/validation_agreement.py reports the rate over the 
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
-from puente.stix.properties import pattern_shape
+from puente.stix.properties import pattern_shape, valid_by_construction
 from tests import stix_corpus
 
 CORPUS = stix_corpus.valid_objects(seed=1)
@@ -78,3 +79,55 @@ def test_a_patterns_shape_is_valid_exactly_when_the_pattern_is(rnd: random.Rando
         assert (run_validator(text, stix_version="2.1") == []) == (
             run_validator(pattern_shape(text), stix_version="2.1") == []
         ), text
+
+
+# Patterns producers write (MISP, the OASIS examples), and pieces of patterns to break them with.
+STRING_PATTERNS = [
+    "[ipv4-addr:value = '198.51.100.1']",
+    "[domain-name:value = 'evil.example' OR ipv4-addr:value = '198.51.100.1']",
+    "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '198.51.100.1']",
+    "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'curl/8']",
+    "[email-message:to_refs[*].value = 'a@b.example']",
+    "[email-message:body_multipart[*].body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']",
+    "[ x509-certificate:issuer = 'CN=x' AND x509-certificate:serial_number = '02' ]",
+    "[url:value LIKE '%evil%'] FOLLOWEDBY [file:name != 'it\\'s']",
+]
+PATTERN_PIECES = [
+    "[", "]", " ", "  ", "\t", "(", ")", "'", "''", "'a'", "'\\''", "'\\a'", ":", ".", "-", "_x", "[*]", "[0]", "[01]",
+    "[-1]", "ipv4-addr", "x-", "A", "t", "h", "b", "true", "in", "value", "hashes", "hashes.md5", "md5", "=", "!=", "<",
+    "<=", ">=", "==", " LIKE ", " MATCHES ", " ISSUBSET ", " AND ", " OR ", " FOLLOWEDBY ", "AND", "and", " NOT ", "1",
+    " WITHIN 5 SECONDS", "t'2020-01-01T00:00:00Z'", "/**/",
+]  # fmt: skip
+
+
+_PATTERN_TOKEN = re.compile(r"'(?:[^'\\]|\\.)*'|\[\*\]|[A-Za-z0-9_-]+|\s+|.")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_a_pattern_taken_as_string_comparisons_is_one_the_pattern_grammar_accepts(rnd: random.Random) -> None:
+    """Such patterns skip the (slow) grammar: whatever the shortcut takes, stix2-patterns must take too."""
+    text = rnd.choice(STRING_PATTERNS)
+    if rnd.random() < 0.3:
+        text += rnd.choice([" AND ", " OR ", " FOLLOWEDBY "]) + rnd.choice(STRING_PATTERNS)
+    tokens = _PATTERN_TOKEN.findall(text)
+    for _ in range(rnd.randint(0, 3)):  # a token dropped, replaced, or one put in
+        at = rnd.randrange(len(tokens))
+        tokens[at : at + rnd.randint(0, 1)] = rnd.sample(["", *PATTERN_PIECES, *tokens], 1)
+    text = "".join(tokens)
+    if valid_by_construction(text):
+        assert run_validator(text, stix_version="2.1") == [], text
+
+
+def test_the_patterns_producers_write_are_taken_without_the_grammar() -> None:
+    assert all(valid_by_construction(text) for text in STRING_PATTERNS)
+    assert all(run_validator(text, stix_version="2.1") == [] for text in STRING_PATTERNS)
+    # Left to the grammar: hashes (their values are checked), qualifiers, parentheses, a keyword as a name.
+    assert run_validator("[file:hashes.md5 = 'x']", stix_version="2.1") != []  # not a hash: valid grammar, refused
+    for text in (
+        "[file:hashes.md5 = 'x']",
+        "[file:name = 'a'] WITHIN 5 SECONDS",
+        "[file:in = 'a']",
+        "[file:name = 'a' AND (file:size = 'b')]",
+    ):
+        assert not valid_by_construction(text), text
