@@ -68,8 +68,15 @@ def string(object_id: str, prop: str, value: Any) -> None:
         fail(object_id, prop, f"must be a string, not {type(value).__name__}.")
 
 
+@lru_cache(maxsize=16384)
+def is_identifier(value: str) -> bool:
+    """Whether a text is a STIX 2.1 identifier. Remembered: a bundle names its identities, markings and
+    objects again and again (a MISP event's grouping lists every object of the event)."""
+    return IDENTIFIER.fullmatch(value) is not None
+
+
 def identifier(object_id: str, prop: str, value: Any, prefixes: tuple[str, ...] | None = None) -> None:
-    if type(value) is not str or IDENTIFIER.fullmatch(value) is None:
+    if type(value) is not str or not is_identifier(value):
         fail(object_id, prop, f"{value!r} is not a valid STIX 2.1 identifier (type--RFC 4122 UUID).")
     if prefixes is not None and not value.startswith(prefixes):
         fail(object_id, prop, f"must refer to {' or '.join(p.rstrip('-') for p in prefixes)}, not {value!r}.")
@@ -137,12 +144,15 @@ def confidence(object_id: str, prop: str, value: Any) -> None:
         fail(object_id, prop, f"must be an integer from 0 to 100, not {value!r}.")
 
 
+_EXTERNAL_REFERENCE_KEYS = frozenset({"source_name", "description", "url", "external_id"})
+
+
 def external_references(object_id: str, prop: str, value: Any) -> None:
     non_empty_list(object_id, prop, value)
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("source_name"), str):
             fail(object_id, prop, "each entry needs a source_name string.")
-        if not set(item) <= {"source_name", "description", "url", "external_id"}:
+        if not item.keys() <= _EXTERNAL_REFERENCE_KEYS:
             raise Unchecked  # hashes and custom keys: let stix2 judge
         if len(item) == 1:
             fail(object_id, prop, "each entry needs a description, an external_id or a url besides its source_name.")

@@ -44,6 +44,7 @@ from puente.stix.properties import (
     Unchecked,
     identifier,
     instant_of,
+    is_identifier,
     pattern,
     pattern_errors,
 )
@@ -290,5 +291,6 @@ def forget_what_was_read() -> None:
     """Empty the caches filled while checking objects (timestamps, pattern shapes): after a large upload,
     so that nothing of it stays alive to keep its memory from going back to the system."""
     pattern_errors.cache_clear()
+    is_identifier.cache_clear()
     custom_name.cache_clear()
     timestamps.forget_cached()
