@@ -207,24 +207,41 @@ def pattern_shape(text: str) -> str:
 # Patterns of string comparisons only, in brackets joined by AND, OR and FOLLOWEDBY, without qualifiers,
 # parentheses or comments: what ATT&CK, MISP and the OASIS examples mostly write. Such a pattern is valid
 # STIX patterning by construction of this expression, a strict subset of the stix2-patterns grammar: names
-# are lower case and never a keyword, tokens are spaced as the grammar's lexer reads them, and hashes are
-# left out (their values are checked beyond the grammar). Anything else goes through the grammar itself.
+# are lower case and never a keyword, tokens are spaced as the grammar's lexer reads them, and `hashes` is
+# only ever followed by MD5, SHA-1, SHA-256 or SHA-512 compared with as many hexadecimal digits as the
+# algorithm gives (stix2-patterns checks hash values beyond the grammar). Anything else goes through the
+# grammar itself.
 _KEYWORDS = (
     "and", "or", "not", "followedby", "like", "matches", "issuperset", "issubset", "exists", "last", "in",
     "start", "stop", "seconds", "true", "false", "within", "repeats", "times",
 )  # fmt: skip
 _NOT_KEYWORD = rf"(?!(?:{'|'.join(_KEYWORDS)})(?![a-z0-9_]))"
 _STRING = r"'(?:[^'\\]|\\['\\])*'"
-_STEP = rf"{_NOT_KEYWORD}[a-z][a-z0-9_]*|{_STRING}"
-_PATH = rf"{_NOT_KEYWORD}[a-z][a-z0-9]*(?:-[a-z0-9]+)*:(?:{_STEP})(?:\.(?:{_STEP})|\[(?:\*|0|[1-9][0-9]*)\])*"
+_TYPE = rf"{_NOT_KEYWORD}[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+_STEP = rf"(?!hashes(?![a-z0-9_])){_NOT_KEYWORD}[a-z][a-z0-9_]*|(?!'hashes')(?:{_STRING})"
+_PATH = rf"{_TYPE}:(?:{_STEP})(?:\.(?:{_STEP})|\[(?:\*|0|[1-9][0-9]*)\])*"
 _STRING_TEST = rf"{_PATH}(?: ?(?:=|!=|<=?|>=?) ?| (?:LIKE|MATCHES|ISSUBSET|ISSUPERSET) ){_STRING}"
-_OBSERVATION = rf"\[ ?{_STRING_TEST}(?: (?:AND|OR) {_STRING_TEST})* ?\]"
+
+
+def _spellings(algorithm: str) -> str:
+    """How a pattern may name a hash algorithm that stix2-patterns recognises: quoted, or bare without hyphens."""
+    names = {algorithm, algorithm.lower(), algorithm.replace("-", ""), algorithm.lower().replace("-", "")}
+    return "|".join(sorted({f"'{name}'" for name in names} | {name for name in names if "-" not in name}))
+
+
+_HASH_TEST = (
+    rf"{_TYPE}:hashes\.(?:"
+    + "|".join(rf"(?:{_spellings(algorithm)}) ?= ?'[0-9a-fA-F]{{{HASH_HEX[algorithm]}}}'" for algorithm in HASH_HEX)
+    + ")"
+)
+_TEST = rf"(?:{_STRING_TEST}|{_HASH_TEST})"
+_OBSERVATION = rf"\[ ?{_TEST}(?: (?:AND|OR) {_TEST})* ?\]"
 _STRING_COMPARISONS = re.compile(rf"{_OBSERVATION}(?: (?:AND|OR|FOLLOWEDBY) {_OBSERVATION})*")
 
 
 def valid_by_construction(text: str) -> bool:
     """Whether a pattern is one Puente writes or of string comparisons only: valid without the grammar."""
-    return bool(SIMPLE_PATTERN.fullmatch(text) or ("hashes" not in text and _STRING_COMPARISONS.fullmatch(text)))
+    return bool(SIMPLE_PATTERN.fullmatch(text) or _STRING_COMPARISONS.fullmatch(text))
 
 
 def pattern(object_id: str, prop: str, value: Any) -> None:

@@ -91,12 +91,15 @@ STRING_PATTERNS = [
     "[email-message:body_multipart[*].body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']",
     "[ x509-certificate:issuer = 'CN=x' AND x509-certificate:serial_number = '02' ]",
     "[url:value LIKE '%evil%'] FOLLOWEDBY [file:name != 'it\\'s']",
+    "[file:hashes.md5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+    "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' OR file:name = 'x']",
 ]
 PATTERN_PIECES = [
     "[", "]", " ", "  ", "\t", "(", ")", "'", "''", "'a'", "'\\''", "'\\a'", ":", ".", "-", "_x", "[*]", "[0]", "[01]",
-    "[-1]", "ipv4-addr", "x-", "A", "t", "h", "b", "true", "in", "value", "hashes", "hashes.md5", "md5", "=", "!=", "<",
-    "<=", ">=", "==", " LIKE ", " MATCHES ", " ISSUBSET ", " AND ", " OR ", " FOLLOWEDBY ", "AND", "and", " NOT ", "1",
-    " WITHIN 5 SECONDS", "t'2020-01-01T00:00:00Z'", "/**/",
+    "[-1]", "ipv4-addr", "x-", "A", "t", "h", "b", "true", "in", "value", "hashes", "'hashes'", "hashes.md5", "md5",
+    "'SHA-1'", "'d41d8cd98f00b204e9800998ecf8427e'", "=", "!=", "<", "<=", ">=", "==", " LIKE ", " MATCHES ",
+    " ISSUBSET ", " AND ", " OR ", " FOLLOWEDBY ", "AND", "and", " NOT ", "1", " WITHIN 5 SECONDS",
+    "t'2020-01-01T00:00:00Z'", "/**/",
 ]  # fmt: skip
 
 
@@ -122,7 +125,7 @@ def test_a_pattern_taken_as_string_comparisons_is_one_the_pattern_grammar_accept
 def test_the_patterns_producers_write_are_taken_without_the_grammar() -> None:
     assert all(valid_by_construction(text) for text in STRING_PATTERNS)
     assert all(run_validator(text, stix_version="2.1") == [] for text in STRING_PATTERNS)
-    # Left to the grammar: hashes (their values are checked), qualifiers, parentheses, a keyword as a name.
+    # Left to the grammar: a hash value that is not one, qualifiers, parentheses, a keyword as a name.
     assert run_validator("[file:hashes.md5 = 'x']", stix_version="2.1") != []  # not a hash: valid grammar, refused
     for text in (
         "[file:hashes.md5 = 'x']",
