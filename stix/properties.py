@@ -84,7 +84,13 @@ def identifier(object_id: str, prop: str, value: Any, prefixes: tuple[str, ...] 
 
 def ref(*types: str) -> Check:
     prefixes = tuple(f"{t}--" for t in types)
-    return lambda object_id, prop, value: identifier(object_id, prop, value, prefixes)
+
+    def check(object_id: str, prop: str, value: Any) -> None:
+        # Run on nearly every object: the usual case in one test, `identifier` to say what is wrong.
+        if type(value) is not str or not is_identifier(value) or not value.startswith(prefixes):
+            identifier(object_id, prop, value, prefixes)
+
+    return check
 
 
 def relatable(object_id: str, prop: str, value: Any) -> None:
@@ -101,12 +107,13 @@ def domain_object(object_id: str, prop: str, value: Any) -> None:
 
 
 def ref_list(*types: str) -> Check:
-    one = ref(*types)
+    prefixes = tuple(f"{t}--" for t in types)
 
     def check(object_id: str, prop: str, value: Any) -> None:
         non_empty_list(object_id, prop, value)
         for item in value:
-            one(object_id, prop, item)
+            if type(item) is not str or not is_identifier(item) or not item.startswith(prefixes):
+                identifier(object_id, prop, item, prefixes)
 
     return check
 

@@ -104,9 +104,9 @@ def _versioning_time(object_id: str, prop: str, value: Any) -> int:
 
 def _by_hand(obj: dict[str, Any], object_id: str) -> None:
     checks, required = HAND_CHECKED[obj["type"]]
-    for prop in required:
-        if prop not in obj:
-            raise InvalidStix(object_id, prop, "is required.")
+    if not required <= obj.keys():
+        missing = sorted(required - obj.keys())[0]
+        raise InvalidStix(object_id, missing, "is required.")
     for prop, value in obj.items():
         check = checks.get(prop)
         if check is not None:
