@@ -30,6 +30,7 @@ import puente.stix.extensions  # noqa: F401  (registers the extensions so stix2.
 from puente.stix import timestamps
 from puente.stix.json_types import check_json_types
 from puente.stix.object_rules import check_by_rules
+from puente.stix.patterning import pattern, pattern_errors
 from puente.stix.properties import (
     COMMON_CHECKS,
     CUSTOM_OBJECT_PROPERTIES,
@@ -45,8 +46,6 @@ from puente.stix.properties import (
     identifier,
     instant_of,
     is_identifier,
-    pattern,
-    pattern_errors,
 )
 from puente.stix.timestamps import instant
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
-from puente.stix.properties import pattern_shape, valid_by_construction
+from puente.stix.patterning import pattern_shape, valid_by_construction
 from tests import stix_corpus
 
 CORPUS = stix_corpus.valid_objects(seed=1)
