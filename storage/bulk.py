@@ -8,6 +8,7 @@ driver gets the rows as they are.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -41,20 +42,25 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
         columns: list[Any] = list(zip(*params, strict=True))
         for n, process in processors.items():
             if process is not None:
-                columns[n] = _processed(columns[n], process)
+                columns[n] = _processed(columns[n], process, sqlite=dialect.name == "sqlite")
         params = list(zip(*columns, strict=True))
     if not compiled.positional:
         params = [dict(zip(names, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
-    """The values as the driver takes them; a value repeated in a run is processed once."""
+def _processed(values: Sequence[Any], process: Callable[[Any], Any], *, sqlite: bool) -> list[Any]:
+    """The values as the driver takes them; a value repeated in a run is processed once.
+
+    sqlite3 adapts some values (datetimes) with a Python function of its own for every row: here that
+    adapter runs once per run of repeats too, and the driver is handed the text it would have made."""
     done: list[Any] = []
     last: Any = _NOTHING
     processed: Any = None
     for value in values:
         if value is not last:
             last, processed = value, None if value is None else process(value)
+            if sqlite and (adapt := sqlite3.adapters.get((type(processed), sqlite3.PrepareProtocol))) is not None:
+                processed = adapt(processed)
         done.append(processed)
     return done

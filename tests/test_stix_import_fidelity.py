@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import func, select
 
+from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import InvalidInput
 from puente.services.exchange import importer
@@ -157,3 +159,19 @@ def test_an_internationalised_url_is_written_with_a_punycode_host_and_an_iri_is_
     next(o for o in data["objects"] if o["type"] == "url")["value"] = "http://bücher.example/ä"
     with acting_as(analyst, "ana") as ctx, pytest.raises(InvalidInput, match=r"url--\S+: 'value' .* RFC 3986 URI"):
         importer.import_content(ctx, data)
+
+
+@pytest.mark.parametrize("microsecond", [0, 123456])
+def test_the_time_a_version_was_stored_is_written_as_the_database_driver_writes_it(
+    analyst: Runtime, clock: ManualClock, microsecond: int
+) -> None:
+    """Versions are stored in bulk, their time adapted once for all rows: the text must be the driver's own."""
+    clock.set(datetime(2026, 1, 5, 12, 0, 0, microsecond, tzinfo=UTC))
+    result = import_bundle(analyst, producer_bundle())
+    with analyst.unit_of_work() as ctx:
+        connection = ctx.session.connection()
+        stored = connection.exec_driver_sql(
+            "SELECT DISTINCT stored_at FROM stix_objects WHERE ticket_id = ?", (result.ticket.id,)
+        ).all()
+        written = connection.exec_driver_sql("SELECT ?", (clock.now().replace(tzinfo=None),)).scalar_one()
+    assert stored == [(written,)] and written.startswith("2026-01-05 12:00:00")
