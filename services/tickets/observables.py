@@ -74,7 +74,9 @@ def is_domain(value: str) -> bool:
     )
 
 
-def _ip_kind(value: str) -> ObservableKind | None:
+def _ip_observable(value: str) -> Observable | None:
+    """An IPv4 or IPv6 address or CIDR block in its canonical form (a one-address block as the address),
+    read once; None if the value is none of them."""
     # Without a colon only IPv4 is possible, all digits, dots and a prefix length: no need to try.
     if ":" not in value and not value.replace(".", "").replace("/", "").isdigit():
         return None
@@ -82,16 +84,10 @@ def _ip_kind(value: str) -> ObservableKind | None:
         network = ipaddress.ip_network(value, strict=False) if "/" in value else ipaddress.ip_address(value)
     except ValueError:
         return None
-    return ObservableKind.IPV4 if network.version == 4 else ObservableKind.IPV6
-
-
-def _canonical_ip(value: str) -> str:
-    if "/" in value:
-        network = ipaddress.ip_network(value, strict=False)
-        if network.num_addresses == 1:
-            return str(network.network_address)
-        return str(network)
-    return str(ipaddress.ip_address(value))
+    kind = ObservableKind.IPV4 if network.version == 4 else ObservableKind.IPV6
+    if isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network) and network.num_addresses == 1:
+        return Observable(kind, str(network.network_address))
+    return Observable(kind, str(network))
 
 
 def parse_observable(text: str) -> Observable:
@@ -99,8 +95,8 @@ def parse_observable(text: str) -> Observable:
     value = refang(text)
     if not value:
         raise InvalidInput(_("Empty observable: give an IP, CIDR, domain, URL, e-mail or file hash."))
-    if (kind := _ip_kind(value)) is not None:
-        return Observable(kind, _canonical_ip(value))
+    if (ip := _ip_observable(value)) is not None:
+        return ip
     if "://" in value:
         if not _URL.match(value):
             raise InvalidInput(_("Malformed URL {text!r}: expected scheme://host/path.").format(text=text))
