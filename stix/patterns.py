@@ -132,7 +132,8 @@ def observable_of_pattern(text: str) -> Observable | None:
         return _hash_observable(name, text.rsplit("'", 2)[-2])
     if found["op"] == "ISSUBSET" and found["type"] not in IP_TYPES:
         return None
-    return Observable(found["type"], _UNESCAPE.sub(r"\1", found["literal"]))
+    literal = found["literal"]
+    return Observable(found["type"], _UNESCAPE.sub(r"\1", literal) if "\\" in literal else literal)
 
 
 def _hash_observable(name: str, value: str) -> Observable | None:
