@@ -90,7 +90,7 @@ def test_the_clock_set_follows_the_tickets_country_and_sector(team, clock: Manua
     say(runtime, "ana", "/incident new Botnet in Brazil countries=BR aware=2026-01-05T10:00Z")
     health = say(runtime, "ana", "/incident show INC-2026-0001").plain_text()
     assert "⏰ early warning due Mon, Jan 5, 2026, 11:00 -05 (6 h after awareness, Colombian health sector)" in health
-    assert "⏰ incident notification due Thu, Jan 8, 2026, 05:00 -05 (3 d after awareness" in health
+    assert "⏰ incident notification due Thu, Jan 8, 2026, 05:00 -05 (3 days after awareness" in health
     assert "final report" not in health  # the set has no final-report clock
     brazil = say(runtime, "ana", "/incident show INC-2026-0002").plain_text()
     assert "⏰ incident notification due Thu, Mar 5, 2026, 05:00 -05 (2 months after awareness, Brazil)" in brazil

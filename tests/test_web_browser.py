@@ -268,7 +268,9 @@ def test_a_spanish_analyst_walks_every_page_in_spanish(
 
     page.goto(f"{base}/clocks")
     assert page.locator("h1").inner_text() == "Plazos regulatorios que vencen en las próximas 24 h"
-    assert re.match(r"en \d+ h \d\d min \d\d s", page.locator("#clocks tbody tr time").first.inner_text())
+    first = page.locator("#clocks tbody tr").first
+    assert re.match(r"en \d+ h \d\d min \d\d s", first.locator("time").inner_text())
+    assert "alerta temprana (24 h)" in first.inner_text()
     screenshot(page, tmp_path, "clocks-es")
 
     page.goto(f"{base}/no-such-page")

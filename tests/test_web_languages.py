@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,15 @@ def test_a_missing_page_is_a_page_in_the_readers_language_and_json_for_scripts(
     sign_in(runtime, browser, "ana")
     hers = browser.get("/nothing/here", headers={"Accept": "text/html", "Accept-Language": "fr"})
     assert hers.status_code == 404 and '<html lang="es">' in hers.text and "No hay ninguna página" in hers.text
+
+
+def test_the_clocks_read_each_deadline_in_the_readers_words(
+    runtime: Runtime, browser: TestClient, clock: ManualClock
+) -> None:
+    aware = clock.now() - timedelta(hours=20)
+    say(runtime, "ana", f"/incident new Outage at the grid aware={aware:%Y-%m-%dT%H:%MZ}")
+    sign_in(runtime, browser, "ana")
+    row = text_of(browser.get("/clocks").text.split('<tr data-reference="INC-2026-0001">', 1)[1].split("</tr>")[0])
+    assert "en 4 h 00 min 00 s" in row and "alerta temprana (24 h)" in row
+    chat = say(runtime, "ana", "/incident show INC-2026-0001").lines
+    assert any(line.startswith("⏰ informe final vence") and "(1 mes después de conocerse" in line for line in chat)

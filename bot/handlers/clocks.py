@@ -20,10 +20,10 @@ def clock_lines(call: Invocation, ticket: Ticket) -> list[str]:
     return [
         "⏰ "
         + _("{stage} due {due} ({after} after awareness, {source}): {state}").format(
-            stage=clock.stage.name,
+            stage=clock.stage.said,
             due=call.ctx.when(clock.due, year=True),
-            after=clock.after,
-            source=clock.source,
+            after=clock.lasting,
+            source=clock.set_name,
             state=clock.state(now),
         )
         for clock in escalation.clocks_of(call.ctx, ticket)
@@ -37,7 +37,7 @@ def filed(call: Invocation) -> Reply:
     clock = filings.file(call.ctx, ticket, stage, call.args.options.get("ref"))
     return Reply(
         text=_("{reference}: {stage} recorded as filed; its reminders stop.").format(
-            reference=ticket.reference, stage=clock.stage.name
+            reference=ticket.reference, stage=clock.stage.said
         ),
         lines=clock_lines(call, ticket),
         ticket=ticket.reference,

@@ -33,7 +33,7 @@ def file(ctx: Context, ticket: Ticket, stage: str, reference: str | None = None)
     if clock.filed is not None:
         raise Conflict(
             _("The {name} of {reference} was filed already, at {filed_at} by {filed_by}.").format(
-                name=clock.stage.name,
+                name=clock.stage.said,
                 reference=ticket.reference,
                 filed_at=ctx.when(clock.filed.filed_at, year=True),
                 filed_by=clock.filed.filed_by,

@@ -29,7 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from puente.i18n import N_, Moment, Phrase, _
+from puente.i18n import N_, Moment, Phrase, _, gettext
 from puente.services.errors import InvalidInput
 from puente.services.escalation.policies import (
     OperatorFile,
@@ -52,14 +52,19 @@ class ClockError(InvalidInput):
 @dataclass(frozen=True, slots=True)
 class Stage:
     key: str  # as typed in `/incident filed INC-… early-warning`
-    name: str
+    name: str  # in English, as the catalogues know it
     remind_before: timedelta
+
+    @property
+    def said(self) -> str:
+        """The stage's name in the reader's language."""
+        return gettext(self.name)
 
 
 STAGES = (
-    Stage("early-warning", "early warning", timedelta(hours=2)),
-    Stage("notification", "incident notification", timedelta(hours=2)),
-    Stage("final", "final report", timedelta(days=1)),
+    Stage("early-warning", N_("early warning"), timedelta(hours=2)),
+    Stage("notification", N_("incident notification"), timedelta(hours=2)),
+    Stage("final", N_("final report"), timedelta(days=1)),
 )
 STAGE_KEYS = tuple(stage.key for stage in STAGES)
 
@@ -115,7 +120,7 @@ class ClockFile(BaseModel):
 
 
 BUILT_IN = ClockSet.model_validate(
-    {"name": "built-in (NIS2-style)", "early-warning": "24h", "notification": "72h", "final": "1 month"}
+    {"name": N_("built-in (NIS2-style)"), "early-warning": "24h", "notification": "72h", "final": "1 month"}
 )
 
 REMINDER_POLICY = Policy(repeat=1, steps=make_steps(("owner", True, 0)))
@@ -191,6 +196,24 @@ class Clock:
     def key(self) -> str:
         return f"deadline:{self.stage.key}"
 
+    @property
+    def lasting(self) -> Phrase:
+        """How long after awareness it runs, as the reader says it: "24 h", "3 días", "1 mois"."""
+        match = _DURATION.match(self.after)
+        assert match is not None, "validated when the clock set was read"
+        amount, unit = match.group(1), match.group(2).lower()
+        if unit.startswith("h"):
+            return Phrase(N_("{count} h"), {"count": amount})
+        if unit.startswith("d"):
+            return Phrase(N_("1 day") if amount == "1" else N_("{count} days"), {"count": amount})
+        return Phrase(N_("1 month") if amount == "1" else N_("{count} months"), {"count": amount})
+
+    @property
+    def set_name(self) -> str:
+        """The clock set's name as the reader reads it: the built-in set's in their language, an operator's
+        as they wrote it."""
+        return gettext(self.source)
+
     def state(self, now: datetime) -> str:
         if self.filed is not None:
             if self.filed.filed_at > self.due:
@@ -240,9 +263,9 @@ def reminders_ahead(all_clocks: list[Clock], ticket: Ticket, now: datetime, take
             ),
             {
                 "overdue": Phrase(N_("OVERDUE: ")) if clock.due <= now else "",
-                "stage": clock.stage.name,
+                "stage": Phrase(clock.stage.name),
                 "due": Moment(clock.due, year=True),
-                "after": clock.after,
+                "after": clock.lasting,
                 "aware": Moment(ticket.aware_at, year=True),
                 "reference": ticket.reference,
                 "key": clock.stage.key,

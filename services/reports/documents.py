@@ -133,9 +133,9 @@ def sections(report: Report) -> Iterator[Section]:
         _("Regulatory clocks"),
         [
             (
-                c.stage.name,
+                c.stage.said,
                 _("{after} after awareness: {due}, {state}").format(
-                    after=c.after, due=_when(c.due), state=c.state(report.produced_at)
+                    after=c.lasting, due=_when(c.due), state=c.state(report.produced_at)
                 ),
             )
             for c in report.clocks

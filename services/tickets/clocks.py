@@ -36,5 +36,7 @@ def due_within(ctx: Context, window: timedelta = timedelta(hours=24)) -> list[Cl
         owner = ctx.session.get(User, ticket.owner_id) if ticket.owner_id else None
         for clock in escalation.clocks_of(ctx, ticket):
             if clock.filed is None and now <= clock.due <= now + window:
-                due.append(ClockDue(ticket, owner.name if owner else None, clock.stage.name, clock.after, clock.due))
+                due.append(
+                    ClockDue(ticket, owner.name if owner else None, clock.stage.said, str(clock.lasting), clock.due)
+                )
     return sorted(due, key=lambda clock: clock.due)
