@@ -4,7 +4,8 @@ reader's language. A code this Puente does not know (a peer's newer protocol) re
 
 from __future__ import annotations
 
-from puente.i18n import LazyText, lazy_pgettext
+from puente.i18n import lazy_pgettext
+from puente.services.vocabularies.words import read
 
 ACTIONS = {
     "investigate": lazy_pgettext("action", "investigate"),
@@ -71,13 +72,8 @@ MESSAGES = {
 }
 
 
-def _read(table: dict[str, LazyText], code: str) -> str:
-    word = table.get(code)
-    return str(word) if word is not None else code
-
-
 def action(code: str) -> str:
-    return _read(ACTIONS, code)
+    return read(ACTIONS, code)
 
 
 def actions(codes: list[str]) -> str:
@@ -85,15 +81,15 @@ def actions(codes: list[str]) -> str:
 
 
 def reason(code: str) -> str:
-    return _read(REASONS, code)
+    return read(REASONS, code)
 
 
 def state(code: str) -> str:
-    return _read(STATES, code)
+    return read(STATES, code)
 
 
 def message(code: str) -> str:
-    return _read(MESSAGES, code)
+    return read(MESSAGES, code)
 
 
 def reason_choices() -> tuple[tuple[str, str], ...]:

@@ -140,25 +140,27 @@ SECTORS = {
 }
 
 
-def _read(table: dict[str, LazyText], code: str) -> str:
+def read(table: dict[str, LazyText], code: str) -> str:
+    """`code` as the reader reads it: its word in `table` in their language, or the code itself when `table`
+    has no word for it."""
     word = table.get(code)
     return str(word) if word is not None else code
 
 
 def severity(code: str) -> str:
-    return _read(SEVERITIES, code)
+    return read(SEVERITIES, code)
 
 
 def status(code: str) -> str:
-    return _read(STATUSES, code)
+    return read(STATUSES, code)
 
 
 def scope(code: str) -> str:
-    return _read(SCOPES, code)
+    return read(SCOPES, code)
 
 
 def pap_meaning(code: str) -> str:
-    return _read(PAP_MEANINGS, code)
+    return read(PAP_MEANINGS, code)
 
 
 def rsit(classification: str, kind: str) -> str:
@@ -167,16 +169,16 @@ def rsit(classification: str, kind: str) -> str:
 
 
 def rsit_class(code: str) -> str:
-    return _read(RSIT_CLASSES, code)
+    return read(RSIT_CLASSES, code)
 
 
 def rsit_kind(code: str) -> str:
     """An RSIT type without its classification (a picker groups them under it)."""
-    return _read(RSIT_TYPES, code)
+    return read(RSIT_TYPES, code)
 
 
 def sector(code: str) -> str:
-    return _read(SECTORS, code)
+    return read(SECTORS, code)
 
 
 def sectors(codes: list[str]) -> str:
