@@ -89,7 +89,9 @@ def test_released_by_the_originator_it_may_go_on(pair: tuple[Csirt, Csirt]) -> N
     _know_ar(br)
     _know_ar(co)
     co.say("ana", "new Botnet C2 hosted in Brazil sev=high countries=CO,BR,AR tlp=red ioc=198.51.100.7")
-    co.say("ana", confirmation(co.say("ana", "share INC-2026-0001 to cert-br cert-ar")))
+    preview = co.say("ana", "share INC-2026-0001 to cert-br,cert-ar")  # names as a list, read back one by one
+    assert confirmation(preview).startswith("share INC-2026-0001 to cert-br cert-ar confirm=")
+    co.say("ana", confirmation(preview))
     co.exchange()
     br.exchange()
     done = br.say("ana", confirmation(br.say("ana", "share INC-2026-0001 to cert-ar")))

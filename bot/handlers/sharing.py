@@ -26,6 +26,20 @@ def _confirmation(words: list[str]) -> tuple[list[str], str | None]:
     return words, None
 
 
+def _addressees(words: list[str]) -> tuple[list[str], str | None]:
+    """`[to] NAMES … [confirm=DIGEST]` -> the names (separated by spaces or commas) and what the confirmation
+    carries (as `_confirmation` reads it)."""
+    words, confirmation = _confirmation(words)
+    if words and words[0].lower() == "to":
+        words = words[1:]
+    return [name for word in words for name in word.split(",") if name], confirmation
+
+
+def _confirming(verb: str, reference: str, named: list[str], digest: str) -> str:
+    """The command that confirms a preview, as `_addressees` reads it back."""
+    return f"{verb} {reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}={digest}"
+
+
 def _handling_lines(preview: sharing.SharePlan) -> list[str]:
     lines = [
         _("suggested, withheld: {recipient} — {reason}").format(recipient=r.recipient, reason=r.reason)
@@ -47,10 +61,7 @@ def _why_previewed(confirmation: str | None, outdated: sharing.PreviewOutdated |
 def share(call: Invocation) -> Reply:
     usage = "/incident share INC-… [to PEER|COUNTRY …]"
     reference = call.args.word(0, _("a ticket reference"), usage)
-    words, confirmation = _confirmation(call.args.words[1:])
-    if words and words[0].lower() == "to":
-        words = words[1:]
-    named = [name for word in words for name in word.split(",") if name]
+    named, confirmation = _addressees(call.args.words[1:])
     outdated = None
     if confirmation:
         try:
@@ -88,7 +99,7 @@ def share(call: Invocation) -> Reply:
         for s in preview.left_out
     ]
     lines += _handling_lines(preview)
-    command = f"share {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}={preview.digest}"
+    command = _confirming("share", ticket.reference, named, preview.digest)
     who = ", ".join(preview.names)
     return Reply(
         text=(
@@ -197,10 +208,7 @@ def notify(call: Invocation) -> Reply:
 def publish(call: Invocation) -> Reply:
     usage = "/incident publish INC-… [to PARTNER …]"
     reference = call.args.word(0, _("a ticket reference"), usage)
-    words, confirmation = _confirmation(call.args.words[1:])
-    if words and words[0].lower() == "to":
-        words = words[1:]
-    named = [name for word in words for name in word.split(",") if name]
+    named, confirmation = _addressees(call.args.words[1:])
     outdated = None
     if confirmation:
         try:
@@ -218,9 +226,7 @@ def publish(call: Invocation) -> Reply:
             )
     preview = outdated.plan if outdated is not None else publishing.plan(call.ctx, reference, named)
     ticket = preview.ticket
-    command = (
-        f"publish {ticket.reference}" + (f" to {' '.join(named)}" if named else "") + f" {CONFIRM}={preview.digest}"
-    )
+    command = _confirming("publish", ticket.reference, named, preview.digest)
     where = ", ".join(preview.aliases)
     lines = ["→ " + _("collection {alias}").format(alias=alias) for alias in preview.aliases]
     lines += [_("may be personal data: {finding}").format(finding=finding) for finding in preview.personal_data]
