@@ -311,6 +311,26 @@ def test_a_ticket_is_published_where_its_tlp_allows_and_its_later_versions_follo
     assert "publication-withheld" in co.say("ana", "timeline INC-2026-0001")
 
 
+def test_a_publish_confirms_only_the_preview_it_was_shown(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811
+    co, _ = pair
+    co.say("ana", "new Scanning from a botnet sev=low countries=CO tlp=clear ioc=198.51.100.7")
+    preview = co.say("ana", "publish INC-2026-0001")
+    bare = co.say("ana", "publish INC-2026-0001 confirm")
+    assert bare.startswith("Nothing was published: a confirmation carries the preview it confirms (the button does).")
+    co.say("ana", "update INC-2026-0001 tlp=green")  # no longer for the public collection
+    shown = co.say("ana", confirmation(preview))
+    assert shown.startswith(
+        "Where INC-2026-0001 would be published, or how, changed since the preview: nothing was published."
+    )
+    assert "→ collection community" in shown and "→ collection public" not in shown
+    assert _held_in(co, "public") == [] and _held_in(co, "community") == []
+    co.say("ana", "ioc INC-2026-0001 maria.souza@gmail.com")
+    held = co.say("ana", "publish INC-2026-0001")
+    assert "⛔ INC-2026-0001 holds what may be personal data" in held and "[Publish:" not in held
+    assert co.refused("ana", confirmation(held)).startswith("INC-2026-0001 holds what may be personal data")
+    assert _held_in(co, "community") == []
+
+
 def test_amber_is_published_only_in_named_partners_collections_and_red_nowhere(
     pair: tuple[Csirt, Csirt],  # noqa: F811
 ) -> None:
