@@ -20,7 +20,7 @@ from puente.services.exchange import service as exchange
 from puente.services.feeds import collections
 from puente.services.handling import material as handling_material
 from puente.services.handling import personal, policy
-from puente.services.handling.decision import Decision, Exit, Recipient, Rule, decide
+from puente.services.handling.decision import Decision, Exit, Recipient, Rule, as_promised, decide
 from puente.services.handling.policy import CollectionKind, Destination
 from puente.services.tickets import service as tickets
 from puente.services.users.service import require_role
@@ -120,10 +120,7 @@ def plan(ctx: Context, reference: str, partners: list[str]) -> PublishPlan:
 
 def publish(ctx: Context, reference: str, partners: list[str], digest: str) -> PublishPlan:
     """Put the ticket in the collections its previewed plan (`digest`) names; later versions follow it."""
-    done = plan(ctx, reference, partners)
-    if digest != done.digest:
-        raise PublishPreviewOutdated(done)
-    done.decision.require()
+    done = as_promised(plan(ctx, reference, partners), digest, PublishPreviewOutdated)
     ticket = done.ticket
     now = ctx.now()
     objects, _ = exchange.current_objects(ctx, ticket)

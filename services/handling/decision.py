@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from puente.services.errors import Forbidden
 from puente.services.handling import pap as pap_rules
@@ -143,6 +144,26 @@ class Decision:
     def allows(self, names: Iterable[str]) -> bool:
         """Whether every one of `names` may have the material under this decision."""
         return not self.blocking and set(names) <= set(self.allowed)
+
+
+class Preview(Protocol):
+    """What a preview showed (a share's or a publish's plan): the decision its digest promises."""
+
+    @property
+    def decision(self) -> Decision: ...
+
+
+PreviewT = TypeVar("PreviewT", bound=Preview)
+
+
+def as_promised(now: PreviewT, digest: str, outdated: Callable[[PreviewT], Exception]) -> PreviewT:
+    """`now`, the plan as it stands, if it is what the preview promised (`digest`, which its confirmation
+    carries); if anything changed since, `outdated(now)` is raised, carrying the new preview. A kept promise
+    still refuses what only the analyst can settle (personal data)."""
+    if digest != now.decision.digest:
+        raise outdated(now)
+    now.decision.require()
+    return now
 
 
 def decide(material: Material, exit: Exit, recipients: Sequence[Recipient], actions: Sequence[str] = ()) -> Decision:

@@ -17,7 +17,7 @@ from puente.services.errors import Conflict, Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
 from puente.services.handling import material as handling_material
 from puente.services.handling import personal
-from puente.services.handling.decision import Decision, Exit, Recipient, Refusal, Rule, decide
+from puente.services.handling.decision import Decision, Exit, Recipient, Refusal, Rule, as_promised, decide
 from puente.services.peers import flows as peer_flows
 from puente.services.peers import service as peers
 from puente.services.sharing import copies
@@ -148,11 +148,7 @@ def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE
 def confirmed(ctx: Context, reference: str, named: list[str], digest: str, exit: Exit = Exit.SHARE) -> SharePlan:
     """The plan a preview promised (its `digest`), as it stands now; if anything changed since, the refusal
     carries the new preview. The send still refuses what only the analyst can settle (personal data)."""
-    now = plan(ctx, reference, named, exit)
-    if digest != now.digest:
-        raise PreviewOutdated(now)
-    now.decision.require()
-    return now
+    return as_promised(plan(ctx, reference, named, exit), digest, PreviewOutdated)
 
 
 def share(ctx: Context, reference: str, named: list[str], digest: str) -> SharePlan:
