@@ -584,6 +584,7 @@ def test_the_manifest_installs_the_command_interactivity_and_scopes_puente_uses(
     assert {"commands", "chat:write", "chat:write.public", "users:read"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
+    assert "files:write" in manifest["oauth_config"]["scopes"]["bot"]  # reports are uploaded as files
     # Looking for a page whose send went unanswered, in a DM or a channel.
     assert {"im:write", "im:history", "channels:history", "groups:history"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
