@@ -9,8 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from puente.services.context import Runtime
 from puente.settings import load_settings
 from tests import running
 from tests.conftest import SECRET_KEY
+from tests.support import wait_until as wait_until  # its home was here: branches under way still import it
 
 PUENTE = [sys.executable, "-m", "puente.cli"]
 
@@ -120,16 +120,6 @@ def issued_credentials(output: str) -> dict[str, str]:
     values = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
     collections = {alias: cid for alias, cid, _ in re.findall(r"(\S+)=(\S+)\((\S+)\)", values["collections"])}
     return {"user": values["user"], "password": values["password"], **collections}
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
-    """Poll until `condition` holds. The timeout only ends a test that is stuck: a slow, shared
-    machine must never make a correct run fail."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.05)
 
 
 @contextmanager

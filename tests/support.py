@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from puente.services.context import Context, Runtime
@@ -24,3 +25,13 @@ def confirmation(preview: str) -> str:
     match = re.search(r"^\s*Confirm: (.+)$", preview, re.MULTILINE)
     assert match, f"no confirmation in:\n{preview}"
     return match.group(1)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+    """Poll until `condition` holds. The timeout only ends a test that is stuck: a slow, shared
+    machine must never make a correct run fail."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.05)

@@ -27,8 +27,8 @@ from puente.services.users import service as users
 from puente.storage.models import Role
 from tests.conftest import make_runtime
 from tests.paging import write_policy
-from tests.puente_pair import wait_until
 from tests.slack_api import SlackStandIn
+from tests.support import wait_until
 from tests.telegram_standin import BotApiStandIn, TelegramUser, bot_api, serving
 from tests.test_console import after, at_terminal
 from tests.test_slack import BOT_TOKEN, SECRET, all_text, interact, slash, submission

@@ -22,7 +22,7 @@ from puente.services.notify import Notice, Recipient
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.storage.models import Role
-from tests.puente_pair import wait_until
+from tests.support import wait_until
 
 
 class Terminal(io.StringIO):

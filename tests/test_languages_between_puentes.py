@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlmodel import select
 
 from puente.storage.assistance import AssistanceMessage
-from tests.puente_pair import puente_pair, wait_until
+from tests.puente_pair import puente_pair
+from tests.support import wait_until
 
 
 def test_a_spanish_requester_and_a_portuguese_responder_each_read_the_request_in_their_language(

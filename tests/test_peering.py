@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from puente.cli.main import main
-from tests.puente_pair import Instance, wait_until
-from tests.support import confirmation
+from tests.puente_pair import Instance
+from tests.support import confirmation, wait_until
 
 
 def token_in(output: str) -> str:

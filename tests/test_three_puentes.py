@@ -9,8 +9,8 @@ import re
 from functools import partial
 from pathlib import Path
 
-from tests.puente_pair import Instance, puente_trio, wait_until
-from tests.support import confirmation
+from tests.puente_pair import Instance, puente_trio
+from tests.support import confirmation, wait_until
 
 TIMEOUT = 60.0  # a loaded 2-core machine: conditions are awaited, this only bounds a hang
 

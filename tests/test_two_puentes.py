@@ -11,7 +11,8 @@ from puente.services.assistance import scheduled as assistance_worker
 from puente.services.inbox import scheduled as inbox_worker
 from puente.services.peers import service as peers
 from puente.storage import assistance as request_store
-from tests.puente_pair import Instance, puente_pair, wait_until
+from tests.puente_pair import Instance, puente_pair
+from tests.support import wait_until
 
 
 def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path) -> None:

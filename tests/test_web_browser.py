@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.puente_pair import Instance, puente_pair, wait_until
+from tests.puente_pair import Instance, puente_pair
+from tests.support import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -1,13 +1,12 @@
 """Limits at the TAXII door (issue 12, item 6): a partner's request rate (429 with Retry-After),
 failed logins logged, throttled then locked out, uploads in progress per partner, and a read timeout
-for a body that stops arriving. Time is the runtime's manual clock; nothing sleeps."""
+for a body that stops arriving. Time is the runtime's manual clock: no test waits for time to pass."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import socket
-import time
 from datetime import timedelta
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 
 from puente.services.clock import ManualClock
 from puente.services.feeds.partners import IssuedCredentials
+from tests.support import wait_until
 from tests.taxii.conftest import PEER_IDENTITY, RunningServer, add_partner, indicator
 
 TAXII = "application/taxii+json;version=2.1"
@@ -73,7 +73,7 @@ def _half_open(
 ) -> socket.socket:
     """A POST whose headers promise `length` bytes of body, of which only `body` is sent."""
     host, port = server.base_url.removeprefix("http://").split(":")
-    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection = socket.create_connection((host, int(port)), timeout=600)  # only a hang waits this long
     basic = base64.b64encode(f"{partner.user}:{partner.password}".encode()).decode()
     head = (
         f"POST /taxii2/api/collections/{collection}/objects/ HTTP/1.1\r\nHost: {host}\r\n"
@@ -112,13 +112,21 @@ def test_a_partner_has_at_most_its_uploads_in_progress(
 ) -> None:
     settings = sqlite_taxii_server.runtime.settings
     settings.taxii_partner_uploads, settings.taxii_partner_requests_per_minute = 1, 10**6
+    settings.taxii_read_timeout = 3600  # the half-open upload stays in progress however long the test takes
     client = _client(sqlite_taxii_server, partner.user, partner.password)
     url = f"collections/{_inbox(partner)}/objects/"
     body = orjson.dumps({"objects": [indicator(1, creator=PEER_IDENTITY)]})
+    answers: list[httpx.Response] = []
+
+    def second_refused() -> bool:
+        # Until the server has begun reading the half-open upload, a second one still gets in.
+        answers.append(client.post(url, content=body, headers={"Content-Type": TAXII}))
+        assert answers[-1].status_code in (202, 429), answers[-1].text
+        return answers[-1].status_code == 429
+
     with _half_open(sqlite_taxii_server, partner, _inbox(partner), body[:10], len(body)) as slow:
-        deadline = time.monotonic() + 20
-        while (second := client.post(url, content=body, headers={"Content-Type": TAXII})).status_code != 429:
-            assert second.status_code == 202 and time.monotonic() < deadline, second.text
+        wait_until(second_refused, "a second upload is refused while the first is in progress")
+        second = answers[-1]
         assert second.headers["Retry-After"] == "1" and "1 upload(s) in progress" in second.text
         slow.sendall(body[10:])
         assert _answer(slow).startswith(b"HTTP/1.1 202 ")

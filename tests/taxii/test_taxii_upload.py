@@ -30,7 +30,8 @@ from puente.services.users import service as users
 from puente.storage.collections import CollectionEntry
 from puente.storage.models import Role
 from tests import running
-from tests.puente_pair import Instance, issued_credentials, wait_until
+from tests.puente_pair import Instance, issued_credentials
+from tests.support import wait_until
 from tests.taxii.conftest import PEER_IDENTITY, RunningServer, add_partner, indicator
 
 TAXII = "application/taxii+json;version=2.1"
