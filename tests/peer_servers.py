@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support import wait_until
 
 MEDALLION_DIR = Path(__file__).resolve().parents[2] / "shared" / "peers" / "medallion"
 COLLECTION = "8f0a5c9e-2f5b-4c41-9c7e-5b1f2f9d0a01"
@@ -62,16 +63,17 @@ def medallion(tmp_path: Path, port: int | None = None) -> Iterator[Medallion]:
     ]
     log = (tmp_path / f"medallion-{port}.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def answers() -> bool:
+        assert process.poll() is None, "medallion exited before it answered"
+        try:
+            requests.get(f"http://127.0.0.1:{port}/taxii2/", auth=(USER, PASSWORD), timeout=30)
+        except (requests.ConnectionError, requests.Timeout):
+            return False
+        return True
+
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/taxii2/", auth=(USER, PASSWORD), timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("medallion did not start") from None
-                time.sleep(0.1)
+        wait_until(answers, "medallion answers")
         yield Medallion(port)
     finally:
         process.terminate()

@@ -95,7 +95,7 @@ class Instance:
 
     def request_state(self, requester_reference: str) -> str | None:
         """The state this side records for the request about the requester's ticket (a cheap read for waiting)."""
-        with sqlite3.connect(f"file:{self.directory / 'puente.db'}?mode=ro", uri=True, timeout=5) as connection:
+        with sqlite3.connect(f"file:{self.directory / 'puente.db'}?mode=ro", uri=True, timeout=30) as connection:
             row = connection.execute(
                 "SELECT state FROM assistance_requests WHERE requester_reference = ? ORDER BY id DESC",
                 (requester_reference,),

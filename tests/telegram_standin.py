@@ -26,6 +26,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from tests.support import wait_until
+
 TOKEN = "123456:TEST-token"
 BOT_ID = 777000
 BOT_USERNAME = "PuenteBot"
@@ -228,11 +230,12 @@ def serving(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("Puente did not start")
-        time.sleep(0.02)
+
+    def started() -> bool:
+        assert thread.is_alive(), "Puente stopped before it started"
+        return bool(server.started)
+
+    wait_until(started, "Puente started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

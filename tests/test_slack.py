@@ -202,14 +202,16 @@ def test_acknowledgement_does_not_wait_for_the_work(client: TestClient, slack: S
         """The command core, held until the test has seen the acknowledgement."""
 
         def handle_once(self, command: Command) -> Reply | None:
-            release.wait(10)
+            release.wait()
             return core.handle_once(command)
 
     adapter.core = HeldCore()
-    response = slash(client, slack, "list")
-    assert response.status_code == 200
-    assert not slack.of("response:cmd")  # acknowledged while the command is still waiting to run
-    release.set()
+    try:
+        response = slash(client, slack, "list")
+        assert response.status_code == 200
+        assert not slack.of("response:cmd")  # acknowledged while the command is still waiting to run
+    finally:
+        release.set()
     [reply] = slack.wait_for("response:cmd")
     assert reply.params["text"] == "No open tickets."
 

@@ -4,7 +4,6 @@ Bot API played by a loopback stand-in that records what the bot said."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +30,7 @@ from puente.settings import SettingsError
 from puente.storage.models import Role, TicketStatus
 from puente.storage.outbox import OutboxMessage
 from tests.conftest import make_runtime
-from tests.support import acting_as
+from tests.support import acting_as, wait_until
 from tests.telegram_standin import (
     BOT_USERNAME,
     SECRET,
@@ -333,10 +332,7 @@ def test_polling_mode_fetches_updates_and_has_no_webhook(
     api.updates.append(ana.message_update("/incident new Phishing wave"))
     with serving(create_app(runtime)) as base:
         assert httpx.post(f"{base}/telegram/webhook", json={}).status_code == 404
-        for _ in range(200):
-            if api.of("sendMessage"):
-                break
-            time.sleep(0.05)
+        wait_until(lambda: bool(api.of("sendMessage")), "Puente answers the update it fetched")
     assert "Opened INC-2026-0001" in api.of("sendMessage")[0].text
     assert api.of("deleteWebhook")  # PTB drops any webhook before polling
 

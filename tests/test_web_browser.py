@@ -36,7 +36,7 @@ if not CHROMIUM.exists():
 
 
 def delivered(instance: Instance) -> bool:
-    with sqlite3.connect(f"file:{instance.directory / 'puente.db'}?mode=ro", uri=True, timeout=5) as connection:
+    with sqlite3.connect(f"file:{instance.directory / 'puente.db'}?mode=ro", uri=True, timeout=30) as connection:
         row = connection.execute("SELECT count(*) FROM peer_outbox WHERE state = 'delivered'").fetchone()
     return bool(row[0])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from puente.server.app import create_app
 from puente.services.context import Runtime
 from puente.services.feeds import partners
 from puente.services.feeds.partners import IssuedCredentials
+from tests.support import wait_until
 
 OUR_IDENTITY = "identity--0c4a3f1e-8d1b-4c52-9a55-7a8c3e1d2b10"
 PEER_IDENTITY = "identity--5b2e8c1a-3f4d-4e6a-8b9c-1d2e3f4a5b6c"
@@ -83,11 +83,12 @@ def serve(runtime: Runtime) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the TAXII test server did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        assert thread.is_alive(), "the TAXII test server stopped before it started"
+        return bool(server.started)
+
+    wait_until(started, "the TAXII test server started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
