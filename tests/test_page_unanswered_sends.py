@@ -5,6 +5,7 @@ stand-ins that record the message and swallow the answer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,12 +89,19 @@ def telegram(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[
 
 @pytest.mark.parametrize("arrived", [True, False], ids=["posted", "lost-on-the-way"])
 def test_slack_page_without_an_answer_is_looked_for_and_bob_gets_exactly_one(
-    on_slack: tuple[Runtime, SlackStandIn], clock: ManualClock, arrived: bool
+    on_slack: tuple[Runtime, SlackStandIn], clock: ManualClock, arrived: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     runtime, slack = on_slack
     slack.withhold_answer("chat.postMessage", applied=arrived)
     assert say(runtime, "ana", "/incident new Ransomware at the port sev=critical").ok
-    escalation_worker.tick(runtime)
+    with caplog.at_level(logging.WARNING):
+        escalation_worker.tick(runtime)
+    [said] = caplog.records  # once, by Puente, with what comes next: no ERROR from slack_sdk for an expected outcome
+    assert (said.name, said.levelname) == ("puente.services.escalation.scheduled", "WARNING")
+    assert said.getMessage() == (
+        "page message 1 to bob over slack (INC-2026-0001): Slack did not answer within 3 s; it may have arrived: "
+        "in 15 s it is looked for there and sent again only if it is absent"
+    )
     [delivery] = _deliveries(runtime)
     assert delivery.status == DeliveryStatus.UNCONFIRMED and "did not answer" in (delivery.error or "")
     escalation_worker.tick(runtime)
@@ -137,12 +145,17 @@ def test_slack_check_reads_the_history_page_by_page(on_slack: tuple[Runtime, Sla
 
 
 def test_telegram_page_without_an_answer_is_sent_once_more_marked_as_a_possible_repeat(
-    telegram: tuple[Runtime, BotApiStandIn], clock: ManualClock
+    telegram: tuple[Runtime, BotApiStandIn], clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     runtime, api = telegram
     api.withhold_answer("sendMessage")
     assert say(runtime, "ana", "/incident new Ransomware at the port sev=critical").ok
-    escalation_worker.tick(runtime)
+    with caplog.at_level(logging.WARNING):
+        escalation_worker.tick(runtime)
+    [said] = caplog.records
+    assert said.levelname == "WARNING" and said.getMessage().endswith(
+        "it may have arrived: in 15 s it is sent once more, marked as a possible repeat"
+    )
     [delivery] = _deliveries(runtime)
     assert delivery.status == DeliveryStatus.UNCONFIRMED
     escalation_worker.tick(runtime)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +28,29 @@ KEY_EVENT = "puente_page_message"
 # How far before the unanswered send a check looks: the send's own wait, and clocks that disagree a little.
 LOOK_BACK = timedelta(seconds=ANSWER_SECONDS + 300)
 
+# slack_sdk logs every request that fails at ERROR before raising it. A send that got no answer in time is an
+# outcome Puente expects (DeliveryUnknown: the escalation worker logs it at WARNING, with what it does next),
+# so slack_sdk's line for it is dropped; every other failure it logs stays.
+_SENDING: ContextVar[bool] = ContextVar("puente_slack_sending", default=False)
+
+
+class _UnansweredSends(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        # slack_sdk logs from inside its `except`: the exception being handled is the one it logs.
+        return not (_SENDING.get() and isinstance(sys.exc_info()[1], TimeoutError))
+
+
+_UNANSWERED_SENDS = _UnansweredSends()
+
+
+@contextmanager
+def _sending() -> Iterator[None]:
+    token = _SENDING.set(True)
+    try:
+        yield
+    finally:
+        _SENDING.reset(token)
+
 
 @dataclass
 class SlackNotifier:
@@ -33,6 +61,9 @@ class SlackNotifier:
 
     client: WebClient
     platform: str = field(default=PLATFORM)
+
+    def __post_init__(self) -> None:
+        self.client.logger.addFilter(_UNANSWERED_SENDS)  # once per logger, however many notifiers share it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackNotifier:
@@ -48,9 +79,10 @@ class SlackNotifier:
         message = render_notice(notice)
         metadata = {"event_type": KEY_EVENT, "event_payload": {"key": notice.key}} if notice.key else None
         try:
-            response = self.client.chat_postMessage(
-                channel=address, text=message["text"], blocks=message["blocks"], metadata=metadata
-            )
+            with _sending():
+                response = self.client.chat_postMessage(
+                    channel=address, text=message["text"], blocks=message["blocks"], metadata=metadata
+                )
         except TimeoutError as error:
             # Raised while reading the answer (a timeout while connecting arrives wrapped in a URLError):
             # the message went out and may have been posted.

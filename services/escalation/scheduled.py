@@ -256,6 +256,14 @@ def _send_page_message(notifiers: dict[str, Notifier], item: _Outgoing) -> _Outc
         # Check (again) where the platform can; where it cannot, this was the one repeat allowed.
         again = item.unconfirmed_since is None or checks
         status = DeliveryStatus.UNCONFIRMED if again else DeliveryStatus.UNKNOWN
+        if not again:
+            then = "it is not sent a third time"
+        elif checks:
+            then = f"in {CHECK_AFTER.total_seconds():g} s it is looked for there and sent again only if it is absent"
+        else:
+            then = f"in {CHECK_AFTER.total_seconds():g} s it is sent once more, marked as a possible repeat"
+        who = f"page message {item.delivery_id} to {item.recipient.name} over {item.platform}"
+        log.warning("%s (%s): %s; it may have arrived: %s", who, item.notice.ticket or "no ticket", error, then)
         return _Outcome(status, error=str(error) or type(error).__name__)
     except DeliveryError as error:
         return _Outcome(None, error=str(error) or type(error).__name__)
