@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from puente.i18n import _
 from puente.services.assistance import messages
@@ -71,7 +70,7 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
         recipients,
         [*objects, note],
         max(TLP(ticket.tlp), TLP.AMBER, key=lambda t: t.rank),
-        definitions=[stix_notes.EXTENSION_DEFINITION, *_definitions(objects)],
+        definitions=[stix_notes.EXTENSION_DEFINITION, *exchange.definitions_for(objects)],
         ticket_id=ticket.id,
         summary=f"NOTIFY {ticket.reference}",
     )
@@ -83,11 +82,3 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
         after={"recipients": warned.names, "tlp": warned.tlp.value},
     )
     return warned
-
-
-def _definitions(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        d
-        for d in exchange.bundle_for(objects)["objects"]
-        if d["type"] in ("extension-definition", "marking-definition")
-    ]

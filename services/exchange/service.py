@@ -212,6 +212,12 @@ def bundle_for(objects: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [*definitions, *markings, *objects]}
 
 
+def definitions_for(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The definitions (extensions, TLP 2.0 markings) that `objects` depend on, as a send carries them beside
+    the objects."""
+    return [d for d in bundle_for(objects)["objects"] if d["type"] in ("extension-definition", "marking-definition")]
+
+
 def export_ticket(ctx: Context, reference: str) -> ExportResult:
     """The ticket as a STIX 2.1 bundle (recording new versions of what changed since the last export)."""
     _trusted(ctx, Role.ONCALL, "exporting a ticket")

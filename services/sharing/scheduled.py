@@ -72,18 +72,13 @@ def send_new_versions(ctx: Context) -> int:
                 ctx.session.add(link)
                 continue
             if any(o["type"] not in patterns.SCO_TYPES for o in news):
-                definitions = [
-                    d
-                    for d in exchange.bundle_for(news)["objects"]
-                    if d["type"] in ("extension-definition", "marking-definition")
-                ]
                 peer_flows.send_to_peers(
                     ctx,
                     decision,
                     [peer],
                     news,
                     TLP(ticket.tlp),
-                    definitions=definitions,
+                    definitions=exchange.definitions_for(news),
                     ticket_id=ticket.id,
                     summary=f"update {ticket.reference}",
                 )

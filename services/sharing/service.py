@@ -161,18 +161,13 @@ def share(ctx: Context, reference: str, named: list[str], digest: str) -> ShareP
         copies.link(ctx, peer, ticket)
     objects, _ = exchange.current_objects(ctx, ticket)
     # For peers that pull: CLEAR and GREEN land in the shared collections, stricter levels in each recipient's own.
-    definitions = [
-        d
-        for d in exchange.bundle_for(objects)["objects"]
-        if d["type"] in ("extension-definition", "marking-definition")
-    ]
     shared.sent = peer_flows.send_to_peers(
         ctx,
         shared.decision,
         recipients,
         objects,
         shared.tlp,
-        definitions=definitions,
+        definitions=exchange.definitions_for(objects),
         ticket_id=ticket.id,
         summary=f"share {ticket.reference} ({shared.tlp.label})",
         stored=True,
