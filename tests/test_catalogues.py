@@ -148,6 +148,9 @@ TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "word": ((1,), ()),
     "Subcommand": ((2,), ("summary", "details")),
     "require_role": ((2,), ("doing",)),
+    # Said now, read later in the reader's language: a phrase's message, and a handling refusal's.
+    "Phrase": ((0,), ()),
+    "Refusal": ((1,), ("why",)),
     # A web page's values (a refusal's message), by name; a report's section, its title and rows.
     "render": ((2,), ()),
     "Section": ((0, 1), ("title", "rows")),

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from puente.i18n import Phrase, language
 from puente.services.context import Context
 from puente.services.errors import Forbidden
 from puente.services.handling import pap as pap_rules
@@ -66,6 +67,21 @@ def test_a_pap_red_request_for_a_takedown_is_refused_naming_the_pap_and_the_acti
     assert not decide(ours, Exit.SHARE, [Recipient("cert-br")], ["takedown"]).refused
     theirs = decide(_received(TLP.AMBER, pap=PAP.AMBER), Exit.FORWARD, [Recipient("cert-ar")], ["block-port"])
     assert "ask csirt-co whether it may be lowered" in theirs.refused[0].reason
+
+
+def test_a_refusal_reads_in_the_readers_language_and_promises_the_same_whoever_previews() -> None:
+    ours = Material("INC-2026-0001", TLP.AMBER, PAP.RED)
+    decision = decide(ours, Exit.ASSIST, [Recipient("cert-br")], ["block-host"])
+    with language("es"):
+        reason, spanish_digest = decision.refused[0].reason, decision.digest
+        with pytest.raises(Forbidden, match="podría ser notado por el adversario"):
+            decision.require()
+    assert reason.startswith("INC-2026-0001 es PAP:RED: bloquear host podría ser notado por el adversario")
+    assert "pap=green" in reason and "block-host" not in reason
+    with language("pt"):
+        onward = decide(_received(TLP.RED), Exit.SHARE, [Recipient("cert-ar")]).refused[0].reason
+    assert onward.startswith("INC-2026-0007 veio de csirt-co sob TLP:RED: vai apenas para csirt-co, não para cert-ar")
+    assert spanish_digest == decision.digest  # read in English now
 
 
 @pytest.mark.parametrize("tlp", [TLP.AMBER_STRICT, TLP.RED])
@@ -283,7 +299,7 @@ def test_received_material_may_reach_a_feed_only_below_amber() -> None:
     ours = decide(Material("INC-2026-0001", TLP.AMBER, PAP.AMBER), Exit.PUBLISH, [community]).refused[0].reason
     assert ours == (
         "INC-2026-0001 is TLP:AMBER: it may not go to the community collection (that collection takes TLP:CLEAR"
-        " and TLP:GREEN)."
+        ", TLP:GREEN)."
     )
 
 
@@ -370,7 +386,7 @@ def test_what_a_decision_is_made_of_cannot_change_after_it() -> None:
         (material, "tlp"),
         (decision, "allowed"),
         (Recipient("cert-br"), "named"),
-        (Refusal("cert-br", "why", True, Rule.TLP), "reason"),
+        (Refusal("cert-br", Phrase("why"), True, Rule.TLP), "why"),
     ):
         with pytest.raises(FrozenInstanceError):
             setattr(made, field_name, None)

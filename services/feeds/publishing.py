@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from puente.i18n import _
+from puente.i18n import _, in_english
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.exchange import service as exchange
@@ -157,7 +157,7 @@ def follow(ctx: Context) -> int:
             ctx.record(
                 action="publication-withheld",
                 ticket_id=ticket.id,
-                summary=f"{publication.alias}: " + " ".join(r.reason for r in decision.refused)[:280],
+                summary=f"{publication.alias}: " + " ".join(in_english(r.why) for r in decision.refused)[:280],
             )
             continue
         exchange.current_objects(ctx, ticket)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+from puente.i18n import N_, Phrase, Value, Words, in_english
 from puente.services.errors import Forbidden
 from puente.services.handling import pap as pap_rules
 from puente.services.handling.policy import ALLOWED_TLPS, CollectionKind
@@ -88,12 +89,18 @@ class Rule(StrEnum):
 @dataclass(frozen=True)
 class Refusal:
     """Why `recipient` may not have the material; `recipient` None refuses the whole send (and is `named`: no
-    analyst can send around it)."""
+    analyst can send around it). `why` is a phrase: the analyst reads it in their language, the timeline
+    records it in English, and a preview's digest does not depend on who previews."""
 
     recipient: str | None
-    reason: str
+    why: Phrase
     named: bool
     rule: Rule
+
+    @property
+    def reason(self) -> str:
+        """Why, in the reader's language."""
+        return str(self.why)
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class Decision:
             material.tlp.value,
             material.pap.value,
             sorted(self.allowed),
-            sorted([r.recipient or "", r.reason] for r in self.refused),
+            sorted([r.recipient or "", in_english(r.why)] for r in self.refused),
             list(material.personal),
             material.legal_basis or "",
         ]
@@ -173,8 +180,13 @@ def decide(material: Material, exit: Exit, recipients: Sequence[Recipient], acti
         refused.append(
             Refusal(
                 None,
-                f"{material.reference} is TLP:RED: it is never published in a feed; it goes only to peers you"
-                f" name: /incident share {material.reference} to PEER.",
+                Phrase(
+                    N_(
+                        "{reference} is TLP:RED: it is never published in a feed; it goes only to peers you name:"
+                        " /incident share {reference} to PEER."
+                    ),
+                    {"reference": material.reference},
+                ),
                 True,
                 Rule.TLP,
             )
@@ -195,20 +207,28 @@ def decide(material: Material, exit: Exit, recipients: Sequence[Recipient], acti
     return Decision(exit, material, tuple(allowed), tuple(refused))
 
 
-def _refusal(material: Material, recipient: Recipient) -> tuple[Rule, str] | None:
+def _refusal(material: Material, recipient: Recipient) -> tuple[Rule, Phrase] | None:
     tlp, originator = material.tlp, material.originator
+    said: dict[str, Value] = {"reference": material.reference, "tlp": tlp.label, "originator": originator or ""}
     if recipient.feed is not None:
         if material.personal and not material.legal_basis:
             return Rule.PERSONAL, _personal_refusal(material)
+        feed: dict[str, Value] = {**said, "collection": recipient.feed.value}
         if originator is not None and tlp.rank >= TLP.AMBER.rank:
-            return Rule.ONWARD, (
-                f"{material.reference} came from {originator} under {tlp.label}: it goes only to organisations"
-                f" with a need to know, never to the {recipient.feed.value} collection."
+            return Rule.ONWARD, Phrase(
+                N_(
+                    "{reference} came from {originator} under {tlp}: it goes only to organisations with a need to"
+                    " know, never to the {collection} collection."
+                ),
+                feed,
             )
         if tlp not in ALLOWED_TLPS[recipient.feed]:
-            return Rule.TLP, (
-                f"{material.reference} is {tlp.label}: it may not go to the {recipient.feed.value} collection"
-                f" (that collection takes {_levels(ALLOWED_TLPS[recipient.feed])})."
+            return Rule.TLP, Phrase(
+                N_(
+                    "{reference} is {tlp}: it may not go to the {collection} collection"
+                    " (that collection takes {levels})."
+                ),
+                {**feed, "levels": _levels(ALLOWED_TLPS[recipient.feed])},
             )
         return None
     if originator is not None and recipient.name == originator:
@@ -216,53 +236,88 @@ def _refusal(material: Material, recipient: Recipient) -> tuple[Rule, str] | Non
     if originator is not None and tlp in ORIGINATOR_ONLY and recipient.name not in material.released_to:
         return Rule.ONWARD, _onward_refusal(material, recipient.name)
     if tlp is TLP.RED and not recipient.named:
-        return Rule.TLP, f"{material.reference} is TLP:RED: it goes only to recipients you name."
+        return Rule.TLP, Phrase(N_("{reference} is TLP:RED: it goes only to recipients you name."), said)
     if originator is not None and tlp is TLP.AMBER and not recipient.named:
-        return Rule.ONWARD, (
-            f"{material.reference} came from {originator} under TLP:AMBER: it goes only to organisations you"
-            f" name as having a need to know; name {recipient.name} to include it."
+        return Rule.ONWARD, Phrase(
+            N_(
+                "{reference} came from {originator} under TLP:AMBER: it goes only to organisations you name as"
+                " having a need to know; name {recipient} to include it."
+            ),
+            {**said, "recipient": recipient.name},
         )
     if material.personal and not material.legal_basis:
         return Rule.PERSONAL, _personal_refusal(material)
     return None
 
 
-def _onward_refusal(material: Material, name: str) -> str:
-    originator = material.originator
+def _onward_refusal(material: Material, name: str) -> Phrase:
+    originator = material.originator or ""
     named = sorted(material.released_to - {name})
-    to_whom = f"{originator}" + (f" or those {originator} named ({', '.join(named)})" if named else "")
-    contact = f" ({material.originator_contact})" if material.originator_contact else ""
-    return (
-        f"{material.reference} came from {originator} under {material.tlp.label}: it goes only to {to_whom},"
-        f" not to {name}. Ask {originator}{contact} to release it to {name}: once {originator} shares its"
-        f" incident with {name}, {name} is named on it and may have it from us too."
+    said: dict[str, Value] = {
+        "reference": material.reference,
+        "originator": originator,
+        "tlp": material.tlp.label,
+        "recipient": name,
+        "contact": f" ({material.originator_contact})" if material.originator_contact else "",
+    }
+    if named:
+        return Phrase(
+            N_(
+                "{reference} came from {originator} under {tlp}: it goes only to {originator} or those {originator}"
+                " named ({named}), not to {recipient}. Ask {originator}{contact} to release it to {recipient}: once"
+                " {originator} shares its incident with {recipient}, {recipient} is named on it and may have it"
+                " from us too."
+            ),
+            {**said, "named": ", ".join(named)},
+        )
+    return Phrase(
+        N_(
+            "{reference} came from {originator} under {tlp}: it goes only to {originator}, not to {recipient}."
+            " Ask {originator}{contact} to release it to {recipient}: once {originator} shares its incident with"
+            " {recipient}, {recipient} is named on it and may have it from us too."
+        ),
+        said,
     )
 
 
-def _personal_refusal(material: Material) -> str:
+def _personal_refusal(material: Material) -> Phrase:
     shown = material.personal[:PERSONAL_SHOWN]
     more = len(material.personal) - len(shown)
-    return (
-        f"{material.reference} holds what may be personal data: {'; '.join(shown)}"
-        + (f"; and {more} more" if more > 0 else "")
-        + f". Remove it (/incident update {material.reference} desc=… title=…), or record the legal basis for"
-        f' sharing it: /incident update {material.reference} legal="LGPD art. 7 IX".'
+    found: Value = "; ".join(shown)
+    if more > 0:
+        found = Phrase(N_("{found}; and {count} more"), {"found": found, "count": str(more)})
+    return Phrase(
+        N_(
+            "{reference} holds what may be personal data: {found}. Remove it (/incident update {reference} desc=…"
+            ' title=…), or record the legal basis for sharing it: /incident update {reference} legal="LGPD art. 7 IX".'
+        ),
+        {"reference": material.reference, "found": found},
     )
 
 
-def _pap_refusal(material: Material, actions: list[str]) -> str:
-    level = f"PAP:{material.pap.value.upper()}"
-    passive = ", ".join(pap_rules.permitted_actions(material.pap))
+def _pap_refusal(material: Material, actions: list[str]) -> Phrase:
     lower = (
-        f"ask {material.originator} whether it may be lowered"
+        Phrase(N_("ask {originator} whether it may be lowered"), {"originator": material.originator})
         if material.originator is not None
-        else f"lower it first if the incident allows: /incident update {material.reference} pap=green"
+        else Phrase(
+            N_("lower it first if the incident allows: /incident update {reference} pap=green"),
+            {"reference": material.reference},
+        )
     )
-    return (
-        f"{material.reference} is {level}: {', '.join(actions)} could be noticed by the adversary, which"
-        f" {level} does not permit. Ask only for {passive}; or, for active actions, {lower}."
+    return Phrase(
+        N_(
+            "{reference} is {level}: {actions} could be noticed by the adversary, which {level} does not permit."
+            " Ask only for {passive}; or, for active actions, {lower}."
+        ),
+        {
+            "reference": material.reference,
+            "level": f"PAP:{material.pap.value.upper()}",
+            "actions": Words("action", tuple(actions)),
+            "passive": Words("action", tuple(pap_rules.permitted_actions(material.pap))),
+            "lower": lower,
+        },
     )
 
 
 def _levels(levels: frozenset[TLP]) -> str:
-    return " and ".join(level.label for level in sorted(levels, key=lambda level: level.rank))
+    return ", ".join(level.label for level in sorted(levels, key=lambda level: level.rank))
