@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from puente.i18n import language
 from puente.services.handling import personal
 from puente.services.handling.personal import find
 
@@ -17,6 +18,16 @@ VICTIM = (
     " Buenos Aires, DNI 30.123.456; in Santiago, RUT 12.345.678-5; in Mexico, CURP HEGG560427MVZRRL04; in"
     " Bogotá, C.C. 1.020.304.050, celular 3001234567."
 )
+
+
+def test_a_finding_reads_in_the_readers_words() -> None:
+    (email,) = find("write to ana@correo.example", "note 2")
+    assert str(email) == "e-mail address ana@correo.example (note 2)"
+    with language("es"):
+        assert str(email) == "dirección de correo electrónico ana@correo.example (nota 2)"
+    (cpf,) = find("CPF 529.982.247-25", "request")
+    with language("pt"):
+        assert str(cpf) == "CPF (BR) 529.982.247-25 (texto da solicitação)"
 
 
 def test_every_identifier_in_a_victims_description_is_found() -> None:

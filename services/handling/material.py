@@ -51,7 +51,7 @@ def findings(ctx: Context, ticket: Ticket) -> list[personal.Finding]:
     assert ticket.id is not None
     texts = [("title", ticket.title), ("description", ticket.description)]
     texts += [(f"note {n}", note.text) for n, note in enumerate(ticket_store.notes(ctx.session, ticket.id), 1)]
-    texts += [("request text", request.text) for request in request_store.of_ticket(ctx.session, ticket.id)]
+    texts += [("request", request.text) for request in request_store.of_ticket(ctx.session, ticket.id)]
     found = personal.find_all(texts)
     found += [
         personal.Finding(personal.EMAIL_OBSERVABLE, observable.value, "observable")

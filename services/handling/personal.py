@@ -16,27 +16,41 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from puente.i18n import N_, gettext, lazy_pgettext
+
 
 @dataclass(frozen=True)
 class Finding:
-    """Something that may be personal data: what kind, the value as written, and where (`title`, `note 2`…)."""
+    """Something that may be personal data: what kind, the value as written, and where (one of PLACES, a note
+    with its number: `title`, `note 2`…); read in the reader's words."""
 
     kind: str
     value: str
     where: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.value} ({self.where})"
+        place, _, number = self.where.partition(" ")
+        where = str(PLACES[place]).format(number=number) if place in PLACES else self.where
+        return f"{gettext(self.kind)} {self.value} ({where})"
 
 
-EMAIL = "e-mail address"
-PHONE = "phone number"
-CPF = "CPF (BR)"
-DNI = "DNI (AR)"
-RUT = "RUT (CL)"
-CURP = "CURP (MX)"
-CEDULA = "cédula (CO)"
-EMAIL_OBSERVABLE = "e-mail observable, possibly personal:"
+EMAIL = N_("e-mail address")
+PHONE = N_("phone number")
+CPF = N_("CPF (BR)")
+DNI = N_("DNI (AR)")
+RUT = N_("RUT (CL)")
+CURP = N_("CURP (MX)")
+CEDULA = N_("cédula (CO)")
+EMAIL_OBSERVABLE = N_("e-mail observable, possibly personal:")
+# Where in a ticket personal data is looked for, by the code a finding carries (a note's with its number:
+# `note 2`), and how the reader calls it.
+PLACES = {
+    "title": lazy_pgettext("found in", "title"),
+    "description": lazy_pgettext("found in", "description"),
+    "note": lazy_pgettext("found in", "note {number}"),
+    "request": lazy_pgettext("found in", "request text"),
+    "observable": lazy_pgettext("found in", "observable"),
+}
 
 # Defanged addresses (`ana[@]mail[.]example`) are still addresses.
 _REFANG = [(re.compile(r"\[(?:@|at)\]|\((?:@|at)\)", re.IGNORECASE), "@"), (re.compile(r"\[\.\]|\(\.\)|\[dot\]"), ".")]
