@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import _, lazy_gettext
+from puente.i18n import _, lazy_gettext, ngettext
 from puente.services.assistance import early_warning
 from puente.services.feeds import publishing
 from puente.services.peers import service as peers
@@ -71,9 +71,12 @@ def share(call: Invocation) -> Reply:
         else:
             return Reply(
                 text=(
-                    _(
-                        "{reference} ({label}): {sent} STIX object(s) queued for {value}; /incident show "
-                        "{reference} follows delivery."
+                    ngettext(
+                        "{reference} ({label}): {sent} STIX object queued for {value}; /incident show "
+                        "{reference} follows delivery.",
+                        "{reference} ({label}): {sent} STIX objects queued for {value}; /incident show "
+                        "{reference} follows delivery.",
+                        done.sent,
                     ).format(
                         reference=done.ticket.reference,
                         label=done.tlp.label,
@@ -103,9 +106,12 @@ def share(call: Invocation) -> Reply:
     who = ", ".join(preview.names)
     return Reply(
         text=(
-            _(
+            ngettext(
                 "{confirmation}Preview: share {reference} ({label}) — the ticket as STIX 2.1 (incident, "
-                "countries, indicators, notes) to {recipients} peer(s):"
+                "countries, indicators, notes) to {recipients} peer:",
+                "{confirmation}Preview: share {reference} ({label}) — the ticket as STIX 2.1 (incident, "
+                "countries, indicators, notes) to {recipients} peers:",
+                len(preview.recipients),
             ).format(
                 confirmation=_why_previewed(confirmation, outdated),
                 reference=ticket.reference,
@@ -170,9 +176,12 @@ def notify(call: Invocation) -> Reply:
     )
     return Reply(
         text=(
-            _(
+            ngettext(
                 "{confirmation}Preview: early warning about {reference} ({label}) — NOTIFY with the ticket as "
-                "STIX 2.1 to {recipients} peer(s); their on-call is paged at {severity}:"
+                "STIX 2.1 to {recipients} peer; their on-call is paged at {severity}:",
+                "{confirmation}Preview: early warning about {reference} ({label}) — NOTIFY with the ticket as "
+                "STIX 2.1 to {recipients} peers; their on-call is paged at {severity}:",
+                len(preview.recipients),
             ).format(
                 confirmation=_why_previewed(confirmation, outdated),
                 reference=ticket.reference,
@@ -236,9 +245,12 @@ def publish(call: Invocation) -> Reply:
         prefix = _("Nothing was published: a confirmation carries the preview it confirms (the button does).") + " "
     return Reply(
         text=(
-            _(
+            ngettext(
                 "{prefix}Preview: publish {reference} ({label}) — the ticket as STIX 2.1 in {aliases} "
-                "collection(s) of ours that partner teams read:"
+                "collection of ours that partner teams read:",
+                "{prefix}Preview: publish {reference} ({label}) — the ticket as STIX 2.1 in {aliases} "
+                "collections of ours that partner teams read:",
+                len(preview.aliases),
             ).format(prefix=prefix, reference=ticket.reference, label=preview.tlp.label, aliases=len(preview.aliases))
         ),
         fields=[("TLP", preview.tlp.label), (_("Collections"), where), (_("Confirm"), command)],
@@ -281,7 +293,10 @@ def peers_(call: Invocation) -> Reply:
             line += " " + _("(backup: {contact})").format(contact=peer.backup_contact)
         lines.append(line)
     return Reply(
-        text=_("{found} peer CSIRT point(s) of contact{where}:").format(found=len(found), where=where), lines=lines
+        text=ngettext(
+            "{found} peer CSIRT point of contact{where}:", "{found} peer CSIRT points of contact{where}:", len(found)
+        ).format(found=len(found), where=where),
+        lines=lines,
     )
 
 
