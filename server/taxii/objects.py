@@ -76,8 +76,9 @@ async def _body(request: Request, limit: int, read_timeout: float) -> bytes:
         chunks.append(chunk)
 
 
-async def _posted_objects(request: Request, limit: int, read_timeout: float) -> list[Any]:
-    """The objects of the envelope in the body, refused whole when the body is not one a collection takes."""
+async def _posted_objects(request: Request, limit: int, read_timeout: float) -> tuple[list[Any], int]:
+    """The objects of the envelope in the body and the body's size, refused whole when the body is not one
+    a collection takes."""
     if not is_taxii_media_type(request.headers.get("content-type", "")):
         raise TaxiiError(415, "Unsupported media type", f"Send `Content-Type: {TAXII_MEDIA_TYPE}` with an envelope.")
     body = await _body(request, limit, read_timeout)
@@ -95,7 +96,7 @@ async def _posted_objects(request: Request, limit: int, read_timeout: float) -> 
             "Unsupported STIX version",
             f"This collection takes STIX 2.1 only; got spec_version {sorted({str(v) for v in versions})}.",
         )
-    return objects
+    return objects, len(body)
 
 
 @router.post("/collections/{collection_id}/objects/")
@@ -104,7 +105,7 @@ async def add_objects(
 ) -> Response:
     settings = runtime.settings
     with guards_of(request).upload(partner.id, partner.name):
-        posted = await _posted_objects(request, settings.taxii_max_content_length, settings.taxii_read_timeout)
+        posted, size = await _posted_objects(request, settings.taxii_max_content_length, settings.taxii_read_timeout)
         # Screened before any transaction, then stored a batch per transaction (services/feeds/door.py).
         screened = await run_in_threadpool(door.screen, partner, posted)
         del posted
@@ -112,7 +113,7 @@ async def add_objects(
             await run_in_threadpool(_refuse_out_of_turn, work, partner, screened)
         status = await run_in_threadpool(door.receive, work, partner, collection, screened)
         del screened
-    if int(request.headers.get("content-length") or 0) > LARGE_UPLOAD:
+    if size > LARGE_UPLOAD:  # however it was sent: a chunked body declares no length
         _give_back_when_over(runtime)
     return taxii_json(status_resource(status), status=202)
 

@@ -86,16 +86,19 @@ def test_workers_and_chat_keep_working_while_a_10_mb_upload_is_stored(sqlite_tax
     assert status.status_code == 202 and status.json()["success_count"] == len(objects)
 
 
-def test_what_an_upload_allocates_is_all_freed_once_it_is_stored(sqlite_taxii_server: RunningServer) -> None:
+@pytest.mark.parametrize("sent", ["with its length", "in chunks"])
+def test_what_an_upload_allocates_is_all_freed_once_it_is_stored(sqlite_taxii_server: RunningServer, sent: str) -> None:
     server, runtime = sqlite_taxii_server, sqlite_taxii_server.runtime
     issued = add_partner(runtime, "cert-br", peer="cert-br", identity=PEER_IDENTITY)
     inbox = next(g.id for g in issued.collections if g.alias == "cert-br-inbox")
 
     def upload(body: bytes) -> int:
+        # In chunks, a body has no Content-Length: it is known to be large only once it is read.
+        chunks = (body[start : start + 65_536] for start in range(0, len(body), 65_536))
         with httpx.Client(auth=(issued.user, issued.password), timeout=300) as client:
             answer = client.post(
                 f"{server.api_root}collections/{inbox}/objects/",
-                content=body,
+                content=body if sent == "with its length" else chunks,
                 headers={"Accept": TAXII, "Content-Type": TAXII},
             )
         assert answer.status_code == 202, answer.text[:300]
