@@ -8,7 +8,6 @@ driver gets the rows as they are.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -34,33 +33,30 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
         rows = sorted(rows, key=itemgetter(order_by))
     names = list(compiled.positiontup or ()) if compiled.positional else list(rows[0])
     # Each row's values in one C call; then only the columns with a bind processor (UTC datetimes, JSON)
-    # are processed, each value once per run of repeats (a batch's rows share its timestamp).
+    # are processed, each value once per run of repeats (a batch's rows share its timestamp). The
+    # processors are the dialect's own, those an ORM insert runs: a time is the same text whichever way
+    # its row was written (on SQLite, text is what compares and sorts).
     getter = itemgetter(*names)
     params: list[Any] = list(map(getter, rows)) if len(names) > 1 else [(getter(row),) for row in rows]
-    processors = {n: table.c[name].type.bind_processor(dialect) for n, name in enumerate(names)}
+    processors = {n: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for n, name in enumerate(names)}
     if any(processors.values()):
         columns: list[Any] = list(zip(*params, strict=True))
         for n, process in processors.items():
             if process is not None:
-                columns[n] = _processed(columns[n], process, sqlite=dialect.name == "sqlite")
+                columns[n] = _processed(columns[n], process)
         params = list(zip(*columns, strict=True))
     if not compiled.positional:
         params = [dict(zip(names, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _processed(values: Sequence[Any], process: Callable[[Any], Any], *, sqlite: bool) -> list[Any]:
-    """The values as the driver takes them; a value repeated in a run is processed once.
-
-    sqlite3 adapts some values (datetimes) with a Python function of its own for every row: here that
-    adapter runs once per run of repeats too, and the driver is handed the text it would have made."""
+def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """The values as the driver takes them; a value repeated in a run is processed once."""
     done: list[Any] = []
     last: Any = _NOTHING
     processed: Any = None
     for value in values:
         if value is not last:
             last, processed = value, None if value is None else process(value)
-            if sqlite and (adapt := sqlite3.adapters.get((type(processed), sqlite3.PrepareProtocol))) is not None:
-                processed = adapt(processed)
         done.append(processed)
     return done

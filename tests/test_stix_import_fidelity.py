@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
@@ -162,16 +162,40 @@ def test_an_internationalised_url_is_written_with_a_punycode_host_and_an_iri_is_
 
 
 @pytest.mark.parametrize("microsecond", [0, 123456])
-def test_the_time_a_version_was_stored_is_written_as_the_database_driver_writes_it(
+def test_a_time_stored_in_bulk_reads_compares_and_sorts_as_one_stored_by_the_orm(
     analyst: Runtime, clock: ManualClock, microsecond: int
 ) -> None:
-    """Versions are stored in bulk, their time adapted once for all rows: the text must be the driver's own."""
-    clock.set(datetime(2026, 1, 5, 12, 0, 0, microsecond, tzinfo=UTC))
+    """An import stores its versions in bulk, other writes store one row at a time: on SQLite a time is text,
+    so both must write the same text (a whole second was "12:00:00" in bulk and "12:00:00.000000" by the
+    ORM, and a version stored in bulk at a moment was not found at that moment)."""
+    moment = datetime(2026, 1, 5, 12, 0, 0, microsecond, tzinfo=UTC)
+    clock.set(moment)
     result = import_bundle(analyst, producer_bundle())
+    Version = stix_objects.StixObjectVersion
+    one_by_one = {"before": moment - timedelta(seconds=1), "same": moment, "after": moment + timedelta(microseconds=1)}
     with analyst.unit_of_work() as ctx:
-        connection = ctx.session.connection()
-        stored = connection.exec_driver_sql(
-            "SELECT DISTINCT stored_at FROM stix_objects WHERE ticket_id = ?", (result.ticket.id,)
-        ).all()
-        written = connection.exec_driver_sql("SELECT ?", (clock.now().replace(tzinfo=None),)).scalar_one()
-    assert stored == [(written,)] and written.startswith("2026-01-05 12:00:00")
+        for name, at in one_by_one.items():
+            ctx.session.add(
+                Version(ticket_id=result.ticket.id, stix_id=name, stix_type="note", content="{}", stored_at=at)
+            )
+    with analyst.unit_of_work() as ctx:
+        of_ticket, stored_at = (
+            select(Version.stix_id).where(Version.ticket_id == result.ticket.id),
+            col(Version.stored_at),
+        )
+        at_the_moment = ctx.session.exec(of_ticket.where(stored_at == moment)).all()
+        since = ctx.session.exec(of_ticket.where(stored_at >= moment)).all()
+        in_order = ctx.session.exec(of_ticket.order_by(stored_at)).all()
+        texts = (
+            ctx.session.connection()
+            .exec_driver_sql(
+                "SELECT DISTINCT stored_at FROM stix_objects"
+                " WHERE ticket_id = ? AND stix_id NOT IN ('before', 'after')",
+                (result.ticket.id,),
+            )
+            .all()
+        )
+    assert len(texts) == 1, f"one moment written as {texts}"
+    assert len(at_the_moment) == result.new_versions + 1 and "same" in at_the_moment
+    assert sorted(since) == sorted([*at_the_moment, "after"])
+    assert in_order[0] == "before" and in_order[-1] == "after" and sorted(in_order[1:-1]) == sorted(at_the_moment)
