@@ -142,7 +142,7 @@ def test_peer_down_for_the_first_tries_then_back_gets_it_exactly_once(
         assert low <= wait <= high  # exponential, with jitter
         assert outbox_worker.push_due_messages(runtime) == 0  # not before its time
         shown = _say(runtime, "show INC-2026-0001")
-        assert f"📤 RFA INC-2026-0001 → cert-br: pending, try {attempt + 1} at" in shown
+        assert f"📤 RFA INC-2026-0001 → cert-br: pending: try {attempt + 1} at" in shown
         clock.advance(wait)
     with medallion(tmp_path, port):
         assert outbox_worker.push_due_messages(runtime) == 1
@@ -161,6 +161,9 @@ def test_a_refusing_peer_fails_the_delivery_with_the_reason(shared_ticket: Runti
         outbox_worker.push_due_messages(runtime)
     shown = _say(runtime, "show INC-2026-0001")
     assert "📤 RFA INC-2026-0001 → cert-br: failed: HTTP 401: authentication refused" in shown
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "ana", language="fr")
+    assert "→ cert-br: échoué : HTTP 401: authentication refused" in _say(runtime, "show INC-2026-0001")
 
 
 def test_process_dying_after_taking_a_row_delivers_after_restart_without_a_duplicate(

@@ -117,7 +117,7 @@ def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earl
                 earlier,
             ).format(count=earlier)
         )
-    lines += [f"📤 {d.summary} → {d.peer}: {d.detail}" for d in deliveries]
+    lines += [f"📤 {d.summary} → {d.peer}: {d.reading}" for d in deliveries]
     return lines
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from puente import i18n
-from puente.i18n import Written, lazy_pgettext
+from puente.i18n import Written
 from puente.services.vocabularies import assistance as assistance_words
 from puente.services.vocabularies import words
 from puente.services.vocabularies.countries import country_name
@@ -45,17 +45,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-ROLES = {
-    "oncall": lazy_pgettext("role", "oncall"),
-    "analyst": lazy_pgettext("role", "analyst"),
-    "lead": lazy_pgettext("role", "lead"),
-    "admin": lazy_pgettext("role", "admin"),
-}
-DELIVERY_STATES = {
-    "pending": lazy_pgettext("delivery state", "pending"),
-    "delivered": lazy_pgettext("delivery state", "delivered"),
-    "failed": lazy_pgettext("delivery state", "failed"),
-}
 # How a duration reads, by its largest unit; countdown.js is given the same three to count down with.
 SPANS = {
     "days": i18n.N_("{days} d {hours} h"),
@@ -74,12 +63,6 @@ def say(message: str, /, **values: object) -> str:
 def say_counted(singular: str, plural: str, count: int, /, **values: object) -> str:
     """The form that goes with `count` (which fills `{count}`), as templates say `ngettext`."""
     return i18n.ngettext(singular, plural, count).format(count=count, **values)
-
-
-def coded(table: Mapping[str, i18n.LazyText], code: str) -> str:
-    """A code of a vocabulary the web view shows (a role, a delivery's state) read as its word."""
-    word = table.get(code)
-    return str(word) if word is not None else code
 
 
 def span(seconds: float) -> str:
@@ -126,8 +109,6 @@ _environment.globals.update(
     _=say,
     ngettext=say_counted,
     pgettext=i18n.pgettext,
-    role=lambda code: coded(ROLES, code),
-    delivery_state=lambda code: coded(DELIVERY_STATES, code),
     words=words,
     assistance_words=assistance_words,
     country_name=country_name,

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from puente.i18n import _
 from puente.services.context import Context
+from puente.services.vocabularies import words
 from puente.storage import outbox as outbox_store
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import Peer
@@ -63,8 +64,13 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
 class DeliveryLine:
     peer: str
     summary: str
-    state: str
-    detail: str
+    state: str  # a DeliveryState's code, read as words.delivery_state words it
+    detail: str  # when it was delivered, why it failed, or when it is tried next
+
+    @property
+    def reading(self) -> str:
+        """Its state in the reader's words with its detail: "failed: HTTP 401: authentication refused"."""
+        return _("{state}: {detail}").format(state=words.delivery_state(self.state), detail=self.detail)
 
 
 def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[DeliveryLine], int]:
@@ -76,12 +82,12 @@ def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[Deli
     for row in rows:
         peer = names.get(row.peer_id, f"peer #{row.peer_id}")
         if row.state == DeliveryState.DELIVERED.value and row.delivered_at is not None:
-            detail = _("delivered {moment}").format(moment=ctx.when(row.delivered_at))
+            detail = ctx.when(row.delivered_at)
         elif row.state == DeliveryState.FAILED.value:
-            detail = _("failed: {error}").format(error=row.last_error)
+            detail = row.last_error
         else:
             when = ctx.when(row.next_try_at) if row.next_try_at else _("now")
-            detail = _("pending, try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
+            detail = _("try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
             if row.last_error:
                 detail += " " + _("(last: {error})").format(error=row.last_error)
         lines.append(DeliveryLine(peer, row.summary, row.state, detail))

@@ -113,7 +113,7 @@ def sections(report: Report) -> Iterator[Section]:
     earlier = report.earlier_deliveries
     yield Section(
         _("Deliveries"),
-        [(d.peer, f"{d.summary}: {d.detail}") for d in report.deliveries]
+        [(d.peer, f"{d.summary}: {d.reading}") for d in report.deliveries]
         + (
             [
                 (

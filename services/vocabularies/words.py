@@ -102,6 +102,20 @@ RSIT_TYPES = {
     "test": lazy_pgettext("RSIT", "test"),
 }
 
+ROLES = {
+    "oncall": lazy_pgettext("role", "oncall"),
+    "analyst": lazy_pgettext("role", "analyst"),
+    "lead": lazy_pgettext("role", "lead"),
+    "admin": lazy_pgettext("role", "admin"),
+}
+
+# How a push to a peer stands (storage.outbox.DeliveryState).
+DELIVERY_STATES = {
+    "pending": lazy_pgettext("delivery state", "pending"),
+    "delivered": lazy_pgettext("delivery state", "delivered"),
+    "failed": lazy_pgettext("delivery state", "failed"),
+}
+
 SECTORS = {
     "agriculture": lazy_pgettext("sector", "agriculture"),
     "aerospace": lazy_pgettext("sector", "aerospace"),
@@ -161,6 +175,14 @@ def scope(code: str) -> str:
 
 def pap_meaning(code: str) -> str:
     return read(PAP_MEANINGS, code)
+
+
+def role(code: str) -> str:
+    return read(ROLES, code)
+
+
+def delivery_state(code: str) -> str:
+    return read(DELIVERY_STATES, code)
 
 
 def rsit(classification: str, kind: str) -> str:
