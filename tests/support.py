@@ -27,11 +27,12 @@ def confirmation(preview: str) -> str:
     return match.group(1)
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+def wait_until(condition: Callable[[], bool], what: str | Callable[[], str], timeout: float = 600.0) -> None:
     """Poll until `condition` holds. The timeout only ends a test that is stuck: a slow, shared
-    machine must never make a correct run fail."""
+    machine must never make a correct run fail. `what` names what was awaited; given as a function,
+    it is called when the wait ends unmet, so it can say what was seen instead."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
+            raise AssertionError(f"timed out waiting until {what() if callable(what) else what}")
         time.sleep(0.05)
