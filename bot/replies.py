@@ -19,7 +19,8 @@ class ButtonStyle(StrEnum):
 class Button:
     """A button whose press runs `command` (an /incident command line) as the person who pressed it.
 
-    With `confirm`, the platform asks first (e.g. the recipients of a share). With `choices`
+    With `confirm`, the platform asks first (e.g. the recipients of a share): a phrase, not text, since
+    in a group the one who presses may read another language than the one who asked. With `choices`
     (label, value) the button is a picker: choosing runs `command + " " + value`
     (e.g. Decline -> out-of-mandate).
     """
@@ -27,7 +28,7 @@ class Button:
     label: str
     command: str
     style: ButtonStyle = ButtonStyle.DEFAULT
-    confirm: str | None = None
+    confirm: i18n.Phrase | None = None
     choices: tuple[tuple[str, str], ...] = ()
 
 

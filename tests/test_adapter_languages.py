@@ -18,6 +18,7 @@ from puente.bot.console.repl import Console, render
 from puente.bot.core import CommandCore
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.bot.slack.blocks import render_notice, render_reply
+from puente.i18n import Phrase
 from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
@@ -122,13 +123,21 @@ def test_what_slack_rendering_adds_reads_in_the_replys_language() -> None:
     long = Reply(
         text="Cronologie",
         lines=[f"événement {n} " + "x" * 2900 for n in range(60)],
-        buttons=[Button("Résoudre", "resolve INC-2026-0001", ButtonStyle.DANGER, confirm="Résoudre INC-2026-0001 ?")],
+        buttons=[
+            Button(
+                "Résoudre",
+                "resolve INC-2026-0001",
+                ButtonStyle.DANGER,
+                confirm=Phrase("Resolve {reference}?", {"reference": "INC-2026-0001"}),
+            )
+        ],
         language="fr",
     )
     messages = render_reply(long)
     assert messages[1]["text"] == f"Cronologie (partie 2 sur {len(messages)})"
     [action] = [b for b in messages[-1].blocks if b["type"] == "actions"]
-    assert action["elements"][0]["confirm"]["deny"]["text"] == "Annuler"
+    confirm = action["elements"][0]["confirm"]
+    assert (confirm["text"]["text"], confirm["deny"]["text"]) == ("Résoudre INC-2026-0001 ?", "Annuler")
     notice = render_notice(
         Notice(text="Alerte", fields=tuple((f"c{i}", "v" * 1900) for i in range(600)), language="pt")
     )

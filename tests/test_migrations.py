@@ -11,6 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session
 
+from puente.i18n import Phrase
+from puente.storage import buttons as button_store
 from puente.storage import users
 from puente.storage.engine import make_engine
 from puente.storage.migrate import alembic_config, upgrade
@@ -204,6 +206,45 @@ def test_downgrading_puts_the_chat_id_columns_back(unmigrated_database_url: str)
     engine = make_engine(url)
     assert "chat_identities" not in sa.inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_telegram_button_that_asks_keeps_its_question_and_a_downgrade_forgets_it(
+    unmigrated_database_url: str,
+) -> None:
+    url = unmigrated_database_url
+    upgrade(url, "0021")
+    buttons = sa.table(
+        "pending_buttons",
+        *(sa.column(name) for name in ("token", "command", "confirm")),
+        sa.column("choices", sa.JSON),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "expires_at")),
+    )
+    asked = "Send INC-2026-0001 (TLP:AMBER) to cert-{br}?"  # braces a name may hold stay as written
+    alike = {"choices": [], "created_at": AWARE, "expires_at": AWARE}
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            buttons.insert(),
+            [
+                {"token": "t1", "command": "share INC-2026-0001", "confirm": asked, **alike},
+                {"token": "t2", "command": "timeline INC-2026-0001", "confirm": None, **alike},
+            ],
+        )
+    engine.dispose()
+
+    upgrade(url)
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = {token: button_store.by_token(session, token) for token in ("t1", "t2")}
+    engine.dispose()
+    assert stored["t1"] is not None and stored["t1"].question is not None
+    assert str(Phrase.from_stored(stored["t1"].question)) == asked
+    assert stored["t2"] is not None and stored["t2"].question is None
+
+    command.downgrade(alembic_config(url), "0021")
+
+    assert _rows(url, "SELECT token, confirm FROM pending_buttons") == [("t2", None)]
 
 
 def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str) -> None:

@@ -23,6 +23,7 @@ from puente.bot.core import CommandCore
 from puente.bot.replies import Button, ButtonStyle, Reply
 from puente.bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render_notice, render_reply
 from puente.bot.slack.notifier import SlackNotifier
+from puente.i18n import Phrase
 from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
@@ -507,7 +508,7 @@ def test_one_overlong_line_and_hostile_markup_stay_within_limits_and_inert() -> 
 
 def test_share_confirmation_shows_the_recipient_preview_and_long_labels_fit() -> None:
     preview = "Share INC-2026-0001 at TLP:AMBER with: CSIRT-BR (peer), CSIRT-AR (peer), ISAC-Energia (partner)?"
-    share = Button("Share", "share INC-2026-0001 confirm", ButtonStyle.PRIMARY, confirm=preview)
+    share = Button("Share", "share INC-2026-0001 confirm", ButtonStyle.PRIMARY, confirm=Phrase(preview))
     decline = Button(
         "Decline", "decline REQ-1", ButtonStyle.DANGER, choices=tuple((f"reason {i} " * 10, f"r{i}") for i in range(3))
     )

@@ -44,6 +44,7 @@ from tests.telegram_standin import (
 
 ANA = 1001  # Telegram user ids
 BETO = 1002
+CLAIRE = 1003
 STRANGER = 4242
 GROUP = -100555
 
@@ -211,6 +212,28 @@ def test_confirm_button_asks_first_and_the_answer_replaces_the_question(telegram
     with acting_as(telegram.runtime, "ana") as ctx:
         _, events = tickets.history(ctx, "INC-2026-0001")
     assert (events[-1].actor, events[-1].action) == ("beto", "resolved")
+
+
+def test_a_confirm_question_is_asked_in_the_language_of_whoever_presses(telegram: Telegram) -> None:
+    """In a group the button is everyone's: the one who presses may read another language than the one who
+    asked, and the question (with what it names) is put to them in theirs."""
+    with telegram.runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "claire", Role.LEAD, addresses={"telegram": str(CLAIRE)}, language="fr")
+        peers.add(ctx, peers.PeerDraft("cert-br", ["BR"], "http://127.0.0.1:9/taxii2/", "inbox-collection"))
+    ana = telegram.person(ANA, chat_id=GROUP, chat_type="supergroup")
+    claire = telegram.person(CLAIRE, "Claire", chat_id=GROUP, chat_type="supergroup")
+    ana.says("/incident new Botnet C2 countries=CO,BR")
+    card = telegram.replies()[0]
+    claire.presses(card, "Resolve")
+    question = telegram.replies()[-1]
+    assert question.text == "<b>Résoudre INC-2026-0001 ?</b>"
+    assert [[k["text"] for k in row] for row in question.keyboard] == [["Confirmer"], ["Annuler"]]
+    ana.says("/incident share INC-2026-0001")
+    preview = telegram.replies()[-1]
+    claire.presses(preview, "Share")
+    assert telegram.replies()[-1].text == "<b>Envoyer INC-2026-0001 (TLP:AMBER) à cert-br ?</b>"
+    ana.presses(preview, "Share")
+    assert telegram.replies()[-1].text == "<b>Send INC-2026-0001 (TLP:AMBER) to cert-br?</b>"
 
 
 def test_cancel_leaves_the_ticket_alone(telegram: Telegram) -> None:

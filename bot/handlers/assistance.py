@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import _, lazy_gettext
+from puente.i18n import N_, Phrase, _, lazy_gettext
 from puente.services.assistance import messages as assistance_messages
 from puente.services.assistance import protocol, requester, responder
 from puente.services.assistance.protocol import ACTIONS, DECLINE_REASONS
@@ -58,7 +58,7 @@ def assist(call: Invocation) -> Reply:
             _("Cancel request"),
             f"cancel {view.ticket}",
             ButtonStyle.DANGER,
-            confirm=_("Cancel the request to {peer}?").format(peer=view.peer),
+            confirm=Phrase(N_("Cancel the request to {peer}?"), {"peer": view.peer}),
         )
     ]
     return reply

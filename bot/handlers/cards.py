@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import Written, _, ngettext
+from puente.i18n import N_, Phrase, Written, _, ngettext
 from puente.services.assistance.protocol import INBOUND, State
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -63,7 +63,7 @@ def ticket_buttons(ticket: Ticket) -> list[Button]:
             _("Resolve"),
             f"resolve {reference}",
             ButtonStyle.PRIMARY,
-            confirm=_("Resolve {reference}?").format(reference=reference),
+            confirm=Phrase(N_("Resolve {reference}?"), {"reference": reference}),
         ),
     ]
 

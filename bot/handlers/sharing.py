@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import _, lazy_gettext, ngettext
+from puente.i18n import N_, Phrase, _, lazy_gettext, ngettext
 from puente.services.assistance import early_warning
 from puente.services.feeds import publishing
 from puente.services.peers import service as peers
@@ -128,8 +128,9 @@ def share(call: Invocation) -> Reply:
                 _("Share"),
                 command,
                 ButtonStyle.PRIMARY,
-                confirm=_("Send {reference} ({label}) to {who}?").format(
-                    reference=ticket.reference, label=preview.tlp.label, who=who
+                confirm=Phrase(
+                    N_("Send {reference} ({label}) to {who}?"),
+                    {"reference": ticket.reference, "label": preview.tlp.label, "who": who},
                 ),
             )
         ],
@@ -207,7 +208,7 @@ def notify(call: Invocation) -> Reply:
                 _("Notify"),
                 command,
                 ButtonStyle.PRIMARY,
-                confirm=_("Warn {who} of {reference}?").format(who=who, reference=ticket.reference),
+                confirm=Phrase(N_("Warn {who} of {reference}?"), {"who": who, "reference": ticket.reference}),
             )
         ],
         ticket=ticket.reference,
@@ -262,7 +263,7 @@ def publish(call: Invocation) -> Reply:
                 _("Publish"),
                 command,
                 ButtonStyle.PRIMARY,
-                confirm=_("Publish {reference} in {where}?").format(reference=ticket.reference, where=where),
+                confirm=Phrase(N_("Publish {reference} in {where}?"), {"reference": ticket.reference, "where": where}),
             )
         ],
         ticket=ticket.reference,

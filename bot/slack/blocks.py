@@ -92,7 +92,7 @@ def _confirm(button: Button) -> Block:
     assert button.confirm is not None
     dialog: Block = {
         "title": {"type": "plain_text", "text": clip(button.label, 100)},
-        "text": {"type": "plain_text", "text": clip(button.confirm, MAX_CONFIRM_TEXT)},
+        "text": {"type": "plain_text", "text": clip(str(button.confirm), MAX_CONFIRM_TEXT)},
         "confirm": {"type": "plain_text", "text": clip(button.label, 30)},
         "deny": {"type": "plain_text", "text": _("Cancel")},
     }

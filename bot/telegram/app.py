@@ -166,14 +166,16 @@ class TelegramAdapter:
 
     def _prompt(self, pressed: PressedButton, language: str) -> list[TelegramMessage]:
         """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button, its keys and
-        question in the presser's language (a confirm the reply carried reads in the reply's)."""
+        question in the presser's language (in a group, not always the language of the one who asked)."""
         with i18n.language(language):
             if pressed.choices:
                 keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
-                question = pressed.confirm or _("/incident {command} …: choose one.").format(command=pressed.command)
+                question = str(
+                    pressed.confirm or _("/incident {command} …: choose one.").format(command=pressed.command)
+                )
             else:
                 keys = [Button(_("Confirm"), pressed.command)]
-                question = pressed.confirm or _("Run /incident {command}?").format(command=pressed.command)
+                question = str(pressed.confirm or _("Run /incident {command}?").format(command=pressed.command))
             with self.runtime.unit_of_work() as ctx:
                 markup = keyboard(keys, stored_buttons(ctx, ON_PROMPT))
             assert markup is not None

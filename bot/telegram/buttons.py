@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from puente.i18n import _
+from puente.i18n import Phrase, _
 from puente.services.context import Context
 from puente.services.errors import NotFound
 from puente.storage import buttons as button_store
@@ -23,10 +23,11 @@ BUTTON_LIFETIME = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class PressedButton:
-    """What a press asks for: run `command`, after asking `confirm`, or once one of `choices` is picked."""
+    """What a press asks for: run `command`, after asking `confirm` (of whoever pressed, in their language),
+    or once one of `choices` is picked."""
 
     command: str
-    confirm: str | None = None
+    confirm: Phrase | None = None
     choices: tuple[tuple[str, str], ...] = ()
 
 
@@ -34,7 +35,7 @@ def issue(
     ctx: Context,
     command: str,
     *,
-    confirm: str | None = None,
+    confirm: Phrase | None = None,
     choices: Sequence[tuple[str, str]] = (),
     lifetime: timedelta = BUTTON_LIFETIME,
 ) -> str:
@@ -48,7 +49,7 @@ def issue(
         PendingButton(
             token=token,
             command=command,
-            confirm=confirm,
+            question=confirm.stored() if confirm is not None else None,
             choices=[list(c) for c in choices],
             created_at=now,
             expires_at=now + lifetime,
@@ -68,4 +69,5 @@ def press(ctx: Context, token: str) -> PressedButton:
         raise NotFound(
             _("This button has expired. Type the command instead: /incident {command}").format(command=button.command)
         )
-    return PressedButton(button.command, button.confirm, tuple((label, value) for label, value in button.choices))
+    confirm = Phrase.from_stored(button.question) if button.question is not None else None
+    return PressedButton(button.command, confirm, tuple((label, value) for label, value in button.choices))
