@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from puente.services.users import service as users
 from puente.storage.models import Role
 from tests.running import PUENTE
 from tests.slack_api import SlackStandIn
-from tests.test_slack import client, slack, slack_runtime, slash  # noqa: F401 - fixtures
-from tests.test_telegram import ANA, Telegram, api, telegram  # noqa: F401 - fixtures
+from tests.test_slack import client, slack_runtime, slash  # noqa: F401 - fixtures
+from tests.test_telegram import ANA, Telegram, telegram  # noqa: F401 - fixtures
 
 HOSTILE_NOTE = 'Victim said *urgent* [click](http://evil.example) <script>alert("x")</script>'
 
@@ -124,13 +125,23 @@ def test_slack_uploads_the_report_to_the_channel(client: TestClient, slack: Slac
     assert b"TLP:AMBER" in uploaded and b"Phishing wave" in uploaded
 
 
-def test_puente_report_writes_the_file(cli_env: dict[str, str], tmp_path: Path) -> None:
-    def puente(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*PUENTE, *args], env=cli_env, capture_output=True, text=True, cwd=tmp_path)
+Puente = Callable[..., subprocess.CompletedProcess[str]]
 
-    assert puente("db", "upgrade").returncode == 0
-    assert puente("users", "add", "ana", "--role", "analyst").returncode == 0
-    assert puente("say", "--as", "ana", "/incident new Outage sev=low").returncode == 0
+
+@pytest.fixture
+def puente(cli_env: dict[str, str], tmp_path: Path) -> Puente:
+    """`puente ARGS…` where ana (analyst) opened INC-2026-0001 in Brazil; keywords add to its environment."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*PUENTE, *args], env=cli_env | env, capture_output=True, text=True, cwd=tmp_path)
+
+    assert run("db", "upgrade").returncode == 0
+    assert run("users", "add", "ana", "--role", "analyst").returncode == 0
+    assert run("say", "--as", "ana", "/incident new Outage sev=low countries=BR").returncode == 0
+    return run
+
+
+def test_puente_report_writes_the_file(puente: Puente, tmp_path: Path) -> None:
     written = puente("report", "INC-2026-0001", "--as", "ana", "--format", "html", "-o", "report.html")
     assert written.returncode == 0, written.stderr
     assert "TLP:AMBER" in (tmp_path / "report.html").read_text()
@@ -219,13 +230,7 @@ def test_the_reader_may_ask_for_another_language_and_a_peer_reads_puentes(core: 
     )
 
 
-def test_puente_report_writes_in_the_language_asked_else_puentes(cli_env: dict[str, str], tmp_path: Path) -> None:
-    def puente(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*PUENTE, *args], env=cli_env | env, capture_output=True, text=True, cwd=tmp_path)
-
-    assert puente("db", "upgrade").returncode == 0
-    assert puente("users", "add", "ana", "--role", "analyst").returncode == 0
-    assert puente("say", "--as", "ana", "/incident new Outage sev=low countries=BR").returncode == 0
+def test_puente_report_writes_in_the_language_asked_else_puentes(puente: Puente) -> None:
     asked = puente("report", "INC-2026-0001", "--as", "ana", "--lang", "pt", "-o", "-")
     assert asked.returncode == 0, asked.stderr
     assert "## Resumo" in asked.stdout and "BR (Brasil)" in asked.stdout
