@@ -11,13 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.settings import load_settings
 from puente.storage.engine import make_engine
 from puente.storage.migrate import upgrade
+from tests.paging import RecordingNotifier, add_team, write_policy
+from tests.slack_api import SlackStandIn
+from tests.telegram_standin import BotApiStandIn, bot_api
 
 PG_ENV = "PUENTE_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL variant: set {PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test to run it"
@@ -110,6 +115,38 @@ def runtime(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[R
     rt = make_runtime(database_url, clock, tmp_path)
     yield rt
     rt.engine.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """The Slack Web API on loopback, recording what Slack (and so the analyst) receives."""
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiStandIn]:
+    """Telegram's Bot API on loopback, recording what the bot said."""
+    with bot_api() as standin:
+        yield standin
+
+
+@pytest.fixture
+def paged_team(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Runtime]:
+    """ana (analyst, Bogotá), bob and carla (oncall), dora (lead); a critical ticket pages bob, then carla, then
+    the SOC channel, and a notifier records what each would see."""
+    rt = make_runtime(database_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(write_policy(tmp_path)))
+    rt.notifiers.append(RecordingNotifier())
+    add_team(rt)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def browser(runtime: Runtime) -> Iterator[TestClient]:
+    """A browser, not signed in yet, on the web view of the test's `runtime`."""
+    with TestClient(create_app(runtime), base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
+        yield client
 
 
 @pytest.fixture

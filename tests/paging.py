@@ -81,6 +81,11 @@ class RecordingNotifier:
         return [who for who, _ in self.sent]
 
 
+def one_page_policy(user: str) -> str:
+    """An escalation policy where a critical ticket pages `user`, once, with five minutes to acknowledge."""
+    return f'[policies.critical]\nrepeat = 1\n\n[[policies.critical.steps]]\nuser = "{user}"\nwait_minutes = 5\n'
+
+
 def write_policy(tmp_path: Path, text: str = CHAIN_POLICY) -> Path:
     path = tmp_path / "policies.toml"
     path.write_text(text, encoding="utf-8")

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 BOT_USER = "UPUENTEBOT"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the app's signing secret: requests to Puente are signed with it
+BOT_TOKEN = "xoxb-puente-test"
 GONE = "U0GONE"  # a member who left the workspace: Slack refuses messages to them
 
 
@@ -236,3 +238,8 @@ class SlackStandIn:
                 await socket.send_json(envelope)
 
         asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
+
+
+def slack_settings(slack: SlackStandIn, **extra: object) -> dict[str, object]:
+    """Settings that point Puente's Slack adapter at the stand-in (HTTP mode, signed requests)."""
+    return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url, **extra}

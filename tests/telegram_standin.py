@@ -26,6 +26,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from puente.server.app import create_app
+from puente.services.context import Runtime
 from tests.support import wait_until
 
 TOKEN = "123456:TEST-token"
@@ -243,6 +245,13 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(20)
 
 
+@contextmanager
+def webhook_of(runtime: Runtime) -> Iterator[str]:
+    """Puente serving `runtime` on loopback for the block: yields the address Telegram posts updates to."""
+    with serving(create_app(runtime)) as base:
+        yield f"{base}/telegram/webhook"
+
+
 class TelegramUser:
     """A person in a Telegram chat, producing the Updates Telegram would post for what they do."""
 
@@ -315,3 +324,8 @@ class TelegramUser:
     def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return httpx.post(self.webhook, json=update, headers=headers, timeout=30)
+
+
+def telegram_settings(api: BotApiStandIn, **extra: object) -> dict[str, object]:
+    """Settings that point Puente's Telegram adapter at the stand-in (webhook mode)."""
+    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": api.url, **extra}

@@ -27,29 +27,21 @@ from puente.services.notify import Notice
 from puente.services.users import service as users
 from puente.storage.models import Role
 from tests.conftest import make_runtime
-from tests.paging import write_policy
-from tests.slack_api import SlackStandIn
+from tests.paging import one_page_policy, write_policy
+from tests.slack_api import SlackStandIn, slack_settings
 from tests.support import wait_until
-from tests.telegram_standin import BotApiStandIn, TelegramUser, bot_api, serving
+from tests.telegram_standin import BotApiStandIn, TelegramUser, telegram_settings, webhook_of
 from tests.test_console import after, at_terminal
-from tests.test_slack import BOT_TOKEN, SECRET, all_text, interact, slash, submission
-from tests.test_telegram import telegram_settings
+from tests.test_slack import all_text, interact, slash, submission
 
 LUCIA = "U0LUCIA"  # a Slack user whose Slack speaks Spanish
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        standin.locales[LUCIA] = "es-LA"
-        yield standin
-
-
-@pytest.fixture
 def slack_client(sqlite_url: str, clock: ManualClock, tmp_path: Path, slack: SlackStandIn) -> Iterator[TestClient]:
-    runtime = make_runtime(
-        sqlite_url, clock, tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url
-    )
+    """Puente's app with Slack on the stand-in, where lucia's Slack speaks Spanish (she never chose)."""
+    slack.locales[LUCIA] = "es-LA"
+    runtime = make_runtime(sqlite_url, clock, tmp_path, **slack_settings(slack))
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "lucia", Role.ANALYST, addresses={"slack": LUCIA})
     with TestClient(create_app(runtime)) as client:
@@ -108,6 +100,18 @@ def test_a_spanish_slack_user_opens_nuevo_and_reads_the_form_its_errors_and_its_
     ] == ["Cronología", "Resolver"]
 
 
+def test_slack_answers_in_the_persons_slack_locale_asking_slack_once(
+    slack_client: TestClient, slack: SlackStandIn
+) -> None:
+    slash(slack_client, slack, "help", user=LUCIA, name="first")
+    slash(slack_client, slack, "hlep", user=LUCIA, name="second")
+    [first] = slack.wait_for("response:first")
+    [second] = slack.wait_for("response:second")
+    assert first.params["text"].startswith("Comandos de Puente")
+    assert "Subcomando desconocido 'hlep'. ¿Quiso decir help?" in second.params["text"]
+    assert len(slack.of("users.info")) == 1
+
+
 def test_every_new_alias_alone_opens_the_form_and_with_words_opens_the_ticket(
     slack_client: TestClient, slack: SlackStandIn
 ) -> None:
@@ -144,12 +148,6 @@ def test_what_slack_rendering_adds_reads_in_the_replys_language() -> None:
     assert notice.blocks[-1]["text"]["text"] == "… (resumido; /incident show tem o restante)"
 
 
-@pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
-
-
 def test_a_brazilian_telegram_user_gets_portuguese_keyboards_prompts_and_refusals(
     sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
@@ -158,8 +156,7 @@ def test_a_brazilian_telegram_user_gets_portuguese_keyboards_prompts_and_refusal
         users.add(ctx, "joao", Role.ANALYST, addresses={"telegram": "2002"})
         # Chose Portuguese in Puente, though their Telegram app is in English: the choice wins.
         users.add(ctx, "rita", Role.ANALYST, addresses={"telegram": "2003"}, language="pt")
-    with serving(create_app(runtime)) as base:
-        webhook = f"{base}/telegram/webhook"
+    with webhook_of(runtime) as webhook:
         joao = TelegramUser(webhook, 2002, "João", language_code="pt-br")
         joao.says("/incident novo Ransomware no porto countries=BR")
         [card] = api.of("sendMessage")
@@ -218,20 +215,10 @@ def test_a_french_console_user_reads_the_consoles_prompts_in_french(
     assert refused.startswith("erreur : ")
 
 
-ON_CALL_POLICY = """
-[policies.critical]
-repeat = 1
-
-[[policies.critical.steps]]
-user = "marta"
-wait_minutes = 5
-"""
-
-
 def test_a_page_to_a_spanish_on_call_from_a_portuguese_sender_reads_spanish(
     sqlite_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
-    policy = write_policy(tmp_path, ON_CALL_POLICY)
+    policy = write_policy(tmp_path, one_page_policy("marta"))
     runtime = make_runtime(sqlite_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(policy))
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "joao", Role.ANALYST, language="pt")

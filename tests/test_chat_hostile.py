@@ -26,12 +26,12 @@ from puente.services.tickets import service as tickets
 from puente.services.users import service as users
 from puente.storage.models import Role
 from tests.conftest import make_runtime
-from tests.slack_api import SlackStandIn
+from tests.slack_api import SlackStandIn, slack_settings
 from tests.support import acting_as
-from tests.telegram_standin import BotApiStandIn, TelegramUser, bot_api, serving
-from tests.test_slack import ANA, BOT_TOKEN, SECRET, all_text, signed_headers, trigger_id
+from tests.telegram_standin import BotApiStandIn, TelegramUser, telegram_settings, webhook_of
+from tests.test_slack import ANA, all_text, signed_headers, trigger_id
 from tests.test_telegram import ANA as ANA_ON_TELEGRAM
-from tests.test_telegram import add_people, telegram_settings
+from tests.test_telegram import add_people
 
 FORGED_TITLE = "Phishing wave\nTLP: TLP:CLEAR\r\nOwner: nobody\u2028Status: closed"
 
@@ -44,21 +44,8 @@ def ticket_count(runtime: Runtime) -> int:
 # Slack ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
 def slack_runtime(database_url: str, tmp_path: Path, slack: SlackStandIn, name: str) -> Runtime:
-    return make_runtime(
-        database_url,
-        ManualClock(),
-        tmp_path / name,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.api_url,
-    )
+    return make_runtime(database_url, ManualClock(), tmp_path / name, **slack_settings(slack))
 
 
 @pytest.fixture
@@ -139,12 +126,6 @@ def test_peer_and_user_text_cannot_forge_lines_fields_or_links_in_slack(
 # Telegram ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
-
-
 def test_a_telegram_update_sent_again_runs_once_on_any_replica(
     database_url: str, tmp_path: Path, api: BotApiStandIn
 ) -> None:
@@ -152,9 +133,9 @@ def test_a_telegram_update_sent_again_runs_once_on_any_replica(
     second = make_runtime(database_url, ManualClock(), tmp_path / "second", **telegram_settings(api))
     add_people(first)
     try:
-        with serving(create_app(first)) as one, serving(create_app(second)) as other:
-            ana = TelegramUser(f"{one}/telegram/webhook", ANA_ON_TELEGRAM, "Ana")
-            ana_elsewhere = TelegramUser(f"{other}/telegram/webhook", ANA_ON_TELEGRAM, "Ana")
+        with webhook_of(first) as one, webhook_of(second) as other:
+            ana = TelegramUser(one, ANA_ON_TELEGRAM, "Ana")
+            ana_elsewhere = TelegramUser(other, ANA_ON_TELEGRAM, "Ana")
             update = ana.message_update("/incident new Phishing wave sev=high countries=BR")
             assert ana.post(update).status_code == 200
             assert ana.post(update).status_code == 200  # Telegram re-sends what it thinks went unanswered
@@ -173,8 +154,8 @@ def test_titles_and_notes_cannot_forge_lines_in_telegram(database_url: str, tmp_
     runtime = make_runtime(database_url, ManualClock(), tmp_path, **telegram_settings(api))
     add_people(runtime)
     try:
-        with serving(create_app(runtime)) as base:
-            ana = TelegramUser(f"{base}/telegram/webhook", ANA_ON_TELEGRAM, "Ana")
+        with webhook_of(runtime) as webhook:
+            ana = TelegramUser(webhook, ANA_ON_TELEGRAM, "Ana")
             ana.says(f'/incident new "{FORGED_TITLE}" tlp=amber desc="Seen at 03:00\nTLP: TLP:CLEAR"')
             opened = api.of("sendMessage")[-1]
             ana.says("/incident note INC-2026-0001 called them\nPAP: PAP:CLEAR")

@@ -4,17 +4,14 @@ deployment's (PUENTE_LANGUAGE); dates and times in their time zone and their lan
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from puente import i18n
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
-from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.users import service as users
@@ -22,11 +19,7 @@ from puente.settings import SettingsError, load_settings
 from puente.storage.models import Role
 from tests.conftest import make_runtime
 from tests.running import PUENTE
-from tests.slack_api import SlackStandIn
-from tests.telegram_standin import BotApiStandIn, TelegramUser, bot_api, serving
-from tests.test_slack import BOT_TOKEN, slash
-from tests.test_slack import SECRET as SLACK_SECRET
-from tests.test_telegram import telegram_settings
+from tests.telegram_standin import BotApiStandIn, TelegramUser, telegram_settings, webhook_of
 
 
 def test_a_language_tag_names_the_language_puente_speaks_by_its_first_part() -> None:
@@ -140,12 +133,6 @@ def test_the_deployments_language_is_for_whoever_said_nothing(
     runtime.engine.dispose()
 
 
-@pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
-
-
 def test_telegram_answers_in_the_language_of_the_persons_telegram_app(
     sqlite_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
@@ -153,8 +140,7 @@ def test_telegram_answers_in_the_language_of_the_persons_telegram_app(
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "joao", Role.ANALYST, addresses={"telegram": "2002"})
         users.add(ctx, "ana", Role.ANALYST, addresses={"telegram": "2003"}, language="es")
-    with serving(create_app(runtime)) as base:
-        webhook = f"{base}/telegram/webhook"
+    with webhook_of(runtime) as webhook:
         TelegramUser(webhook, 2002, "João", language_code="pt-br").says("/incident help")
         TelegramUser(webhook, 2003, "Ana", language_code="fr").says("/incident help")
         TelegramUser(webhook, 4242, "Eve", language_code="fr").says("/incident help")
@@ -162,32 +148,6 @@ def test_telegram_answers_in_the_language_of_the_persons_telegram_app(
     assert joao.text.startswith("<b>Comandos do Puente")
     assert ana.text.startswith("<b>Comandos de Puente")
     assert "Vous n'êtes pas encore utilisateur de Puente" in stranger.text
-    runtime.engine.dispose()
-
-
-def test_slack_answers_in_the_persons_slack_locale_asking_slack_once(
-    sqlite_url: str, clock: ManualClock, tmp_path: Path
-) -> None:
-    with SlackStandIn() as slack:
-        slack.locales["U0LUCIA"] = "es-LA"
-        runtime = make_runtime(
-            sqlite_url,
-            clock,
-            tmp_path,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SLACK_SECRET,
-            SLACK_API_URL=slack.api_url,
-        )
-        with runtime.unit_of_work(actor_name="operator") as ctx:
-            users.add(ctx, "lucia", Role.ANALYST, addresses={"slack": "U0LUCIA"})
-        with TestClient(create_app(runtime)) as client:
-            slash(client, slack, "help", user="U0LUCIA", name="first")
-            slash(client, slack, "hlep", user="U0LUCIA", name="second")
-            [first] = slack.wait_for("response:first")
-            [second] = slack.wait_for("response:second")
-        assert first.params["text"].startswith("Comandos de Puente")
-        assert "Subcomando desconocido 'hlep'. ¿Quiso decir help?" in second.params["text"]
-        assert len(slack.of("users.info")) == 1
     runtime.engine.dispose()
 
 

@@ -48,12 +48,6 @@ def _deliveries(runtime: Runtime) -> list[page_store.PageDelivery]:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
 def on_slack(
     database_url: str, clock: ManualClock, tmp_path: Path, slack: SlackStandIn
 ) -> Iterator[tuple[Runtime, SlackStandIn]]:

@@ -39,7 +39,7 @@ from puente.storage.models import Role
 from puente.storage.schema import metadata
 from tests.conftest import make_runtime
 from tests.slack_api import SlackStandIn
-from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving
+from tests.telegram_standin import SECRET, TOKEN, TelegramUser, bot_api, serving, webhook_of
 
 # name: (role, Telegram id, Slack id)
 PEOPLE = {"ana": (Role.ANALYST, "1001", "U0ANA"), "beto": (Role.LEAD, "1002", "U0BETO")}
@@ -167,10 +167,8 @@ def telegram(runtime: Runtime) -> Iterator[Adapter]:
             }
         )
         runtime.settings = settings
-        with serving(create_app(runtime)) as base:
-            chats = {
-                name: TelegramUser(f"{base}/telegram/webhook", int(tid), name) for name, (_, tid, _) in PEOPLE.items()
-            }
+        with webhook_of(runtime) as webhook:
+            chats = {name: TelegramUser(webhook, int(tid), name) for name, (_, tid, _) in PEOPLE.items()}
 
             class Telegram:
                 def run(self, who: str, text: str) -> bool:

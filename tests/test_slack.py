@@ -29,44 +29,17 @@ from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.notify import Action, DeliveryError, Notice, Recipient
 from puente.services.users import service as users
-from puente.settings import load_settings
-from puente.storage.engine import make_engine
 from puente.storage.models import Role
-from tests.slack_api import GONE, SlackStandIn
+from tests.conftest import make_runtime
+from tests.slack_api import BOT_TOKEN, GONE, SECRET, SlackStandIn, slack_settings
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-BOT_TOKEN = "xoxb-puente-test"
 ANA = "U0ANA"
 NOBODY = "U0NOBODY"
 
 
-def make_runtime(url: str, clock: ManualClock, tmp_path: Path, **settings: str) -> Runtime:
-    """A runtime on the test database with the given settings (Slack's among them)."""
-    values = {
-        "PUENTE_DATABASE_URL": url,
-        "PUENTE_CSIRT_COUNTRY": "CO",
-        "PUENTE_VAR_DIR": str(tmp_path / "var"),
-        **settings,
-    }
-    return Runtime(load_settings(**values), make_engine(url), clock)
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
 @pytest.fixture
 def slack_runtime(database_url: str, clock: ManualClock, tmp_path: Path, slack: SlackStandIn) -> Iterator[Runtime]:
-    runtime = make_runtime(
-        database_url,
-        clock,
-        tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.api_url,
-    )
+    runtime = make_runtime(database_url, clock, tmp_path, **slack_settings(slack))
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "ana", Role.ANALYST, addresses={"slack": ANA})
     yield runtime

@@ -38,8 +38,9 @@ from tests.telegram_standin import (
     BotApiStandIn,
     Call,
     TelegramUser,
-    bot_api,
     serving,
+    telegram_settings,
+    webhook_of,
 )
 
 ANA = 1001  # Telegram user ids
@@ -66,10 +67,6 @@ class Telegram:
         return self.api.since(mark, "sendMessage")
 
 
-def telegram_settings(api: BotApiStandIn, **extra: object) -> dict[str, object]:
-    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": api.url, **extra}
-
-
 def add_people(runtime: Runtime) -> None:
     with runtime.unit_of_work(actor_name="operator") as ctx:
         users.add(ctx, "ana", Role.ANALYST, addresses={"telegram": str(ANA)})
@@ -77,17 +74,11 @@ def add_people(runtime: Runtime) -> None:
 
 
 @pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
-
-
-@pytest.fixture
 def telegram(database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn) -> Iterator[Telegram]:
     runtime = make_runtime(database_url, clock, tmp_path, **telegram_settings(api))
     add_people(runtime)
-    with serving(create_app(runtime)) as base:
-        yield Telegram(runtime, api, f"{base}/telegram/webhook")
+    with webhook_of(runtime) as webhook:
+        yield Telegram(runtime, api, webhook)
     runtime.engine.dispose()
 
 
@@ -403,24 +394,14 @@ def test_a_webhook_secret_telegram_would_refuse_is_a_bad_setting() -> None:
         load_settings(TELEGRAM_WEBHOOK_SECRET="has spaces!")
 
 
-ON_CALL_POLICY = """
-[policies.critical]
-repeat = 1
-
-[[policies.critical.steps]]
-user = "bob"
-wait_minutes = 5
-"""
-
-
 def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledged(
     database_url: str, clock: ManualClock, tmp_path: Path, api: BotApiStandIn
 ) -> None:
     from puente.bot.telegram.notifier import TelegramNotifier
     from puente.services.escalation import scheduled as escalation_worker
-    from tests.paging import write_policy
+    from tests.paging import one_page_policy, write_policy
 
-    policy = write_policy(tmp_path, ON_CALL_POLICY)
+    policy = write_policy(tmp_path, one_page_policy("bob"))
     runtime = make_runtime(
         database_url, clock, tmp_path, **telegram_settings(api, PUENTE_ESCALATION_POLICIES=str(policy))
     )
@@ -430,8 +411,7 @@ def test_page_reaches_on_call_on_telegram_and_is_edited_in_place_once_acknowledg
     notifier = TelegramNotifier(runtime)
     runtime.notifiers.append(notifier)
     try:
-        with serving(create_app(runtime)) as base:
-            webhook = f"{base}/telegram/webhook"
+        with webhook_of(runtime) as webhook:
             TelegramUser(webhook, ANA, "Ana").says("/incident new Ransomware at the port sev=critical countries=CO")
             escalation_worker.tick(runtime)  # the timer worker's round
             page = api.of("sendMessage")[-1]

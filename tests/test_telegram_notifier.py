@@ -14,7 +14,7 @@ from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.notify import Action, DeliveryError, DeliveryUnknown, Notice, Recipient
 from tests.conftest import make_runtime
-from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, bot_api, free_port
+from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, free_port
 
 PAGE = Notice(
     text="🚨 Page: INC-2026-0007 is critical and unacknowledged",
@@ -27,12 +27,6 @@ PAGE = Notice(
 )
 ACKED = Notice(text="✅ Page for INC-2026-0007 acknowledged by ana", ticket="INC-2026-0007")
 ANA = Recipient("ana", {"telegram": "1001"})
-
-
-@pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
 
 
 def notifier_for(

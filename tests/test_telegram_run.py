@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,7 @@ from puente.settings import load_settings
 from puente.storage.migrate import upgrade
 from puente.storage.models import Role
 from tests.running import running
-from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, TelegramUser, bot_api, free_port
-
-
-@pytest.fixture
-def api() -> Iterator[BotApiStandIn]:
-    with bot_api() as standin:
-        yield standin
+from tests.telegram_standin import SECRET, TOKEN, BotApiStandIn, TelegramUser, free_port
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -17,31 +15,17 @@ from fastapi.testclient import TestClient
 from puente.bot.commands import Command
 from puente.bot.core import CommandCore
 from puente.bot.replies import Reply
-from puente.server.app import create_app
 from puente.server.web.rendering import CONTENT_SECURITY_POLICY
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.escalation import scheduled as escalation_worker
-from tests.conftest import make_runtime
-from tests.paging import RecordingNotifier, add_team, write_policy
 
 REFERENCE = re.compile(r"INC-\d{4}-\d{4}")
 
 
 @pytest.fixture
-def runtime(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Runtime]:
-    """ana (analyst), bob and carla (oncall), dora (lead); a critical ticket pages bob, then carla."""
-    rt = make_runtime(database_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(write_policy(tmp_path)))
-    rt.notifiers.append(RecordingNotifier())
-    add_team(rt)
-    yield rt
-    rt.engine.dispose()
-
-
-@pytest.fixture
-def browser(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
-        yield client
+def runtime(paged_team: Runtime) -> Runtime:
+    return paged_team
 
 
 def say(runtime: Runtime, user: str, text: str) -> Reply:

@@ -4,39 +4,24 @@ the regulatory clocks; each says what chat says for the same user, and hides wha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.server.app import create_app
 from puente.server.web.americas import americas
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.peers import service as peers
-from tests.conftest import make_runtime
-from tests.paging import RecordingNotifier, add_team, write_policy
 from tests.test_web import say, sign_in
 
 
 @pytest.fixture
-def runtime(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Runtime]:
-    """ana (analyst), bob and carla (oncall), dora (lead), and cert-br, a peer for Brazil (never reached here)."""
-    rt = make_runtime(database_url, clock, tmp_path, PUENTE_ESCALATION_POLICIES=str(write_policy(tmp_path)))
-    rt.notifiers.append(RecordingNotifier())
-    add_team(rt)
-    with rt.unit_of_work(actor_name="operator") as ctx:
+def runtime(paged_team: Runtime) -> Runtime:
+    """The team, and cert-br, a peer for Brazil (never reached here)."""
+    with paged_team.unit_of_work(actor_name="operator") as ctx:
         peers.add(ctx, peers.PeerDraft("cert-br", ["BR"], "http://127.0.0.1:9/taxii2/", "inbox-collection"))
-    yield rt
-    rt.engine.dispose()
-
-
-@pytest.fixture
-def browser(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
-        yield client
+    return paged_team
 
 
 def test_the_map_colours_countries_by_open_tickets_and_joins_cross_border_ones(
