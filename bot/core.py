@@ -54,7 +54,7 @@ class CommandCore:
                     log.info("%s request %s arrived before; not run again", command.platform, command.delivery)
                     return None
                 ctx.actor = users.identify(ctx, command.platform, command.user_id)
-                i18n.switch(self._language(ctx.actor.language, command))
+                i18n.switch(self._language(ctx.actor.language, command), ctx.actor.timezone)
                 if subcommand.parses_options:
                     args = parse_arguments(rest, subcommand.options, subcommand.translated_options)
                 else:

@@ -89,11 +89,12 @@ def language(code: str | None, zone: str | None = None) -> Iterator[str]:
         _zone.reset(zone_token)
 
 
-def switch(code: str) -> str:
-    """Say the rest of the work in `code`, up to the end of the `language` block around it (once the
-    person who typed a command is known: until then their platform's hint was all there was)."""
+def switch(code: str, zone: str | None = None) -> str:
+    """Say the rest of the work in `code`, and moments in `zone`, up to the end of the `language` block around
+    it (once the person who typed a command is known: until then their platform's hint was all there was)."""
     chosen = supported(code) or DEFAULT_LANGUAGE
     _reader.set(chosen)
+    _zone.set(zone)
     return chosen
 
 
@@ -233,15 +234,18 @@ def zone_of(name: str | None) -> tzinfo:
         return UTC
 
 
-def format_datetime(moment: datetime, zone: str | tzinfo | None = None, *, year: bool = False) -> str:
+def format_datetime(
+    moment: datetime, zone: str | tzinfo | None = None, *, year: bool = False, seconds: bool = False
+) -> str:
     """A moment as the reader reads it: in `zone`, else the reader's (UTC when unknown), weekday, day, month and
     time in their language's words and order, then the zone ("Mon, Mar 2, 09:00 -05", "lun, 2 mar, 9:00 -05",
-    "seg., 2 de mar. 09:00 -05")."""
+    "seg., 2 de mar. 09:00 -05"); to the second where the order of events within a minute matters (the audit
+    timeline)."""
     where = zone if isinstance(zone, tzinfo) else zone_of(zone or _zone.get())
     local = moment.astimezone(where)
     reader = locale()
     day = format_skeleton("yMMMEd" if year else "MMMEd", local, tzinfo=where, locale=reader)
-    time = format_skeleton("Hm", local, tzinfo=where, locale=reader)
+    time = format_skeleton("Hms" if seconds else "Hm", local, tzinfo=where, locale=reader)
     # CLDR's pattern joining a date and a time: {1} is the date, {0} the time.
     return f"{str(reader.datetime_formats['medium']).format(time, day)} {local.tzname()}"
 
@@ -249,6 +253,11 @@ def format_datetime(moment: datetime, zone: str | tzinfo | None = None, *, year:
 def N_(message: str) -> str:
     """Mark a message for the catalogues where it is stored to be said later (a `Phrase`), untranslated."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message and its plural form for the catalogues, to be said later with a count (`Phrase.counted`)."""
+    return singular, plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +296,20 @@ class Written:
         return self.text
 
 
-Value = Union[str, Words, Moment, Written, "Phrase"]
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Several values, read as the reader lists them ("a, b and c", "a, b y c"), or one after the other
+    (`sentences`: each is a sentence of its own)."""
+
+    items: tuple[Value, ...]
+    sentences: bool = False
+
+    def __str__(self) -> str:
+        said = [str(item) for item in self.items]
+        return " ".join(said) if self.sentences else listing(said)
+
+
+Value = Union[str, Words, Moment, Written, Listed, "Phrase"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,19 +320,34 @@ class Phrase:
 
     message: str
     values: dict[str, Value] = field(default_factory=dict)
+    # The message's plural form, when it counts something: the value `count` chooses between the two by the
+    # reader's language's plural rule (`counted`).
+    plural: str | None = None
+
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: int, **values: Value) -> Phrase:
+        """A message with a count (`N_plural("{count} note", "{count} notes")`), read in the form its count takes."""
+        return cls(forms[0], {"count": str(count), **values}, forms[1])
 
     def __str__(self) -> str:
-        return gettext(self.message).format(**{name: str(value) for name, value in self.values.items()})
+        if self.plural is None:
+            said = gettext(self.message)
+        else:
+            said = ngettext(self.message, self.plural, int(str(self.values["count"])))
+        return said.format(**{name: str(value) for name, value in self.values.items()})
 
     def stored(self) -> dict[str, Any]:
-        return {"message": self.message, "values": {name: _store(value) for name, value in self.values.items()}}
+        kept = {"message": self.message, "values": {name: stored(value) for name, value in self.values.items()}}
+        return kept | ({"plural": self.plural} if self.plural is not None else {})
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> Phrase:
-        return cls(str(data["message"]), {name: _value(value) for name, value in dict(data["values"]).items()})
+        values = {name: restored(value) for name, value in dict(data["values"]).items()}
+        return cls(str(data["message"]), values, data.get("plural"))
 
 
-def _store(value: Value) -> object:
+def stored(value: Value) -> Any:
+    """A value as data (JSON), to be read later in whoever's language reads it then (`restored`)."""
     if isinstance(value, Words):
         return {"words": value.context, "codes": list(value.codes)}
     if isinstance(value, Moment):
@@ -319,22 +356,27 @@ def _store(value: Value) -> object:
         return {"phrase": value.stored()}
     if isinstance(value, Written):
         return {"written": value.text, "language": value.language}
+    if isinstance(value, Listed):
+        return {"listed": [stored(item) for item in value.items], "sentences": value.sentences}
     return value
 
 
-def _value(stored: object) -> Value:
-    if isinstance(stored, dict):
-        if "words" in stored:
-            return Words(str(stored["words"]), tuple(stored["codes"]))
-        if "moment" in stored:
-            return Moment(datetime.fromisoformat(str(stored["moment"])), bool(stored.get("year")))
-        if "written" in stored:
-            return Written(str(stored["written"]), stored.get("language"))
-        return Phrase.from_stored(stored["phrase"])
-    return str(stored)
+def restored(data: object) -> Value:
+    """A value `stored` made, as it was."""
+    if isinstance(data, dict):
+        if "words" in data:
+            return Words(str(data["words"]), tuple(data["codes"]))
+        if "moment" in data:
+            return Moment(datetime.fromisoformat(str(data["moment"])), bool(data.get("year")))
+        if "written" in data:
+            return Written(str(data["written"]), data.get("language"))
+        if "listed" in data:
+            return Listed(tuple(restored(item) for item in data["listed"]), bool(data.get("sentences")))
+        return Phrase.from_stored(data["phrase"])
+    return str(data)
 
 
-def in_english(text: str | Phrase) -> str:
-    """What a Phrase says in English: the audit timeline's record of it."""
+def in_english(text: Value) -> str:
+    """What a Phrase (or any value) says in English: the audit timeline's record of it."""
     with language(DEFAULT_LANGUAGE):
         return str(text)

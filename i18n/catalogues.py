@@ -51,7 +51,7 @@ DOMAINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "adapters": (("bot/slack", "bot/telegram", "bot/console", "cli", "server"), ("server/web",)),
     "web": (("server/web", "services/reports"), ()),
 }
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2), "N_plural": (1, 2)}
 
 # A message as extracted: its forms ((singular,) or (singular, plural)), by its key: its id (the
 # singular) and the context it is said in (None for most).

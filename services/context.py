@@ -104,21 +104,33 @@ class Context:
     def record(
         self,
         action: str,
-        summary: str = "",
+        summary: str | i18n.Value = "",
         *,
         ticket_id: int | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         at: datetime | None = None,
+        actor: str | None = None,
     ) -> None:
-        """Append an event to the audit timeline, by whoever acts in this unit of work, now (or `at`)."""
+        """Append an event to the audit timeline, by whoever acts in this unit of work (or `actor`: a peer, a
+        worker), now (or `at`). A ticket's events are read by its analysts: their summary is a phrase (or
+        written text), which each reads in their own language (`worded`)."""
         timeline.record(
             self.session,
             at=at or self.now(),
-            actor=self.who,
+            actor=actor or self.who,
             action=action,
             ticket_id=ticket_id,
-            summary=summary,
             before=before,
             after=after,
+            **worded(summary),
         )
+
+
+def worded(summary: str | i18n.Value) -> dict[str, Any]:
+    """An event's summary as the timeline keeps it: in English (the record every check reads), and, when it
+    is more than plain text, as the wording each reader reads in their own language. Plain text is kept as it
+    is: an operator's record, read on the command line."""
+    if isinstance(summary, str):
+        return {"summary": summary, "wording": None}
+    return {"summary": i18n.in_english(summary), "wording": i18n.stored(summary)}

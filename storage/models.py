@@ -146,7 +146,10 @@ class TimelineEvent(Table, table=True):
     at: datetime = utc_field(nullable=False)
     actor: str = Field(max_length=128)
     action: str = Field(max_length=64)
-    summary: str = ""
+    summary: str = ""  # in English
+    # What the summary says as a phrase (i18n.stored), read by each reader in their own language; None in
+    # events recorded before timelines were worded, and in operator records that only the command line reads.
+    wording: Any = Field(default=None, sa_column=Column(JSON))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     previous_digest: str = Field(default="", max_length=64)

@@ -31,7 +31,9 @@ class OutboxMessage(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     peer_id: int = Field(foreign_key="peers.id", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
-    summary: str = Field(default="", max_length=200)
+    summary: str = Field(default="", max_length=200)  # in English
+    # What the summary says as a phrase (i18n.stored), read by each reader in their own language.
+    wording: Any = Field(default=None, sa_column=Column(JSON))
     objects: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=DeliveryState.PENDING.value, max_length=16, index=True)
     attempts: int = 0

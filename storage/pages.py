@@ -77,7 +77,9 @@ class Page(Table, table=True):
     created_at: datetime = utc_field(nullable=False)
     acknowledged_by: str | None = Field(default=None, max_length=128)
     # What the recipients are told when the chain stops ("taken by ana at 14:02 UTC").
-    outcome: str | None = None
+    outcome: str | None = None  # in English, as the timeline records it
+    # How it ended as a phrase (i18n.stored), read by each recipient of its update in their own language.
+    outcome_wording: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     finished_at: datetime | None = utc_field(nullable=True)
 
     @property

@@ -38,6 +38,9 @@ def digest_of(previous: str, event: TimelineEvent | dict[str, Any]) -> str:
         values.get("before"),
         values.get("after"),
     ]
+    # Covered when there is one; events recorded before timelines were worded keep the digests they have.
+    if values.get("wording") is not None:
+        content.append(values["wording"])
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -76,11 +79,19 @@ def record(
     action: str,
     ticket_id: int | None = None,
     summary: str = "",
+    wording: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> TimelineEvent:
     event = TimelineEvent(
-        ticket_id=ticket_id, at=at, actor=actor, action=action, summary=summary, before=before, after=after
+        ticket_id=ticket_id,
+        at=at,
+        actor=actor,
+        action=action,
+        summary=summary,
+        wording=wording,
+        before=before,
+        after=after,
     )
     event.previous_digest = _last_digest(session, ticket_id)
     event.digest = session.info[_HEADS][ticket_id] = digest_of(event.previous_digest, event)
@@ -94,7 +105,7 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> None:
     Chains are taken in the order of their tickets, so two such batches never wait on each other crosswise."""
     rows = []
     for given in sorted(events, key=lambda e: e.get("ticket_id") or 0):
-        row = {"before": None, "after": None, "summary": "", "ticket_id": None, **given}
+        row = {"before": None, "after": None, "summary": "", "wording": None, "ticket_id": None, **given}
         row["previous_digest"] = _last_digest(session, row["ticket_id"])
         row["digest"] = session.info[_HEADS][row["ticket_id"]] = digest_of(row["previous_digest"], row)
         rows.append(row)

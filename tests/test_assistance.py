@@ -218,7 +218,8 @@ def test_rfa_not_acked_within_deadline_is_resent_then_escalated(pair: tuple[Csir
     assert " for INC-2026-0001: cert-br missed the ACK deadline: no ACK for our request (investigate)" in paged
     assert "ESCALATE sent to cert-br; call their backup point of contact: CERT-BR head of CSIRT" in paged
     history = co.say("ana", "timeline INC-2026-0001")
-    assert "assistance-resent" in history and "assistance-escalated" in history
+    assert "· request re-sent: cert-br did not acknowledge in time; request re-sent" in history
+    assert "· request escalated: cert-br still has not acknowledged; escalated to its leads and ours" in history
 
     # The ESCALATE reaches CERT-BR, whose Puente pages its leads at critical with our request.
     br.notices.printed.clear()

@@ -228,7 +228,7 @@ def test_a_held_message_whose_gap_is_never_filled_is_dropped_in_the_end_and_the_
     assert _held(br) == []
     [dropped] = _events(br, "assistance-held-dropped")
     assert dropped.startswith(f"{br.peer_name}'s CANCEL number 2 on request ")
-    assert dropped.endswith("was held and is dropped: what it follows never arrived since 2026-01-05 12:00 UTC")
+    assert dropped.endswith("was held and is dropped: what it follows never arrived since Mon, Jan 5, 2026, 12:00 UTC")
 
 
 def test_a_held_answer_to_a_request_closed_meanwhile_is_dropped(pair: tuple[Csirt, Csirt]) -> None:

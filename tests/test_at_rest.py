@@ -237,6 +237,17 @@ def test_audit_verify_names_the_first_changed_event(runtime: Runtime, database_u
     assert "changed after it was written" in verified.output
 
 
+def test_audit_verify_names_an_event_whose_wording_was_taken_away(runtime: Runtime, database_url: str) -> None:
+    """What each reader reads of an event (its wording) is covered too: an event made to read as if it were
+    recorded before timelines were worded no longer verifies."""
+    reference = open_ticket(runtime)
+    first_note = event_ids(runtime, "noted")[0]
+    tamper(runtime, f"UPDATE timeline_events SET wording = NULL WHERE id = {first_note}")
+    verified = cli(database_url, "audit", "verify")
+    assert verified.exit_code == 1
+    assert f"timeline broken at event #{first_note} ({reference}," in verified.output
+
+
 def test_audit_verify_names_the_event_after_a_removed_one(runtime: Runtime, database_url: str) -> None:
     reference = open_ticket(runtime)
     first_note, second_note, _ = event_ids(runtime, "noted")

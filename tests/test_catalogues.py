@@ -170,14 +170,22 @@ TEXT_ARGUMENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "prompt": ((0,), ("message",)),
     "ClickException": ((0,), ()),
 }
+# What a ticket's timeline says of an event: its analysts read it (`ctx.record(…, ticket_id=…)`, `touch`).
+# Events of no ticket are the operator's, read on the command line, in English.
+TICKET_EVENTS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {"record": ((1,), ("summary",))}
+TEXT_ARGUMENTS["touch"] = ((3,), ("summary",))
+TEXT_ARGUMENTS["record_on_timeline"] = ((3,), ("summary",))
 # A Block Kit object's text (`{"type": "plain_text", "text": "Cancel"}`) is what Slack shows.
 TEXT_KEYS = {"text"}
 # Logs are for the operator, in English (they are read beside the libraries' own).
 LOGGERS = {"log", "logger", "logging"}
 # Lists whose items are a reply's lines or fields as they are built up.
 TEXT_LISTS = {"lines", "fields", "rows"}
-# N_ marks a message that a Phrase translates when it is read.
-GETTEXT = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext", "lazy_pgettext", "N_"}
+# N_ (N_plural) marks a message that a Phrase translates when it is read.
+GETTEXT = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext", "lazy_pgettext", "N_", "N_plural"}
+# Values of a phrase that name codes, not language: a vocabulary and its codes (`Words("severity", …)`), free
+# text with the tag of its language (`Written(text, "en")`), a moment, a ticket field's change by its key.
+CODED = {"Words", "Written", "Moment", "change"}
 # Words in a literal: one that holds none ("\n", " — ", ": ") is punctuation, not language.
 WORDS = re.compile(r"[^\W\d_]{2,}")
 # Command lines shown as they are typed, and acronyms (TLP, PAP, and labels such as PAP:GREEN), are the
@@ -236,7 +244,7 @@ def _called(node: ast.Call) -> str | None:
 
 def _literals(node: ast.AST) -> list[ast.Constant]:
     """The string literals inside `node` that no gettext call wraps."""
-    if isinstance(node, ast.Call) and _called(node) in GETTEXT:
+    if isinstance(node, ast.Call) and _called(node) in GETTEXT | CODED:
         return []
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node]
@@ -262,6 +270,10 @@ def _texts(call: ast.Call) -> list[ast.expr]:
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     if isinstance(receiver, ast.Name) and receiver.id in LOGGERS:
         return []
+    if name in TICKET_EVENTS and any(keyword.arg == "ticket_id" for keyword in call.keywords):
+        positions, keywords = TICKET_EVENTS[name]
+        given = [arg for index, arg in enumerate(call.args) if index in positions]
+        return given + [keyword.value for keyword in call.keywords if keyword.arg in keywords]
     if name in TEXT_ARGUMENTS:
         positions, keywords = TEXT_ARGUMENTS[name]
         given = [arg for index, arg in enumerate(call.args) if index in positions]
@@ -360,6 +372,18 @@ SCANNED = {
         "    print(_('[to {name}] {text}').format(name=ref, text=ref) + f': /incident {ref}')\n"
         "if __name__ == '__main__':\n"
         "    print('wrote the shapes')\n",
+    ),
+    # What a ticket's timeline says of an event; an event of no ticket is the operator's record.
+    "timeline": (
+        "def f(ctx, ticket, name, before):\n"
+        "    ctx.record('opened', f'opened {ticket.reference}', ticket_id=ticket.id)\n"
+        "    ctx.record(action='shared', ticket_id=ticket.id, summary='shared to ' + name)\n"
+        "    touch(ctx, ticket, 'assigned', f'assigned to {name}', before)\n",
+        [2, 3, 4],
+        "def f(ctx, ticket, name):\n"
+        "    ctx.record('user-added', f'{name} as analyst')\n"
+        "    ctx.record('assigned', Phrase(N_('to {name}'), {'name': name}), ticket_id=ticket.id)\n"
+        "    record_on_timeline(ctx, row, 'assistance-held', Words('message type', ('ACK',)))\n",
     ),
 }
 

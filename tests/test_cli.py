@@ -66,7 +66,7 @@ def test_operator_and_analyst_flow(env: dict[str, str], tmp_path: Path) -> None:
     assert closed.returncode == 0 and "is now closed" in closed.stdout
 
     timeline = puente(env, "say", "--as", "lucia", f"/incident timeline {reference}").stdout
-    assert "ana opened" in timeline and "lucia closed" in timeline
+    assert "· ana · opened:" in timeline and "· lucia · moved to closed: resolved → closed" in timeline
 
     assert puente(env, "users", "remove", "ana").returncode == 0
     gone = puente(env, "say", "--as", "ana", "/incident list")

@@ -64,9 +64,9 @@ def test_show_list_update_assign_note_and_timeline(core: CommandCore) -> None:
     assert say(core, "/incident list mine", user="omar").lines[0].startswith("INC-2026-0001")
     timeline = say(core, "/incident timeline INC-2026-0001")
     # Raising it to critical paged the on-call (escalation), which the timeline records too.
-    actions = [line.split(": ", 1)[0].split()[-1] for line in timeline.lines]
-    assert actions == ["opened", "updated", "paged", "assigned", "noted"]
-    assert "severity medium -> critical" in timeline.lines[1]
+    actions = [line.split(" · ")[2].split(": ", 1)[0] for line in timeline.lines]
+    assert actions == ["opened", "updated", "paged", "assigned", "note"]
+    assert "updated: severity medium → critical" in timeline.lines[1]
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_ack_without_reference_takes_the_pages_that_paged_me(paging, clock: Manu
     reply = say(runtime, "bob", "/incident ack")
     assert reply.ok and reply.ticket == "INC-2026-0001"
     again = say(runtime, "bob", "/incident ack P1")
-    assert not again.ok and "already acknowledged" in again.text and "taken by bob" in again.text
+    assert not again.ok and "already over" in again.text and "taken by bob" in again.text
 
 
 def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: ManualClock) -> None:
@@ -119,6 +119,21 @@ def test_resolving_the_ticket_cancels_its_pages_and_tells_who_was_paged(paging, 
     clock.advance(timedelta(days=40))
     escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"], "no later step and no regulatory reminder for a resolved ticket"
+
+
+def test_how_a_page_ended_reads_in_each_recipients_language(paging, clock: ManualClock) -> None:
+    runtime, notifier = paging
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "bob", language="es")
+    say(runtime, "ana", "/incident new Ransomware sev=critical")
+    escalation_worker.tick(runtime)
+    assert say(runtime, "ana", "/incident resolve INC-2026-0001 false positive").ok
+    escalation_worker.tick(runtime)
+    assert [(who, n.text) for who, _, n in notifier.updates] == [
+        ("bob", "Alerta P1 por INC-2026-0001: INC-2026-0001 resuelto por ana.")
+    ]
+    ended = say(runtime, "bob", "/incident ack P1")
+    assert not ended.ok and ended.text == "La alerta P1 ya terminó: INC-2026-0001 resuelto por ana", ended.text
 
 
 def test_failed_delivery_is_retried_then_the_next_step_fires_early(paging, clock: ManualClock) -> None:

@@ -146,9 +146,9 @@ def test_later_versions_wait_for_the_originators_release(
     br.say("lead", "note INC-2026-0001 The C2 also answers from AS64500")
     _versions_flow(br)
     assert _queued_for(br, "cert-ar") == 0
-    assert "versions-withheld" in br.say("lead", "timeline INC-2026-0001")
+    assert "· versions withheld: " in br.say("lead", "timeline INC-2026-0001")
     _versions_flow(br)  # nothing moved: nothing is weighed again
-    assert br.say("lead", "timeline INC-2026-0001").count("versions-withheld") == 1
+    assert br.say("lead", "timeline INC-2026-0001").count("· versions withheld: ") == 1
 
     clock.advance(timedelta(minutes=1))
     # CO releases it to AR: its incident now names AR.
@@ -308,7 +308,7 @@ def test_a_ticket_is_published_where_its_tlp_allows_and_its_later_versions_follo
     _versions_flow(co)
     for alias in collections:
         assert not any("203.0.113.10" in str(o.get("pattern", "")) for o in _held_in(co, alias)), alias
-    assert "publication-withheld" in co.say("ana", "timeline INC-2026-0001")
+    assert "· publication withheld: community: " in co.say("ana", "timeline INC-2026-0001")
 
 
 def test_a_publish_confirms_only_the_preview_it_was_shown(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811

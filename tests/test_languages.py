@@ -16,6 +16,8 @@ from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.users import service as users
 from puente.settings import SettingsError, load_settings
+from puente.storage import tickets as ticket_store
+from puente.storage import timeline
 from puente.storage.models import Role
 from tests.conftest import make_runtime
 from tests.running import PUENTE
@@ -169,3 +171,43 @@ def test_the_operator_sets_and_changes_a_persons_language(cli_env: dict[str, str
     assert "Comandos do Puente" in puente("say", "--as", "joao", "/incident help").stdout
     nothing = puente("users", "set", "joao")
     assert nothing.returncode != 0 and "--lang es" in nothing.stderr
+
+
+def test_the_timeline_reads_in_each_readers_language_and_zone(core: CommandCore, sqlite_runtime: Runtime) -> None:
+    with sqlite_runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "joao", timezone="America/Sao_Paulo")
+    say(core, "/incident nuevo Ransomware en el puerto gravedad=alta países=CO,BR", "ana")
+    say(core, "/incident nota INC-2026-0001 Se aisló el servidor", "ana")
+    say(core, "/incident update INC-2026-0001 sev=critical", "omar")
+    read = {who: say(core, "/incident timeline INC-2026-0001", who).lines for who in ("ana", "joao", "omar")}
+    opened_at = sqlite_runtime.clock.now()
+    with i18n.language("pt"):
+        when = i18n.format_datetime(opened_at, "America/Sao_Paulo", year=True, seconds=True)
+    assert read["joao"][0] == f"{when} · ana · aberto: INC-2026-0001: Ransomware en el puerto"
+    assert read["joao"][0].startswith("seg., 5 de jan. de 2026 09:00:00 -03"), "São Paulo's time, Brazil's format"
+    said = {who: [line.split(" · ", 2)[2] for line in lines] for who, lines in read.items()}
+    assert "nota: Se aisló el servidor" in said["ana"] and "actualizado: gravedad alta → crítica" in said["ana"]
+    assert "nota: [es] Se aisló el servidor" in said["joao"] and "atualizado: gravidade alta → crítica" in said["joao"]
+    assert "note: [es] Se aisló el servidor" in said["omar"] and "updated: severity high → critical" in said["omar"]
+    assert any(line.startswith("alerta enviada: alerta P1 (política alta)") for line in said["ana"]), said["ana"]
+    # The record stays one, in English, whoever acted and whoever reads.
+    with sqlite_runtime.unit_of_work() as ctx:
+        ticket = ticket_store.by_reference(ctx.session, "INC-2026-0001")
+        assert ticket is not None and ticket.id is not None
+        events = timeline.for_ticket(ctx.session, ticket.id)
+    assert [(e.action, e.summary) for e in events if e.action in ("opened", "updated")] == [
+        ("opened", "INC-2026-0001: Ransomware en el puerto"),
+        ("updated", "severity high → critical"),
+    ]
+
+
+def test_an_event_recorded_before_timelines_were_worded_reads_as_it_was_recorded(
+    core: CommandCore, sqlite_runtime: Runtime
+) -> None:
+    say(core, "/incident new Botnet sev=low", "omar")
+    with sqlite_runtime.unit_of_work(actor_name="outbox") as ctx:
+        ticket = ticket_store.by_reference(ctx.session, "INC-2026-0001")
+        assert ticket is not None
+        ctx.record("delivered", "share INC-2026-0001 (TLP:AMBER) delivered to cert-br", ticket_id=ticket.id)
+    last = say(core, "/incident timeline INC-2026-0001", "ana").lines[-1]
+    assert last.endswith(" · bandeja de salida · entregado: share INC-2026-0001 (TLP:AMBER) delivered to cert-br")

@@ -58,6 +58,19 @@ def test_a_spanish_requester_and_a_portuguese_responder_each_read_the_request_in
         told = "cert-br envió RESULTADO: [pt] C2 derrubado pelo provedor — ahora COMPLETADA"
         wait_until(lambda: told in co.log.read_text(), "the ticket's owner is told of the result, in Spanish")
 
+        # Each side's timeline and deliveries read in its reader's words, the other's free text labelled.
+        ours = co.say("ana", f"/incident timeline {reference}")
+        assert "· ana · asistencia solicitada: se pidió a cert-br: bloquear host, dar de baja antes de lun, " in ours
+        assert f"· RESULTADO recibido: {told}" in ours
+        assert f"· bandeja de salida · entregado: SOLICITUD DE ASISTENCIA {reference} entregado a cert-br" in ours
+        assert f"📤 SOLICITUD DE ASISTENCIA {reference} → cert-br: entregado: " in shown
+        theirs = br.say("lead", f"/incident timeline {reference}")
+        asked_of_us = (
+            f"· solicitação de assistência recebida: csirt-co nos pede: bloquear host, derrubar, sobre seu {reference}"
+        )
+        assert asked_of_us in theirs and '"[es] Por favor den de baja el C2"' in theirs
+        assert "· lead · ACEITE enviado: ACEITE para csirt-co: estamos nisso" in theirs
+
         # The language travels as STIX `lang` on each note: each side records the other's.
         for instance, language in ((co, "pt"), (br, "es")):
             runtime = instance.runtime()

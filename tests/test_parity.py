@@ -133,8 +133,9 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 ADAPTER_TABLES = {"pending_buttons", "chat_requests"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # What differs between languages by design: the language people read in and wrote their notes in (and
-# so the timeline digests that cover them).
+# so the timeline digests that cover them, and the tag the timeline's English record gives their words).
 LANGUAGE = re.compile(r'"language": "[a-z]{2}"')
+WRITTEN_IN = re.compile(r"\[[a-z]{2}\] ")
 DIGEST = re.compile(r'"(previous_)?digest": "[0-9a-f]{64}"')
 
 
@@ -269,7 +270,9 @@ def run_table(
 
 def without_language(found: dict[str, list[str]]) -> dict[str, list[str]]:
     return {
-        table: [DIGEST.sub("<digest>", LANGUAGE.sub('"language": "<language>"', row)) for row in rows]
+        table: [
+            DIGEST.sub("<digest>", LANGUAGE.sub('"language": "<language>"', WRITTEN_IN.sub("", row))) for row in rows
+        ]
         for table, rows in found.items()
     }
 

@@ -87,7 +87,7 @@ def test_a_shared_ticket_arrives_whole_and_its_later_versions_follow(
     assert _field(shown, "Severity") == "critical" and _field(shown, "Observables") == "3"
     assert "ipv4-addr: 203.0.113.9" in shown
     history = br.say("lead", "timeline INC-2026-0001")
-    assert "peer:csirt-co updated-from-stix: csirt-co: severity high -> critical; +1 observable" in history
+    assert "· peer csirt-co · updated from STIX: csirt-co: severity high → critical and +1 observable" in history
     assert "📤 update INC-2026-0001 → cert-br: delivered" in co.say("ana", "show INC-2026-0001")
     _versions_flow(co)  # nothing changed since: nothing more is queued
     with co.runtime.unit_of_work() as ctx:
@@ -134,7 +134,7 @@ def test_what_a_peer_adds_to_its_copy_comes_back_attributed_to_the_one_ticket(
     assert "note by lead (cert-br) at Mon, Jan 5, 2026, 12:03 UTC: Our work on it: new -> in-progress." in shown
     assert "ipv4-addr: 192.0.2.55" in shown and _field(shown, "Observables") == "2"
     assert _field(shown, "Status") == "new"  # CO's own status is CO's
-    assert "cert-br: +1 observable; +2 notes" in co.say("ana", "timeline INC-2026-0001")
+    assert "· updated from STIX: cert-br: +1 observable and +2 notes" in co.say("ana", "timeline INC-2026-0001")
     assert co.say("ana", "list all").startswith("1 all ticket")  # no second ticket for the same incident
 
     # What comes back to BR of its own is recognised as its own; nothing is sent to and fro for ever.
@@ -191,7 +191,7 @@ def test_an_early_warning_is_previewed_then_sent_and_pages_the_receiver_at_the_t
     assert "Why: early warning from a peer CSIRT" in page and "Severity: medium" in page
     shown = br.say("lead", "show INC-2026-0001")
     assert "[csirt-co INC-2026-0001] Phishing wave against banks" in shown and "bank-login.example" in shown
-    assert "csirt-co notified: Kit seen at two banks" in br.say("lead", "timeline INC-2026-0001")
+    assert "· notified by a peer: csirt-co: Kit seen at two banks" in br.say("lead", "timeline INC-2026-0001")
     assert "names no peer after `to`" in co.refused("ana", "notify INC-2026-0001 to nobody-here text")
 
 

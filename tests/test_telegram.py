@@ -177,7 +177,7 @@ def test_button_runs_its_command_as_the_person_who_pressed_it(telegram: Telegram
     answer, timeline = telegram.api.since(mark)
     assert answer.method == "answerCallbackQuery" and "show_alert" not in answer.params
     assert answer.params["text"] == "Timeline of INC-2026-0001 (1 event):"
-    assert timeline.method == "sendMessage" and "ana opened: opened INC-2026-0001: Botnet C2" in timeline.text
+    assert timeline.method == "sendMessage" and "· ana · opened: INC-2026-0001: Botnet C2" in timeline.text
     assert timeline.params["reply_parameters"]["message_id"] == card.message_id
 
 

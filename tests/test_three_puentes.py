@@ -66,7 +66,7 @@ def test_one_incident_shared_updated_contributed_forwarded_and_warned_across_thr
                 TIMEOUT,
             )
             history = peer.say("lead", f"/incident timeline {ref}")
-            assert "csirt-co: severity high -> critical" in history and "+1 observable" in history
+            assert "csirt-co: severity high → critical" in history and "+1 observable" in history
 
         # 3. BR's contribution comes back to CO's one ticket, and reaches AR too, with its author.
         br_ref = re.search(r"^(INC-\d{4}-\d{4}): \[csirt-co", br.say("lead", f"/incident show {ref}"), re.M)

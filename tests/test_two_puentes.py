@@ -59,10 +59,10 @@ def test_rfa_from_assist_to_result_and_close_between_two_puentes(tmp_path: Path)
         assert "— CLOSED" in br.say("lead", f"/incident show {reference}")
         timeline = co.say("ana", f"/incident timeline {reference}")
         for step in (
-            "assistance-requested",
-            "assistance-ack-received",
-            "assistance-result-received",
-            "assistance-close",
+            "· assistance requested: asked cert-br to",
+            "· ACK received: cert-br sent ACK",
+            "· RESULT received: cert-br sent RESULT",
+            "· CLOSE sent: CLOSE to cert-br",
         ):
             assert step in timeline
 

@@ -139,7 +139,7 @@ def test_an_analyst_signs_in_and_reads_the_list_and_a_ticket(
     assert "delivered" in page.locator("#deliveries").inner_text()
     incident = page.locator("#stix tr", has_text="incident--").first
     assert "cert-br: version 1" in incident.inner_text(), "CERT-BR holds the incident it was sent"
-    assert page.locator("#timeline tbody tr", has_text="assistance-requested").count() == 1
+    assert page.locator("#timeline tbody tr", has_text="assistance requested").count() == 1
     screenshot(page, tmp_path, "ticket")
 
 
@@ -243,6 +243,9 @@ def test_a_spanish_analyst_walks_every_page_in_spanish(
     assert "pedida a cert-br" in page.locator("section.request").inner_text()
     assert "entregado" in page.locator("#deliveries").inner_text()
     assert "cert-br: versión 1" in page.locator("#stix tr", has_text="incident--").first.inner_text()
+    asked = page.locator('#timeline tr[data-action="assistance-requested"]').inner_text()
+    assert "asistencia solicitada" in asked and "se pidió a cert-br: investigar, bloquear host" in asked, asked
+    assert page.locator("#timeline th").first.inner_text() == "Cuándo"
     screenshot(page, tmp_path, "ticket-es")
 
     page.goto(f"{base}/requests")

@@ -80,9 +80,15 @@ def test_a_spanish_analyst_reads_a_ticket_as_chat_shows_it_to_her(runtime: Runti
     assert f"Mensajes (1) lun, 5 ene 2026, 7:00 -05 · {said}" in request
     timeline = say(runtime, "ana", "/incident timeline INC-2026-0001")
     table = page.split('<table id="timeline">', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
-    assert [html.unescape(f"{at} {actor} {action}: {summary}") for at, actor, action, summary in rows] == timeline.lines
-    for english in ("Description", "Notes (", "Requests for assistance", "Timeline", "None."):
+    rows = re.findall(
+        r"<tr[^>]*><td><time[^>]*>(.*?)</time></td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table
+    )
+    listed = [html.unescape(f"{at} · {actor} · {action}: {summary}") for at, actor, action, summary in rows]
+    assert listed == timeline.lines
+    actions = [action for _at, _actor, action, _said in rows]
+    assert actions[0] == "abierto" and "nota" in actions and "asistencia solicitada" in actions, actions
+    assert "lun, 5 ene 2026, 7:00:00 -05" in listed[0], "her time zone, her format, to the second"
+    for english in ("Description", "Notes (", "Requests for assistance", "Timeline", "None.", "(UTC)", "opened"):
         assert english not in read, english
 
 

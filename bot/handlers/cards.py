@@ -9,12 +9,13 @@ from puente.services.assistance.service import RequestView
 from puente.services.context import Context
 from puente.services.notify import quoted
 from puente.services.peers.outbox import DeliveryLine
+from puente.services.tickets.audit import Entry
 from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies import assistance as protocol_words
 from puente.services.vocabularies import words
 from puente.services.vocabularies.countries import country_name
 from puente.services.vocabularies.taxonomy import TLP
-from puente.storage.models import Ticket, TicketStatus, TimelineEvent
+from puente.storage.models import Ticket, TicketStatus
 
 
 def titled(ticket: Ticket, origin: str | None) -> str:
@@ -95,10 +96,9 @@ def ticket_card(ctx: Context, headline: str, view: TicketView, our_country: str)
     return Reply(text=text, fields=fields, lines=lines, buttons=ticket_buttons(ticket), ticket=ticket.reference)
 
 
-def timeline_lines(events: list[TimelineEvent]) -> list[str]:
-    """The audit timeline as it was recorded, to the second in UTC: the record every reader and the web
-    view quote alike (its digests cover exactly this)."""
-    return [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor} {e.action}: {e.summary}" for e in events]
+def timeline_lines(entries: list[Entry]) -> list[str]:
+    """The audit timeline, an event a line, in the reader's words and time zone, to the second."""
+    return [f"{e.when} · {e.who} · {e.what}" + (f": {e.said}" if e.said else "") for e in entries]
 
 
 def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earlier: int = 0) -> list[str]:

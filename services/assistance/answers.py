@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from puente.i18n import N_, Phrase, Words, Written
+from puente.i18n import N_, Moment, Phrase, Value, Words, Written, in_english
 from puente.services.assistance import forwarding, notices, protocol, service
 from puente.services.assistance.protocol import OUTBOUND, TRANSITIONS, State
 from puente.services.context import Context
@@ -28,7 +28,6 @@ from puente.services.notify import single_line
 from puente.stix import assistance as stix_notes
 from puente.storage import assistance as request_store
 from puente.storage import peers as peer_store
-from puente.storage import timeline
 from puente.storage.assistance import AssistanceRequest, HeldMessage
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
@@ -44,14 +43,14 @@ def receive(ctx: Context, peer: Peer, message: stix_notes.Message, note: dict[st
     """Apply (or hold) a message on a request; None while the request itself has not arrived."""
     row = request_store.by_request_id(ctx.session, peer.id or 0, message.request_id)
     if row is None:
-        _hold(ctx, peer, None, message, note, "its request has not arrived yet")
+        _hold(ctx, peer, None, message, note, Phrase(N_("its request has not arrived yet")))
         return None
     _in_order(ctx, peer, row, message, note)
     release_held(ctx, peer, row)
     return row
 
 
-def refusal_at_the_door(ctx: Context, peer: Peer, message: stix_notes.Message) -> str | None:
+def refusal_at_the_door(ctx: Context, peer: Peer, message: stix_notes.Message) -> Phrase | None:
     """Why a message posted to our TAXII inbox is refused at once (a TAXII failure), or None.
 
     Only a message known to be next (numbered one after the last applied) is judged here: one that
@@ -80,7 +79,8 @@ def door_refusal(ctx: Context, sender_identity: str | None, obj: Any) -> str | N
     if peer is None or message is None:
         return None
     why = refusal_at_the_door(ctx, peer, message)
-    return f"{message.type} refused: {why}" if why else None
+    # In English, as TAXII errors are: the peer's operator reads it beside their server's own.
+    return f"{message.type} refused: {in_english(why)}" if why else None
 
 
 def refuse_out_of_turn(ctx: Context, sender_identity: str | None, screened: door.Screened) -> None:
@@ -122,21 +122,28 @@ def drop_held_beyond_use(ctx: Context) -> int:
             message = stix_notes.read(held.note)
         except stix_notes.NotAMessage:
             message = None
-        what = f"{sender}'s {message.type if message else 'message'}"
+        kind: Value = Words("message type", (message.type,)) if message else Phrase(N_("message"))
+        what = Phrase(N_("{sender}'s {message}"), {"sender": sender, "message": kind})
         if held.sequence is not None:
-            what += f" number {held.sequence}"
+            what = Phrase(N_("{message} number {number}"), {"message": what, "number": str(held.sequence)})
         if row is not None and row.state == State.CLOSED:
-            why = "the request is closed"
+            why = Phrase(N_("the request is closed"))
         else:
-            why = f"what it follows never arrived since {held.received_at:%Y-%m-%d %H:%M} UTC"
-        log.warning("dropped %s on request %s (note %s): %s", what, held.request_id, held.note_id, why)
-        timeline.record(
-            ctx.session,
-            at=now,
+            why = Phrase(
+                N_("what it follows never arrived since {moment}"), {"moment": Moment(held.received_at, year=True)}
+            )
+        log.warning(
+            "dropped %s on request %s (note %s): %s", in_english(what), held.request_id, held.note_id, in_english(why)
+        )
+        ctx.record(
+            "assistance-held-dropped",
+            Phrase(
+                N_("{message} on request {request} was held and is dropped: {why}"),
+                {"message": what, "request": held.request_id, "why": why},
+            ),
             actor="assistance-timer",
-            action="assistance-held-dropped",
+            at=now,
             ticket_id=row.ticket_id if row else None,
-            summary=f"{what} on request {held.request_id} was held and is dropped: {why}",
             after={"note": held.note_id, "version": held.version},
         )
         ctx.session.delete(held)
@@ -151,7 +158,8 @@ def _in_order(
         log.info("%s: %s number %d from %s was applied already", row.request_id, message.type, number, peer.name)
         return
     if number is not None and number > row.received_sequence + 1:
-        _hold(ctx, peer, row, message, note, f"it waits for {peer.name}'s message {row.received_sequence + 1}")
+        waits: dict[str, Value] = {"peer": peer.name, "number": str(row.received_sequence + 1)}
+        _hold(ctx, peer, row, message, note, Phrase(N_("it waits for {peer}'s message {number}"), waits))
         return
     _apply(ctx, peer, row, message, note)
     if number is not None:
@@ -165,7 +173,7 @@ def _hold(
     row: AssistanceRequest | None,
     message: stix_notes.Message,
     note: dict[str, Any],
-    why: str,
+    why: Phrase,
 ) -> None:
     ctx.session.add(
         HeldMessage(
@@ -179,28 +187,33 @@ def _hold(
         )
     )
     ctx.session.flush()
-    log.info("%s sent %s on request %s early; held: %s", peer.name, message.type, message.request_id, why)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
+    log.info("%s sent %s on request %s early; held: %s", peer.name, message.type, message.request_id, in_english(why))
+    ctx.record(
+        "assistance-held",
+        Phrase(
+            N_("{peer}'s {message} on request {request} arrived early and is held: {why}"),
+            {"peer": peer.name, "message": _type(message), "request": message.request_id, "why": why},
+        ),
         actor=f"peer:{peer.name}",
-        action="assistance-held",
         ticket_id=row.ticket_id if row else None,
-        summary=f"{peer.name}'s {message.type} on request {message.request_id} arrived early and is held: {why}",
     )
 
 
-def _log_refusal(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, why: str) -> None:
-    log.warning("%s sent %s on request %s out of turn (%s); refused", peer.name, message.type, row.request_id, why)
-    timeline.record(
-        ctx.session,
-        at=ctx.now(),
+def _log_refusal(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, why: Phrase) -> None:
+    log.warning(
+        "%s sent %s on request %s out of turn (%s); refused", peer.name, message.type, row.request_id, in_english(why)
+    )
+    ctx.record(
+        "assistance-refused",
+        Phrase(N_("{peer}'s {message} refused: {why}"), {"peer": peer.name, "message": _type(message), "why": why}),
         actor=f"peer:{peer.name}",
-        action="assistance-refused",
         ticket_id=row.ticket_id,
-        summary=f"{peer.name}'s {message.type} refused: {why}",
         after={"request": row.request_id, "state": row.state},
     )
+
+
+def _type(message: stix_notes.Message) -> Words:
+    return Words("message type", (message.type,))
 
 
 def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes.Message, note: dict[str, Any]) -> None:
@@ -231,10 +244,17 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
     service.record_message(
         ctx, row, "in", message.type, str(note.get("id")), message.text, message.reason, message.lang
     )
-    summary = (
-        f"{peer.name} sent {message.type}"
-        + (f" ({message.reason})" if message.reason else "")
-        + f": {single_line(message.text)[:150]} — now {new_state.value}"
+    summary = Phrase(
+        N_("{peer} sent {message}{reason}: {text} — now {state}"),
+        {
+            "peer": peer.name,
+            "message": _type(message),
+            "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (message.reason,))})
+            if message.reason
+            else "",
+            "text": Written(single_line(message.text)[:150], message.lang),
+            "state": Words("request state", (new_state.value,)),
+        },
     )
     service.record_on_timeline(ctx, row, f"assistance-{message.type.lower()}-received", summary)
     if row.forwarded_from is not None:
@@ -256,7 +276,8 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
         return
     if row.direction == OUTBOUND or message.type in ("CANCEL", "CLOSE"):
         # The peer answered our request, or ended its own: what was paging about the request is pointless.
-        escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{peer.name} sent {message.type}")
+        sent = Phrase(N_("{peer} sent {message}"), {"peer": peer.name, "message": _type(message)})
+        escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, sent)
     notices.tell_owner(ctx, ours, _answer_phrase(ours, peer, message, new_state))
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import uuid
 
-from puente.i18n import _
+from puente import i18n
+from puente.i18n import N_, Listed, Phrase, Written, _
 from puente.services.assistance import messages
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
@@ -72,13 +73,20 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
         max(TLP(ticket.tlp), TLP.AMBER, key=lambda t: t.rank),
         definitions=[stix_notes.EXTENSION_DEFINITION, *exchange.definitions_for(objects)],
         ticket_id=ticket.id,
-        summary=f"NOTIFY {ticket.reference}",
+        summary=Phrase(N_("early warning {reference}"), {"reference": ticket.reference}),
     )
     copies.sent_to(ctx, recipients, ticket)
     ctx.record(
         action="early-warning",
         ticket_id=ticket.id,
-        summary=f"early warning ({warned.tlp.label}) to {', '.join(warned.names)}: {words[:200]}",
+        summary=Phrase(
+            N_("{tlp} to {recipients}: {text}"),
+            {
+                "tlp": warned.tlp.label,
+                "recipients": Listed(tuple(warned.names)),
+                "text": Written(words[:200], i18n.current() if text.strip() else "en"),
+            },
+        ),
         after={"recipients": warned.names, "tlp": warned.tlp.value},
     )
     return warned

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from puente.i18n import _
+from puente.i18n import N_, Phrase, Words, _
 from puente.services.assistance import messages, service
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
@@ -96,7 +96,10 @@ def _request_of_our_own(
         ctx,
         row,
         "assistance-forwarded",
-        f"forwarded {requester.name}'s request ({', '.join(row.actions)}) to {third.name}",
+        Phrase(
+            N_("{requester}'s request ({actions}) to {peer}"),
+            {"requester": requester.name, "actions": Words("action", tuple(row.actions)), "peer": third.name},
+        ),
     )
     return row
 

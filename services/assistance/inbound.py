@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from puente.i18n import N_, Moment, Phrase, Words, Written
 from puente.services.assistance import answers, notices, service
 from puente.services.assistance.protocol import INBOUND, State
 from puente.services.context import Context
 from puente.services.sharing import copies
+from puente.services.tickets import audit
 from puente.services.tickets import service as tickets_service
 from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
@@ -31,7 +33,7 @@ def receive(
     `tickets` holds our ticket for each incident that came with the message (services/sharing/copies.py)."""
     if message.type == "NOTIFY":
         ticket = linked_ticket(ctx, peer, message, tickets)
-        note_from_peer(ctx, ticket, f"{peer.name} notified: {message.text}")
+        note_from_peer(ctx, ticket, peer, Written(message.text[:300], message.lang))
         notices.page_for_early_warning(ctx, ticket, peer, message.text, message.lang)
         return None
     if message.type == "RFA":
@@ -52,7 +54,10 @@ def _receive_rfa(
             ticket = ctx.session.get(Ticket, row.ticket_id)
             if ticket is not None:
                 service.record_on_timeline(
-                    ctx, row, "assistance-request-resent", f"{peer.name} re-sent its request: not acknowledged yet"
+                    ctx,
+                    row,
+                    "assistance-request-resent",
+                    Phrase(N_("{peer} re-sent its request: not acknowledged yet"), {"peer": peer.name}),
                 )
                 notices.page_on_call(ctx, ticket, row, peer, reminder=True)
         return row
@@ -83,11 +88,20 @@ def _receive_rfa(
     ctx.session.add(row)
     ctx.session.flush()
     service.record_message(ctx, row, "in", "RFA", row.note_id, message.text, language=message.lang)
-    summary = f"{peer.name} asks us to {', '.join(message.actions) or 'assist'} on their {message.requester_reference}"
-    if message.deadline:
-        summary += f" by {message.deadline:%Y-%m-%d %H:%M} UTC"
-    if message.text:
-        summary += f': "{message.text[:300]}"'
+    summary = Phrase(
+        N_("{peer} asks us to {actions} on their {reference}{deadline}{text}"),
+        {
+            "peer": peer.name,
+            "actions": Words("action", tuple(message.actions)) if message.actions else Phrase(N_("assist")),
+            "reference": message.requester_reference or "",
+            "deadline": Phrase(N_(" by {deadline}"), {"deadline": Moment(message.deadline, year=True)})
+            if message.deadline
+            else "",
+            "text": Phrase(N_(': "{text}"'), {"text": Written(message.text[:300], message.lang)})
+            if message.text
+            else "",
+        },
+    )
     service.record_on_timeline(ctx, row, "assistance-request-received", summary)
     notices.page_on_call(ctx, ticket, row, peer, reminder=False)
     return row
@@ -125,11 +139,19 @@ def _at_least(ctx: Context, ticket: Ticket, severity: str | None) -> None:
     if asked is None or asked.rank <= Severity(ticket.severity).rank:
         return
     ctx.record(
-        action="updated", ticket_id=ticket.id, summary=f"severity {ticket.severity} -> {asked.value}: as requested"
+        action="updated",
+        ticket_id=ticket.id,
+        summary=Phrase(
+            N_("{change}: as requested"), {"change": audit.change("severity", ticket.severity, asked.value)}
+        ),
     )
     ticket.severity = asked.value
     ctx.session.add(ticket)
 
 
-def note_from_peer(ctx: Context, ticket: Ticket, text: str) -> None:
-    ctx.record(action="peer-notified", ticket_id=ticket.id, summary=text[:300])
+def note_from_peer(ctx: Context, ticket: Ticket, peer: Peer, text: Written) -> None:
+    ctx.record(
+        action="peer-notified",
+        ticket_id=ticket.id,
+        summary=Phrase(N_("{peer}: {text}"), {"peer": peer.name, "text": text}),
+    )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from puente import i18n
-from puente.i18n import _
+from puente.i18n import N_, Phrase, Words, Written, _
 from puente.services.assistance.protocol import INBOUND, OUTBOUND, TRANSITIONS, State, role_to_send
 from puente.services.assistance.service import (
     RequestView,
@@ -133,7 +133,8 @@ def send_message(
             )
         )
     view = send(ctx, row, kind, text, new_state=outcome or target, reason=reason, forwarded=forwarded)
-    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, f"{kind} sent by {ctx.who}")
+    sent = Phrase(N_("{message} sent by {name}"), {"message": Words("message type", (kind,)), "name": ctx.who})
+    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, sent)
     return view
 
 
@@ -179,9 +180,15 @@ def send(
         ctx,
         row,
         f"assistance-{kind.lower()}",
-        f"{kind} to {peer.name}"
-        + (f" ({reason})" if reason else "")
-        + (f": {text.strip()[:150]}" if text.strip() else ""),
+        Phrase(
+            N_("{message} to {peer}{reason}{text}"),
+            {
+                "message": Words("message type", (kind,)),
+                "peer": peer.name,
+                "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (reason,))}) if reason else "",
+                "text": Phrase(N_(": {text}"), {"text": Written(text.strip()[:150], language)}) if text.strip() else "",
+            },
+        ),
     )
     return view_of(ctx, row)
 
@@ -237,5 +244,7 @@ def queue_note(
         level,
         definitions=[stix_notes.EXTENSION_DEFINITION],
         ticket_id=row.ticket_id,
-        summary=f"{kind} {ticket_ref}",
+        summary=Phrase(
+            N_("{message} {reference}"), {"message": Words("message type", (kind,)), "reference": ticket_ref}
+        ),
     )

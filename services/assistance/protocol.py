@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from puente.i18n import _
+from puente.i18n import N_, Phrase, Words, _
 from puente.services.errors import InvalidInput
 from puente.services.vocabularies.taxonomy import Severity
 from puente.stix import assistance as stix_notes
@@ -64,20 +64,30 @@ TRANSITIONS: dict[str, tuple[str, frozenset[State], State]] = {
 }
 
 
-def refusal(direction: str, state: State, kind: str) -> str | None:
+def refusal(direction: str, state: State, kind: str) -> Phrase | None:
     """Why the peer may not send `kind` on a request of ours in `state` (None if it may).
 
     `direction` is our side of the request. A message out of turn never moves the request: not
     backwards, and not into a state only our side may set. A request past its deadline takes any
     answer without moving (it stays EXPIRED)."""
     sender, allowed, _ = TRANSITIONS.get(kind, (None, frozenset(), State.CLOSED))
+    message = Words("message type", (kind,))
     if sender is None:
-        return f"{kind} is not an answer on a request"
+        return Phrase(N_("{message} is not an answer on a request"), {"message": message})
     if sender == direction:
-        side = "the requester" if direction == OUTBOUND else "the responder"
-        return f"only {side} sends {kind}, and on this request that is us"
+        side = Phrase(N_("the requester") if direction == OUTBOUND else N_("the responder"))
+        return Phrase(
+            N_("only {side} sends {message}, and on this request that is us"), {"side": side, "message": message}
+        )
     if state not in allowed and state != State.EXPIRED:
-        return f"{kind} is not allowed while the request is {state.value} (only when {' or '.join(sorted(allowed))})"
+        return Phrase(
+            N_("{message} is not allowed while the request is {state} (only when {allowed})"),
+            {
+                "message": message,
+                "state": Words("request state", (state.value,)),
+                "allowed": Words("request state", tuple(sorted(allowed))),
+            },
+        )
     return None
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from puente.i18n import _
+from puente.i18n import N_, Moment, Phrase, Words, _
 from puente.services.assistance import messages, service
 from puente.services.assistance.protocol import ACTIONS, OUTBOUND, State, ack_window
 from puente.services.assistance.service import RequestView
@@ -68,7 +68,14 @@ def request(
         ctx,
         row,
         "assistance-requested",
-        f"asked {peer.name} to {', '.join(actions)}" + (f" by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""),
+        Phrase(
+            N_("asked {peer} to {actions}{deadline}"),
+            {
+                "peer": peer.name,
+                "actions": Words("action", tuple(actions)),
+                "deadline": Phrase(N_(" by {deadline}"), {"deadline": Moment(deadline, year=True)}) if deadline else "",
+            },
+        ),
     )
     return service.view_of(ctx, row)
 

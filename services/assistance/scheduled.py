@@ -5,7 +5,7 @@ messages that can no longer apply (dropped, and said so on the timeline)."""
 
 from __future__ import annotations
 
-from puente.i18n import N_, Phrase, Words
+from puente.i18n import N_, Phrase, Value, Words
 from puente.services.assistance import answers, messages, requester, service
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State, ack_window
 from puente.services.context import Context, Runtime
@@ -45,7 +45,10 @@ def run_timers(ctx: Context) -> int:
             row.ack_due_at = now + ack_window(row.severity)
             ctx.session.add(row)
             service.record_on_timeline(
-                ctx, row, "assistance-resent", f"{peer.name} did not acknowledge in time; RFA re-sent"
+                ctx,
+                row,
+                "assistance-resent",
+                Phrase(N_("{peer} did not acknowledge in time; request re-sent"), {"peer": peer.name}),
             )
         else:
             _escalate(ctx, row, peer)
@@ -57,7 +60,7 @@ def _escalate(ctx: Context, row: AssistanceRequest, peer: Peer) -> None:
     """Still no ACK after the re-send: an ESCALATE tells the peer's Puente to page its leads, and our
     on-call is paged with the peer's backup point of contact to call."""
     row.ack_due_at = None
-    backup = peer.backup_contact or peer.contact or "no contact on file"
+    backup: Value = peer.backup_contact or peer.contact or Phrase(N_("no contact on file"))
     messages.send(
         ctx,
         row,
@@ -69,8 +72,10 @@ def _escalate(ctx: Context, row: AssistanceRequest, peer: Peer) -> None:
         ctx,
         row,
         "assistance-escalated",
-        f"{peer.name} still has not acknowledged; escalated to {peer.name}'s leads and to ours"
-        f" (peer backup contact: {backup})",
+        Phrase(
+            N_("{peer} still has not acknowledged; escalated to its leads and ours (their backup contact: {contact})"),
+            {"peer": peer.name, "contact": backup},
+        ),
     )
     ticket = ctx.session.get(Ticket, row.ticket_id)
     assert ticket is not None

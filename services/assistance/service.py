@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from puente import i18n
-from puente.i18n import Written, _
+from puente.i18n import N_, Moment, Phrase, Written, _
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State
 from puente.services.context import Context
 from puente.services.escalation import service as escalation
@@ -119,12 +119,15 @@ def expire_if_due(ctx: Context, row: AssistanceRequest) -> bool:
         return False
     move(ctx, row, State.EXPIRED)
     row.ack_due_at = None
-    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, "the request expired")
+    escalation.stop_request_pages(ctx, row.ticket_id, row.request_id, Phrase(N_("the request expired")))
     record_on_timeline(
         ctx,
         row,
         "assistance-expired",
-        f"deadline {row.deadline:%Y-%m-%d %H:%M} UTC passed: the requested actions must not be carried out",
+        Phrase(
+            N_("deadline {deadline} passed: the requested actions must not be carried out"),
+            {"deadline": Moment(row.deadline, year=True)},
+        ),
     )
     return True
 
@@ -162,7 +165,7 @@ def writers_language(ctx: Context, text: str) -> str | None:
     return i18n.current() if ctx.actor is not None and text.strip() else None
 
 
-def record_on_timeline(ctx: Context, row: AssistanceRequest, action: str, summary: str) -> None:
+def record_on_timeline(ctx: Context, row: AssistanceRequest, action: str, summary: i18n.Value) -> None:
     ctx.record(
         action=action,
         ticket_id=row.ticket_id,

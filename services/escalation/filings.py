@@ -4,7 +4,7 @@ ticket's timeline."""
 
 from __future__ import annotations
 
-from puente.i18n import _
+from puente.i18n import N_, Moment, Phrase, _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput
 from puente.services.escalation import regulatory
@@ -45,13 +45,26 @@ def file(ctx: Context, ticket: Ticket, stage: str, reference: str | None = None)
         RegulatoryFiling(ticket_id=ticket.id or 0, stage=key, filed_at=now, filed_by=actor.name, reference=ref)
     )
     ctx.session.flush()
-    stop_reminder(ctx, ticket, PageKind.DEADLINE, clock.key, f"{clock.stage.name} filed by {actor.name}")
-    late = f"{(now - clock.due).total_seconds() / 3600:.1f} h late" if now > clock.due else "in time"
+    stage_name = Phrase(clock.stage.name)
+    filed = Phrase(N_("{stage} filed by {name}"), {"stage": stage_name, "name": actor.name})
+    stop_reminder(ctx, ticket, PageKind.DEADLINE, clock.key, filed)
+    late = (
+        Phrase(N_("{hours} h late"), {"hours": f"{(now - clock.due).total_seconds() / 3600:.1f}"})
+        if now > clock.due
+        else Phrase(N_("in time"))
+    )
     ctx.record(
         action="regulatory-filed",
         ticket_id=ticket.id,
-        summary=f"{clock.stage.name} filed ({late}; due {clock.due:%Y-%m-%d %H:%M} UTC)"
-        + (f", authority reference {ref}" if ref else ""),
+        summary=Phrase(
+            N_("{stage} filed ({late}; due {due}){reference}"),
+            {
+                "stage": stage_name,
+                "late": late,
+                "due": Moment(clock.due, year=True),
+                "reference": Phrase(N_(", authority reference {reference}"), {"reference": ref}) if ref else "",
+            },
+        ),
         after={"stage": key, "due": clock.due.isoformat(), "reference": ref},
     )
     return next(c for c in clocks_of(ctx, ticket) if c.stage.key == key)

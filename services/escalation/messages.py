@@ -5,14 +5,14 @@ language of whoever reads it (the scheduled worker says a page in each recipient
 from __future__ import annotations
 
 from puente import i18n
-from puente.i18n import Phrase, _, lazy_gettext
+from puente.i18n import N_, Listed, N_plural, Phrase, _, lazy_gettext
 from puente.services.context import Context
 from puente.services.escalation.policies import ALL_ROTATIONS
-from puente.services.escalation.service import PageKind
+from puente.services.escalation.service import PageKind, outcome_of
 from puente.services.notify import Action, Notice, single_line
 from puente.services.vocabularies import words
 from puente.storage.models import Ticket
-from puente.storage.pages import Page
+from puente.storage.pages import Page, PageDelivery
 
 KINDS = {
     PageKind.SEVERITY: lazy_gettext("new ticket that pages (its severity, or cross-border)"),
@@ -27,16 +27,21 @@ KINDS = {
 
 
 def target_text(step: dict[str, object]) -> str:
-    kind, name = step["target"], step["name"]
+    return str(target_phrase(step))
+
+
+def target_phrase(step: dict[str, object]) -> i18n.Value:
+    """Whom a step pages, read later (the timeline) in whoever's language reads it."""
+    kind, name = step["target"], str(step["name"])
     if kind == "rotation":
         if name == ALL_ROTATIONS:
-            return _("the on-call of every rotation")
-        return _("the on-call of rotation {name}").format(name=name)
+            return Phrase(N_("the on-call of every rotation"))
+        return Phrase(N_("the on-call of rotation {name}"), {"name": name})
     if kind == "owner":
-        return _("the ticket's owner")
+        return Phrase(N_("the ticket's owner"))
     if kind == "role":
-        return _("every {role}").format(role=name)
-    return f"#{name}" if kind == "channel" else str(name)
+        return Phrase(N_("every {role}"), {"role": name})
+    return f"#{name}" if kind == "channel" else name
 
 
 def describe_step(page: Page, index: int) -> str:
@@ -45,16 +50,27 @@ def describe_step(page: Page, index: int) -> str:
 
 
 def step_text(page: Page, index: int) -> str:
+    return str(step_phrase(page, index))
+
+
+def step_phrase(page: Page, index: int) -> Phrase:
+    """ "step 1 of 2, round 1 of 3", read later (the timeline) in whoever's language reads it."""
     count = len(page.steps)
-    text = _("step {step} of {count}").format(step=index % count + 1, count=count)
-    if page.repeat > 1:
-        text += ", " + _("round {round} of {rounds}").format(round=index // count + 1, rounds=page.repeat)
-    return text
+    step = Phrase(N_("step {step} of {count}"), {"step": str(index % count + 1), "count": str(count)})
+    if page.repeat <= 1:
+        return step
+    rounds = Phrase(N_("round {round} of {rounds}"), {"round": str(index // count + 1), "rounds": str(page.repeat)})
+    return Phrase(N_("{step}, {round}"), {"step": step, "round": rounds})
+
+
+def said_of(page: Page) -> i18n.Value:
+    """What the page says, as a value to be read later: its phrase, or its English summary."""
+    return Phrase.from_stored(page.wording) if page.wording else page.summary
 
 
 def said(page: Page) -> str:
     """What the page says, in the reader's language when it was raised as a phrase."""
-    return str(Phrase.from_stored(page.wording)) if page.wording else page.summary
+    return str(said_of(page))
 
 
 def _headline(page: Page, reference: str | None, what: str) -> str:
@@ -81,10 +97,46 @@ def page_notice(page: Page, ticket: Ticket | None, step: int) -> Notice:
 
 def update_notice(ctx: Context, page: Page, ticket: Ticket | None) -> Notice:
     """The page once it stopped, as its reader reads it (in their language and time zone, set around it)."""
-    outcome = page.outcome or page.status
+    outcome = str(outcome_of(page)) or page.status
     if page.acknowledged_by and page.finished_at:
         outcome = _("taken by {name} at {time}").format(
             name=page.acknowledged_by, time=i18n.format_datetime(page.finished_at)
         )
     reference = ticket.reference if ticket else None
     return Notice(_headline(page, reference, f"{outcome}."), ((_("Was"), said(page)),), (), reference)
+
+
+# What the escalation worker records on a ticket's timeline, read later in whoever's language reads it.
+
+
+def step_fired(page: Page, index: int, step: dict[str, object], reached: list[str]) -> Phrase:
+    who: i18n.Value = (
+        Listed(tuple(reached))
+        if reached
+        else Phrase(N_("nobody reachable ({target})"), {"target": target_phrase(step)})
+    )
+    return Phrase(
+        N_("page {page} {step}: {reached}"), {"page": page.reference, "step": step_phrase(page, index), "reached": who}
+    )
+
+
+def step_brought_forward(page: Page, step: int) -> Phrase:
+    return Phrase(
+        N_("page {page}: nobody could be reached at {step}; next step fires now"),
+        {"page": page.reference, "step": step_phrase(page, step)},
+    )
+
+
+def delivery_failed(page: Page, delivery: PageDelivery, error: str) -> Phrase:
+    return Phrase.counted(
+        N_plural(
+            "page {page}: {purpose} to {recipient} over {platform} failed after {count} attempt: {error}",
+            "page {page}: {purpose} to {recipient} over {platform} failed after {count} attempts: {error}",
+        ),
+        delivery.attempts,
+        page=page.reference,
+        purpose=delivery.purpose,
+        recipient=delivery.recipient,
+        platform=delivery.platform,
+        error=error,
+    )

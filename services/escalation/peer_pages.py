@@ -57,7 +57,11 @@ def page_for_assistance_request(
         group.summary = f"{group.summary}; {line}"[:4000]
         group.policy = _worst(ctx, group.policy, ticket.severity)
         ctx.session.add(group)
-    ctx.record(action="paged", ticket_id=ticket.id, summary=f"request for assistance joins the page of {key}")
+    ctx.record(
+        action="paged",
+        ticket_id=ticket.id,
+        summary=Phrase(N_("request for assistance joins the page of {key}"), {"key": key}),
+    )
     return None
 
 

@@ -20,9 +20,15 @@ from typing import cast
 
 from puente import i18n
 from puente.i18n import _
-from puente.services.context import Context, Runtime
+from puente.services.context import Context, Runtime, worded
 from puente.services.escalation import rotations
-from puente.services.escalation.messages import page_notice, step_text, target_text, update_notice
+from puente.services.escalation.messages import (
+    delivery_failed,
+    page_notice,
+    step_brought_forward,
+    step_fired,
+    update_notice,
+)
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import PageKind, queue_update
 from puente.services.notify import DeliveryError, DeliveryUnknown, Notice, Notifier, Recipient, SentMessages
@@ -119,14 +125,13 @@ def _fire(ctx: Context, page: Page, firing: _Firing) -> None:
         page.next_fire_at = due + wait if due + wait > now else now + wait
     if page.kind == PageKind.NOTICE:
         return  # the timeline already says what the notice tells; its deliveries are the record
-    what = ", ".join(reached) or f"nobody reachable ({target_text(step)})"
     firing.events.append(
         {
             "at": now,
             "actor": "escalation",
             "action": "page-step",
             "ticket_id": page.ticket_id,
-            "summary": f"page {page.reference} {step_text(page, index)}: {what}",
+            **worded(step_fired(page, index, step, reached)),
         }
     )
 
@@ -320,16 +325,12 @@ def _record_outcome(ctx: Context, item: _Outgoing, outcome: _Outcome) -> None:
             return
         delivery.status = DeliveryStatus.FAILED.value
         ctx.session.add(delivery)
-        timeline.record(
-            ctx.session,
-            at=now,
+        ctx.record(
+            "page-delivery-failed",
+            delivery_failed(page, delivery, error),
             actor="escalation",
-            action="page-delivery-failed",
+            at=now,
             ticket_id=page.ticket_id,
-            summary=(
-                f"page {page.reference}: {delivery.purpose} to {delivery.recipient} over "
-                f"{delivery.platform} failed after {delivery.attempts} attempts: {error}"
-            ),
         )
         if delivery.purpose == DeliveryPurpose.PAGE:
             _fire_early_if_unreached(ctx, page, delivery.step, now)
@@ -345,13 +346,12 @@ def _fire_early_if_unreached(ctx: Context, page: Page, step: int, now: datetime)
         return
     page.next_fire_at = now
     ctx.session.add(page)
-    timeline.record(
-        ctx.session,
-        at=now,
+    ctx.record(
+        "page-step-early",
+        step_brought_forward(page, step),
         actor="escalation",
-        action="page-step-early",
+        at=now,
         ticket_id=page.ticket_id,
-        summary=f"page {page.reference}: nobody could be reached at {step_text(page, step)}; next step fires now",
     )
 
 

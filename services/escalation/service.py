@@ -11,8 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from puente.i18n import N_, Phrase, Words, _, in_english
-from puente.services.context import Context, Runtime
+from puente import i18n
+from puente.i18n import N_, Moment, Phrase, Words, _, in_english
+from puente.services.context import Context, Runtime, worded
 from puente.services.errors import Conflict, NotFound
 from puente.services.escalation import policies as escalation_policy
 from puente.services.escalation import regulatory
@@ -126,12 +127,17 @@ def raise_page(
         # them); a notice repeats what the timeline already says.
         return page
     ctx.session.flush()  # the timeline names the page by its id
-    when = "" if page.next_fire_at == now else f", first step at {page.next_fire_at:%Y-%m-%d %H:%M} UTC"
+    first: i18n.Value = ""
+    if page.next_fire_at is not None and page.next_fire_at != now:
+        first = Phrase(N_(", first step at {moment}"), {"moment": Moment(page.next_fire_at, year=True)})
     ctx.record(
         at=now,
         action="paged",
         ticket_id=page.ticket_id,
-        summary=f"page {page.reference} ({kind}, {name} policy{when}): {page.summary}",
+        summary=Phrase(
+            N_("page {page} ({policy} policy{first}): {summary}"),
+            {"page": page.reference, "policy": _policy_name(name), "first": first, "summary": summary},
+        ),
     )
     return page
 
@@ -172,8 +178,17 @@ def page_for_severity(
             continue
         if Severity(page.policy).rank >= severity.rank:
             return None
-        _stop(ctx, page, PageStatus.CANCELLED, f"superseded: {ticket.reference} is now {severity.value}")
+        superseded: dict[str, i18n.Value] = {
+            "reference": ticket.reference,
+            "severity": Words("severity", (severity.value,)),
+        }
+        _stop(ctx, page, PageStatus.CANCELLED, Phrase(N_("superseded: {reference} is now {severity}"), superseded))
     return raise_page(ctx, ticket, PageKind.SEVERITY, _severity_summary(ctx, ticket))
+
+
+def _policy_name(name: str) -> i18n.Value:
+    """A policy as the timeline names it: the severity it is for, in the reader's words, or its own name."""
+    return Words("severity", (name,)) if name in {s.value for s in Severity} else name
 
 
 def _severity_summary(ctx: Context, ticket: Ticket) -> Phrase:
@@ -259,13 +274,14 @@ def _remind_deadlines(ctx: Context, ticket: Ticket, taken: set[str | None]) -> l
 # -- stopping pages ------------------------------------------------------------------------------
 
 
-def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | None = None) -> None:
+def _stop(ctx: Context, page: Page, status: PageStatus, outcome: i18n.Value, by: str | None = None) -> None:
     """End the chain; pages not yet sent are dropped and the messages already delivered are updated."""
     now = ctx.now()
     page.status = status.value
     page.next_fire_at = None
     page.finished_at = now
-    page.outcome = outcome
+    ended = worded(outcome)
+    page.outcome, page.outcome_wording = ended["summary"], ended["wording"]
     page.acknowledged_by = by
     ctx.session.add(page)
     assert page.id is not None
@@ -283,8 +299,13 @@ def _stop(ctx: Context, page: Page, status: PageStatus, outcome: str, by: str | 
         at=now,
         action=action,
         ticket_id=page.ticket_id,
-        summary=f"page {page.reference}: {outcome}",
+        summary=Phrase(N_("page {page}: {outcome}"), {"page": page.reference, "outcome": outcome}),
     )
+
+
+def outcome_of(page: Page) -> i18n.Value:
+    """How a page ended, as its reader reads it (English for pages that ended before outcomes were worded)."""
+    return i18n.restored(page.outcome_wording) if page.outcome_wording is not None else page.outcome or ""
 
 
 def queue_update(ctx: Context, delivered: PageDelivery, now: datetime) -> None:
@@ -324,8 +345,8 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
             if page is None:
                 raise NotFound(_("No page P{page_id}.").format(page_id=page_id))
             raise Conflict(
-                _("Page P{page_id} is already {status}: {value}")
-                .format(page_id=page_id, status=page.status, value=page.outcome or "")
+                _("Page P{page_id} is already over: {value}")
+                .format(page_id=page_id, value=outcome_of(page))
                 .rstrip(": ")
             )
     else:
@@ -333,7 +354,7 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
         # Every page from the moment it exists, first step fired or not; but a regulatory reminder still
         # ahead is not silenced by taking the ticket.
         found = [p for p in page_store.open_pages(ctx.session, ticket_id=target.id) if not _is_scheduled_reminder(p)]
-    outcome = f"taken by {actor.name} at {ctx.now():%H:%M} UTC"
+    outcome = Phrase(N_("taken by {name} at {moment}"), {"name": actor.name, "moment": Moment(ctx.now())})
     stopped = []
     for page in found:
         _stop(ctx, page, PageStatus.ACKNOWLEDGED, outcome, by=actor.name)
@@ -342,7 +363,7 @@ def acknowledge(ctx: Context, target: Ticket | int | None = None) -> list[PageVi
     return stopped
 
 
-def stop_request_pages(ctx: Context, ticket_id: int, request_id: str, reason: str) -> list[Page]:
+def stop_request_pages(ctx: Context, ticket_id: int, request_id: str, reason: i18n.Value) -> list[Page]:
     """Stop the pages an assistance request raised (the request was answered, declined, cancelled or closed)."""
     found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket_id) if p.key == request_key(request_id)]
     for page in found:
@@ -350,7 +371,7 @@ def stop_request_pages(ctx: Context, ticket_id: int, request_id: str, reason: st
     return found
 
 
-def cancel_pages_with_key(ctx: Context, ticket: Ticket, kind: str, key: str, reason: str) -> list[Page]:
+def cancel_pages_with_key(ctx: Context, ticket: Ticket, kind: str, key: str, reason: i18n.Value) -> list[Page]:
     """Stop the ticket's open pages of one kind and key (a regulatory reminder once the stage is filed)."""
     assert ticket.id is not None
     found = [p for p in page_store.open_pages(ctx.session, ticket_id=ticket.id) if p.kind == kind and p.key == key]
@@ -359,7 +380,7 @@ def cancel_pages_with_key(ctx: Context, ticket: Ticket, kind: str, key: str, rea
     return found
 
 
-def cancel_pages(ctx: Context, ticket: Ticket, reason: str) -> list[Page]:
+def cancel_pages(ctx: Context, ticket: Ticket, reason: i18n.Value) -> list[Page]:
     """Stop every open page of the ticket (it was resolved or closed)."""
     assert ticket.id is not None
     found = page_store.open_pages(ctx.session, ticket_id=ticket.id)

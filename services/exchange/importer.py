@@ -14,11 +14,13 @@ from typing import Any
 
 import orjson
 
-from puente.i18n import _
+from puente import i18n
+from puente.i18n import N_, Listed, N_plural, Phrase, _
 from puente.services.context import Context, collector_paused
 from puente.services.errors import InvalidInput
 from puente.services.escalation import service as escalation
 from puente.services.exchange import storable, versions
+from puente.services.tickets import audit
 from puente.services.tickets import service as tickets
 from puente.services.tickets.observables import Observable, ObservableKind, parse_observable
 from puente.services.users.service import require_role
@@ -40,8 +42,8 @@ class ImportResult:
     notes_added: int
     kept_unmodelled: int
     skipped: list[str] = field(default_factory=list)
-    # What changed on a ticket already held, as the timeline says it (`severity high -> critical`).
-    changes: list[str] = field(default_factory=list)
+    # What changed on a ticket already held, as the timeline says it (`severity high → critical`).
+    changes: list[i18n.Value] = field(default_factory=list)
 
 
 def _load(data: bytes | str | dict[str, Any]) -> Any:
@@ -206,7 +208,7 @@ def _take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None)
     fields = _vocabulary(facts, skipped)
     existing = ticket_store.by_incident_id(ctx.session, facts.incident_id) if facts.incident_id else None
     now = ctx.now()
-    changes: list[str] = []
+    changes: list[i18n.Value] = []
     if existing is None:
         draft = tickets.TicketDraft(
             title=facts.title,
@@ -245,21 +247,30 @@ def _take_in(ctx: Context, objects: list[dict[str, Any]], sender: Sender | None)
     modelled = {"incident", "indicator", "note", "location", *patterns.SCO_TYPES}
     kept = sum(1 for obj in objects if obj["type"] not in modelled)
     if added:
-        changes.append(f"+{len(added)} observable" + ("s" if len(added) > 1 else ""))
+        changes.append(Phrase.counted(N_plural("+{count} observable", "+{count} observables"), len(added)))
     if notes_added:
-        changes.append(f"+{notes_added} note" + ("s" if notes_added > 1 else ""))
-    source = sender.name if sender is not None else imported.producer or "an unnamed producer"
+        changes.append(Phrase.counted(N_plural("+{count} note", "+{count} notes"), notes_added))
+    source: i18n.Value = sender.name if sender is not None else imported.producer or Phrase(N_("an unnamed producer"))
     if sender is None and (existing is None or recorded or added or notes_added):  # the same bundle again: nothing
         ctx.record(
             at=now,
             action="stix-imported",
             ticket_id=ticket.id,
-            summary=f"imported {len(objects)} STIX object(s) from {source}",
+            summary=Phrase.counted(
+                N_plural("imported {count} STIX object from {source}", "imported {count} STIX objects from {source}"),
+                len(objects),
+                source=source,
+            ),
         )
     if existing is not None and changes:
         ticket.updated_at = now
         ctx.session.add(ticket)
-        ctx.record(at=now, action="updated-from-stix", ticket_id=ticket.id, summary=f"{source}: {'; '.join(changes)}")
+        ctx.record(
+            at=now,
+            action="updated-from-stix",
+            ticket_id=ticket.id,
+            summary=Phrase(N_("{source}: {changes}"), {"source": source, "changes": Listed(tuple(changes))}),
+        )
     return ImportResult(
         ticket, existing is None, len(objects), recorded, len(added), notes_added, kept, skipped, changes
     )
@@ -278,7 +289,7 @@ def _note_authors(objects: list[dict[str, Any]], sender: Sender | None) -> dict[
 
 def _refresh(
     ctx: Context, ticket: Ticket, imported: mapping.ImportedTicket, fields: dict[str, Any], *, own_status: bool = False
-) -> list[str]:
+) -> list[i18n.Value]:
     """Apply a newer version of a received incident to the ticket holding it; returns what changed.
 
     With `own_status` (a peer's shared incident) our ticket's status stays that of our own work."""
@@ -304,25 +315,24 @@ def _refresh(
     ticket.updated_at = ctx.now()
     ctx.session.add(ticket)
     after = tickets.snapshot(ticket)
-    changes = [
-        f"{key} {_shown(before[key])} -> {_shown(value)}" for key, value in after.items() if before[key] != value
+    changes: list[i18n.Value] = [
+        audit.change(key, before[key], value) for key, value in after.items() if before[key] != value
     ]
     if description_changed:
-        changes.append("description changed")
+        changes.append(Phrase(N_("description changed")))
     ctx.record(
         action="updated-from-stix",
         ticket_id=ticket.id,
-        summary=f"new version {imported.incident['modified']} of {ticket.incident_id}",
+        summary=Phrase(
+            N_("new version {version} of {incident}"),
+            {"version": imported.incident["modified"], "incident": ticket.incident_id},
+        ),
         before=before,
         after=after,
     )
     if after["severity"] != before["severity"]:
         escalation.page_for_severity(ctx, ticket, previous=taxonomy.Severity(before["severity"]))
     return changes
-
-
-def _shown(value: Any) -> str:
-    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 def _add_notes(ctx: Context, ticket: Ticket, notes: list[NoteFacts], csirts: Mapping[str, str]) -> int:

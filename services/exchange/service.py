@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from puente.i18n import N_plural, Phrase
 from puente.services.context import Context
 from puente.services.exchange import versions
 from puente.services.tickets import service as tickets
@@ -171,7 +172,10 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             at=now,
             action="stix-versioned",
             ticket_id=ticket.id,
-            summary=f"recorded {len(rows)} new STIX object version(s)",
+            summary=Phrase.counted(
+                N_plural("recorded {count} new STIX object version", "recorded {count} new STIX object versions"),
+                len(rows),
+            ),
         )
     return emitted, len(rows)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from puente.i18n import _, in_english
+from puente.i18n import N_, Listed, Phrase, _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
 from puente.services.exchange import service as exchange
@@ -136,7 +136,9 @@ def publish(ctx: Context, reference: str, partners: list[str], digest: str) -> P
     ctx.record(
         action="published",
         ticket_id=ticket.id,
-        summary=f"{done.tlp.label} in {', '.join(done.aliases)}",
+        summary=Phrase(
+            N_("{tlp} in {collections}"), {"tlp": done.tlp.label, "collections": Listed(tuple(done.aliases))}
+        ),
         after={"collections": done.aliases, "tlp": done.tlp.value},
     )
     return done
@@ -157,7 +159,13 @@ def follow(ctx: Context) -> int:
             ctx.record(
                 action="publication-withheld",
                 ticket_id=ticket.id,
-                summary=f"{publication.alias}: " + " ".join(in_english(r.why) for r in decision.refused)[:280],
+                summary=Phrase(
+                    N_("{collection}: {why}"),
+                    {
+                        "collection": publication.alias,
+                        "why": Listed(tuple(r.why for r in decision.refused), sentences=True),
+                    },
+                ),
             )
             continue
         exchange.current_objects(ctx, ticket)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from puente import i18n
 from puente.i18n import _
 from puente.services.context import Context
 from puente.services.errors import Forbidden
@@ -29,7 +30,7 @@ def send_to_peers(
     *,
     definitions: Sequence[dict[str, Any]],
     ticket_id: int | None,
-    summary: str,
+    summary: i18n.Value,
     stored: bool = False,
 ) -> int:
     """Queue `objects`, led by our identity, for each recipient, and publish them with the

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
+from puente import i18n
 from puente.i18n import _
-from puente.services.context import Context
+from puente.services.context import Context, worded
 from puente.services.vocabularies import words
 from puente.storage import outbox as outbox_store
 from puente.storage.outbox import DeliveryState, OutboxMessage
@@ -29,12 +30,16 @@ def after_commit(ctx: Context, action: Callable[[], None]) -> None:
 
 
 def enqueue(
-    ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_id: int | None, summary: str
+    ctx: Context, peer: Peer, objects: list[dict[str, Any]], *, ticket_id: int | None, summary: i18n.Value
 ) -> OutboxMessage:
+    """Queue `objects` for `peer`; `summary` says what they are (`share INC-… (TLP:AMBER)`), as a phrase each
+    reader of the ticket's deliveries reads in their own language."""
+    kept = worded(summary)
     row = OutboxMessage(
         peer_id=peer.id or 0,
         ticket_id=ticket_id,
-        summary=summary[:200],
+        summary=kept["summary"][:200],
+        wording=kept["wording"],
         objects=objects,
         next_try_at=ctx.now(),
         created_at=ctx.now(),
@@ -73,6 +78,11 @@ class DeliveryLine:
         return _("{state}: {detail}").format(state=words.delivery_state(self.state), detail=self.detail)
 
 
+def said(row: OutboxMessage) -> i18n.Value:
+    """What a delivery is, as its reader reads it (English for deliveries queued before they were worded)."""
+    return i18n.restored(row.wording) if row.wording is not None else row.summary
+
+
 def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[DeliveryLine], int]:
     """What `show` says about the latest pushes of this ticket: delivered, pending (next try) or failed
     (reason); and how many earlier pushes there were (the timeline has them all)."""
@@ -90,5 +100,5 @@ def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[Deli
             detail = _("try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
             if row.last_error:
                 detail += " " + _("(last: {error})").format(error=row.last_error)
-        lines.append(DeliveryLine(peer, row.summary, row.state, detail))
+        lines.append(DeliveryLine(peer, str(said(row)), row.state, detail))
     return lines, earlier

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from puente.i18n import N_, N_plural, Phrase
 from puente.services.context import Context, Runtime
+from puente.services.peers import outbox
 from puente.services.peers.outbox import work_queued
 from puente.services.peers.service import endpoint
 from puente.storage import outbox as outbox_store
-from puente.storage import timeline
 from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.storage.peers import Peer
 from puente.taxii import client
@@ -104,14 +105,22 @@ def _record(ctx: Context, job: _Job, error: client.PeerUnreachable | None, api_r
         row.delivered_at = now
         row.last_error = ""
         row.next_try_at = None
-        action, summary = "delivered", f"{row.summary} delivered to {job.peer_name}"
+        action = "delivered"
+        summary = Phrase(N_("{what} delivered to {peer}"), {"what": outbox.said(row), "peer": job.peer_name})
     elif error.permanent or row.attempts >= MAX_ATTEMPTS:
         row.state = DeliveryState.FAILED.value
         row.last_error = str(error)
         row.next_try_at = None
-        action, summary = (
-            "delivery-failed",
-            f"{row.summary} to {job.peer_name} failed after {row.attempts} attempt(s): {error}",
+        action = "delivery-failed"
+        summary = Phrase.counted(
+            N_plural(
+                "{what} to {peer} failed after {count} attempt: {error}",
+                "{what} to {peer} failed after {count} attempts: {error}",
+            ),
+            row.attempts,
+            what=outbox.said(row),
+            peer=job.peer_name,
+            error=str(error),
         )
     else:
         row.last_error = str(error)
@@ -120,7 +129,7 @@ def _record(ctx: Context, job: _Job, error: client.PeerUnreachable | None, api_r
         ctx.session.add(row)
         return
     ctx.session.add(row)
-    timeline.record(ctx.session, at=now, actor="outbox", action=action, ticket_id=row.ticket_id, summary=summary)
+    ctx.record(action, summary, ticket_id=row.ticket_id, at=now)
 
 
 def seconds_until_due(session: Session, now: datetime, longest: float) -> float:

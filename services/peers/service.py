@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from puente.i18n import _
+from puente.i18n import N_, Phrase, Words, _
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput, NotFound
-from puente.services.peers import secrets
+from puente.services.peers import outbox, secrets
 from puente.services.vocabularies.countries import country_code, country_codes
 from puente.settings import Settings
 from puente.storage import assistance as request_store
@@ -198,7 +198,10 @@ def remove(ctx: Context, name: str, drop: frozenset[int] | None = frozenset()) -
     for row in waiting:
         ctx.record(
             action="delivery-dropped",
-            summary=f"{row.summary} → {peer.name}: dropped with the peer, never delivered ({row.state})",
+            summary=Phrase(
+                N_("{what} → {peer}: dropped with the peer, never delivered ({state})"),
+                {"what": outbox.said(row), "peer": peer.name, "state": Words("delivery state", (row.state,))},
+            ),
             ticket_id=row.ticket_id,
         )
     before = {

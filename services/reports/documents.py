@@ -141,10 +141,10 @@ def sections(report: Report) -> Iterator[Section]:
             for c in report.clocks
         ],
     )
-    # The audit timeline as it was recorded, to the second in UTC, as `/incident timeline` quotes it.
+    # The audit timeline as `/incident timeline` says it to the same reader.
     yield Section(
-        _("Timeline (UTC)"),
-        [(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}", f"{e.action}: {e.summary}") for e in report.timeline],
+        _("Timeline"),
+        [(f"{e.when} · {e.who}", f"{e.what}: {e.said}" if e.said else e.what) for e in report.timeline],
     )
 
 

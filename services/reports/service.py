@@ -21,9 +21,9 @@ from puente.services.peers import outbox
 from puente.services.peers import service as peers
 from puente.services.peers.outbox import DeliveryLine
 from puente.services.tickets import service as tickets
+from puente.services.tickets.audit import Entry
 from puente.services.tickets.service import TicketView, is_cross_border
 from puente.services.vocabularies.taxonomy import TLP
-from puente.storage.models import TimelineEvent
 
 # A report lists the latest deliveries; a ticket shared for months keeps the rest in its timeline.
 DELIVERIES_SHOWN = 200
@@ -39,7 +39,7 @@ class Report:
     produced_at: datetime
     cross_border: bool
     recipient: str | None = None
-    timeline: list[TimelineEvent] = field(default_factory=list)
+    timeline: list[Entry] = field(default_factory=list)
     requests: list[RequestView] = field(default_factory=list)
     deliveries: list[DeliveryLine] = field(default_factory=list)
     clocks: list[Clock] = field(default_factory=list)

@@ -14,13 +14,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from puente.i18n import N_, Phrase
 from puente.services.context import Context
 from puente.services.errors import PuenteError
 from puente.services.exchange import importer
 from puente.stix import assistance as stix_notes
 from puente.stix import mapping
 from puente.storage import peers as peer_store
-from puente.storage import stix_objects, timeline
+from puente.storage import stix_objects
 from puente.storage import tickets as ticket_store
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer, TicketLink
@@ -78,9 +79,8 @@ def take_in(ctx: Context, peer: Peer, objects: list[dict[str, Any]], paged_other
         except (PuenteError, ValueError, KeyError, TypeError) as error:
             why = f"{incident_id}: {peer.name}'s content could not be taken in: {error}"[:500]
             log.warning("%s", why)
-            timeline.record(
-                ctx.session, at=ctx.now(), actor=f"peer:{peer.name}", action="peer-object-rejected", summary=why
-            )
+            # No ticket holds it: an operator's record (`puente inbox`), read on the command line.
+            ctx.record("peer-object-rejected", why, actor=f"peer:{peer.name}")
             continue
         incident = next((o for o in group if o["id"] == incident_id), None)
         reference = (
@@ -95,7 +95,10 @@ def take_in(ctx: Context, peer: Peer, objects: list[dict[str, Any]], paged_other
             ctx.record(
                 action="peer-shared",
                 ticket_id=result.ticket.id,
-                summary=f"{peer.name} shared their incident {reference or incident_id}: {result.ticket.title}"[:300],
+                summary=Phrase(
+                    N_("{peer} shared their incident {reference}: {title}"),
+                    {"peer": peer.name, "reference": reference or incident_id, "title": result.ticket.title[:300]},
+                ),
             )
         found[incident_id] = result.ticket
     return found

@@ -14,6 +14,7 @@ from itertools import groupby
 
 import orjson
 
+from puente.i18n import N_, Listed, Phrase
 from puente.services.context import Context, Runtime
 from puente.services.exchange import service as exchange
 from puente.services.feeds import publishing
@@ -66,7 +67,7 @@ def send_new_versions(ctx: Context) -> int:
                 ctx.record(
                     action="versions-withheld",
                     ticket_id=ticket.id,
-                    summary=" ".join(r.reason for r in decision.refused)[:300],
+                    summary=Listed(tuple(r.why for r in decision.refused), sentences=True),
                 )
                 link.synced_at = ticket.updated_at
                 ctx.session.add(link)
@@ -80,7 +81,7 @@ def send_new_versions(ctx: Context) -> int:
                     TLP(ticket.tlp),
                     definitions=exchange.definitions_for(news),
                     ticket_id=ticket.id,
-                    summary=f"update {ticket.reference}",
+                    summary=Phrase(N_("update {reference}"), {"reference": ticket.reference}),
                 )
                 sent += 1
             link.sent_through = versions[-1].row_id if versions else link.sent_through

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from puente.i18n import _
+from puente.i18n import N_, Listed, Phrase, _
 from puente.services.context import Context
 from puente.services.errors import Conflict, Forbidden, InvalidInput
 from puente.services.exchange import service as exchange
@@ -169,14 +169,16 @@ def share(ctx: Context, reference: str, named: list[str], digest: str) -> ShareP
         shared.tlp,
         definitions=exchange.definitions_for(objects),
         ticket_id=ticket.id,
-        summary=f"share {ticket.reference} ({shared.tlp.label})",
+        summary=Phrase(N_("share {reference} ({tlp})"), {"reference": ticket.reference, "tlp": shared.tlp.label}),
         stored=True,
     )
     copies.sent_to(ctx, recipients, ticket)
     ctx.record(
         action="shared",
         ticket_id=ticket.id,
-        summary=f"{shared.tlp.label} to {', '.join(shared.names)}",
+        summary=Phrase(
+            N_("{tlp} to {recipients}"), {"tlp": shared.tlp.label, "recipients": Listed(tuple(shared.names))}
+        ),
         after={"recipients": shared.names, "tlp": shared.tlp.value},
     )
     return shared

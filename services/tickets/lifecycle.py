@@ -1,10 +1,17 @@
-"""The ticket lifecycle: new -> triage -> in-progress -> escalated -> mitigated -> resolved -> closed."""
+"""The ticket lifecycle: new -> triage -> in-progress -> escalated -> mitigated -> resolved -> closed, and what
+follows a move (pages, a shared incident's originator)."""
 
 from __future__ import annotations
 
-from puente.i18n import _
+import uuid
+
+from puente import i18n
+from puente.i18n import N_, Phrase, Words, _
+from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput
+from puente.services.escalation import service as escalation
 from puente.services.vocabularies import aliases, words
+from puente.storage.models import Ticket, TicketNote
 from puente.storage.models import TicketStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {
@@ -57,3 +64,28 @@ def check_transition(reference: str, current: S, target: S) -> None:
             reference=reference, current=words.status(current), target=words.status(target), options=options
         )
     )
+
+
+def follow(ctx: Context, ticket: Ticket, previous: S) -> None:
+    """Pages follow the lifecycle: resolving or closing stops them, reopening restarts the regulatory clocks."""
+    current = S(ticket.status)
+    if current in REOPENABLE and previous not in REOPENABLE:
+        moved: dict[str, i18n.Value] = {
+            "reference": ticket.reference,
+            "status": Words("ticket status", (current.value,)),
+            "name": ctx.who,
+        }
+        escalation.cancel_pages(ctx, ticket, Phrase(N_("{reference} {status} by {name}"), moved))
+    elif previous in REOPENABLE and current not in REOPENABLE:
+        escalation.schedule_deadline_reminders(ctx, ticket)
+    if ticket.producer is not None:
+        # On another CSIRT's incident our status is that of our own work: it travels back to them as our note.
+        ctx.session.add(
+            TicketNote(
+                ticket_id=ticket.id or 0,
+                note_id=f"note--{uuid.uuid4()}",
+                author=ctx.who,
+                text=f"Our work on it: {previous.value} -> {current.value}.",
+                created_at=ctx.now(),
+            )
+        )

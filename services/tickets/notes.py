@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from puente import i18n
-from puente.i18n import _
+from puente.i18n import Written, _
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.tickets.readers import check_readable
@@ -30,5 +30,5 @@ def add_note(ctx: Context, reference: str, text: str) -> TicketNote:
         created_at=ctx.now(),
     )
     ctx.session.add(note)
-    touch(ctx, ticket, "noted", text.strip()[:200], snapshot(ticket))
+    touch(ctx, ticket, "noted", Written(note.text[:200], note.language), snapshot(ticket))
     return note

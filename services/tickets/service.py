@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from puente.i18n import _
+from puente import i18n
+from puente.i18n import N_, Listed, Phrase, Words, Written, _
 from puente.services.context import Context
 from puente.services.errors import InvalidInput, NotFound
 from puente.services.escalation import service as escalation
 from puente.services.notify import printable, single_line
-from puente.services.tickets import lifecycle
+from puente.services.tickets import audit, lifecycle
+from puente.services.tickets.audit import Entry
 from puente.services.tickets.observables import Observable
 from puente.services.tickets.readers import check_readable
 from puente.services.tickets.search import Scope, TicketFilter, find
@@ -23,7 +25,7 @@ from puente.services.vocabularies.taxonomy import PAP, TLP, Severity
 from puente.storage import peers as peer_store
 from puente.storage import tickets as ticket_store
 from puente.storage import timeline, users
-from puente.storage.models import Role, Ticket, TicketNote, TicketStatus, TimelineEvent, User
+from puente.storage.models import Role, Ticket, TicketNote, TicketStatus, User
 
 DEFAULT_TLP = TLP.AMBER
 DEFAULT_PAP = PAP.AMBER
@@ -169,7 +171,7 @@ def _create(ctx: Context, draft: TicketDraft, owner_id: int | None, *, page_seve
         at=now,
         action="opened",
         ticket_id=ticket.id,
-        summary=f"opened {ticket.reference}: {ticket.title}",
+        summary=Phrase(N_("{reference}: {title}"), {"reference": ticket.reference, "title": ticket.title}),
         after=snapshot(ticket),
     )
     if draft.observables:
@@ -206,7 +208,7 @@ def list_tickets(ctx: Context, scope: Scope = Scope.OPEN, limit: int = 50) -> li
     return find(ctx, TicketFilter(scope), limit=limit).tickets
 
 
-def touch(ctx: Context, ticket: Ticket, action: str, summary: str, before: dict[str, Any]) -> None:
+def touch(ctx: Context, ticket: Ticket, action: str, summary: str | i18n.Value, before: dict[str, Any]) -> None:
     now = ctx.now()
     ticket.updated_at = now
     ctx.session.add(ticket)
@@ -262,35 +264,20 @@ def update(ctx: Context, reference: str, changes: TicketChanges) -> Ticket:
         raise InvalidInput(
             _("{reference} already has those values; nothing changed.").format(reference=ticket.reference)
         )
-    summary = ", ".join(f"{key} {before[key]} -> {value}" for key, value in changed.items())
-    touch(ctx, ticket, "updated", summary, before)
+    touch(
+        ctx,
+        ticket,
+        "updated",
+        Listed(tuple(audit.change(key, before[key], value) for key, value in changed.items())),
+        before,
+    )
     if "status" in changed:
-        _status_changed(ctx, ticket, TicketStatus(before["status"]))
+        lifecycle.follow(ctx, ticket, TicketStatus(before["status"]))
     if "severity" in changed or "countries" in changed:
         escalation.page_for_severity(
             ctx, ticket, previous=Severity(before["severity"]), previous_countries=before["countries"]
         )
     return ticket
-
-
-def _status_changed(ctx: Context, ticket: Ticket, previous: TicketStatus) -> None:
-    """Pages follow the lifecycle: resolving or closing stops them, reopening restarts the regulatory clocks."""
-    current = TicketStatus(ticket.status)
-    if current in lifecycle.REOPENABLE and previous not in lifecycle.REOPENABLE:
-        escalation.cancel_pages(ctx, ticket, f"{ticket.reference} {current.value} by {ctx.who}")
-    elif previous in lifecycle.REOPENABLE and current not in lifecycle.REOPENABLE:
-        escalation.schedule_deadline_reminders(ctx, ticket)
-    if ticket.producer is not None:
-        # On another CSIRT's incident our status is that of our own work: it travels back to them as our note.
-        ctx.session.add(
-            TicketNote(
-                ticket_id=ticket.id or 0,
-                note_id=f"note--{uuid.uuid4()}",
-                author=ctx.who,
-                text=f"Our work on it: {previous.value} -> {current.value}.",
-                created_at=ctx.now(),
-            )
-        )
 
 
 def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -> Ticket:
@@ -303,9 +290,16 @@ def move(ctx: Context, reference: str, target: TicketStatus, reason: str = "") -
     before = snapshot(ticket)
     ticket.status = target.value
     action = "reopened" if current in lifecycle.REOPENABLE and target not in lifecycle.REOPENABLE else target.value
-    summary = f"{current.value} -> {target.value}" + (f": {reason}" if reason else "")
+    moved: dict[str, i18n.Value] = {
+        "before": Words("ticket status", (current.value,)),
+        "after": Words("ticket status", (target.value,)),
+    }
+    if reason:
+        summary = Phrase(N_("{before} → {after}: {reason}"), moved | {"reason": Written(reason, i18n.current())})
+    else:
+        summary = Phrase(N_("{before} → {after}"), moved)
     touch(ctx, ticket, action, summary, before)
-    _status_changed(ctx, ticket, current)
+    lifecycle.follow(ctx, ticket, current)
     return ticket
 
 
@@ -336,7 +330,7 @@ def assign(ctx: Context, reference: str, user_name: str) -> Ticket:
         )
     before = snapshot(ticket)
     ticket.owner_id = owner.id
-    touch(ctx, ticket, "assigned", f"assigned to {owner.name}", before)
+    touch(ctx, ticket, "assigned", Phrase(N_("to {name}"), {"name": owner.name}), before)
     return ticket
 
 
@@ -385,14 +379,19 @@ def _record_observables(
     ticket_store.add_observables(ctx.session, rows)
     if added:
         before = snapshot(ticket)
-        summary = "added " + ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])
-        if len(added) > 20:
-            summary += f" and {len(added) - 20} more"
+        shown = ", ".join(f"{o.kind.value} {o.value}" for o in added[:20])
+        more = len(added) - 20
+        summary = (
+            Phrase(N_("{observables} and {count} more"), {"observables": shown, "count": str(more)})
+            if more > 0
+            else shown
+        )
         touch(ctx, ticket, "observables-added", summary, before)
 
 
-def history(ctx: Context, reference: str) -> tuple[Ticket, list[TimelineEvent]]:
+def history(ctx: Context, reference: str) -> tuple[Ticket, list[Entry]]:
+    """A ticket's audit timeline, in the order things happened."""
     ticket = get(ctx, reference)
     check_readable(ctx, ticket, "reading a timeline")
     assert ticket.id is not None
-    return ticket, timeline.for_ticket(ctx.session, ticket.id)
+    return ticket, [Entry.of(event) for event in timeline.for_ticket(ctx.session, ticket.id)]
