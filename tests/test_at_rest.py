@@ -181,6 +181,32 @@ def test_a_bad_secret_key_is_refused_without_repeating_it(tmp_path: Path) -> Non
     assert "puente secret-key" in str(refused.value) and "hunter2" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        Fernet.generate_key().decode(),
+        "not-a-key-hunter2",
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY=",  # 30 bytes, well-formed base64
+        Fernet.generate_key().decode().rstrip("="),  # padding missing
+        Fernet.generate_key().decode()[:-2] + "é=",  # not ASCII
+    ],
+)
+def test_the_settings_take_the_secret_keys_fernet_takes(key: str) -> None:
+    """The settings check a key's form without loading cryptography (every command reads them): the same
+    keys as Fernet itself, so a key accepted at start-up never fails when a secret is sealed."""
+    try:
+        Fernet(key)
+        fernet_takes = True
+    except ValueError:
+        fernet_takes = False
+    try:
+        load_settings(PUENTE_SECRET_KEY=f"{SECRET_KEY},{key}")
+        settings_take = True
+    except SettingsError:
+        settings_take = False
+    assert settings_take == fernet_takes
+
+
 # The timeline --------------------------------------------------------------------------------------
 
 
