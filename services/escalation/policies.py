@@ -150,7 +150,8 @@ STALE_AFTER_MINUTES: dict[Severity, int] = {Severity.CRITICAL: 120, Severity.HIG
 
 
 class PolicyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Its validator is built when a policy file is first read, not at import: most commands read none.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     channels: dict[str, Channel] = Field(default_factory=dict)
     policies: dict[Severity, Policy] = Field(default_factory=dict)

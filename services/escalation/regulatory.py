@@ -114,7 +114,8 @@ class ClockSet(BaseModel):
 
 
 class ClockFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Its validator is built when a clock file is first read, not at import: most commands read none.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     clocks: list[ClockSet] = Field(default_factory=list)
 
