@@ -1,20 +1,16 @@
-"""Peer CSIRTs: their points of contact and TAXII endpoints, links between their tickets and ours,
-and the object versions already taken in from them (so ingesting twice changes nothing)."""
+"""Peer CSIRTs: their points of contact and TAXII endpoints, and links between their tickets and ours.
+What was taken in from them is the inbox's (storage/inbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, and_, delete, or_
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, or_
 from sqlmodel import Field, Session, col, select
 
-from puente.storage import bulk
 from puente.storage.models import Ticket
 from puente.storage.types import Table, utc_field
-
-# Ids per IN (…) look-up: well under SQLite's limit on bound parameters.
-_LOOKUP_CHUNK = 500
 
 
 class Peer(Table, table=True):
@@ -64,39 +60,6 @@ class TicketLink(Table, table=True):
     synced_at: datetime | None = utc_field(nullable=True)
 
 
-class IngestedObject(Table, table=True):
-    """One object version received from a peer; the unique key makes a second arrival a no-op."""
-
-    __tablename__ = "peer_ingested"
-    # The unique index also serves every look-up by peer: no index of its own to keep up per row.
-    __table_args__ = (UniqueConstraint("peer_id", "stix_id", "version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    peer_id: int = Field(foreign_key="peers.id")
-    stix_id: str = Field(max_length=128)
-    version: str = Field(max_length=40)
-    received_at: datetime = utc_field(nullable=False)
-
-
-class HeldObject(Table, table=True):
-    """An object a peer sent that was taken in but could not be applied, set aside with the reason.
-
-    Ingestion moves past it; an operator retries it (once the cause is fixed) or discards it.
-    `content` is the object's JSON as received.
-    """
-
-    __tablename__ = "peer_held_objects"
-
-    id: int | None = Field(default=None, primary_key=True)
-    peer_id: int = Field(foreign_key="peers.id", index=True)
-    stix_id: str = Field(max_length=128)
-    version: str = Field(max_length=40)
-    reason: str = Field(sa_column=Column(Text, nullable=False))
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    attempts: int = 1
-    held_at: datetime = utc_field(nullable=False)
-
-
 def by_name(session: Session, name: str) -> Peer | None:
     return session.exec(select(Peer).where(Peer.name == name)).first()
 
@@ -142,30 +105,6 @@ def link_for_incident(session: Session, peer_id: int, peer_incident_id: str) -> 
     return session.exec(statement).first()
 
 
-def seen(session: Session, peer_id: int, versions: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (stix_id, version) pairs were already taken in from the peer: one look-up per
-    500 objects, not one per object."""
-    by_id: dict[str, set[str]] = {}
-    for stix_id, version in versions:
-        by_id.setdefault(stix_id, set()).add(version)
-    ids = sorted(by_id)
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(ids), _LOOKUP_CHUNK):
-        statement = select(IngestedObject.stix_id, IngestedObject.version).where(
-            IngestedObject.peer_id == peer_id, col(IngestedObject.stix_id).in_(ids[start : start + _LOOKUP_CHUNK])
-        )
-        found.update((stix_id, version) for stix_id, version in session.execute(statement) if version in by_id[stix_id])
-    return found
-
-
-def mark_ingested(session: Session, peer_id: int, versions: list[tuple[str, str]], at: datetime) -> None:
-    """Record these (stix_id, version) pairs as taken in from the peer, in one insert."""
-    rows = [
-        {"peer_id": peer_id, "stix_id": stix_id, "version": version, "received_at": at} for stix_id, version in versions
-    ]
-    bulk.insert_rows(session, IngestedObject.__table__, rows, order_by="stix_id")  # type: ignore[attr-defined]
-
-
 def links_of_ticket(session: Session, ticket_id: int) -> list[TicketLink]:
     return list(session.exec(select(TicketLink).where(TicketLink.ticket_id == ticket_id).order_by(col(TicketLink.id))))
 
@@ -203,14 +142,7 @@ def links_of_peer(session: Session, peer_id: int) -> list[TicketLink]:
 
 
 def forget_deliveries(session: Session, peer_id: int) -> None:
-    """Drop what was queued for and received from a peer that is being removed."""
+    """Drop what was queued for a peer that is being removed (what it sent: storage/inbox.py `forget`)."""
     from puente.storage.outbox import OutboxMessage
 
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.peer_id) == peer_id))
-    session.execute(delete(IngestedObject).where(col(IngestedObject.peer_id) == peer_id))
-    session.execute(delete(HeldObject).where(col(HeldObject.peer_id) == peer_id))
-
-
-def held(session: Session, peer_id: int) -> list[HeldObject]:
-    """What is set aside from a peer, oldest first."""
-    return list(session.exec(select(HeldObject).where(HeldObject.peer_id == peer_id).order_by(col(HeldObject.id))))

@@ -7,6 +7,8 @@ import puente.storage.buttons
 import puente.storage.chat_requests
 import puente.storage.clocks
 import puente.storage.collections
+import puente.storage.held_messages
+import puente.storage.inbox
 import puente.storage.models
 import puente.storage.oncall
 import puente.storage.outbox

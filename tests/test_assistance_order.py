@@ -22,7 +22,8 @@ from puente.services.peers import scheduled as outbox_worker
 from puente.services.peers import service as peers
 from puente.stix import assistance as stix_notes
 from puente.storage import outbox as outbox_store
-from puente.storage.assistance import AssistanceMessage, AssistanceRequest, HeldMessage
+from puente.storage.assistance import AssistanceMessage, AssistanceRequest
+from puente.storage.held_messages import HeldMessage
 from puente.storage.models import Ticket, TimelineEvent
 from puente.storage.outbox import OutboxMessage
 from tests.conftest import make_runtime

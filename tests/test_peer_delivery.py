@@ -32,9 +32,9 @@ from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.stix.assistance import ASSISTANCE_EXTENSION_ID
 from puente.storage import outbox as outbox_store
+from puente.storage.inbox import IngestedObject
 from puente.storage.models import Role, Ticket, TimelineEvent
 from puente.storage.outbox import DeliveryState, OutboxMessage
-from puente.storage.peers import IngestedObject
 from puente.taxii import client
 from tests.conftest import SECRET_KEY
 from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion

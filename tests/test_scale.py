@@ -29,8 +29,8 @@ from puente.services.inbox.service import ingest
 from puente.services.peers import service as peers
 from puente.services.users import service as users
 from puente.storage import peers as peer_store
+from puente.storage.inbox import IngestedObject
 from puente.storage.models import Role, Ticket, TicketObservable, TicketStatus
-from puente.storage.peers import IngestedObject
 from puente.storage.stix_objects import StixObjectVersion
 from tests.support import confirmation
 

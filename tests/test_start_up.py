@@ -96,8 +96,9 @@ def test_say_show_loads_only_the_ticket_commands_and_no_stix_taxii_or_migration_
     # Showing reads the ticket's requests, deliveries and publications: nothing that sends or publishes.
     senders = {"assistance.messages", "exchange.service", "handling.decision", "peers.flows", "feeds.publishing"}
     assert sorted(m for m in senders if f"puente.services.{m}" in modules) == []
-    # Nor the tables of the TAXII server, the web view or chat deliveries: each costs start-up time to map.
-    tables = {"collections", "partners", "stix_objects", "web_sessions", "chat_requests"}
+    # Nor the tables of the TAXII server, the web view, chat deliveries or what peers sent: each costs start-up
+    # time to map.
+    tables = {"collections", "partners", "stix_objects", "web_sessions", "chat_requests", "inbox", "held_messages"}
     assert sorted(t for t in tables if f"puente.storage.{t}" in modules) == []
 
 

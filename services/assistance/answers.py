@@ -27,8 +27,10 @@ from puente.services.feeds.records import StatusDetail
 from puente.services.notify import single_line
 from puente.stix import assistance as stix_notes
 from puente.storage import assistance as request_store
+from puente.storage import held_messages
 from puente.storage import peers as peer_store
-from puente.storage.assistance import AssistanceRequest, HeldMessage
+from puente.storage.assistance import AssistanceRequest
+from puente.storage.held_messages import HeldMessage
 from puente.storage.models import Ticket
 from puente.storage.peers import Peer
 
@@ -99,7 +101,7 @@ def refuse_out_of_turn(ctx: Context, sender_identity: str | None, screened: door
 def release_held(ctx: Context, peer: Peer, row: AssistanceRequest) -> None:
     """Apply the held messages of the request that are now next, in order."""
     while True:
-        held = request_store.held_for(ctx.session, peer.id or 0, row.request_id)
+        held = held_messages.held_for(ctx.session, peer.id or 0, row.request_id)
         ready = next((h for h in held if h.sequence is None or h.sequence <= row.received_sequence + 1), None)
         if ready is None:
             return
@@ -114,7 +116,7 @@ def drop_held_beyond_use(ctx: Context) -> int:
     """Drop the held messages that can no longer apply: their request is closed, or they waited
     HELD_AT_MOST for the message before them. Each is logged and told on the timeline. Returns how many."""
     now = ctx.now()
-    dropped = request_store.held_beyond_use(ctx.session, State.CLOSED.value, now - HELD_AT_MOST)
+    dropped = held_messages.held_beyond_use(ctx.session, State.CLOSED.value, now - HELD_AT_MOST)
     for held, row in dropped:
         peer = ctx.session.get(Peer, held.peer_id)
         sender = peer.name if peer else f"peer #{held.peer_id}"

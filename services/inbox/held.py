@@ -22,9 +22,10 @@ from puente.services.context import Context, Runtime
 from puente.services.errors import NotFound
 from puente.services.inbox.service import Envelope, IngestReport, ingest
 from puente.services.peers import service as peers
-from puente.storage import peers as peer_store
+from puente.storage import inbox as inbox_store
 from puente.storage.engine import transient
-from puente.storage.peers import HeldObject, Peer
+from puente.storage.inbox import HeldObject
+from puente.storage.peers import Peer
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +114,12 @@ def listing(ctx: Context, peer_name: str) -> list[Held]:
     peer = peers.get(ctx, peer_name)
     return [
         Held(row.id or 0, row.stix_id, row.version, row.reason, row.attempts, f"{row.held_at:%Y-%m-%d %H:%M:%S} UTC")
-        for row in peer_store.held(ctx.session, peer.id or 0)
+        for row in inbox_store.held(ctx.session, peer.id or 0)
     ]
 
 
 def _rows(ctx: Context, peer: Peer, which: Sequence[int] | None) -> list[HeldObject]:
-    rows = peer_store.held(ctx.session, peer.id or 0)
+    rows = inbox_store.held(ctx.session, peer.id or 0)
     if which is None:
         return rows
     found = {row.id: row for row in rows}

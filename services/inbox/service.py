@@ -25,7 +25,7 @@ from puente.services.sharing import copies
 from puente.stix import assistance as stix_notes
 from puente.stix import validation
 from puente.stix.validation import InvalidStix
-from puente.storage import peers as peer_store
+from puente.storage import inbox as inbox_store
 from puente.storage import timeline
 from puente.storage.peers import Peer
 
@@ -132,7 +132,7 @@ def ingest(
     candidates.sort(key=lambda o: _ORDER.get(o["type"], 2))
     context = envelope or Envelope.of(peer, ours, candidates, screened=screened)
     # Versions taken in already, looked up for the whole batch at once; a repeat within it counts as seen too.
-    taken = peer_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
+    taken = inbox_store.seen(ctx.session, peer.id or 0, ((o["id"], _version(o)) for o in candidates))
     fresh: list[dict[str, Any]] = []
     for obj in candidates:
         key = (obj["id"], _version(obj))
@@ -142,7 +142,7 @@ def ingest(
         taken.add(key)
         fresh.append(obj)
         report.accepted += 1
-    peer_store.mark_ingested(ctx.session, peer.id or 0, [(o["id"], _version(o)) for o in fresh], ctx.now())
+    inbox_store.mark_ingested(ctx.session, peer.id or 0, [(o["id"], _version(o)) for o in fresh], ctx.now())
     messages = [(stix_notes.read(o), o) for o in fresh if o["type"] == "note"]
     # An RFA or a NOTIFY raises its own page for the incident it carries; a plain share pages as a new ticket does.
     paged = {m.incident_id for m, _ in messages if m is not None and m.type in ("RFA", "NOTIFY")} | context.requested

@@ -15,6 +15,7 @@ from puente.services.peers import outbox, secrets
 from puente.services.vocabularies.countries import country_code, country_codes
 from puente.settings import Settings
 from puente.storage import assistance as request_store
+from puente.storage import inbox as inbox_store
 from puente.storage import outbox as outbox_store
 from puente.storage import peers as peer_store
 from puente.storage.models import Ticket
@@ -211,6 +212,7 @@ def remove(ctx: Context, name: str, drop: frozenset[int] | None = frozenset()) -
         "dropped": [{"delivery": row.id, "ticket_id": row.ticket_id, "summary": row.summary} for row in waiting],
     }
     peer_store.forget_deliveries(ctx.session, peer.id or 0)
+    inbox_store.forget(ctx.session, peer.id or 0)
     ctx.session.delete(peer)
     ctx.session.flush()
     dropped = f"; dropped {len(waiting)} undelivered delivery(ies)" if waiting else ""
