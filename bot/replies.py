@@ -19,17 +19,17 @@ class ButtonStyle(StrEnum):
 class Button:
     """A button whose press runs `command` (an /incident command line) as the person who pressed it.
 
-    With `confirm`, the platform asks first (e.g. the recipients of a share): a phrase, not text, since
-    in a group the one who presses may read another language than the one who asked. With `choices`
+    With `confirm`, the platform asks first (e.g. the recipients of a share). With `choices`
     (label, value) the button is a picker: choosing runs `command + " " + value`
-    (e.g. Decline -> out-of-mandate).
+    (e.g. Decline -> out-of-mandate). A confirm and a choice's label are phrases, not text, since in a
+    group the one who presses may read another language than the one who asked.
     """
 
     label: str
     command: str
     style: ButtonStyle = ButtonStyle.DEFAULT
     confirm: i18n.Phrase | None = None
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[i18n.Phrase, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

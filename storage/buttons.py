@@ -15,14 +15,15 @@ from puente.storage.types import Table, UTCDateTime
 class PendingButton(Table, table=True):
     """What pressing a button does: run `command`, after asking `question` or a pick among `choices`.
 
-    The question is a stored phrase (i18n.Phrase), asked of whoever presses in their own language."""
+    The question and each choice's label (`{"label": …, "value": …}`) are stored phrases (i18n.Phrase), read
+    by whoever presses in their own language."""
 
     __tablename__ = "pending_buttons"
 
     token: str = Field(primary_key=True, max_length=32)
     command: str
     question: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
-    choices: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    choices: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from puente.bot.telegram import buttons
-from puente.i18n import Phrase
+from puente.i18n import Phrase, Words
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
 from puente.services.errors import NotFound
@@ -18,12 +18,13 @@ from puente.storage.buttons import PendingButton
 def test_a_token_stands_for_the_button_until_it_expires(runtime: Runtime, clock: ManualClock) -> None:
     command = 'assist decline RFA-2026-0042 reason="out-of-mandate" note="the host is outside our constituency"'
     question = Phrase("Decline {reference}?", {"reference": "RFA-2026-0042"})
+    reason = Phrase("{reason}", {"reason": Words("decline reason", ("out-of-mandate",))})
     with runtime.unit_of_work() as ctx:
-        token = buttons.issue(ctx, command, confirm=question, choices=[("Out of mandate", "out-of-mandate")])
+        token = buttons.issue(ctx, command, confirm=question, choices=[(reason, "out-of-mandate")])
     assert len(token) <= 22 and "RFA" not in token
     with runtime.unit_of_work() as ctx:
         pressed = buttons.press(ctx, token)
-    assert pressed == buttons.PressedButton(command, question, (("Out of mandate", "out-of-mandate"),))
+    assert pressed == buttons.PressedButton(command, question, ((reason, "out-of-mandate"),))
 
     clock.advance(buttons.BUTTON_LIFETIME)
     with (

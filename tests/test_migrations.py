@@ -247,6 +247,45 @@ def test_a_telegram_button_that_asks_keeps_its_question_and_a_downgrade_forgets_
     assert _rows(url, "SELECT token, confirm FROM pending_buttons") == [("t2", None)]
 
 
+def test_a_telegram_pickers_labels_keep_their_text_and_a_downgrade_forgets_the_picker(
+    unmigrated_database_url: str,
+) -> None:
+    url = unmigrated_database_url
+    upgrade(url, "0023")
+    buttons = sa.table(
+        "pending_buttons",
+        *(sa.column(name) for name in ("token", "command")),
+        sa.column("choices", sa.JSON),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "expires_at")),
+    )
+    offered = [["fuera del mandato", "out-of-mandate"], ["{raro}", "other"]]  # braces stay as written
+    alike = {"created_at": AWARE, "expires_at": AWARE}
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            buttons.insert(),
+            [
+                {"token": "t1", "command": "decline INC-2026-0001", "choices": offered, **alike},
+                {"token": "t2", "command": "timeline INC-2026-0001", "choices": [], **alike},
+            ],
+        )
+    engine.dispose()
+
+    upgrade(url)
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = {token: button_store.by_token(session, token) for token in ("t1", "t2")}
+    engine.dispose()
+    assert stored["t1"] is not None and stored["t2"] is not None
+    assert [[str(Phrase.from_stored(c["label"])), c["value"]] for c in stored["t1"].choices] == offered
+    assert stored["t2"].choices == []
+
+    command.downgrade(alembic_config(url), "0023")
+
+    assert _rows(url, "SELECT token FROM pending_buttons") == [("t2",)]
+
+
 def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str) -> None:
     engine = make_engine(database_url)
     with engine.connect() as connection:

@@ -362,7 +362,9 @@ def test_picker_choice_runs_the_command_with_the_chosen_value(
     client: TestClient, slack: SlackStandIn, slack_runtime: Runtime
 ) -> None:
     reference = open_ticket(slack_runtime)
-    picker = Button("Severity", f"update {reference}", choices=(("Critical", "sev=critical"), ("Low", "sev=low")))
+    picker = Button(
+        "Severity", f"update {reference}", choices=((Phrase("Critical"), "sev=critical"), (Phrase("Low"), "sev=low"))
+    )
     [message] = render_reply(Reply(text="Change severity", buttons=[picker], ticket=reference))
     element = buttons(message)["Severity"]
     assert element["type"] == "static_select"
@@ -483,7 +485,10 @@ def test_share_confirmation_shows_the_recipient_preview_and_long_labels_fit() ->
     preview = "Share INC-2026-0001 at TLP:AMBER with: CSIRT-BR (peer), CSIRT-AR (peer), ISAC-Energia (partner)?"
     share = Button("Share", "share INC-2026-0001 confirm", ButtonStyle.PRIMARY, confirm=Phrase(preview))
     decline = Button(
-        "Decline", "decline REQ-1", ButtonStyle.DANGER, choices=tuple((f"reason {i} " * 10, f"r{i}") for i in range(3))
+        "Decline",
+        "decline REQ-1",
+        ButtonStyle.DANGER,
+        choices=tuple((Phrase(f"reason {i} " * 10), f"r{i}") for i in range(3)),
     )
     [message] = render_reply(Reply(text="Ready to share", buttons=[share, decline]))
     elements = buttons(message)

@@ -20,6 +20,7 @@ from puente.bot.replies import Button, Reply
 from puente.bot.telegram.app import build_application
 from puente.bot.telegram.render import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, telegram_length
 from puente.bot.telegram.webhook import TelegramService, TelegramStartError
+from puente.i18n import Phrase
 from puente.server.app import create_app
 from puente.services.clock import ManualClock
 from puente.services.context import Runtime
@@ -227,6 +228,30 @@ def test_a_confirm_question_is_asked_in_the_language_of_whoever_presses(telegram
     assert telegram.replies()[-1].text == "<b>Send INC-2026-0001 (TLP:AMBER) to cert-br?</b>"
 
 
+def test_a_pickers_choices_read_in_the_language_of_whoever_presses(telegram: Telegram) -> None:
+    """The decline reasons a picker offers are the presser's words: a Spanish lead asks in a group, a
+    Portuguese lead presses and reads Portuguese reasons, an English one still reads English ones."""
+    lucia, joao = 1004, 1005
+    with telegram.runtime.unit_of_work(actor_name="operator") as ctx:
+        users.add(ctx, "lucia", Role.LEAD, addresses={"telegram": str(lucia)}, language="es")
+        users.add(ctx, "joao", Role.LEAD, addresses={"telegram": str(joao)}, language="pt")
+
+    def in_group(user_id: int, name: str) -> TelegramUser:
+        return telegram.person(user_id, name, chat_id=GROUP, chat_type="supergroup")
+
+    in_group(lucia, "Lucía").says("/incident decline INC-2026-0001")
+    picker = telegram.replies()[-1]
+    assert [[k["text"] for k in row] for row in picker.keyboard] == [["Rechazar"]]
+
+    in_group(joao, "João").presses(picker, "Rechazar")
+    reasons = [k["text"] for row in telegram.replies()[-1].keyboard for k in row]
+    assert reasons[:2] == ["fora do mandato", "restrição legal"] and reasons[-1] == "Cancelar"
+
+    in_group(BETO, "Beto").presses(picker, "Rechazar")
+    reasons = [k["text"] for row in telegram.replies()[-1].keyboard for k in row]
+    assert reasons[:2] == ["out-of-mandate", "legal-constraint"] and reasons[-1] == "Cancel"
+
+
 def test_cancel_leaves_the_ticket_alone(telegram: Telegram) -> None:
     ana = telegram.person(ANA)
     ana.says("/incident new Ransomware at the port countries=CO")
@@ -278,7 +303,7 @@ def test_flood_control_on_a_reply_is_waited_out(telegram: Telegram) -> None:
 
 def _severity_picker(call: Invocation) -> Reply:
     reference = call.args.word(0, "a ticket reference", "pick-severity INC-…")
-    choices = (("High", "sev=high"), ("Critical", "sev=critical"))
+    choices = ((Phrase("High"), "sev=high"), (Phrase("Critical"), "sev=critical"))
     return Reply(
         text=f"Severity of {reference}?",
         buttons=[Button("Set severity", f"update {reference}", choices=choices)],

@@ -119,7 +119,7 @@ def _elements(buttons: list[Button]) -> list[Block]:
     """A plain button, or for a button with choices a picker whose option value is the whole command."""
     elements: list[Block] = []
     for button in buttons:
-        commands = [(label, f"{button.command} {value}") for label, value in button.choices]
+        commands = [(str(label), f"{button.command} {value}") for label, value in button.choices]
         if not commands:
             elements.append(_button(button, len(elements)))
         elif len(commands) <= MAX_OPTIONS and all(len(c) <= MAX_OPTION_VALUE for _label, c in commands):

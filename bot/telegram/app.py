@@ -165,11 +165,11 @@ class TelegramAdapter:
             return buttons.press(ctx, token), spoken
 
     def _prompt(self, pressed: PressedButton, language: str) -> list[TelegramMessage]:
-        """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button, its keys and
-        question in the presser's language (in a group, not always the language of the one who asked)."""
+        """A confirm (Confirm / Cancel) or a picker (one key per choice) for a pressed button, its keys,
+        choices and question in the presser's language (in a group, not always that of the one who asked)."""
         with i18n.language(language):
             if pressed.choices:
-                keys = [Button(label, f"{pressed.command} {value}") for label, value in pressed.choices]
+                keys = [Button(str(label), f"{pressed.command} {value}") for label, value in pressed.choices]
                 question = str(
                     pressed.confirm or _("/incident {command} …: choose one.").format(command=pressed.command)
                 )

@@ -23,12 +23,12 @@ BUTTON_LIFETIME = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class PressedButton:
-    """What a press asks for: run `command`, after asking `confirm` (of whoever pressed, in their language),
-    or once one of `choices` is picked."""
+    """What a press asks for: run `command`, after asking `confirm`, or once one of `choices` (label,
+    value) is picked; the question and the labels are read by whoever pressed, in their language."""
 
     command: str
     confirm: Phrase | None = None
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[Phrase, str], ...] = ()
 
 
 def issue(
@@ -36,7 +36,7 @@ def issue(
     command: str,
     *,
     confirm: Phrase | None = None,
-    choices: Sequence[tuple[str, str]] = (),
+    choices: Sequence[tuple[Phrase, str]] = (),
     lifetime: timedelta = BUTTON_LIFETIME,
 ) -> str:
     """Remember a button and return its token (22 URL-safe characters at most)."""
@@ -50,7 +50,7 @@ def issue(
             token=token,
             command=command,
             question=confirm.stored() if confirm is not None else None,
-            choices=[list(c) for c in choices],
+            choices=[{"label": label.stored(), "value": value} for label, value in choices],
             created_at=now,
             expires_at=now + lifetime,
         ),
@@ -70,4 +70,5 @@ def press(ctx: Context, token: str) -> PressedButton:
             _("This button has expired. Type the command instead: /incident {command}").format(command=button.command)
         )
     confirm = Phrase.from_stored(button.question) if button.question is not None else None
-    return PressedButton(button.command, confirm, tuple((label, value) for label, value in button.choices))
+    choices = tuple((Phrase.from_stored(choice["label"]), str(choice["value"])) for choice in button.choices)
+    return PressedButton(button.command, confirm, choices)

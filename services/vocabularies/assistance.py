@@ -4,7 +4,7 @@ reader's language. A code this Puente does not know (a peer's newer protocol) re
 
 from __future__ import annotations
 
-from puente.i18n import lazy_pgettext
+from puente.i18n import N_, Phrase, Words, lazy_pgettext
 from puente.services.vocabularies.words import read
 
 ACTIONS = {
@@ -92,6 +92,6 @@ def message(code: str) -> str:
     return read(MESSAGES, code)
 
 
-def reason_choices() -> tuple[tuple[str, str], ...]:
-    """The decline reasons as a picker offers them: (what the reader reads, the code chosen)."""
-    return tuple((reason(code), code) for code in REASONS)
+def reason_choices() -> tuple[tuple[Phrase, str], ...]:
+    """The decline reasons as a picker offers them: (the reason, read by whoever picks, the code chosen)."""
+    return tuple((Phrase(N_("{reason}"), {"reason": Words("decline reason", (code,))}), code) for code in REASONS)
