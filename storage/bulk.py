@@ -21,8 +21,9 @@ _NOTHING = object()
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], order_by: str | None = None) -> None:
     """Insert `rows` (dicts with the same keys, Python values) into `table` in the session's transaction.
 
-    `order_by` names a column to insert in the order of: in index order each row appends to the
-    index instead of landing on a random page.
+    The rows are the caller's to give away: a column with a bind processor (UTC datetimes, JSON) has its
+    values replaced in them by what the driver takes. `order_by` names a column to insert in the order
+    of: in index order each row appends to the index instead of landing on a random page.
     """
     if not rows:
         return
@@ -31,23 +32,24 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
     compiled = table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
     if order_by is not None:
         rows = sorted(rows, key=itemgetter(order_by))
-    names = list(compiled.positiontup or ()) if compiled.positional else list(rows[0])
-    # Each row's values in one C call; then only the columns with a bind processor (UTC datetimes, JSON)
-    # are processed, each value once per run of repeats (a batch's rows share its timestamp). The
-    # processors are the dialect's own, those an ORM insert runs: a time is the same text whichever way
-    # its row was written (on SQLite, text is what compares and sorts).
-    getter = itemgetter(*names)
-    params: list[Any] = list(map(getter, rows)) if len(names) > 1 else [(getter(row),) for row in rows]
-    processors = {n: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for n, name in enumerate(names)}
-    if any(processors.values()):
-        columns: list[Any] = list(zip(*params, strict=True))
-        for n, process in processors.items():
-            if process is not None:
-                columns[n] = _processed(columns[n], process)
-        params = list(zip(*columns, strict=True))
-    if not compiled.positional:
-        params = [dict(zip(names, values, strict=True)) for values in params]
-    connection.exec_driver_sql(compiled.string, params)
+    # Only the columns with a bind processor are processed, each value once per run of repeats (a batch's
+    # rows share its timestamp), and written back into the rows: no row is copied but into what the
+    # driver takes. The processors are the dialect's own, those an ORM insert runs: a time is the same
+    # text whichever way its row was written (on SQLite, text is what compares and sorts).
+    for name in rows[0]:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processed = _processed([row[name] for row in rows], process)
+            for row, value in zip(rows, processed, strict=True):
+                row[name] = value
+    if compiled.positional:
+        names = list(compiled.positiontup or ())
+        # Each row's values in one C call.
+        getter = itemgetter(*names)
+        params: list[Any] = list(map(getter, rows)) if len(names) > 1 else [(getter(row),) for row in rows]
+        connection.exec_driver_sql(compiled.string, params)
+    else:
+        connection.exec_driver_sql(compiled.string, rows)
 
 
 def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
