@@ -96,6 +96,10 @@ def test_nesting_is_held_to_32_levels_the_object_itself_counted(container: str) 
 
     assert storable.problem(incident("cert-br", x_nested=nested(31))) is None
     assert storable.problem(incident("cert-br", x_nested=nested(32))) == "the object is nested deeper than 32 levels"
+    # An import looks at the whole bundle at once, and at each object only when one is too deep.
+    bundle = [incident("cert-br"), incident("cert-br", x_nested=nested(31)), incident("cert-br")]
+    assert storable.shallow(bundle)
+    assert not storable.shallow([*bundle, incident("cert-br", x_nested=nested(32))])
 
 
 def _genuine_rfa_becomes_a_ticket(door: Door, peer: str = "cert-br") -> None:

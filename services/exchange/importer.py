@@ -147,8 +147,9 @@ def import_content(ctx: Context, data: bytes | str | dict[str, Any]) -> ImportRe
         if not objects:
             raise InvalidInput(_("The bundle holds no objects; there is nothing to import."))
         clean = not isinstance(data, dict) and storable.nul_free(data)
+        shallow = storable.shallow(objects)
         for obj in objects:
-            if (problem := storable.problem(obj, nul_free=clean)) is not None:
+            if (problem := storable.problem(obj, nul_free=clean, shallow=shallow)) is not None:
                 raise InvalidInput(
                     _("Cannot import {value!r}: {problem}.")
                     .format(value=str(obj["id"])[:80], problem=problem)
