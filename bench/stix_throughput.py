@@ -7,8 +7,9 @@ of A attributes exported by misp-stix.
 
 Both sides start from the bytes as received: stix2.parse is given the decoded text (it runs json.loads
 itself), validation and import the bytes (orjson); JSON decoding is counted on every side.
-Measured in this process, R runs each, the best run of each reported, in wall and in CPU time, so that
-a busy machine skews both sides alike (CPU time least):
+Each side measured in a process of its own (what one leaves on the heap never slows another), R runs
+each, the best run of each reported, in wall and in CPU time, so that a busy machine skews both sides
+alike (CPU time least):
 - stix2.parse (allow_custom, as Puente's validation accepts custom content);
 - strict validation alone, with what checking has read forgotten first (patterns, names, timestamps);
 - import as a running Puente does it (validate, map, store, commit): its engine and compiled statements
@@ -158,50 +159,78 @@ class Figures:
 _TIMED = ("parse", "check", "warm", "cold_import", "cold_parse")
 
 
+SIDES = ("parse", "check", "import")
+
+
+def measure_side(side: str, path: Path, runs: int, warm_up: Path) -> Times:
+    """Best of `runs` of one side on the payload in `path`, in this process: stix2.parse, validation alone,
+    or an import by a running Puente."""
+    payload = path.read_bytes()
+    directory = Path(tempfile.mkdtemp(prefix=f"{side}-", dir=path.parent))
+    best = (float("inf"), float("inf"))
+    for run in range(runs):
+        if side == "parse":
+            elapsed = _timed(lambda: stix2.parse(payload.decode(), allow_custom=True))
+        elif side == "check":
+            _fresh_caches()
+            elapsed = _timed(lambda: check_content(orjson.loads(payload)))
+        else:
+            elapsed = import_by_running_puente(directory, f"theirs-{run}.db", payload, warm_up.read_bytes())
+        best = _best(best, elapsed)
+    return best
+
+
+def import_by_running_puente(directory: Path, name: str, payload: bytes, warm_up: bytes) -> Times:
+    """One import into a fresh database by an engine that has imported other content (`warm_up`) before."""
+    theirs = runtime(directory, name, "CSIRT-BR")
+    _import(theirs, warm_up)
+    _fresh_caches()
+    elapsed = _timed(lambda: _import(theirs, payload))
+    theirs.engine.dispose()
+    return elapsed
+
+
+def _import(theirs: Runtime, payload: bytes) -> None:
+    with theirs.unit_of_work() as ctx:
+        ctx.actor = by_name(ctx.session, "ana")
+        import_content(ctx, payload)
+
+
 class Measure:
-    """stix2.parse, validation alone and a whole import of one payload: best of `runs` in this process, in
-    wall and CPU time, with the import done by a warm engine; and once each in a cold process."""
+    """stix2.parse, validation alone and an import by a running Puente of one payload, each in a process of
+    its own (what one side leaves on the heap never slows another), best of `runs` in wall and CPU time; and
+    once each in a cold process."""
 
     def __init__(self, directory: Path, runs: int, warm_up: bytes) -> None:
-        self.directory, self.runs, self.warm_up, self.imports = directory, runs, warm_up, 0
+        self.directory, self.runs, self.files = directory, runs, 0
+        self.warm_up = self._file(warm_up)
         # A cold `puente import` reads the catalogues an earlier command compiled, as on a Puente in use; this
         # first one, of a small ticket, shows what any cold import costs before the content does.
-        self.cold_fixed = self._cold(warm_up)
+        self.cold_fixed = self._cold(self.warm_up)
 
     def __call__(self, payload: bytes) -> Figures:
         count = len(orjson.loads(payload)["objects"])
-        never = (float("inf"), float("inf"))
-        parse_time = check_time = import_time = never
-        for _ in range(self.runs):
-            parse_time = _best(parse_time, _timed(lambda: stix2.parse(payload.decode(), allow_custom=True)))
-            _fresh_caches()
-            check_time = _best(check_time, _timed(lambda: check_content(orjson.loads(payload))))
-            import_time = _best(import_time, self.import_once(payload))
-        cold_import, cold_parse = self._cold(payload)
+        path = self._file(payload)
+        parse_time, check_time, import_time = (self._side(side, path) for side in SIDES)
+        cold_import, cold_parse = self._cold(path)
         return Figures(count, parse_time, check_time, import_time, cold_import, cold_parse)
 
-    def import_once(self, payload: bytes) -> Times:
-        """One import into a fresh database by an engine that has imported other content before."""
-        self.imports += 1
-        theirs = runtime(self.directory, f"theirs-{self.imports}.db", "CSIRT-BR")
-        self._import(theirs, self.warm_up)
-        _fresh_caches()
-        elapsed = _timed(lambda: self._import(theirs, payload))
-        theirs.engine.dispose()
-        return elapsed
-
-    @staticmethod
-    def _import(theirs: Runtime, payload: bytes) -> None:
-        with theirs.unit_of_work() as ctx:
-            ctx.actor = by_name(ctx.session, "ana")
-            import_content(ctx, payload)
-
-    def _cold(self, payload: bytes) -> tuple[Times, Times]:
-        """`puente import` and stix2.parse of the payload, each in a new process: (import, parse)."""
-        self.imports += 1
-        path = self.directory / f"payload-{self.imports}.json"
+    def _file(self, payload: bytes) -> Path:
+        self.files += 1
+        path = self.directory / f"payload-{self.files}.json"
         path.write_bytes(payload)
-        name = f"cold-{self.imports}.db"
+        return path
+
+    def _side(self, side: str, path: Path) -> Times:
+        command = [sys.executable, __file__, "--side", side, "--runs", str(self.runs), "--warm-up", str(self.warm_up)]
+        done = subprocess.run([*command, str(path)], check=True, stdout=subprocess.PIPE)
+        wall, cpu = orjson.loads(done.stdout)
+        return wall, cpu
+
+    def _cold(self, path: Path) -> tuple[Times, Times]:
+        """`puente import` and stix2.parse of the payload in `path`, each in a new process: (import, parse)."""
+        self.files += 1
+        name = f"cold-{self.files}.db"
         runtime(self.directory, name, "CSIRT-BR").engine.dispose()
         settings = _settings(self.directory, name, "CSIRT-BR")
         env = {
@@ -272,7 +301,13 @@ def main() -> None:
     parser.add_argument("--observables", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--misp-attributes", type=int, default=2_000)
+    parser.add_argument("--side", choices=SIDES, help="measure one side of PAYLOAD in this process, print JSON")
+    parser.add_argument("--warm-up", type=Path, help="with --side import: what the running Puente imported before")
+    parser.add_argument("payload", type=Path, nargs="?")
     args = parser.parse_args()
+    if args.side is not None:
+        print(orjson.dumps(measure_side(args.side, args.payload, args.runs, args.warm_up)).decode())
+        return
     directory = Path(tempfile.mkdtemp(prefix="puente-bench-"))
     ours = runtime(directory, "ours.db", "CSIRT-CO")
     reference = _ticket(ours, "Botnet C2 across the region", args.observables)
@@ -296,7 +331,7 @@ def main() -> None:
     print(f"ticket with {args.observables:,} observables: bundle of {count:,} objects, {len(payload) / 1e6:.1f} MB")
     print(f"export, first (records {result.new_versions:,} versions): {_rate(count, first_export)}")
     print(f"export, unchanged (records none):       {_rate(count, second_export)}")
-    print(f"in this process: best of {args.runs} runs; cold: one run")
+    print(f"warm, a process for each side: best of {args.runs} runs; cold: one run")
     small = len(orjson.loads(warm_up)["objects"])
     print(f"cold, a process each, a bundle of {small} objects (the fixed cost of a process):")
     print(f"  puente import {measure.cold_fixed[0][0]:.3f} s wall, {measure.cold_fixed[0][1]:.3f} s CPU;", end="")
@@ -313,7 +348,7 @@ def main() -> None:
     attack = SHARED / "attack" / "mobile-attack-17.1.json"
     if attack.is_file():
         tracemalloc.start()
-        seconds, _ = measure.import_once(attack.read_bytes())
+        seconds, _ = import_by_running_puente(directory, "attack.db", attack.read_bytes(), warm_up)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         objects = len(orjson.loads(attack.read_bytes())["objects"])
