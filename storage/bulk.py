@@ -21,35 +21,46 @@ _NOTHING = object()
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], order_by: str | None = None) -> None:
     """Insert `rows` (dicts with the same keys, Python values) into `table` in the session's transaction.
 
-    The rows are the caller's to give away: a column with a bind processor (UTC datetimes, JSON) has its
-    values replaced in them by what the driver takes. `order_by` names a column to insert in the order
-    of: in index order each row appends to the index instead of landing on a random page.
+    `order_by` names a column to insert in the order of: in index order each row appends to the index
+    instead of landing on a random page.
     """
+    if not rows:
+        return
+    columns = list(rows[0])
+    getter = itemgetter(*columns)
+    # Each row's values in one C call.
+    values = list(map(getter, rows)) if len(columns) > 1 else [(getter(row),) for row in rows]
+    insert_values(session, table, columns, values, order_by)
+
+
+def insert_values(
+    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]], order_by: str | None = None
+) -> None:
+    """Insert `rows`, each a tuple of Python values in the order of `columns`, into `table` in the session's
+    transaction: what a caller building many rows should give (a dict a row costs more than the insert)."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
     if order_by is not None:
-        rows = sorted(rows, key=itemgetter(order_by))
-    # Only the columns with a bind processor are processed, each value once per run of repeats (a batch's
-    # rows share its timestamp), and written back into the rows: no row is copied but into what the
-    # driver takes. The processors are the dialect's own, those an ORM insert runs: a time is the same
-    # text whichever way its row was written (on SQLite, text is what compares and sorts).
-    for name in rows[0]:
+        rows = sorted(rows, key=itemgetter(columns.index(order_by)))
+    # Only the columns with a bind processor (UTC datetimes, JSON) are processed, each value once per run of
+    # repeats (a batch's rows share its timestamp). The processors are the dialect's own, those an ORM insert
+    # runs: a time is the same text whichever way its row was written (on SQLite, text is what compares and
+    # sorts).
+    for n, name in enumerate(columns):
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
-            processed = _processed([row[name] for row in rows], process)
-            for row, value in zip(rows, processed, strict=True):
-                row[name] = value
-    if compiled.positional:
-        names = list(compiled.positiontup or ())
-        # Each row's values in one C call.
-        getter = itemgetter(*names)
-        params: list[Any] = list(map(getter, rows)) if len(names) > 1 else [(getter(row),) for row in rows]
-        connection.exec_driver_sql(compiled.string, params)
-    else:
-        connection.exec_driver_sql(compiled.string, rows)
+            processed = _processed([row[n] for row in rows], process)
+            rows = [(*row[:n], value, *row[n + 1 :]) for row, value in zip(rows, processed, strict=True)]
+    if not compiled.positional:
+        connection.exec_driver_sql(compiled.string, [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    order = [columns.index(name) for name in compiled.positiontup or ()]
+    if order != list(range(len(columns))):
+        rows = [tuple(row[n] for n in order) for row in rows]
+    connection.exec_driver_sql(compiled.string, rows)
 
 
 def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:

@@ -129,9 +129,27 @@ def key_holders(session: Session, ticket_id: int, keys: Iterable[str]) -> dict[s
     return held
 
 
-def add_versions(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert many versions at once (column values as dicts): a 100,000-observable ticket has 300,000."""
-    bulk.insert_rows(session, StixObjectVersion.__table__, rows, order_by="stix_id")  # type: ignore[attr-defined]
+# What `add_versions` takes of each new version, in this order.
+NEW_VERSION_COLUMNS = (
+    "ticket_id",
+    "stix_id",
+    "stix_type",
+    "version",
+    "modified",
+    "created_by_ref",
+    "producer",
+    "ticket_key",
+    "digest",
+    "content",
+    "stored_at",
+)
+
+
+def add_versions(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert many versions at once, each a tuple of values in the order of NEW_VERSION_COLUMNS: a
+    100,000-observable ticket has 300,000."""
+    table = StixObjectVersion.__table__  # type: ignore[attr-defined]
+    bulk.insert_values(session, table, NEW_VERSION_COLUMNS, rows, order_by="stix_id")
 
 
 def versions_of(session: Session, stix_id: str, ticket_id: int | None = None) -> list[StixObjectVersion]:

@@ -130,7 +130,7 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
         _facts(ctx, ticket), identity_id=ours, csirt_name=ctx.settings.csirt_name, ids=ids, now=now
     )
     emitted: list[dict[str, Any]] = [identity]
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     # On a copy of another CSIRT's incident, a relationship between two of its objects is its to state, not ours.
     theirs = {
         row.stix_id for row in latest.values() if row.producer != ours and row.stix_id.split("--")[0] not in SCO_TYPES

@@ -40,20 +40,21 @@ def row(
     key: str | None,
     now: datetime,
     ours: bool = True,
-) -> dict[str, Any]:
-    return {
-        "ticket_id": ticket_id,
-        "stix_id": obj["id"],
-        "stix_type": obj["type"],
-        "version": version,
-        "modified": obj.get("modified"),
-        "created_by_ref": obj.get("created_by_ref"),
-        "producer": producer,
-        "ticket_key": key,
-        "digest": digest(obj) if ours else None,
-        "content": orjson.dumps(obj).decode(),
-        "stored_at": now,
-    }
+) -> tuple[Any, ...]:
+    """A new version of an object as stored (stix_objects.NEW_VERSION_COLUMNS)."""
+    return (
+        ticket_id,
+        obj["id"],
+        obj["type"],
+        version,
+        obj.get("modified"),
+        obj.get("created_by_ref"),
+        producer,
+        key,
+        digest(obj) if ours else None,
+        orjson.dumps(obj).decode(),
+        now,
+    )
 
 
 def later(previous: str | None, now: datetime) -> str:
@@ -88,7 +89,7 @@ def store_received(
     # thing (a peer's indicator of an observable we indicate already) does not take it over.
     wanted = {*keys.values(), *(version.ticket_key for version in latest.values() if version.ticket_key)}
     held = stix_objects.key_holders(ctx.session, ticket.id, wanted) if holds_any else {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for obj in objects:
         previous = latest.get(obj["id"])
         creator = obj.get("created_by_ref") if isinstance(obj.get("created_by_ref"), str) else producer
@@ -107,9 +108,8 @@ def store_received(
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
         if key is not None and held.setdefault(key, obj["id"]) != obj["id"]:
             key = None
-        version = row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False)
-        rows.append(version)
+        rows.append(row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False))
         # Later versions of the same object in this bundle are numbered after this one.
-        latest[obj["id"]] = VersionHead(obj["id"], number, version["modified"], version["created_by_ref"], key)
+        latest[obj["id"]] = VersionHead(obj["id"], number, obj.get("modified"), obj.get("created_by_ref"), key)
     stix_objects.add_versions(ctx.session, rows)
     return len(rows)
