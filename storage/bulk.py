@@ -8,7 +8,7 @@ driver gets the rows as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -34,19 +34,26 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], orde
 
 
 def insert_values(
-    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]], order_by: str | None = None
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    order_by: str | None = None,
+    same: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert `rows`, each a tuple of Python values in the order of `columns`, into `table` in the session's
-    transaction: what a caller building many rows should give (a dict a row costs more than the insert)."""
+    transaction: what a caller building many rows should give (a dict a row costs more than the insert).
+
+    `same` gives columns whose value is the same in every row (the batch's time) once, after `columns`.
+    """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
     if order_by is not None:
         rows = sorted(rows, key=itemgetter(columns.index(order_by)))
     # Only the columns with a bind processor (UTC datetimes, JSON) are processed, each value once per run of
-    # repeats (a batch's rows share its timestamp). The processors are the dialect's own, those an ORM insert
+    # repeats; a value the same in every row, once. The processors are the dialect's own, those an ORM insert
     # runs: a time is the same text whichever way its row was written (on SQLite, text is what compares and
     # sorts).
     for n, name in enumerate(columns):
@@ -54,6 +61,15 @@ def insert_values(
         if process is not None:
             processed = _processed([row[n] for row in rows], process)
             rows = [(*row[:n], value, *row[n + 1 :]) for row, value in zip(rows, processed, strict=True)]
+    if same:
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in same]
+        added = tuple(
+            _processed([value], process)[0] if process is not None else value
+            for value, process in zip(same.values(), processors, strict=True)
+        )
+        columns = [*columns, *same]
+        rows = [row + added for row in rows]
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
     if not compiled.positional:
         connection.exec_driver_sql(compiled.string, [dict(zip(columns, row, strict=True)) for row in rows])
         return

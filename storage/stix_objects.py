@@ -141,15 +141,14 @@ NEW_VERSION_COLUMNS = (
     "ticket_key",
     "digest",
     "content",
-    "stored_at",
 )
 
 
-def add_versions(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Insert many versions at once, each a tuple of values in the order of NEW_VERSION_COLUMNS: a
-    100,000-observable ticket has 300,000."""
+def add_versions(session: Session, rows: list[tuple[Any, ...]], stored_at: datetime) -> None:
+    """Insert many versions stored at one time, each a tuple of values in the order of NEW_VERSION_COLUMNS:
+    a 100,000-observable ticket has 300,000."""
     table = StixObjectVersion.__table__  # type: ignore[attr-defined]
-    bulk.insert_values(session, table, NEW_VERSION_COLUMNS, rows, order_by="stix_id")
+    bulk.insert_values(session, table, NEW_VERSION_COLUMNS, rows, order_by="stix_id", same={"stored_at": stored_at})
 
 
 def versions_of(session: Session, stix_id: str, ticket_id: int | None = None) -> list[StixObjectVersion]:

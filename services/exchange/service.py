@@ -70,7 +70,8 @@ def our_identity(ctx: Context) -> dict[str, Any]:
         version = current.version + 1
     stix_objects.add_versions(
         ctx.session,
-        [versions.row(wanted, ticket_id=None, version=version, producer=wanted["id"], key=_IDENTITY_KEY, now=now)],
+        [versions.row(wanted, ticket_id=None, version=version, producer=wanted["id"], key=_IDENTITY_KEY)],
+        now,
     )
     return wanted
 
@@ -140,9 +141,7 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             continue
         previous = latest.get(obj["id"])
         if previous is None:
-            rows.append(
-                versions.row(obj, ticket_id=ticket.id, version=1, producer=ours, key=built.keys.get(obj["id"]), now=now)
-            )
+            rows.append(versions.row(obj, ticket_id=ticket.id, version=1, producer=ours, key=built.keys.get(obj["id"])))
             emitted.append(obj)
             continue
         stored_digest = previous.digest or versions.digest(orjson.loads(previous.content))  # ours, received back: None
@@ -154,9 +153,7 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
             obj["created"] = before["created"]
             obj["modified"] = versions.later(before.get("modified"), now)
         rows.append(
-            versions.row(
-                obj, ticket_id=ticket.id, version=previous.version + 1, producer=ours, key=previous.ticket_key, now=now
-            )
+            versions.row(obj, ticket_id=ticket.id, version=previous.version + 1, producer=ours, key=previous.ticket_key)
         )
         emitted.append(obj)
     built_ids = {obj["id"] for obj in built.objects}
@@ -166,7 +163,7 @@ def current_objects(ctx: Context, ticket: Ticket) -> tuple[list[dict[str, Any]],
         for row in latest.values()
         if row.stix_id not in built_ids and (row.ticket_key is None or row.producer != ours)
     ]
-    stix_objects.add_versions(ctx.session, rows)
+    stix_objects.add_versions(ctx.session, rows, now)
     if rows:
         ctx.record(
             at=now,

@@ -38,7 +38,6 @@ def row(
     version: int,
     producer: str | None,
     key: str | None,
-    now: datetime,
     ours: bool = True,
 ) -> tuple[Any, ...]:
     """A new version of an object as stored (stix_objects.NEW_VERSION_COLUMNS)."""
@@ -53,7 +52,6 @@ def row(
         key,
         digest(obj) if ours else None,
         orjson.dumps(obj).decode(),
-        now,
     )
 
 
@@ -108,8 +106,8 @@ def store_received(
         key = keys.get(obj["id"]) or (previous.ticket_key if previous is not None else None)
         if key is not None and held.setdefault(key, obj["id"]) != obj["id"]:
             key = None
-        rows.append(row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, now=now, ours=False))
+        rows.append(row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, ours=False))
         # Later versions of the same object in this bundle are numbered after this one.
         latest[obj["id"]] = VersionHead(obj["id"], number, obj.get("modified"), obj.get("created_by_ref"), key)
-    stix_objects.add_versions(ctx.session, rows)
+    stix_objects.add_versions(ctx.session, rows, now)
     return len(rows)
