@@ -199,3 +199,18 @@ def test_a_time_stored_in_bulk_reads_compares_and_sorts_as_one_stored_by_the_orm
     assert len(at_the_moment) == result.new_versions + 1 and "same" in at_the_moment
     assert sorted(since) == sorted([*at_the_moment, "after"])
     assert in_order[0] == "before" and in_order[-1] == "after" and sorted(in_order[1:-1]) == sorted(at_the_moment)
+
+
+def test_two_versions_of_an_object_in_one_bundle_are_stored_in_order_of_their_time(analyst: Runtime) -> None:
+    """A TAXII collection read with version=all carries every version of an object: each is kept, numbered
+    after the one before it, and an older version after a newer one is not stored."""
+    data = producer_bundle()
+    relationship = data["objects"][-1]
+    newer = {**relationship, "modified": "2026-11-21T10:00:00.000Z", "description": "Seen again"}
+    older = {**relationship, "modified": "2026-11-20T12:00:00.000Z", "description": "Out of order"}
+    data["objects"] += [newer, older]
+    result = import_bundle(analyst, data)
+    assert result.new_versions == len(data["objects"]) - 1
+    with analyst.unit_of_work(actor_name="operator") as ctx:
+        stored = stix_objects.versions_of(ctx.session, relationship["id"], result.ticket.id)
+    assert [(row.version, row.modified) for row in stored] == [(1, STAMP), (2, newer["modified"])]

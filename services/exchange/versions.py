@@ -9,6 +9,7 @@ issue a new version of them.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,6 +88,8 @@ def store_received(
     # thing (a peer's indicator of an observable we indicate already) does not take it over.
     wanted = {*keys.values(), *(version.ticket_key for version in latest.values() if version.ticket_key)}
     held = stix_objects.key_holders(ctx.session, ticket.id, wanted) if holds_any else {}
+    # Later versions of an object in this batch are numbered after the earlier: the ids sent more than once.
+    repeated = {stix_id for stix_id, count in Counter(obj["id"] for obj in objects).items() if count > 1}
     rows: list[tuple[Any, ...]] = []
     for obj in objects:
         previous = latest.get(obj["id"])
@@ -107,7 +110,7 @@ def store_received(
         if key is not None and held.setdefault(key, obj["id"]) != obj["id"]:
             key = None
         rows.append(row(obj, ticket_id=ticket.id, version=number, producer=creator, key=key, ours=False))
-        # Later versions of the same object in this bundle are numbered after this one.
-        latest[obj["id"]] = VersionHead(obj["id"], number, obj.get("modified"), obj.get("created_by_ref"), key)
+        if obj["id"] in repeated:
+            latest[obj["id"]] = VersionHead(obj["id"], number, obj.get("modified"), obj.get("created_by_ref"), key)
     stix_objects.add_versions(ctx.session, rows, now)
     return len(rows)
