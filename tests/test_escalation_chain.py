@@ -107,33 +107,37 @@ def test_repeat_limit_stops_the_chain_after_the_last_round(paging, clock: Manual
     assert say(runtime, "bob", "/incident ack INC-2026-0001").ok
 
 
-def test_resolving_the_ticket_cancels_its_pages_and_tells_who_was_paged(paging, clock: ManualClock) -> None:
+# How a page ended, as the one it paged reads it: in the update of their page, and when they ack it too late.
+ENDED = {
+    "en": (
+        "Page P1 for INC-2026-0001: INC-2026-0001 resolved by ana.",
+        "Page P1 is already over: INC-2026-0001 resolved by ana",
+    ),
+    "es": (
+        "Alerta P1 por INC-2026-0001: INC-2026-0001 resuelto por ana.",
+        "La alerta P1 ya terminó: INC-2026-0001 resuelto por ana",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(ENDED))
+def test_resolving_the_ticket_cancels_its_pages_and_tells_who_was_paged_in_their_language(
+    paging, clock: ManualClock, language: str
+) -> None:
     runtime, notifier = paging
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "bob", language=language)
     say(runtime, "ana", "/incident new Ransomware sev=critical")
     escalation_worker.tick(runtime)
     assert say(runtime, "ana", "/incident resolve INC-2026-0001 false positive").ok
     escalation_worker.tick(runtime)
-    assert [(who, n.text) for who, _, n in notifier.updates] == [
-        ("bob", "Page P1 for INC-2026-0001: INC-2026-0001 resolved by ana.")
-    ]
+    update, late_ack = ENDED[language]
+    assert [(who, n.text) for who, _, n in notifier.updates] == [("bob", update)]
+    ended = say(runtime, "bob", "/incident ack P1")
+    assert not ended.ok and ended.text == late_ack, ended.text
     clock.advance(timedelta(days=40))
     escalation_worker.tick(runtime)
     assert notifier.recipients() == ["bob"], "no later step and no regulatory reminder for a resolved ticket"
-
-
-def test_how_a_page_ended_reads_in_each_recipients_language(paging, clock: ManualClock) -> None:
-    runtime, notifier = paging
-    with runtime.unit_of_work(actor_name="operator") as ctx:
-        users.change(ctx, "bob", language="es")
-    say(runtime, "ana", "/incident new Ransomware sev=critical")
-    escalation_worker.tick(runtime)
-    assert say(runtime, "ana", "/incident resolve INC-2026-0001 false positive").ok
-    escalation_worker.tick(runtime)
-    assert [(who, n.text) for who, _, n in notifier.updates] == [
-        ("bob", "Alerta P1 por INC-2026-0001: INC-2026-0001 resuelto por ana.")
-    ]
-    ended = say(runtime, "bob", "/incident ack P1")
-    assert not ended.ok and ended.text == "La alerta P1 ya terminó: INC-2026-0001 resuelto por ana", ended.text
 
 
 def test_failed_delivery_is_retried_then_the_next_step_fires_early(paging, clock: ManualClock) -> None:

@@ -2,7 +2,7 @@
 carries, and how text, times and countdowns read in the reader's language.
 
 Templates say their text through the catalogues: `_("Tickets")`, `_("{name} ({role})", name=…, role=…)`,
-`ngettext("{count} ticket found", "{count} tickets found", total)`, `pgettext("role", …)`. Babel's Jinja
+`ngettext("{count} ticket found", "{count} tickets found", total)`; codes read through `words`. Babel's Jinja
 extractor finds those calls (`make catalogues`, web.po); tests/test_catalogues.py fails on template text
 outside them. The language is the one set around the rendering (`i18n.language`, see session.py).
 """
@@ -108,7 +108,6 @@ _environment = Environment(
 _environment.globals.update(
     _=say,
     ngettext=say_counted,
-    pgettext=i18n.pgettext,
     words=words,
     assistance_words=assistance_words,
     country_name=country_name,
