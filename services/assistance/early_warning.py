@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from puente import i18n
 from puente.i18n import N_, Listed, Phrase, Written, _
 from puente.services.assistance import messages
+from puente.services.assistance.service import writers_language
 from puente.services.context import Context
 from puente.services.errors import InvalidInput
 from puente.services.exchange import service as exchange
@@ -61,7 +61,11 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
         copies.link(ctx, peer, ticket)
     objects, _ = exchange.current_objects(ctx, ticket)
     words = text.strip() or f"Early warning: {ticket.title}"
-    message = stix_notes.Message("NOTIFY", str(uuid.uuid4()), ticket.reference, ticket.incident_id, words)
+    # The language travels as on every note with free text: the writer's, or English for Puente's own words.
+    language = writers_language(ctx, text) or "en"
+    message = stix_notes.Message(
+        "NOTIFY", str(uuid.uuid4()), ticket.reference, ticket.incident_id, words, lang=language
+    )
     note = stix_notes.note(
         message, created_by=messages.our_identity(ctx), marking_ref=MARKING_IDS.get(ticket.tlp), at=ctx.now()
     )
@@ -84,7 +88,7 @@ def notify(ctx: Context, reference: str, named: list[str], text: str, digest: st
             {
                 "tlp": warned.tlp.label,
                 "recipients": Listed(tuple(warned.names)),
-                "text": Written(words[:200], i18n.current() if text.strip() else "en"),
+                "text": Written(words[:200], language),
             },
         ),
         after={"recipients": warned.names, "tlp": warned.tlp.value},
