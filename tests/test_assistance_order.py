@@ -185,9 +185,9 @@ def test_our_taxii_door_refuses_a_message_out_of_turn_with_a_failure_in_the_stat
         return stix_notes.note(message, created_by=PEER_IDENTITY, marking_ref=None, at=clock.now())
 
     close, ack, result = note("CLOSE", 1), note("ACK", 1), note("RESULT", 2)
-    for url in serve(runtime):
+    for server in serve(runtime):
         response = httpx.post(
-            f"{url}/taxii2/api/collections/{inbox}/objects/",
+            f"{server.api_root}collections/{inbox}/objects/",
             json={"objects": [close, ack, result]},
             auth=(issued.user, issued.password),
             headers={"Accept": TAXII, "Content-Type": TAXII},

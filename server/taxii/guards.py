@@ -135,6 +135,11 @@ class Guards:
             wait = timedelta(seconds=(1 - bucket.tokens) * 60 / per_minute)
         raise too_many(f"{name} is over its {per_minute} requests a minute.", wait)
 
+    def uploads_in_progress(self, partner_id: int) -> int:
+        """How many of the partner's POSTs hold an upload place now."""
+        with self._lock:
+            return self._uploads.get(partner_id, 0)
+
     @contextmanager
     def upload(self, partner_id: int, name: str) -> Iterator[None]:
         """Hold one of the partner's upload places for the duration of a POST."""

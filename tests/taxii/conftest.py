@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from starlette.routing import Mount
 
 from puente.server.app import create_app
+from puente.server.taxii.guards import Guards
 from puente.services.context import Runtime
 from puente.services.feeds import partners
 from puente.services.feeds.partners import IssuedCredentials
@@ -67,6 +70,7 @@ def free_port() -> int:
 class RunningServer:
     runtime: Runtime
     base_url: str
+    app: FastAPI
 
     @property
     def discovery(self) -> str:
@@ -76,11 +80,19 @@ class RunningServer:
     def api_root(self) -> str:
         return f"{self.base_url}/taxii2/api/"
 
+    @property
+    def guards(self) -> Guards:
+        taxii = next(route for route in self.app.routes if isinstance(route, Mount) and route.path == "/taxii2")
+        assert isinstance(taxii.app, FastAPI), "/taxii2 is the TAXII sub-application"
+        found: Guards = taxii.app.state.guards
+        return found
 
-def serve(runtime: Runtime) -> Iterator[str]:
+
+def serve(runtime: Runtime) -> Iterator[RunningServer]:
     port = free_port()
     runtime.settings.base_url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(runtime)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
 
@@ -90,7 +102,7 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
     wait_until(started, "the TAXII test server started")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield RunningServer(runtime, f"http://127.0.0.1:{port}", app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -98,14 +110,12 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
 @pytest.fixture
 def taxii_server(runtime: Runtime) -> Iterator[RunningServer]:
-    for url in serve(runtime):
-        yield RunningServer(runtime, url)
+    yield from serve(runtime)
 
 
 @pytest.fixture
 def sqlite_taxii_server(sqlite_runtime: Runtime) -> Iterator[RunningServer]:
-    for url in serve(sqlite_runtime):
-        yield RunningServer(sqlite_runtime, url)
+    yield from serve(sqlite_runtime)
 
 
 def add_partner(runtime: Runtime, name: str, **options: Any) -> IssuedCredentials:

@@ -116,17 +116,15 @@ def test_a_partner_has_at_most_its_uploads_in_progress(
     client = _client(sqlite_taxii_server, partner.user, partner.password)
     url = f"collections/{_inbox(partner)}/objects/"
     body = orjson.dumps({"objects": [indicator(1, creator=PEER_IDENTITY)]})
-    answers: list[httpx.Response] = []
-
-    def second_refused() -> bool:
-        # Until the server has begun reading the half-open upload, a second one still gets in.
-        answers.append(client.post(url, content=body, headers={"Content-Type": TAXII}))
-        assert answers[-1].status_code in (202, 429), answers[-1].text
-        return answers[-1].status_code == 429
+    guards, partner_id = sqlite_taxii_server.guards, partner.partner.id
+    assert partner_id is not None
 
     with _half_open(sqlite_taxii_server, partner, _inbox(partner), body[:10], len(body)) as slow:
-        wait_until(second_refused, "a second upload is refused while the first is in progress")
-        second = answers[-1]
+        # Waited for, not raced: a second upload sent before the server takes up the half-open one would
+        # hold the place itself, and the half-open one would be the upload refused.
+        wait_until(lambda: guards.uploads_in_progress(partner_id) == 1, "the half-open upload holds its place")
+        second = client.post(url, content=body, headers={"Content-Type": TAXII})
+        assert second.status_code == 429, second.text
         assert second.headers["Retry-After"] == "1" and "1 upload(s) in progress" in second.text
         slow.sendall(body[10:])
         assert _answer(slow).startswith(b"HTTP/1.1 202 ")
