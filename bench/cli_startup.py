@@ -5,6 +5,10 @@
 Runs `puente --help`, `puente --version` and `puente say --as X "/incident show INC-…"` against a
 fresh SQLite file, each --runs times, and reports the best and median CPU seconds (user + system
 of the child process, so other load on the machine matters less than wall-clock time would).
+`say … show` is measured twice: with no Puente running (the command runs in its own process), and
+with `puente run` up in the same folder, which the command is handed to over the local socket
+(bot/console/local_socket.py); there the running Puente's CPU for each command is reported beside
+the shell's (/proc/PID/stat, in clock ticks, averaged over the runs).
 Puente's modules are compiled to bytecode first (into __pycache__, where Python keeps it unless
 PYTHONDONTWRITEBYTECODE is set, and pip compiles an installed Puente's): a checkout run with that
 variable would otherwise compile every module again on every command, a cost no operator pays.
@@ -18,10 +22,14 @@ import importlib.util
 import os
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -68,7 +76,45 @@ def main() -> None:
         print(f"CPU seconds per command, {options.runs} runs each (best / median):")
         for name, command in cases.items():
             samples = [cpu_seconds(command, env) for _ in range(options.runs)]
-            print(f"  {name:<28} {min(samples):.3f} / {statistics.median(samples):.3f}")
+            print(f"  {name:<44} {min(samples):.3f} / {statistics.median(samples):.3f}")
+        show = cases[f"say show {reference}"]
+        with running_puente(puente, env) as server:
+            cpu_seconds(show, env)  # the running Puente's first command compiles its statements
+            before = process_cpu_seconds(server.pid)
+            samples = [cpu_seconds(show, env) for _ in range(options.runs)]
+            served = (process_cpu_seconds(server.pid) - before) / options.runs
+        name = f"say show {reference}, Puente running"
+        print(f"  {name:<44} {min(samples):.3f} / {statistics.median(samples):.3f}  + {served:.3f} in puente run")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def running_puente(puente: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`puente run` on a free port, once it says it listens (its local socket listens from then on too)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env["PUENTE_PORT"] = str(port)
+    server = subprocess.Popen(
+        [puente, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if line.startswith("Puente ("):
+                break
+        else:
+            raise SystemExit("puente run stopped before it listened")
+        threading.Thread(target=server.stdout.read, daemon=True).start()  # what it prints never fills the pipe
+        yield server
+    finally:
+        server.terminate()
+        server.wait(60)
 
 
 if __name__ == "__main__":

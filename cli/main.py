@@ -11,6 +11,8 @@ import gc
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -20,7 +22,7 @@ from puente import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("puente.cli.serve:run", "Serve TAXII, chat webhooks and workers (and the console on a terminal)."),
     "console": ("puente.cli.terminal:console", "An interactive /incident console."),
-    "say": ("puente.cli.terminal:say", "Run one /incident command, print the reply."),
+    "say": ("puente.cli.say:say", "Run one /incident command, print the reply."),
     "users": ("puente.cli.users:users_group", "People who may use Puente, and their chat identities."),
     "oncall": ("puente.cli.oncall:oncall_group", "On-call rotations, overrides and escalation policies."),
     "peers": ("puente.cli.peers:peers_group", "Peer CSIRTs: who to reach in which country, and how."),
@@ -88,15 +90,33 @@ def start() -> None:
     """
     if sys.argv[1:2] == ["run"] and "PYTHONMALLOC" not in os.environ and _on_glibc():
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONMALLOC": "malloc"})
-    gc.disable()
-    try:
+    global _ONE_PROCESS
+    _ONE_PROCESS = True
+    with imported_for_good():
         name = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
         if name in COMMANDS:
             main.get_command(click.Context(main), name)
+    main()
+
+
+# Set by `start`: this process is one `puente` command, whose imports live until it exits.
+_ONE_PROCESS = False
+
+
+@contextmanager
+def imported_for_good() -> Iterator[None]:
+    """Imports made inside are kept until the process exits: the collector waits while they are made, then
+    leaves them alone (see `start`). A command imports more inside it once it knows it needs them (`say`,
+    when no running Puente answers). Only in a process `start` began: a test shares its own."""
+    if not _ONE_PROCESS:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
     finally:
         gc.freeze()
         gc.enable()
-    main()
 
 
 if __name__ == "__main__":

@@ -15,19 +15,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from puente import i18n
+from puente.cli.settings import read_settings
 from puente.services.context import Context, Runtime
 from puente.services.errors import PuenteError
-from puente.settings import MAKE_SECRET_KEY, SettingsError, load_settings, unknown_variables
+from puente.settings import MAKE_SECRET_KEY, Settings
 from puente.storage import migrate
 
 
-def load_runtime() -> Runtime:
-    for unknown in unknown_variables():
-        click.echo(unknown.warning(), err=True)
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        raise click.ClickException(f"bad setting: {error}") from None
+def load_runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or read_settings()
     # A command is one short process: the next one reads the catalogues this one compiled.
     i18n.keep_compiled_in(settings.var_dir / "catalogues")
     return Runtime.from_settings(settings)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import sys
 import threading
 
 import click
 
+from puente import __version__
 from puente.bot import console as console_adapter
 from puente.bot import slack as slack_adapter
 from puente.bot import telegram as telegram_adapter
+from puente.bot.console import local_socket
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.console.repl import Console
 from puente.bot.core import CommandCore
@@ -97,6 +100,8 @@ def run() -> None:
         runtime.notifiers.append(TelegramNotifier(runtime))
     sock = _listening_socket(settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # Listening before the banner, as the port is: a `puente say` from then on is answered here.
+    say_socket = local_socket.serve(settings.var_dir, CommandCore(runtime), settings.fingerprint(), __version__)
     click.echo(
         f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz"
     )
@@ -105,6 +110,10 @@ def run() -> None:
         console = Console(
             CommandCore(runtime), console_user(runtime, None), settings.var_dir / "console_history", serving=True
         )
+    # SIGTERM (`kill`, a service manager's stop) ends the process through the `finally` below, which closes
+    # the local socket and the notifiers. Untouched, it would kill the process outright: uvicorn drains on
+    # it and then sends it again to the handler it found.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
     try:
         if console is None:
             server.run(sockets=[sock])
@@ -112,10 +121,14 @@ def run() -> None:
             # The console owns the terminal (and Ctrl-C) in the main thread; the server runs beside it.
             serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="http")
             serving.start()
-            console.loop()
-            server.should_exit = True
-            serving.join()
+            try:
+                console.loop()
+            finally:
+                server.should_exit = True
+                serving.join()
     finally:
+        if say_socket is not None:
+            local_socket.stop(say_socket)
         for notifier in runtime.notifiers:
             close = getattr(notifier, "close", None)
             if close is not None:

@@ -1,4 +1,4 @@
-"""`puente console` and `puente say`: /incident commands from the operator's terminal."""
+"""`puente console` and `puente report`: /incident commands from the operator's terminal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 
 from puente import i18n
 from puente.bot.commands import Command
-from puente.bot.console.repl import Console, render, reports_folder
+from puente.bot.console.repl import Console
 from puente.bot.core import CommandCore
 from puente.cli.operator import check_schema, default_user, load_runtime, operator
 from puente.i18n import _
@@ -39,18 +39,6 @@ def console(user: str | None) -> None:
     check_schema(runtime)
     name = console_user(runtime, user)
     Console(CommandCore(runtime), name, runtime.settings.var_dir / "console_history").loop()
-
-
-@click.command()
-@click.option("--as", "user", required=True, help="Puente user to act as")
-@click.argument("command_text")
-def say(user: str, command_text: str) -> None:
-    """Run one /incident command, print the reply; exit 1 when it is refused."""
-    runtime = load_runtime()
-    check_schema(runtime)
-    reply = CommandCore(runtime).handle(Command(text=command_text, platform=users.CONSOLE, user_id=user))
-    click.echo(render(reply, reports_folder(runtime)))
-    sys.exit(0 if reply.ok else 1)
 
 
 @click.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 from base64 import urlsafe_b64decode
@@ -121,6 +122,12 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("Telegram accepts 1-256 letters, digits, _ and - (e.g. `openssl rand -hex 32`)")
         return value
+
+    def fingerprint(self) -> str:
+        """Which Puente these settings make when read in this folder (relative paths resolve from it):
+        `puente say` hands its command to a running Puente only when their fingerprints agree."""
+        which = self.model_dump_json() + "\0" + os.getcwd()
+        return hashlib.sha256(which.encode()).hexdigest()
 
     @property
     def effective_database_url(self) -> str:

@@ -195,7 +195,7 @@ COMMAND = re.compile(r"^\W*?(/incident|puente)\b|^[A-Z]{2,5}:?$")
 # The command line's modules that speak to the operator alone, who configures Puente: their output stays
 # English (scripts read some of it: `partners add`'s `key:` lines, `web-link`'s `link:` and `expires:`), as
 # do the settings, logs and TAXII errors they print. What reaches a chat user, or is printed as a user
-# (`puente console`, `say`, `report`: cli/terminal.py), is scanned like the adapters.
+# (`puente console`, `report`: cli/terminal.py; `say`: cli/say.py), is scanned like the adapters.
 OPERATOR_ONLY = {
     "cli/__init__.py",
     "cli/__main__.py",
@@ -208,6 +208,7 @@ OPERATOR_ONLY = {
     "cli/partners.py",
     "cli/peers.py",
     "cli/serve.py",
+    "cli/settings.py",
     "cli/stix.py",
     "cli/users.py",
     "cli/web.py",

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
+import socket
+import stat
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -14,6 +22,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
+from puente.bot.console import local_socket
 from puente.bot.console.notifier import ConsoleNotifier
 from puente.bot.console.repl import Console
 from puente.bot.core import CommandCore
@@ -135,3 +144,82 @@ def test_tab_completes_subcommands_option_values_references_and_peers(core: Comm
     assert console.complete(f"/incident share {reference} to cert") == ["cert-br"]
     assert console.complete(f"/incident cancel {reference} peer=cert-") == ["peer=cert-br"]
     assert Console(core, "stranger").complete("/incident show INC") == []
+
+
+def _exchange(path: Path, line: bytes) -> dict[str, object]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(path))
+        connection.sendall(line)
+        connection.shutdown(socket.SHUT_WR)
+        answer: dict[str, object] = json.loads(connection.makefile("rb").readline())
+    return answer
+
+
+def test_the_local_socket_answers_its_own_settings_and_turns_away_the_rest(core: CommandCore, tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    server = local_socket.serve(var_dir, core, "fingerprint", "1.0")
+    assert server is not None, "Linux has SO_PEERCRED"
+    path = var_dir / local_socket.SOCKET_NAME
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        for line in (b"not json\n", b'{"version": "1.0"}\n', b"[" * (local_socket.LONGEST_REQUEST + 10)):
+            assert "turned_away" in _exchange(path, line), line[:20]
+        # Another version of Puente, or other settings: the caller runs the command itself.
+        assert local_socket.ask(var_dir, "fingerprint", "0.9", "ana", "/incident list") is None
+        assert local_socket.ask(var_dir, "other settings", "1.0", "ana", "/incident list") is None
+        opened = local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident new Phishing wave sev=medium")
+        assert opened is not None and opened.ok and opened.reply.startswith("Opened INC-"), opened
+        refused = local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident show INC-1999-0001")
+        assert refused is not None and not refused.ok and refused.reply.startswith("error: "), refused
+        # A second Puente on the same folder leaves the socket to the first.
+        assert local_socket.serve(var_dir, core, "fingerprint", "1.0") is None
+    finally:
+        local_socket.stop(server)
+    assert not path.exists()
+    assert local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident list") is None
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK),
+    reason="speaking as another user needs root to switch to one, and a Python that user may run",
+)
+def test_another_user_of_the_machine_gets_no_answer_from_the_local_socket(
+    core: CommandCore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        os.chmod(folder, 0o755)  # a folder open to all: only the socket's own guards remain
+        var_dir = Path(folder) / "var"
+        server = local_socket.serve(var_dir, core, "fingerprint", "1.0")
+        assert server is not None
+        var_dir.chmod(0o755)
+        path = var_dir / local_socket.SOCKET_NAME
+        request = json.dumps({"version": "1.0", "settings": "fingerprint", "as": "ana", "command": "/incident list"})
+        script = (
+            "import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n"
+            f"    s.connect({str(path)!r})\n"
+            "except OSError as error:\n"
+            "    sys.exit(f'refused: {error}')\n"
+            "try:\n"
+            f"    s.sendall({request.encode()!r} + b'\\n')\n"
+            "    answer = s.recv(65536)\n"
+            "except (BrokenPipeError, ConnectionResetError):  # closed with the request unread\n"
+            "    answer = b''\n"
+            "print(answer)\n"
+        )
+
+        def as_nobody() -> subprocess.CompletedProcess[str]:
+            command = ["/usr/bin/python3", "-c", script]
+            return subprocess.run(command, user=65534, capture_output=True, text=True, timeout=60)
+
+        try:
+            refused = as_nobody()  # the socket file is its owner's alone
+            path.chmod(0o666)  # and were it opened to all, the other end's user id is checked
+            with caplog.at_level(logging.WARNING):
+                unanswered = as_nobody()
+        finally:
+            local_socket.stop(server)
+    assert "refused: [Errno 13] Permission denied" in refused.stderr, refused.stderr
+    assert unanswered.returncode == 0 and unanswered.stdout == "b''\n", (unanswered.stdout, unanswered.stderr)
+    assert "a process of another user was turned away" in caplog.text

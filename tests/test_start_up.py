@@ -6,6 +6,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ from sqlmodel.main import default_registry
 from puente.storage import schema
 from puente.storage.migrate import alembic_config, head_revision
 from puente.storage.types import Table
-from tests.running import PUENTE, running
+from tests.running import PUENTE, running, start
 
 
 @pytest.fixture
@@ -183,3 +184,75 @@ def test_run_answers_as_soon_as_it_says_it_listens_and_warns_of_a_missing_identi
     assert response.status_code == 200
     warning = "WARNING: PUENTE_CSIRT_NAME and PUENTE_CSIRT_COUNTRY not set: this Puente introduces itself to peers as"
     assert warning in (tmp_path / "run.log").read_text()
+
+
+def _free_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+DATABASE_LIBRARIES = {"sqlalchemy", "sqlmodel", "alembic", "psycopg"}
+
+
+def test_say_hands_its_command_to_the_running_puente_and_loads_no_database_library(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
+    reference = puente(env, "say", "--as", "ana", "/incident new Start-up check sev=high").stdout.split()[1].rstrip(".")
+    env["PUENTE_PORT"] = _free_port()
+    with running(env, tmp_path / "run.log"):
+        shown, modules = loaded_modules(env, "say", "--as", "ana", f"/incident show {reference}")
+        assert shown.returncode == 0 and f"{reference}: Start-up check" in shown.stdout, shown.stderr
+        assert sorted(m for m in modules if m.split(".")[0] in DATABASE_LIBRARIES) == []
+        assert "puente.bot.core" not in modules
+        opened = puente(env, "say", "--as", "ana", "/incident new Said to the running Puente sev=low")
+        assert opened.returncode == 0 and opened.stdout.startswith("Opened INC-"), opened.stderr
+        refused = puente(env, "say", "--as", "ana", "/incident show INC-1999-0001")
+        assert refused.returncode == 1 and refused.stdout.startswith("error: "), refused.stdout
+        # Other settings make another Puente: the command runs here, on what those settings name.
+        elsewhere, modules = loaded_modules({**env, "PUENTE_LANGUAGE": "es"}, "say", "--as", "ana", "/incident list")
+        assert elsewhere.returncode == 0 and "Said to the running Puente" in elsewhere.stdout, elsewhere.stderr
+        assert "sqlalchemy" in modules
+    assert not (tmp_path / "var" / "say.sock").exists(), "the socket goes with the Puente"
+    listed, modules = loaded_modules(env, "say", "--as", "ana", "/incident list")
+    assert listed.returncode == 0 and "Said to the running Puente" in listed.stdout and "sqlalchemy" in modules
+
+
+def test_a_socket_left_by_a_killed_puente_is_passed_by_then_taken_over(env: dict[str, str], tmp_path: Path) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
+    env["PUENTE_PORT"] = _free_port()
+    killed = start(env, tmp_path / "run.log")
+    killed.kill()
+    killed.wait()
+    assert (tmp_path / "var" / "say.sock").is_socket()
+    listed, modules = loaded_modules(env, "say", "--as", "ana", "/incident list")
+    assert listed.returncode == 0 and "No open tickets" in listed.stdout and "sqlalchemy" in modules, listed.stderr
+    with running(env, tmp_path / "run.log"):
+        listed, modules = loaded_modules(env, "say", "--as", "ana", "/incident list")
+    assert listed.returncode == 0 and "No open tickets" in listed.stdout and "sqlalchemy" not in modules
+
+
+def test_a_puente_that_takes_the_command_and_stops_before_answering_is_one_line_not_a_second_run(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert puente(env, "db", "upgrade").returncode == 0
+    (tmp_path / "var").mkdir(exist_ok=True)
+    taken: list[bytes] = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+        listening.bind(str(tmp_path / "var" / "say.sock"))
+        listening.listen()
+
+        def take_and_go() -> None:
+            connection, _ = listening.accept()
+            with connection:
+                taken.append(connection.makefile("rb").readline())
+
+        stopping = threading.Thread(target=take_and_go)
+        stopping.start()
+        said = puente(env, "say", "--as", "ana", "/incident new Lost sev=low")
+        stopping.join()
+    assert b"/incident new Lost sev=low" in taken[0]
+    assert "stopped before answering" in one_line_error(said)
