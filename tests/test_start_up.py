@@ -209,6 +209,9 @@ def test_say_hands_its_command_to_the_running_puente_and_loads_no_database_libra
         assert "puente.bot.core" not in modules
         opened = puente(env, "say", "--as", "ana", "/incident new Said to the running Puente sev=low")
         assert opened.returncode == 0 and opened.stdout.startswith("Opened INC-"), opened.stderr
+        reported = puente(env, "say", "--as", "ana", f"/incident report {reference}")
+        saved = Path(reported.stdout.rpartition("saved to ")[2].strip())  # named in full: said from any folder
+        assert saved.is_absolute() and saved.read_text().count("TLP:AMBER") >= 2, reported.stdout
         refused = puente(env, "say", "--as", "ana", "/incident show INC-1999-0001")
         assert refused.returncode == 1 and refused.stdout.startswith("error: "), refused.stdout
         # Other settings make another Puente: the command runs here, on what those settings name.

@@ -133,8 +133,8 @@ class SayServer(socketserver.ThreadingUnixStreamServer):
 
     daemon_threads = True
 
-    def __init__(self, path: Path, core: CommandCore, fingerprint: str, version: str, reports: Path) -> None:
-        self.path, self.core, self.fingerprint, self.version, self.reports = path, core, fingerprint, version, reports
+    def __init__(self, path: Path, core: CommandCore, fingerprint: str, version: str) -> None:
+        self.path, self.core, self.fingerprint, self.version = path, core, fingerprint, version
         previous = os.umask(0o177)  # the socket file is 0600 from its first moment
         try:
             super().__init__(str(path), _Exchange)
@@ -144,7 +144,7 @@ class SayServer(socketserver.ThreadingUnixStreamServer):
     def answer(self, line: bytes) -> dict[str, Any]:
         from puente.bot.commands import Command
         from puente.bot.console import PLATFORM
-        from puente.bot.console.repl import render
+        from puente.bot.console.repl import render, reports_folder
 
         if len(line) > LONGEST_REQUEST:
             return {"turned_away": f"over {LONGEST_REQUEST} bytes"}
@@ -159,7 +159,8 @@ class SayServer(socketserver.ThreadingUnixStreamServer):
         if request["version"] != self.version or request["settings"] != self.fingerprint:
             return {"turned_away": "another version of Puente, or other settings"}
         reply = self.core.handle(Command(text=request["command"], platform=PLATFORM, user_id=request["as"]))
-        return {"ok": reply.ok, "reply": render(reply, self.reports)}
+        # Named in full: `puente say` may print it in another folder.
+        return {"ok": reply.ok, "reply": render(reply, reports_folder(self.core.runtime).resolve())}
 
     def failed(self) -> str:
         from puente import i18n
@@ -189,7 +190,7 @@ def serve(var_dir: Path, core: CommandCore, fingerprint: str, version: str) -> S
         finally:
             probe.close()
     try:
-        server = SayServer(path, core, fingerprint, version, (var_dir / "reports").resolve())
+        server = SayServer(path, core, fingerprint, version)
     except OSError as error:
         log.warning("local socket: cannot listen on %s (%s); `puente say` runs its commands itself", path, error)
         return None
