@@ -154,8 +154,13 @@ def test_failed_delivery_is_retried_then_the_next_step_fires_early(paging, clock
     assert notifier.attempts == 4
     assert notifier.recipients() == ["carla"]
     lines = _timeline(runtime, "INC-2026-0001")
-    assert any("to bob over test failed after 3 attempts" in line for line in lines)
+    assert any("page to bob over test failed after 3 attempts" in line for line in lines)
     assert any("nobody could be reached at step 1 of 3; next step fires now" in line for line in lines)
+    # What the delivery carried reads in the reader's words, as the rest of the line does.
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "ana", language="es")
+    read = say(runtime, "ana", "/incident timeline INC-2026-0001").plain_text()
+    assert ": alerta a bob por test falló tras 3 intentos: " in read, read
 
 
 def test_a_delivery_that_fails_once_is_sent_once_on_retry(paging, clock: ManualClock) -> None:

@@ -46,7 +46,9 @@ def test_a_spanish_requester_and_a_portuguese_responder_each_read_the_request_in
         acked = br.say("lead", f"/incident ciente {reference}")
         assert "Confirmado" in acked and "a cadeia foi interrompida" in acked
         wait_until(lambda: co.request_state(reference) == "ACKED", "CSIRT-CO has the ACK")
-        assert "— RECIBIDA" in co.say("ana", f"/incident ver {reference}")
+        shown = co.say("ana", f"/incident ver {reference}")
+        # The ACK's own text is the acknowledger's, in their language and labelled with it.
+        assert "— RECIBIDA" in shown and "ACUSE DE RECIBO de cert-br: [pt] Recebido por lead." in shown
 
         br.say("lead", f"/incident aceitar {reference} estamos nisso")
         br.say("ana", f"/incident resultado {reference} feito C2 derrubado pelo provedor")

@@ -3,6 +3,7 @@ then SITREP, INFO-REQUEST and at last RESULT."""
 
 from __future__ import annotations
 
+from puente.i18n import _
 from puente.services.assistance import forwarding, messages
 from puente.services.assistance.protocol import INBOUND, State, parse_reason
 from puente.services.assistance.service import RequestView
@@ -22,8 +23,9 @@ def awaits_ack(ctx: Context, reference: str) -> bool:
 
 
 def acknowledge(ctx: Context, reference: str) -> RequestView:
-    """ACK the inbound request on this ticket: we have it and someone is looking."""
-    return messages.send_message(ctx, reference, "ACK", f"Received by {ctx.who}.")
+    """ACK the inbound request on this ticket: we have it and someone is looking. Its text is written in the
+    acknowledger's language, which the note is labelled with."""
+    return messages.send_message(ctx, reference, "ACK", _("Received by {name}.").format(name=ctx.who))
 
 
 def accept(ctx: Context, reference: str, text: str = "", partial: bool = False) -> RequestView:

@@ -5,7 +5,7 @@ language of whoever reads it (the scheduled worker says a page in each recipient
 from __future__ import annotations
 
 from puente import i18n
-from puente.i18n import N_, Listed, N_plural, Phrase, _, lazy_gettext
+from puente.i18n import N_, Listed, N_plural, Phrase, Words, _, lazy_gettext
 from puente.services.context import Context
 from puente.services.escalation.policies import ALL_ROTATIONS
 from puente.services.escalation.service import PageKind, outcome_of
@@ -135,7 +135,7 @@ def delivery_failed(page: Page, delivery: PageDelivery, error: str) -> Phrase:
         ),
         delivery.attempts,
         page=page.reference,
-        purpose=delivery.purpose,
+        purpose=Words("page delivery", (delivery.purpose,)),
         recipient=delivery.recipient,
         platform=delivery.platform,
         error=error,
