@@ -179,6 +179,25 @@ def test_the_local_socket_answers_its_own_settings_and_turns_away_the_rest(core:
     assert local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident list") is None
 
 
+def test_a_connection_that_stalls_is_given_up_while_others_are_answered(
+    core: CommandCore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_socket, "IDLE_SECONDS", 0.2)
+    var_dir = tmp_path / "var"
+    server = local_socket.serve(var_dir, core, "fingerprint", "1.0")
+    assert server is not None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stalled:
+            stalled.settimeout(600)  # only a hang waits this long
+            stalled.connect(str(var_dir / local_socket.SOCKET_NAME))
+            stalled.sendall(b'{"version": "1.0", ')  # and no more
+            listed = local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident list")
+            assert listed is not None and listed.ok, listed
+            assert stalled.recv(1) == b"", "the stalled connection is closed without an answer"
+    finally:
+        local_socket.stop(server)
+
+
 @pytest.mark.skipif(
     os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK),
     reason="speaking as another user needs root to switch to one, and a Python that user may run",
