@@ -208,42 +208,51 @@ def test_downgrading_puts_the_chat_id_columns_back(unmigrated_database_url: str)
     engine.dispose()
 
 
+def _buttons_saved_at(url: str, revision: str, rows: list[dict[str, Any]]) -> None:
+    """Telegram buttons saved by a Puente at `revision`, in the columns `pending_buttons` had then."""
+    upgrade(url, revision)
+    texts = [name for name in ("token", "command", "confirm") if any(name in row for row in rows)]
+    buttons = sa.table(
+        "pending_buttons",
+        *(sa.column(name) for name in texts),
+        sa.column("choices", sa.JSON),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "expires_at")),
+    )
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(buttons.insert(), [{"created_at": AWARE, "expires_at": AWARE, **row} for row in rows])
+    engine.dispose()
+
+
+def _buttons_after_upgrade(url: str, *tokens: str) -> dict[str, Any]:
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = {token: button_store.by_token(session, token) for token in tokens}
+    engine.dispose()
+    return stored
+
+
 def test_a_telegram_button_that_asks_keeps_its_question_and_a_downgrade_forgets_it(
     unmigrated_database_url: str,
 ) -> None:
     url = unmigrated_database_url
-    upgrade(url, "0021")
-    buttons = sa.table(
-        "pending_buttons",
-        *(sa.column(name) for name in ("token", "command", "confirm")),
-        sa.column("choices", sa.JSON),
-        *(sa.column(name, UTCDateTime()) for name in ("created_at", "expires_at")),
-    )
     asked = "Send INC-2026-0001 (TLP:AMBER) to cert-{br}?"  # braces a name may hold stay as written
-    alike = {"choices": [], "created_at": AWARE, "expires_at": AWARE}
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            buttons.insert(),
-            [
-                {"token": "t1", "command": "share INC-2026-0001", "confirm": asked, **alike},
-                {"token": "t2", "command": "timeline INC-2026-0001", "confirm": None, **alike},
-            ],
-        )
-    engine.dispose()
+    _buttons_saved_at(
+        url,
+        "0021",
+        [
+            {"token": "t1", "command": "share INC-2026-0001", "confirm": asked, "choices": []},
+            {"token": "t2", "command": "timeline INC-2026-0001", "confirm": None, "choices": []},
+        ],
+    )
 
-    upgrade(url)
+    stored = _buttons_after_upgrade(url, "t1", "t2")
 
-    engine = make_engine(url)
-    with Session(engine) as session:
-        stored = {token: button_store.by_token(session, token) for token in ("t1", "t2")}
-    engine.dispose()
     assert stored["t1"] is not None and stored["t1"].question is not None
     assert str(Phrase.from_stored(stored["t1"].question)) == asked
     assert stored["t2"] is not None and stored["t2"].question is None
-
     command.downgrade(alembic_config(url), "0021")
-
     assert _rows(url, "SELECT token, confirm FROM pending_buttons") == [("t2", None)]
 
 
@@ -251,38 +260,22 @@ def test_a_telegram_pickers_labels_keep_their_text_and_a_downgrade_forgets_the_p
     unmigrated_database_url: str,
 ) -> None:
     url = unmigrated_database_url
-    upgrade(url, "0023")
-    buttons = sa.table(
-        "pending_buttons",
-        *(sa.column(name) for name in ("token", "command")),
-        sa.column("choices", sa.JSON),
-        *(sa.column(name, UTCDateTime()) for name in ("created_at", "expires_at")),
-    )
     offered = [["fuera del mandato", "out-of-mandate"], ["{raro}", "other"]]  # braces stay as written
-    alike = {"created_at": AWARE, "expires_at": AWARE}
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            buttons.insert(),
-            [
-                {"token": "t1", "command": "decline INC-2026-0001", "choices": offered, **alike},
-                {"token": "t2", "command": "timeline INC-2026-0001", "choices": [], **alike},
-            ],
-        )
-    engine.dispose()
+    _buttons_saved_at(
+        url,
+        "0023",
+        [
+            {"token": "t1", "command": "decline INC-2026-0001", "choices": offered},
+            {"token": "t2", "command": "timeline INC-2026-0001", "choices": []},
+        ],
+    )
 
-    upgrade(url)
+    stored = _buttons_after_upgrade(url, "t1", "t2")
 
-    engine = make_engine(url)
-    with Session(engine) as session:
-        stored = {token: button_store.by_token(session, token) for token in ("t1", "t2")}
-    engine.dispose()
     assert stored["t1"] is not None and stored["t2"] is not None
     assert [[str(Phrase.from_stored(c["label"])), c["value"]] for c in stored["t1"].choices] == offered
     assert stored["t2"].choices == []
-
     command.downgrade(alembic_config(url), "0023")
-
     assert _rows(url, "SELECT token FROM pending_buttons") == [("t2",)]
 
 
