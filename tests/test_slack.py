@@ -70,6 +70,20 @@ def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET
     }
 
 
+# The fields of the `new` modal, in the order Slack shows them.
+MODAL_BLOCKS = (
+    "title",
+    "description",
+    "severity",
+    "type",
+    "countries",
+    "other_countries",
+    "sectors",
+    "tlp",
+    "observables",
+)
+
+
 def slash(
     client: TestClient, slack: SlackStandIn, text: str, user: str = ANA, name: str = "cmd", trigger: str = ""
 ) -> Any:
@@ -226,17 +240,7 @@ def test_new_without_text_opens_the_modal(client: TestClient, slack: SlackStandI
     assert view["callback_id"] == "puente.new"
     assert json.loads(view["private_metadata"]) == {"channel": "C0SOC", "language": "en"}
     blocks = {b["block_id"]: b for b in view["blocks"]}
-    assert list(blocks) == [
-        "title",
-        "description",
-        "severity",
-        "type",
-        "countries",
-        "other_countries",
-        "sectors",
-        "tlp",
-        "observables",
-    ]
+    assert list(blocks) == list(MODAL_BLOCKS)
     country_options = [o for g in blocks["countries"]["element"]["option_groups"] for o in g["options"]]
     assert {"text": {"type": "plain_text", "text": "Brazil (BR)"}, "value": "BR"} in country_options
     assert len(country_options) <= 100  # a static select holds 100 options at most
@@ -269,17 +273,6 @@ def submission(values: dict[str, Any], user: str = ANA) -> dict[str, Any]:
             return {"type": "multi_static_select", "selected_options": [{"value": v} for v in value or []]}
         return {"type": "plain_text_input", "value": value}
 
-    blocks = [
-        "title",
-        "description",
-        "severity",
-        "type",
-        "countries",
-        "other_countries",
-        "sectors",
-        "tlp",
-        "observables",
-    ]
     return {
         "type": "view_submission",
         "team": {"id": "T0CSIRT"},
@@ -292,7 +285,7 @@ def submission(values: dict[str, Any], user: str = ANA) -> dict[str, Any]:
             "type": "modal",
             "callback_id": "puente.new",
             "private_metadata": json.dumps({"channel": "C0SOC", "language": "en"}),
-            "state": {"values": {b: {"value": state(b)} for b in blocks}},
+            "state": {"values": {b: {"value": state(b)} for b in MODAL_BLOCKS}},
         },
     }
 
