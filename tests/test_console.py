@@ -179,6 +179,17 @@ def test_the_local_socket_answers_its_own_settings_and_turns_away_the_rest(core:
     assert local_socket.ask(var_dir, "fingerprint", "1.0", "ana", "/incident list") is None
 
 
+def test_a_var_folder_puente_cannot_write_to_leaves_say_to_its_own_process(
+    core: CommandCore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_folder = tmp_path / "var"
+    not_a_folder.write_text("")
+    with caplog.at_level(logging.WARNING):
+        assert local_socket.serve(not_a_folder, core, "fingerprint", "1.0") is None
+    assert f"local socket: cannot listen on {not_a_folder / local_socket.SOCKET_NAME}" in caplog.text
+    assert local_socket.ask(not_a_folder, "fingerprint", "1.0", "ana", "/incident list") is None
+
+
 def test_a_connection_that_stalls_is_given_up_while_others_are_answered(
     core: CommandCore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -184,25 +184,33 @@ def serve(var_dir: Path, core: CommandCore, fingerprint: str, version: str) -> S
     if not hasattr(socket, "SO_PEERCRED"):
         log.info("local socket: not on this system (no SO_PEERCRED); `puente say` runs its commands itself")
         return None
-    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.is_socket():
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.connect(str(path))
-        except OSError:
-            path.unlink()  # left behind by a Puente that did not stop cleanly
-        else:
+    try:
+        var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if _answered(path):
             log.warning("local socket: another Puente already answers on %s; this one does not", path)
             return None
-        finally:
-            probe.close()
-    try:
         server = SayServer(path, core, fingerprint, version)
-    except OSError as error:
+    except OSError as error:  # the folder not ours to write, or the path too long for a socket
         log.warning("local socket: cannot listen on %s (%s); `puente say` runs its commands itself", path, error)
         return None
     threading.Thread(target=server.serve_forever, name="say-socket", daemon=True).start()
     return server
+
+
+def _answered(path: Path) -> bool:
+    """Whether a Puente answers on `path` already; a socket left there by one that did not stop cleanly is
+    removed."""
+    if not path.is_socket():
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink()
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def stop(server: SayServer) -> None:
