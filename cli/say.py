@@ -48,13 +48,11 @@ def _said_here(settings: Settings, user: str, command_text: str) -> local_socket
     from puente.cli.main import imported_for_good
 
     with imported_for_good():
-        from puente.bot.commands import Command
-        from puente.bot.console.repl import render, reports_folder
+        from puente.bot.console.repl import Console, render, reports_folder
         from puente.bot.core import CommandCore
         from puente.cli.operator import check_schema, load_runtime
-        from puente.services.users.service import CONSOLE
 
     runtime = load_runtime(settings)
     check_schema(runtime)
-    reply = CommandCore(runtime).handle(Command(text=command_text, platform=CONSOLE, user_id=user))
+    reply = Console(CommandCore(runtime), user).run_one(command_text)
     return local_socket.Answer(reply.ok, render(reply, reports_folder(runtime)))

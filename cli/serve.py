@@ -100,16 +100,15 @@ def run() -> None:
         runtime.notifiers.append(TelegramNotifier(runtime))
     sock = _listening_socket(settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    core = CommandCore(runtime)
     # Listening before the banner, as the port is: a `puente say` from then on is answered here.
-    say_socket = local_socket.serve(settings.var_dir, CommandCore(runtime), settings.fingerprint(), __version__)
+    say_socket = local_socket.serve(settings.var_dir, core, settings.fingerprint(), __version__)
     click.echo(
         f"Puente ({settings.csirt_name}, {settings.csirt_country}) on http://{settings.host}:{settings.port}/healthz"
     )
     console = None
     if not settings.chat_configured and sys.stdin.isatty():
-        console = Console(
-            CommandCore(runtime), console_user(runtime, None), settings.var_dir / "console_history", serving=True
-        )
+        console = Console(core, console_user(runtime, None), settings.var_dir / "console_history", serving=True)
     # SIGTERM (`kill`, a service manager's stop) ends the process through the `finally` below, which closes
     # the local socket and the notifiers. Untouched, it would kill the process outright: uvicorn drains on
     # it and then sends it again to the handler it found.

@@ -57,15 +57,14 @@ def insert_values(
     # runs: a time is the same text whichever way its row was written (on SQLite, text is what compares and
     # sorts).
     for n, name in enumerate(columns):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        process = _processor(table, name, dialect)
         if process is not None:
             processed = _processed([row[n] for row in rows], process)
             rows = [(*row[:n], value, *row[n + 1 :]) for row, value in zip(rows, processed, strict=True)]
     if same:
-        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in same]
         added = tuple(
-            _processed([value], process)[0] if process is not None else value
-            for value, process in zip(same.values(), processors, strict=True)
+            _processed([value], process)[0] if (process := _processor(table, name, dialect)) is not None else value
+            for name, value in same.items()
         )
         columns = [*columns, *same]
         rows = [row + added for row in rows]
@@ -77,6 +76,12 @@ def insert_values(
     if order != list(range(len(columns))):
         rows = [tuple(row[n] for n in order) for row in rows]
     connection.exec_driver_sql(compiled.string, rows)
+
+
+def _processor(table: Table, name: str, dialect: Any) -> Callable[[Any], Any] | None:
+    """The dialect's own bind processor of a column (UTC datetimes, JSON), as an ORM insert runs it."""
+    processor: Callable[[Any], Any] | None = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor
 
 
 def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:

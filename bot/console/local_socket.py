@@ -149,9 +149,7 @@ class SayServer(socketserver.ThreadingUnixStreamServer):
             os.umask(previous)
 
     def answer(self, line: bytes) -> dict[str, Any]:
-        from puente.bot.commands import Command
-        from puente.bot.console import PLATFORM
-        from puente.bot.console.repl import render, reports_folder
+        from puente.bot.console.repl import Console, render, reports_folder
 
         if len(line) > LONGEST_REQUEST:
             return {"turned_away": f"over {LONGEST_REQUEST} bytes"}
@@ -165,7 +163,7 @@ class SayServer(socketserver.ThreadingUnixStreamServer):
             return {"turned_away": "not a request"}
         if request["version"] != self.version or request["settings"] != self.fingerprint:
             return {"turned_away": "another version of Puente, or other settings"}
-        reply = self.core.handle(Command(text=request["command"], platform=PLATFORM, user_id=request["as"]))
+        reply = Console(self.core, request["as"]).run_one(request["command"])
         # Named in full: `puente say` may print it in another folder.
         return {"ok": reply.ok, "reply": render(reply, reports_folder(self.core.runtime).resolve())}
 

@@ -98,7 +98,7 @@ def ticket_card(ctx: Context, headline: str, view: TicketView, our_country: str)
 
 def timeline_lines(entries: list[Entry]) -> list[str]:
     """The audit timeline, an event a line, in the reader's words and time zone, to the second."""
-    return [f"{e.when} · {e.who} · {e.what}" + (f": {e.said}" if e.said else "") for e in entries]
+    return [f"{e.when} · {e.who} · {e.done}" for e in entries]
 
 
 def peer_lines(requests: list[RequestView], deliveries: list[DeliveryLine], earlier: int = 0) -> list[str]:

@@ -251,9 +251,7 @@ def _apply(ctx: Context, peer: Peer, row: AssistanceRequest, message: stix_notes
         {
             "peer": peer.name,
             "message": _type(message),
-            "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (message.reason,))})
-            if message.reason
-            else "",
+            "reason": service.given_reason(message.reason),
             "text": Written(single_line(message.text)[:150], message.lang),
             "state": Words("request state", (new_state.value,)),
         },
@@ -292,9 +290,7 @@ def _answer_phrase(ours: Ticket, peer: Peer, message: stix_notes.Message, state:
             "reference": ours.reference,
             "peer": peer.name,
             "message": Words("message type", (message.type,)),
-            "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (message.reason,))})
-            if message.reason
-            else "",
+            "reason": service.given_reason(message.reason),
             "text": Written(single_line(message.text)[:150], message.lang),
             "state": Words("request state", (state.value,)),
         },

@@ -17,6 +17,7 @@ from puente.services.assistance.protocol import INBOUND, OUTBOUND, TRANSITIONS, 
 from puente.services.assistance.service import (
     RequestView,
     expire_if_due,
+    given_reason,
     move,
     peer_name_of,
     record_message,
@@ -185,7 +186,7 @@ def send(
             {
                 "message": Words("message type", (kind,)),
                 "peer": peer.name,
-                "reason": Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (reason,))}) if reason else "",
+                "reason": given_reason(reason),
                 "text": Phrase(N_(": {text}"), {"text": Written(text.strip()[:150], language)}) if text.strip() else "",
             },
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from puente import i18n
-from puente.i18n import N_, Moment, Phrase, Written, _
+from puente.i18n import N_, Moment, Phrase, Words, Written, _
 from puente.services.assistance.protocol import ACTIVE, OUTBOUND, State
 from puente.services.context import Context
 from puente.services.escalation import service as escalation
@@ -163,6 +163,11 @@ def writers_language(ctx: Context, text: str) -> str | None:
     """The language a person writing `text` now writes in: the one they read Puente in. Puente's own
     workers write no free text of anyone's."""
     return i18n.current() if ctx.actor is not None and text.strip() else None
+
+
+def given_reason(reason: str | None) -> i18n.Value:
+    """A message's reason as a line about it adds it after the message (` (out of mandate)`), or nothing."""
+    return Phrase(N_(" ({reason})"), {"reason": Words("decline reason", (reason,))}) if reason else ""
 
 
 def record_on_timeline(ctx: Context, row: AssistanceRequest, action: str, summary: i18n.Value) -> None:

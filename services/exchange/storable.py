@@ -51,22 +51,6 @@ _SEVERITIES = tuple(level.value for level in Severity)
 _CONTAINERS = (dict, list)
 
 
-def _too_deep(value: Mapping[str, Any]) -> bool:
-    # Level by level, looking only at the containers JSON gives (dicts and lists): most STIX objects have
-    # a handful, and a check per value (let alone the abstract Mapping one) cost more than all the rest.
-    level = [inner for inner in value.values() if isinstance(inner, _CONTAINERS)]
-    for _ in range(MAX_DEPTH - 1):
-        if not level:
-            return False
-        level = [
-            inner
-            for container in level
-            for inner in (container.values() if isinstance(container, dict) else container)
-            if isinstance(inner, _CONTAINERS)
-        ]
-    return bool(level)
-
-
 def _nul_at(value: Any, path: str = "") -> str | None:
     """Where a NUL character is (a property's path, or a property name's), or None."""
     if isinstance(value, str):
@@ -85,9 +69,11 @@ def _nul_at(value: Any, path: str = "") -> str | None:
 
 
 def shallow(objects: list[Any]) -> bool:
-    """Whether no object of a bundle is nested deeper than MAX_DEPTH: `_too_deep` for all of them at once,
-    level by level, each level one walk for the whole bundle instead of one per object (a quarter less time).
-    False for any object too deep: `problem` then looks at each object on its own."""
+    """Whether no object of a bundle is nested deeper than MAX_DEPTH. Level by level, looking only at the
+    containers JSON gives (dicts and lists): most STIX objects have a handful, and a check per value (let alone
+    the abstract Mapping one) cost more than all the rest; each level is one walk for the whole bundle instead
+    of one per object (a quarter less time). False for any object too deep: `problem` then looks at each
+    object on its own."""
     level = [
         inner for obj in objects if isinstance(obj, dict) for inner in obj.values() if isinstance(inner, _CONTAINERS)
     ]
@@ -103,12 +89,12 @@ def shallow(objects: list[Any]) -> bool:
     return not level
 
 
-def _shape(value: Mapping[str, Any], nul_free: bool, shallow: bool) -> str | None:
+def _shape(value: Mapping[str, Any], known_nul_free: bool, known_shallow: bool) -> str | None:
     """A NUL character or nesting too deep, anywhere in the object (keys included), or None."""
-    if not shallow and _too_deep(value):
+    if not known_shallow and not shallow([value]):
         return f"the object is nested deeper than {MAX_DEPTH} levels"
     # JSON writes a NUL as \u0000: one search of the bytes clears nearly every object at once.
-    if nul_free or b"\\u0000" not in orjson.dumps(value):
+    if known_nul_free or b"\\u0000" not in orjson.dumps(value):
         return None
     where = _nul_at(value)
     return f"{where} contains a NUL character" if where is not None else None

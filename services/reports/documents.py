@@ -144,7 +144,7 @@ def sections(report: Report) -> Iterator[Section]:
     # The audit timeline as `/incident timeline` says it to the same reader.
     yield Section(
         _("Timeline"),
-        [(f"{e.when} · {e.who}", f"{e.what}: {e.said}" if e.said else e.what) for e in report.timeline],
+        [(f"{e.when} · {e.who}", e.done) for e in report.timeline],
     )
 
 

@@ -52,6 +52,12 @@ class Entry:
         """The summary in the reader's words; events recorded before timelines were worded say it in English."""
         return str(self.wording) if self.wording is not None else self.summary
 
+    @property
+    def done(self) -> str:
+        """What was done and what the event says of it: `updated: severity high → critical`."""
+        said = self.said
+        return f"{self.what}: {said}" if said else self.what
+
 
 @dataclass(frozen=True)
 class AuditReport:
