@@ -46,7 +46,9 @@ class CommandCore:
         if subcommand is None:
             with self.runtime.reading() as ctx:
                 person = users.known(ctx, command.platform, command.user_id)
-                i18n.switch(self._language(person.language if person else None, command))
+                i18n.switch(
+                    self._language(person.language if person else None, command), person.timezone if person else None
+                )
             return self._unknown(name)
         try:
             with self.runtime.unit_of_work() as ctx:

@@ -11,7 +11,6 @@ import threading
 import click
 
 from puente import __version__
-from puente.bot import console as console_adapter
 from puente.bot import slack as slack_adapter
 from puente.bot import telegram as telegram_adapter
 from puente.bot.console import local_socket
@@ -24,10 +23,11 @@ from puente.services.context import Runtime
 from puente.services.escalation import regulatory
 from puente.services.escalation import service as escalation
 from puente.services.escalation.policies import PolicyError
+from puente.services.users.service import CONSOLE
 from puente.settings import Settings, SettingsError, unset
 
 # The chat platforms Puente has adapters for, as escalation policy channels may name them.
-CHAT_PLATFORMS = (console_adapter.PLATFORM, slack_adapter.PLATFORM, telegram_adapter.PLATFORM)
+CHAT_PLATFORMS = (CONSOLE, slack_adapter.PLATFORM, telegram_adapter.PLATFORM)
 
 
 def _check_policies(runtime: Runtime) -> None:

@@ -96,11 +96,6 @@ class Context:
     def now(self) -> datetime:
         return self.runtime.clock.now()
 
-    def when(self, moment: datetime, *, year: bool = False) -> str:
-        """A moment as the person acting reads it: in their time zone (UTC when they gave none) and
-        their language's format."""
-        return i18n.format_datetime(moment, self.actor.timezone if self.actor else None, year=year)
-
     def record(
         self,
         action: str,

@@ -1,4 +1,4 @@
-"""The console adapter: the /incident REPL and how notices reach people on the terminal."""
+"""The console adapter: the /incident REPL and how notices reach people on the terminal.
 
-# How this adapter names its platform: the key of people's and rooms' addresses there.
-PLATFORM = "console"
+Its platform's code is the people service's `CONSOLE`: at the terminal a person is known by user name.
+"""

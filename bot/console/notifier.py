@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from puente import i18n
-from puente.bot.console import PLATFORM
 from puente.i18n import _
 from puente.services.notify import Notice, Recipient, printable, single_line
+from puente.services.users.service import CONSOLE
 
 
 @dataclass
 class ConsoleNotifier:
     """Prints notices on the terminal: how pages reach people without a chat platform (and a test double)."""
 
-    platform: str = PLATFORM
+    platform: str = CONSOLE
     printed: list[str] = field(default_factory=list)
 
     def can_reach(self, recipient: Recipient) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import N_, Phrase, _, lazy_gettext
+from puente.i18n import N_, Phrase, _, format_datetime, lazy_gettext
 from puente.services.assistance import messages as assistance_messages
 from puente.services.assistance import protocol, requester, responder
 from puente.services.assistance.protocol import ACTIONS, DECLINE_REASONS
@@ -26,7 +26,7 @@ def _reply(call: Invocation, headline: str, view: RequestView) -> Reply:
     r = view.request
     fields = [(_("State"), words.state(r.state)), (_("Peer"), view.peer), (_("Actions"), words.actions(r.actions))]
     if r.deadline:
-        fields.append((_("Deadline"), call.ctx.when(r.deadline, year=True)))
+        fields.append((_("Deadline"), format_datetime(r.deadline, year=True)))
     other = r.responder_reference if r.direction == protocol.OUTBOUND else r.requester_reference
     fields.append((_("Their ticket"), f"{view.peer} {other}" if other else _("not known yet")))
     return Reply(text=f"{view.ticket}: {headline}", fields=fields, ticket=view.ticket)
@@ -50,7 +50,7 @@ def assist(call: Invocation) -> Reply:
     r = view.request
     assert r.ack_due_at is not None  # an RFA waits for its ACK
     headline = _("request for assistance sent to {peer} ({severity}: ACK expected by {due}).").format(
-        peer=view.peer, severity=vocabulary.severity(r.severity), due=call.ctx.when(r.ack_due_at)
+        peer=view.peer, severity=vocabulary.severity(r.severity), due=format_datetime(r.ack_due_at)
     )
     reply = _reply(call, headline, view)
     reply.buttons = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from puente.bot.replies import Button, ButtonStyle, Reply
-from puente.i18n import N_, Phrase, Written, _, ngettext
+from puente.i18n import N_, Phrase, Written, _, format_datetime, ngettext
 from puente.services.assistance.protocol import INBOUND, State
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -50,7 +50,7 @@ def ticket_fields(ctx: Context, ticket: Ticket, owner: str | None, our_country: 
     if ticket.sectors:
         fields.append((_("Sectors"), words.sectors(ticket.sectors)))
     fields.append((_("Owner"), owner or _("unassigned")))
-    fields.append((_("Aware since"), ctx.when(ticket.aware_at, year=True)))
+    fields.append((_("Aware since"), format_datetime(ticket.aware_at, year=True)))
     return fields
 
 
@@ -84,7 +84,7 @@ def ticket_card(ctx: Context, headline: str, view: TicketView, our_country: str)
         )
     lines += [
         _("note by {author} at {time}: {text}").format(
-            author=n.author, time=ctx.when(n.created_at, year=True), text=Written(n.text, n.language)
+            author=n.author, time=format_datetime(n.created_at, year=True), text=Written(n.text, n.language)
         )
         for n in view.notes[-5:]
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
-from puente.i18n import _, lazy_gettext
+from puente.i18n import _, format_datetime, lazy_gettext
 from puente.services.escalation import filings, regulatory
 from puente.services.escalation import service as escalation
 from puente.services.tickets import service as tickets
@@ -21,7 +21,7 @@ def clock_lines(call: Invocation, ticket: Ticket) -> list[str]:
         "⏰ "
         + _("{stage} due {due} ({after} after awareness, {source}): {state}").format(
             stage=clock.stage.said,
-            due=call.ctx.when(clock.due, year=True),
+            due=format_datetime(clock.due, year=True),
             after=clock.lasting,
             source=clock.set_name,
             state=clock.state(now),

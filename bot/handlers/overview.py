@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
-from puente.i18n import _, lazy_gettext
+from puente.i18n import _, format_datetime, lazy_gettext
 from puente.services.assistance import board
 from puente.services.tickets import clocks
 from puente.services.vocabularies import assistance as protocol_words
@@ -31,7 +31,7 @@ def clocks_(call: Invocation) -> Reply:
         text=_("Regulatory clocks due in the next 24 h ({count}):").format(count=len(due)),
         lines=[
             _("{due} {reference} {deadline} ({after} after awareness), owner {owner}").format(
-                due=call.ctx.when(clock.due),
+                due=format_datetime(clock.due),
                 reference=clock.ticket.reference,
                 deadline=clock.deadline,
                 after=clock.after_awareness,

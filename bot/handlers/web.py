@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from puente.bot.registry import Invocation, Subcommand
 from puente.bot.replies import Reply
-from puente.i18n import _, lazy_gettext
+from puente.i18n import _, format_datetime, lazy_gettext
 from puente.services.users import signin
 
 
@@ -14,7 +14,7 @@ def web(call: Invocation) -> Reply:
     # The link is a secret: only the person who asked sees it.
     return Reply(
         text=_("Your sign-in link to the web view (works once, for {minutes} minutes, until {until}): {url}").format(
-            minutes=minutes, until=call.ctx.when(link.expires_at), url=link.url
+            minutes=minutes, until=format_datetime(link.expires_at), url=link.url
         ),
         private=True,
         secret=True,

@@ -161,7 +161,7 @@ class TelegramAdapter:
         with i18n.language(i18n.choose(None, hint, default)), self.runtime.unit_of_work() as ctx:
             # Refuse strangers before showing them any confirm or picker.
             person = users.identify(ctx, PLATFORM, telegram_id)
-            spoken = i18n.switch(i18n.choose(person.language, hint, default))
+            spoken = i18n.switch(i18n.choose(person.language, hint, default), person.timezone)
             return buttons.press(ctx, token), spoken
 
     def _prompt(self, pressed: PressedButton, language: str) -> list[TelegramMessage]:

@@ -117,7 +117,7 @@ def send_message(
                 _(
                     "The request on {reference} expired at {deadline}: its actions must not be carried out."
                     " The requester may close it or ask again."
-                ).format(reference=ticket.reference, deadline=ctx.when(row.deadline, year=True))
+                ).format(reference=ticket.reference, deadline=i18n.format_datetime(row.deadline, year=True))
             )
         raise Conflict(
             _("The request on {reference} is {state}; {message} is possible only when it is {states}.").format(

@@ -4,7 +4,7 @@ ticket's timeline."""
 
 from __future__ import annotations
 
-from puente.i18n import N_, Moment, Phrase, _
+from puente.i18n import N_, Moment, Phrase, _, format_datetime
 from puente.services.context import Context
 from puente.services.errors import Conflict, InvalidInput
 from puente.services.escalation import regulatory
@@ -35,7 +35,7 @@ def file(ctx: Context, ticket: Ticket, stage: str, reference: str | None = None)
             _("The {name} of {reference} was filed already, at {filed_at} by {filed_by}.").format(
                 name=clock.stage.said,
                 reference=ticket.reference,
-                filed_at=ctx.when(clock.filed.filed_at, year=True),
+                filed_at=format_datetime(clock.filed.filed_at, year=True),
                 filed_by=clock.filed.filed_by,
             )
         )

@@ -92,11 +92,11 @@ def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[Deli
     for row in rows:
         peer = names.get(row.peer_id, f"peer #{row.peer_id}")
         if row.state == DeliveryState.DELIVERED.value and row.delivered_at is not None:
-            detail = ctx.when(row.delivered_at)
+            detail = i18n.format_datetime(row.delivered_at)
         elif row.state == DeliveryState.FAILED.value:
             detail = row.last_error
         else:
-            when = ctx.when(row.next_try_at) if row.next_try_at else _("now")
+            when = i18n.format_datetime(row.next_try_at) if row.next_try_at else _("now")
             detail = _("try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
             if row.last_error:
                 detail += " " + _("(last: {error})").format(error=row.last_error)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from puente.i18n import _, lazy_gettext
+from puente.i18n import _, format_datetime, lazy_gettext
 from puente.services.context import Context
 from puente.services.errors import NotFound, Unauthenticated
 from puente.services.users.service import require_role
@@ -73,7 +73,7 @@ def _usable(ctx: Context, token: str) -> WebSignIn:
     if row.link_expires_at <= ctx.now():
         raise Unauthenticated(
             _("This sign-in link ran out at {link_expires_at}. {ask}").format(
-                link_expires_at=ctx.when(row.link_expires_at), ask=ASK_FOR_A_LINK
+                link_expires_at=format_datetime(row.link_expires_at), ask=ASK_FOR_A_LINK
             )
         )
     return row
@@ -107,7 +107,7 @@ def reader(ctx: Context, session_token: str | None) -> User:
     if row.session_expires_at <= ctx.now():
         raise Unauthenticated(
             _("Your session ended at {session_expires_at}. {ask}").format(
-                session_expires_at=ctx.when(row.session_expires_at), ask=ASK_FOR_A_LINK
+                session_expires_at=format_datetime(row.session_expires_at), ask=ASK_FOR_A_LINK
             )
         )
     user = ctx.session.get(User, row.user_id)

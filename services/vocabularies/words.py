@@ -109,13 +109,13 @@ ROLES = {
     "admin": lazy_pgettext("role", "admin"),
 }
 
-# How a push to a peer stands (storage.outbox.DeliveryState).
 # What a page delivery carried: the page itself, or an update of it (answered, resolved, cancelled).
 PAGE_DELIVERIES = {
     "page": lazy_pgettext("page delivery", "page"),
     "update": lazy_pgettext("page delivery", "update"),
 }
 
+# How a push to a peer stands (storage.outbox.DeliveryState).
 DELIVERY_STATES = {
     "pending": lazy_pgettext("delivery state", "pending"),
     "delivered": lazy_pgettext("delivery state", "delivered"),
