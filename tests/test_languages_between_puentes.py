@@ -62,7 +62,9 @@ def test_a_spanish_requester_and_a_portuguese_responder_each_read_the_request_in
 
         # Each side's timeline and deliveries read in its reader's words, the other's free text labelled.
         ours = co.say("ana", f"/incident timeline {reference}")
-        assert "· ana · asistencia solicitada: se pidió a cert-br: bloquear host, dar de baja antes de lun, " in ours
+        # The deadline (8 h from now) in Spanish words, whatever the day the test runs on.
+        asked_line = "· ana · asistencia solicitada: se pidió a cert-br: bloquear host, dar de baja antes de"
+        assert re.search(rf"{re.escape(asked_line)} (lun|mar|mié|jue|vie|sáb|dom), \d+ [a-z]+ \d{{4}}, ", ours), ours
         assert f"· RESULTADO recibido: {told}" in ours
         assert f"· bandeja de salida · entregado: SOLICITUD DE ASISTENCIA {reference} entregado a cert-br" in ours
         assert f"📤 SOLICITUD DE ASISTENCIA {reference} → cert-br: entregado: " in shown
