@@ -39,6 +39,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/mypy bench  # scripts, not a package: checked on their own
 
 # The web view's browser tests drive Debian's Chromium (never a browser Playwright would download):
 # install it where it is missing and we may; otherwise those tests skip and say why.

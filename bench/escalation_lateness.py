@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text, update
+from sqlalchemy.engine import Engine
 
 from puente.server.workers import WorkerPool, default_workers
 from puente.services.context import Runtime
@@ -150,7 +151,7 @@ def _killing(url: str, pages: int, every: float, window_ends: datetime) -> tuple
     return _received(received), kills
 
 
-def _database(backend: str, url: str | None) -> tuple[str, object]:
+def _database(backend: str, url: str | None) -> tuple[str, tuple[Engine, str] | None]:
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix="puente-bench-")
         return f"sqlite:///{folder}/puente.db", None
@@ -255,9 +256,9 @@ def _report_killing(args: argparse.Namespace, url: str, due: dict[int, datetime]
     )
 
 
-def _drop(cleanup: object) -> None:
+def _drop(cleanup: tuple[Engine, str] | None) -> None:
     if cleanup is not None:
-        admin, schema = cleanup  # type: ignore[misc]
+        admin, schema = cleanup
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 

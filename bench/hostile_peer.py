@@ -180,7 +180,9 @@ def hostile_peer(
         inbox, public = collections["cert-ar-inbox"], collections["public"]
         stranger = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3"), headers={"Accept": TAXII})
         while not stop.is_set():
-            requests = [("POST", f"collections/{inbox}/objects/", body, {}) for body in hostile_bodies(ours)]
+            requests: list[tuple[str, str, bytes | None, dict[str, str]]] = [
+                ("POST", f"collections/{inbox}/objects/", body, {}) for body in hostile_bodies(ours)
+            ]
             requests += [
                 ("GET", f"collections/{public}/objects/", None, {"limit": "9" * 5000}),
                 ("GET", f"collections/{public}/objects/", None, {"match[id]": "indicator--\x00"}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 # The repository root holds tests/ (the corpus); appended, so that the bare stix/ folder shadows nothing.
@@ -32,7 +33,7 @@ def main() -> None:
         found = stix_corpus.mutations(obj, rnd)
         for label, changed in rnd.sample(found, min(args.mutations, len(found))):
             agreement.add(label, changed)
-    deliberate = agreement.deliberate or {}
+    deliberate: Counter[str] = agreement.deliberate or Counter()
     differences = agreement.disagreements or []
     print(f"{len(corpus)} valid objects of {len({o['type'] for o in corpus})} types, {agreement.cases} cases")
     print(f"same verdict as the standard: {agreement.agreed / agreement.cases:.2%} ({agreement.agreed})")

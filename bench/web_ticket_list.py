@@ -57,7 +57,7 @@ def fill(runtime: Runtime, count: int) -> None:
     tlps = ("clear", "green", "amber", "amber+strict", "red")
     statuses = ("new", "triage", "in-progress", "resolved", "closed")
     places = (["CO"], ["CO", "BR"], ["BR", "AR"], ["MX"], ["CL", "PE", "CO"])
-    sectors = (["energy"], ["healthcare"], [], ["financial-services", "telecommunications"])
+    sectors: tuple[list[str], ...] = (["energy"], ["healthcare"], [], ["financial-services", "telecommunications"])
     now = datetime.now(UTC)
     tickets = [
         {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from puente.services.context import Context, Runtime
 from puente.storage.users import by_name
@@ -36,3 +38,14 @@ def wait_until(condition: Callable[[], bool], what: str | Callable[[], str], tim
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting until {what() if callable(what) else what}")
         time.sleep(0.05)
+
+
+def while_alive(process: subprocess.Popen[Any], condition: Callable[[], bool], who: str) -> Callable[[], bool]:
+    """`condition` for `wait_until` when another process does the work: a wait for a process that died ends at
+    once, saying so, instead of when the timeout runs out."""
+
+    def check() -> bool:
+        assert process.poll() is None, f"{who} died (exit status {process.returncode})"
+        return condition()
+
+    return check

@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from puente.services.clock import ManualClock
 from puente.services.escalation import scheduled as escalation_worker
 from tests.conftest import make_runtime
 from tests.paging import add_team, say, write_policy
+from tests.support import wait_until, while_alive
 
 # The child is one `puente run` timer worker on the shared database, its clock pinned to argv[2].
 # Its notifier writes what people receive to a file, and counts its ticks in another; with a name
@@ -89,11 +89,7 @@ class Worker:
         )
 
     def wait_for(self, condition: Callable[[], bool], what: str) -> None:
-        limit = time.monotonic() + 180  # only a hang takes this long; each condition is met within ticks
-        while not condition():
-            assert self.process.poll() is None, f"the worker died while waiting for {what}"
-            assert time.monotonic() < limit, f"never saw {what}"
-            time.sleep(0.02)
+        wait_until(while_alive(self.process, condition, f"the worker (awaited: {what})"), what)
 
     def ticks(self) -> int:
         text = self.ticks_file.read_text() if self.ticks_file.exists() else ""

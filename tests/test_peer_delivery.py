@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -38,7 +37,7 @@ from puente.storage.outbox import DeliveryState, OutboxMessage
 from puente.taxii import client
 from tests.conftest import SECRET_KEY
 from tests.peer_servers import COLLECTION, PASSWORD, USER, free_port, medallion
-from tests.support import confirmation
+from tests.support import confirmation, wait_until, while_alive
 
 PEER_IDENTITY = "identity--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0061"
 
@@ -404,10 +403,10 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
     silent = _SilentPeer(port)
     first = worker(clock.now())
     try:
-        deadline = time.monotonic() + 60
-        while not silent.accepted:  # the worker has taken the row and is in the middle of the push
-            assert first.poll() is None and time.monotonic() < deadline, "the outbox worker never pushed"
-            time.sleep(0.05)
+        wait_until(
+            while_alive(first, lambda: bool(silent.accepted), "the outbox worker"),
+            "the outbox worker has taken the row and is in the middle of the push",
+        )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -417,10 +416,10 @@ def test_process_killed_between_taking_a_row_and_the_push_delivers_after_restart
     with medallion(tmp_path, port):
         second = worker(clock.now() + outbox_worker.PUSH_LEASE + timedelta(seconds=1))
         try:
-            deadline = time.monotonic() + 60
-            while states() != {DeliveryState.DELIVERED}:
-                assert second.poll() is None and time.monotonic() < deadline, f"not delivered after restart: {states()}"
-                time.sleep(0.1)
+            wait_until(
+                while_alive(second, lambda: states() == {DeliveryState.DELIVERED}, "the restarted outbox worker"),
+                lambda: f"delivered after the restart (states: {states()})",
+            )
         finally:
             os.kill(second.pid, signal.SIGKILL)
             second.wait(timeout=10)
