@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from puente.services.context import Context, Runtime
@@ -20,6 +21,12 @@ def acting_as(runtime: Runtime, name: str) -> Iterator[Context]:
         ctx.actor = by_name(ctx.session, name)
         assert ctx.actor is not None, f"no user {name}"
         yield ctx
+
+
+def reference_this_year(number: int) -> str:
+    """The reference of the nth ticket opened this year where the real clock runs (a `puente` process, a pair
+    of Puentes): a ticket is numbered in the year it is opened, which is not always the year a test was written."""
+    return f"INC-{datetime.now(UTC).year}-{number:04d}"
 
 
 def confirmation(preview: str) -> str:

@@ -22,6 +22,7 @@ from puente.services.users import service as users
 from puente.storage.models import Role
 from tests.running import PUENTE
 from tests.slack_api import SlackStandIn
+from tests.support import reference_this_year
 from tests.test_slack import client, slack_runtime, slash  # noqa: F401 - fixtures
 from tests.test_telegram import ANA, Telegram, telegram  # noqa: F401 - fixtures
 
@@ -126,26 +127,29 @@ def test_slack_uploads_the_report_to_the_channel(client: TestClient, slack: Slac
 
 
 Puente = Callable[..., subprocess.CompletedProcess[str]]
+# What the `puente` fixture opened, as the real clock numbers it.
+OUTAGE = reference_this_year(1)
 
 
 @pytest.fixture
 def puente(cli_env: dict[str, str], tmp_path: Path) -> Puente:
-    """`puente ARGS…` where ana (analyst) opened INC-2026-0001 in Brazil; keywords add to its environment."""
+    """`puente ARGS…` where ana (analyst) opened OUTAGE in Brazil; keywords add to its environment."""
 
     def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*PUENTE, *args], env=cli_env | env, capture_output=True, text=True, cwd=tmp_path)
 
     assert run("db", "upgrade").returncode == 0
     assert run("users", "add", "ana", "--role", "analyst").returncode == 0
-    assert run("say", "--as", "ana", "/incident new Outage sev=low countries=BR").returncode == 0
+    opened = run("say", "--as", "ana", "/incident new Outage sev=low countries=BR")
+    assert opened.returncode == 0 and OUTAGE in opened.stdout, opened.stdout + opened.stderr
     return run
 
 
 def test_puente_report_writes_the_file(puente: Puente, tmp_path: Path) -> None:
-    written = puente("report", "INC-2026-0001", "--as", "ana", "--format", "html", "-o", "report.html")
+    written = puente("report", OUTAGE, "--as", "ana", "--format", "html", "-o", "report.html")
     assert written.returncode == 0, written.stderr
     assert "TLP:AMBER" in (tmp_path / "report.html").read_text()
-    unknown = puente("report", "INC-2026-0001", "--as", "stranger")
+    unknown = puente("report", OUTAGE, "--as", "stranger")
     assert unknown.returncode == 1 and "stranger" in unknown.stderr
 
 
@@ -231,9 +235,9 @@ def test_the_reader_may_ask_for_another_language_and_a_peer_reads_puentes(core: 
 
 
 def test_puente_report_writes_in_the_language_asked_else_puentes(puente: Puente) -> None:
-    asked = puente("report", "INC-2026-0001", "--as", "ana", "--lang", "pt", "-o", "-")
+    asked = puente("report", OUTAGE, "--as", "ana", "--lang", "pt", "-o", "-")
     assert asked.returncode == 0, asked.stderr
     assert "## Resumo" in asked.stdout and "BR (Brasil)" in asked.stdout
-    default = puente("report", "INC-2026-0001", "--as", "ana", "-o", "-", PUENTE_LANGUAGE="fr")
+    default = puente("report", OUTAGE, "--as", "ana", "-o", "-", PUENTE_LANGUAGE="fr")
     assert default.returncode == 0, default.stderr
     assert "## Résumé" in default.stdout and "BR (Brésil)" in default.stdout

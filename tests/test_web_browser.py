@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from tests.puente_pair import Instance, puente_pair
-from tests.support import wait_until
+from tests.support import reference_this_year, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The tickets the network opens, in this order (see `network`).
+RANSOMWARE, PHISHING, DEFACEMENT, BOTNET = (reference_this_year(n) for n in range(1, 5))
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -54,9 +56,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance
         co.say("ana", '/incident new "<b>Phishing</b> wave" sev=medium countries=CO,AR ioc=login-bank.example')
         co.say("ana", "/incident new Defacement of a ministry site sev=low tlp=red")
         co.say("ana", "/incident new Botnet in Mexico sev=low countries=MX")
-        co.say("ana", "/incident note INC-2026-0001 Backups are offline")
-        co.say("ana", "/incident assist INC-2026-0001 cert-br investigate,block-host by=6h Please look at the C2")
-        wait_until(lambda: br.request_state("INC-2026-0001") == "SENT", "CERT-BR has the request")
+        co.say("ana", f"/incident note {RANSOMWARE} Backups are offline")
+        co.say("ana", f"/incident assist {RANSOMWARE} cert-br investigate,block-host by=6h Please look at the C2")
+        wait_until(lambda: br.request_state(RANSOMWARE) == "SENT", "CERT-BR has the request")
         wait_until(lambda: delivered(co), "CSIRT-CO's outbox delivered the request")
         yield co, br
 
@@ -112,23 +114,23 @@ def test_an_analyst_signs_in_and_reads_the_list_and_a_ticket(
     co, _ = network
     base = sign_in(page, co, "ana")
     assert page.locator("header .who").inner_text() == "ana (analyst)"
-    assert rows(page) == ["INC-2026-0004", "INC-2026-0003", "INC-2026-0002", "INC-2026-0001"]
-    assert page.locator('tr[data-reference="INC-2026-0002"] td.title').inner_text() == "<b>Phishing</b> wave"
+    assert rows(page) == [BOTNET, DEFACEMENT, PHISHING, RANSOMWARE]
+    assert page.locator(f'tr[data-reference="{PHISHING}"] td.title').inner_text() == "<b>Phishing</b> wave"
     screenshot(page, tmp_path, "tickets")
 
     page.select_option("select[name=severity]", "high")
     page.click("form.filters button")
     page.wait_for_url(re.compile(r".*severity=high.*"))
-    assert rows(page) == ["INC-2026-0001"]
+    assert rows(page) == [RANSOMWARE]
     page.select_option("select[name=severity]", "")
     page.fill("input[name=q]", "bank.example")
     page.click("form.filters button")
     page.wait_for_url(re.compile(r".*q=bank\.example.*"))
-    assert rows(page) == ["INC-2026-0002"]
+    assert rows(page) == [PHISHING]
 
     page.goto(f"{base}/tickets?scope=cross-border")
-    page.click("a[href='/tickets/INC-2026-0001']")
-    page.wait_for_url(f"{base}/tickets/INC-2026-0001")
+    page.click(f"a[href='/tickets/{RANSOMWARE}']")
+    page.wait_for_url(f"{base}/tickets/{RANSOMWARE}")
     assert page.locator("#title").inner_text() == "Ransomware at the port"
     names, values = page.locator("#fields dt").all_inner_texts(), page.locator("#fields dd").all_inner_texts()
     fields = dict(zip(names, values, strict=True))
@@ -149,7 +151,7 @@ def test_the_board_counts_down_and_the_other_side_sees_the_same_request(
     co, br = network
     base = sign_in(page, co, "ana")
     page.goto(f"{base}/requests")
-    card = page.locator('section[data-state="SENT"] article[data-ticket="INC-2026-0001"]')
+    card = page.locator(f'section[data-state="SENT"] article[data-ticket="{RANSOMWARE}"]')
     assert "we asked cert-br" in card.inner_text() and "investigate, block-host" in card.inner_text()
     # The countdowns run in seconds: the page's script moves them without a reload.
     ack = card.locator("time.countdown").last
@@ -191,7 +193,7 @@ def test_on_call_and_the_regulatory_clocks(network: tuple[Instance, Instance], p
     screenshot(page, tmp_path, "oncall")
     page.goto(f"{base}/clocks")
     due = [str(row.get_attribute("data-reference")) for row in page.locator("#clocks tbody tr").all()]
-    assert due == ["INC-2026-0001", "INC-2026-0002", "INC-2026-0003", "INC-2026-0004"]
+    assert due == [RANSOMWARE, PHISHING, DEFACEMENT, BOTNET]
     assert page.locator("#clocks tbody tr").first.inner_text().count("early warning") == 1
     screenshot(page, tmp_path, "clocks")
 
@@ -201,8 +203,8 @@ def test_an_oncall_reader_does_not_see_a_red_ticket_in_the_browser(
 ) -> None:
     co, _ = network
     base = sign_in(page, co, "omar")
-    assert "INC-2026-0003" not in rows(page) and "INC-2026-0001" in rows(page)
-    answer = page.goto(f"{base}/tickets/INC-2026-0003")
+    assert DEFACEMENT not in rows(page) and RANSOMWARE in rows(page)
+    answer = page.goto(f"{base}/tickets/{DEFACEMENT}")
     assert answer is not None and answer.status == 403
     assert "TLP:RED" in page.locator("#refusal").inner_text()
     assert "ministry" not in page.content()
@@ -225,15 +227,15 @@ def test_a_spanish_analyst_walks_every_page_in_spanish(
         "Plazos regulatorios",
     ]
     assert page.locator("#found").inner_text() == "4 tickets encontrados"
-    assert page.locator('tr[data-reference="INC-2026-0001"] .severity').inner_text() == "alta"
-    assert "transfronterizo" in page.locator('tr[data-reference="INC-2026-0001"]').inner_text()
+    assert page.locator(f'tr[data-reference="{RANSOMWARE}"] .severity').inner_text() == "alta"
+    assert "transfronterizo" in page.locator(f'tr[data-reference="{RANSOMWARE}"]').inner_text()
     screenshot(page, tmp_path, "tickets-es")
     page.select_option("select[name=severity]", label="alta")
     page.click("form.filters button")
     page.wait_for_url(re.compile(r".*severity=high.*"))
-    assert rows(page) == ["INC-2026-0001"]
+    assert rows(page) == [RANSOMWARE]
 
-    page.goto(f"{base}/tickets/INC-2026-0001")
+    page.goto(f"{base}/tickets/{RANSOMWARE}")
     names, values = page.locator("#fields dt").all_inner_texts(), page.locator("#fields dd").all_inner_texts()
     fields = dict(zip(names, values, strict=True))
     assert fields["Gravedad"] == "alta" and fields["TLP"] == "TLP:AMBER"
@@ -249,7 +251,7 @@ def test_a_spanish_analyst_walks_every_page_in_spanish(
     screenshot(page, tmp_path, "ticket-es")
 
     page.goto(f"{base}/requests")
-    card = page.locator('section[data-state="SENT"] article[data-ticket="INC-2026-0001"]')
+    card = page.locator(f'section[data-state="SENT"] article[data-ticket="{RANSOMWARE}"]')
     assert page.locator('section[data-state="SENT"] h2').inner_text() == "ENVIADA (1)"
     assert "pedimos a cert-br" in card.inner_text() and "investigar, bloquear host" in card.inner_text()
     ack = card.locator("time.countdown").last
