@@ -241,3 +241,24 @@ def test_puente_report_writes_in_the_language_asked_else_puentes(puente: Puente)
     default = puente("report", OUTAGE, "--as", "ana", "-o", "-", PUENTE_LANGUAGE="fr")
     assert default.returncode == 0, default.stderr
     assert "## Résumé" in default.stdout and "BR (Brésil)" in default.stdout
+
+
+def test_a_peer_copy_reads_in_its_language_and_utc_ours_in_the_askers_zone(core: CommandCore, runtime: Runtime) -> None:
+    with runtime.unit_of_work(actor_name="operator") as ctx:
+        users.change(ctx, "ana", timezone="America/Bogota")
+    reference = say(core, "/incident new Botnet C2 in Brazil sev=high countries=CO,BR tlp=amber").ticket
+    say(core, f"/incident assist {reference} cert-br investigate by=6h Please look at the C2")
+    ours, theirs = (say(core, f"/incident report {reference}{to}").attachment for to in ("", " for=cert-br lang=pt"))
+    assert ours is not None and theirs is not None
+    # The request and its delivery, as the asker reads them: in English, at noon UTC in Bogotá.
+    assert "investigate — SENT, by Mon, Jan 5, 2026, 13:00 -05, ACK due Mon, Jan 5, 11:00 -05" in ours.content.decode()
+    assert f"- **cert-br**: RFA {reference}: pending: try 1 at Mon, Jan 5, 07:00 -05" in ours.content.decode()
+    # The same in the copy for CERT-BR, written in Portuguese: in its words and in UTC, all of it.
+    copy = theirs.content.decode()
+    assert (
+        "investigar — ENVIADA, até seg., 5 de jan. de 2026 18:00 UTC, confirmação esperada em seg., 5 de jan." in copy
+    )
+    assert (
+        f"- **cert-br**: PEDIDO DE ASSISTÊNCIA {reference}: pendente: tentativa 1 em seg., 5 de jan. 12:00 UTC" in copy
+    )
+    assert "-05" not in copy

@@ -25,13 +25,12 @@ from puente.storage.peers import Peer
 
 @dataclass(frozen=True)
 class RequestView:
-    """A request as `show` and the replies present it, to a reader in time zone `zone`."""
+    """A request as `show`, the replies and reports present it; its times read in the reader's zone (i18n)."""
 
     request: AssistanceRequest
     peer: str
     ticket: str
     messages: list[AssistanceMessage]
-    zone: str | None = None
 
     @property
     def said(self) -> list[str]:
@@ -73,9 +72,9 @@ class RequestView:
         if r.reason:
             text += f" ({words.reason(r.reason)})"
         if r.deadline:
-            text += ", " + _("by {deadline}").format(deadline=i18n.format_datetime(r.deadline, self.zone, year=True))
+            text += ", " + _("by {deadline}").format(deadline=i18n.format_datetime(r.deadline, year=True))
         if r.state == State.SENT and r.ack_due_at and r.direction == OUTBOUND:
-            text += ", " + _("ACK due {due}").format(due=i18n.format_datetime(r.ack_due_at, self.zone))
+            text += ", " + _("ACK due {due}").format(due=i18n.format_datetime(r.ack_due_at))
         return text
 
 
@@ -86,7 +85,6 @@ def view_of(ctx: Context, row: AssistanceRequest) -> RequestView:
         peer_name_of(ctx, row.peer_id),
         ticket.reference if ticket else "?",
         request_store.messages(ctx.session, row.id or 0),
-        ctx.actor.timezone if ctx.actor else None,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -67,10 +68,33 @@ def pushable(objects: list[dict[str, Any]], our_identity: str) -> list[dict[str,
 
 @dataclass(frozen=True)
 class DeliveryLine:
+    """One push to a peer as `show`, the web view and reports list it: worded when it is read, so that a report
+    written for a peer reads in the peer's language and zone, not in those of whoever asked for it."""
+
     peer: str
-    summary: str
+    said: i18n.Value  # what was pushed
     state: str  # a DeliveryState's code, read as words.delivery_state words it
-    detail: str  # when it was delivered, why it failed, or when it is tried next
+    delivered_at: datetime | None
+    next_try_at: datetime | None
+    attempts: int
+    last_error: str
+
+    @property
+    def summary(self) -> str:
+        return str(self.said)
+
+    @property
+    def detail(self) -> str:
+        """When it was delivered, why it failed, or when it is tried next."""
+        if self.state == DeliveryState.DELIVERED.value and self.delivered_at is not None:
+            return i18n.format_datetime(self.delivered_at)
+        if self.state == DeliveryState.FAILED.value:
+            return self.last_error
+        when = i18n.format_datetime(self.next_try_at) if self.next_try_at else _("now")
+        detail = _("try {attempt} at {moment}").format(attempt=self.attempts + 1, moment=when)
+        if self.last_error:
+            detail += " " + _("(last: {error})").format(error=self.last_error)
+        return detail
 
     @property
     def reading(self) -> str:
@@ -84,21 +108,20 @@ def said(row: OutboxMessage) -> i18n.Value:
 
 
 def of_ticket(ctx: Context, ticket_id: int, latest: int = 10) -> tuple[list[DeliveryLine], int]:
-    """What `show` says about the latest pushes of this ticket: delivered, pending (next try) or failed
-    (reason); and how many earlier pushes there were (the timeline has them all)."""
+    """The latest pushes of this ticket (delivered, pending or failed), and how many earlier pushes there
+    were (the timeline has them all)."""
     names = {p.id: p.name for p in ctx.session.exec(select(Peer))}
-    lines = []
     rows, earlier = outbox_store.of_ticket(ctx.session, ticket_id, latest)
-    for row in rows:
-        peer = names.get(row.peer_id, f"peer #{row.peer_id}")
-        if row.state == DeliveryState.DELIVERED.value and row.delivered_at is not None:
-            detail = i18n.format_datetime(row.delivered_at)
-        elif row.state == DeliveryState.FAILED.value:
-            detail = row.last_error
-        else:
-            when = i18n.format_datetime(row.next_try_at) if row.next_try_at else _("now")
-            detail = _("try {attempt} at {moment}").format(attempt=row.attempts + 1, moment=when)
-            if row.last_error:
-                detail += " " + _("(last: {error})").format(error=row.last_error)
-        lines.append(DeliveryLine(peer, str(said(row)), row.state, detail))
+    lines = [
+        DeliveryLine(
+            names.get(row.peer_id, f"peer #{row.peer_id}"),
+            said(row),
+            row.state,
+            row.delivered_at,
+            row.next_try_at,
+            row.attempts,
+            row.last_error,
+        )
+        for row in rows
+    ]
     return lines, earlier
