@@ -22,15 +22,18 @@ import importlib.util
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+# The repository root holds tests/ (`puente run` started and awaited as the tests do); appended, so that the
+# bare stix/ folder shadows nothing.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from tests.peer_servers import free_port
+from tests.running import running
 
 
 def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
@@ -78,7 +81,8 @@ def main() -> None:
             samples = [cpu_seconds(command, env) for _ in range(options.runs)]
             print(f"  {name:<44} {min(samples):.3f} / {statistics.median(samples):.3f}")
         show = cases[f"say show {reference}"]
-        with running_puente(puente, env) as server:
+        env["PUENTE_PORT"] = str(free_port())
+        with running(env, Path(var) / "run.log") as server:
             cpu_seconds(show, env)  # the running Puente's first command compiles its statements
             before = process_cpu_seconds(server.pid)
             samples = [cpu_seconds(show, env) for _ in range(options.runs)]
@@ -91,30 +95,6 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def running_puente(puente: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """`puente run` on a free port, once it says it listens (its local socket listens from then on too)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env["PUENTE_PORT"] = str(port)
-    server = subprocess.Popen(
-        [puente, "run"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if line.startswith("Puente ("):
-                break
-        else:
-            raise SystemExit("puente run stopped before it listened")
-        threading.Thread(target=server.stdout.read, daemon=True).start()  # what it prints never fills the pipe
-        yield server
-    finally:
-        server.terminate()
-        server.wait(60)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from sqlmodel.main import default_registry
 from puente.storage import schema
 from puente.storage.migrate import alembic_config, head_revision
 from puente.storage.types import Table
+from tests.peer_servers import free_port
 from tests.running import PUENTE, running, start
 
 
@@ -186,12 +187,6 @@ def test_run_answers_as_soon_as_it_says_it_listens_and_warns_of_a_missing_identi
     assert warning in (tmp_path / "run.log").read_text()
 
 
-def _free_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
-
-
 DATABASE_LIBRARIES = {"sqlalchemy", "sqlmodel", "alembic", "psycopg"}
 
 
@@ -201,7 +196,7 @@ def test_say_hands_its_command_to_the_running_puente_and_loads_no_database_libra
     assert puente(env, "db", "upgrade").returncode == 0
     assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
     reference = puente(env, "say", "--as", "ana", "/incident new Start-up check sev=high").stdout.split()[1].rstrip(".")
-    env["PUENTE_PORT"] = _free_port()
+    env["PUENTE_PORT"] = str(free_port())
     with running(env, tmp_path / "run.log"):
         shown, modules = loaded_modules(env, "say", "--as", "ana", f"/incident show {reference}")
         assert shown.returncode == 0 and f"{reference}: Start-up check" in shown.stdout, shown.stderr
@@ -226,7 +221,7 @@ def test_say_hands_its_command_to_the_running_puente_and_loads_no_database_libra
 def test_a_socket_left_by_a_killed_puente_is_passed_by_then_taken_over(env: dict[str, str], tmp_path: Path) -> None:
     assert puente(env, "db", "upgrade").returncode == 0
     assert puente(env, "users", "add", "ana", "--role", "analyst").returncode == 0
-    env["PUENTE_PORT"] = _free_port()
+    env["PUENTE_PORT"] = str(free_port())
     killed = start(env, tmp_path / "run.log")
     killed.kill()
     killed.wait()

@@ -70,7 +70,7 @@ class RequestView:
             where = f"{r.forwarded_to} {r.forwarded_reference}" if r.forwarded_reference else r.forwarded_to
             text += f" → {where}: {words.state(r.forwarded_state or 'SENT')}"
         if r.reason:
-            text += f" ({words.reason(r.reason)})"
+            text += str(given_reason(r.reason))
         if r.deadline:
             text += ", " + _("by {deadline}").format(deadline=i18n.format_datetime(r.deadline, year=True))
         if r.state == State.SENT and r.ack_due_at and r.direction == OUTBOUND:
