@@ -212,7 +212,10 @@ def test_a_press_after_the_recipients_changed_sends_nothing_and_shows_the_new_pr
     assert "→ cert-ar" in shown and "→ cert-br" in shown and confirmation(shown) != button
     assert _queued_for(co, "cert-ar") == 0 and _queued_for(co, "cert-br") == 0
     co.say("ana", "update INC-2026-0001 pap=green")  # the PAP the preview showed changed too
-    assert "changed since the preview" in co.say("ana", confirmation(shown))
+    co.say("ana", "lang es")  # and it is said in the presser's language
+    assert co.say("ana", confirmation(shown)).startswith(
+        "A quién iría INC-2026-0001, o cómo, cambió desde la vista previa: no se envió nada."
+    )
 
 
 def test_a_typed_confirm_without_the_previews_digest_only_previews(pair: tuple[Csirt, Csirt]) -> None:  # noqa: F811
@@ -324,6 +327,12 @@ def test_a_publish_confirms_only_the_preview_it_was_shown(pair: tuple[Csirt, Csi
     )
     assert "→ collection community" in shown and "→ collection public" not in shown
     assert _held_in(co, "public") == [] and _held_in(co, "community") == []
+    co.say("ana", "update INC-2026-0001 tlp=clear")  # for the public collection again
+    co.say("ana", "lang pt")
+    assert co.say("ana", confirmation(shown)).startswith(
+        "Onde INC-2026-0001 seria publicado, ou como, mudou desde a prévia: nada foi publicado."
+    )
+    co.say("ana", "lang en")
     co.say("ana", "ioc INC-2026-0001 maria.souza@gmail.com")
     held = co.say("ana", "publish INC-2026-0001")
     assert "⛔ INC-2026-0001 holds what may be personal data" in held and "[Publish:" not in held

@@ -62,8 +62,10 @@ class PublishPreviewOutdated(Conflict):
 
     def __init__(self, plan: PublishPlan) -> None:
         super().__init__(
-            f"Where {plan.ticket.reference} would be published, or how, changed since the preview: nothing was"
-            " published. Check the new preview and confirm again."
+            _(
+                "Where {reference} would be published, or how, changed since the preview: nothing was published. "
+                "Check the new preview and confirm again."
+            ).format(reference=plan.ticket.reference)
         )
         self.plan = plan
 

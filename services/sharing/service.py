@@ -71,8 +71,10 @@ class PreviewOutdated(Conflict):
 
     def __init__(self, plan: SharePlan) -> None:
         super().__init__(
-            f"What {plan.ticket.reference} would go to, or how, changed since the preview: nothing was sent."
-            " Check the new preview and confirm again."
+            _(
+                "What {reference} would go to, or how, changed since the preview: nothing was sent. Check the new "
+                "preview and confirm again."
+            ).format(reference=plan.ticket.reference)
         )
         self.plan = plan
 
