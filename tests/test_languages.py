@@ -106,6 +106,9 @@ def test_a_refusal_reads_in_the_language_of_whom_it_refuses(core: CommandCore) -
     unknown = say(core, "/incident lang", "nadie", hint="pt-BR")
     assert unknown.text.startswith("Você ainda não é usuário do Puente (id nadie no console).")
     assert say(core, "/incident hlep", "joao").text.startswith("Subcomando desconhecido 'hlep'. Você quis dizer help?")
+    reference = say(core, "/incident new Botnet sev=high countries=CO", "ana").ticket
+    nobody = say(core, f"/incident assist {reference} cert-xx takedown", "ana")
+    assert nobody.text == "No hay par 'cert-xx'. Pares conocidos: ninguno todavía (puente peers add …)."
 
 
 def test_a_person_chooses_their_language_in_chat(core: CommandCore, sqlite_runtime: Runtime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from puente.i18n import _
 from puente.services.assistance import responder
 from puente.services.assistance.service import RequestView
 from puente.services.context import Context
@@ -43,7 +44,9 @@ def acknowledge(ctx: Context, target: Ticket | int | None) -> Acknowledged:
             done.answered.append(responder.acknowledge(ctx, reference))
         except PuenteError as refusal:
             savepoint.rollback()
-            done.refused.append(f"ACK not sent for {reference}: {refusal}")
+            done.refused.append(
+                _("ACK not sent for {reference}: {refusal}").format(reference=reference, refusal=refusal)
+            )
         else:
             savepoint.commit()
     return done

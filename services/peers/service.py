@@ -145,7 +145,7 @@ def add(ctx: Context, draft: PeerDraft) -> Peer:
 def get(ctx: Context, name: str) -> Peer:
     peer = peer_store.by_name(ctx.session, name.strip())
     if peer is None:
-        known = ", ".join(p.name for p in peer_store.all_peers(ctx.session)) or "none yet (puente peers add …)"
+        known = ", ".join(p.name for p in peer_store.all_peers(ctx.session)) or _("none yet (puente peers add …)")
         raise NotFound(_("No peer {name!r}. Known peers: {known}.").format(name=name.strip(), known=known))
     return peer
 
