@@ -111,6 +111,16 @@ def test_a_refusal_reads_in_the_language_of_whom_it_refuses(core: CommandCore) -
     assert nobody.text == "No hay par 'cert-xx'. Pares conocidos: ninguno todavía (puente peers add …)."
 
 
+def test_with_no_peer_to_suggest_the_refusal_names_the_command_refused(core: CommandCore) -> None:
+    reference = say(core, "/incident new Botnet sev=high countries=CO,BR", "ana").ticket
+    for command in ("share", "notify"):
+        refused = say(core, f"/incident {command} {reference}", "ana")
+        assert not refused.ok and refused.text == (
+            f"Ningún par con quien compartir {reference}: sus países (CO, BR) no coinciden con ningún par. Nombre "
+            f"uno: /incident {command} {reference} to PAR (puente peers list los muestra)."
+        )
+
+
 def test_a_person_chooses_their_language_in_chat(core: CommandCore, sqlite_runtime: Runtime) -> None:
     assert say(core, "/incident lang", "omar").text.startswith("You read Puente in English, your chat platform's")
     chosen = say(core, "/incident idioma pt", "omar")

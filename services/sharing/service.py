@@ -140,8 +140,8 @@ def plan(ctx: Context, reference: str, named: list[str], exit: Exit = Exit.SHARE
         raise InvalidInput(
             _(
                 "No peer to share {reference} with: its countries ({value}) match no peer. Name one: /incident "
-                "share {reference} to PEER (puente peers list shows them)."
-            ).format(reference=ticket.reference, value=", ".join(ticket.countries))
+                "{command} {reference} to PEER (puente peers list shows them)."
+            ).format(reference=ticket.reference, value=", ".join(ticket.countries), command=exit.value)
         )
     found = handling_material.findings(ctx, ticket) if decision.material.personal else []
     return SharePlan(ticket, tlp, recipients, decision, left_out, found)
