@@ -121,6 +121,13 @@ def test_with_no_peer_to_suggest_the_refusal_names_the_command_refused(core: Com
         )
 
 
+def test_publish_has_its_words_in_each_language(core: CommandCore) -> None:
+    reference = say(core, "/incident new Scanning sev=low countries=CO tlp=clear", "ana").ticket
+    for word in ("publicar", "publier"):
+        preview = say(core, f"/incident {word} {reference}", "ana")
+        assert preview.ok and preview.text.startswith(f"Vista previa: publicar {reference} (TLP:CLEAR)")
+
+
 def test_a_person_chooses_their_language_in_chat(core: CommandCore, sqlite_runtime: Runtime) -> None:
     assert say(core, "/incident lang", "omar").text.startswith("You read Puente in English, your chat platform's")
     chosen = say(core, "/incident idioma pt", "omar")

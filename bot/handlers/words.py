@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     "report": {"es": ("informe", "reporte"), "pt": ("relatorio",), "fr": ("rapport",)},
     "share": {"es": ("compartir",), "pt": ("compartilhar",), "fr": ("partager",)},
     "notify": {"es": ("notificar", "alertar"), "pt": ("notificar", "alertar"), "fr": ("notifier", "alerter")},
+    "publish": {"es": ("publicar",), "pt": ("publicar",), "fr": ("publier",)},
     "peers": {"es": ("pares", "contrapartes"), "pt": ("pares", "parceiros"), "fr": ("pairs", "homologues")},
     "assist": {"es": ("asistencia", "pedir-ayuda"), "pt": ("assistencia", "pedir-ajuda"), "fr": ("assistance",)},
     "accept": {"es": ("aceptar",), "pt": ("aceitar",), "fr": ("accepter",)},
