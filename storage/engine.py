@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from typing import Any, TypeGuard
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 
 # Execution option marking a read-only unit of work.
@@ -148,17 +150,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# How long releasing the caches waits for a connection in use to come back: a unit of work of a worker or
+# a command lasts milliseconds; one that lasts longer (another upload) keeps its caches until it is over.
+RETURN_WAIT_SECONDS = 5.0
+
+
 def release_connection_caches(engine: Engine) -> None:
     """Free the caches the pooled connections keep in this process, once a large write has filled them.
 
     Each SQLite connection keeps a page cache (2 MB by default) and its prepared statements in this
     process; after a 10 MB upload they hold the upload's pages. The pooled connections are closed and
-    new ones opened on next use; one in use at that moment finishes its work and is closed with the old
-    pool. A SQLite database in memory lives in its connection, so it is left alone; so is PostgreSQL,
-    whose caches live in the database server and whose connections cost a login to replace.
+    new ones opened on next use. One in use at that moment (a worker's tick) is waited for and closed
+    when it comes back: left to the old pool, it would stay open until a later garbage collection, after
+    the memory has been handed back (server/taxii/memory.py), and keep its caches' pages from the system.
+    A SQLite database in memory lives in its connection, so it is left alone; so is PostgreSQL, whose
+    caches live in the database server and whose connections cost a login to replace.
     """
-    if engine.dialect.name == "sqlite" and _in_a_file(engine.url.database):
-        engine.dispose()
+    if engine.dialect.name != "sqlite" or not _in_a_file(engine.url.database):
+        return
+    old = engine.pool
+    engine.dispose(close=False)  # new connections come from a new pool; the old one is left as it is
+    if isinstance(old, QueuePool):
+        deadline = time.monotonic() + RETURN_WAIT_SECONDS
+        while old.checkedout() > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    old.dispose()  # closes every connection that came back to it
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 import subprocess
 import threading
 import tracemalloc
@@ -27,6 +28,7 @@ from puente.services.feeds import door
 from puente.services.peers import scheduled as outbox_worker
 from puente.services.users import service as users
 from puente.storage.collections import CollectionEntry
+from puente.storage.engine import make_engine, release_connection_caches
 from puente.storage.models import Role
 from tests import running
 from tests.puente_pair import Instance, issued_credentials
@@ -128,6 +130,23 @@ def test_what_an_upload_allocates_is_all_freed_once_it_is_stored(sqlite_taxii_se
 def _resident_mb(process: subprocess.Popen[bytes]) -> float:
     pages = int(Path(f"/proc/{process.pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def test_a_connection_in_use_when_the_caches_are_released_is_closed_when_it_comes_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'puente.db'}")
+    in_use = engine.connect()  # a worker's tick, as an upload's memory is handed back
+    held = in_use.connection.dbapi_connection
+    assert held is not None
+    old = engine.pool
+    releasing = threading.Thread(target=release_connection_caches, args=(engine,))
+    releasing.start()
+    wait_until(lambda: engine.pool is not old, "the pooled connections are let go")
+    in_use.close()
+    releasing.join()
+    # Closed, its caches freed, before the memory is handed back: not kept open by the old pool.
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        held.execute("select 1")
+    engine.dispose()
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="resident memory is read from /proc")
