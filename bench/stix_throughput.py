@@ -181,36 +181,28 @@ def measure_side(side: str, path: Path, runs: int, warm_up: Path) -> Times:
         elif side == "check":
             _fresh_caches()
             elapsed = _timed(lambda: check_content(orjson.loads(payload)))
-        elif side == "import":
-            elapsed = import_by_running_puente(directory, f"theirs-{run}.db", payload, warm_up.read_bytes())
         else:
-            elapsed = validate_and_keep(directory, f"floor-{run}.db", payload, warm_up.read_bytes())
+            work = _import if side == "import" else _keep
+            elapsed = by_running_puente(directory, f"{side}-{run}.db", payload, warm_up.read_bytes(), work)
         best = _best(best, elapsed)
     return best
 
 
-def import_by_running_puente(directory: Path, name: str, payload: bytes, warm_up: bytes) -> Times:
-    """One import into a fresh database by an engine that has imported other content (`warm_up`) before."""
+def by_running_puente(
+    directory: Path, name: str, payload: bytes, warm_up: bytes, work: Callable[[Runtime, bytes], None]
+) -> Times:
+    """One import (`_import`), or its floor (`_keep`), into a fresh database by an engine that has done the
+    same with other content (`warm_up`) before."""
     theirs = runtime(directory, name, "CSIRT-BR")
-    _import(theirs, warm_up)
+    work(theirs, warm_up)
     _fresh_caches()
-    elapsed = _timed(lambda: _import(theirs, payload))
-    theirs.engine.dispose()
-    return elapsed
-
-
-def validate_and_keep(directory: Path, name: str, payload: bytes, warm_up: bytes) -> Times:
-    """The floor of an import: validation, and each object kept as a stored version, into a fresh database
-    by an engine that has kept other content (`warm_up`) before."""
-    theirs = runtime(directory, name, "CSIRT-BR")
-    _keep(theirs, warm_up)
-    _fresh_caches()
-    elapsed = _timed(lambda: _keep(theirs, payload))
+    elapsed = _timed(lambda: work(theirs, payload))
     theirs.engine.dispose()
     return elapsed
 
 
 def _keep(theirs: Runtime, payload: bytes) -> None:
+    """The floor of an import: validation, and each object kept as a stored version."""
     with theirs.unit_of_work() as ctx:
         received = [
             versions.row(obj, ticket_id=None, version=1, producer=None, key=None, ours=False)
@@ -379,7 +371,7 @@ def main() -> None:
     attack = SHARED / "attack" / "mobile-attack-17.1.json"
     if attack.is_file():
         tracemalloc.start()
-        seconds, _ = import_by_running_puente(directory, "attack.db", attack.read_bytes(), warm_up)
+        seconds, _ = by_running_puente(directory, "attack.db", attack.read_bytes(), warm_up, _import)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         objects = len(orjson.loads(attack.read_bytes())["objects"])
